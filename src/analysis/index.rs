@@ -1,0 +1,145 @@
+//! A read-only index over one model: dense indices, boundary chains, crossings and
+//! adjacency, built once per evaluation. Indices never leave the analysis and rules code.
+
+use crate::model::{Boundary, Element, Flow, Model};
+use crate::rules::Catalog;
+use std::collections::HashMap;
+
+/// A boundary a flow crosses, and in which direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crossed {
+    /// Index into [`ModelIndex::bounds`].
+    pub boundary: usize,
+    /// True when the flow enters the boundary, false when it exits it.
+    pub entering: bool,
+}
+
+/// Dense views of a model for fast evaluation.
+pub struct ModelIndex<'m> {
+    /// Elements in id order.
+    pub elems: Vec<&'m Element>,
+    /// Stencil index of each element, when its kind is known.
+    pub elem_stencil: Vec<Option<usize>>,
+    /// Boundary chain of each element, innermost first.
+    pub elem_chain: Vec<Vec<usize>>,
+    /// Boundaries in id order.
+    pub bounds: Vec<&'m Boundary>,
+    /// Every element inside each boundary, at any depth.
+    pub bound_members: Vec<Vec<usize>>,
+    /// Flows in id order.
+    pub flows: Vec<&'m Flow>,
+    /// Source and target element indices of each flow (None when dangling).
+    pub flow_ends: Vec<Option<(usize, usize)>>,
+    /// Boundaries each flow crosses: exits innermost first, then entries outermost first.
+    pub crossings: Vec<Vec<Crossed>>,
+    /// Flows leaving each element.
+    pub out_flows: Vec<Vec<usize>>,
+    /// Flows arriving at each element.
+    pub in_flows: Vec<Vec<usize>>,
+    elem_pos: HashMap<&'m str, usize>,
+    bound_pos: HashMap<&'m str, usize>,
+}
+
+impl<'m> ModelIndex<'m> {
+    /// Builds the index. Dangling references and cycles are tolerated (they are
+    /// reported by validation); a cyclic boundary chain is cut where it repeats.
+    pub fn new(model: &'m Model, catalog: &Catalog) -> Self {
+        let elems: Vec<&Element> = model.elements.values().collect();
+        let bounds: Vec<&Boundary> = model.boundaries.values().collect();
+        let flows: Vec<&Flow> = model.flows.values().collect();
+        let elem_pos: HashMap<&str, usize> =
+            elems.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+        let bound_pos: HashMap<&str, usize> =
+            bounds.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let bound_parent: Vec<Option<usize>> = bounds
+            .iter()
+            .map(|b| b.parent.as_ref().and_then(|p| bound_pos.get(p.as_str()).copied()))
+            .collect();
+        let chain_from = |start: Option<usize>| -> Vec<usize> {
+            let mut out = Vec::new();
+            let mut cur = start;
+            while let Some(b) = cur {
+                if out.contains(&b) {
+                    break;
+                }
+                out.push(b);
+                cur = bound_parent[b];
+            }
+            out
+        };
+        let elem_chain: Vec<Vec<usize>> = elems
+            .iter()
+            .map(|e| chain_from(e.boundary.as_ref().and_then(|b| bound_pos.get(b.as_str()).copied())))
+            .collect();
+        let mut bound_members = vec![Vec::new(); bounds.len()];
+        for (i, chain) in elem_chain.iter().enumerate() {
+            for &b in chain {
+                bound_members[b].push(i);
+            }
+        }
+        let elem_stencil = elems.iter().map(|e| catalog.stencil_index(&e.kind)).collect();
+        let mut out_flows = vec![Vec::new(); elems.len()];
+        let mut in_flows = vec![Vec::new(); elems.len()];
+        let mut flow_ends = Vec::with_capacity(flows.len());
+        let mut crossings = Vec::with_capacity(flows.len());
+        for (fi, f) in flows.iter().enumerate() {
+            let ends = match (elem_pos.get(f.source.as_str()), elem_pos.get(f.target.as_str())) {
+                (Some(&s), Some(&t)) => Some((s, t)),
+                _ => None,
+            };
+            flow_ends.push(ends);
+            match ends {
+                Some((s, t)) => {
+                    out_flows[s].push(fi);
+                    in_flows[t].push(fi);
+                    crossings.push(walk(&elem_chain[s], &elem_chain[t]));
+                }
+                None => crossings.push(Vec::new()),
+            }
+        }
+        ModelIndex {
+            elems,
+            elem_stencil,
+            elem_chain,
+            bounds,
+            bound_members,
+            flows,
+            flow_ends,
+            crossings,
+            out_flows,
+            in_flows,
+            elem_pos,
+            bound_pos,
+        }
+    }
+
+    /// Index of an element by id.
+    pub fn elem(&self, id: &str) -> Option<usize> {
+        self.elem_pos.get(id).copied()
+    }
+
+    /// Index of a boundary by id.
+    pub fn bound(&self, id: &str) -> Option<usize> {
+        self.bound_pos.get(id).copied()
+    }
+
+    /// Trust level of an element: that of its innermost boundary, 0 outside all.
+    pub fn trust(&self, e: usize) -> u8 {
+        self.elem_chain[e].first().map(|&b| self.bounds[b].trust).unwrap_or(0)
+    }
+}
+
+/// The boundaries crossed going from one chain to another (both innermost first):
+/// exit up to the lowest common ancestor, then enter down to the target.
+pub fn walk(src: &[usize], tgt: &[usize]) -> Vec<Crossed> {
+    let (mut i, mut j) = (src.len(), tgt.len());
+    // Strip the common outer suffix: what remains below it is exited / entered.
+    while i > 0 && j > 0 && src[i - 1] == tgt[j - 1] {
+        i -= 1;
+        j -= 1;
+    }
+    let mut out = Vec::with_capacity(i + j);
+    out.extend(src[..i].iter().map(|&b| Crossed { boundary: b, entering: false }));
+    out.extend(tgt[..j].iter().rev().map(|&b| Crossed { boundary: b, entering: true }));
+    out
+}

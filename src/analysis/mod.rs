@@ -1,0 +1,229 @@
+//! Derived state: crossings, threats with their *why*, orphaned triage and diagnostics,
+//! all recomputed from the model and the catalog; nothing here is ever saved.
+
+pub mod index;
+pub mod validate;
+
+use crate::diag::Diagnostic;
+use crate::model::{
+    BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
+};
+use crate::rules::Catalog;
+use crate::rules::eval::{Evaluator, RulePlan, Scope};
+use index::ModelIndex;
+use std::collections::HashSet;
+
+/// What a threat is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    /// An element.
+    Element(ElementId),
+    /// A flow.
+    Flow(FlowId),
+    /// A flow where it crosses a boundary.
+    Crossing(FlowId, BoundaryId),
+    /// A boundary (manual threats only).
+    Boundary(BoundaryId),
+    /// The whole system (manual threats only).
+    Model,
+}
+
+impl Subject {
+    /// The suffix of a threat id after `@`.
+    pub fn id_suffix(&self) -> String {
+        match self {
+            Subject::Element(e) => format!("element:{e}"),
+            Subject::Flow(f) => format!("flow:{f}"),
+            Subject::Crossing(f, b) => format!("flow:{f}/boundary:{b}"),
+            Subject::Boundary(b) => format!("boundary:{b}"),
+            Subject::Model => "model".to_owned(),
+        }
+    }
+
+    /// `element`, `flow`, `crossing`, `boundary` or `model`.
+    pub fn type_key(&self) -> &'static str {
+        match self {
+            Subject::Element(_) => "element",
+            Subject::Flow(_) => "flow",
+            Subject::Crossing(..) => "crossing",
+            Subject::Boundary(_) => "boundary",
+            Subject::Model => "model",
+        }
+    }
+
+    /// The primary id (the flow's for a crossing), empty for the model.
+    pub fn primary_id(&self) -> &str {
+        match self {
+            Subject::Element(e) => e.as_str(),
+            Subject::Flow(f) | Subject::Crossing(f, _) => f.as_str(),
+            Subject::Boundary(b) => b.as_str(),
+            Subject::Model => "",
+        }
+    }
+
+    /// The subject of a manual threat.
+    pub fn from_ref(r: &SubjectRef) -> Subject {
+        match r {
+            SubjectRef::Element(e) => Subject::Element(e.clone()),
+            SubjectRef::Flow(f) => Subject::Flow(f.clone()),
+            SubjectRef::Boundary(b) => Subject::Boundary(b.clone()),
+            SubjectRef::Model => Subject::Model,
+        }
+    }
+
+    /// Parses the subject part of a generated threat id (`element:x`, `flow:x/boundary:y`).
+    pub fn parse_suffix(s: &str) -> Option<Subject> {
+        if let Some(rest) = s.strip_prefix("element:") {
+            return Some(Subject::Element(ElementId::new(rest)));
+        }
+        if let Some(rest) = s.strip_prefix("flow:") {
+            return Some(match rest.split_once("/boundary:") {
+                Some((f, b)) => Subject::Crossing(FlowId::new(f), BoundaryId::new(b)),
+                None => Subject::Flow(FlowId::new(rest)),
+            });
+        }
+        if let Some(rest) = s.strip_prefix("boundary:") {
+            return Some(Subject::Boundary(BoundaryId::new(rest)));
+        }
+        (s == "model").then_some(Subject::Model)
+    }
+}
+
+/// Where a threat came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A rule: index into [`Catalog::rules`].
+    Rule(usize),
+    /// A manual threat of the model.
+    Manual,
+}
+
+/// One derived threat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threat {
+    /// Stable id; triage is keyed by it.
+    pub id: ThreatId,
+    /// Rule or manual.
+    pub origin: Origin,
+    /// What it is about.
+    pub subject: Subject,
+    /// STRIDE category.
+    pub category: Stride,
+    /// Severity from the rule (or the manual threat), before any triage override.
+    pub rule_severity: Severity,
+    /// Facts that made the rule's condition true.
+    pub why: Vec<String>,
+}
+
+impl Threat {
+    /// The triage record of this threat, if any.
+    pub fn triage<'m>(&self, model: &'m Model) -> Option<&'m Triage> {
+        model.triage.get(&self.id)
+    }
+    /// Status after triage (Open when untriaged).
+    pub fn status(&self, model: &Model) -> Status {
+        self.triage(model).map(|t| t.status).unwrap_or_default()
+    }
+    /// Severity after the reviewer's override.
+    pub fn severity(&self, model: &Model) -> Severity {
+        self.triage(model).and_then(|t| t.severity).unwrap_or(self.rule_severity)
+    }
+}
+
+/// The result of analysing a model.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Every threat, sorted by id.
+    pub threats: Vec<Threat>,
+    /// Triage records whose threat no longer exists, in id order.
+    pub orphans: Vec<ThreatId>,
+    /// Model validation problems.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    /// The threat with that id.
+    pub fn threat(&self, id: &str) -> Option<&Threat> {
+        self.threats
+            .binary_search_by(|t| t.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.threats[i])
+    }
+}
+
+/// Analyses a model: validation, rule evaluation, manual threats, orphans.
+pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
+    let ix = ModelIndex::new(model, cat);
+    let plan = RulePlan::new(cat);
+    let mut threats = evaluate(&ix, cat, &plan);
+    for m in model.manual_threats.values() {
+        threats.push(Threat {
+            id: m.id.clone(),
+            origin: Origin::Manual,
+            subject: Subject::from_ref(&m.subject),
+            category: m.category,
+            rule_severity: m.severity,
+            why: vec!["written by the reviewer".to_owned()],
+        });
+    }
+    threats.sort_by(|a, b| a.id.cmp(&b.id));
+    threats.dedup_by(|a, b| a.id == b.id);
+    let orphans = orphans_of(model, &threats);
+    let diagnostics = validate::validate(model, cat, &ix, &orphans);
+    Analysis { threats, orphans, diagnostics }
+}
+
+/// Triage keys that match no threat.
+pub fn orphans_of(model: &Model, threats: &[Threat]) -> Vec<ThreatId> {
+    let live: HashSet<&str> = threats.iter().map(|t| t.id.as_str()).collect();
+    model
+        .triage
+        .keys()
+        .filter(|k| !live.contains(k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Evaluates every rule on every applicable subject (unsorted).
+pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Threat> {
+    let ev = Evaluator { cat, ix };
+    let mut out = Vec::new();
+    let fire = |ri: usize, scope: Scope, subject: &dyn Fn() -> Subject, out: &mut Vec<Threat>| {
+        let rule = &cat.rules[ri].rule;
+        if ev.eval(&rule.condition, &scope, None) {
+            let mut why = Vec::new();
+            ev.eval(&rule.condition, &scope, Some(&mut why));
+            let subject = subject();
+            out.push(Threat {
+                id: ThreatId(format!("{}@{}", rule.id, subject.id_suffix())),
+                origin: Origin::Rule(ri),
+                subject,
+                category: rule.category,
+                rule_severity: rule.severity,
+                why,
+            });
+        }
+    };
+    for (e, el) in ix.elems.iter().enumerate() {
+        let Some(si) = ix.elem_stencil[e] else { continue };
+        for &ri in &plan.by_stencil[si] {
+            fire(ri, Scope::element(e), &|| Subject::Element(el.id.clone()), &mut out);
+        }
+    }
+    for (f, fl) in ix.flows.iter().enumerate() {
+        if ix.flow_ends[f].is_none() {
+            continue;
+        }
+        for &ri in &plan.flow {
+            fire(ri, Scope::flow(f), &|| Subject::Flow(fl.id.clone()), &mut out);
+        }
+        for x in &ix.crossings[f] {
+            let b = ix.bounds[x.boundary];
+            for &ri in &plan.crossing {
+                let scope = Scope { elem: None, flow: Some(f), crossed: Some(*x) };
+                fire(ri, scope, &|| Subject::Crossing(fl.id.clone(), b.id.clone()), &mut out);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,246 @@
+//! The command line: subcommands over the core. `anyhow` lives at this edge only.
+
+use crate::analysis::{self, Analysis};
+use crate::diag::Level;
+use crate::model::{Model, Severity};
+use crate::persist;
+use crate::report::{self, text};
+use crate::rules::Catalog;
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+/// Command-line arguments.
+#[derive(Parser, Debug)]
+#[command(name = "palisade", version, about = "STRIDE threat modeling for container platforms", args_conflicts_with_subcommands = true)]
+pub struct Args {
+    /// Model file to open in the desktop app (a bundled example when omitted).
+    pub file: Option<PathBuf>,
+    /// Extra template directory (every *.ron file in it is loaded after the built-ins).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// What to do; without one, the desktop app opens.
+    #[command(subcommand)]
+    pub cmd: Option<Cmd>,
+}
+
+/// Output format of `threats`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ThreatFormat {
+    /// Aligned text.
+    Table,
+    /// JSON array.
+    Json,
+    /// Markdown table.
+    Markdown,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// List the threats of a model with their triage status.
+    Threats {
+        /// Model file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ThreatFormat,
+    },
+    /// Fail (exit 1) when an untriaged threat at or above a severity exists, or the model has errors.
+    Check {
+        /// Model file.
+        file: PathBuf,
+        /// Lowest severity that fails the check.
+        #[arg(long, default_value = "high", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
+    /// Check a model for errors (dangling ids, cycles, unknown kinds, wrong types).
+    Validate {
+        /// Model file.
+        file: PathBuf,
+    },
+    /// List or show templates.
+    Templates {
+        /// `list` or `show`.
+        #[command(subcommand)]
+        action: TemplatesCmd,
+    },
+}
+
+/// `templates` actions.
+#[derive(Subcommand, Debug)]
+pub enum TemplatesCmd {
+    /// Every loaded template with its stencils and rule counts.
+    List,
+    /// One template's stencils and rules.
+    Show {
+        /// Template id.
+        id: String,
+    },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity (low, medium, high, critical)"))
+}
+
+/// Exit status of a command that ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything fine: exit 0.
+    Ok,
+    /// A check failed: exit 1.
+    Failed,
+}
+
+/// Loads the catalog and prints its problems to stderr.
+pub fn load_catalog(dir: Option<&Path>) -> Catalog {
+    let cat = Catalog::with_user_dir(dir);
+    for d in &cat.diagnostics {
+        eprintln!("{d}");
+    }
+    cat
+}
+
+/// Loads a model file, with the file name in any error.
+pub fn load_model(path: &Path) -> Result<Model> {
+    let loaded = persist::load(path)?;
+    Ok(loaded.model)
+}
+
+fn analysed(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog, Analysis)> {
+    let model = load_model(file)?;
+    let cat = load_catalog(templates);
+    let a = analysis::analyze(&model, &cat);
+    Ok((model, cat, a))
+}
+
+fn print_model_errors(file: &Path, a: &Analysis) -> usize {
+    let mut errors = 0;
+    for d in &a.diagnostics {
+        if d.level == Level::Error {
+            errors += 1;
+            eprintln!("{}: {d}", file.display());
+        }
+    }
+    errors
+}
+
+/// Runs a subcommand.
+pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
+    match cmd {
+        Cmd::Threats { file, format } => {
+            let (model, cat, a) = analysed(&file, templates)?;
+            print_model_errors(&file, &a);
+            let views = report::threat_views(&model, &cat, &a);
+            let out = match format {
+                ThreatFormat::Table => text::table(&views),
+                ThreatFormat::Json => text::json(&views),
+                ThreatFormat::Markdown => text::markdown(&views),
+            };
+            print!("{out}");
+            Ok(Outcome::Ok)
+        }
+        Cmd::Check { file, fail_on } => {
+            let (model, cat, a) = analysed(&file, templates)?;
+            let errors = print_model_errors(&file, &a);
+            if cat.has_errors() {
+                bail!("templates failed to load (see above); the check would be incomplete");
+            }
+            let views = report::threat_views(&model, &cat, &a);
+            let failing: Vec<_> = views.iter().filter(|v| v.stat.is_untriaged() && v.sev >= fail_on).collect();
+            for v in &failing {
+                println!("{}\t{}\t{}\t{}", v.sev.key(), v.stat.key(), v.id, v.title);
+            }
+            let untriaged = views.iter().filter(|v| v.stat.is_untriaged()).count();
+            println!(
+                "{}: {} threats, {} untriaged, {} untriaged at or above {}, {} orphaned triage records, {} model errors",
+                file.display(),
+                views.len(),
+                untriaged,
+                failing.len(),
+                fail_on.key(),
+                a.orphans.len(),
+                errors
+            );
+            if errors > 0 {
+                bail!("{}: the model has {errors} error(s)", file.display());
+            }
+            Ok(if failing.is_empty() { Outcome::Ok } else { Outcome::Failed })
+        }
+        Cmd::Validate { file } => {
+            let model = load_model(&file)?;
+            let cat = load_catalog(templates);
+            let a = analysis::analyze(&model, &cat);
+            let mut errors = 0;
+            for d in &a.diagnostics {
+                if d.level == Level::Error {
+                    errors += 1;
+                }
+                println!("{}: {d}", file.display());
+            }
+            if errors > 0 {
+                bail!("{}: {errors} error(s)", file.display());
+            }
+            println!(
+                "{}: ok ({} elements, {} flows, {} boundaries)",
+                file.display(),
+                model.elements.len(),
+                model.flows.len(),
+                model.boundaries.len()
+            );
+            Ok(Outcome::Ok)
+        }
+        Cmd::Templates { action } => {
+            let cat = load_catalog(templates);
+            match action {
+                TemplatesCmd::List => {
+                    for t in &cat.templates {
+                        println!(
+                            "{}\t{}\t{}\t{} stencils\t{} rules\t{}",
+                            t.id,
+                            t.version,
+                            t.name,
+                            t.stencil_count,
+                            t.rule_count,
+                            if t.builtin { "built-in".to_owned() } else { t.file.clone() }
+                        );
+                    }
+                }
+                TemplatesCmd::Show { id } => {
+                    let Some(ti) = cat.templates.iter().position(|t| t.id == id) else {
+                        let known: Vec<&str> = cat.templates.iter().map(|t| t.id.as_str()).collect();
+                        bail!("no template `{id}`; loaded: {}", known.join(", "));
+                    };
+                    let t = &cat.templates[ti];
+                    println!("{} {} ({})\n{}\n", t.name, t.version, t.file, t.description);
+                    println!("Stencils:");
+                    for s in cat.stencils.iter().filter(|s| s.template == ti) {
+                        println!("  {} ({:?}) {}", s.stencil.kind, s.stencil.base, s.stencil.name);
+                        for p in &s.stencil.properties {
+                            println!("      {}: {} = {}  {}", p.name, p.ty.name(), p.default.display(), p.doc);
+                        }
+                    }
+                    println!("Rules:");
+                    for r in cat.rules.iter().filter(|r| r.template == ti) {
+                        let r = &r.rule;
+                        println!(
+                            "  {}  [{}] {} ({}){}  refs: {}",
+                            r.id,
+                            r.category.letter(),
+                            r.title,
+                            r.severity.key(),
+                            r.deprecated.as_ref().map(|d| format!(" DEPRECATED: {d}")).unwrap_or_default(),
+                            r.references.join(", ")
+                        );
+                    }
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+/// Reads a file given on the command line, for commands that take one.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))
+}

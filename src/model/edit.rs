@@ -1,0 +1,281 @@
+//! The one mutation path. The GUI, the CLI and the tests change a model only by applying
+//! [`Edit`]s; each application returns the inverse edit, which is what undo replays.
+
+use super::{
+    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, Metadata, Model,
+    ThreatId, Triage, Value,
+};
+
+/// One change to a model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Adds an element; its id must be new.
+    AddElement(Element),
+    /// Removes an element and every flow that starts or ends at it.
+    RemoveElement(ElementId),
+    /// Replaces an existing element wholesale (name, kind, boundary, position, props).
+    ReplaceElement(Element),
+    /// Moves an element's centre.
+    MoveElement(ElementId, (f64, f64)),
+    /// Sets (or with `None`, clears back to the stencil default) one element property.
+    SetElementProp(ElementId, String, Option<Value>),
+    /// Puts an element in a boundary, or outside every boundary.
+    SetElementBoundary(ElementId, Option<BoundaryId>),
+    /// Adds a flow; its id must be new.
+    AddFlow(Flow),
+    /// Removes a flow.
+    RemoveFlow(FlowId),
+    /// Replaces an existing flow wholesale.
+    ReplaceFlow(Flow),
+    /// Sets (or clears) one flow property.
+    SetFlowProp(FlowId, String, Option<Value>),
+    /// Adds a boundary; its id must be new.
+    AddBoundary(Boundary),
+    /// Removes a boundary; its members and child boundaries move to its parent.
+    RemoveBoundary(BoundaryId),
+    /// Replaces an existing boundary wholesale (name, kind, trust, parent, rect).
+    ReplaceBoundary(Boundary),
+    /// Sets or removes the triage record of a threat.
+    SetTriage(ThreatId, Option<Triage>),
+    /// Adds or replaces a manual threat.
+    PutManualThreat(ManualThreat),
+    /// Removes a manual threat (its triage record is kept unless removed separately).
+    RemoveManualThreat(ThreatId),
+    /// Replaces the metadata.
+    SetMetadata(Metadata),
+    /// Several edits applied in order as one undo step.
+    Batch(Vec<Edit>),
+}
+
+/// Why an edit could not be applied. The model is unchanged when this is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditError {
+    /// The id named by the edit does not exist.
+    #[error("no {0} with id `{1}`")]
+    Missing(&'static str, String),
+    /// An add used an id that is already taken.
+    #[error("a {0} with id `{1}` already exists")]
+    Duplicate(&'static str, String),
+    /// The id is not a usable id.
+    #[error("invalid id: {0}")]
+    InvalidId(String),
+    /// The boundary would become its own ancestor.
+    #[error("boundary `{0}` cannot be placed inside itself")]
+    Cycle(String),
+}
+
+impl Edit {
+    /// Applies the edit to `model` and returns the edit that undoes it. On error the
+    /// model is left exactly as it was (a failing batch rolls back what it applied).
+    pub fn apply(self, model: &mut Model) -> Result<Edit, EditError> {
+        use Edit::*;
+        Ok(match self {
+            AddElement(e) => {
+                super::check_id(e.id.as_str()).map_err(EditError::InvalidId)?;
+                if model.elements.contains_key(&e.id) {
+                    return Err(EditError::Duplicate("element", e.id.0));
+                }
+                let id = e.id.clone();
+                model.elements.insert(id.clone(), e);
+                RemoveElement(id)
+            }
+            RemoveElement(id) => {
+                let e = model
+                    .elements
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("element", id.0.clone()))?;
+                let touching: Vec<FlowId> = model
+                    .flows
+                    .values()
+                    .filter(|f| f.source == id || f.target == id)
+                    .map(|f| f.id.clone())
+                    .collect();
+                let mut undo = vec![AddElement(e)];
+                for fid in touching {
+                    if let Some(f) = model.flows.remove(&fid) {
+                        undo.push(AddFlow(f));
+                    }
+                }
+                Batch(undo)
+            }
+            ReplaceElement(e) => {
+                let slot = model
+                    .elements
+                    .get_mut(&e.id)
+                    .ok_or_else(|| EditError::Missing("element", e.id.0.clone()))?;
+                ReplaceElement(std::mem::replace(slot, e))
+            }
+            MoveElement(id, pos) => {
+                let slot = model
+                    .elements
+                    .get_mut(&id)
+                    .ok_or_else(|| EditError::Missing("element", id.0.clone()))?;
+                let old = std::mem::replace(&mut slot.pos, pos);
+                MoveElement(id, old)
+            }
+            SetElementProp(id, key, value) => {
+                let slot = model
+                    .elements
+                    .get_mut(&id)
+                    .ok_or_else(|| EditError::Missing("element", id.0.clone()))?;
+                let old = match value {
+                    Some(v) => slot.props.insert(key.clone(), v),
+                    None => slot.props.remove(&key),
+                };
+                SetElementProp(id, key, old)
+            }
+            SetElementBoundary(id, b) => {
+                if let Some(bid) = &b
+                    && !model.boundaries.contains_key(bid)
+                {
+                    return Err(EditError::Missing("boundary", bid.0.clone()));
+                }
+                let slot = model
+                    .elements
+                    .get_mut(&id)
+                    .ok_or_else(|| EditError::Missing("element", id.0.clone()))?;
+                let old = std::mem::replace(&mut slot.boundary, b);
+                SetElementBoundary(id, old)
+            }
+            AddFlow(f) => {
+                super::check_id(f.id.as_str()).map_err(EditError::InvalidId)?;
+                if model.flows.contains_key(&f.id) {
+                    return Err(EditError::Duplicate("flow", f.id.0));
+                }
+                for end in [&f.source, &f.target] {
+                    if !model.elements.contains_key(end) {
+                        return Err(EditError::Missing("element", end.0.clone()));
+                    }
+                }
+                let id = f.id.clone();
+                model.flows.insert(id.clone(), f);
+                RemoveFlow(id)
+            }
+            RemoveFlow(id) => {
+                let f = model
+                    .flows
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("flow", id.0.clone()))?;
+                AddFlow(f)
+            }
+            ReplaceFlow(f) => {
+                for end in [&f.source, &f.target] {
+                    if !model.elements.contains_key(end) {
+                        return Err(EditError::Missing("element", end.0.clone()));
+                    }
+                }
+                let slot = model
+                    .flows
+                    .get_mut(&f.id)
+                    .ok_or_else(|| EditError::Missing("flow", f.id.0.clone()))?;
+                ReplaceFlow(std::mem::replace(slot, f))
+            }
+            SetFlowProp(id, key, value) => {
+                let slot = model
+                    .flows
+                    .get_mut(&id)
+                    .ok_or_else(|| EditError::Missing("flow", id.0.clone()))?;
+                let old = match value {
+                    Some(v) => slot.props.insert(key.clone(), v),
+                    None => slot.props.remove(&key),
+                };
+                SetFlowProp(id, key, old)
+            }
+            AddBoundary(b) => {
+                super::check_id(b.id.as_str()).map_err(EditError::InvalidId)?;
+                if model.boundaries.contains_key(&b.id) {
+                    return Err(EditError::Duplicate("boundary", b.id.0));
+                }
+                if let Some(p) = &b.parent
+                    && !model.boundaries.contains_key(p)
+                {
+                    return Err(EditError::Missing("boundary", p.0.clone()));
+                }
+                let id = b.id.clone();
+                model.boundaries.insert(id.clone(), b);
+                RemoveBoundary(id)
+            }
+            RemoveBoundary(id) => {
+                let b = model
+                    .boundaries
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("boundary", id.0.clone()))?;
+                // Undo order: first re-add the boundary, then put members back.
+                let mut undo = vec![AddBoundary(b.clone())];
+                for e in model.elements.values_mut() {
+                    if e.boundary.as_ref() == Some(&id) {
+                        e.boundary = b.parent.clone();
+                        undo.push(SetElementBoundary(e.id.clone(), Some(id.clone())));
+                    }
+                }
+                for child in model.boundaries.values_mut() {
+                    if child.parent.as_ref() == Some(&id) {
+                        let old = child.clone();
+                        child.parent = b.parent.clone();
+                        undo.push(ReplaceBoundary(old));
+                    }
+                }
+                Batch(undo)
+            }
+            ReplaceBoundary(b) => {
+                if let Some(p) = &b.parent {
+                    if !model.boundaries.contains_key(p) {
+                        return Err(EditError::Missing("boundary", p.0.clone()));
+                    }
+                    // Refuse a parent that is the boundary itself or one of its descendants.
+                    if model.boundary_chain(Some(p)).contains(&b.id) {
+                        return Err(EditError::Cycle(b.id.0.clone()));
+                    }
+                }
+                let slot = model
+                    .boundaries
+                    .get_mut(&b.id)
+                    .ok_or_else(|| EditError::Missing("boundary", b.id.0.clone()))?;
+                ReplaceBoundary(std::mem::replace(slot, b))
+            }
+            SetTriage(id, t) => {
+                let old = match t {
+                    Some(mut t) => {
+                        t.threat = id.clone();
+                        model.triage.insert(id.clone(), t)
+                    }
+                    None => model.triage.remove(&id),
+                };
+                SetTriage(id, old)
+            }
+            PutManualThreat(m) => {
+                super::check_id(m.id.as_str()).map_err(EditError::InvalidId)?;
+                let id = m.id.clone();
+                match model.manual_threats.insert(id.clone(), m) {
+                    Some(old) => PutManualThreat(old),
+                    None => RemoveManualThreat(id),
+                }
+            }
+            RemoveManualThreat(id) => {
+                let m = model
+                    .manual_threats
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("manual threat", id.0.clone()))?;
+                PutManualThreat(m)
+            }
+            SetMetadata(m) => SetMetadata(std::mem::replace(&mut model.metadata, m)),
+            Batch(edits) => {
+                let mut undo: Vec<Edit> = Vec::with_capacity(edits.len());
+                for e in edits {
+                    match e.apply(model) {
+                        Ok(inv) => undo.push(inv),
+                        Err(err) => {
+                            // Roll back what was applied so the model is unchanged.
+                            for inv in undo.into_iter().rev() {
+                                let _ = inv.apply(model);
+                            }
+                            return Err(err);
+                        }
+                    }
+                }
+                undo.reverse();
+                Batch(undo)
+            }
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Serde helpers that keep files stable and strict: records are written as lists in id
+//! order and a repeated id or property name is an error, not a silent overwrite.
+
+use super::{
+    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, ThreatId, Triage, Value,
+};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A record that carries its own id.
+pub trait Keyed {
+    /// The id type.
+    type Key: Ord + Clone + fmt::Display;
+    /// The record's id.
+    fn key(&self) -> &Self::Key;
+}
+
+impl Keyed for Element {
+    type Key = ElementId;
+    fn key(&self) -> &ElementId {
+        &self.id
+    }
+}
+impl Keyed for Flow {
+    type Key = FlowId;
+    fn key(&self) -> &FlowId {
+        &self.id
+    }
+}
+impl Keyed for Boundary {
+    type Key = BoundaryId;
+    fn key(&self) -> &BoundaryId {
+        &self.id
+    }
+}
+impl Keyed for Triage {
+    type Key = ThreatId;
+    fn key(&self) -> &ThreatId {
+        &self.threat
+    }
+}
+impl Keyed for ManualThreat {
+    type Key = ThreatId;
+    fn key(&self) -> &ThreatId {
+        &self.id
+    }
+}
+
+/// Serializes a map of records as a list in key order; rejects duplicate keys on load.
+pub mod id_list {
+    use super::*;
+
+    /// Writes the records as a sequence, in key order.
+    pub fn serialize<S, V>(map: &BTreeMap<V::Key, V>, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        V: Keyed + serde::Serialize,
+    {
+        let mut seq = s.serialize_seq(Some(map.len()))?;
+        for v in map.values() {
+            seq.serialize_element(v)?;
+        }
+        seq.end()
+    }
+
+    struct ListVisitor<V>(PhantomData<V>);
+
+    impl<'de, V> Visitor<'de> for ListVisitor<V>
+    where
+        V: Keyed + Deserialize<'de>,
+    {
+        type Value = BTreeMap<V::Key, V>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut map = BTreeMap::new();
+            while let Some(v) = seq.next_element::<V>()? {
+                let k = v.key().clone();
+                if map.contains_key(&k) {
+                    return Err(de::Error::custom(format!(
+                        "duplicate id `{}`",
+                        super::super::truncate(&k.to_string(), 80)
+                    )));
+                }
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+
+    /// Reads a sequence of records into a map, refusing repeated ids.
+    pub fn deserialize<'de, D, V>(d: D) -> Result<BTreeMap<V::Key, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        V: Keyed + Deserialize<'de>,
+    {
+        d.deserialize_seq(ListVisitor(PhantomData))
+    }
+}
+
+/// Property maps: written in name order, repeated names rejected on load.
+pub mod prop_map {
+    use super::*;
+
+    /// Writes the properties as a map in name order.
+    pub fn serialize<S: Serializer>(map: &BTreeMap<String, Value>, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(map.len()))?;
+        for (k, v) in map {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+
+    struct PropVisitor;
+
+    impl<'de> Visitor<'de> for PropVisitor {
+        type Value = BTreeMap<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of property names to values")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = BTreeMap::new();
+            while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                if map.contains_key(&k) {
+                    return Err(de::Error::custom(format!(
+                        "property `{}` is given twice",
+                        super::super::truncate(&k, 80)
+                    )));
+                }
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+
+    /// Reads a property map, refusing repeated names.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Value>, D::Error> {
+        d.deserialize_map(PropVisitor)
+    }
+}

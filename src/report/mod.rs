@@ -1,0 +1,231 @@
+//! Report data built from a model and its analysis, then renderers. Every renderer takes
+//! the same [`ReportData`], so the CLI, the GUI and the tests produce identical output.
+
+pub mod text;
+
+use crate::analysis::{Analysis, Origin, Subject, Threat};
+use crate::model::{Model, Severity, Status, Stride};
+use crate::rules::Catalog;
+use serde::Serialize;
+
+/// What a threat is about, for output.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SubjectView {
+    /// `element`, `flow`, `crossing`, `boundary` or `model`.
+    #[serde(rename = "type")]
+    pub kind_of_subject: String,
+    /// Element or flow id (the flow's for a crossing).
+    pub id: String,
+    /// Element kind, or `flow` / `boundary`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// The crossed boundary's id, for crossings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<String>,
+}
+
+/// One threat, fully rendered.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ThreatView {
+    /// Stable id.
+    pub id: String,
+    /// Rule id, or `manual`.
+    pub rule_id: String,
+    /// Title.
+    pub title: String,
+    /// STRIDE category key.
+    pub category: String,
+    /// Effective severity key (after any override).
+    pub severity: String,
+    /// Severity the rule gives.
+    pub rule_severity: String,
+    /// Likelihood key.
+    pub likelihood: String,
+    /// Status key.
+    pub status: String,
+    /// The subject.
+    pub subject: SubjectView,
+    /// Description with placeholders filled in.
+    pub description: String,
+    /// Facts that made the rule fire.
+    pub why: Vec<String>,
+    /// Controls.
+    pub mitigations: Vec<String>,
+    /// References.
+    pub references: Vec<String>,
+    /// Template id (empty for manual threats).
+    pub template: String,
+    /// Triage justification.
+    pub justification: String,
+    /// Triage owner.
+    pub owner: String,
+    /// Ticket.
+    pub ticket: String,
+    /// Reviewer.
+    pub reviewed_by: String,
+    /// Triage date.
+    pub date: String,
+    #[serde(skip)]
+    /// Parsed category, for grouping.
+    pub stride: Stride,
+    #[serde(skip)]
+    /// Parsed effective severity.
+    pub sev: Severity,
+    #[serde(skip)]
+    /// Parsed status.
+    pub stat: Status,
+}
+
+/// Renders the view of one threat.
+pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
+    let subject = subject_view(model, &t.subject);
+    let names = Names::of(model, &t.subject);
+    let (rule_id, title, likelihood, description, mitigations, references, template) = match &t.origin {
+        Origin::Rule(ri) => {
+            let lr = &cat.rules[*ri];
+            let r = &lr.rule;
+            (
+                r.id.clone(),
+                r.title.clone(),
+                r.likelihood.key().to_owned(),
+                fill(&r.description, &names),
+                r.mitigations.clone(),
+                r.references.clone(),
+                cat.templates.get(lr.template).map(|x| x.id.clone()).unwrap_or_default(),
+            )
+        }
+        Origin::Manual => {
+            let m = model.manual_threats.get(&t.id);
+            (
+                "manual".to_owned(),
+                m.map(|m| m.title.clone()).unwrap_or_default(),
+                "medium".to_owned(),
+                m.map(|m| m.description.clone()).unwrap_or_default(),
+                m.map(|m| m.mitigations.clone()).unwrap_or_default(),
+                Vec::new(),
+                String::new(),
+            )
+        }
+    };
+    let tr = t.triage(model);
+    let sev = t.severity(model);
+    let stat = t.status(model);
+    let field = |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
+    ThreatView {
+        id: t.id.0.clone(),
+        rule_id,
+        title,
+        category: t.category.key().to_owned(),
+        severity: sev.key().to_owned(),
+        rule_severity: t.rule_severity.key().to_owned(),
+        likelihood,
+        status: stat.key().to_owned(),
+        subject,
+        description,
+        why: t.why.clone(),
+        mitigations,
+        references,
+        template,
+        justification: field(|x| &x.justification),
+        owner: field(|x| &x.owner),
+        ticket: field(|x| &x.ticket),
+        reviewed_by: field(|x| &x.reviewed_by),
+        date: field(|x| &x.date),
+        stride: t.category,
+        sev,
+        stat,
+    }
+}
+
+struct Names {
+    element: String,
+    source: String,
+    target: String,
+    flow: String,
+    boundary: String,
+}
+
+impl Names {
+    fn of(model: &Model, s: &Subject) -> Names {
+        let mut n = Names {
+            element: String::new(),
+            source: String::new(),
+            target: String::new(),
+            flow: String::new(),
+            boundary: String::new(),
+        };
+        let ename = |id: &crate::model::ElementId| {
+            model.elements.get(id).map(|e| e.name.clone()).unwrap_or_else(|| id.0.clone())
+        };
+        match s {
+            Subject::Element(e) => {
+                n.element = ename(e);
+                if let Some(b) = model.elements.get(e).and_then(|e| e.boundary.as_ref()) {
+                    n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_default();
+                }
+            }
+            Subject::Flow(f) | Subject::Crossing(f, _) => {
+                if let Some(fl) = model.flows.get(f) {
+                    n.flow = fl.name.clone();
+                    n.source = ename(&fl.source);
+                    n.target = ename(&fl.target);
+                }
+                if let Subject::Crossing(_, b) = s {
+                    n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_else(|| b.0.clone());
+                }
+            }
+            Subject::Boundary(b) => {
+                n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_default();
+            }
+            Subject::Model => {}
+        }
+        n
+    }
+}
+
+fn fill(text: &str, n: &Names) -> String {
+    text.replace("{element}", &n.element)
+        .replace("{source}", &n.source)
+        .replace("{target}", &n.target)
+        .replace("{flow}", &n.flow)
+        .replace("{boundary}", &n.boundary)
+}
+
+/// The output view of a subject.
+pub fn subject_view(model: &Model, s: &Subject) -> SubjectView {
+    let (kind, name, boundary) = match s {
+        Subject::Element(e) => match model.elements.get(e) {
+            Some(el) => (el.kind.clone(), el.name.clone(), None),
+            None => (String::new(), e.0.clone(), None),
+        },
+        Subject::Flow(f) => (
+            "flow".to_owned(),
+            model.flows.get(f).map(|x| x.name.clone()).unwrap_or_else(|| f.0.clone()),
+            None,
+        ),
+        Subject::Crossing(f, b) => (
+            "flow".to_owned(),
+            model.flows.get(f).map(|x| x.name.clone()).unwrap_or_else(|| f.0.clone()),
+            Some(b.0.clone()),
+        ),
+        Subject::Boundary(b) => (
+            "boundary".to_owned(),
+            model.boundaries.get(b).map(|x| x.name.clone()).unwrap_or_else(|| b.0.clone()),
+            None,
+        ),
+        Subject::Model => ("model".to_owned(), model.metadata.title.clone(), None),
+    };
+    SubjectView {
+        kind_of_subject: s.type_key().to_owned(),
+        id: s.primary_id().to_owned(),
+        kind,
+        name,
+        boundary,
+    }
+}
+
+/// Every threat of an analysis, rendered, in id order.
+pub fn threat_views(model: &Model, cat: &Catalog, a: &Analysis) -> Vec<ThreatView> {
+    a.threats.iter().map(|t| threat_view(model, cat, t)).collect()
+}

@@ -1,0 +1,638 @@
+//! Loading templates into a [`Catalog`]: parse, merge stencils, type-check every rule.
+//! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
+
+use super::template::{Applies, BaseShape, Cond, PropSpec, PropType, Role, Rule, Stencil, Template};
+use crate::diag::{Diagnostic, Level, Pos, locate};
+use crate::model::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// The templates built into the binary, as (file name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("templates/generic.ron", include_str!("../../templates/generic.ron")),
+    ("templates/docker.ron", include_str!("../../templates/docker.ron")),
+    ("templates/kubernetes.ron", include_str!("../../templates/kubernetes.ron")),
+    ("templates/kubeflow.ron", include_str!("../../templates/kubeflow.ron")),
+];
+
+/// Largest template file accepted, in bytes.
+pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting accepted in a template (conditions included).
+pub const TEMPLATE_RECURSION_LIMIT: usize = 256;
+
+/// Where a template came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateInfo {
+    /// Template id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Palette group.
+    pub group: String,
+    /// Description.
+    pub description: String,
+    /// File it was read from (`templates/x.ron` for built-ins).
+    pub file: String,
+    /// Whether it is built into the binary.
+    pub builtin: bool,
+    /// Rules it contributed.
+    pub rule_count: usize,
+    /// Stencils it contributed.
+    pub stencil_count: usize,
+}
+
+/// A stencil with inherited properties merged in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedStencil {
+    /// The stencil as declared (with `properties` holding inherited ones too).
+    pub stencil: Stencil,
+    /// Index of the template that declared it.
+    pub template: usize,
+    /// Its own kind, every kind it extends, and its base shape name.
+    pub is_a: Vec<String>,
+}
+
+impl ResolvedStencil {
+    /// The declared property of that name.
+    pub fn prop(&self, name: &str) -> Option<&PropSpec> {
+        self.stencil.properties.iter().find(|p| p.name == name)
+    }
+}
+
+/// A rule that passed its checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedRule {
+    /// The rule.
+    pub rule: Rule,
+    /// Index of its template in [`Catalog::templates`].
+    pub template: usize,
+}
+
+/// Every loaded template, stencil and rule, plus what went wrong while loading.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Loaded templates, in load order.
+    pub templates: Vec<TemplateInfo>,
+    /// Stencils in load order.
+    pub stencils: Vec<ResolvedStencil>,
+    /// Flow properties declared by all templates.
+    pub flow_props: Vec<PropSpec>,
+    /// Rules that passed checks (deprecated ones included; they never fire).
+    pub rules: Vec<LoadedRule>,
+    /// Problems found while loading.
+    pub diagnostics: Vec<Diagnostic>,
+    kind_index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// The built-in templates only.
+    pub fn builtin() -> Catalog {
+        Catalog::from_sources(
+            BUILTIN
+                .iter()
+                .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
+                .collect(),
+        )
+    }
+
+    /// The built-in templates plus every `*.ron` file in `dir` (in name order).
+    /// A directory that cannot be read is an error diagnostic, not a failure.
+    pub fn with_user_dir(dir: Option<&Path>) -> Catalog {
+        let mut sources: Vec<(String, String, bool)> = BUILTIN
+            .iter()
+            .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
+            .collect();
+        let mut diags = Vec::new();
+        if let Some(dir) = dir {
+            match std::fs::read_dir(dir) {
+                Ok(rd) => {
+                    let mut paths: Vec<_> = rd
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+                        .collect();
+                    paths.sort();
+                    for p in paths {
+                        let name = p.display().to_string();
+                        match read_limited(&p) {
+                            Ok(text) => sources.push((name, text, false)),
+                            Err(msg) => diags.push(
+                                Diagnostic::new(Level::Error, "template-unreadable", msg)
+                                    .at(&name, None),
+                            ),
+                        }
+                    }
+                }
+                Err(e) => diags.push(
+                    Diagnostic::new(
+                        Level::Error,
+                        "template-dir-unreadable",
+                        format!("cannot read template directory: {e}"),
+                    )
+                    .at(&dir.display().to_string(), None),
+                ),
+            }
+        }
+        let mut cat = Catalog::from_sources(sources);
+        diags.append(&mut cat.diagnostics);
+        cat.diagnostics = diags;
+        cat
+    }
+
+    /// Loads templates from (file name, text, built-in) triples.
+    pub fn from_sources(sources: Vec<(String, String, bool)>) -> Catalog {
+        let mut cat = Catalog::default();
+        let mut parsed: Vec<(usize, Template, String)> = Vec::new();
+        let mut seen_templates: HashSet<String> = HashSet::new();
+        // Phase 1: parse, and register templates, stencils and flow properties.
+        for (file, text, builtin) in sources {
+            let t = match parse_template(&file, &text) {
+                Ok(t) => t,
+                Err(d) => {
+                    cat.diagnostics.push(d);
+                    continue;
+                }
+            };
+            if !seen_templates.insert(t.id.clone()) {
+                cat.diagnostics.push(
+                    Diagnostic::new(
+                        Level::Error,
+                        "duplicate-template",
+                        format!("template id `{}` is already loaded; this file is skipped", t.id),
+                    )
+                    .at(&file, locate(&text, &["id", &format!("\"{}\"", t.id)])),
+                );
+                continue;
+            }
+            let ti = cat.templates.len();
+            cat.templates.push(TemplateInfo {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                version: t.version.clone(),
+                group: t.group.clone(),
+                description: t.description.clone(),
+                file: file.clone(),
+                builtin,
+                rule_count: 0,
+                stencil_count: 0,
+            });
+            for p in &t.flow_props_checked(&file, &text, &mut cat.diagnostics) {
+                if cat.flow_props.iter().any(|q| q.name == p.name) {
+                    cat.diagnostics.push(
+                        Diagnostic::new(
+                            Level::Error,
+                            "duplicate-flow-property",
+                            format!("flow property `{}` is declared by another template", p.name),
+                        )
+                        .at(&file, locate(&text, &["flow_properties", &format!("\"{}\"", p.name)])),
+                    );
+                } else {
+                    cat.flow_props.push(p.clone());
+                }
+            }
+            for s in &t.stencils {
+                if let Err(msg) = check_stencil(s) {
+                    cat.diagnostics.push(
+                        Diagnostic::new(Level::Error, "bad-stencil", msg)
+                            .at(&file, locate(&text, &[&format!("\"{}\"", s.kind)])),
+                    );
+                    continue;
+                }
+                if cat.kind_index.contains_key(&s.kind) || is_base_name(&s.kind) {
+                    cat.diagnostics.push(
+                        Diagnostic::new(
+                            Level::Error,
+                            "duplicate-kind",
+                            format!("stencil kind `{}` is already declared", s.kind),
+                        )
+                        .at(&file, locate(&text, &[&format!("\"{}\"", s.kind)])),
+                    );
+                    continue;
+                }
+                cat.kind_index.insert(s.kind.clone(), cat.stencils.len());
+                cat.stencils.push(ResolvedStencil {
+                    stencil: s.clone(),
+                    template: ti,
+                    is_a: Vec::new(),
+                });
+                cat.templates[ti].stencil_count += 1;
+            }
+            parsed.push((ti, t, text));
+        }
+        cat.resolve_inheritance(&parsed);
+        // Phase 2: check rules against every stencil loaded.
+        let builtin_ids: HashSet<String> = parsed
+            .iter()
+            .filter(|(ti, _, _)| cat.templates[*ti].builtin)
+            .flat_map(|(_, t, _)| t.rules.iter().map(|r| r.id.clone()))
+            .collect();
+        let mut rule_ids: HashSet<String> = HashSet::new();
+        for (ti, t, text) in &parsed {
+            let file = cat.templates[*ti].file.clone();
+            let builtin = cat.templates[*ti].builtin;
+            for r in &t.rules {
+                let rule_needle = format!("\"{}\"", r.id);
+                if !rule_ids.insert(r.id.clone()) {
+                    let (code, msg) = if !builtin && builtin_ids.contains(&r.id) {
+                        (
+                            "shadowed-rule",
+                            format!(
+                                "rule `{}` has the id of a built-in rule; a user template cannot replace a built-in rule, so it is skipped",
+                                r.id
+                            ),
+                        )
+                    } else {
+                        ("duplicate-rule", format!("rule id `{}` is used twice; the second is skipped", r.id))
+                    };
+                    cat.diagnostics.push(
+                        Diagnostic::new(Level::Error, code, msg).at(&file, locate(text, &[&rule_needle])),
+                    );
+                    continue;
+                }
+                match cat.check_rule(r) {
+                    Ok(()) => {
+                        cat.rules.push(LoadedRule {
+                            rule: r.clone(),
+                            template: *ti,
+                        });
+                        cat.templates[*ti].rule_count += 1;
+                    }
+                    Err((msg, needle)) => {
+                        let pos = locate(text, &[&rule_needle, &needle]);
+                        cat.diagnostics.push(
+                            Diagnostic::new(
+                                Level::Error,
+                                "bad-rule",
+                                format!("rule `{}`: {msg}; the rule is not loaded", r.id),
+                            )
+                            .at(&file, pos),
+                        );
+                    }
+                }
+            }
+        }
+        cat
+    }
+
+    fn resolve_inheritance(&mut self, parsed: &[(usize, Template, String)]) {
+        let n = self.stencils.len();
+        for i in 0..n {
+            let mut chain = vec![self.stencils[i].stencil.kind.clone()];
+            let mut props = self.stencils[i].stencil.properties.clone();
+            let mut cur = self.stencils[i].stencil.extends.clone();
+            let mut broken: Option<String> = None;
+            while let Some(parent) = cur {
+                if chain.contains(&parent) {
+                    broken = Some(format!("stencil `{}` extends itself through `{parent}`", chain[0]));
+                    break;
+                }
+                let Some(&pi) = self.kind_index.get(&parent) else {
+                    broken = Some(format!("stencil `{}` extends unknown kind `{parent}`", chain[0]));
+                    break;
+                };
+                for p in &self.stencils[pi].stencil.properties {
+                    if !props.iter().any(|q| q.name == p.name) {
+                        props.push(p.clone());
+                    }
+                }
+                chain.push(parent);
+                cur = self.stencils[pi].stencil.extends.clone();
+            }
+            if let Some(msg) = broken {
+                let ti = self.stencils[i].template;
+                let file = self.templates[ti].file.clone();
+                let text = parsed.iter().find(|(t, _, _)| *t == ti).map(|(_, _, s)| s.as_str()).unwrap_or("");
+                self.diagnostics.push(
+                    Diagnostic::new(Level::Error, "bad-extends", msg)
+                        .at(&file, locate(text, &[&format!("\"{}\"", chain[0]), "extends"])),
+                );
+            }
+            chain.push(self.stencils[i].stencil.base.kind_name().to_owned());
+            self.stencils[i].stencil.properties = props;
+            self.stencils[i].is_a = chain;
+        }
+    }
+
+    /// The stencil for a kind.
+    pub fn stencil(&self, kind: &str) -> Option<&ResolvedStencil> {
+        self.kind_index.get(kind).map(|&i| &self.stencils[i])
+    }
+
+    /// Index of the stencil for a kind.
+    pub fn stencil_index(&self, kind: &str) -> Option<usize> {
+        self.kind_index.get(kind).copied()
+    }
+
+    /// The declared flow property of that name.
+    pub fn flow_prop(&self, name: &str) -> Option<&PropSpec> {
+        self.flow_props.iter().find(|p| p.name == name)
+    }
+
+    /// Whether `kind` names a stencil or a base shape.
+    pub fn is_known_kind(&self, kind: &str) -> bool {
+        is_base_name(kind) || self.kind_index.contains_key(kind)
+    }
+
+    /// The loaded rule with that id.
+    pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
+        self.rules.iter().find(|r| r.rule.id == id)
+    }
+
+    /// Whether any loading problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+
+    /// Stencils matching a rule's kind name (itself, descendants, or a base shape).
+    pub fn stencils_matching(&self, kind: &str) -> Vec<usize> {
+        (0..self.stencils.len())
+            .filter(|&i| self.stencils[i].is_a.iter().any(|k| k == kind))
+            .collect()
+    }
+
+    /// Type-checks a rule. Errors carry a message and a needle to locate in the text.
+    fn check_rule(&self, r: &Rule) -> Result<(), (String, String)> {
+        if r.id.is_empty() || r.id.contains('@') || r.id.contains(char::is_whitespace) {
+            return Err(("a rule id must be non-empty, without `@` or spaces".into(), "id".into()));
+        }
+        if r.references.is_empty() {
+            return Err(("a rule needs at least one reference".into(), "references".into()));
+        }
+        let ctx = match &r.applies {
+            Applies::Elements(kinds) => {
+                if kinds.is_empty() {
+                    return Err(("`Elements` lists no kinds".into(), "Elements".into()));
+                }
+                let mut cands = Vec::new();
+                for k in kinds {
+                    if !self.is_known_kind(k) {
+                        return Err((format!("unknown kind `{k}`"), format!("\"{k}\"")));
+                    }
+                    cands.extend(self.stencils_matching(k));
+                }
+                Ctx::Element(cands)
+            }
+            Applies::Flows => Ctx::Flow { crossing: false },
+            Applies::Crossings => Ctx::Flow { crossing: true },
+        };
+        for placeholder in placeholders(&r.description) {
+            let ok = match (&ctx, placeholder.as_str()) {
+                (_, "element") => matches!(ctx, Ctx::Element(_)),
+                (Ctx::Flow { .. }, "source" | "target" | "flow") => true,
+                (Ctx::Flow { crossing: true }, "boundary") => true,
+                (Ctx::Element(_), "boundary") => true,
+                _ => false,
+            };
+            if !ok {
+                return Err((
+                    format!("placeholder `{{{placeholder}}}` has no meaning for this rule's subject"),
+                    format!("{{{placeholder}}}"),
+                ));
+            }
+        }
+        self.check_cond(&r.condition, &ctx)
+    }
+
+    fn check_cond(&self, c: &Cond, ctx: &Ctx) -> Result<(), (String, String)> {
+        let flow_only = |name: &str| -> Result<(), (String, String)> {
+            if matches!(ctx, Ctx::Flow { .. }) {
+                Ok(())
+            } else {
+                Err((format!("`{name}` needs a flow; use it in a flow or crossing rule, or inside `HasFlow`"), name.to_owned()))
+            }
+        };
+        let crossing_only = |name: &str| -> Result<(), (String, String)> {
+            if matches!(ctx, Ctx::Flow { crossing: true }) {
+                Ok(())
+            } else {
+                Err((format!("`{name}` is only meaningful in a crossing rule"), name.to_owned()))
+            }
+        };
+        match c {
+            Cond::Always => Ok(()),
+            Cond::All(v) | Cond::Any(v) => v.iter().try_for_each(|c| self.check_cond(c, ctx)),
+            Cond::Not(c) => self.check_cond(c, ctx),
+            Cond::Is(role, p, v) | Cond::IsNot(role, p, v) => self.check_prop(ctx, *role, p, |ty| match (ty, v) {
+                (PropType::Bool, Value::Bool(_)) | (PropType::Number, Value::Number(_)) | (PropType::Text, Value::Text(_)) => Ok(()),
+                (PropType::Enum(opts), Value::Text(s)) => {
+                    if opts.contains(s) {
+                        Ok(())
+                    } else {
+                        Err(format!("`{s}` is not an option of enum property `{p}` ({})", opts.join(", ")))
+                    }
+                }
+                _ => Err(format!("property `{p}` is {}, but the condition compares it with a {}", ty.name(), v.type_name())),
+            }),
+            Cond::Below(role, p, n) | Cond::Above(role, p, n) => {
+                if !n.is_finite() {
+                    return Err(("a comparison needs a finite number".into(), format!("\"{p}\"")));
+                }
+                self.check_prop(ctx, *role, p, |ty| match ty {
+                    PropType::Number => Ok(()),
+                    _ => Err(format!("property `{p}` is {}, but `Below`/`Above` need a number", ty.name())),
+                })
+            }
+            Cond::OneOf(role, p, opts) => self.check_prop(ctx, *role, p, |ty| match ty {
+                PropType::Text => Ok(()),
+                PropType::Enum(all) => match opts.iter().find(|o| !all.contains(o)) {
+                    Some(o) => Err(format!("`{o}` is not an option of enum property `{p}` ({})", all.join(", "))),
+                    None => Ok(()),
+                },
+                _ => Err(format!("property `{p}` is {}, but `OneOf` needs text or an enum", ty.name())),
+            }),
+            Cond::Empty(role, p) => self.check_prop(ctx, *role, p, |ty| match ty {
+                PropType::Text => Ok(()),
+                _ => Err(format!("property `{p}` is {}, but `Empty` needs text", ty.name())),
+            }),
+            Cond::Kind(role, k) => {
+                self.check_role(ctx, *role, false)?;
+                if self.is_known_kind(k) {
+                    Ok(())
+                } else {
+                    Err((format!("unknown kind `{k}`"), format!("\"{k}\"")))
+                }
+            }
+            Cond::Inside(role, _) | Cond::Unbounded(role) => self.check_role(ctx, *role, false),
+            Cond::Crosses => flow_only("Crosses"),
+            Cond::CrossesKind(_) => flow_only("CrossesKind"),
+            Cond::TrustRises => flow_only("TrustRises"),
+            Cond::BoundaryKind(_) => crossing_only("BoundaryKind"),
+            Cond::Entering => crossing_only("Entering"),
+            Cond::BoundaryTrustAtLeast(_) => crossing_only("BoundaryTrustAtLeast"),
+            Cond::Peer(_, kind, inner) => {
+                if !matches!(ctx, Ctx::Element(_)) {
+                    return Err(("`Peer` is only meaningful in an element rule".into(), "Peer".into()));
+                }
+                if !self.is_known_kind(kind) {
+                    return Err((format!("unknown kind `{kind}`"), format!("\"{kind}\"")));
+                }
+                self.check_cond(inner, &Ctx::Element(self.stencils_matching(kind)))
+            }
+            Cond::HasFlow(_, inner) => {
+                if !matches!(ctx, Ctx::Element(_)) {
+                    return Err(("`HasFlow` is only meaningful in an element rule".into(), "HasFlow".into()));
+                }
+                self.check_cond(inner, &Ctx::Flow { crossing: false })
+            }
+        }
+    }
+
+    fn check_role(&self, ctx: &Ctx, role: Role, allow_flow: bool) -> Result<(), (String, String)> {
+        let ok = match (ctx, role) {
+            (Ctx::Element(_), Role::Element) => true,
+            (Ctx::Flow { .. }, Role::Source | Role::Target) => true,
+            (Ctx::Flow { .. }, Role::Flow) => allow_flow,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let what = match ctx {
+                Ctx::Element(_) => "an element rule can only test `Element` (use `HasFlow` for its flows)",
+                Ctx::Flow { .. } => "a flow rule tests `Source`, `Target` or `Flow`, not `Element`",
+            };
+            Err((format!("role `{role:?}` is not available here: {what}"), format!("{role:?}")))
+        }
+    }
+
+    fn check_prop(
+        &self,
+        ctx: &Ctx,
+        role: Role,
+        prop: &str,
+        ty_ok: impl Fn(&PropType) -> Result<(), String>,
+    ) -> Result<(), (String, String)> {
+        self.check_role(ctx, role, true)?;
+        let needle = format!("\"{prop}\"");
+        let specs: Vec<&PropSpec> = match (ctx, role) {
+            (_, Role::Flow) => self.flow_prop(prop).into_iter().collect(),
+            (Ctx::Element(cands), _) => cands.iter().filter_map(|&i| self.stencils[i].prop(prop)).collect(),
+            _ => self.stencils.iter().filter_map(|s| s.prop(prop)).collect(),
+        };
+        if specs.is_empty() {
+            let on = match (ctx, role) {
+                (_, Role::Flow) => "flows".to_owned(),
+                (Ctx::Element(c), _) => {
+                    let mut kinds: Vec<&str> = c.iter().map(|&i| self.stencils[i].stencil.kind.as_str()).collect();
+                    kinds.truncate(6);
+                    format!("kinds {}", kinds.join(", "))
+                }
+                _ => "any kind".to_owned(),
+            };
+            return Err((format!("unknown property `{prop}`: not declared for {on}"), needle));
+        }
+        for s in specs {
+            ty_ok(&s.ty).map_err(|m| (m, needle.clone()))?;
+        }
+        Ok(())
+    }
+}
+
+enum Ctx {
+    Element(Vec<usize>),
+    Flow { crossing: bool },
+}
+
+fn is_base_name(k: &str) -> bool {
+    matches!(k, "entity" | "process" | "store")
+}
+
+impl Template {
+    fn flow_props_checked(&self, file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<PropSpec> {
+        let mut out = Vec::new();
+        for p in &self.flow_properties {
+            match check_prop_spec(p) {
+                Ok(()) => out.push(p.clone()),
+                Err(msg) => diags.push(
+                    Diagnostic::new(Level::Error, "bad-property", msg)
+                        .at(file, locate(text, &["flow_properties", &format!("\"{}\"", p.name)])),
+                ),
+            }
+        }
+        out
+    }
+}
+
+fn check_prop_spec(p: &PropSpec) -> Result<(), String> {
+    if p.name.is_empty() {
+        return Err("a property needs a name".into());
+    }
+    if !p.ty.accepts(&p.default) {
+        return Err(format!(
+            "property `{}`: default {} is not a valid {}",
+            p.name,
+            p.default.display(),
+            p.ty.name()
+        ));
+    }
+    Ok(())
+}
+
+fn check_stencil(s: &Stencil) -> Result<(), String> {
+    if s.kind.is_empty() {
+        return Err("a stencil needs a kind".into());
+    }
+    let mut names = HashSet::new();
+    for p in &s.properties {
+        check_prop_spec(p).map_err(|m| format!("stencil `{}`: {m}", s.kind))?;
+        if !names.insert(p.name.as_str()) {
+            return Err(format!("stencil `{}` declares property `{}` twice", s.kind, p.name));
+        }
+    }
+    let _ = BaseShape::Entity;
+    Ok(())
+}
+
+/// The placeholder names used in a description (`{source}` gives `source`).
+pub fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        match after.find('}') {
+            Some(j) => {
+                out.push(after[..j].to_owned());
+                rest = &after[j + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Parses one template file, turning a syntax or type error into a located diagnostic.
+pub fn parse_template(file: &str, text: &str) -> Result<Template, Diagnostic> {
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(Diagnostic::new(
+            Level::Error,
+            "template-too-large",
+            format!(
+                "template is {} bytes; the limit is {MAX_TEMPLATE_BYTES} bytes",
+                text.len()
+            ),
+        )
+        .at(file, None));
+    }
+    let opts = ron::Options::default().with_recursion_limit(TEMPLATE_RECURSION_LIMIT);
+    opts.from_str::<Template>(text).map_err(|e| {
+        Diagnostic::new(Level::Error, "template-syntax", crate::persist::ron_message(&e.code))
+            .at(
+                file,
+                Some(Pos {
+                    line: e.span.start.line,
+                    col: e.span.start.col,
+                }),
+            )
+    })
+}
+
+fn read_limited(p: &Path) -> Result<String, String> {
+    let bytes = crate::persist::read_file_limited(p, MAX_TEMPLATE_BYTES as u64).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}

@@ -1,0 +1,453 @@
+//! Evaluating rules over a [`ModelIndex`]. A first pass answers yes/no cheaply; only a
+//! rule that fires is evaluated again to collect its *why*: the facts that decided it.
+
+use super::catalog::Catalog;
+use super::template::{Applies, Cond, Dir, Role};
+use crate::analysis::index::{Crossed, ModelIndex};
+use crate::model::Value;
+
+/// The items a condition can look at.
+#[derive(Clone, Copy)]
+pub struct Scope {
+    /// The element of an element rule (or a `Peer`).
+    pub elem: Option<usize>,
+    /// The flow of a flow or crossing rule (or inside `HasFlow`).
+    pub flow: Option<usize>,
+    /// The crossing of a crossing rule.
+    pub crossed: Option<Crossed>,
+}
+
+impl Scope {
+    /// Scope of an element rule.
+    pub fn element(e: usize) -> Self {
+        Scope { elem: Some(e), flow: None, crossed: None }
+    }
+    /// Scope of a flow rule.
+    pub fn flow(f: usize) -> Self {
+        Scope { elem: None, flow: Some(f), crossed: None }
+    }
+}
+
+/// Evaluates conditions; `facts` is `None` on the fast path.
+pub struct Evaluator<'a, 'm> {
+    /// The loaded templates.
+    pub cat: &'a Catalog,
+    /// The model's index.
+    pub ix: &'a ModelIndex<'m>,
+}
+
+enum Item {
+    Elem(usize),
+    Flow(usize),
+}
+
+impl<'a, 'm> Evaluator<'a, 'm> {
+    fn item(&self, s: &Scope, role: Role) -> Option<Item> {
+        match role {
+            Role::Element => s.elem.map(Item::Elem),
+            Role::Flow => s.flow.map(Item::Flow),
+            Role::Source => s.flow.and_then(|f| self.ix.flow_ends[f]).map(|(a, _)| Item::Elem(a)),
+            Role::Target => s.flow.and_then(|f| self.ix.flow_ends[f]).map(|(_, b)| Item::Elem(b)),
+        }
+    }
+
+    fn elem_of(&self, s: &Scope, role: Role) -> Option<usize> {
+        match self.item(s, role) {
+            Some(Item::Elem(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The value of a property: set on the item, else the declared default; `None` when
+    /// the item's kind does not declare it.
+    fn value(&self, item: &Item, prop: &str) -> Option<&'a Value>
+    where
+        'm: 'a,
+    {
+        match *item {
+            Item::Elem(e) => {
+                let el = self.ix.elems[e];
+                let spec = self.ix.elem_stencil[e].and_then(|si| self.cat.stencils[si].prop(prop));
+                match spec {
+                    Some(spec) => Some(el.props.get(prop).unwrap_or(&spec.default)),
+                    None => None,
+                }
+            }
+            Item::Flow(f) => {
+                let fl = self.ix.flows[f];
+                let spec = self.cat.flow_prop(prop)?;
+                Some(fl.props.get(prop).unwrap_or(&spec.default))
+            }
+        }
+    }
+
+    fn item_label(&self, item: &Item) -> String {
+        match *item {
+            Item::Elem(e) => format!("{} `{}`", self.ix.elems[e].kind, self.ix.elems[e].name),
+            Item::Flow(f) => format!("flow `{}`", self.ix.flows[f].name),
+        }
+    }
+
+    /// Evaluates `c` in `s`. With `facts`, records why the result is what it is.
+    pub fn eval(&self, c: &Cond, s: &Scope, facts: Option<&mut Vec<String>>) -> bool
+    where
+        'm: 'a,
+    {
+        match facts {
+            None => self.fast(c, s),
+            Some(f) => self.explain(c, s, f),
+        }
+    }
+
+    fn prop_test(&self, s: &Scope, role: Role, prop: &str, test: impl Fn(&Value) -> bool) -> (bool, Option<Item>)
+    where
+        'm: 'a,
+    {
+        match self.item(s, role) {
+            Some(item) => match self.value(&item, prop) {
+                Some(v) => (test(v), Some(item)),
+                None => (false, Some(item)),
+            },
+            None => (false, None),
+        }
+    }
+
+    fn fast(&self, c: &Cond, s: &Scope) -> bool
+    where
+        'm: 'a,
+    {
+        match c {
+            Cond::Always => true,
+            Cond::All(v) => v.iter().all(|c| self.fast(c, s)),
+            Cond::Any(v) => v.iter().any(|c| self.fast(c, s)),
+            Cond::Not(c) => !self.fast(c, s),
+            _ => self.leaf(c, s, None),
+        }
+    }
+
+    fn explain(&self, c: &Cond, s: &Scope, facts: &mut Vec<String>) -> bool
+    where
+        'm: 'a,
+    {
+        match c {
+            Cond::Always => true,
+            Cond::All(v) => {
+                let mut mine = Vec::new();
+                for c in v {
+                    let mut sub = Vec::new();
+                    if !self.explain(c, s, &mut sub) {
+                        // False: the first failing part is the reason.
+                        facts.extend(sub);
+                        return false;
+                    }
+                    mine.extend(sub);
+                }
+                facts.extend(mine);
+                true
+            }
+            Cond::Any(v) => {
+                let mut mine = Vec::new();
+                for c in v {
+                    let mut sub = Vec::new();
+                    if self.explain(c, s, &mut sub) {
+                        // True: the first satisfied alternative is the reason.
+                        facts.extend(sub);
+                        return true;
+                    }
+                    mine.extend(sub);
+                }
+                facts.extend(mine);
+                false
+            }
+            Cond::Not(c) => !self.explain(c, s, facts),
+            _ => self.leaf(c, s, Some(facts)),
+        }
+    }
+
+    fn leaf(&self, c: &Cond, s: &Scope, facts: Option<&mut Vec<String>>) -> bool
+    where
+        'm: 'a,
+    {
+        let ix = self.ix;
+        let (result, fact): (bool, Option<String>) = match c {
+            Cond::Is(role, p, want) | Cond::IsNot(role, p, want) => {
+                let negate = matches!(c, Cond::IsNot(..));
+                let (r, item) = self.prop_test(s, *role, p, |v| (v == want) != negate);
+                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+            }
+            Cond::Below(role, p, n) | Cond::Above(role, p, n) => {
+                let below = matches!(c, Cond::Below(..));
+                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                    Value::Number(x) => {
+                        if below {
+                            x < n
+                        } else {
+                            x > n
+                        }
+                    }
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+            }
+            Cond::OneOf(role, p, opts) => {
+                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                    Value::Text(t) => opts.iter().any(|o| o == t),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+            }
+            Cond::Empty(role, p) => {
+                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                    Value::Text(t) => t.trim().is_empty(),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+            }
+            Cond::Kind(role, k) => match self.elem_of(s, *role) {
+                Some(e) => {
+                    let r = self.is_a(e, k);
+                    let fact = facts.as_ref().map(|_| {
+                        let el = ix.elems[e];
+                        if r {
+                            format!("`{}` is a {k}", el.name)
+                        } else {
+                            format!("`{}` is a {}, not a {k}", el.name, el.kind)
+                        }
+                    });
+                    (r, fact)
+                }
+                None => (false, None),
+            },
+            Cond::Inside(role, bk) => match self.elem_of(s, *role) {
+                Some(e) => {
+                    let hit = ix.elem_chain[e].iter().find(|&&b| ix.bounds[b].kind == *bk);
+                    let fact = facts.as_ref().map(|_| match hit {
+                        Some(&b) => format!(
+                            "`{}` is inside boundary `{}` ({})",
+                            ix.elems[e].name,
+                            ix.bounds[b].name,
+                            bk.label()
+                        ),
+                        None => format!("`{}` is not inside any {} boundary", ix.elems[e].name, bk.label()),
+                    });
+                    (hit.is_some(), fact)
+                }
+                None => (false, None),
+            },
+            Cond::Unbounded(role) => match self.elem_of(s, *role) {
+                Some(e) => {
+                    let r = ix.elem_chain[e].is_empty();
+                    let fact = facts.as_ref().map(|_| {
+                        if r {
+                            format!("`{}` is outside every trust boundary", ix.elems[e].name)
+                        } else {
+                            format!("`{}` is inside boundary `{}`", ix.elems[e].name, ix.bounds[ix.elem_chain[e][0]].name)
+                        }
+                    });
+                    (r, fact)
+                }
+                None => (false, None),
+            },
+            Cond::Crosses | Cond::CrossesKind(_) => match s.flow {
+                Some(f) => {
+                    let want = match c {
+                        Cond::CrossesKind(k) => Some(*k),
+                        _ => None,
+                    };
+                    let hit = ix.crossings[f]
+                        .iter()
+                        .find(|x| want.is_none_or(|k| ix.bounds[x.boundary].kind == k));
+                    let fact = facts.as_ref().map(|_| match hit {
+                        Some(x) => {
+                            let b = ix.bounds[x.boundary];
+                            format!(
+                                "flow `{}` crosses boundary `{}` (kind {}, {})",
+                                ix.flows[f].name,
+                                b.name,
+                                b.kind.label(),
+                                if x.entering { "entering" } else { "leaving" }
+                            )
+                        }
+                        None => match want {
+                            Some(k) => format!("flow `{}` crosses no {} boundary", ix.flows[f].name, k.label()),
+                            None => format!("flow `{}` crosses no trust boundary", ix.flows[f].name),
+                        },
+                    });
+                    (hit.is_some(), fact)
+                }
+                None => (false, None),
+            },
+            Cond::TrustRises => match s.flow.and_then(|f| ix.flow_ends[f]) {
+                Some((a, b)) => {
+                    let (ta, tb) = (ix.trust(a), ix.trust(b));
+                    let fact = facts.as_ref().map(|_| {
+                        format!(
+                            "trust rises from {ta} at `{}` to {tb} at `{}`",
+                            ix.elems[a].name, ix.elems[b].name
+                        )
+                    });
+                    (ta < tb, fact)
+                }
+                None => (false, None),
+            },
+            Cond::BoundaryKind(k) => match s.crossed {
+                Some(x) => {
+                    let b = ix.bounds[x.boundary];
+                    (b.kind == *k, facts.as_ref().map(|_| format!("boundary `{}` is of kind {}", b.name, b.kind.label())))
+                }
+                None => (false, None),
+            },
+            Cond::Entering => match s.crossed {
+                Some(x) => {
+                    let b = ix.bounds[x.boundary];
+                    let fact = facts.as_ref().map(|_| {
+                        format!("the flow {} boundary `{}`", if x.entering { "enters" } else { "leaves" }, b.name)
+                    });
+                    (x.entering, fact)
+                }
+                None => (false, None),
+            },
+            Cond::BoundaryTrustAtLeast(n) => match s.crossed {
+                Some(x) => {
+                    let b = ix.bounds[x.boundary];
+                    (b.trust >= *n, facts.as_ref().map(|_| format!("boundary `{}` has trust level {}", b.name, b.trust)))
+                }
+                None => (false, None),
+            },
+            Cond::Peer(bk, kind, inner) => match s.elem {
+                Some(e) => {
+                    let scope_b = ix.elem_chain[e].iter().copied().find(|&b| ix.bounds[b].kind == *bk);
+                    match scope_b {
+                        Some(b) => {
+                            let mut found = None;
+                            for &p in &ix.bound_members[b] {
+                                if p != e && self.is_a(p, kind) && self.fast(inner, &Scope::element(p)) {
+                                    found = Some(p);
+                                    break;
+                                }
+                            }
+                            match (found, facts) {
+                                (Some(p), Some(f)) => {
+                                    f.push(format!(
+                                        "`{}` shares {} `{}` with {} `{}`",
+                                        ix.elems[e].name,
+                                        bk.label(),
+                                        ix.bounds[b].name,
+                                        kind,
+                                        ix.elems[p].name
+                                    ));
+                                    self.explain(inner, &Scope::element(p), f);
+                                    return true;
+                                }
+                                (None, Some(f)) => {
+                                    f.push(format!(
+                                        "no {kind} in {} `{}` matches",
+                                        bk.label(),
+                                        ix.bounds[b].name
+                                    ));
+                                    return false;
+                                }
+                                (found, None) => return found.is_some(),
+                            }
+                        }
+                        None => (
+                            false,
+                            facts.as_ref().map(|_| format!("`{}` is not inside any {} boundary", ix.elems[e].name, bk.label())),
+                        ),
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::HasFlow(dir, inner) => match s.elem {
+                Some(e) => {
+                    let list = match dir {
+                        Dir::In => &ix.in_flows[e],
+                        Dir::Out => &ix.out_flows[e],
+                    };
+                    let found = list.iter().copied().find(|&f| self.fast(inner, &Scope::flow(f)));
+                    match (found, facts) {
+                        (Some(f), Some(out)) => {
+                            self.explain(inner, &Scope::flow(f), out);
+                            return true;
+                        }
+                        (None, Some(out)) => {
+                            out.push(format!(
+                                "no {} flow of `{}` matches",
+                                match dir {
+                                    Dir::In => "incoming",
+                                    Dir::Out => "outgoing",
+                                },
+                                ix.elems[e].name
+                            ));
+                            return false;
+                        }
+                        (found, None) => return found.is_some(),
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => (self.fast(c, s), None),
+        };
+        if let (Some(f), Some(fact)) = (facts, fact) {
+            f.push(fact);
+        }
+        result
+    }
+
+    fn prop_fact(&self, item: Option<Item>, p: &str) -> String
+    where
+        'm: 'a,
+    {
+        match item {
+            Some(it) => match self.value(&it, p) {
+                Some(v) => format!("{}: {p} = {}", self.item_label(&it), v.display()),
+                None => format!("{} has no property {p}", self.item_label(&it)),
+            },
+            None => format!("no item for property {p}"),
+        }
+    }
+
+    /// Whether element `e`'s kind is, extends, or has the base shape `kind`.
+    pub fn is_a(&self, e: usize, kind: &str) -> bool {
+        match self.ix.elem_stencil[e] {
+            Some(si) => self.cat.stencils[si].is_a.iter().any(|k| k == kind),
+            None => false,
+        }
+    }
+}
+
+/// Rules grouped by what they apply to, deprecated rules left out.
+pub struct RulePlan {
+    /// For each stencil, the element rules that apply to it.
+    pub by_stencil: Vec<Vec<usize>>,
+    /// Flow rules.
+    pub flow: Vec<usize>,
+    /// Crossing rules.
+    pub crossing: Vec<usize>,
+}
+
+impl RulePlan {
+    /// Groups the catalog's rules.
+    pub fn new(cat: &Catalog) -> Self {
+        let mut by_stencil = vec![Vec::new(); cat.stencils.len()];
+        let mut flow = Vec::new();
+        let mut crossing = Vec::new();
+        for (ri, lr) in cat.rules.iter().enumerate() {
+            if lr.rule.deprecated.is_some() {
+                continue;
+            }
+            match &lr.rule.applies {
+                Applies::Elements(kinds) => {
+                    for (si, st) in cat.stencils.iter().enumerate() {
+                        if kinds.iter().any(|k| st.is_a.iter().any(|a| a == k)) {
+                            by_stencil[si].push(ri);
+                        }
+                    }
+                }
+                Applies::Flows => flow.push(ri),
+                Applies::Crossings => crossing.push(ri),
+            }
+        }
+        RulePlan { by_stencil, flow, crossing }
+    }
+}

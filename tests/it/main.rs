@@ -1,0 +1,4 @@
+//! Palisade's integration tests: one binary, data-driven modules.
+
+mod common;
+mod rules;
