@@ -59,6 +59,23 @@ pub enum Cmd {
         /// Model file.
         file: PathBuf,
     },
+    /// Write a report: PDF, Markdown, HTML, JSON or SARIF (by extension or --format).
+    Report {
+        /// Model file.
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output format (default: from the output file's extension).
+        #[arg(long, value_enum)]
+        format: Option<report::render::Format>,
+        /// Paper size of the PDF.
+        #[arg(long, value_enum, default_value = "a4")]
+        paper: report::render::Paper,
+        /// Overwrite the output even if it changed since it was last written.
+        #[arg(long)]
+        force: bool,
+    },
     /// List or show templates.
     Templates {
         /// `list` or `show`.
@@ -188,6 +205,25 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 model.flows.len(),
                 model.boundaries.len()
             );
+            Ok(Outcome::Ok)
+        }
+        Cmd::Report { file, output, format, paper, force } => {
+            let source = read_input(&file)?;
+            let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
+            let cat = load_catalog(templates);
+            let a = analysis::analyze(&model, &cat);
+            print_model_errors(&file, &a);
+            let format = match format {
+                Some(f) => f,
+                None => report::render::Format::from_path(&output).with_context(|| {
+                    format!("{}: cannot tell the report format from the extension; use --format", output.display())
+                })?,
+            };
+            let input = report::render::Input { model: &model, catalog: &cat, analysis: &a, source: &source, paper };
+            let bytes = report::render::render(&input, format)?;
+            let _ = force;
+            persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
+            eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {

@@ -1,6 +1,7 @@
 //! Report data built from a model and its analysis, then renderers. Every renderer takes
 //! the same [`ReportData`], so the CLI, the GUI and the tests produce identical output.
 
+pub mod render;
 pub mod text;
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
