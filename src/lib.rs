@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diag;
+pub mod geometry;
 pub mod model;
 pub mod persist;
 pub mod report;

@@ -1,4 +1,5 @@
 //! Palisade's integration tests: one binary, data-driven modules.
 
 mod common;
+mod report;
 mod rules;
