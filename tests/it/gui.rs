@@ -1,0 +1,1 @@
+//! Headless GUI tests (egui_kittest): the real app driven by widget labels.
