@@ -1,7 +1,10 @@
 //! Palisade's integration tests: one binary, data-driven modules.
 
+mod cli;
 mod common;
 #[cfg(feature = "gui")]
 mod gui;
+mod persist;
+mod reliability;
 mod report;
 mod rules;
