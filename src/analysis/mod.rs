@@ -1,6 +1,7 @@
 //! Derived state: crossings, threats with their *why*, orphaned triage and diagnostics,
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
+pub mod diff;
 pub mod index;
 pub mod validate;
 

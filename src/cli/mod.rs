@@ -59,6 +59,13 @@ pub enum Cmd {
         /// Model file.
         file: PathBuf,
     },
+    /// What changed between two versions of a model, threats included.
+    Diff {
+        /// The older file.
+        old: PathBuf,
+        /// The newer file.
+        new: PathBuf,
+    },
     /// Write a report: PDF, Markdown, HTML, JSON or SARIF (by extension or --format).
     Report {
         /// Model file.
@@ -205,6 +212,13 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 model.flows.len(),
                 model.boundaries.len()
             );
+            Ok(Outcome::Ok)
+        }
+        Cmd::Diff { old, new } => {
+            let a = load_model(&old)?;
+            let b = load_model(&new)?;
+            let cat = load_catalog(templates);
+            print!("{}", analysis::diff::render(&analysis::diff::diff(&a, &b, &cat)));
             Ok(Outcome::Ok)
         }
         Cmd::Report { file, output, format, paper, force } => {

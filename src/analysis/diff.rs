@@ -1,0 +1,153 @@
+//! What changed between two versions of a model: its items, its properties, and the
+//! threats that opened, closed or lost their subject.
+
+use super::{Analysis, analyze};
+use crate::model::{Model, Props, Value};
+use crate::rules::Catalog;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// One line of a diff: `+` added, `-` removed, `~` changed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    /// Section: `element`, `flow`, `boundary`, `threat`, `triage`, `metadata`.
+    pub section: &'static str,
+    /// `+`, `-` or `~`.
+    pub sign: char,
+    /// What changed.
+    pub text: String,
+}
+
+/// The changes from `old` to `new`, in section then text order.
+pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut push = |section, sign, text: String| out.push(Change { section, sign, text });
+    if old.metadata != new.metadata {
+        push("metadata", '~', "title, owner, reviewers or description changed".to_owned());
+    }
+    items(&old.elements, &new.elements, "element", &mut push, |a, b, id, push| {
+        if a.name != b.name {
+            push("element", '~', format!("{id}: name {:?} -> {:?}", a.name, b.name));
+        }
+        if a.kind != b.kind {
+            push("element", '~', format!("{id}: kind {} -> {}", a.kind, b.kind));
+        }
+        if a.boundary != b.boundary {
+            push("element", '~', format!("{id}: boundary {} -> {}", opt(&a.boundary), opt(&b.boundary)));
+        }
+        if a.pos != b.pos {
+            push("element", '~', format!("{id}: moved"));
+        }
+        props(&a.props, &b.props, "element", id, push);
+    });
+    items(&old.flows, &new.flows, "flow", &mut push, |a, b, id, push| {
+        if a.name != b.name {
+            push("flow", '~', format!("{id}: name {:?} -> {:?}", a.name, b.name));
+        }
+        if (&a.source, &a.target) != (&b.source, &b.target) {
+            push("flow", '~', format!("{id}: {} -> {} is now {} -> {}", a.source, a.target, b.source, b.target));
+        }
+        props(&a.props, &b.props, "flow", id, push);
+    });
+    items(&old.boundaries, &new.boundaries, "boundary", &mut push, |a, b, id, push| {
+        if a.name != b.name || a.kind != b.kind || a.trust != b.trust || a.parent != b.parent {
+            push(
+                "boundary",
+                '~',
+                format!(
+                    "{id}: {:?} {} trust {} in {} -> {:?} {} trust {} in {}",
+                    a.name,
+                    a.kind.label(),
+                    a.trust,
+                    opt(&a.parent),
+                    b.name,
+                    b.kind.label(),
+                    b.trust,
+                    opt(&b.parent)
+                ),
+            );
+        }
+        if a.rect != b.rect {
+            push("boundary", '~', format!("{id}: moved or resized"));
+        }
+    });
+    let (ao, an): (Analysis, Analysis) = (analyze(old, cat), analyze(new, cat));
+    let ids = |a: &Analysis| a.threats.iter().map(|t| t.id.0.clone()).collect::<BTreeSet<_>>();
+    let (to, tn) = (ids(&ao), ids(&an));
+    for id in tn.difference(&to) {
+        push("threat", '+', format!("opened {id}"));
+    }
+    for id in to.difference(&tn) {
+        push("threat", '-', format!("closed {id}"));
+    }
+    let orphan_old: BTreeSet<_> = ao.orphans.iter().collect();
+    for o in &an.orphans {
+        if !orphan_old.contains(o) {
+            push("triage", '!', format!("orphaned {o} (its threat no longer exists; the record is kept)"));
+        }
+    }
+    for (id, t) in &new.triage {
+        match old.triage.get(id) {
+            None => push("triage", '+', format!("{id}: {}", t.status.label())),
+            Some(o) if o != t => push("triage", '~', format!("{id}: {} -> {}", o.status.label(), t.status.label())),
+            _ => {}
+        }
+    }
+    for id in old.triage.keys() {
+        if !new.triage.contains_key(id) {
+            push("triage", '-', format!("{id}: record deleted"));
+        }
+    }
+    out
+}
+
+fn opt<T: std::fmt::Display>(o: &Option<T>) -> String {
+    o.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "(none)".into())
+}
+
+fn items<K: Ord + std::fmt::Display, V>(
+    old: &BTreeMap<K, V>,
+    new: &BTreeMap<K, V>,
+    section: &'static str,
+    push: &mut dyn FnMut(&'static str, char, String),
+    changed: impl Fn(&V, &V, &K, &mut dyn FnMut(&'static str, char, String)),
+) {
+    for (k, v) in new {
+        match old.get(k) {
+            None => push(section, '+', format!("{k}")),
+            Some(o) => changed(o, v, k, push),
+        }
+    }
+    for k in old.keys() {
+        if !new.contains_key(k) {
+            push(section, '-', format!("{k}"));
+        }
+    }
+}
+
+fn props(a: &Props, b: &Props, section: &'static str, id: &dyn std::fmt::Display, push: &mut dyn FnMut(&'static str, char, String)) {
+    let show = |v: Option<&Value>| v.map(|v| v.display()).unwrap_or_else(|| "(default)".into());
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for k in keys {
+        if a.get(k) != b.get(k) {
+            push(section, '~', format!("{id}: {k} {} -> {}", show(a.get(k)), show(b.get(k))));
+        }
+    }
+}
+
+/// Renders a diff as text, one change a line, with a summary line.
+pub fn render(changes: &[Change]) -> String {
+    let mut s = String::new();
+    for c in changes {
+        let _ = writeln!(s, "{} {:<8} {}", c.sign, c.section, c.text);
+    }
+    let opened = changes.iter().filter(|c| c.section == "threat" && c.sign == '+').count();
+    let closed = changes.iter().filter(|c| c.section == "threat" && c.sign == '-').count();
+    let orphaned = changes.iter().filter(|c| c.sign == '!').count();
+    let _ = writeln!(
+        s,
+        "{} changes: {opened} threats opened, {closed} closed, {orphaned} triage records orphaned",
+        changes.len()
+    );
+    s
+}
