@@ -143,3 +143,39 @@ pub fn walk(src: &[usize], tgt: &[usize]) -> Vec<Crossed> {
     out.extend(tgt[..j].iter().rev().map(|&b| Crossed { boundary: b, entering: true }));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[Crossed]) -> Vec<(usize, bool)> {
+        v.iter().map(|c| (c.boundary, c.entering)).collect()
+    }
+
+    #[test]
+    fn same_boundary_crosses_nothing() {
+        assert!(walk(&[2, 1, 0], &[2, 1, 0]).is_empty());
+    }
+
+    #[test]
+    fn sibling_namespaces_exit_one_and_enter_the_other() {
+        // cluster 0 holds namespaces 1 and 2.
+        assert_eq!(ids(&walk(&[1, 0], &[2, 0])), vec![(1, false), (2, true)]);
+    }
+
+    #[test]
+    fn deep_to_shallow_exits_each_level_up_to_the_common_ancestor() {
+        // pod group 3 in namespace 1 in cluster 0, to the cluster itself.
+        assert_eq!(ids(&walk(&[3, 1, 0], &[0])), vec![(3, false), (1, false)]);
+    }
+
+    #[test]
+    fn outside_everything_to_nested_enters_outermost_first() {
+        assert_eq!(ids(&walk(&[], &[3, 1, 0])), vec![(0, true), (1, true), (3, true)]);
+    }
+
+    #[test]
+    fn disjoint_roots_exit_all_then_enter_all() {
+        assert_eq!(ids(&walk(&[5], &[7, 6])), vec![(5, false), (6, true), (7, true)]);
+    }
+}

@@ -279,3 +279,121 @@ impl Edit {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BoundaryKind, Status};
+
+    fn el(id: &str, b: Option<&str>) -> Element {
+        Element {
+            id: ElementId::new(id),
+            name: id.to_uppercase(),
+            kind: "generic.process".into(),
+            boundary: b.map(BoundaryId::new),
+            pos: (0.0, 0.0),
+            props: Default::default(),
+        }
+    }
+
+    fn base() -> Model {
+        let mut m = Model::new("t");
+        let b = Boundary {
+            id: BoundaryId::new("outer"),
+            name: "Outer".into(),
+            kind: BoundaryKind::Host,
+            trust: 5,
+            parent: None,
+            rect: (0.0, 0.0, 100.0, 100.0),
+        };
+        let inner = Boundary { id: BoundaryId::new("inner"), parent: Some(BoundaryId::new("outer")), ..b.clone() };
+        for e in [
+            Edit::AddBoundary(b),
+            Edit::AddBoundary(inner),
+            Edit::AddElement(el("a", Some("inner"))),
+            Edit::AddElement(el("b", None)),
+            Edit::AddFlow(Flow {
+                id: FlowId::new("ab"),
+                name: "ab".into(),
+                source: ElementId::new("a"),
+                target: ElementId::new("b"),
+                props: Default::default(),
+            }),
+        ] {
+            e.apply(&mut m).expect("setup edit");
+        }
+        m
+    }
+
+    #[test]
+    fn every_edit_is_undone_exactly_by_its_inverse() {
+        let edits = vec![
+            Edit::RemoveElement(ElementId::new("a")),
+            Edit::RemoveBoundary(BoundaryId::new("outer")),
+            Edit::RemoveBoundary(BoundaryId::new("inner")),
+            Edit::MoveElement(ElementId::new("b"), (5.0, 6.0)),
+            Edit::SetElementProp(ElementId::new("a"), "validates_input".into(), Some(Value::Bool(true))),
+            Edit::SetElementBoundary(ElementId::new("b"), Some(BoundaryId::new("outer"))),
+            Edit::SetFlowProp(FlowId::new("ab"), "encrypted".into(), Some(Value::Bool(true))),
+            Edit::SetTriage(ThreatId::new("X@element:a"), Some(Triage { status: Status::Mitigated, ..Triage::default() })),
+            Edit::RemoveFlow(FlowId::new("ab")),
+            Edit::Batch(vec![
+                Edit::RemoveElement(ElementId::new("b")),
+                Edit::AddElement(el("c", Some("outer"))),
+            ]),
+        ];
+        for e in edits {
+            let before = base();
+            let mut m = before.clone();
+            let inv = e.clone().apply(&mut m).expect("edit applies");
+            assert_ne!(m, before, "{e:?} changed nothing");
+            inv.apply(&mut m).expect("inverse applies");
+            assert_eq!(m, before, "undo of {e:?} is not exact");
+        }
+    }
+
+    #[test]
+    fn removing_an_element_removes_its_flows() {
+        let mut m = base();
+        Edit::RemoveElement(ElementId::new("b")).apply(&mut m).expect("remove");
+        assert!(m.flows.is_empty());
+    }
+
+    #[test]
+    fn removing_a_boundary_moves_members_and_children_to_its_parent() {
+        let mut m = base();
+        Edit::RemoveBoundary(BoundaryId::new("inner")).apply(&mut m).expect("remove");
+        assert_eq!(m.elements["a"].boundary, Some(BoundaryId::new("outer")));
+        let mut m = base();
+        Edit::RemoveBoundary(BoundaryId::new("outer")).apply(&mut m).expect("remove");
+        assert_eq!(m.boundaries["inner"].parent, None);
+    }
+
+    #[test]
+    fn a_failing_batch_leaves_the_model_unchanged() {
+        let before = base();
+        let mut m = before.clone();
+        let r = Edit::Batch(vec![
+            Edit::MoveElement(ElementId::new("a"), (9.0, 9.0)),
+            Edit::RemoveElement(ElementId::new("nope")),
+        ])
+        .apply(&mut m);
+        assert!(r.is_err());
+        assert_eq!(m, before);
+    }
+
+    #[test]
+    fn a_boundary_cannot_become_its_own_ancestor() {
+        let mut m = base();
+        let mut outer = m.boundaries["outer"].clone();
+        outer.parent = Some(BoundaryId::new("inner"));
+        assert_eq!(Edit::ReplaceBoundary(outer).apply(&mut m), Err(EditError::Cycle("outer".into())));
+    }
+
+    #[test]
+    fn duplicate_and_invalid_ids_are_refused() {
+        let mut m = base();
+        assert!(matches!(Edit::AddElement(el("a", None)).apply(&mut m), Err(EditError::Duplicate(..))));
+        assert!(matches!(Edit::AddElement(el("has space", None)).apply(&mut m), Err(EditError::InvalidId(..))));
+    }
+}

@@ -1,7 +1,7 @@
 //! Loading templates into a [`Catalog`]: parse, merge stencils, type-check every rule.
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
-use super::template::{Applies, BaseShape, Cond, PropSpec, PropType, Role, Rule, Stencil, Template};
+use super::template::{Applies, Cond, PropSpec, PropType, Role, Rule, Stencil, Template};
 use crate::diag::{Diagnostic, Level, Pos, locate};
 use crate::model::Value;
 use std::collections::{HashMap, HashSet};
@@ -580,7 +580,6 @@ fn check_stencil(s: &Stencil) -> Result<(), String> {
             return Err(format!("stencil `{}` declares property `{}` twice", s.kind, p.name));
         }
     }
-    let _ = BaseShape::Entity;
     Ok(())
 }
 
@@ -635,4 +634,67 @@ fn read_limited(p: &Path) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_user(text: &str) -> Catalog {
+        let mut sources: Vec<(String, String, bool)> =
+            BUILTIN.iter().map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true)).collect();
+        sources.push(("user.ron".into(), text.to_owned(), false));
+        Catalog::from_sources(sources)
+    }
+
+    fn rule(id: &str, applies: &str, cond: &str) -> String {
+        format!(
+            "(id: \"u\", name: \"U\", version: \"1\", group: \"U\", rules: [\n  (id: \"{id}\", title: \"t\", category: Spoofing,\n   applies: {applies},\n   condition: {cond},\n   severity: Low, description: \"d\", references: [\"CWE-1\"]),\n])"
+        )
+    }
+
+    fn only_error(c: &Catalog) -> &Diagnostic {
+        let errs: Vec<&Diagnostic> = c.diagnostics.iter().filter(|d| d.file.as_deref() == Some("user.ron")).collect();
+        assert_eq!(errs.len(), 1, "{:?}", c.diagnostics);
+        errs[0]
+    }
+
+    #[test]
+    fn wrong_type_is_a_located_error() {
+        let c = with_user(&rule("U-1", "Elements([\"generic.process\"])", "Is(Element, \"validates_input\", 3)"));
+        let d = only_error(&c);
+        assert!(d.message.contains("is bool"), "{d}");
+        assert_eq!(d.pos.map(|p| p.line), Some(4), "{d}");
+    }
+
+    #[test]
+    fn unknown_kind_is_a_located_error() {
+        let c = with_user(&rule("U-1", "Elements([\"docker.demon\"])", "Always"));
+        let d = only_error(&c);
+        assert!(d.message.contains("unknown kind `docker.demon`"), "{d}");
+        assert_eq!(d.pos.map(|p| p.line), Some(3), "{d}");
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_the_other_templates() {
+        let c = with_user("(id: \"u\", name: ");
+        assert!(only_error(&c).code == "template-syntax");
+        assert!(c.rule("GEN-S-01").is_some());
+    }
+
+    #[test]
+    fn a_user_rule_cannot_shadow_a_built_in_one() {
+        let c = with_user(&rule("GEN-S-01", "Flows", "Always"));
+        assert_eq!(only_error(&c).code, "shadowed-rule");
+        let r = c.rule("GEN-S-01").map(|r| r.template);
+        assert_eq!(r.map(|t| c.templates[t].builtin), Some(true));
+    }
+
+    #[test]
+    fn roles_must_fit_the_subject() {
+        let c = with_user(&rule("U-1", "Flows", "Is(Element, \"validates_input\", true)"));
+        assert!(only_error(&c).message.contains("not available here"));
+        let c = with_user(&rule("U-2", "Flows", "Entering"));
+        assert!(only_error(&c).message.contains("crossing rule"));
+    }
 }
