@@ -193,6 +193,18 @@ pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Thre
         let rule = &cat.rules[ri].rule;
         if ev.eval(&rule.condition, &scope, None) {
             let mut why = Vec::new();
+            if let (Some(f), Some(x)) = (scope.flow, scope.crossed) {
+                // A crossing threat always says which boundary it is about.
+                let b = ix.bounds[x.boundary];
+                why.push(format!(
+                    "flow `{}` {} boundary `{}` (kind {}, trust {})",
+                    ix.flows[f].name,
+                    if x.entering { "enters" } else { "leaves" },
+                    b.name,
+                    b.kind.label(),
+                    b.trust
+                ));
+            }
             ev.eval(&rule.condition, &scope, Some(&mut why));
             let subject = subject();
             out.push(Threat {
