@@ -1,0 +1,408 @@
+//! In-process benchmarks of the headless core on the converted synthetic models
+//! (see `BENCHMARKS.md`). A plain `harness = false` binary: no timing assertions, it
+//! only prints medians.
+//!
+//! ```text
+//! cargo bench --no-default-features --bench core                 # all cases, 15 runs
+//! cargo bench --no-default-features --bench core -- --runs 31 --only analyze
+//! cargo bench --no-default-features --bench core -- --json out.json
+//! cargo bench --no-default-features --bench core -- prepare 1000 10000   # write the models
+//! cargo bench --no-default-features --bench core -- convert IN.json OUT.ron
+//! ```
+//!
+//! Cases run interleaved (round-robin, one warm-up round) so that machine noise spreads
+//! over all of them instead of hitting one.
+
+mod support;
+
+use palisade::analysis::{self, index::ModelIndex, validate};
+use palisade::model::{Edit, ElementId, Model, Value};
+use palisade::persist;
+use palisade::report::{self, render, text};
+use palisade::rules::Catalog;
+use palisade::rules::eval::RulePlan;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::{median, ms, time};
+
+/// Nodes of the model used for the PDF case: the converted model with about 2,000
+/// threats (N = 300 gives about 2,000 with the generic rules; see BENCHMARKS.md).
+const PDF_N: usize = 300;
+
+struct Case {
+    name: String,
+    budget_ms: Option<f64>,
+    run: Box<dyn FnMut() -> usize>,
+    times: Vec<Duration>,
+    last: usize,
+}
+
+fn case(
+    name: impl Into<String>,
+    budget_ms: Option<f64>,
+    run: impl FnMut() -> usize + 'static,
+) -> Case {
+    Case {
+        name: name.into(),
+        budget_ms,
+        run: Box::new(run),
+        times: Vec::new(),
+        last: 0,
+    }
+}
+
+struct Opts {
+    runs: usize,
+    sizes: Vec<usize>,
+    dir: PathBuf,
+    only: Vec<String>,
+    json: Option<PathBuf>,
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let result = match args.first().map(String::as_str) {
+        Some("convert") => convert_cmd(&args[1..]),
+        Some("prepare") => prepare_cmd(&args[1..]),
+        _ => parse_opts(&mut args).and_then(|o| bench(&o)),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn parse_opts(args: &mut [String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        runs: 15,
+        sizes: vec![1000, 10000],
+        dir: support::model_dir(),
+        only: Vec::new(),
+        json: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--runs" => o.runs = val()?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--sizes" => {
+                o.sizes = val()?
+                    .split(',')
+                    .map(|s| s.trim().parse().map_err(|e| format!("--sizes: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--dir" => o.dir = PathBuf::from(val()?),
+            "--only" => o.only.push(val()?),
+            "--json" => o.json = Some(PathBuf::from(val()?)),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(o)
+}
+
+fn convert_cmd(args: &[String]) -> Result<(), String> {
+    let [input, output] = args else {
+        return Err("usage: core convert NEUTRAL.json OUT.ron".into());
+    };
+    let model = support::neutral::convert_file(Path::new(input))?;
+    let text = persist::to_text(&model)?;
+    std::fs::write(output, text).map_err(|e| format!("{output}: {e}"))?;
+    eprintln!(
+        "{output}: {} elements, {} flows, {} boundaries",
+        model.elements.len(),
+        model.flows.len(),
+        model.boundaries.len()
+    );
+    Ok(())
+}
+
+fn prepare_cmd(args: &[String]) -> Result<(), String> {
+    let dir = support::model_dir();
+    for n in args {
+        let n: usize = n.parse().map_err(|e| format!("{n}: {e}"))?;
+        println!("{}", support::palisade_model(&dir, n)?.display());
+    }
+    Ok(())
+}
+
+fn load(path: &Path) -> Model {
+    persist::load(path).unwrap_or_else(|e| panic!("{e}")).model
+}
+
+/// A process element whose `validates_input` the edit case toggles.
+fn edit_target(model: &Model) -> ElementId {
+    model
+        .elements
+        .values()
+        .find(|e| e.kind == "generic.process")
+        .map(|e| e.id.clone())
+        .expect("the model has a process")
+}
+
+fn bench(o: &Opts) -> Result<(), String> {
+    let cat = Catalog::builtin();
+    for d in &cat.diagnostics {
+        eprintln!("template: {d}");
+    }
+    let active_rules = cat
+        .rules
+        .iter()
+        .filter(|r| r.rule.deprecated.is_none())
+        .count();
+    let mut cases: Vec<Case> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut sizes = o.sizes.clone();
+    if !sizes.contains(&PDF_N) {
+        sizes.push(PDF_N);
+    }
+    let mut paths = Vec::new();
+    for &n in &sizes {
+        paths.push((n, support::palisade_model(&o.dir, n)?));
+    }
+    let tmp = std::env::temp_dir().join(format!("palisade-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+
+    cases.push(case("catalog: Catalog::builtin()", None, || {
+        Catalog::builtin().rules.len()
+    }));
+    for (n, path) in paths.iter().cloned() {
+        let model = load(&path);
+        let a = analysis::analyze(&model, &cat);
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        notes.push(format!(
+            "N={n}: {} elements, {} flows, {} boundaries, {} threats, {} diagnostics ({} errors), {:.1} MB RON",
+            model.elements.len(),
+            model.flows.len(),
+            model.boundaries.len(),
+            a.threats.len(),
+            a.diagnostics.len(),
+            a.diagnostics.iter().filter(|d| d.level == palisade::diag::Level::Error).count(),
+            bytes as f64 / 1e6
+        ));
+        if n == PDF_N && !o.sizes.contains(&n) {
+            // Only the PDF case uses this size.
+            let (m, c) = (model.clone(), cat.clone());
+            let source = std::fs::read(&path).map_err(|e| e.to_string())?;
+            pdf_case(&mut cases, &mut notes, n, m, c, a, source);
+            continue;
+        }
+        let big = n >= 10_000;
+        {
+            let p = path.clone();
+            cases.push(case(
+                format!("load (parse RON) N={n}"),
+                big.then_some(200.0),
+                move || load(&p).elements.len(),
+            ));
+        }
+        {
+            let (p, c) = (path.clone(), cat.clone());
+            cases.push(case(
+                format!("load + validate N={n}"),
+                big.then_some(200.0),
+                move || {
+                    let m = load(&p);
+                    let ix = ModelIndex::new(&m, &c);
+                    validate::validate(&m, &c, &ix, &[]).len()
+                },
+            ));
+        }
+        {
+            let (m, c) = (model.clone(), cat.clone());
+            cases.push(case(
+                format!("rules only (index + evaluate) N={n}"),
+                big.then_some(100.0),
+                move || {
+                    let ix = ModelIndex::new(&m, &c);
+                    let plan = RulePlan::new(&c);
+                    analysis::evaluate(&ix, &c, &plan).len()
+                },
+            ));
+        }
+        {
+            let (m, c) = (model.clone(), cat.clone());
+            cases.push(case(
+                format!("analyze (index + rules + validate) N={n}"),
+                big.then_some(100.0),
+                move || analysis::analyze(&m, &c).threats.len(),
+            ));
+        }
+        if n == 1000 {
+            let (mut m, c) = (model.clone(), cat.clone());
+            let target = edit_target(&m);
+            let mut on = false;
+            cases.push(case(
+                format!("edit + analyze N={n}"),
+                Some(5.0),
+                move || {
+                    on = !on;
+                    let edit = Edit::SetElementProp(
+                        target.clone(),
+                        "validates_input".into(),
+                        Some(Value::Bool(on)),
+                    );
+                    edit.apply(&mut m).expect("edit applies");
+                    analysis::analyze(&m, &c).threats.len()
+                },
+            ));
+        }
+        {
+            let (m, c, a) = (model.clone(), cat.clone(), a.clone());
+            cases.push(case(
+                format!("threats -> JSON text N={n}"),
+                None,
+                move || text::json(&report::threat_views(&m, &c, &a)).len(),
+            ));
+        }
+        {
+            let p = path.clone();
+            cases.push(case(
+                format!("whole `threats --format json` in-process N={n}"),
+                big.then_some(300.0),
+                move || {
+                    let m = load(&p);
+                    let c = Catalog::builtin();
+                    let a = analysis::analyze(&m, &c);
+                    text::json(&report::threat_views(&m, &c, &a)).len()
+                },
+            ));
+        }
+        {
+            let m = model.clone();
+            cases.push(case(format!("to_text N={n}"), None, move || {
+                persist::to_text(&m).map(|t| t.len()).unwrap_or(0)
+            }));
+        }
+        {
+            let (m, out) = (model.clone(), tmp.join(format!("save_{n}.ron")));
+            cases.push(case(
+                format!("save (to_text + atomic write + fsync) N={n}"),
+                None,
+                move || {
+                    persist::save(&out, &m, &persist::SaveOptions::default()).expect("save");
+                    m.elements.len()
+                },
+            ));
+        }
+        if n == PDF_N {
+            let source = std::fs::read(&path).map_err(|e| e.to_string())?;
+            pdf_case(
+                &mut cases,
+                &mut notes,
+                n,
+                model.clone(),
+                cat.clone(),
+                a,
+                source,
+            );
+        }
+    }
+
+    cases.retain(|c| o.only.is_empty() || o.only.iter().any(|f| c.name.contains(f.as_str())));
+    println!(
+        "palisade core benchmarks: {} runs per case, interleaved, after 1 warm-up round",
+        o.runs
+    );
+    println!(
+        "catalog: {} templates, {} rules ({} active)",
+        cat.templates.len(),
+        cat.rules.len(),
+        active_rules
+    );
+    for n in &notes {
+        println!("{n}");
+    }
+    for round in 0..=o.runs {
+        for c in cases.iter_mut() {
+            let (d, r) = time(&mut c.run);
+            c.last = r;
+            if round > 0 {
+                c.times.push(d);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    println!("\n| case | median ms | min ms | max ms | budget ms | result |");
+    println!("|---|---|---|---|---|---|");
+    let mut json = Vec::new();
+    for c in &cases {
+        let med = median(&c.times);
+        let min = c.times.iter().min().copied().unwrap_or_default();
+        let max = c.times.iter().max().copied().unwrap_or_default();
+        let verdict = match c.budget_ms {
+            Some(b) if med.as_secs_f64() * 1e3 <= b => format!("{b} (met)"),
+            Some(b) => format!("{b} (MISSED)"),
+            None => String::new(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            c.name,
+            ms(med),
+            ms(min),
+            ms(max),
+            verdict,
+            c.last
+        );
+        json.push(serde_json::json!({
+            "case": c.name, "median_ms": med.as_secs_f64() * 1e3, "min_ms": min.as_secs_f64() * 1e3,
+            "max_ms": max.as_secs_f64() * 1e3, "runs": c.times.len(), "budget_ms": c.budget_ms, "result": c.last,
+        }));
+    }
+    let rss = support::peak_rss_mb();
+    if let Some(r) = rss {
+        println!("\npeak RSS of this benchmark process (all cases, all sizes loaded): {r:.0} MB");
+    }
+    if let Some(p) = &o.json {
+        let doc =
+            serde_json::json!({"runs": o.runs, "notes": notes, "cases": json, "peak_rss_mb": rss});
+        std::fs::write(p, serde_json::to_string_pretty(&doc).unwrap_or_default())
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
+fn pdf_case(
+    cases: &mut Vec<Case>,
+    notes: &mut Vec<String>,
+    n: usize,
+    model: Model,
+    cat: Catalog,
+    a: analysis::Analysis,
+    source: Vec<u8>,
+) {
+    let threats = a.threats.len();
+    let try_render = |model: &Model, cat: &Catalog, a: &analysis::Analysis, source: &[u8]| {
+        let input = render::Input {
+            model,
+            catalog: cat,
+            analysis: a,
+            source,
+            paper: render::Paper::A4,
+        };
+        render::render(&input, render::Format::Pdf)
+    };
+    match try_render(&model, &cat, &a, &source) {
+        Err(e) => notes.push(format!(
+            "PDF report skipped: the PDF renderer is not available yet ({e})"
+        )),
+        Ok(bytes) => {
+            notes.push(format!(
+                "PDF report: N={n}, {threats} threats, {:.1} MB",
+                bytes.len() as f64 / 1e6
+            ));
+            cases.push(case(
+                format!("PDF report, {threats} threats (N={n})"),
+                Some(2000.0),
+                move || {
+                    try_render(&model, &cat, &a, &source)
+                        .map(|b| b.len())
+                        .unwrap_or(0)
+                },
+            ));
+        }
+    }
+}
