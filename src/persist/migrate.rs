@@ -2,8 +2,8 @@
 //! and converted; nothing is guessed from text.
 
 use crate::model::{
-    Boundary, BoundaryId, BoundaryKind, Element, ElementId, FORMAT_VERSION, Flow, FlowId, Metadata, Model,
-    Props, Status, ThreatId, Triage,
+    Boundary, BoundaryId, BoundaryKind, Element, ElementId, FORMAT_VERSION, Flow, FlowId, Metadata,
+    Model, Props, Status, ThreatId, Triage,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -77,7 +77,11 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         .from_str(text)?;
     let mut m = Model {
         version: FORMAT_VERSION,
-        metadata: Metadata { title: v0.title, owner: v0.owner, ..Metadata::default() },
+        metadata: Metadata {
+            title: v0.title,
+            owner: v0.owner,
+            ..Metadata::default()
+        },
         ..Model::default()
     };
     for b in v0.boundaries {
@@ -119,7 +123,14 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         );
     }
     for (id, status) in v0.triage {
-        m.triage.insert(ThreatId::new(&id), Triage { threat: ThreatId::new(id), status, ..Triage::default() });
+        m.triage.insert(
+            ThreatId::new(&id),
+            Triage {
+                threat: ThreatId::new(id),
+                status,
+                ..Triage::default()
+            },
+        );
     }
     Ok(m)
 }

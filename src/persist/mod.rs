@@ -97,7 +97,9 @@ pub enum SaveError {
         message: String,
     },
     /// The file changed on disk since it was opened; saving would lose those changes.
-    #[error("{path}: the file changed on disk since it was opened; not overwriting it (use --force, or save elsewhere)")]
+    #[error(
+        "{path}: the file changed on disk since it was opened; not overwriting it (use --force, or save elsewhere)"
+    )]
     Conflict {
         /// The file.
         path: String,
@@ -136,7 +138,9 @@ pub fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     f.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
-        return Err(std::io::Error::other(format!("file is larger than the limit of {limit} bytes")));
+        return Err(std::io::Error::other(format!(
+            "file is larger than the limit of {limit} bytes"
+        )));
     }
     Ok(buf)
 }
@@ -144,39 +148,73 @@ pub fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 /// Loads a model file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let meta = fs::metadata(path).map_err(|source| LoadError::Io { path: name.clone(), source })?;
+    let io = |source: std::io::Error| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(io)?;
     if meta.len() > MAX_MODEL_BYTES {
-        return Err(LoadError::TooLarge { path: name, size: meta.len(), limit: MAX_MODEL_BYTES });
+        return Err(LoadError::TooLarge {
+            path: name,
+            size: meta.len(),
+            limit: MAX_MODEL_BYTES,
+        });
     }
-    let bytes = read_file_limited(path, MAX_MODEL_BYTES).map_err(|source| LoadError::Io { path: name.clone(), source })?;
+    // The size can grow after the check, and devices report none: read one byte past the
+    // limit to tell.
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
     load_bytes(&name, &bytes)
 }
 
 /// Parses model bytes; `name` is used in messages.
 pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
     if bytes.len() as u64 > MAX_MODEL_BYTES {
-        return Err(LoadError::TooLarge { path: name.to_owned(), size: bytes.len() as u64, limit: MAX_MODEL_BYTES });
+        return Err(LoadError::TooLarge {
+            path: name.to_owned(),
+            size: bytes.len() as u64,
+            limit: MAX_MODEL_BYTES,
+        });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
         let p = offset_to_pos(good, good.len());
-        LoadError::NotUtf8 { path: name.to_owned(), line: p.line, col: p.col }
+        LoadError::NotUtf8 {
+            path: name.to_owned(),
+            line: p.line,
+            col: p.col,
+        }
     })?;
     let stamp = Stamp::of(bytes);
-    let version = sniff_version(text);
-    match version {
-        Some(v) if v > FORMAT_VERSION as u64 => Err(LoadError::NewerVersion {
-            path: name.to_owned(),
-            found: v,
-            supported: FORMAT_VERSION,
-        }),
+    let newer = |found: u64| LoadError::NewerVersion {
+        path: name.to_owned(),
+        found,
+        supported: FORMAT_VERSION,
+    };
+    match sniff_version(text) {
+        Some(v) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
         Some(0) => {
             let model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
-            Ok(Loaded { model, stamp, file_version: 0 })
+            Ok(Loaded {
+                model,
+                stamp,
+                file_version: 0,
+            })
         }
         _ => {
-            let model: Model = ron_options().from_str(text).map_err(|e| syntax(name, &e))?;
-            Ok(Loaded { model, stamp, file_version: FORMAT_VERSION as u64 })
+            let mut model: Model = ron_options().from_str(text).map_err(|e| syntax(name, &e))?;
+            // The sniffer reads only plain `version: N`; the parsed number has the last word.
+            if model.version > FORMAT_VERSION {
+                return Err(newer(u64::from(model.version)));
+            }
+            model.version = FORMAT_VERSION;
+            Ok(Loaded {
+                model,
+                stamp,
+                file_version: u64::from(FORMAT_VERSION),
+            })
         }
     }
 }
@@ -186,48 +224,234 @@ fn ron_options() -> ron::Options {
 }
 
 fn syntax(name: &str, e: &ron::error::SpannedError) -> LoadError {
+    let message = match e.code {
+        ron::Error::ExceededRecursionLimit => {
+            format!("nesting is deeper than {MODEL_RECURSION_LIMIT} levels (MODEL_RECURSION_LIMIT)")
+        }
+        _ => ron_message(&e.code),
+    };
     LoadError::Syntax {
         path: name.to_owned(),
         line: e.span.start.line,
         col: e.span.start.col,
-        message: ron_message(&e.code),
+        message,
     }
 }
 
-/// A RON error as one readable sentence, with limits named.
+/// Longest error message kept from the RON parser, in characters; longer ones (an
+/// unknown 1 MB field name, say) are cut.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// A RON error as one readable line: limits named, control characters escaped, and
+/// at most [`MAX_MESSAGE_CHARS`] characters.
 pub fn ron_message(e: &ron::Error) -> String {
     match e {
-        ron::Error::ExceededRecursionLimit => {
-            "nesting is too deep (the limit is the recursion limit of the loader: MODEL_RECURSION_LIMIT / TEMPLATE_RECURSION_LIMIT)".to_owned()
-        }
-        other => other.to_string(),
+        ron::Error::ExceededRecursionLimit => format!(
+            "nesting is too deep (the limits are MODEL_RECURSION_LIMIT = {MODEL_RECURSION_LIMIT} levels for models, TEMPLATE_RECURSION_LIMIT = {} for templates)",
+            crate::rules::catalog::TEMPLATE_RECURSION_LIMIT
+        ),
+        other => one_line(&other.to_string()),
     }
 }
 
-/// Finds the top-level `version: N` without parsing the whole file.
+/// Escapes control characters (so a message is one line) and cuts it to
+/// [`MAX_MESSAGE_CHARS`].
+pub fn one_line(s: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Finds the top-level `version: N` without parsing the whole file, so that a newer
+/// file is refused as newer rather than as malformed. A small RON lexer skips comments,
+/// strings and nested values; only a `version` field of the outermost struct counts.
+/// Returns `u64::MAX` for a number too large to read.
 fn sniff_version(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text.get(from..).and_then(|s| s.find("version")) {
-        let at = from + i;
-        from = at + 7;
-        let before_ok = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
-        if !before_ok {
-            continue;
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    let mut depth = 0usize;
+    // Where the previous token ended, and whether it was `version` at depth 1.
+    let mut after_version: Option<usize> = None;
+    while i < n {
+        let c = b[i];
+        match c {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(n, |k| i + k + 1);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in RON.
+                let mut level = 0usize;
+                while i < n {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        level += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        level -= 1;
+                        i += 2;
+                        if level == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ => {}
         }
-        let rest = text.get(at + 7..)?.trim_start();
-        let Some(rest) = rest.strip_prefix(':') else { continue };
-        let digits: String = rest.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
-        if digits.is_empty() {
-            return None;
+        // Any token but `:` after `version` means it was not the field name.
+        let version_before = after_version.take();
+        match c {
+            b'"' => i = skip_string(b, i + 1),
+            b'r' | b'b' if is_raw_string_start(b, i) => i = skip_raw_string(b, i),
+            b'b' if b.get(i + 1) == Some(&b'"') => i = skip_string(b, i + 2),
+            b'\'' => i = skip_char(b, i + 1),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                // Back at depth 0 (after a `#![enable(..)]` attribute, say), keep looking.
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b':' if version_before.is_some() => {
+                let rest = skip_trivia(b, i + 1);
+                let digits: &[u8] =
+                    &b[rest..][..b[rest..].iter().take_while(|d| d.is_ascii_digit()).count()];
+                if digits.is_empty() {
+                    return None;
+                }
+                let num = std::str::from_utf8(digits).ok()?;
+                return Some(num.parse().unwrap_or(u64::MAX));
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                if depth == 1 && &b[start..i] == b"version" {
+                    after_version = Some(i);
+                }
+            }
+            _ => i += 1,
         }
-        return Some(digits.parse().unwrap_or(u64::MAX));
     }
     None
 }
 
-/// The canonical text of a model: stable field order, lists in id order.
+/// Skips whitespace and comments that may sit between `version:` and its number.
+fn skip_trivia(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+        } else if b[i] == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The index after a string whose opening quote is just before `i`.
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The index after a character literal whose opening quote is just before `i`.
+fn skip_char(b: &[u8], i: usize) -> usize {
+    // Lifetimes do not occur in RON, so a quote is always a character literal; a broken
+    // one is left for the parser to report.
+    let mut j = i;
+    while j < b.len() && j < i + 12 {
+        match b[j] {
+            b'\\' => j += 2,
+            b'\'' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    i
+}
+
+/// Whether `r"`, `r#"`, `br"` or `br#"` starts at `i`.
+fn is_raw_string_start(b: &[u8], i: usize) -> bool {
+    let mut j = i;
+    if b.get(j) == Some(&b'b') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'r') || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+    {
+        return false;
+    }
+    j += 1;
+    while b.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    b.get(j) == Some(&b'"')
+}
+
+/// The index after a raw string starting at `i` (see [`is_raw_string_start`]).
+fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'b' {
+        i += 1;
+    }
+    i += 1;
+    let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
+    i += hashes + 1;
+    while i < b.len() {
+        if b[i] == b'"'
+            && b[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
+            return i + 1 + hashes;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The canonical text of a model: stable field order, lists in id order, and always the
+/// current [`FORMAT_VERSION`] (a model is written in the format this build reads back).
+/// Non-finite numbers are written as `NaN`, `inf` and `-inf`, which load again.
 pub fn to_text(model: &Model) -> Result<String, String> {
+    if model.version != FORMAT_VERSION {
+        let mut current = model.clone();
+        current.version = FORMAT_VERSION;
+        return to_text(&current);
+    }
     let cfg = ron::ser::PrettyConfig::new()
         .indentor("    ")
         .new_line("\n")
@@ -252,6 +476,10 @@ pub struct SaveOptions {
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Longest part of a file name reused in a temporary file's name, in characters, so
+/// that the temporary name stays within the file system's limit.
+const TMP_STEM_CHARS: usize = 64;
+
 /// The `.bak` path of a file.
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -259,24 +487,32 @@ pub fn backup_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Saves a model atomically and returns the new file's fingerprint.
+/// Saves a model atomically and returns the new file's fingerprint. The model is only
+/// read: whatever happens, the work in memory is untouched.
+///
+/// A model with non-finite coordinates is saved as it is (validation reports them);
+/// refusing to save would put the reviewer's work at risk over one number.
 pub fn save(path: &Path, model: &Model, opts: &SaveOptions) -> Result<Stamp, SaveError> {
-    let name = path.display().to_string();
-    for num in [model.elements.values().flat_map(|e| [e.pos.0, e.pos.1]).find(|v| !v.is_finite())]
-        .into_iter()
-        .flatten()
-    {
-        return Err(SaveError::Encode { path: name, message: format!("an element position is {num}; positions must be finite") });
-    }
-    let text = to_text(model).map_err(|message| SaveError::Encode { path: name.clone(), message })?;
+    let text = to_text(model).map_err(|message| SaveError::Encode {
+        path: path.display().to_string(),
+        message: one_line(&message),
+    })?;
     write_atomic(path, text.as_bytes(), opts)
 }
 
-/// Writes bytes to `path` atomically (see the module docs).
+/// Writes bytes to `path` atomically (see the module docs). A symbolic link is followed,
+/// so the link stays and its target is replaced; the file's permissions are kept.
 pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Stamp, SaveError> {
     let name = path.display().to_string();
-    let io = |source: std::io::Error| SaveError::Io { path: name.clone(), source };
-    let existing = match fs::read(path) {
+    let io = |source: std::io::Error| SaveError::Io {
+        path: name.clone(),
+        source,
+    };
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(io)?,
+        _ => path.to_path_buf(),
+    };
+    let existing = match fs::read(&target) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
@@ -286,44 +522,103 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Sta
     {
         return Err(SaveError::Conflict { path: name });
     }
-    let dir = match path.parent() {
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    let unique = format!(".{file_name}.{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+    let permissions = fs::metadata(&target).ok().map(|m| m.permissions());
+    let stem: String = target
+        .file_name()
+        .map(|s| s.to_string_lossy().chars().take(TMP_STEM_CHARS).collect())
+        .unwrap_or_else(|| "model".into());
+    let unique = format!(
+        ".{stem}.{}.{}.tmp",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     let tmp = dir.join(&unique);
+    let bak_tmp = dir.join(format!("{unique}.bak"));
     let result = (|| -> std::io::Result<()> {
         if let (Some(old), true) = (&existing, opts.backup) {
             // The backup is itself written atomically, so a crash never leaves a torn .bak.
-            let bak_tmp = dir.join(format!("{unique}.bak"));
-            write_and_sync(&bak_tmp, old)?;
-            fs::rename(&bak_tmp, backup_path(path))?;
+            write_and_sync(&bak_tmp, old, permissions.as_ref())?;
+            fs::rename(&bak_tmp, backup_path(&target))?;
         }
-        write_and_sync(&tmp, bytes)?;
-        fs::rename(&tmp, path)?;
+        write_and_sync(&tmp, bytes, permissions.as_ref())?;
+        fs::rename(&tmp, &target)?;
         sync_dir(&dir);
         Ok(())
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(&bak_tmp);
         return Err(io(e));
     }
     Ok(Stamp::of(bytes))
 }
 
-fn write_and_sync(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(p)?;
+/// Creates a new file (never following or reusing an existing one), writes it fully
+/// and flushes it to the disk.
+fn write_and_sync(
+    p: &Path,
+    bytes: &[u8],
+    permissions: Option<&fs::Permissions>,
+) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(p)?;
+    if let Some(perm) = permissions {
+        f.set_permissions(perm.clone())?;
+    }
     f.write_all(bytes)?;
     f.sync_all()
 }
 
+/// Flushes a directory, so that a rename in it survives a power cut. Best effort: once
+/// the rename is done the new file is in place, and reporting a failed save then would
+/// make the next save look like a conflict; some file systems cannot flush a directory.
 fn sync_dir(dir: &Path) {
-    // Flushing a directory is a Unix notion; elsewhere the rename is already durable enough.
     #[cfg(unix)]
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_version;
+
+    #[test]
+    fn sniff_reads_only_the_top_level_version_field() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("(version: 1)", Some(1)),
+            ("Model(\n  version :\n 7, x: 1)", Some(7)),
+            ("#![enable(implicit_some)]\n(version: 3)", Some(3)),
+            ("// version: 9\n(version: 1)", Some(1)),
+            ("/* version: 9 /* nested */ version: 8 */ (version: 2)", Some(2)),
+            ("(title: \"version: 9\", version: 4)", Some(4)),
+            ("(title: \"a \\\" version: 9\", version: 4)", Some(4)),
+            ("(title: r##\"version: 9 \"# still\"##, version: 5)", Some(5)),
+            ("(c: 'v', d: '\\'', version: 6)", Some(6)),
+            ("(metadata: (version: 9), version: 1)", Some(1)),
+            ("(doc_version: 9, my_version: 8)", None),
+            ("(version: \"1\")", None),
+            ("(version: 99999999999999999999999)", Some(u64::MAX)),
+            ("[(version: 9)]", None),
+            ("", None),
+            ("(version", None),
+            ("(version:", None),
+            ("(r\"", None),
+            ("(br##\"x\"# ", None),
+            ("('", None),
+            ("(\"\\", None),
+            ("/*/", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(sniff_version(text), *want, "{text:?}");
+        }
+    }
 }
