@@ -150,7 +150,7 @@ impl Catalog {
             let t = match parse_template(&file, &text) {
                 Ok(t) => t,
                 Err(d) => {
-                    cat.diagnostics.push(d);
+                    cat.diagnostics.push(*d);
                     continue;
                 }
             };
@@ -601,9 +601,9 @@ pub fn placeholders(text: &str) -> Vec<String> {
 }
 
 /// Parses one template file, turning a syntax or type error into a located diagnostic.
-pub fn parse_template(file: &str, text: &str) -> Result<Template, Diagnostic> {
+pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic>> {
     if text.len() > MAX_TEMPLATE_BYTES {
-        return Err(Diagnostic::new(
+        return Err(Box::new(Diagnostic::new(
             Level::Error,
             "template-too-large",
             format!(
@@ -611,18 +611,18 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, Diagnostic> {
                 text.len()
             ),
         )
-        .at(file, None));
+        .at(file, None)));
     }
     let opts = ron::Options::default().with_recursion_limit(TEMPLATE_RECURSION_LIMIT);
     opts.from_str::<Template>(text).map_err(|e| {
-        Diagnostic::new(Level::Error, "template-syntax", crate::persist::ron_message(&e.code))
+        Box::new(Diagnostic::new(Level::Error, "template-syntax", crate::persist::ron_message(&e.code))
             .at(
                 file,
                 Some(Pos {
                     line: e.span.start.line,
                     col: e.span.start.col,
                 }),
-            )
+            ))
     })
 }
 
