@@ -1,0 +1,525 @@
+//! The threats workspace in the bottom panel: a summary strip, filters, the threats table
+//! (sortable, grouped by category or subject), the detail of the selected threat with its
+//! triage, bulk triage, manual threats, orphaned triage and diagnostics.
+//!
+//! Everything here reads `&Model` and pushes [`Edit`]s; text fields commit one edit when
+//! they lose focus, so one text edit is one undo step.
+
+mod detail;
+mod lists;
+pub mod rows;
+
+use crate::analysis::{Analysis, Subject};
+use crate::model::{ElementId, FlowId, Model, Severity, Status, Stride};
+use crate::rules::Catalog;
+use eframe::egui::{self, Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+use rows::{Filter, Grouping, Row, SortBy, StatusFilter, Summary};
+use std::collections::BTreeSet;
+
+use super::selection::Selection;
+use super::theme::{severity_color, severity_letter, severity_text_color, triaged_color};
+use crate::model::Edit;
+
+/// Which list the workspace shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Tab {
+    #[default]
+    Threats,
+    Orphans,
+    Diagnostics,
+}
+
+#[derive(Clone)]
+struct PanelState {
+    tab: Tab,
+    filter: Filter,
+    follow_selection: bool,
+    sort: SortBy,
+    ascending: bool,
+    group: Grouping,
+    /// The canvas selection this panel itself made (by clicking a threat); it does not
+    /// narrow the table, only a selection made on the canvas does.
+    own_selection: Option<(BTreeSet<ElementId>, BTreeSet<FlowId>)>,
+    detail: detail::DetailState,
+    lists: lists::ListState,
+    cache: Option<(u64, Vec<Row>)>,
+    scroll_to: Option<usize>,
+}
+
+impl Default for PanelState {
+    fn default() -> Self {
+        PanelState {
+            tab: Tab::Threats,
+            filter: Filter::default(),
+            follow_selection: true,
+            sort: SortBy::Severity,
+            ascending: false,
+            group: Grouping::None,
+            own_selection: None,
+            detail: detail::DetailState::default(),
+            lists: lists::ListState::default(),
+            cache: None,
+            scroll_to: None,
+        }
+    }
+}
+
+fn state_id() -> egui::Id {
+    egui::Id::unique("palisade.threats.panel")
+}
+
+fn focus_id() -> egui::Id {
+    egui::Id::unique("palisade.threats.focus")
+}
+
+/// Asks the canvas to centre on a subject (a threat's, or a diagnostic's culprit).
+pub fn request_focus(ctx: &egui::Context, subject: Subject) {
+    ctx.data_mut(|d| d.insert_temp(focus_id(), Some(subject)));
+}
+
+/// Takes the pending request to centre the canvas on a subject, if any.
+pub fn take_focus_request(ctx: &egui::Context) -> Option<Subject> {
+    ctx.data_mut(|d| d.remove_temp::<Option<Subject>>(focus_id()))
+        .flatten()
+}
+
+/// Makes a subject the canvas selection (a crossing selects its flow and its boundary).
+pub fn select_subject(selection: &mut Selection, s: &Subject) {
+    selection.clear_items();
+    match s {
+        Subject::Element(e) => {
+            selection.elements.insert(e.clone());
+        }
+        Subject::Flow(f) => {
+            selection.flows.insert(f.clone());
+        }
+        Subject::Crossing(f, b) => {
+            selection.flows.insert(f.clone());
+            selection.boundaries.insert(b.clone());
+        }
+        Subject::Boundary(b) => {
+            selection.boundaries.insert(b.clone());
+        }
+        Subject::Model => {}
+    }
+}
+
+/// Shows the threats workspace.
+pub fn threats_panel_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    analysis: &Analysis,
+    catalog: &Catalog,
+    selection: &mut Selection,
+    edits: &mut Vec<Edit>,
+) {
+    let mut st: PanelState = ui
+        .ctx()
+        .data_mut(|d| d.get_temp_mut_or_default::<PanelState>(state_id()).clone());
+    let dark = ui.visuals().dark_mode;
+    let summary = Summary::of(model, analysis);
+
+    // Header: tabs and the summary strip.
+    ui.horizontal_wrapped(|ui| {
+        ui.selectable_value(
+            &mut st.tab,
+            Tab::Threats,
+            RichText::new(format!("Threats ({})", summary.total)).strong(),
+        );
+        let orphan_label = format!("Orphaned triage ({})", analysis.orphans.len());
+        let orphan_text = if analysis.orphans.is_empty() {
+            RichText::new(orphan_label)
+        } else {
+            RichText::new(orphan_label).color(severity_color(Severity::High, dark))
+        };
+        ui.selectable_value(&mut st.tab, Tab::Orphans, orphan_text);
+        ui.selectable_value(
+            &mut st.tab,
+            Tab::Diagnostics,
+            format!("Diagnostics ({})", analysis.diagnostics.len()),
+        );
+        ui.separator();
+        summary_ui(ui, &summary, &mut st, dark);
+    });
+    ui.separator();
+
+    match st.tab {
+        Tab::Threats => threats_tab_ui(ui, model, analysis, catalog, selection, edits, &mut st),
+        Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
+        Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, selection),
+    }
+    ui.ctx().data_mut(|d| d.insert_temp(state_id(), st));
+}
+
+fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut PanelState, dark: bool) {
+    let open: usize = s.open_by_severity.iter().sum();
+    ui.label(format!("{open} open"));
+    for (i, sev) in Severity::ALL.iter().enumerate().rev() {
+        let n = s.open_by_severity[i];
+        let chip = RichText::new(format!(" {} {n} ", severity_letter(*sev)))
+            .background_color(severity_color(*sev, dark))
+            .color(severity_text_color(*sev, dark))
+            .monospace();
+        let active = st.filter.min_severity == Some(*sev);
+        if ui
+            .selectable_label(active, chip)
+            .on_hover_text(format!(
+                "{n} open {} threats; click to show {} and above",
+                sev.label(),
+                sev.label()
+            ))
+            .clicked()
+        {
+            st.filter.min_severity = if active { None } else { Some(*sev) };
+            st.tab = Tab::Threats;
+        }
+    }
+    ui.label(format!("{:.0}% triaged", s.triaged_percent()));
+    ui.separator();
+    for (i, c) in Stride::ALL.iter().enumerate() {
+        let active = st.filter.category == Some(*c);
+        if ui
+            .selectable_label(active, format!("{} {}", c.letter(), s.by_category[i]))
+            .on_hover_text(format!(
+                "{}: {} threats to {}",
+                c.label(),
+                s.by_category[i],
+                c.property()
+            ))
+            .clicked()
+        {
+            st.filter.category = if active { None } else { Some(*c) };
+            st.tab = Tab::Threats;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn threats_tab_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    analysis: &Analysis,
+    catalog: &Catalog,
+    selection: &mut Selection,
+    edits: &mut Vec<Edit>,
+    st: &mut PanelState,
+) {
+    // The canvas selection narrows the table unless this panel made it.
+    let canvas_sel = (selection.elements.clone(), selection.flows.clone());
+    let follows = st.follow_selection
+        && !(canvas_sel.0.is_empty() && canvas_sel.1.is_empty())
+        && st.own_selection.as_ref() != Some(&canvas_sel);
+    if follows {
+        st.filter.elements = canvas_sel.0.clone();
+        st.filter.flows = canvas_sel.1.clone();
+    } else {
+        st.filter.elements.clear();
+        st.filter.flows.clear();
+    }
+
+    egui::Panel::right("palisade.threat-detail")
+        .resizable(true)
+        .default_size(420.0)
+        .size_range(280.0..=900.0)
+        .show(ui, |ui| {
+            detail::detail_ui(
+                ui,
+                model,
+                analysis,
+                catalog,
+                selection,
+                edits,
+                &mut st.detail,
+            );
+        });
+
+    egui::CentralPanel::default().show(ui, |ui| {
+        filters_ui(ui, st, follows, model);
+        let key = cache_key(model, analysis, st);
+        let rows = match &st.cache {
+            Some((k, r)) if *k == key => r.clone(),
+            _ => {
+                let r = rows::rows(
+                    model,
+                    analysis,
+                    catalog,
+                    &st.filter,
+                    st.sort,
+                    st.ascending,
+                    st.group,
+                );
+                st.cache = Some((key, r.clone()));
+                r
+            }
+        };
+        table_ui(ui, model, analysis, catalog, selection, &rows, st);
+    });
+}
+
+fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Model) {
+    ui.horizontal_wrapped(|ui| {
+        let search = ui.add(
+            egui::TextEdit::singleline(&mut st.filter.text)
+                .hint_text("Search id, title, subject")
+                .desired_width(200.0),
+        );
+        if ui.input_mut(|i| {
+            i.consume_key(
+                egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                egui::Key::F,
+            )
+        }) {
+            search.request_focus();
+        }
+        egui::ComboBox::from_id_salt("threats.category")
+            .selected_text(
+                st.filter
+                    .category
+                    .map(|c| c.label())
+                    .unwrap_or("Any category"),
+            )
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut st.filter.category, None, "Any category");
+                for c in Stride::ALL {
+                    ui.selectable_value(&mut st.filter.category, Some(c), c.label());
+                }
+            });
+        egui::ComboBox::from_id_salt("threats.severity")
+            .selected_text(
+                st.filter
+                    .min_severity
+                    .map(|s| format!("{} and above", s.label()))
+                    .unwrap_or("Any severity".into()),
+            )
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut st.filter.min_severity, None, "Any severity");
+                for s in Severity::ALL {
+                    ui.selectable_value(
+                        &mut st.filter.min_severity,
+                        Some(s),
+                        format!("{} and above", s.label()),
+                    );
+                }
+            });
+        egui::ComboBox::from_id_salt("threats.status")
+            .selected_text(st.filter.status.label())
+            .show_ui(ui, |ui| {
+                for f in [
+                    StatusFilter::All,
+                    StatusFilter::Untriaged,
+                    StatusFilter::Triaged,
+                ] {
+                    ui.selectable_value(&mut st.filter.status, f, f.label());
+                }
+                for s in Status::ALL {
+                    ui.selectable_value(&mut st.filter.status, StatusFilter::Is(s), s.label());
+                }
+            });
+        egui::ComboBox::from_id_salt("threats.group")
+            .selected_text(match st.group {
+                Grouping::None => "No grouping",
+                Grouping::Category => "Group by category",
+                Grouping::Subject => "Group by element",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut st.group, Grouping::None, "No grouping");
+                ui.selectable_value(&mut st.group, Grouping::Category, "Group by category");
+                ui.selectable_value(&mut st.group, Grouping::Subject, "Group by element");
+            });
+        ui.checkbox(&mut st.follow_selection, "Follow canvas selection")
+            .on_hover_text(
+                "Show only the threats of the elements and flows selected on the canvas",
+            );
+        if follows {
+            let n = st.filter.elements.len() + st.filter.flows.len();
+            let what = if n == 1 {
+                st.filter
+                    .elements
+                    .iter()
+                    .next()
+                    .and_then(|e| model.elements.get(e).map(|x| x.name.clone()))
+                    .or_else(|| {
+                        st.filter
+                            .flows
+                            .iter()
+                            .next()
+                            .and_then(|f| model.flows.get(f).map(|x| x.name.clone()))
+                    })
+                    .unwrap_or_default()
+            } else {
+                format!("{n} items")
+            };
+            ui.label(RichText::new(format!("showing threats of {what}")).italics());
+        }
+        if st.filter != Filter::default() && ui.button("Clear filters").clicked() {
+            st.filter = Filter::default();
+            st.own_selection = None;
+        }
+    });
+}
+
+fn cache_key(model: &Model, analysis: &Analysis, st: &PanelState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (analysis.threats.as_ptr() as usize).hash(&mut h);
+    analysis.threats.len().hash(&mut h);
+    for (k, t) in &model.triage {
+        k.hash(&mut h);
+        t.status.hash(&mut h);
+        t.severity.hash(&mut h);
+    }
+    format!("{:?}{:?}{}{:?}", st.filter, st.sort, st.ascending, st.group).hash(&mut h);
+    h.finish()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    analysis: &Analysis,
+    catalog: &Catalog,
+    selection: &mut Selection,
+    rows: &[Row],
+    st: &mut PanelState,
+) {
+    let dark = ui.visuals().dark_mode;
+    let row_h = 20.0;
+    let mut clicked: Option<(usize, egui::Modifiers)> = None;
+    let mut sort_click: Option<SortBy> = None;
+    let mut table = TableBuilder::new(ui)
+        .id_salt("palisade.threats.table")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(250.0).at_least(80.0).clip(true))
+        .column(Column::initial(150.0).at_least(60.0).clip(true))
+        .column(Column::initial(320.0).at_least(80.0).clip(true))
+        .column(Column::initial(170.0).at_least(60.0).clip(true))
+        .column(Column::initial(80.0).at_least(50.0))
+        .column(Column::remainder().at_least(80.0))
+        .min_scrolled_height(0.0);
+    if let Some(r) = st.scroll_to.take() {
+        table = table.scroll_to_row(r, Some(egui::Align::Center));
+    }
+    let arrow = |col: SortBy| {
+        if st.sort == col {
+            if st.ascending { " ⏶" } else { " ⏷" }
+        } else {
+            ""
+        }
+    };
+    let headers = [
+        ("ID", SortBy::Id),
+        ("Category", SortBy::Category),
+        ("Title", SortBy::Title),
+        ("Subject", SortBy::Subject),
+        ("Severity", SortBy::Severity),
+        ("Status", SortBy::Status),
+    ];
+    table
+        .header(22.0, |mut header| {
+            for (label, col) in headers {
+                header.col(|ui| {
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(format!("{label}{}", arrow(col))).strong(),
+                            )
+                            .frame(false),
+                        )
+                        .clicked()
+                    {
+                        sort_click = Some(col);
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_h, rows.len(), |mut row| {
+                let ri = row.index();
+                match &rows[ri] {
+                    Row::Header(label, n) => {
+                        row.col(|ui| {
+                            ui.label(RichText::new(format!("{label} ({n})")).strong());
+                        });
+                        for _ in 0..5 {
+                            row.col(|_| {});
+                        }
+                    }
+                    Row::Threat(i) => {
+                        let t = &analysis.threats[*i];
+                        row.set_selected(selection.threats.contains(&t.id));
+                        let sev = t.severity(model);
+                        let status = t.status(model);
+                        row.col(|ui| {
+                            ui.label(RichText::new(t.id.as_str()).monospace().small());
+                        });
+                        row.col(|ui| {
+                            ui.label(t.category.label());
+                        });
+                        row.col(|ui| {
+                            ui.label(rows::title(t, model, catalog));
+                        });
+                        row.col(|ui| {
+                            let kind = match &t.subject {
+                                Subject::Crossing(..) => "⇄ ",
+                                Subject::Flow(_) => "→ ",
+                                _ => "",
+                            };
+                            ui.label(format!("{kind}{}", rows::subject_name(&t.subject, model)));
+                        });
+                        row.col(|ui| {
+                            let (bg, fg) = if status.is_untriaged() {
+                                (severity_color(sev, dark), severity_text_color(sev, dark))
+                            } else {
+                                (triaged_color(dark), Color32::WHITE)
+                            };
+                            ui.label(
+                                RichText::new(format!(
+                                    " {} {} ",
+                                    severity_letter(sev),
+                                    sev.label()
+                                ))
+                                .background_color(bg)
+                                .color(fg)
+                                .small(),
+                            );
+                        });
+                        row.col(|ui| {
+                            ui.label(status.label());
+                        });
+                        if row.response().clicked() {
+                            clicked = Some((*i, row.response().ctx.input(|inp| inp.modifiers)));
+                        }
+                    }
+                }
+            });
+        });
+    if let Some(col) = sort_click {
+        if st.sort == col {
+            st.ascending = !st.ascending;
+        } else {
+            st.sort = col;
+            st.ascending = !matches!(col, SortBy::Severity);
+        }
+    }
+    if let Some((i, mods)) = clicked {
+        let t = &analysis.threats[i];
+        if mods.command || mods.shift {
+            if !selection.threats.remove(&t.id) {
+                selection.threats.insert(t.id.clone());
+            }
+        } else {
+            selection.threats.clear();
+            selection.threats.insert(t.id.clone());
+            select_subject(selection, &t.subject);
+            st.own_selection = Some((selection.elements.clone(), selection.flows.clone()));
+            request_focus(ui.ctx(), t.subject.clone());
+        }
+    }
+    if rows.is_empty() {
+        ui.label(RichText::new("No threats match the filters").italics());
+    }
+}

@@ -1,0 +1,613 @@
+//! The detail of the selected threat: description, why, mitigations, references and the
+//! triage form; bulk triage for a multi-selection; adding and editing manual threats.
+
+use crate::analysis::{Analysis, Origin};
+use crate::model::{
+    Edit, ManualThreat, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
+};
+use crate::report::threat_view;
+use crate::rules::Catalog;
+use eframe::egui::{self, RichText};
+
+use super::super::selection::Selection;
+
+/// Text buffers of the triage form, committed when a field loses focus.
+#[derive(Clone, Debug, Default)]
+struct Draft {
+    id: ThreatId,
+    snapshot: Triage,
+    justification: String,
+    owner: String,
+    ticket: String,
+    reviewed_by: String,
+    date: String,
+    manual: Option<ManualThreat>,
+}
+
+impl Draft {
+    fn new(id: &ThreatId, current: &Triage, manual: Option<&ManualThreat>) -> Draft {
+        Draft {
+            id: id.clone(),
+            snapshot: current.clone(),
+            justification: current.justification.clone(),
+            owner: current.owner.clone(),
+            ticket: current.ticket.clone(),
+            reviewed_by: current.reviewed_by.clone(),
+            date: current.date.clone(),
+            manual: manual.cloned(),
+        }
+    }
+
+    /// The triage record with the buffers applied, if it differs from the snapshot.
+    fn pending(&self) -> Option<Triage> {
+        let mut t = self.snapshot.clone();
+        t.justification = self.justification.clone();
+        t.owner = self.owner.clone();
+        t.ticket = self.ticket.clone();
+        t.reviewed_by = self.reviewed_by.clone();
+        t.date = self.date.clone();
+        (t != self.snapshot).then_some(t)
+    }
+}
+
+/// A manual threat being written.
+#[derive(Clone, Debug)]
+struct ManualDraft {
+    title: String,
+    category: Stride,
+    severity: Severity,
+    description: String,
+}
+
+impl Default for ManualDraft {
+    fn default() -> Self {
+        ManualDraft {
+            title: String::new(),
+            category: Stride::Spoofing,
+            severity: Severity::Medium,
+            description: String::new(),
+        }
+    }
+}
+
+/// State of the detail pane kept between frames.
+#[derive(Clone, Debug, Default)]
+pub struct DetailState {
+    draft: Option<Draft>,
+    bulk_status: Option<Status>,
+    bulk_owner: String,
+    manual: ManualDraft,
+    adding_manual: bool,
+}
+
+/// The record of a threat, or a fresh Open one.
+pub fn current_triage(model: &Model, id: &ThreatId) -> Triage {
+    model.triage.get(id).cloned().unwrap_or_else(|| Triage {
+        threat: id.clone(),
+        ..Triage::default()
+    })
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The link for a reference such as `CWE-319`, `CAPEC-151` or `T1611`, when there is one.
+pub fn reference_url(r: &str) -> Option<String> {
+    let r = r.trim();
+    if r.starts_with("http://") || r.starts_with("https://") {
+        return Some(r.to_owned());
+    }
+    let num = |p: &str| {
+        r.strip_prefix(p)
+            .map(|n| {
+                n.chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+            })
+            .filter(|n| !n.is_empty())
+    };
+    if let Some(n) = num("CWE-") {
+        return Some(format!("https://cwe.mitre.org/data/definitions/{n}.html"));
+    }
+    if let Some(n) = num("CAPEC-") {
+        return Some(format!("https://capec.mitre.org/data/definitions/{n}.html"));
+    }
+    if let Some(rest) = r.strip_prefix('T')
+        && rest.len() >= 4
+        && rest[..4].chars().all(|c| c.is_ascii_digit())
+    {
+        let id: String = r
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        return Some(format!(
+            "https://attack.mitre.org/techniques/{}/",
+            id.replace('.', "/")
+        ));
+    }
+    if let Some(rest) = r.strip_prefix("AML.T") {
+        let id: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        return Some(format!("https://atlas.mitre.org/techniques/AML.T{id}"));
+    }
+    None
+}
+
+/// Shows the detail pane.
+pub fn detail_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    analysis: &Analysis,
+    catalog: &Catalog,
+    selection: &mut Selection,
+    edits: &mut Vec<Edit>,
+    st: &mut DetailState,
+) {
+    egui::ScrollArea::vertical()
+        .id_salt("palisade.threat-detail.scroll")
+        .show(ui, |ui| {
+            if selection.threats.len() > 1 {
+                bulk_ui(ui, model, selection, edits, st);
+            } else if let Some(t) = selection
+                .threats
+                .iter()
+                .next()
+                .and_then(|id| analysis.threat(id.as_str()))
+            {
+                threat_ui(ui, model, catalog, t, edits, st);
+            } else {
+                flush(st, edits);
+                ui.label(
+                    RichText::new("Select a threat to see why it was raised and to triage it")
+                        .italics(),
+                );
+            }
+            ui.separator();
+            manual_ui(ui, model, selection, edits, st);
+        });
+}
+
+/// Commits pending text of the previous threat before the form switches to another.
+fn flush(st: &mut DetailState, edits: &mut Vec<Edit>) {
+    if let Some(d) = st.draft.take()
+        && let Some(t) = d.pending()
+    {
+        edits.push(Edit::SetTriage(d.id.clone(), Some(t)));
+    }
+}
+
+fn threat_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    catalog: &Catalog,
+    t: &crate::analysis::Threat,
+    edits: &mut Vec<Edit>,
+    st: &mut DetailState,
+) {
+    let current = current_triage(model, &t.id);
+    let manual = model.manual_threats.get(&t.id);
+    let stale = match &st.draft {
+        Some(d) if d.id != t.id => true,
+        Some(d) => d.snapshot != current && !ui.ctx().egui_wants_keyboard_input(),
+        None => true,
+    };
+    if stale {
+        if st.draft.as_ref().is_some_and(|d| d.id != t.id) {
+            flush(st, edits);
+        }
+        st.draft = Some(Draft::new(&t.id, &current, manual));
+    }
+    let Some(d) = st.draft.as_mut() else { return };
+    let v = threat_view(model, catalog, t);
+
+    ui.heading(&v.title);
+    ui.label(RichText::new(&v.id).monospace().small());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(t.category.label()).strong());
+        ui.label(format!("threatens {}", t.category.property()));
+        ui.label("·");
+        ui.label(format!("rule severity {}", t.rule_severity.label()));
+        if let Origin::Rule(_) = t.origin {
+            ui.label(format!("· likelihood {}", v.likelihood));
+            ui.label(format!("· template {}", v.template));
+        } else {
+            ui.label("· written by the reviewer");
+        }
+    });
+    ui.label(format!(
+        "Subject: {} ({})",
+        v.subject.name, v.subject.kind_of_subject
+    ));
+    ui.add_space(4.0);
+    ui.label(&v.description);
+    if !v.why.is_empty() {
+        ui.add_space(4.0);
+        ui.label(RichText::new("Why").strong());
+        for w in &v.why {
+            ui.label(format!("• {w}"));
+        }
+    }
+    if !v.mitigations.is_empty() {
+        ui.add_space(4.0);
+        ui.label(RichText::new("Mitigations").strong());
+        for m in &v.mitigations {
+            ui.label(format!("• {m}"));
+        }
+    }
+    if !v.references.is_empty() {
+        ui.add_space(4.0);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("References").strong());
+            for r in &v.references {
+                match reference_url(r) {
+                    Some(url) => {
+                        ui.hyperlink_to(r, url);
+                    }
+                    None => {
+                        ui.label(r);
+                    }
+                }
+            }
+        });
+    }
+
+    ui.separator();
+    ui.label(RichText::new("Triage").strong());
+    egui::Grid::new("palisade.triage.form")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Status");
+            let mut status = current.status;
+            egui::ComboBox::from_id_salt("triage.status")
+                .selected_text(status.label())
+                .show_ui(ui, |ui| {
+                    for s in Status::ALL {
+                        ui.selectable_value(&mut status, s, s.label());
+                    }
+                });
+            if status != current.status {
+                let mut rec = d.pending().unwrap_or_else(|| current.clone());
+                rec.status = status;
+                if rec.date.is_empty() && !status.is_untriaged() {
+                    rec.date = today();
+                }
+                edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
+            }
+            ui.end_row();
+
+            ui.label("Severity");
+            let mut sev = current.severity;
+            let rule_label = format!("Rule default ({})", t.rule_severity.label());
+            egui::ComboBox::from_id_salt("triage.severity")
+                .selected_text(
+                    sev.map(|s| s.label().to_owned())
+                        .unwrap_or(rule_label.clone()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut sev, None, rule_label);
+                    for s in Severity::ALL {
+                        ui.selectable_value(&mut sev, Some(s), s.label());
+                    }
+                });
+            if sev != current.severity {
+                let mut rec = d.pending().unwrap_or_else(|| current.clone());
+                rec.severity = sev;
+                edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
+            }
+            ui.end_row();
+
+            let mut commit = false;
+            for (label, buf, multi) in [
+                ("Justification", &mut d.justification, true),
+                ("Owner", &mut d.owner, false),
+                ("Ticket", &mut d.ticket, false),
+                ("Reviewed by", &mut d.reviewed_by, false),
+            ] {
+                ui.label(label);
+                let te = if multi {
+                    egui::TextEdit::multiline(buf)
+                        .desired_rows(2)
+                        .desired_width(f32::INFINITY)
+                } else {
+                    egui::TextEdit::singleline(buf).desired_width(f32::INFINITY)
+                };
+                let r = ui.add(te);
+                commit |= r.lost_focus();
+                ui.end_row();
+            }
+            ui.label("Date");
+            ui.horizontal(|ui| {
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut d.date)
+                        .hint_text("YYYY-MM-DD")
+                        .desired_width(110.0),
+                );
+                commit |= r.lost_focus();
+                if ui.button("Today").clicked() {
+                    d.date = today();
+                    commit = true;
+                }
+            });
+            ui.end_row();
+            if commit && let Some(rec) = d.pending() {
+                d.snapshot = rec.clone();
+                edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
+            }
+        });
+
+    if let Some(m) = d.manual.as_mut() {
+        ui.separator();
+        ui.label(RichText::new("Manual threat").strong());
+        let mut commit = false;
+        egui::Grid::new("palisade.manual.edit")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Title");
+                commit |= ui
+                    .add(egui::TextEdit::singleline(&mut m.title).desired_width(f32::INFINITY))
+                    .lost_focus();
+                ui.end_row();
+                ui.label("Category");
+                egui::ComboBox::from_id_salt("manual.edit.category")
+                    .selected_text(m.category.label())
+                    .show_ui(ui, |ui| {
+                        for c in Stride::ALL {
+                            commit |= ui.selectable_value(&mut m.category, c, c.label()).changed();
+                        }
+                    });
+                ui.end_row();
+                ui.label("Severity");
+                egui::ComboBox::from_id_salt("manual.edit.severity")
+                    .selected_text(m.severity.label())
+                    .show_ui(ui, |ui| {
+                        for s in Severity::ALL {
+                            commit |= ui.selectable_value(&mut m.severity, s, s.label()).changed();
+                        }
+                    });
+                ui.end_row();
+                ui.label("Description");
+                commit |= ui
+                    .add(
+                        egui::TextEdit::multiline(&mut m.description)
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .lost_focus();
+                ui.end_row();
+            });
+        if commit && Some(&*m) != manual {
+            edits.push(Edit::PutManualThreat(m.clone()));
+        }
+        if ui.button("Delete manual threat").clicked() {
+            edits.push(Edit::RemoveManualThreat(t.id.clone()));
+            if model.triage.contains_key(&t.id) {
+                edits.push(Edit::SetTriage(t.id.clone(), None));
+            }
+            st.draft = None;
+        }
+    }
+}
+
+fn bulk_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    selection: &Selection,
+    edits: &mut Vec<Edit>,
+    st: &mut DetailState,
+) {
+    let n = selection.threats.len();
+    ui.heading(format!("{n} threats selected"));
+    ui.label("Set the status and owner of all of them at once; other triage fields are kept.");
+    egui::Grid::new("palisade.bulk")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Status");
+            egui::ComboBox::from_id_salt("bulk.status")
+                .selected_text(st.bulk_status.map(|s| s.label()).unwrap_or("(unchanged)"))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut st.bulk_status, None, "(unchanged)");
+                    for s in Status::ALL {
+                        ui.selectable_value(&mut st.bulk_status, Some(s), s.label());
+                    }
+                });
+            ui.end_row();
+            ui.label("Owner");
+            ui.add(egui::TextEdit::singleline(&mut st.bulk_owner).hint_text("(unchanged)"));
+            ui.end_row();
+        });
+    let any = st.bulk_status.is_some() || !st.bulk_owner.trim().is_empty();
+    if ui
+        .add_enabled(any, egui::Button::new(format!("Apply to {n} threats")))
+        .clicked()
+    {
+        let mut batch = Vec::new();
+        for id in &selection.threats {
+            let mut rec = current_triage(model, id);
+            if let Some(s) = st.bulk_status {
+                rec.status = s;
+                if rec.date.is_empty() && !s.is_untriaged() {
+                    rec.date = today();
+                }
+            }
+            if !st.bulk_owner.trim().is_empty() {
+                rec.owner = st.bulk_owner.trim().to_owned();
+            }
+            batch.push(Edit::SetTriage(id.clone(), Some(rec)));
+        }
+        edits.push(Edit::Batch(batch));
+        st.bulk_owner.clear();
+        st.bulk_status = None;
+    }
+}
+
+fn manual_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    selection: &Selection,
+    edits: &mut Vec<Edit>,
+    st: &mut DetailState,
+) {
+    let subject = match selection.single() {
+        Some(super::super::selection::Item::Element(e)) => SubjectRef::Element(e),
+        Some(super::super::selection::Item::Flow(f)) => SubjectRef::Flow(f),
+        Some(super::super::selection::Item::Boundary(b)) => SubjectRef::Boundary(b),
+        None => SubjectRef::Model,
+    };
+    let subject_name = match &subject {
+        SubjectRef::Element(e) => model
+            .elements
+            .get(e)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        SubjectRef::Flow(f) => model
+            .flows
+            .get(f)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        SubjectRef::Boundary(b) => model
+            .boundaries
+            .get(b)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        SubjectRef::Model => "the whole system".to_owned(),
+    };
+    if !st.adding_manual {
+        if ui
+            .button(format!("Add manual threat to {subject_name}…"))
+            .clicked()
+        {
+            st.adding_manual = true;
+        }
+        return;
+    }
+    ui.label(RichText::new(format!("New manual threat on {subject_name}")).strong());
+    egui::Grid::new("palisade.manual.new")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Title");
+            ui.add(egui::TextEdit::singleline(&mut st.manual.title).desired_width(f32::INFINITY));
+            ui.end_row();
+            ui.label("Category");
+            egui::ComboBox::from_id_salt("manual.new.category")
+                .selected_text(st.manual.category.label())
+                .show_ui(ui, |ui| {
+                    for c in Stride::ALL {
+                        ui.selectable_value(&mut st.manual.category, c, c.label());
+                    }
+                });
+            ui.end_row();
+            ui.label("Severity");
+            egui::ComboBox::from_id_salt("manual.new.severity")
+                .selected_text(st.manual.severity.label())
+                .show_ui(ui, |ui| {
+                    for s in Severity::ALL {
+                        ui.selectable_value(&mut st.manual.severity, s, s.label());
+                    }
+                });
+            ui.end_row();
+            ui.label("Description");
+            ui.add(
+                egui::TextEdit::multiline(&mut st.manual.description)
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY),
+            );
+            ui.end_row();
+        });
+    ui.horizontal(|ui| {
+        let ok = !st.manual.title.trim().is_empty();
+        if ui
+            .add_enabled(ok, egui::Button::new("Add threat"))
+            .clicked()
+        {
+            let id = next_manual_id(model);
+            edits.push(Edit::PutManualThreat(ManualThreat {
+                id,
+                title: st.manual.title.trim().to_owned(),
+                category: st.manual.category,
+                severity: st.manual.severity,
+                subject: subject.clone(),
+                description: st.manual.description.trim().to_owned(),
+                mitigations: Vec::new(),
+            }));
+            st.manual = ManualDraft::default();
+            st.adding_manual = false;
+        }
+        if ui.button("Cancel").clicked() {
+            st.adding_manual = false;
+        }
+    });
+}
+
+/// The next free `MANUAL-NNN` id.
+pub fn next_manual_id(model: &Model) -> ThreatId {
+    let mut n = model.manual_threats.len() + 1;
+    loop {
+        let id = ThreatId(format!("MANUAL-{n:03}"));
+        if !model.manual_threats.contains_key(&id) && !model.triage.contains_key(&id) {
+            return id;
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_link_to_their_catalogues() {
+        assert_eq!(
+            reference_url("CWE-319").as_deref(),
+            Some("https://cwe.mitre.org/data/definitions/319.html")
+        );
+        assert_eq!(
+            reference_url("CAPEC-151").as_deref(),
+            Some("https://capec.mitre.org/data/definitions/151.html")
+        );
+        assert_eq!(
+            reference_url("T1611").as_deref(),
+            Some("https://attack.mitre.org/techniques/T1611/")
+        );
+        assert_eq!(
+            reference_url("T1552.007").as_deref(),
+            Some("https://attack.mitre.org/techniques/T1552/007/")
+        );
+        assert_eq!(reference_url("CIS Docker Benchmark v1.6.0 §5.4"), None);
+    }
+
+    #[test]
+    fn today_is_an_iso_date() {
+        let t = today();
+        assert_eq!(t.len(), 10);
+        assert!(t.starts_with("20"));
+        assert_eq!(&t[4..5], "-");
+    }
+
+    #[test]
+    fn manual_ids_skip_used_ones() {
+        let mut m = Model::new("t");
+        m.triage
+            .insert(ThreatId::new("MANUAL-001"), Triage::default());
+        assert_eq!(next_manual_id(&m).0, "MANUAL-002");
+    }
+}
