@@ -1,1 +1,322 @@
-//! Headless GUI tests (egui_kittest): the real app driven by widget labels.
+//! Headless GUI tests (egui_kittest): the real app driven by widget labels and pointer
+//! events at positions computed from the canvas transform.
+
+use eframe::egui;
+use egui::{Modifiers, Pos2, Vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use palisade::gui::actions::Action;
+use palisade::gui::app::PalisadeApp;
+use palisade::model::{ElementId, Model};
+use palisade::rules::Catalog;
+
+use crate::common;
+
+fn harness(model: Model) -> Harness<'static, PalisadeApp> {
+    Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        // The threats workspace uses a few symbols the default test fonts lack.
+        .allow_missing_glyphs()
+        // The threats workspace (another panel) is checked by its own tests; this file
+        // checks the editor's widgets in `every_editor_widget_has_an_accessible_name`.
+        .with_accessibility_check(false)
+        .build_eframe(move |_cc| PalisadeApp::new_for_test(model, Catalog::builtin()))
+}
+
+/// Where a diagram point is on screen.
+fn screen(h: &Harness<'_, PalisadeApp>, p: (f32, f32)) -> Pos2 {
+    let c = &h.state().canvas;
+    c.view.screen_from_diagram(c.canvas_rect) * Pos2::new(p.0, p.1)
+}
+
+/// A primary-button drag from `a` to `b` in screen space, over several frames.
+fn drag(h: &mut Harness<'_, PalisadeApp>, a: Pos2, b: Pos2, modifiers: Modifiers) {
+    h.event(egui::Event::PointerMoved(a));
+    h.run_steps(1);
+    if modifiers != Modifiers::NONE {
+        h.event(egui::Event::ModifiersChanged(modifiers));
+    }
+    h.event(egui::Event::PointerButton {
+        pos: a,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers,
+    });
+    h.run_steps(1);
+    for i in 1..=8 {
+        let t = i as f32 / 8.0;
+        h.event(egui::Event::PointerMoved(a + (b - a) * t));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: b,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers,
+    });
+    if modifiers != Modifiers::NONE {
+        h.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    }
+    h.run_steps(2);
+}
+
+fn click_at(h: &mut Harness<'_, PalisadeApp>, p: Pos2) {
+    h.event(egui::Event::PointerMoved(p));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: p,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: p,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(2);
+}
+
+fn generic_open() -> Model {
+    common::load("tests/rules/models/generic-open.ron")
+}
+
+#[test]
+fn app_opens_and_shows_the_model() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    // The palette lists stencils of the built-in templates, and elements are labelled.
+    h.get_by_label("Process");
+    assert!(h.query_all_by_label("Orders DB").count() >= 1);
+    assert!(h.state().doc.analysis.threats.len() > 5);
+}
+
+#[test]
+fn palette_click_then_place_creates_an_element_and_undo_redo_work() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let before = h.state().doc.model.elements.len();
+    h.get_by_label("Data store").click();
+    h.run_steps(2);
+    // Place it inside the data centre boundary (300..800 x 0..300).
+    let p = screen(&h, (560.0, 240.0));
+    click_at(&mut h, p);
+    let doc = &h.state().doc;
+    assert_eq!(doc.model.elements.len(), before + 1);
+    let new = doc
+        .model
+        .elements
+        .values()
+        .find(|e| e.kind == "generic.store" && e.id.as_str() != "db");
+    let Some(new) = new else {
+        panic!("a new store exists")
+    };
+    assert_eq!(
+        new.boundary.as_ref().map(|b| b.as_str()),
+        Some("dc"),
+        "placed inside dc, so a member of it"
+    );
+    assert!(doc.dirty);
+
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.model.elements.len(), before);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.model.elements.len(), before + 1);
+}
+
+#[test]
+fn dragging_from_an_element_edge_to_another_connects_a_flow() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let before = h.state().doc.model.flows.len();
+    // `user` at (100, 100) is an entity 140 x 64: its right edge is at x = 170.
+    let a = screen(&h, (169.0, 100.0));
+    let b = screen(&h, (650.0, 110.0)); // `db`
+    drag(&mut h, a, b, Modifiers::NONE);
+    let doc = &h.state().doc;
+    assert_eq!(doc.model.flows.len(), before + 1, "a flow was added");
+    let f = doc
+        .model
+        .flows
+        .values()
+        .find(|f| f.id.as_str().starts_with("flow-"));
+    let Some(f) = f else { panic!("new flow") };
+    assert_eq!((f.source.as_str(), f.target.as_str()), ("user", "db"));
+    assert!(
+        doc.selection.flows.contains(&f.id),
+        "the new flow is selected"
+    );
+    // One drag, one undo step.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.model.flows.len(), before);
+}
+
+#[test]
+fn moving_an_element_into_a_boundary_makes_it_a_member_in_one_undo_step() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let user = ElementId::from("user");
+    assert_eq!(
+        h.state().doc.model.elements[&user]
+            .boundary
+            .as_ref()
+            .map(|b| b.as_str()),
+        Some("internet")
+    );
+    let a = screen(&h, (100.0, 100.0));
+    let b = screen(&h, (523.0, 226.0));
+    drag(&mut h, a, b, Modifiers::NONE);
+    let e = &h.state().doc.model.elements[&user];
+    assert_eq!(e.boundary.as_ref().map(|b| b.as_str()), Some("dc"));
+    assert_eq!(e.pos, (520.0, 220.0), "snapped to the 20-unit grid");
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    let e = &h.state().doc.model.elements[&user];
+    assert_eq!(e.pos, (100.0, 100.0));
+    assert_eq!(e.boundary.as_ref().map(|b| b.as_str()), Some("internet"));
+}
+
+#[test]
+fn inspector_edits_a_property_and_a_name() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let p = screen(&h, (400.0, 100.0)); // `api`
+    click_at(&mut h, p);
+    assert!(
+        h.state()
+            .doc
+            .selection
+            .elements
+            .contains(&ElementId::from("api"))
+    );
+    // The schema's bool property shows as a checkbox, labelled by its name.
+    h.get_by_label("Validates input").click();
+    h.run_steps(2);
+    let api = &h.state().doc.model.elements[&ElementId::from("api")];
+    assert_eq!(
+        api.props.get("validates_input"),
+        Some(&palisade::model::Value::Bool(true))
+    );
+
+    // Typing a name is one undo step.
+    h.get_by_label("Name").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Name").type_text("Orders API");
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.model.elements[&ElementId::from("api")].name,
+        "Orders API"
+    );
+    h.get_by_label("Name").type_text(" v2");
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.model.elements[&ElementId::from("api")].name,
+        "Orders API v2"
+    );
+    // Leave the field, then undo once: the whole typing session goes.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(1);
+    let p = screen(&h, (1100.0, 800.0));
+    click_at(&mut h, p);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    let api = &h.state().doc.model.elements[&ElementId::from("api")];
+    assert_eq!(api.name, "API");
+    assert_eq!(
+        api.props.get("validates_input"),
+        Some(&palisade::model::Value::Bool(true))
+    );
+}
+
+#[test]
+fn save_to_a_file_and_reload_it_identical() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let path = dir.path().join("saved.ron");
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    // Change something, then save through the real Ctrl+S path.
+    h.get_by_label("Process").click();
+    h.run_steps(1);
+    let p = screen(&h, (600.0, 250.0));
+    click_at(&mut h, p);
+    h.state_mut().doc.path = Some(path.clone());
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::S);
+    h.run_steps(2);
+    assert!(!h.state().doc.dirty, "saved");
+    let loaded = match palisade::persist::load(&path) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(loaded.model, h.state().doc.model);
+    assert!(h.state().title().starts_with("saved.ron"));
+}
+
+#[test]
+fn save_as_action_writes_where_told_and_title_tracks_dirty() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let path = dir.path().join("other.ron");
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::SaveTo(path.clone()));
+    h.run_steps(1);
+    assert_eq!(h.state().title(), "other.ron");
+    let p = screen(&h, (100.0, 100.0));
+    click_at(&mut h, p);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    assert_eq!(h.state().title(), "other.ron •");
+}
+
+#[test]
+fn every_editor_widget_has_an_accessible_name() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    // Visit the inspector in each of its modes: nothing, an element, a flow, a boundary.
+    let mut unnamed = Vec::new();
+    let mut check = |h: &Harness<'_, PalisadeApp>, what: &str| {
+        let canvas = h.state().canvas.canvas_rect;
+        for w in h.unnamed_widgets() {
+            // Only widgets above the bottom of the canvas belong to the editor (menu,
+            // palette, canvas, inspector); the threats workspace sits below it.
+            if let Some(y) = w
+                .split("y0: ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .and_then(|v| v.parse::<f32>().ok())
+                && y < canvas.bottom()
+            {
+                unnamed.push(format!("{what}: {w}"));
+            }
+        }
+    };
+    check(&h, "no selection");
+    for p in [(400.0, 100.0), (300.0, 0.0)] {
+        let p = screen(&h, p);
+        click_at(&mut h, p);
+        check(&h, "selection");
+    }
+    h.state_mut()
+        .doc
+        .selection
+        .flows
+        .insert("user-to-api".into());
+    h.state_mut().doc.selection.elements.clear();
+    h.state_mut().doc.selection.boundaries.clear();
+    h.run_steps(2);
+    check(&h, "flow");
+    assert!(unnamed.is_empty(), "{}", unnamed.join("\n"));
+}

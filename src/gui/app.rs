@@ -1,0 +1,973 @@
+//! The eframe application: lays out the panels, collects the [`Edit`]s and [`Action`]s the
+//! panels push during a frame, and applies them after it (one undo step per source).
+
+use super::actions::Action;
+use super::canvas::{self, CanvasState, Tool, ops};
+use super::document::{Document, file_name};
+use super::files::{self, DialogPurpose, JobResult, Jobs};
+use super::history::MergeKey;
+use super::inspector::{InspectorOut, inspector_ui};
+use super::menu::{self, MenuInfo};
+use super::palette::{PaletteState, find_box_id, palette_ui};
+use super::theme;
+use crate::model::{Edit, FORMAT_VERSION, Model, Severity};
+use crate::persist::{self, SaveError, SaveOptions};
+use crate::rules::Catalog;
+use eframe::egui::{self, Id, RichText, ThemePreference, Vec2, ViewportCommand};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Seconds between recovery copies of unsaved work.
+pub const AUTOSAVE_SECS: f64 = 20.0;
+
+/// A message shown under the menu bar until dismissed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Banner {
+    /// The text (for errors: `file:line:column: message`).
+    pub text: String,
+    /// Error (red) or information (neutral).
+    pub error: bool,
+}
+
+/// A modal question.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prompt {
+    /// The model has unsaved changes; `then` runs after Save or Don't save.
+    Unsaved {
+        /// What to do afterwards.
+        then: Box<Action>,
+    },
+    /// The file changed on disk since it was opened.
+    Conflict {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Recovery copies of unsaved work were found on start.
+    Recovery(Vec<files::Recovery>),
+}
+
+/// The desktop app.
+pub struct PalisadeApp {
+    /// Templates, stencils and rules.
+    pub catalog: Catalog,
+    /// The open model.
+    pub doc: Document,
+    /// Canvas view, tool and gesture.
+    pub canvas: CanvasState,
+    /// Palette find box.
+    pub palette: PaletteState,
+    /// Messages under the menu bar.
+    pub banners: Vec<Banner>,
+    /// The open modal question, if any.
+    pub prompt: Option<Prompt>,
+    /// Recently opened files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Where recovery copies go (`None` disables autosave).
+    pub recovery_dir: Option<PathBuf>,
+    /// The last text copied in this app (used when the system clipboard is unavailable).
+    pub clipboard: Option<String>,
+    /// Light, dark or follow the system.
+    pub theme: ThemePreference,
+    /// A short note in the status bar ("Saved"), with the time it was set.
+    pub status_note: Option<(String, f64)>,
+    jobs: Jobs,
+    show_help: bool,
+    applied_theme: Option<ThemePreference>,
+    allow_close: bool,
+    /// The next guarded action runs without asking about unsaved changes.
+    discard_confirmed: bool,
+    /// Continue with this action after a Save as… finishes.
+    after_save: Option<Action>,
+    sent_title: String,
+    last_focus: Option<Id>,
+    last_autosave: f64,
+    autosaved_revision: u64,
+}
+
+impl PalisadeApp {
+    /// The app around a document, with native dialogs and autosave configured by the
+    /// caller.
+    pub fn new(catalog: Catalog, doc: Document, recovery_dir: Option<PathBuf>) -> PalisadeApp {
+        let mut banners: Vec<Banner> = catalog
+            .diagnostics
+            .iter()
+            .map(|d| Banner {
+                text: format!("Templates: {d}"),
+                error: d.level == crate::diag::Level::Error,
+            })
+            .collect();
+        banners.truncate(5);
+        let mut app = PalisadeApp {
+            catalog,
+            doc,
+            canvas: CanvasState::default(),
+            palette: PaletteState::default(),
+            banners,
+            prompt: None,
+            recent: Vec::new(),
+            recovery_dir,
+            clipboard: None,
+            theme: ThemePreference::System,
+            status_note: None,
+            jobs: Jobs::default(),
+            show_help: false,
+            applied_theme: None,
+            allow_close: false,
+            discard_confirmed: false,
+            after_save: None,
+            sent_title: String::new(),
+            last_focus: None,
+            last_autosave: 0.0,
+            autosaved_revision: 0,
+        };
+        if let Some(dir) = &app.recovery_dir {
+            let found = files::list_recovery(dir);
+            if !found.is_empty() {
+                app.prompt = Some(Prompt::Recovery(found));
+            }
+        }
+        app
+    }
+
+    /// An app for headless tests: no native dialogs, no autosave, no stored settings.
+    pub fn new_for_test(model: Model, catalog: Catalog) -> PalisadeApp {
+        let doc = Document::new(model, None, None, &catalog);
+        let mut app = PalisadeApp::new(catalog, doc, None);
+        app.jobs.dialogs_enabled = false;
+        app
+    }
+
+    /// Runs one command now (tests use this for what would open a native dialog).
+    pub fn run_action(&mut self, ctx: &egui::Context, action: Action) {
+        self.handle(ctx, action);
+    }
+
+    /// The title: file name, a dirty marker, and the app name.
+    pub fn title(&self) -> String {
+        format!(
+            "{}{}",
+            self.doc.display_name(),
+            if self.doc.dirty { " •" } else { "" }
+        )
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        if !self.banners.iter().any(|b| b.text == text) {
+            self.banners.push(Banner { text, error: true });
+        }
+    }
+
+    fn note(&mut self, ctx: &egui::Context, text: impl Into<String>) {
+        self.status_note = Some((text.into(), ctx.input(|i| i.time)));
+    }
+
+    /// Applies edits as one undo step; an edit that cannot apply becomes a banner.
+    fn apply(&mut self, edits: Vec<Edit>, merge: Option<MergeKey>) {
+        if edits.is_empty() {
+            return;
+        }
+        if let Err(e) = self.doc.apply(edits, merge, &self.catalog) {
+            self.error(format!("Could not change the model: {e}"));
+        }
+    }
+
+    /// Whether `action` may run now; if the model has unsaved changes, asks first.
+    fn guard(&mut self, action: &Action) -> bool {
+        if !self.doc.dirty || std::mem::take(&mut self.discard_confirmed) {
+            return true;
+        }
+        self.prompt = Some(Prompt::Unsaved {
+            then: Box::new(action.clone()),
+        });
+        false
+    }
+
+    fn replace_doc(&mut self, doc: Document) {
+        if let Some(p) = self.current_recovery_path() {
+            files::delete_recovery(&p);
+        }
+        self.doc = doc;
+        self.canvas.reset();
+        self.autosaved_revision = 0;
+    }
+
+    fn current_recovery_path(&self) -> Option<PathBuf> {
+        let dir = self.recovery_dir.as_ref()?;
+        Some(files::recovery_path(
+            dir,
+            self.doc.path.as_deref(),
+            &self.doc.untitled_name,
+        ))
+    }
+
+    fn open_loaded(&mut self, path: PathBuf, loaded: persist::Loaded) {
+        let migrated = loaded.file_version < FORMAT_VERSION as u64;
+        let doc = Document::new(
+            loaded.model,
+            Some(path.clone()),
+            Some(loaded.stamp),
+            &self.catalog,
+        );
+        self.replace_doc(doc);
+        files::push_recent(&mut self.recent, &path);
+        if migrated {
+            self.banners.push(Banner {
+                text: format!(
+                    "{}: written in format version {}; saving writes version {FORMAT_VERSION}",
+                    path.display(),
+                    loaded.file_version
+                ),
+                error: false,
+            });
+        }
+    }
+
+    /// Saves to `path`; a file changed on disk since it was opened is a conflict prompt
+    /// unless `force`.
+    pub fn save_to(&mut self, ctx: &egui::Context, path: &Path, force: bool) -> bool {
+        let same_file = self.doc.path.as_deref() == Some(path);
+        let opts = SaveOptions {
+            expected: if same_file {
+                self.doc.stamp.clone()
+            } else {
+                None
+            },
+            force,
+            backup: true,
+        };
+        match persist::save(path, &self.doc.model, &opts) {
+            Ok(stamp) => {
+                if let Some(p) = self.current_recovery_path() {
+                    files::delete_recovery(&p);
+                }
+                self.doc.path = Some(path.to_path_buf());
+                self.doc.stamp = Some(stamp);
+                self.doc.dirty = false;
+                files::push_recent(&mut self.recent, path);
+                self.note(ctx, format!("Saved {}", file_name(path)));
+                true
+            }
+            Err(SaveError::Conflict { .. }) => {
+                self.prompt = Some(Prompt::Conflict {
+                    path: path.to_path_buf(),
+                });
+                false
+            }
+            Err(e) => {
+                self.error(e.to_string());
+                false
+            }
+        }
+    }
+
+    fn default_dir(&self) -> Option<PathBuf> {
+        self.doc
+            .path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+    }
+
+    fn handle(&mut self, ctx: &egui::Context, action: Action) {
+        let sel = &self.doc.selection;
+        match action {
+            Action::NewBlank => {
+                if self.guard(&action) {
+                    let mut doc =
+                        Document::new(Model::new("Untitled model"), None, None, &self.catalog);
+                    doc.untitled_name = "Untitled".into();
+                    self.replace_doc(doc);
+                }
+            }
+            Action::NewFromExample(i) => {
+                let Some(ex) = files::EXAMPLES.get(i).copied() else {
+                    return;
+                };
+                if self.guard(&action) {
+                    match files::load_example(&ex) {
+                        Ok(l) => {
+                            let mut doc = Document::new(l.model, None, None, &self.catalog);
+                            doc.untitled_name = ex.file.to_owned();
+                            self.replace_doc(doc);
+                        }
+                        Err(e) => self.error(format!("Example: {e}")),
+                    }
+                }
+            }
+            Action::Open => {
+                if self.guard(&action) {
+                    self.jobs
+                        .dialog(DialogPurpose::Open, self.default_dir(), String::new(), ctx);
+                }
+            }
+            Action::OpenPath(ref p) => {
+                if self.guard(&action) {
+                    self.jobs.load(p.clone(), ctx);
+                }
+            }
+            Action::Save => match self.doc.path.clone() {
+                Some(p) => {
+                    let then = self.after_save.take();
+                    if self.save_to(ctx, &p, false)
+                        && let Some(a) = then
+                    {
+                        self.discard_confirmed = true;
+                        self.handle(ctx, a);
+                    }
+                }
+                None => self.handle(ctx, Action::SaveAs),
+            },
+            Action::SaveAs => {
+                let name = match &self.doc.path {
+                    Some(p) => file_name(p),
+                    None if self.doc.untitled_name.ends_with(".ron") => {
+                        self.doc.untitled_name.clone()
+                    }
+                    None => "model.ron".to_owned(),
+                };
+                self.jobs
+                    .dialog(DialogPurpose::SaveAs, self.default_dir(), name, ctx);
+            }
+            Action::SaveTo(p) => {
+                let then = self.after_save.take();
+                if self.save_to(ctx, &p, false)
+                    && let Some(a) = then
+                {
+                    self.discard_confirmed = true;
+                    self.handle(ctx, a);
+                }
+            }
+            Action::Export(f) => {
+                let stem = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
+                let name = format!("{stem}-report.{}", files::export_ext(f).1);
+                self.jobs
+                    .dialog(DialogPurpose::Export(f), self.default_dir(), name, ctx);
+            }
+            Action::Quit => {
+                if self.guard(&action) {
+                    if let Some(p) = self.current_recovery_path() {
+                        files::delete_recovery(&p);
+                    }
+                    self.allow_close = true;
+                    ctx.send_viewport_cmd(ViewportCommand::Close);
+                }
+            }
+            Action::Undo => match self.doc.undo(&self.catalog) {
+                Ok(true) => {}
+                Ok(false) => self.note(ctx, "Nothing to undo"),
+                Err(e) => self.error(format!("Undo failed: {e}")),
+            },
+            Action::Redo => match self.doc.redo(&self.catalog) {
+                Ok(true) => {}
+                Ok(false) => self.note(ctx, "Nothing to redo"),
+                Err(e) => self.error(format!("Redo failed: {e}")),
+            },
+            Action::Copy | Action::Cut => {
+                if sel.is_empty() {
+                    return;
+                }
+                let clip = ops::clip_model(&self.doc.model, &sel.elements, &sel.boundaries);
+                match persist::to_text(&clip) {
+                    Ok(text) => {
+                        ctx.copy_text(text.clone());
+                        self.clipboard = Some(text);
+                        let n = clip.elements.len() + clip.boundaries.len();
+                        self.note(ctx, format!("Copied {n} items"));
+                    }
+                    Err(e) => self.error(format!("Copy failed: {e}")),
+                }
+                if action == Action::Cut {
+                    self.handle(ctx, Action::Delete);
+                }
+            }
+            Action::Paste(text) => {
+                let from_system = text.is_some();
+                let Some(text) = text.or_else(|| self.clipboard.clone()) else {
+                    return;
+                };
+                match persist::load_bytes("clipboard", text.as_bytes()) {
+                    Ok(l) => {
+                        let clip = l.model;
+                        let cb = canvas::layout::Layout::new(
+                            &clip,
+                            &self.catalog,
+                            &canvas::layout::Preview::default(),
+                        )
+                        .content_bounds();
+                        let offset = match (self.canvas.pointer_in_diagram, cb) {
+                            (Some(p), Some(b)) => {
+                                canvas::layout::snap(p, canvas::GRID)
+                                    - canvas::layout::snap(b.center(), canvas::GRID)
+                            }
+                            _ => Vec2::splat(2.0 * canvas::GRID),
+                        };
+                        let pasted =
+                            ops::paste_edits(&self.doc.model, &self.catalog, &clip, offset);
+                        let s = &mut self.doc.selection;
+                        s.clear_items();
+                        s.elements = pasted.elements;
+                        s.flows = pasted.flows;
+                        s.boundaries = pasted.boundaries;
+                        self.apply(pasted.edits, None);
+                    }
+                    Err(e) if from_system && !text.trim_start().starts_with('(') => {
+                        let _ = e;
+                        self.note(ctx, "The clipboard holds no diagram items");
+                    }
+                    Err(e) => self.error(format!("Paste: {e}")),
+                }
+            }
+            Action::Duplicate => {
+                if sel.is_empty() {
+                    return;
+                }
+                let clip = ops::clip_model(&self.doc.model, &sel.elements, &sel.boundaries);
+                let pasted = ops::paste_edits(
+                    &self.doc.model,
+                    &self.catalog,
+                    &clip,
+                    Vec2::splat(2.0 * canvas::GRID),
+                );
+                let s = &mut self.doc.selection;
+                s.clear_items();
+                s.elements = pasted.elements;
+                s.flows = pasted.flows;
+                s.boundaries = pasted.boundaries;
+                self.apply(pasted.edits, None);
+            }
+            Action::Delete => {
+                let edits =
+                    ops::delete_edits(&self.doc.model, &sel.elements, &sel.flows, &sel.boundaries);
+                self.apply(edits, None);
+            }
+            Action::SelectAll => {
+                let m = &self.doc.model;
+                let s = &mut self.doc.selection;
+                s.elements = m.elements.keys().cloned().collect();
+                s.flows = m.flows.keys().cloned().collect();
+                s.boundaries = m.boundaries.keys().cloned().collect();
+            }
+            Action::Escape => {
+                if self.canvas.tool != Tool::Select {
+                    self.canvas.tool = Tool::Select;
+                } else {
+                    self.doc.selection.clear_items();
+                    self.doc.selection.threats.clear();
+                }
+            }
+            Action::Nudge(d) => {
+                let edits = ops::move_edits(
+                    &self.doc.model,
+                    &self.catalog,
+                    &sel.elements,
+                    &sel.boundaries,
+                    d,
+                );
+                self.apply(edits, Some("nudge".to_owned()));
+            }
+            Action::Align(a) => {
+                let edits = ops::align_edits(&self.doc.model, &self.catalog, &sel.elements, a);
+                self.apply(edits, None);
+            }
+            Action::Fit => self.canvas.fit(&self.doc.model, &self.catalog),
+            Action::ZoomIn => {
+                let r = self.canvas.canvas_rect;
+                self.canvas.view.zoom_about(r, r.center(), 1.25);
+            }
+            Action::ZoomOut => {
+                let r = self.canvas.canvas_rect;
+                self.canvas.view.zoom_about(r, r.center(), 0.8);
+            }
+            Action::ZoomReset => {
+                let r = self.canvas.canvas_rect;
+                let z = self.canvas.view.zoom;
+                self.canvas.view.zoom_about(r, r.center(), 1.0 / z);
+            }
+            Action::Find => {
+                self.palette.focus_query = true;
+                ctx.memory_mut(|m| m.request_focus(find_box_id()));
+            }
+            Action::Help => self.show_help = true,
+            Action::RevealSelection => {
+                self.canvas
+                    .reveal(&self.doc.model, &self.catalog, &self.doc.selection)
+            }
+        }
+    }
+
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
+        for r in self.jobs.poll() {
+            match r {
+                JobResult::Dialog(_, None) => {
+                    self.after_save = None;
+                }
+                JobResult::Dialog(DialogPurpose::Open, Some(p)) => {
+                    // The unsaved-changes question was asked before the dialog opened.
+                    self.jobs.load(p, ctx);
+                }
+                JobResult::Dialog(DialogPurpose::SaveAs, Some(p)) => {
+                    self.handle(ctx, Action::SaveTo(p))
+                }
+                JobResult::Dialog(DialogPurpose::Export(f), Some(p)) => {
+                    self.note(ctx, format!("Exporting {}…", file_name(&p)));
+                    let job = files::ExportJob {
+                        path: p,
+                        format: f,
+                        model: self.doc.model.clone(),
+                        catalog: self.catalog.clone(),
+                        analysis: self.doc.analysis.clone(),
+                        source_name: self.doc.display_name(),
+                    };
+                    self.jobs.export(job, ctx);
+                }
+                JobResult::Loaded(p, r) => match *r {
+                    Ok(l) => self.open_loaded(p, l),
+                    Err(e) => self.error(e.to_string()),
+                },
+                JobResult::Exported(p, Ok(())) => {
+                    self.note(ctx, format!("Exported {}", p.display()))
+                }
+                JobResult::Exported(_, Err(e)) => self.error(format!("Export failed: {e}")),
+            }
+        }
+    }
+
+    fn autosave(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        if !self.doc.dirty {
+            return;
+        }
+        ctx.request_repaint_after(Duration::from_secs_f64(AUTOSAVE_SECS / 2.0));
+        if self.doc.revision == self.autosaved_revision || now - self.last_autosave < AUTOSAVE_SECS
+        {
+            return;
+        }
+        let Some(path) = self.current_recovery_path() else {
+            return;
+        };
+        self.last_autosave = now;
+        self.autosaved_revision = self.doc.revision;
+        let model = self.doc.model.clone();
+        let origin = self.doc.path.clone();
+        // Written off the UI thread; a failure is reported on stderr only, since the
+        // recovery copy is a safety net and the user's own file is untouched.
+        let _ = std::thread::Builder::new()
+            .name("palisade-autosave".into())
+            .spawn(move || {
+                if let Err(e) = files::write_recovery(&path, origin.as_deref(), &model) {
+                    eprintln!("palisade: cannot write recovery copy: {e}");
+                }
+            });
+    }
+
+    fn prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some(prompt) = self.prompt.clone() else {
+            return;
+        };
+        let mut close = false;
+        let mut then: Option<Action> = None;
+        egui::Modal::new(Id::unique("palisade-prompt")).show(ctx, |ui| {
+            ui.set_max_width(460.0);
+            match &prompt {
+                Prompt::Unsaved { then: next } => {
+                    ui.heading("Unsaved changes");
+                    ui.label(format!("Save the changes to {} first?", self.doc.display_name()));
+                    ui.add_space(8.0);
+                    ui.horizontal(|ui| {
+                        if ui.button("Save").clicked() {
+                            close = true;
+                            self.after_save = Some((**next).clone());
+                            then = Some(Action::Save);
+                        }
+                        if ui.button("Don't save").clicked() {
+                            close = true;
+                            self.discard_confirmed = true;
+                            then = Some((**next).clone());
+                        }
+                        if ui.button("Cancel").clicked() {
+                            close = true;
+                        }
+                    });
+                }
+                Prompt::Conflict { path } => {
+                    ui.heading("The file changed on disk");
+                    ui.label(format!(
+                        "{} was changed by someone else since you opened it. Overwriting loses those changes.",
+                        path.display()
+                    ));
+                    ui.add_space(8.0);
+                    ui.horizontal(|ui| {
+                        if ui.button("Overwrite").clicked() {
+                            close = true;
+                            let after = self.after_save.take();
+                            if self.save_to(ctx, path, true)
+                                && let Some(a) = after
+                            {
+                                self.discard_confirmed = true;
+                                then = Some(a);
+                            }
+                        }
+                        if ui.button("Save as…").clicked() {
+                            close = true;
+                            then = Some(Action::SaveAs);
+                        }
+                        if ui.button("Cancel").clicked() {
+                            close = true;
+                            self.after_save = None;
+                        }
+                    });
+                }
+                Prompt::Recovery(list) => {
+                    ui.heading("Recover unsaved work?");
+                    ui.label("Palisade found copies of work that was not saved when it last closed.");
+                    ui.add_space(4.0);
+                    for r in list.iter().take(5) {
+                        let what = r.original.as_ref().map_or("an untitled model".to_owned(), |p| p.display().to_string());
+                        ui.label(RichText::new(format!("• {what}")).monospace());
+                    }
+                    ui.add_space(8.0);
+                    ui.horizontal(|ui| {
+                        if ui.button("Restore").clicked() {
+                            close = true;
+                            if let Some(r) = list.first() {
+                                self.restore(r);
+                            }
+                        }
+                        if ui.button("Discard").clicked() {
+                            close = true;
+                            for r in list {
+                                files::delete_recovery(&r.path);
+                            }
+                        }
+                        if ui.button("Later").clicked() {
+                            close = true;
+                        }
+                    });
+                }
+            }
+        });
+        if close && self.prompt.as_ref() == Some(&prompt) {
+            self.prompt = None;
+        }
+        if let Some(a) = then {
+            self.handle(ctx, a);
+        }
+    }
+
+    /// Opens a recovery copy as unsaved work on its original file.
+    fn restore(&mut self, r: &files::Recovery) {
+        match persist::load(&r.path) {
+            Ok(l) => {
+                // The file on disk is what a save would replace: stamp it as it is now.
+                let stamp = r
+                    .original
+                    .as_ref()
+                    .and_then(|p| persist::load(p).ok())
+                    .map(|o| o.stamp);
+                let mut doc = Document::new(l.model, r.original.clone(), stamp, &self.catalog);
+                doc.dirty = true;
+                doc.revision = 1;
+                doc.untitled_name = "Recovered".into();
+                self.doc = doc;
+                self.canvas.reset();
+                files::delete_recovery(&r.path);
+                // Write a fresh copy under the new document's name straight away.
+                self.autosaved_revision = 0;
+                self.last_autosave = f64::NEG_INFINITY;
+            }
+            Err(e) => self.error(format!("Cannot restore: {e}")),
+        }
+    }
+
+    fn banners_ui(&mut self, ui: &mut egui::Ui) {
+        let mut dismiss = None;
+        for (i, b) in self.banners.iter().enumerate() {
+            let (fill, text) = if b.error {
+                (
+                    ui.visuals().error_fg_color.gamma_multiply(0.18),
+                    ui.visuals().strong_text_color(),
+                )
+            } else {
+                (
+                    ui.visuals().selection.bg_fill.gamma_multiply(0.35),
+                    ui.visuals().strong_text_color(),
+                )
+            };
+            egui::Frame::new()
+                .fill(fill)
+                .inner_margin(egui::Margin::symmetric(8, 4))
+                .corner_radius(3)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(if b.error { "Error" } else { "Note" })
+                                .strong()
+                                .color(text),
+                        );
+                        ui.add(egui::Label::new(RichText::new(&b.text).color(text)).wrap());
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui.small_button("Dismiss").clicked() {
+                                dismiss = Some(i);
+                            }
+                        });
+                    });
+                });
+        }
+        if let Some(i) = dismiss {
+            self.banners.remove(i);
+        }
+    }
+
+    fn status_ui(&self, ui: &mut egui::Ui) {
+        let model = &self.doc.model;
+        let a = &self.doc.analysis;
+        let total = a.threats.len();
+        let open: Vec<_> = a
+            .threats
+            .iter()
+            .filter(|t| t.status(model).is_untriaged())
+            .collect();
+        let open_high = open
+            .iter()
+            .filter(|t| t.severity(model) >= Severity::High)
+            .count();
+        let triaged_pct = ((total - open.len()) * 100)
+            .checked_div(total)
+            .unwrap_or(100);
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal_centered(|ui| {
+            ui.label(format!("{total} threats"));
+            ui.separator();
+            ui.label(format!("{} open", open.len()));
+            ui.separator();
+            let hc = RichText::new(format!("{open_high} open high or critical"));
+            ui.label(if open_high > 0 {
+                hc.color(theme::severity_color(Severity::High, dark))
+                    .strong()
+            } else {
+                hc
+            });
+            ui.separator();
+            ui.label(format!("{triaged_pct}% triaged"));
+            ui.separator();
+            let errors = a
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == crate::diag::Level::Error)
+                .count();
+            let diag = RichText::new(format!("{} diagnostics", a.diagnostics.len()));
+            ui.label(if errors > 0 {
+                diag.color(ui.visuals().error_fg_color)
+            } else {
+                diag
+            });
+            ui.separator();
+            ui.label(format!(
+                "{} elements · {} flows · {} boundaries",
+                model.elements.len(),
+                model.flows.len(),
+                model.boundaries.len()
+            ));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(format!("zoom {:.0}%", self.canvas.view.zoom * 100.0));
+                if self.jobs.running > 0 {
+                    ui.spinner();
+                }
+                if let Some((note, t)) = &self.status_note
+                    && ui.input(|i| i.time) - t < 6.0
+                {
+                    ui.separator();
+                    ui.label(RichText::new(note).weak());
+                }
+            });
+        });
+    }
+
+    fn dropped_files(&mut self, ctx: &egui::Context) -> Option<Action> {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        let file = dropped.first()?;
+        let path = file.path().to_path_buf();
+        if path
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("ron"))
+        {
+            Some(Action::OpenPath(path))
+        } else {
+            self.error(format!("{}: not a Palisade model (.ron)", path.display()));
+            None
+        }
+    }
+
+    fn threat_merge_key(edits: &[Edit]) -> Option<MergeKey> {
+        let mut id = None;
+        for e in edits {
+            match e {
+                Edit::SetTriage(t, _) if id.is_none() || id == Some(t) => id = Some(t),
+                _ => return None,
+            }
+        }
+        id.map(|t| format!("triage:{t}"))
+    }
+}
+
+impl eframe::App for PalisadeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        if self.applied_theme != Some(self.theme) {
+            ctx.set_theme(self.theme);
+            self.applied_theme = Some(self.theme);
+        }
+        self.poll_jobs(&ctx);
+        self.doc
+            .selection
+            .prune(&self.doc.model, &self.doc.analysis);
+
+        let mut actions: Vec<Action> = Vec::new();
+        if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close {
+            ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+            actions.push(Action::Quit);
+        }
+        if let Some(a) = self.dropped_files(&ctx) {
+            actions.push(a);
+        }
+        if self.prompt.is_none() {
+            menu::shortcuts(&ctx, &mut actions);
+        }
+
+        let info_title = self.title();
+        let info = MenuInfo {
+            title: &info_title,
+            recent: &self.recent.clone(),
+            can_undo: self.doc.history.can_undo(),
+            can_redo: self.doc.history.can_redo(),
+            has_selection: !self.doc.selection.is_empty(),
+            selected_elements: self.doc.selection.elements.len(),
+        };
+        egui::Panel::top("menu").show(ui, |ui| {
+            menu::menu_bar_ui(ui, &info, &mut self.canvas, &mut self.theme, &mut actions);
+        });
+        if !self.banners.is_empty() {
+            egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui));
+        }
+        egui::Panel::bottom("status")
+            .exact_size(26.0)
+            .show(ui, |ui| self.status_ui(ui));
+
+        let mut threat_edits: Vec<Edit> = Vec::new();
+        egui::Panel::bottom("threats")
+            .resizable(true)
+            .default_size(250.0)
+            .size_range(60.0..=700.0)
+            .show(ui, |ui| {
+                super::threats::threats_panel_ui(
+                    ui,
+                    &self.doc.model,
+                    &self.doc.analysis,
+                    &self.catalog,
+                    &mut self.doc.selection,
+                    &mut threat_edits,
+                );
+            });
+        egui::Panel::left("palette")
+            .resizable(true)
+            .default_size(220.0)
+            .size_range(150.0..=400.0)
+            .show(ui, |ui| {
+                palette_ui(
+                    ui,
+                    &self.catalog,
+                    &self.doc.model,
+                    &mut self.palette,
+                    &mut self.canvas.tool,
+                    &mut self.doc.selection,
+                    &mut actions,
+                );
+            });
+        let mut inspector = InspectorOut::default();
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(300.0)
+            .size_range(220.0..=520.0)
+            .show(ui, |ui| {
+                inspector_ui(
+                    ui,
+                    &self.doc.model,
+                    &self.catalog,
+                    &self.doc.analysis,
+                    &mut self.doc.selection,
+                    &mut inspector,
+                    &mut actions,
+                );
+            });
+        let mut canvas_edits: Vec<Edit> = Vec::new();
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            canvas::canvas_ui(
+                ui,
+                &self.doc.model,
+                &self.doc.analysis,
+                &self.catalog,
+                &mut self.doc.selection,
+                &mut self.canvas,
+                &mut canvas_edits,
+                &mut actions,
+            );
+        });
+        if let Some(subject) = super::threats::take_focus_request(&ctx) {
+            super::threats::select_subject(&mut self.doc.selection, &subject);
+            actions.push(Action::RevealSelection);
+        }
+        self.prompt_ui(&ctx);
+        menu::help_window(&ctx, &mut self.show_help);
+
+        // A change of keyboard focus ends a text-editing session: the next edit is a new
+        // undo step.
+        let focus = ctx.memory(|m| m.focused());
+        if focus != self.last_focus {
+            self.doc.history.seal();
+            self.last_focus = focus;
+        }
+        self.apply(canvas_edits, None);
+        let merge = inspector.merge.take();
+        self.apply(inspector.edits, merge);
+        let key = Self::threat_merge_key(&threat_edits);
+        self.apply(threat_edits, key);
+        for a in actions {
+            self.handle(&ctx, a);
+        }
+        self.autosave(&ctx);
+
+        let title = format!("{} — Palisade", self.title());
+        if title != self.sent_title {
+            ctx.send_viewport_cmd(ViewportCommand::Title(title.clone()));
+            self.sent_title = title;
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, "palisade.recent", &self.recent);
+        let theme = match self.theme {
+            ThemePreference::Dark => "dark",
+            ThemePreference::Light => "light",
+            ThemePreference::System => "system",
+        };
+        storage.set_string("palisade.theme", theme.to_owned());
+    }
+}
+
+/// Restores the recent-file list and theme saved by a previous run.
+pub fn restore_settings(app: &mut PalisadeApp, storage: &dyn eframe::Storage) {
+    if let Some(recent) = eframe::get_value::<Vec<PathBuf>>(storage, "palisade.recent") {
+        app.recent = recent.into_iter().take(files::MAX_RECENT).collect();
+    }
+    app.theme = match storage.get_string("palisade.theme").as_deref() {
+        Some("dark") => ThemePreference::Dark,
+        Some("light") => ThemePreference::Light,
+        _ => ThemePreference::System,
+    };
+}

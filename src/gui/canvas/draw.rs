@@ -1,0 +1,560 @@
+//! Painting the diagram: grid, boundaries, flows, elements, badges and gesture ghosts.
+//! Everything is laid out in diagram space and mapped through `screen_from_diagram`;
+//! text is laid out at the zoomed size so it stays sharp.
+
+use super::layout::{BoundaryBox, ElementBox, FlowCurve, TAB_HEIGHT};
+use crate::gui::theme::{self, Palette};
+use crate::model::{Boundary, Element, Flow, Severity};
+use crate::rules::BaseShape;
+use eframe::egui::{
+    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, StrokeKind, Vec2,
+    emath::TSTransform, epaint::QuadraticBezierShape, text::LayoutJob,
+};
+use std::sync::Arc;
+
+/// Below this zoom, flow labels are hidden.
+pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.55;
+/// Below this zoom, element names are hidden (shapes and badges stay).
+pub const NAME_MIN_ZOOM: f32 = 0.3;
+
+/// What every drawing call needs.
+pub struct Draw<'a> {
+    /// Painter clipped to the canvas.
+    pub painter: &'a Painter,
+    /// Diagram to screen.
+    pub screen_from_diagram: TSTransform,
+    /// Colours.
+    pub pal: Palette,
+}
+
+/// How an item is emphasised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Emphasis {
+    /// Selected on the canvas.
+    pub selected: bool,
+    /// Under the pointer.
+    pub hovered: bool,
+    /// The subject of a selected threat.
+    pub highlighted: bool,
+}
+
+/// Open threats on one subject: how many, and the worst severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Badge {
+    /// Open (untriaged) threats.
+    pub open: usize,
+    /// Highest severity among them.
+    pub worst: Severity,
+}
+
+impl Draw<'_> {
+    fn zoom(&self) -> f32 {
+        self.screen_from_diagram.scaling
+    }
+
+    fn s(&self, p: Pos2) -> Pos2 {
+        self.screen_from_diagram * p
+    }
+
+    fn r(&self, r: Rect) -> Rect {
+        self.screen_from_diagram * r
+    }
+
+    fn font(&self, size_in_diagram: f32) -> FontId {
+        FontId::proportional(size_in_diagram * self.zoom())
+    }
+
+    fn galley(
+        &self,
+        text: String,
+        size: f32,
+        color: Color32,
+        max_width: f32,
+        max_rows: usize,
+    ) -> Arc<eframe::egui::Galley> {
+        let mut job = LayoutJob::simple(text, self.font(size), color, max_width.max(1.0));
+        job.wrap.max_rows = max_rows;
+        job.wrap.break_anywhere = max_rows == 1;
+        self.painter.layout_job(job)
+    }
+
+    /// A light grid every `step` diagram units, thinned out when zoomed far out.
+    pub fn grid(&self, visible: Rect, step: f32) {
+        let mut step = step;
+        while step * self.zoom() < 12.0 {
+            step *= 5.0;
+        }
+        let stroke = Stroke::new(1.0, self.pal.grid);
+        let x0 = (visible.left() / step).floor() as i64;
+        let x1 = (visible.right() / step).ceil() as i64;
+        let y0 = (visible.top() / step).floor() as i64;
+        let y1 = (visible.bottom() / step).ceil() as i64;
+        if (x1 - x0) > 400 || (y1 - y0) > 400 {
+            return;
+        }
+        let clip = self.painter.clip_rect();
+        for i in x0..=x1 {
+            let x = self.s(Pos2::new(i as f32 * step, 0.0)).x;
+            self.painter.line_segment(
+                [Pos2::new(x, clip.top()), Pos2::new(x, clip.bottom())],
+                stroke,
+            );
+        }
+        for j in y0..=y1 {
+            let y = self.s(Pos2::new(0.0, j as f32 * step)).y;
+            self.painter.line_segment(
+                [Pos2::new(clip.left(), y), Pos2::new(clip.right(), y)],
+                stroke,
+            );
+        }
+    }
+
+    /// A trust boundary: tinted fill, dashed outline in the warning colour, and a title
+    /// tab with its name and kind. Returns the tab's screen rectangle.
+    pub fn boundary(&self, bb: &BoundaryBox, b: &Boundary, em: Emphasis) -> Rect {
+        let rect = self.r(bb.rect);
+        self.painter
+            .rect_filled(rect, CornerRadius::ZERO, self.pal.boundary_tint(bb.depth));
+        let colour = if em.selected || em.highlighted {
+            self.pal.selection
+        } else {
+            self.pal.boundary
+        };
+        let width = if em.selected || em.highlighted {
+            2.5
+        } else if em.hovered {
+            2.0
+        } else {
+            1.6
+        };
+        let pts = vec![
+            rect.left_top(),
+            rect.right_top(),
+            rect.right_bottom(),
+            rect.left_bottom(),
+            rect.left_top(),
+        ];
+        let dash = (8.0 * self.zoom()).clamp(4.0, 14.0);
+        self.painter.extend(Shape::dashed_line(
+            &pts,
+            Stroke::new(width, colour),
+            dash,
+            dash * 0.6,
+        ));
+        // Title tab.
+        let tab_h = TAB_HEIGHT * self.zoom();
+        let title = format!("{}  ·  {}", b.name, b.kind.label());
+        let show_text = self.zoom() >= NAME_MIN_ZOOM;
+        let galley = show_text.then(|| {
+            self.galley(
+                title,
+                11.5,
+                self.pal.boundary_text,
+                (rect.width() - 12.0 * self.zoom()).max(20.0),
+                1,
+            )
+        });
+        let tab_w = galley
+            .as_ref()
+            .map_or(60.0 * self.zoom(), |g| g.size().x + 14.0 * self.zoom());
+        let tab = Rect::from_min_size(
+            rect.left_top() - Vec2::new(0.0, tab_h),
+            Vec2::new(tab_w.min(rect.width().max(tab_w.min(40.0))), tab_h),
+        );
+        let r = (4.0 * self.zoom()).min(6.0) as u8;
+        self.painter.rect_filled(
+            tab,
+            CornerRadius {
+                nw: r,
+                ne: r,
+                sw: 0,
+                se: 0,
+            },
+            colour,
+        );
+        if let Some(g) = galley {
+            let pos = Pos2::new(
+                tab.left() + 7.0 * self.zoom(),
+                tab.center().y - g.size().y / 2.0,
+            );
+            self.painter.galley(pos, g, self.pal.boundary_text);
+        }
+        tab
+    }
+
+    /// Resize handles on the corners of a selected boundary.
+    pub fn handles(&self, rect_in_diagram: Rect) {
+        let rect = self.r(rect_in_diagram);
+        for c in [
+            rect.left_top(),
+            rect.right_top(),
+            rect.left_bottom(),
+            rect.right_bottom(),
+        ] {
+            let h = Rect::from_center_size(c, Vec2::splat(9.0));
+            self.painter
+                .rect_filled(h, CornerRadius::same(1), self.pal.canvas);
+            self.painter.rect_stroke(
+                h,
+                CornerRadius::same(1),
+                Stroke::new(1.5, self.pal.selection),
+                StrokeKind::Middle,
+            );
+        }
+    }
+
+    /// A flow: a curve with an arrowhead and a label at its middle. Returns the label's
+    /// rectangle in screen space, if one was drawn.
+    pub fn flow(
+        &self,
+        curve: &FlowCurve,
+        f: &Flow,
+        label: &str,
+        badge: Option<Badge>,
+        em: Emphasis,
+    ) -> Option<Rect> {
+        let z = self.zoom();
+        let colour = if em.selected || em.highlighted {
+            self.pal.selection
+        } else if em.hovered {
+            self.pal.hover
+        } else {
+            self.pal.flow
+        };
+        let width = (1.4 * z.sqrt()).clamp(1.0, 2.5)
+            + if em.selected || em.highlighted {
+                1.2
+            } else {
+                0.0
+            };
+        let [a, c, b] = curve.points.map(|p| self.s(p));
+        let dir = curve.end_direction();
+        let head = (10.0 * z).clamp(5.0, 16.0);
+        // Stop the line at the arrowhead's base so it does not poke through the tip.
+        let b_line = b - dir * head * 0.8;
+        if curve.points[0] == curve.points[1] || (c - a).length() < 1.0 {
+            self.painter
+                .line_segment([a, b_line], Stroke::new(width, colour));
+        } else {
+            self.painter.add(QuadraticBezierShape::from_points_stroke(
+                [a, c, b_line],
+                false,
+                Color32::TRANSPARENT,
+                Stroke::new(width, colour),
+            ));
+        }
+        let normal = Vec2::new(-dir.y, dir.x);
+        let base = b - dir * head;
+        self.painter.add(Shape::convex_polygon(
+            vec![b, base + normal * head * 0.45, base - normal * head * 0.45],
+            colour,
+            Stroke::NONE,
+        ));
+        let _ = f;
+        if z < FLOW_LABEL_MIN_ZOOM || (label.is_empty() && badge.is_none()) {
+            return None;
+        }
+        let mid = self.s(curve.at(0.5));
+        let text_colour = if em.selected || em.highlighted {
+            self.pal.selection
+        } else {
+            self.pal.ink_weak
+        };
+        let galley = (!label.is_empty())
+            .then(|| self.galley(label.to_owned(), 11.0, text_colour, 160.0 * z, 1));
+        let text_size = galley.as_ref().map_or(Vec2::ZERO, |g| g.size());
+        let badge_w = if badge.is_some() { 28.0 * z } else { 0.0 };
+        let pad = Vec2::new(4.0, 1.0) * z;
+        let size = Vec2::new(
+            text_size.x + badge_w + 2.0 * pad.x,
+            text_size.y.max(14.0 * z) + 2.0 * pad.y,
+        );
+        let plate = Rect::from_center_size(mid, size);
+        self.painter
+            .rect_filled(plate, CornerRadius::same(3), self.pal.label_bg);
+        if let Some(g) = galley {
+            let pos = Pos2::new(plate.left() + pad.x, plate.center().y - g.size().y / 2.0);
+            self.painter.galley(pos, g, text_colour);
+        }
+        if let Some(bd) = badge {
+            let centre = Pos2::new(plate.right() - pad.x - badge_w / 2.0, plate.center().y);
+            self.badge_at(centre, bd, 0.85);
+        }
+        Some(plate)
+    }
+
+    /// An element by its base shape, with kind monogram, name, kind name and badge.
+    pub fn element(
+        &self,
+        eb: &ElementBox,
+        e: &Element,
+        icon: &str,
+        kind_name: &str,
+        badge: Option<Badge>,
+        em: Emphasis,
+    ) {
+        let z = self.zoom();
+        let rect = self.r(eb.rect);
+        let fill = self.pal.element_fill(eb.base);
+        let ink = self.pal.ink;
+        let outline = Stroke::new((1.3 * z.sqrt()).clamp(1.0, 2.2), ink);
+        match eb.base {
+            Some(BaseShape::Process) => {
+                let r = (rect.height() / 2.0).min(255.0) as u8;
+                self.painter.rect(
+                    rect,
+                    CornerRadius::same(r),
+                    fill,
+                    outline,
+                    StrokeKind::Middle,
+                );
+            }
+            Some(BaseShape::Store) => {
+                self.painter.rect_filled(rect, CornerRadius::ZERO, fill);
+                let w = outline.width * 1.3;
+                self.painter
+                    .line_segment([rect.left_top(), rect.right_top()], Stroke::new(w, ink));
+                self.painter.line_segment(
+                    [rect.left_bottom(), rect.right_bottom()],
+                    Stroke::new(w, ink),
+                );
+                let inset = 8.0 * z;
+                self.painter.line_segment(
+                    [
+                        rect.left_top() + Vec2::new(inset, 0.0),
+                        rect.left_bottom() + Vec2::new(inset, 0.0),
+                    ],
+                    Stroke::new(outline.width * 0.8, ink),
+                );
+            }
+            Some(BaseShape::Entity) => {
+                self.painter.rect(
+                    rect,
+                    CornerRadius::ZERO,
+                    fill,
+                    Stroke::new(outline.width * 1.2, ink),
+                    StrokeKind::Middle,
+                );
+            }
+            None => {
+                // Unknown kind: dashed red outline so it stands out as broken.
+                self.painter.rect_filled(rect, CornerRadius::same(2), fill);
+                let pts = vec![
+                    rect.left_top(),
+                    rect.right_top(),
+                    rect.right_bottom(),
+                    rect.left_bottom(),
+                    rect.left_top(),
+                ];
+                self.painter.extend(Shape::dashed_line(
+                    &pts,
+                    Stroke::new(1.5, self.pal.icon(None)),
+                    5.0,
+                    3.0,
+                ));
+            }
+        }
+        if em.selected || em.highlighted || em.hovered {
+            let colour = if em.hovered && !(em.selected || em.highlighted) {
+                self.pal.hover
+            } else {
+                self.pal.selection
+            };
+            let w = if em.selected || em.highlighted {
+                2.5
+            } else {
+                1.5
+            };
+            let radius = if eb.base == Some(BaseShape::Process) {
+                (rect.height() / 2.0 + 4.0).min(255.0) as u8
+            } else {
+                3
+            };
+            self.painter.rect_stroke(
+                rect.expand(4.0),
+                CornerRadius::same(radius),
+                Stroke::new(w, colour),
+                StrokeKind::Middle,
+            );
+        }
+        if z < NAME_MIN_ZOOM {
+            if let Some(b) = badge {
+                self.badge_at(rect.right_top(), b, 1.0);
+            }
+            return;
+        }
+        // Monogram chip on the left.
+        let left_pad = 14.0;
+        let chip = Rect::from_min_size(
+            Pos2::new(rect.left() + left_pad * z, rect.center().y - 10.0 * z),
+            Vec2::new(28.0 * z, 20.0 * z),
+        );
+        let chip_colour = self.pal.icon(eb.base);
+        self.painter.rect_filled(
+            chip,
+            CornerRadius::same((4.0 * z).min(8.0) as u8),
+            chip_colour,
+        );
+        let mono: String = icon.chars().take(3).collect();
+        let mono_size = if mono.chars().count() > 2 { 8.5 } else { 10.0 };
+        self.painter.text(
+            chip.center(),
+            Align2::CENTER_CENTER,
+            mono,
+            FontId::monospace(mono_size * z),
+            if self.pal.dark {
+                Color32::BLACK
+            } else {
+                Color32::WHITE
+            },
+        );
+        // Name and kind, to the right of the chip.
+        let text_left = chip.right() + 8.0 * z;
+        let right_pad = if eb.base == Some(BaseShape::Process) {
+            16.0
+        } else {
+            8.0
+        } * z;
+        let max_w = (rect.right() - right_pad - text_left).max(10.0);
+        let name = self.galley(e.name.clone(), 13.0, ink, max_w, 2);
+        let two_rows = name.rows.len() > 1;
+        let kind = (!two_rows)
+            .then(|| self.galley(kind_name.to_owned(), 10.0, self.pal.ink_weak, max_w, 1));
+        let total_h = name.size().y + kind.as_ref().map_or(0.0, |k| k.size().y);
+        let mut y = rect.center().y - total_h / 2.0;
+        let name_h = name.size().y;
+        self.painter.galley(Pos2::new(text_left, y), name, ink);
+        y += name_h;
+        if let Some(k) = kind {
+            self.painter
+                .galley(Pos2::new(text_left, y), k, self.pal.ink_weak);
+        }
+        if let Some(b) = badge {
+            self.badge_at(rect.right_top() + Vec2::new(-4.0 * z, 0.0), b, 1.0);
+        }
+    }
+
+    /// A severity badge: a pill with the severity letter and the open count, e.g. `H 3`.
+    pub fn badge_at(&self, centre: Pos2, b: Badge, scale: f32) {
+        let z = self.zoom().max(0.35) * scale;
+        let fill = theme::severity_color(b.worst, self.pal.dark);
+        let text_colour = theme::severity_text_color(b.worst, self.pal.dark);
+        let text = format!("{} {}", theme::severity_letter(b.worst), b.open);
+        let galley = self
+            .painter
+            .layout_no_wrap(text, FontId::proportional(10.0 * z), text_colour);
+        let size = Vec2::new(galley.size().x + 10.0 * z, 16.0 * z);
+        let pill = Rect::from_center_size(centre, size);
+        self.painter.rect(
+            pill,
+            CornerRadius::same((8.0 * z) as u8),
+            fill,
+            Stroke::new(1.5, self.pal.canvas),
+            StrokeKind::Outside,
+        );
+        self.painter
+            .galley(pill.center() - galley.size() / 2.0, galley, text_colour);
+    }
+
+    /// A ghost of an element being placed.
+    pub fn ghost_element(&self, rect_in_diagram: Rect, base: Option<BaseShape>, name: &str) {
+        let rect = self.r(rect_in_diagram);
+        let radius = if base == Some(BaseShape::Process) {
+            (rect.height() / 2.0).min(255.0) as u8
+        } else {
+            0
+        };
+        self.painter.rect(
+            rect,
+            CornerRadius::same(radius),
+            self.pal.selection.gamma_multiply(0.12),
+            Stroke::new(1.5, self.pal.selection),
+            StrokeKind::Middle,
+        );
+        self.painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            name,
+            self.font(12.0),
+            self.pal.selection,
+        );
+    }
+
+    /// A flow being drawn from an element towards the pointer.
+    pub fn ghost_flow(&self, from: Pos2, to: Pos2, valid_target: bool) {
+        let (a, b) = (self.s(from), self.s(to));
+        let colour = if valid_target {
+            self.pal.selection
+        } else {
+            self.pal.ink_weak
+        };
+        let dir = (b - a).normalized();
+        if !dir.is_finite() {
+            return;
+        }
+        let head = 10.0;
+        self.painter.extend(Shape::dashed_line(
+            &[a, b - dir * head * 0.8],
+            Stroke::new(2.0, colour),
+            6.0,
+            4.0,
+        ));
+        let normal = Vec2::new(-dir.y, dir.x);
+        let base = b - dir * head;
+        self.painter.add(Shape::convex_polygon(
+            vec![b, base + normal * head * 0.45, base - normal * head * 0.45],
+            colour,
+            Stroke::NONE,
+        ));
+    }
+
+    /// A translucent rectangle (rectangle selection or a boundary being drawn).
+    pub fn ghost_rect(&self, rect_in_diagram: Rect, dashed: bool) {
+        let rect = self.r(rect_in_diagram);
+        if dashed {
+            self.painter
+                .rect_filled(rect, CornerRadius::ZERO, self.pal.boundary_tint(0));
+            let pts = vec![
+                rect.left_top(),
+                rect.right_top(),
+                rect.right_bottom(),
+                rect.left_bottom(),
+                rect.left_top(),
+            ];
+            self.painter.extend(Shape::dashed_line(
+                &pts,
+                Stroke::new(1.6, self.pal.boundary),
+                8.0,
+                5.0,
+            ));
+        } else {
+            self.painter.rect(
+                rect,
+                CornerRadius::same(2),
+                self.pal.selection.gamma_multiply(0.10),
+                Stroke::new(1.0, self.pal.selection),
+                StrokeKind::Middle,
+            );
+        }
+    }
+
+    /// A line of text in the canvas' top-left corner (hints for the active tool).
+    pub fn hint(&self, canvas: Rect, text: &str) {
+        let g =
+            self.painter
+                .layout_no_wrap(text.to_owned(), FontId::proportional(12.5), self.pal.ink);
+        let r = Rect::from_min_size(
+            canvas.left_top() + Vec2::new(10.0, 10.0),
+            g.size() + Vec2::new(16.0, 8.0),
+        );
+        self.painter.rect(
+            r,
+            CornerRadius::same(4),
+            self.pal.label_bg,
+            Stroke::new(1.0, self.pal.grid),
+            StrokeKind::Inside,
+        );
+        self.painter
+            .galley(r.min + Vec2::new(8.0, 4.0), g, self.pal.ink);
+    }
+}

@@ -1,0 +1,917 @@
+//! The diagram canvas: our own pan / zoom transform (`screen_from_diagram`), culled
+//! painting, and gestures (move, connect, resize, rectangle select, place, draw a
+//! boundary). Gesture state lives here, apart from the model: a drag is shown as a
+//! preview and becomes edits only when it ends, so one drag is one undo step.
+
+pub mod draw;
+pub mod layout;
+pub mod ops;
+pub mod view;
+
+use super::actions::Action;
+use super::selection::{Item, Selection};
+use crate::analysis::{Analysis, Subject};
+use crate::model::{BoundaryId, Edit, ElementId, FlowId, Model, Value};
+use crate::rules::Catalog;
+use draw::{Badge, Draw, Emphasis};
+use eframe::egui::{self, CursorIcon, Key, PointerButton, Pos2, Rect, Sense, Vec2};
+use layout::{Corner, Hit, Layout, Preview, Tolerance};
+use std::collections::{BTreeMap, BTreeSet};
+use view::View;
+
+/// Grid spacing in diagram units; positions snap to it.
+pub const GRID: f32 = 20.0;
+
+/// What a primary click or drag on the canvas does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Tool {
+    /// Select, move, connect from edges, pan on empty space.
+    #[default]
+    Select,
+    /// Place an element of this stencil kind where the user clicks.
+    Place(String),
+    /// Drag from one element to another to draw a flow.
+    Connect,
+    /// Drag a rectangle to draw a trust boundary.
+    Boundary,
+}
+
+/// A stencil being dragged from the palette.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaletteDrag {
+    /// Stencil kind.
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+enum Gesture {
+    #[default]
+    Idle,
+    Pan,
+    Move {
+        /// Centre of the grabbed item before the move; it is what snaps to the grid.
+        anchor: Pos2,
+        /// Where the pointer went down, in diagram space.
+        grab: Pos2,
+        elements: BTreeSet<ElementId>,
+        boundaries: BTreeSet<BoundaryId>,
+        delta: Vec2,
+    },
+    Resize {
+        id: BoundaryId,
+        corner: Corner,
+        original: Rect,
+        rect: Rect,
+    },
+    Connect {
+        from: ElementId,
+        to: Pos2,
+    },
+    Marquee {
+        start: Pos2,
+        end: Pos2,
+        additive: bool,
+    },
+    DrawBoundary {
+        start: Pos2,
+        end: Pos2,
+    },
+}
+
+/// Canvas state kept between frames (not part of the model, not saved).
+#[derive(Debug)]
+pub struct CanvasState {
+    /// Pan and zoom.
+    pub view: View,
+    /// The active tool.
+    pub tool: Tool,
+    /// Whether the grid is drawn.
+    pub show_grid: bool,
+    /// Whether moves and new items snap to the grid (Alt disables it while held).
+    pub snap: bool,
+    /// Fit the content on the next frame (after opening a file).
+    pub fit_pending: bool,
+    /// The canvas rectangle on screen in the last frame.
+    pub canvas_rect: Rect,
+    /// The pointer in diagram space, when it is over the canvas.
+    pub pointer_in_diagram: Option<Pos2>,
+    gesture: Gesture,
+    hovered: Option<Hit>,
+    context: Option<Hit>,
+    /// Flow label plates drawn in the last frame, in diagram space, for hit testing.
+    flow_labels: Vec<(FlowId, Rect)>,
+}
+
+impl Default for CanvasState {
+    fn default() -> Self {
+        CanvasState {
+            view: View::default(),
+            tool: Tool::Select,
+            show_grid: true,
+            snap: true,
+            fit_pending: true,
+            canvas_rect: Rect::from_min_size(Pos2::ZERO, Vec2::new(800.0, 600.0)),
+            pointer_in_diagram: None,
+            gesture: Gesture::Idle,
+            hovered: None,
+            context: None,
+            flow_labels: Vec::new(),
+        }
+    }
+}
+
+impl CanvasState {
+    /// Whether a drag gesture is in progress.
+    pub fn is_busy(&self) -> bool {
+        self.gesture != Gesture::Idle
+    }
+
+    /// Forgets gestures and view (after opening another model).
+    pub fn reset(&mut self) {
+        let grid = self.show_grid;
+        let snap = self.snap;
+        *self = CanvasState {
+            show_grid: grid,
+            snap,
+            ..CanvasState::default()
+        };
+    }
+
+    /// Fits the whole model into the canvas.
+    pub fn fit(&mut self, model: &Model, cat: &Catalog) {
+        let layout = Layout::new(model, cat, &Preview::default());
+        match layout.content_bounds() {
+            Some(b) => self.view.fit(self.canvas_rect, b),
+            None => {
+                self.view = View {
+                    zoom: 1.0,
+                    offset: self.canvas_rect.size() / 2.0,
+                }
+            }
+        }
+    }
+
+    /// Centres the view on the selected items.
+    pub fn reveal(&mut self, model: &Model, cat: &Catalog, sel: &Selection) {
+        let layout = Layout::new(model, cat, &Preview::default());
+        let mut acc: Option<Rect> = None;
+        let mut add = |r: Rect| acc = Some(acc.map_or(r, |a| a.union(r)));
+        for e in &sel.elements {
+            if let Some(b) = layout.element(e) {
+                add(b.rect);
+            }
+        }
+        for b in &sel.boundaries {
+            if let Some(bb) = layout.boundary(b) {
+                add(bb.rect);
+            }
+        }
+        for f in &layout.flows {
+            if sel.flows.contains(&f.id) {
+                add(f.bounds());
+            }
+        }
+        if let Some(r) = acc {
+            let visible = self.view.visible_in_diagram(self.canvas_rect);
+            if !visible.contains_rect(r) {
+                self.view.centre_on(self.canvas_rect, r.center());
+            }
+        }
+    }
+
+    fn snap_grid(&self, alt: bool) -> f32 {
+        if self.snap && !alt { GRID } else { 0.0 }
+    }
+
+    fn preview(&self, model: &Model) -> Preview {
+        match &self.gesture {
+            Gesture::Move {
+                elements,
+                boundaries,
+                delta,
+                ..
+            } => ops::move_preview(model, elements, boundaries, *delta),
+            Gesture::Resize { id, rect, .. } => Preview {
+                resized: Some((id.clone(), *rect)),
+                ..Preview::default()
+            },
+            _ => Preview::default(),
+        }
+    }
+}
+
+/// Open threats per element and per flow (crossings count on their flow).
+pub fn badges(
+    model: &Model,
+    analysis: &Analysis,
+) -> (BTreeMap<ElementId, Badge>, BTreeMap<FlowId, Badge>) {
+    let mut els: BTreeMap<ElementId, Badge> = BTreeMap::new();
+    let mut flows: BTreeMap<FlowId, Badge> = BTreeMap::new();
+    for t in &analysis.threats {
+        if !t.status(model).is_untriaged() {
+            continue;
+        }
+        let sev = t.severity(model);
+        let bump = |b: &mut Badge| {
+            b.open += 1;
+            b.worst = b.worst.max(sev);
+        };
+        match &t.subject {
+            Subject::Element(e) => bump(els.entry(e.clone()).or_insert(Badge {
+                open: 0,
+                worst: sev,
+            })),
+            Subject::Flow(f) | Subject::Crossing(f, _) => {
+                bump(flows.entry(f.clone()).or_insert(Badge {
+                    open: 0,
+                    worst: sev,
+                }))
+            }
+            _ => {}
+        }
+    }
+    (els, flows)
+}
+
+/// The text on a flow's arrow: its name, or its protocol when it has no name.
+pub fn flow_label(f: &crate::model::Flow) -> String {
+    if !f.name.trim().is_empty() {
+        return f.name.clone();
+    }
+    match f.props.get("protocol") {
+        Some(Value::Text(p)) => p.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Items to highlight because a selected threat is about them.
+#[derive(Default)]
+struct Highlights {
+    elements: BTreeSet<ElementId>,
+    flows: BTreeSet<FlowId>,
+    boundaries: BTreeSet<BoundaryId>,
+}
+
+fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
+    let mut h = Highlights::default();
+    for id in &sel.threats {
+        let Some(t) = analysis.threat(id.as_str()) else {
+            continue;
+        };
+        match &t.subject {
+            Subject::Element(e) => {
+                h.elements.insert(e.clone());
+            }
+            Subject::Flow(f) => {
+                h.flows.insert(f.clone());
+            }
+            Subject::Crossing(f, b) => {
+                h.flows.insert(f.clone());
+                h.boundaries.insert(b.clone());
+            }
+            Subject::Boundary(b) => {
+                h.boundaries.insert(b.clone());
+            }
+            Subject::Model => {}
+        }
+    }
+    h
+}
+
+/// Shows the canvas. Pushes model changes to `edits` (applied after the frame as one
+/// undo step) and commands to `actions`; changes the selection directly.
+#[allow(clippy::too_many_arguments)]
+pub fn canvas_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    analysis: &Analysis,
+    cat: &Catalog,
+    selection: &mut Selection,
+    state: &mut CanvasState,
+    edits: &mut Vec<Edit>,
+    actions: &mut Vec<Action>,
+) {
+    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+    state.canvas_rect = rect;
+    if state.fit_pending && rect.width() > 50.0 {
+        state.fit(model, cat);
+        state.fit_pending = false;
+    }
+    let (modifiers, space_down, zoom_delta, scroll) = ui.input(|i| {
+        (
+            i.modifiers,
+            i.key_down(Key::Space),
+            i.zoom_delta(),
+            i.smooth_scroll_delta(),
+        )
+    });
+    let text_focused = ui.ctx().text_edit_focused();
+    let alt = modifiers.alt;
+
+    // Zoom about the cursor (pinch / Ctrl+wheel arrive as zoom_delta; a plain wheel zooms
+    // too, horizontal scrolling pans).
+    if let Some(hover) = response.hover_pos() {
+        if zoom_delta != 1.0 {
+            state.view.zoom_about(rect, hover, zoom_delta);
+        }
+        if scroll.y != 0.0 {
+            state
+                .view
+                .zoom_about(rect, hover, (scroll.y * 0.0025).exp());
+        }
+        if scroll.x != 0.0 {
+            state.view.pan(Vec2::new(scroll.x, 0.0));
+        }
+    }
+
+    let diagram_from_screen = state.view.diagram_from_screen(rect);
+    // `hover_pos` is empty while a palette stencil is dragged over the canvas, so use the
+    // raw pointer whenever it is inside.
+    let inside = if response.contains_pointer() {
+        ui.ctx().pointer_latest_pos()
+    } else {
+        None
+    };
+    let pointer = response.interact_pointer_pos().or(inside);
+    let pointer_in_diagram = pointer.map(|p| diagram_from_screen * p);
+    state.pointer_in_diagram = inside.map(|p| diagram_from_screen * p);
+    let tol = Tolerance::at_zoom(state.view.zoom);
+    let title_len = |b: &BoundaryId| {
+        model.boundaries.get(b).map_or(4, |b| {
+            b.name.chars().count() + b.kind.label().chars().count() + 5
+        })
+    };
+
+    // Hit testing against the current (un-previewed) layout.
+    let base_layout = Layout::new(model, cat, &Preview::default());
+    let selected_boundaries = selection.boundaries.clone();
+    let last_labels = std::mem::take(&mut state.flow_labels);
+    let hit_at = |p: Pos2| {
+        layout::hit_test(
+            &base_layout,
+            p,
+            tol,
+            &selected_boundaries,
+            &title_len,
+            &last_labels,
+        )
+    };
+    state.hovered = match (&state.gesture, state.pointer_in_diagram) {
+        (Gesture::Idle, Some(p)) => Some(hit_at(p)),
+        _ => None,
+    };
+
+    // --- Gestures -------------------------------------------------------------------
+    let grid = state.snap_grid(alt);
+    if response.drag_started_by(PointerButton::Middle)
+        || (response.drag_started() && space_down && !text_focused)
+    {
+        state.gesture = Gesture::Pan;
+    } else if response.drag_started_by(PointerButton::Primary) {
+        let origin = ui
+            .input(|i| i.pointer.press_origin())
+            .map(|p| diagram_from_screen * p);
+        if let Some(origin) = origin {
+            let hit = hit_at(origin);
+            state.gesture = start_gesture(
+                model,
+                &base_layout,
+                selection,
+                &state.tool,
+                hit,
+                origin,
+                modifiers,
+            );
+        }
+    } else if response.drag_started_by(PointerButton::Secondary) {
+        state.gesture = Gesture::Pan;
+    }
+
+    if response.dragged() {
+        match &mut state.gesture {
+            Gesture::Pan => state.view.pan(response.drag_delta()),
+            Gesture::Move {
+                anchor,
+                grab,
+                delta,
+                ..
+            } => {
+                if let Some(p) = pointer_in_diagram {
+                    *delta = layout::snapped_delta(*anchor, p - *grab, grid);
+                }
+            }
+            Gesture::Resize {
+                corner,
+                original,
+                rect,
+                ..
+            } => {
+                if let Some(p) = pointer_in_diagram {
+                    *rect = corner.drag(*original, layout::snap(p, grid), Vec2::new(80.0, 60.0));
+                }
+            }
+            Gesture::Connect { to, .. } => {
+                if let Some(p) = pointer_in_diagram {
+                    *to = p;
+                }
+            }
+            Gesture::Marquee { end, .. } => {
+                if let Some(p) = pointer_in_diagram {
+                    *end = p;
+                }
+            }
+            Gesture::DrawBoundary { end, .. } => {
+                if let Some(p) = pointer_in_diagram {
+                    *end = layout::snap(p, grid);
+                }
+            }
+            Gesture::Idle => {}
+        }
+    }
+
+    if response.drag_stopped() {
+        let gesture = std::mem::take(&mut state.gesture);
+        finish_gesture(
+            model,
+            cat,
+            &base_layout,
+            selection,
+            state,
+            gesture,
+            pointer_in_diagram,
+            tol,
+            edits,
+            &hit_at,
+        );
+    }
+
+    // --- Clicks ---------------------------------------------------------------------
+    if response.clicked()
+        && let Some(p) = pointer_in_diagram
+    {
+        match state.tool.clone() {
+            Tool::Place(kind) => {
+                let e = ops::new_element(model, cat, &kind, layout::snap(p, grid));
+                selection.select_only(Item::Element(e.id.clone()));
+                edits.push(Edit::AddElement(e));
+                if !modifiers.shift {
+                    state.tool = Tool::Select;
+                }
+            }
+            _ => click_select(selection, hit_at(p), modifiers.shift),
+        }
+        response.request_focus();
+    }
+    if response.double_clicked()
+        && let Some(p) = pointer_in_diagram
+        && let Hit::Flow(_) | Hit::Element(_) | Hit::ElementEdge(_) | Hit::BoundaryFrame(_) =
+            hit_at(p)
+    {
+        actions.push(Action::RevealSelection);
+    }
+    if response.secondary_clicked()
+        && let Some(p) = pointer_in_diagram
+    {
+        let hit = hit_at(p);
+        if let Some(item) = item_of(&hit)
+            && !selection.contains(&item)
+        {
+            selection.select_only(item);
+        }
+        state.context = Some(hit);
+    }
+    response
+        .context_menu(|ui| context_menu_ui(ui, model, selection, state.context.as_ref(), actions));
+
+    // Drop from the palette.
+    if let Some(payload) = response.dnd_release_payload::<PaletteDrag>()
+        && let Some(p) = pointer_in_diagram
+    {
+        let e = ops::new_element(model, cat, &payload.kind, layout::snap(p, grid));
+        selection.select_only(Item::Element(e.id.clone()));
+        edits.push(Edit::AddElement(e));
+    }
+
+    // --- Cursor ---------------------------------------------------------------------
+    let cursor = match (&state.gesture, &state.hovered, &state.tool) {
+        (Gesture::Pan, ..) => Some(CursorIcon::Grabbing),
+        (Gesture::Move { .. }, ..) => Some(CursorIcon::Grabbing),
+        (Gesture::Connect { .. } | Gesture::DrawBoundary { .. }, ..) => Some(CursorIcon::Crosshair),
+        (_, _, Tool::Place(_) | Tool::Boundary) => Some(CursorIcon::Crosshair),
+        (_, Some(Hit::ElementEdge(_)), _) | (_, Some(Hit::Element(_)), Tool::Connect) => {
+            Some(CursorIcon::Crosshair)
+        }
+        (_, Some(Hit::Element(_) | Hit::BoundaryFrame(_)), _) => Some(CursorIcon::Grab),
+        (_, Some(Hit::Flow(_)), _) => Some(CursorIcon::PointingHand),
+        (_, Some(Hit::BoundaryCorner(_, c)), _) => Some(match c {
+            Corner::TopLeft | Corner::BottomRight => CursorIcon::ResizeNwSe,
+            _ => CursorIcon::ResizeNeSw,
+        }),
+        _ => None,
+    };
+    if let Some(c) = cursor
+        && response.hovered()
+    {
+        ui.ctx().set_cursor_icon(c);
+    }
+
+    // --- Painting -------------------------------------------------------------------
+    let painter = ui.painter_at(rect);
+    let pal = super::theme::Palette::of(ui.visuals());
+    painter.rect_filled(rect, 0.0, pal.canvas);
+    let screen_from_diagram = state.view.screen_from_diagram(rect);
+    let d = Draw {
+        painter: &painter,
+        screen_from_diagram,
+        pal,
+    };
+    let visible = state.view.visible_in_diagram(rect);
+    if state.show_grid {
+        d.grid(visible, GRID);
+    }
+    let preview = state.preview(model);
+    let shown = if preview == Preview::default() {
+        base_layout.clone()
+    } else {
+        Layout::new(model, cat, &preview)
+    };
+    let (el_badges, flow_badges) = badges(model, analysis);
+    let hl = highlights(selection, analysis);
+    let hovered_item = state.hovered.as_ref().and_then(item_of);
+    let emphasis = |item: Item, highlighted: bool| Emphasis {
+        selected: selection.contains(&item),
+        hovered: hovered_item.as_ref() == Some(&item),
+        highlighted,
+    };
+    let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
+
+    for bb in &shown.boundaries {
+        let Some(b) = model.boundaries.get(&bb.id) else {
+            continue;
+        };
+        let with_tab = Rect::from_min_max(
+            bb.rect.min - Vec2::new(0.0, layout::TAB_HEIGHT),
+            bb.rect.max,
+        );
+        if !cull.intersects(with_tab) {
+            continue;
+        }
+        d.boundary(
+            bb,
+            b,
+            emphasis(
+                Item::Boundary(bb.id.clone()),
+                hl.boundaries.contains(&bb.id),
+            ),
+        );
+    }
+    let mut labels = Vec::new();
+    for fc in &shown.flows {
+        if !cull.intersects(fc.bounds()) {
+            continue;
+        }
+        let Some(f) = model.flows.get(&fc.id) else {
+            continue;
+        };
+        let em = emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id));
+        if let Some(plate) = d.flow(fc, f, &flow_label(f), flow_badges.get(&fc.id).copied(), em) {
+            labels.push((fc.id.clone(), diagram_from_screen * plate));
+        }
+    }
+    state.flow_labels = labels;
+    for eb in &shown.elements {
+        if !cull.intersects(eb.rect) {
+            continue;
+        }
+        let Some(e) = model.elements.get(&eb.id) else {
+            continue;
+        };
+        let st = cat.stencil(&e.kind);
+        let icon = st.map_or("?", |s| s.stencil.icon.as_str());
+        let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
+        let em = emphasis(Item::Element(eb.id.clone()), hl.elements.contains(&eb.id));
+        d.element(eb, e, icon, kind_name, el_badges.get(&eb.id).copied(), em);
+    }
+    for id in &selection.boundaries {
+        if let Some(bb) = shown.boundary(id) {
+            d.handles(bb.rect);
+        }
+    }
+
+    // Ghosts of the gesture in progress.
+    match &state.gesture {
+        Gesture::Connect { from, to } => {
+            if let Some(src) = base_layout.element(from) {
+                let target = match hit_at(*to) {
+                    Hit::Element(t) | Hit::ElementEdge(t) if t != *from => {
+                        base_layout.element(&t).map(|b| b.rect)
+                    }
+                    _ => None,
+                };
+                let end = target.map_or(*to, |r| r.center());
+                let start = layout::curve_between(
+                    src.rect,
+                    Rect::from_center_size(end, Vec2::splat(1.0)),
+                    0.0,
+                )[0];
+                let end = target.map_or(end, |r| layout::curve_between(src.rect, r, 0.0)[2]);
+                d.ghost_flow(start, end, target.is_some());
+            }
+        }
+        Gesture::Marquee { start, end, .. } => {
+            d.ghost_rect(Rect::from_two_pos(*start, *end), false)
+        }
+        Gesture::DrawBoundary { start, end } => {
+            d.ghost_rect(Rect::from_two_pos(*start, *end), true)
+        }
+        _ => {}
+    }
+    if let Tool::Place(kind) = &state.tool
+        && let Some(p) = state.pointer_in_diagram
+    {
+        let st = cat.stencil(kind);
+        let base = st.map(|s| s.stencil.base);
+        let (w, h) = crate::geometry::element_size(base);
+        let name = st.map_or(kind.as_str(), |s| s.stencil.name.as_str());
+        d.ghost_element(
+            Rect::from_center_size(layout::snap(p, grid), Vec2::new(w as f32, h as f32)),
+            base,
+            name,
+        );
+    }
+    if let Some(payload) = response.dnd_hover_payload::<PaletteDrag>()
+        && let Some(p) = state.pointer_in_diagram
+    {
+        let st = cat.stencil(&payload.kind);
+        let base = st.map(|s| s.stencil.base);
+        let (w, h) = crate::geometry::element_size(base);
+        let name = st.map_or(payload.kind.as_str(), |s| s.stencil.name.as_str());
+        d.ghost_element(
+            Rect::from_center_size(layout::snap(p, grid), Vec2::new(w as f32, h as f32)),
+            base,
+            name,
+        );
+    }
+    let hint = match &state.tool {
+        Tool::Select if model.elements.is_empty() && model.boundaries.is_empty() => {
+            Some("Drag a stencil from the palette, or click one and then click here")
+        }
+        Tool::Select => None,
+        Tool::Place(_) => Some("Click to place  ·  Shift+click to place several  ·  Esc to cancel"),
+        Tool::Connect => Some("Drag from one element to another to draw a flow  ·  Esc to stop"),
+        Tool::Boundary => Some("Drag a rectangle to draw a trust boundary  ·  Esc to stop"),
+    };
+    if let Some(h) = hint {
+        d.hint(rect, h);
+    }
+    // Accessibility: one labelled node per visible element, so screen readers (and the
+    // UI tests) can find elements by name.
+    for eb in &shown.elements {
+        let r = screen_from_diagram * eb.rect;
+        if !rect.intersects(r) {
+            continue;
+        }
+        let Some(e) = model.elements.get(&eb.id) else {
+            continue;
+        };
+        let id = response.id.with(("element", eb.id.as_str()));
+        let resp = ui.interact(r.intersect(rect), id, Sense::hover());
+        let selected = selection.elements.contains(&eb.id);
+        resp.widget_info(|| {
+            egui::WidgetInfo::selected(egui::Role::ListItem, true, selected, &e.name)
+        });
+    }
+}
+
+fn item_of(hit: &Hit) -> Option<Item> {
+    match hit {
+        Hit::Element(e) | Hit::ElementEdge(e) => Some(Item::Element(e.clone())),
+        Hit::Flow(f) => Some(Item::Flow(f.clone())),
+        Hit::BoundaryFrame(b) | Hit::BoundaryInterior(b) | Hit::BoundaryCorner(b, _) => {
+            Some(Item::Boundary(b.clone()))
+        }
+        Hit::Nothing => None,
+    }
+}
+
+fn click_select(selection: &mut Selection, hit: Hit, shift: bool) {
+    match item_of(&hit) {
+        Some(item) if shift => selection.toggle(item),
+        Some(item) => selection.select_only(item),
+        None if shift => {}
+        None => selection.clear_items(),
+    }
+}
+
+fn start_gesture(
+    model: &Model,
+    layout: &Layout,
+    selection: &mut Selection,
+    tool: &Tool,
+    hit: Hit,
+    origin: Pos2,
+    modifiers: egui::Modifiers,
+) -> Gesture {
+    match tool {
+        Tool::Boundary => {
+            return Gesture::DrawBoundary {
+                start: layout::snap(origin, GRID),
+                end: origin,
+            };
+        }
+        Tool::Place(_) => return Gesture::Pan,
+        Tool::Connect => {
+            return match hit {
+                Hit::Element(id) | Hit::ElementEdge(id) => Gesture::Connect {
+                    from: id,
+                    to: origin,
+                },
+                _ => Gesture::Pan,
+            };
+        }
+        Tool::Select => {}
+    }
+    let connect_modifier = modifiers.command || modifiers.alt;
+    match hit {
+        Hit::BoundaryCorner(id, corner) => {
+            let Some(bb) = layout.boundary(&id) else {
+                return Gesture::Idle;
+            };
+            Gesture::Resize {
+                id,
+                corner,
+                original: bb.rect,
+                rect: bb.rect,
+            }
+        }
+        Hit::ElementEdge(id) => Gesture::Connect {
+            from: id,
+            to: origin,
+        },
+        Hit::Element(id) if connect_modifier => Gesture::Connect {
+            from: id,
+            to: origin,
+        },
+        Hit::Element(ref id) => {
+            let item = Item::Element(id.clone());
+            grab(selection, item, modifiers.shift);
+            let anchor = layout.element(id).map_or(origin, |b| b.rect.center());
+            moving(model, selection, anchor, origin)
+        }
+        Hit::BoundaryFrame(ref id) => {
+            grab(selection, Item::Boundary(id.clone()), modifiers.shift);
+            let anchor = layout.boundary(id).map_or(origin, |b| b.rect.min);
+            moving(model, selection, anchor, origin)
+        }
+        Hit::Flow(id) => {
+            selection.select_only(Item::Flow(id));
+            Gesture::Pan
+        }
+        Hit::BoundaryInterior(_) | Hit::Nothing => {
+            if modifiers.shift {
+                Gesture::Marquee {
+                    start: origin,
+                    end: origin,
+                    additive: true,
+                }
+            } else {
+                Gesture::Pan
+            }
+        }
+    }
+}
+
+fn grab(selection: &mut Selection, item: Item, shift: bool) {
+    if !selection.contains(&item) {
+        if shift {
+            selection.insert(item);
+        } else {
+            selection.select_only(item);
+        }
+    }
+}
+
+fn moving(model: &Model, selection: &Selection, anchor: Pos2, grab: Pos2) -> Gesture {
+    let _ = model;
+    Gesture::Move {
+        anchor,
+        grab,
+        elements: selection.elements.clone(),
+        boundaries: selection.boundaries.clone(),
+        delta: Vec2::ZERO,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_gesture(
+    model: &Model,
+    cat: &Catalog,
+    layout: &Layout,
+    selection: &mut Selection,
+    state: &mut CanvasState,
+    gesture: Gesture,
+    pointer: Option<Pos2>,
+    tol: Tolerance,
+    edits: &mut Vec<Edit>,
+    hit_at: &dyn Fn(Pos2) -> Hit,
+) {
+    let _ = tol;
+    match gesture {
+        Gesture::Move {
+            elements,
+            boundaries,
+            delta,
+            ..
+        } => {
+            edits.extend(ops::move_edits(model, cat, &elements, &boundaries, delta));
+        }
+        Gesture::Resize { id, rect, .. } => edits.extend(ops::resize_edits(model, cat, &id, rect)),
+        Gesture::Connect { from, to } => {
+            let p = pointer.unwrap_or(to);
+            if let Hit::Element(t) | Hit::ElementEdge(t) = hit_at(p)
+                && t != from
+            {
+                let f = ops::new_flow(model, &from, &t);
+                selection.select_only(Item::Flow(f.id.clone()));
+                edits.push(Edit::AddFlow(f));
+            }
+        }
+        Gesture::Marquee {
+            start,
+            end,
+            additive,
+        } => {
+            let (els, flows, bounds) =
+                layout::in_marquee(layout, model, Rect::from_two_pos(start, end));
+            if !additive {
+                selection.clear_items();
+            }
+            selection.elements.extend(els);
+            selection.flows.extend(flows);
+            selection.boundaries.extend(bounds);
+        }
+        Gesture::DrawBoundary { start, end } => {
+            let r = Rect::from_two_pos(start, end);
+            if r.width() >= 60.0 && r.height() >= 40.0 {
+                let (id, e) = ops::new_boundary_edits(model, cat, r);
+                selection.select_only(Item::Boundary(id));
+                edits.extend(e);
+                state.tool = Tool::Select;
+            }
+        }
+        Gesture::Pan | Gesture::Idle => {}
+    }
+}
+
+fn context_menu_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    selection: &Selection,
+    target: Option<&Hit>,
+    actions: &mut Vec<Action>,
+) {
+    let _ = model;
+    let has_items = !selection.is_empty();
+    match target {
+        Some(Hit::Nothing) | None => {
+            if ui.button("Paste").clicked() {
+                actions.push(Action::Paste(None));
+            }
+            if ui.button("Select all").clicked() {
+                actions.push(Action::SelectAll);
+            }
+            if ui.button("Fit to content").clicked() {
+                actions.push(Action::Fit);
+            }
+        }
+        Some(_) => {
+            if ui
+                .add_enabled(has_items, egui::Button::new("Copy"))
+                .clicked()
+            {
+                actions.push(Action::Copy);
+            }
+            if ui
+                .add_enabled(has_items, egui::Button::new("Duplicate"))
+                .clicked()
+            {
+                actions.push(Action::Duplicate);
+            }
+            if ui
+                .add_enabled(has_items, egui::Button::new("Delete"))
+                .clicked()
+            {
+                actions.push(Action::Delete);
+            }
+            if selection.elements.len() >= 2 {
+                ui.menu_button("Align", |ui| {
+                    for a in ops::Align::ALL {
+                        if ui.button(a.label()).clicked() {
+                            actions.push(Action::Align(a));
+                        }
+                    }
+                });
+            }
+        }
+    }
+}

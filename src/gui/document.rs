@@ -1,0 +1,184 @@
+//! One open model: the ground state, where it lives on disk, its undo history, the
+//! derived analysis and the selection. Every change goes through [`Document::apply`].
+
+use super::history::{History, MergeKey};
+use super::selection::Selection;
+use crate::analysis::{Analysis, analyze};
+use crate::model::{Edit, EditError, Model};
+use crate::persist::Stamp;
+use crate::rules::Catalog;
+use std::path::{Path, PathBuf};
+
+/// An open model.
+#[derive(Debug)]
+pub struct Document {
+    /// The ground state.
+    pub model: Model,
+    /// The file it was loaded from or saved to; `None` for a new or example model.
+    pub path: Option<PathBuf>,
+    /// Fingerprint of the file when it was loaded or last saved, to detect changes made
+    /// on disk by someone else.
+    pub stamp: Option<Stamp>,
+    /// Whether there are unsaved changes.
+    pub dirty: bool,
+    /// Undo and redo.
+    pub history: History,
+    /// Threats, orphans and diagnostics derived from the model.
+    pub analysis: Analysis,
+    /// What is selected.
+    pub selection: Selection,
+    /// Name shown when there is no path (e.g. `docker-attack-surface.ron`, `Untitled`).
+    pub untitled_name: String,
+    /// Counts changes, so autosave knows whether anything changed since it last ran.
+    pub revision: u64,
+}
+
+impl Document {
+    /// Wraps a model and analyses it.
+    pub fn new(
+        model: Model,
+        path: Option<PathBuf>,
+        stamp: Option<Stamp>,
+        catalog: &Catalog,
+    ) -> Document {
+        let analysis = analyze(&model, catalog);
+        Document {
+            model,
+            path,
+            stamp,
+            dirty: false,
+            history: History::default(),
+            analysis,
+            selection: Selection::default(),
+            untitled_name: "Untitled".to_owned(),
+            revision: 0,
+        }
+    }
+
+    /// The file name shown in the title bar.
+    pub fn display_name(&self) -> String {
+        match &self.path {
+            Some(p) => file_name(p),
+            None => self.untitled_name.clone(),
+        }
+    }
+
+    /// Applies edits as one undo step (folded into the previous step when `merge` equals
+    /// its key), marks the document dirty and re-analyses it. On error nothing changes.
+    pub fn apply(
+        &mut self,
+        edits: Vec<Edit>,
+        merge: Option<MergeKey>,
+        catalog: &Catalog,
+    ) -> Result<(), EditError> {
+        if edits.is_empty() {
+            return Ok(());
+        }
+        let edit = if edits.len() == 1 {
+            edits.into_iter().next().unwrap_or(Edit::Batch(Vec::new()))
+        } else {
+            Edit::Batch(edits)
+        };
+        let inverse = edit.apply(&mut self.model)?;
+        self.history.record(inverse, merge);
+        self.changed(catalog);
+        Ok(())
+    }
+
+    /// Undoes the last step; `Ok(false)` when there is nothing to undo.
+    pub fn undo(&mut self, catalog: &Catalog) -> Result<bool, EditError> {
+        let done = self.history.undo(&mut self.model)?;
+        if done {
+            self.changed(catalog);
+        }
+        Ok(done)
+    }
+
+    /// Redoes the last undone step; `Ok(false)` when there is nothing to redo.
+    pub fn redo(&mut self, catalog: &Catalog) -> Result<bool, EditError> {
+        let done = self.history.redo(&mut self.model)?;
+        if done {
+            self.changed(catalog);
+        }
+        Ok(done)
+    }
+
+    /// Re-analyses after the catalog or the model changed.
+    pub fn reanalyze(&mut self, catalog: &Catalog) {
+        self.analysis = analyze(&self.model, catalog);
+        self.selection.prune(&self.model, &self.analysis);
+    }
+
+    fn changed(&mut self, catalog: &Catalog) {
+        self.dirty = true;
+        self.revision += 1;
+        self.reanalyze(catalog);
+    }
+}
+
+/// The last component of a path, for display.
+pub fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Element, Props};
+
+    fn element(id: &str) -> Element {
+        Element {
+            id: id.into(),
+            name: id.into(),
+            kind: "generic.process".into(),
+            boundary: None,
+            pos: (0.0, 0.0),
+            props: Props::new(),
+        }
+    }
+
+    #[test]
+    fn apply_marks_dirty_and_reanalyses() {
+        let cat = Catalog::builtin();
+        let mut d = Document::new(Model::new("t"), None, None, &cat);
+        assert!(d.analysis.threats.is_empty());
+        d.apply(vec![Edit::AddElement(element("p"))], None, &cat)
+            .expect("add");
+        assert!(d.dirty);
+        assert!(!d.analysis.threats.is_empty(), "a bare process has threats");
+        d.undo(&cat).expect("undo");
+        assert!(d.model.elements.is_empty());
+        assert!(d.analysis.threats.is_empty());
+    }
+
+    #[test]
+    fn failed_edit_changes_nothing() {
+        let cat = Catalog::builtin();
+        let mut d = Document::new(Model::new("t"), None, None, &cat);
+        let r = d.apply(
+            vec![
+                Edit::AddElement(element("p")),
+                Edit::RemoveElement("nope".into()),
+            ],
+            None,
+            &cat,
+        );
+        assert!(r.is_err());
+        assert!(d.model.elements.is_empty());
+        assert!(!d.dirty);
+        assert!(!d.history.can_undo());
+    }
+
+    #[test]
+    fn undo_prunes_the_selection() {
+        let cat = Catalog::builtin();
+        let mut d = Document::new(Model::new("t"), None, None, &cat);
+        d.apply(vec![Edit::AddElement(element("p"))], None, &cat)
+            .expect("add");
+        d.selection.elements.insert("p".into());
+        d.undo(&cat).expect("undo");
+        assert!(d.selection.elements.is_empty());
+    }
+}

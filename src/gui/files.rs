@@ -1,0 +1,455 @@
+//! Files: bundled examples, native dialogs run off the UI thread, background loading and
+//! report export, recent files, and the recovery copies autosaved outside the user's file.
+
+use crate::persist::{self, LoadError, Loaded};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::SystemTime;
+
+/// A bundled example model.
+#[derive(Clone, Copy, Debug)]
+pub struct Example {
+    /// Menu label.
+    pub title: &'static str,
+    /// File name shown in the title bar.
+    pub file: &'static str,
+    /// The RON text.
+    pub text: &'static str,
+}
+
+/// The bundled examples, parsed at run time (a broken one shows an error, never a panic).
+pub const EXAMPLES: &[Example] = &[
+    Example {
+        title: "Docker attack surface",
+        file: "docker-attack-surface.ron",
+        text: crate::DEFAULT_EXAMPLE.1,
+    },
+    Example {
+        title: "Docker, hardened",
+        file: "docker-hardened.ron",
+        text: include_str!("../../examples/docker-hardened.ron"),
+    },
+    Example {
+        title: "Kubernetes cluster",
+        file: "kubernetes-cluster.ron",
+        text: include_str!("../../examples/kubernetes-cluster.ron"),
+    },
+    Example {
+        title: "Kubeflow MLOps platform",
+        file: "kubeflow-mlops.ron",
+        text: include_str!("../../examples/kubeflow-mlops.ron"),
+    },
+];
+
+/// Parses a bundled example.
+pub fn load_example(ex: &Example) -> Result<Loaded, LoadError> {
+    persist::load_bytes(ex.file, ex.text.as_bytes())
+}
+
+/// What a file dialog was opened for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogPurpose {
+    /// Choose a model to open.
+    Open,
+    /// Choose where to save the model.
+    SaveAs,
+    /// Choose where to write a report.
+    Export(crate::report::render::Format),
+}
+
+/// Results of work done off the UI thread.
+#[derive(Debug)]
+pub enum JobResult {
+    /// A file dialog closed; `None` when cancelled.
+    Dialog(DialogPurpose, Option<PathBuf>),
+    /// A model file was read and parsed.
+    Loaded(PathBuf, Box<Result<Loaded, LoadError>>),
+    /// A report was written (or failed).
+    Exported(PathBuf, Result<(), String>),
+}
+
+/// Runs dialogs, loads and exports on background threads and hands results back.
+#[derive(Debug)]
+pub struct Jobs {
+    tx: Sender<JobResult>,
+    rx: Receiver<JobResult>,
+    /// Jobs started and not yet finished.
+    pub running: usize,
+    /// Whether native dialogs may be shown (off in tests).
+    pub dialogs_enabled: bool,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Jobs {
+            tx,
+            rx,
+            running: 0,
+            dialogs_enabled: true,
+        }
+    }
+}
+
+impl Jobs {
+    /// Opens a native file dialog on a background thread.
+    pub fn dialog(
+        &mut self,
+        purpose: DialogPurpose,
+        start_dir: Option<PathBuf>,
+        file_name: String,
+        ctx: &eframe::egui::Context,
+    ) {
+        if !self.dialogs_enabled {
+            return;
+        }
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let spawned = std::thread::Builder::new()
+            .name("palisade-dialog".into())
+            .spawn(move || {
+                let mut d = rfd::FileDialog::new();
+                if let Some(dir) = start_dir {
+                    d = d.set_directory(dir);
+                }
+                let path = match &purpose {
+                    DialogPurpose::Open => d
+                        .add_filter("Palisade model", &["ron"])
+                        .add_filter("All files", &["*"])
+                        .pick_file(),
+                    DialogPurpose::SaveAs => d
+                        .add_filter("Palisade model", &["ron"])
+                        .set_file_name(file_name)
+                        .save_file(),
+                    DialogPurpose::Export(f) => {
+                        let (label, ext) = export_ext(*f);
+                        d.add_filter(label, &[ext])
+                            .set_file_name(file_name)
+                            .save_file()
+                    }
+                };
+                let _ = tx.send(JobResult::Dialog(purpose, path));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
+        }
+    }
+
+    /// Reads and parses a model on a background thread.
+    pub fn load(&mut self, path: PathBuf, ctx: &eframe::egui::Context) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let p = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("palisade-load".into())
+            .spawn(move || {
+                let r = persist::load(&p);
+                let _ = tx.send(JobResult::Loaded(p, Box::new(r)));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
+            let r = persist::load(&path);
+            let _ = self.tx.send(JobResult::Loaded(path, Box::new(r)));
+        }
+    }
+
+    /// Renders and writes a report on a background thread.
+    pub fn export(&mut self, job: ExportJob, ctx: &eframe::egui::Context) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let spawned = std::thread::Builder::new()
+            .name("palisade-export".into())
+            .spawn(move || {
+                let r = export_report(
+                    &job.path,
+                    job.format,
+                    &job.model,
+                    &job.catalog,
+                    &job.analysis,
+                    &job.source_name,
+                );
+                let _ = tx.send(JobResult::Exported(job.path, r));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
+        }
+    }
+
+    /// Results that arrived since the last call.
+    pub fn poll(&mut self) -> Vec<JobResult> {
+        let mut out = Vec::new();
+        while let Ok(r) = self.rx.try_recv() {
+            self.running = self.running.saturating_sub(1);
+            out.push(r);
+        }
+        out
+    }
+}
+
+/// A report to write: everything is owned so it can move to a background thread.
+#[derive(Debug)]
+pub struct ExportJob {
+    /// Where to write.
+    pub path: PathBuf,
+    /// Which format.
+    pub format: crate::report::render::Format,
+    /// A copy of the model.
+    pub model: crate::model::Model,
+    /// A copy of the catalog.
+    pub catalog: crate::rules::Catalog,
+    /// A copy of the analysis.
+    pub analysis: crate::analysis::Analysis,
+    /// The model's file name, for the report.
+    pub source_name: String,
+}
+
+/// Filter label and extension of a report format.
+pub fn export_ext(f: crate::report::render::Format) -> (&'static str, &'static str) {
+    use crate::report::render::Format;
+    match f {
+        Format::Pdf => ("PDF report", "pdf"),
+        Format::Markdown => ("Markdown report", "md"),
+        Format::Html => ("HTML report", "html"),
+        Format::Json => ("JSON report", "json"),
+        Format::Sarif => ("SARIF report", "sarif"),
+    }
+}
+
+/// Renders a report and writes it atomically.
+pub fn export_report(
+    path: &Path,
+    format: crate::report::render::Format,
+    model: &crate::model::Model,
+    catalog: &crate::rules::Catalog,
+    analysis: &crate::analysis::Analysis,
+    source_name: &str,
+) -> Result<(), String> {
+    let source = persist::to_text(model).map_err(|e| format!("{}: {e}", path.display()))?;
+    let input = crate::report::render::Input {
+        model,
+        catalog,
+        analysis,
+        source: source.as_bytes(),
+        source_name,
+        source_date_epoch: None,
+        paper: crate::report::render::Paper::default(),
+    };
+    let bytes = crate::report::render::render(&input, format)
+        .map_err(|e| format!("{}: {e:#}", path.display()))?;
+    let opts = persist::SaveOptions {
+        expected: None,
+        force: true,
+        backup: false,
+    };
+    persist::write_atomic(path, &bytes, &opts)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Most recent files kept.
+pub const MAX_RECENT: usize = 10;
+
+/// Puts `path` first in the recent list.
+pub fn push_recent(recent: &mut Vec<PathBuf>, path: &Path) {
+    recent.retain(|p| p != path);
+    recent.insert(0, path.to_path_buf());
+    recent.truncate(MAX_RECENT);
+}
+
+/// The directory for recovery copies: `$PALISADE_RECOVERY_DIR`, else
+/// `$XDG_STATE_HOME/palisade/recovery`, else `~/.local/state/palisade/recovery`.
+pub fn recovery_dir_from_env() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("PALISADE_RECOVERY_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("palisade").join("recovery"));
+    }
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
+    Some(
+        PathBuf::from(home)
+            .join(".local")
+            .join("state")
+            .join("palisade")
+            .join("recovery"),
+    )
+}
+
+/// The first line of a recovery file names the file the work belongs to.
+const RECOVERY_HEADER: &str = "// palisade recovery of: ";
+
+/// Where the recovery copy of a document goes: one file per document path (or per
+/// process for an untitled document).
+pub fn recovery_path(dir: &Path, doc_path: Option<&Path>, untitled: &str) -> PathBuf {
+    let key = match doc_path {
+        Some(p) => p.display().to_string(),
+        None => format!("untitled:{untitled}:{}", std::process::id()),
+    };
+    let hash = persist::Stamp::of(key.as_bytes()).hex();
+    let stem = doc_path
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "untitled".to_owned());
+    let stem: String = stem
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        .take(40)
+        .collect();
+    dir.join(format!("{stem}-{}.ron", &hash[..12]))
+}
+
+/// Writes a recovery copy of a model (atomically, no backup).
+pub fn write_recovery(
+    path: &Path,
+    doc_path: Option<&Path>,
+    model: &crate::model::Model,
+) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let body = persist::to_text(model)?;
+    let origin = doc_path.map_or(String::new(), |p| {
+        p.display().to_string().replace('\n', " ")
+    });
+    let text = format!("{RECOVERY_HEADER}{origin}\n{body}");
+    let opts = persist::SaveOptions {
+        expected: None,
+        force: true,
+        backup: false,
+    };
+    persist::write_atomic(path, text.as_bytes(), &opts)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A recovery copy found on start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovery {
+    /// The recovery file.
+    pub path: PathBuf,
+    /// The file the work belonged to (`None` for an untitled model).
+    pub original: Option<PathBuf>,
+    /// When it was written.
+    pub modified: Option<SystemTime>,
+}
+
+/// Recovery copies in `dir`, newest first.
+pub fn list_recovery(dir: &Path) -> Vec<Recovery> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Recovery> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .map(|path| {
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            let original = read_header(&path);
+            Recovery {
+                path,
+                original,
+                modified,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.modified
+            .cmp(&a.modified)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    out
+}
+
+fn read_header(path: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let line = text.lines().next()?;
+    let rest = line.strip_prefix(RECOVERY_HEADER)?;
+    (!rest.is_empty()).then(|| PathBuf::from(rest))
+}
+
+/// Removes a recovery copy (after a successful save, or when the user discards it).
+pub fn delete_recovery(path: &Path) {
+    let _ = std::fs::remove_file(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_is_listed_with_a_ron_file_name() {
+        assert_eq!(EXAMPLES.len(), 4);
+        for ex in EXAMPLES {
+            assert!(ex.file.ends_with(".ron"));
+        }
+    }
+
+    #[test]
+    fn recent_list_is_deduplicated_and_capped() {
+        let mut r = Vec::new();
+        for i in 0..15 {
+            push_recent(&mut r, Path::new(&format!("/m/{i}.ron")));
+        }
+        push_recent(&mut r, Path::new("/m/12.ron"));
+        assert_eq!(r.len(), MAX_RECENT);
+        assert_eq!(r[0], PathBuf::from("/m/12.ron"));
+        assert_eq!(
+            r.iter()
+                .filter(|p| p.as_path() == Path::new("/m/12.ron"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn recovery_round_trip() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let original = Path::new("/work/x/model.ron");
+        let p = recovery_path(dir.path(), Some(original), "Untitled");
+        let m = crate::model::Model::new("recovered");
+        assert_eq!(write_recovery(&p, Some(original), &m), Ok(()));
+        let found = list_recovery(dir.path());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].original.as_deref(), Some(original));
+        let loaded = match persist::load(&found[0].path) {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            loaded.model, m,
+            "the header is a comment; the rest is the model"
+        );
+        delete_recovery(&p);
+        assert!(list_recovery(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn untitled_recovery_has_no_original() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let p = recovery_path(dir.path(), None, "Untitled");
+        assert_eq!(
+            write_recovery(&p, None, &crate::model::Model::new("u")),
+            Ok(())
+        );
+        assert_eq!(list_recovery(dir.path())[0].original, None);
+    }
+}

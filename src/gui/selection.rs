@@ -1,0 +1,153 @@
+//! What the user has selected. Pruned every frame so no id points at nothing after an
+//! undo or a delete.
+
+use crate::analysis::Analysis;
+use crate::model::{BoundaryId, ElementId, FlowId, Model, ThreatId};
+use std::collections::BTreeSet;
+
+/// The selection: canvas items and threats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// Selected elements.
+    pub elements: BTreeSet<ElementId>,
+    /// Selected flows.
+    pub flows: BTreeSet<FlowId>,
+    /// Selected boundaries.
+    pub boundaries: BTreeSet<BoundaryId>,
+    /// Selected threats (in the threats workspace).
+    pub threats: BTreeSet<ThreatId>,
+}
+
+/// One selectable canvas item.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Item {
+    /// An element.
+    Element(ElementId),
+    /// A flow.
+    Flow(FlowId),
+    /// A boundary.
+    Boundary(BoundaryId),
+}
+
+impl Selection {
+    /// Whether no canvas item is selected (threats are not counted).
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty() && self.flows.is_empty() && self.boundaries.is_empty()
+    }
+
+    /// Number of selected canvas items.
+    pub fn len(&self) -> usize {
+        self.elements.len() + self.flows.len() + self.boundaries.len()
+    }
+
+    /// Clears the canvas items (keeps the threat selection).
+    pub fn clear_items(&mut self) {
+        self.elements.clear();
+        self.flows.clear();
+        self.boundaries.clear();
+    }
+
+    /// Whether an item is selected.
+    pub fn contains(&self, item: &Item) -> bool {
+        match item {
+            Item::Element(id) => self.elements.contains(id),
+            Item::Flow(id) => self.flows.contains(id),
+            Item::Boundary(id) => self.boundaries.contains(id),
+        }
+    }
+
+    /// Adds an item.
+    pub fn insert(&mut self, item: Item) {
+        match item {
+            Item::Element(id) => {
+                self.elements.insert(id);
+            }
+            Item::Flow(id) => {
+                self.flows.insert(id);
+            }
+            Item::Boundary(id) => {
+                self.boundaries.insert(id);
+            }
+        }
+    }
+
+    /// Adds the item if absent, removes it if present (shift-click).
+    pub fn toggle(&mut self, item: Item) {
+        if self.contains(&item) {
+            match item {
+                Item::Element(id) => {
+                    self.elements.remove(&id);
+                }
+                Item::Flow(id) => {
+                    self.flows.remove(&id);
+                }
+                Item::Boundary(id) => {
+                    self.boundaries.remove(&id);
+                }
+            }
+        } else {
+            self.insert(item);
+        }
+    }
+
+    /// Makes `item` the only selected canvas item.
+    pub fn select_only(&mut self, item: Item) {
+        self.clear_items();
+        self.insert(item);
+    }
+
+    /// The single selected canvas item, if exactly one is selected.
+    pub fn single(&self) -> Option<Item> {
+        if self.len() != 1 {
+            return None;
+        }
+        self.elements
+            .iter()
+            .next()
+            .map(|e| Item::Element(e.clone()))
+            .or_else(|| self.flows.iter().next().map(|f| Item::Flow(f.clone())))
+            .or_else(|| {
+                self.boundaries
+                    .iter()
+                    .next()
+                    .map(|b| Item::Boundary(b.clone()))
+            })
+    }
+
+    /// Drops ids that no longer exist in the model or the analysis.
+    pub fn prune(&mut self, model: &Model, analysis: &Analysis) {
+        self.elements.retain(|id| model.elements.contains_key(id));
+        self.flows.retain(|id| model.flows.contains_key(id));
+        self.boundaries
+            .retain(|id| model.boundaries.contains_key(id));
+        self.threats
+            .retain(|id| analysis.threat(id.as_str()).is_some());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_drops_dangling_ids() {
+        let mut s = Selection::default();
+        s.insert(Item::Element("gone".into()));
+        s.insert(Item::Flow("gone".into()));
+        s.insert(Item::Boundary("gone".into()));
+        s.threats.insert("X@element:gone".into());
+        s.prune(&Model::new("t"), &Analysis::default());
+        assert_eq!(s, Selection::default());
+    }
+
+    #[test]
+    fn toggle_and_single() {
+        let mut s = Selection::default();
+        s.toggle(Item::Element("a".into()));
+        assert_eq!(s.single(), Some(Item::Element("a".into())));
+        s.toggle(Item::Flow("f".into()));
+        assert_eq!(s.single(), None);
+        s.toggle(Item::Element("a".into()));
+        assert_eq!(s.single(), Some(Item::Flow("f".into())));
+    }
+}
