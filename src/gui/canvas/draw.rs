@@ -13,9 +13,12 @@ use eframe::egui::{
 use std::sync::Arc;
 
 /// Below this zoom, flow labels are hidden.
-pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.55;
+pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.4;
 /// Below this zoom, element names are hidden (shapes and badges stay).
 pub const NAME_MIN_ZOOM: f32 = 0.3;
+/// Text is drawn at least this large (in screen points) while its zoomed size is within
+/// reach, so names stay legible at the zoom a whole diagram fits in.
+pub const MIN_TEXT_PX: f32 = 9.5;
 
 /// What every drawing call needs.
 pub struct Draw<'a> {
@@ -60,8 +63,19 @@ impl Draw<'_> {
         self.screen_from_diagram * r
     }
 
+    /// The screen size of text that is `size` diagram units tall: scaled with the zoom,
+    /// but not below [`MIN_TEXT_PX`] unless that would be far larger than the shapes.
+    fn px(&self, size: f32) -> f32 {
+        let scaled = size * self.zoom();
+        if scaled >= MIN_TEXT_PX {
+            scaled
+        } else {
+            MIN_TEXT_PX.min(scaled * 1.7)
+        }
+    }
+
     fn font(&self, size_in_diagram: f32) -> FontId {
-        FontId::proportional(size_in_diagram * self.zoom())
+        FontId::proportional(self.px(size_in_diagram))
     }
 
     fn galley(
@@ -142,21 +156,30 @@ impl Draw<'_> {
             dash * 0.6,
         ));
         // Title tab.
-        let tab_h = TAB_HEIGHT * self.zoom();
-        let title = format!("{}  ·  {}", b.name, b.kind.label());
-        let show_text = self.zoom() >= NAME_MIN_ZOOM;
+        let title_px = (11.5 * self.zoom()).max(MIN_TEXT_PX);
+        let tab_h = (TAB_HEIGHT * self.zoom()).max(title_px + 6.0);
+        let title = if b.name.trim().eq_ignore_ascii_case(b.kind.label()) {
+            b.name.clone()
+        } else {
+            format!("{}  ·  {}", b.name, b.kind.label())
+        };
+        // Boundary titles are the landmarks of an overview, so they stay legible at
+        // every zoom (clipped to the boundary's width).
+        let show_text = true;
         let galley = show_text.then(|| {
-            self.galley(
+            let mut job = LayoutJob::simple(
                 title,
-                11.5,
+                FontId::proportional(title_px),
                 self.pal.boundary_text,
-                (rect.width() - 12.0 * self.zoom()).max(20.0),
-                1,
-            )
+                (rect.width() - 14.0).max(20.0),
+            );
+            job.wrap.max_rows = 1;
+            job.wrap.break_anywhere = true;
+            self.painter.layout_job(job)
         });
         let tab_w = galley
             .as_ref()
-            .map_or(60.0 * self.zoom(), |g| g.size().x + 14.0 * self.zoom());
+            .map_or(60.0 * self.zoom(), |g| g.size().x + 14.0);
         let tab = Rect::from_min_size(
             rect.left_top() - Vec2::new(0.0, tab_h),
             Vec2::new(tab_w.min(rect.width().max(tab_w.min(40.0))), tab_h),
@@ -173,10 +196,7 @@ impl Draw<'_> {
             colour,
         );
         if let Some(g) = galley {
-            let pos = Pos2::new(
-                tab.left() + 7.0 * self.zoom(),
-                tab.center().y - g.size().y / 2.0,
-            );
+            let pos = Pos2::new(tab.left() + 7.0, tab.center().y - g.size().y / 2.0);
             self.painter.galley(pos, g, self.pal.boundary_text);
         }
         tab
@@ -383,25 +403,37 @@ impl Draw<'_> {
             }
             return;
         }
-        // Monogram chip on the left.
-        let left_pad = 14.0;
-        let chip = Rect::from_min_size(
-            Pos2::new(rect.left() + left_pad * z, rect.center().y - 10.0 * z),
-            Vec2::new(28.0 * z, 20.0 * z),
-        );
+        // Kind monogram: a chip on the left when there is room, else a small tag on the
+        // top edge so the name gets the whole width.
+        let mono: String = icon.chars().take(3).collect();
+        let compact = z < 0.7;
+        let chip = if compact {
+            let w = 8.0 + 6.0 * mono.chars().count() as f32;
+            let x = rect.left() + (rect.height() / 2.0).max(w / 2.0 + 4.0);
+            Rect::from_center_size(Pos2::new(x, rect.top()), Vec2::new(w, 12.0))
+        } else {
+            Rect::from_min_size(
+                Pos2::new(rect.left() + 14.0 * z, rect.center().y - 10.0 * z),
+                Vec2::new(28.0 * z, 20.0 * z),
+            )
+        };
         let chip_colour = self.pal.icon(eb.base);
         self.painter.rect_filled(
             chip,
-            CornerRadius::same((4.0 * z).min(8.0) as u8),
+            CornerRadius::same((4.0 * z).clamp(2.0, 8.0) as u8),
             chip_colour,
         );
-        let mono: String = icon.chars().take(3).collect();
-        let mono_size = if mono.chars().count() > 2 { 8.5 } else { 10.0 };
+        let mono_px = if compact {
+            8.0
+        } else {
+            let mono_size = if mono.chars().count() > 2 { 8.5 } else { 10.0 };
+            (mono_size * z).max(7.0).min(chip.height() * 0.9)
+        };
         self.painter.text(
             chip.center(),
             Align2::CENTER_CENTER,
             mono,
-            FontId::monospace(mono_size * z),
+            FontId::monospace(mono_px),
             if self.pal.dark {
                 Color32::BLACK
             } else {
@@ -409,21 +441,37 @@ impl Draw<'_> {
             },
         );
         // Name and kind, to the right of the chip.
-        let text_left = chip.right() + 8.0 * z;
-        let right_pad = if eb.base == Some(BaseShape::Process) {
-            16.0
+        let text_left = if compact {
+            rect.left()
+                + if eb.base == Some(BaseShape::Process) {
+                    10.0
+                } else {
+                    5.0
+                }
         } else {
-            8.0
-        } * z;
+            chip.right() + 8.0 * z
+        };
+        let right_pad = if compact {
+            text_left - rect.left()
+        } else if eb.base == Some(BaseShape::Process) {
+            16.0 * z
+        } else {
+            8.0 * z
+        };
         let max_w = (rect.right() - right_pad - text_left).max(10.0);
         let name = self.galley(e.name.clone(), 13.0, ink, max_w, 2);
         let two_rows = name.rows.len() > 1;
-        let kind = (!two_rows)
+        let kind = (!two_rows && z >= 0.75)
             .then(|| self.galley(kind_name.to_owned(), 10.0, self.pal.ink_weak, max_w, 1));
         let total_h = name.size().y + kind.as_ref().map_or(0.0, |k| k.size().y);
         let mut y = rect.center().y - total_h / 2.0;
         let name_h = name.size().y;
-        self.painter.galley(Pos2::new(text_left, y), name, ink);
+        let name_x = if compact {
+            (rect.center().x - name.size().x / 2.0).max(text_left)
+        } else {
+            text_left
+        };
+        self.painter.galley(Pos2::new(name_x, y), name, ink);
         y += name_h;
         if let Some(k) = kind {
             self.painter
@@ -436,8 +484,15 @@ impl Draw<'_> {
 
     /// A severity badge: a pill with the severity letter and the open count, e.g. `H 3`.
     pub fn badge_at(&self, centre: Pos2, b: Badge, scale: f32) {
-        let z = self.zoom().max(0.35) * scale;
         let fill = theme::severity_color(b.worst, self.pal.dark);
+        if self.zoom() < 0.45 {
+            // Far out, a dot in the worst severity's colour: counts would be noise.
+            let r = 4.5 * scale;
+            self.painter
+                .circle(centre, r, fill, Stroke::new(1.0, self.pal.canvas));
+            return;
+        }
+        let z = self.zoom().max(0.75) * scale;
         let text_colour = theme::severity_text_color(b.worst, self.pal.dark);
         let text = format!("{} {}", theme::severity_letter(b.worst), b.open);
         let galley = self

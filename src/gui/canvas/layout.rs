@@ -389,14 +389,14 @@ pub fn distance_to_curve(p: Pos2, curve: &FlowCurve) -> f32 {
 }
 
 /// Finds what is under `p` (diagram space). `selected_boundaries` get resize handles;
-/// `titles` gives each boundary's title length for its tab; `flow_labels` are the drawn
+/// `tab_of` gives each boundary's title tab (as last drawn); `flow_labels` are the drawn
 /// label rectangles of flows (diagram space), which count as part of the flow.
 pub fn hit_test(
     layout: &Layout,
     p: Pos2,
     tol: Tolerance,
     selected_boundaries: &BTreeSet<BoundaryId>,
-    titles: &dyn Fn(&BoundaryId) -> usize,
+    tab_of: &dyn Fn(&BoundaryBox) -> Rect,
     flow_labels: &[(FlowId, Rect)],
 ) -> Hit {
     // Handles of selected boundaries sit on top of everything.
@@ -444,7 +444,7 @@ pub fn hit_test(
     }
     // Boundary tabs and borders, innermost (drawn last) first.
     for b in layout.boundaries.iter().rev() {
-        if b.tab_rect(titles(&b.id)).contains(p) {
+        if tab_of(b).contains(p) {
             return Hit::BoundaryFrame(b.id.clone());
         }
         let outer = b.rect.expand(tol.line);
@@ -634,7 +634,14 @@ mod tests {
     }
 
     fn hit(l: &Layout, p: Pos2) -> Hit {
-        hit_test(l, p, Tolerance::at_zoom(1.0), &BTreeSet::new(), &|_| 4, &[])
+        hit_test(
+            l,
+            p,
+            Tolerance::at_zoom(1.0),
+            &BTreeSet::new(),
+            &|b| b.tab_rect(4),
+            &[],
+        )
     }
 
     #[test]
@@ -718,7 +725,14 @@ mod tests {
             Hit::BoundaryCorner("pod".into(), Corner::BottomRight)
         );
         let sel: BTreeSet<BoundaryId> = [BoundaryId::from("pod")].into();
-        let h = hit_test(&l, p, Tolerance::at_zoom(1.0), &sel, &|_| 4, &[]);
+        let h = hit_test(
+            &l,
+            p,
+            Tolerance::at_zoom(1.0),
+            &sel,
+            &|b| b.tab_rect(4),
+            &[],
+        );
         assert_eq!(h, Hit::BoundaryCorner("pod".into(), Corner::BottomRight));
     }
 

@@ -100,6 +100,8 @@ pub struct CanvasState {
     context: Option<Hit>,
     /// Flow label plates drawn in the last frame, in diagram space, for hit testing.
     flow_labels: Vec<(FlowId, Rect)>,
+    /// Boundary title tabs drawn in the last frame, in diagram space.
+    boundary_tabs: BTreeMap<BoundaryId, Rect>,
 }
 
 impl Default for CanvasState {
@@ -116,6 +118,7 @@ impl Default for CanvasState {
             hovered: None,
             context: None,
             flow_labels: Vec::new(),
+            boundary_tabs: BTreeMap::new(),
         }
     }
 }
@@ -317,7 +320,7 @@ pub fn canvas_ui(
         if scroll.y != 0.0 {
             state
                 .view
-                .zoom_about(rect, hover, (scroll.y * 0.0025).exp());
+                .zoom_about(rect, hover, (scroll.y * 0.0018).exp());
         }
         if scroll.x != 0.0 {
             state.view.pan(Vec2::new(scroll.x, 0.0));
@@ -336,10 +339,12 @@ pub fn canvas_ui(
     let pointer_in_diagram = pointer.map(|p| diagram_from_screen * p);
     state.pointer_in_diagram = inside.map(|p| diagram_from_screen * p);
     let tol = Tolerance::at_zoom(state.view.zoom);
-    let title_len = |b: &BoundaryId| {
-        model.boundaries.get(b).map_or(4, |b| {
-            b.name.chars().count() + b.kind.label().chars().count() + 5
-        })
+    let last_tabs = std::mem::take(&mut state.boundary_tabs);
+    let tab_of = |b: &layout::BoundaryBox| match last_tabs.get(&b.id) {
+        Some(r) => *r,
+        None => b.tab_rect(model.boundaries.get(&b.id).map_or(4, |x| {
+            x.name.chars().count() + x.kind.label().chars().count() + 5
+        })),
     };
 
     // Hit testing against the current (un-previewed) layout.
@@ -352,7 +357,7 @@ pub fn canvas_ui(
             p,
             tol,
             &selected_boundaries,
-            &title_len,
+            &tab_of,
             &last_labels,
         )
     };
@@ -556,7 +561,7 @@ pub fn canvas_ui(
         if !cull.intersects(with_tab) {
             continue;
         }
-        d.boundary(
+        let tab = d.boundary(
             bb,
             b,
             emphasis(
@@ -564,6 +569,9 @@ pub fn canvas_ui(
                 hl.boundaries.contains(&bb.id),
             ),
         );
+        state
+            .boundary_tabs
+            .insert(bb.id.clone(), diagram_from_screen * tab);
     }
     let mut labels = Vec::new();
     for fc in &shown.flows {
