@@ -7,7 +7,7 @@
 mod migrate;
 
 use crate::diag::offset_to_pos;
-use crate::model::{FORMAT_VERSION, Model};
+use crate::model::{FORMAT_VERSION, MAX_ID_LEN, Model, SubjectRef};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{Read, Write};
@@ -61,6 +61,17 @@ pub enum LoadError {
         /// Column.
         col: usize,
         /// What is wrong.
+        message: String,
+    },
+    /// An id or reference is longer than the limits allow (see [`MAX_ID_LEN`] and
+    /// [`MAX_THREAT_ID_LEN`]); such a file was not written by Palisade.
+    #[error("{path}{}: {message}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Limit {
+        /// The file.
+        path: String,
+        /// Line and column of the offending text, when found.
+        pos: Option<(usize, usize)>,
+        /// What is too long, and the limit.
         message: String,
     },
     /// The file was written by a newer Palisade.
@@ -210,6 +221,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
                 return Err(newer(u64::from(model.version)));
             }
             model.version = FORMAT_VERSION;
+            check_limits(name, text, &model)?;
             Ok(Loaded {
                 model,
                 stamp,
@@ -217,6 +229,65 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             })
         }
     }
+}
+
+/// Longest triage key accepted, in bytes: a generated threat id is a rule id plus up to
+/// two item ids.
+pub const MAX_THREAT_ID_LEN: usize = 1024;
+
+/// Checks what parsing alone does not: every id, and every reference to one, is at most
+/// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]). The editor never makes a
+/// longer one, and the limit keeps every message, threat id and report line short.
+fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
+    let mut ids: Vec<(&str, &str, usize)> = Vec::new();
+    for b in m.boundaries.values() {
+        ids.push(("boundary id", b.id.as_str(), MAX_ID_LEN));
+        if let Some(p) = &b.parent {
+            ids.push(("boundary parent", p.as_str(), MAX_ID_LEN));
+        }
+    }
+    for e in m.elements.values() {
+        ids.push(("element id", e.id.as_str(), MAX_ID_LEN));
+        if let Some(b) = &e.boundary {
+            ids.push(("element boundary", b.as_str(), MAX_ID_LEN));
+        }
+    }
+    for f in m.flows.values() {
+        ids.push(("flow id", f.id.as_str(), MAX_ID_LEN));
+        ids.push(("flow source", f.source.as_str(), MAX_ID_LEN));
+        ids.push(("flow target", f.target.as_str(), MAX_ID_LEN));
+    }
+    for t in m.manual_threats.values() {
+        ids.push(("manual threat id", t.id.as_str(), MAX_ID_LEN));
+        match &t.subject {
+            SubjectRef::Element(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
+            SubjectRef::Flow(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
+            SubjectRef::Boundary(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
+            SubjectRef::Model => {}
+        }
+    }
+    for k in m.triage.keys() {
+        ids.push(("triage threat id", k.as_str(), MAX_THREAT_ID_LEN));
+    }
+    let Some((what, id, limit)) = ids.into_iter().find(|(_, id, limit)| id.len() > *limit) else {
+        return Ok(());
+    };
+    let prefix: String = id.chars().take(32).collect();
+    let pos = crate::diag::locate(text, &[&format!("\"{prefix}")]).map(|p| (p.line, p.col));
+    let limit_name = if limit == MAX_ID_LEN {
+        "MAX_ID_LEN"
+    } else {
+        "MAX_THREAT_ID_LEN"
+    };
+    Err(LoadError::Limit {
+        path: name.to_owned(),
+        pos,
+        message: format!(
+            "{what} `{}` is {} bytes long; the limit is {limit} bytes ({limit_name})",
+            crate::model::truncate(id, 24),
+            id.len()
+        ),
+    })
 }
 
 fn ron_options() -> ron::Options {
@@ -598,10 +669,16 @@ mod tests {
             ("Model(\n  version :\n 7, x: 1)", Some(7)),
             ("#![enable(implicit_some)]\n(version: 3)", Some(3)),
             ("// version: 9\n(version: 1)", Some(1)),
-            ("/* version: 9 /* nested */ version: 8 */ (version: 2)", Some(2)),
+            (
+                "/* version: 9 /* nested */ version: 8 */ (version: 2)",
+                Some(2),
+            ),
             ("(title: \"version: 9\", version: 4)", Some(4)),
             ("(title: \"a \\\" version: 9\", version: 4)", Some(4)),
-            ("(title: r##\"version: 9 \"# still\"##, version: 5)", Some(5)),
+            (
+                "(title: r##\"version: 9 \"# still\"##, version: 5)",
+                Some(5),
+            ),
             ("(c: 'v', d: '\\'', version: 6)", Some(6)),
             ("(metadata: (version: 9), version: 1)", Some(1)),
             ("(doc_version: 9, my_version: 8)", None),

@@ -2,23 +2,37 @@
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
 use super::template::{Applies, Cond, PropSpec, PropType, Role, Rule, Stencil, Template};
-use crate::diag::{Diagnostic, Level, Pos, locate};
+use crate::diag::{Diagnostic, Level, Pos};
 use crate::model::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The templates built into the binary, as (file name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("templates/generic.ron", include_str!("../../templates/generic.ron")),
-    ("templates/docker.ron", include_str!("../../templates/docker.ron")),
-    ("templates/kubernetes.ron", include_str!("../../templates/kubernetes.ron")),
-    ("templates/kubeflow.ron", include_str!("../../templates/kubeflow.ron")),
+    (
+        "templates/generic.ron",
+        include_str!("../../templates/generic.ron"),
+    ),
+    (
+        "templates/docker.ron",
+        include_str!("../../templates/docker.ron"),
+    ),
+    (
+        "templates/kubernetes.ron",
+        include_str!("../../templates/kubernetes.ron"),
+    ),
+    (
+        "templates/kubeflow.ron",
+        include_str!("../../templates/kubeflow.ron"),
+    ),
 ];
 
 /// Largest template file accepted, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting accepted in a template (conditions included).
 pub const TEMPLATE_RECURSION_LIMIT: usize = 256;
+/// Longest chain of stencils extending one another.
+pub const MAX_EXTENDS_DEPTH: usize = 64;
 
 /// Where a template came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,14 +168,18 @@ impl Catalog {
                     continue;
                 }
             };
+            let tix = TextIndex::new(&text);
             if !seen_templates.insert(t.id.clone()) {
                 cat.diagnostics.push(
                     Diagnostic::new(
                         Level::Error,
                         "duplicate-template",
-                        format!("template id `{}` is already loaded; this file is skipped", t.id),
+                        format!(
+                            "template id `{}` is already loaded; this file is skipped",
+                            t.id
+                        ),
                     )
-                    .at(&file, locate(&text, &["id", &format!("\"{}\"", t.id)])),
+                    .at(&file, tix.locate(&["id", &format!("\"{}\"", t.id)])),
                 );
                 continue;
             }
@@ -177,7 +195,7 @@ impl Catalog {
                 rule_count: 0,
                 stencil_count: 0,
             });
-            for p in &t.flow_props_checked(&file, &text, &mut cat.diagnostics) {
+            for p in &t.flow_props_checked(&file, &tix, &mut cat.diagnostics) {
                 if cat.flow_props.iter().any(|q| q.name == p.name) {
                     cat.diagnostics.push(
                         Diagnostic::new(
@@ -185,7 +203,10 @@ impl Catalog {
                             "duplicate-flow-property",
                             format!("flow property `{}` is declared by another template", p.name),
                         )
-                        .at(&file, locate(&text, &["flow_properties", &format!("\"{}\"", p.name)])),
+                        .at(
+                            &file,
+                            tix.locate(&["flow_properties", &format!("\"{}\"", p.name)]),
+                        ),
                     );
                 } else {
                     cat.flow_props.push(p.clone());
@@ -195,7 +216,7 @@ impl Catalog {
                 if let Err(msg) = check_stencil(s) {
                     cat.diagnostics.push(
                         Diagnostic::new(Level::Error, "bad-stencil", msg)
-                            .at(&file, locate(&text, &[&format!("\"{}\"", s.kind)])),
+                            .at(&file, tix.locate(&[&format!("\"{}\"", s.kind)])),
                     );
                     continue;
                 }
@@ -206,7 +227,7 @@ impl Catalog {
                             "duplicate-kind",
                             format!("stencil kind `{}` is already declared", s.kind),
                         )
-                        .at(&file, locate(&text, &[&format!("\"{}\"", s.kind)])),
+                        .at(&file, tix.locate(&[&format!("\"{}\"", s.kind)])),
                     );
                     continue;
                 }
@@ -229,6 +250,7 @@ impl Catalog {
             .collect();
         let mut rule_ids: HashSet<String> = HashSet::new();
         for (ti, t, text) in &parsed {
+            let tix = TextIndex::new(text);
             let file = cat.templates[*ti].file.clone();
             let builtin = cat.templates[*ti].builtin;
             for r in &t.rules {
@@ -243,10 +265,14 @@ impl Catalog {
                             ),
                         )
                     } else {
-                        ("duplicate-rule", format!("rule id `{}` is used twice; the second is skipped", r.id))
+                        (
+                            "duplicate-rule",
+                            format!("rule id `{}` is used twice; the second is skipped", r.id),
+                        )
                     };
                     cat.diagnostics.push(
-                        Diagnostic::new(Level::Error, code, msg).at(&file, locate(text, &[&rule_needle])),
+                        Diagnostic::new(Level::Error, code, msg)
+                            .at(&file, tix.locate(&[&rule_needle])),
                     );
                     continue;
                 }
@@ -259,7 +285,7 @@ impl Catalog {
                         cat.templates[*ti].rule_count += 1;
                     }
                     Err((msg, needle)) => {
-                        let pos = locate(text, &[&rule_needle, &needle]);
+                        let pos = tix.locate(&[&rule_needle, &needle]);
                         cat.diagnostics.push(
                             Diagnostic::new(
                                 Level::Error,
@@ -277,22 +303,47 @@ impl Catalog {
 
     fn resolve_inheritance(&mut self, parsed: &[(usize, Template, String)]) {
         let n = self.stencils.len();
+        let indices: Vec<(usize, TextIndex<'_>)> = parsed
+            .iter()
+            .map(|(ti, _, text)| (*ti, TextIndex::new(text)))
+            .collect();
+        let declared: Vec<Vec<PropSpec>> = self
+            .stencils
+            .iter()
+            .map(|s| s.stencil.properties.clone())
+            .collect();
         for i in 0..n {
             let mut chain = vec![self.stencils[i].stencil.kind.clone()];
             let mut props = self.stencils[i].stencil.properties.clone();
+            let mut names: HashSet<String> = props.iter().map(|p| p.name.clone()).collect();
             let mut cur = self.stencils[i].stencil.extends.clone();
             let mut broken: Option<String> = None;
             while let Some(parent) = cur {
                 if chain.contains(&parent) {
-                    broken = Some(format!("stencil `{}` extends itself through `{parent}`", chain[0]));
+                    broken = Some(format!(
+                        "stencil `{}` extends itself through `{parent}`",
+                        chain[0]
+                    ));
+                    break;
+                }
+                // Bounds the walk: a chain of thousands of stencils would be quadratic.
+                if chain.len() > MAX_EXTENDS_DEPTH {
+                    broken = Some(format!(
+                        "stencil `{}` extends a chain of more than {MAX_EXTENDS_DEPTH} stencils (MAX_EXTENDS_DEPTH)",
+                        chain[0]
+                    ));
                     break;
                 }
                 let Some(&pi) = self.kind_index.get(&parent) else {
-                    broken = Some(format!("stencil `{}` extends unknown kind `{parent}`", chain[0]));
+                    broken = Some(format!(
+                        "stencil `{}` extends unknown kind `{parent}`",
+                        chain[0]
+                    ));
                     break;
                 };
-                for p in &self.stencils[pi].stencil.properties {
-                    if !props.iter().any(|q| q.name == p.name) {
+                // The parent's own properties: merged ones would make a long chain quadratic.
+                for p in &declared[pi] {
+                    if names.insert(p.name.clone()) {
                         props.push(p.clone());
                     }
                 }
@@ -302,11 +353,12 @@ impl Catalog {
             if let Some(msg) = broken {
                 let ti = self.stencils[i].template;
                 let file = self.templates[ti].file.clone();
-                let text = parsed.iter().find(|(t, _, _)| *t == ti).map(|(_, _, s)| s.as_str()).unwrap_or("");
-                self.diagnostics.push(
-                    Diagnostic::new(Level::Error, "bad-extends", msg)
-                        .at(&file, locate(text, &[&format!("\"{}\"", chain[0]), "extends"])),
-                );
+                let pos = indices
+                    .iter()
+                    .find(|(t, _)| *t == ti)
+                    .and_then(|(_, ix)| ix.locate(&[&format!("\"{}\"", chain[0]), "extends"]));
+                self.diagnostics
+                    .push(Diagnostic::new(Level::Error, "bad-extends", msg).at(&file, pos));
             }
             chain.push(self.stencils[i].stencil.base.kind_name().to_owned());
             self.stencils[i].stencil.properties = props;
@@ -354,10 +406,16 @@ impl Catalog {
     /// Type-checks a rule. Errors carry a message and a needle to locate in the text.
     fn check_rule(&self, r: &Rule) -> Result<(), (String, String)> {
         if r.id.is_empty() || r.id.contains('@') || r.id.contains(char::is_whitespace) {
-            return Err(("a rule id must be non-empty, without `@` or spaces".into(), "id".into()));
+            return Err((
+                "a rule id must be non-empty, without `@` or spaces".into(),
+                "id".into(),
+            ));
         }
         if r.references.is_empty() {
-            return Err(("a rule needs at least one reference".into(), "references".into()));
+            return Err((
+                "a rule needs at least one reference".into(),
+                "references".into(),
+            ));
         }
         let ctx = match &r.applies {
             Applies::Elements(kinds) => {
@@ -386,7 +444,9 @@ impl Catalog {
             };
             if !ok {
                 return Err((
-                    format!("placeholder `{{{placeholder}}}` has no meaning for this rule's subject"),
+                    format!(
+                        "placeholder `{{{placeholder}}}` has no meaning for this rule's subject"
+                    ),
                     format!("{{{placeholder}}}"),
                 ));
             }
@@ -399,51 +459,85 @@ impl Catalog {
             if matches!(ctx, Ctx::Flow { .. }) {
                 Ok(())
             } else {
-                Err((format!("`{name}` needs a flow; use it in a flow or crossing rule, or inside `HasFlow`"), name.to_owned()))
+                Err((
+                    format!(
+                        "`{name}` needs a flow; use it in a flow or crossing rule, or inside `HasFlow`"
+                    ),
+                    name.to_owned(),
+                ))
             }
         };
         let crossing_only = |name: &str| -> Result<(), (String, String)> {
             if matches!(ctx, Ctx::Flow { crossing: true }) {
                 Ok(())
             } else {
-                Err((format!("`{name}` is only meaningful in a crossing rule"), name.to_owned()))
+                Err((
+                    format!("`{name}` is only meaningful in a crossing rule"),
+                    name.to_owned(),
+                ))
             }
         };
         match c {
             Cond::Always => Ok(()),
             Cond::All(v) | Cond::Any(v) => v.iter().try_for_each(|c| self.check_cond(c, ctx)),
             Cond::Not(c) => self.check_cond(c, ctx),
-            Cond::Is(role, p, v) | Cond::IsNot(role, p, v) => self.check_prop(ctx, *role, p, |ty| match (ty, v) {
-                (PropType::Bool, Value::Bool(_)) | (PropType::Number, Value::Number(_)) | (PropType::Text, Value::Text(_)) => Ok(()),
-                (PropType::Enum(opts), Value::Text(s)) => {
-                    if opts.contains(s) {
-                        Ok(())
-                    } else {
-                        Err(format!("`{s}` is not an option of enum property `{p}` ({})", opts.join(", ")))
+            Cond::Is(role, p, v) | Cond::IsNot(role, p, v) => {
+                self.check_prop(ctx, *role, p, |ty| match (ty, v) {
+                    (PropType::Bool, Value::Bool(_))
+                    | (PropType::Number, Value::Number(_))
+                    | (PropType::Text, Value::Text(_)) => Ok(()),
+                    (PropType::Enum(opts), Value::Text(s)) => {
+                        if opts.contains(s) {
+                            Ok(())
+                        } else {
+                            Err(format!(
+                                "`{s}` is not an option of enum property `{p}` ({})",
+                                opts.join(", ")
+                            ))
+                        }
                     }
-                }
-                _ => Err(format!("property `{p}` is {}, but the condition compares it with a {}", ty.name(), v.type_name())),
-            }),
+                    _ => Err(format!(
+                        "property `{p}` is {}, but the condition compares it with a {}",
+                        ty.name(),
+                        v.type_name()
+                    )),
+                })
+            }
             Cond::Below(role, p, n) | Cond::Above(role, p, n) => {
                 if !n.is_finite() {
-                    return Err(("a comparison needs a finite number".into(), format!("\"{p}\"")));
+                    return Err((
+                        "a comparison needs a finite number".into(),
+                        format!("\"{p}\""),
+                    ));
                 }
                 self.check_prop(ctx, *role, p, |ty| match ty {
                     PropType::Number => Ok(()),
-                    _ => Err(format!("property `{p}` is {}, but `Below`/`Above` need a number", ty.name())),
+                    _ => Err(format!(
+                        "property `{p}` is {}, but `Below`/`Above` need a number",
+                        ty.name()
+                    )),
                 })
             }
             Cond::OneOf(role, p, opts) => self.check_prop(ctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
                 PropType::Enum(all) => match opts.iter().find(|o| !all.contains(o)) {
-                    Some(o) => Err(format!("`{o}` is not an option of enum property `{p}` ({})", all.join(", "))),
+                    Some(o) => Err(format!(
+                        "`{o}` is not an option of enum property `{p}` ({})",
+                        all.join(", ")
+                    )),
                     None => Ok(()),
                 },
-                _ => Err(format!("property `{p}` is {}, but `OneOf` needs text or an enum", ty.name())),
+                _ => Err(format!(
+                    "property `{p}` is {}, but `OneOf` needs text or an enum",
+                    ty.name()
+                )),
             }),
             Cond::Empty(role, p) => self.check_prop(ctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
-                _ => Err(format!("property `{p}` is {}, but `Empty` needs text", ty.name())),
+                _ => Err(format!(
+                    "property `{p}` is {}, but `Empty` needs text",
+                    ty.name()
+                )),
             }),
             Cond::Kind(role, k) => {
                 self.check_role(ctx, *role, false)?;
@@ -462,7 +556,10 @@ impl Catalog {
             Cond::BoundaryTrustAtLeast(_) => crossing_only("BoundaryTrustAtLeast"),
             Cond::Peer(_, kind, inner) => {
                 if !matches!(ctx, Ctx::Element(_)) {
-                    return Err(("`Peer` is only meaningful in an element rule".into(), "Peer".into()));
+                    return Err((
+                        "`Peer` is only meaningful in an element rule".into(),
+                        "Peer".into(),
+                    ));
                 }
                 if !self.is_known_kind(kind) {
                     return Err((format!("unknown kind `{kind}`"), format!("\"{kind}\"")));
@@ -471,7 +568,10 @@ impl Catalog {
             }
             Cond::HasFlow(_, inner) => {
                 if !matches!(ctx, Ctx::Element(_)) {
-                    return Err(("`HasFlow` is only meaningful in an element rule".into(), "HasFlow".into()));
+                    return Err((
+                        "`HasFlow` is only meaningful in an element rule".into(),
+                        "HasFlow".into(),
+                    ));
                 }
                 self.check_cond(inner, &Ctx::Flow { crossing: false })
             }
@@ -489,10 +589,15 @@ impl Catalog {
             Ok(())
         } else {
             let what = match ctx {
-                Ctx::Element(_) => "an element rule can only test `Element` (use `HasFlow` for its flows)",
+                Ctx::Element(_) => {
+                    "an element rule can only test `Element` (use `HasFlow` for its flows)"
+                }
                 Ctx::Flow { .. } => "a flow rule tests `Source`, `Target` or `Flow`, not `Element`",
             };
-            Err((format!("role `{role:?}` is not available here: {what}"), format!("{role:?}")))
+            Err((
+                format!("role `{role:?}` is not available here: {what}"),
+                format!("{role:?}"),
+            ))
         }
     }
 
@@ -507,20 +612,29 @@ impl Catalog {
         let needle = format!("\"{prop}\"");
         let specs: Vec<&PropSpec> = match (ctx, role) {
             (_, Role::Flow) => self.flow_prop(prop).into_iter().collect(),
-            (Ctx::Element(cands), _) => cands.iter().filter_map(|&i| self.stencils[i].prop(prop)).collect(),
+            (Ctx::Element(cands), _) => cands
+                .iter()
+                .filter_map(|&i| self.stencils[i].prop(prop))
+                .collect(),
             _ => self.stencils.iter().filter_map(|s| s.prop(prop)).collect(),
         };
         if specs.is_empty() {
             let on = match (ctx, role) {
                 (_, Role::Flow) => "flows".to_owned(),
                 (Ctx::Element(c), _) => {
-                    let mut kinds: Vec<&str> = c.iter().map(|&i| self.stencils[i].stencil.kind.as_str()).collect();
+                    let mut kinds: Vec<&str> = c
+                        .iter()
+                        .map(|&i| self.stencils[i].stencil.kind.as_str())
+                        .collect();
                     kinds.truncate(6);
                     format!("kinds {}", kinds.join(", "))
                 }
                 _ => "any kind".to_owned(),
             };
-            return Err((format!("unknown property `{prop}`: not declared for {on}"), needle));
+            return Err((
+                format!("unknown property `{prop}`: not declared for {on}"),
+                needle,
+            ));
         }
         for s in specs {
             ty_ok(&s.ty).map_err(|m| (m, needle.clone()))?;
@@ -539,15 +653,20 @@ fn is_base_name(k: &str) -> bool {
 }
 
 impl Template {
-    fn flow_props_checked(&self, file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<PropSpec> {
+    fn flow_props_checked(
+        &self,
+        file: &str,
+        tix: &TextIndex<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<PropSpec> {
         let mut out = Vec::new();
         for p in &self.flow_properties {
             match check_prop_spec(p) {
                 Ok(()) => out.push(p.clone()),
-                Err(msg) => diags.push(
-                    Diagnostic::new(Level::Error, "bad-property", msg)
-                        .at(file, locate(text, &["flow_properties", &format!("\"{}\"", p.name)])),
-                ),
+                Err(msg) => diags.push(Diagnostic::new(Level::Error, "bad-property", msg).at(
+                    file,
+                    tix.locate(&["flow_properties", &format!("\"{}\"", p.name)]),
+                )),
             }
         }
         out
@@ -577,7 +696,10 @@ fn check_stencil(s: &Stencil) -> Result<(), String> {
     for p in &s.properties {
         check_prop_spec(p).map_err(|m| format!("stencil `{}`: {m}", s.kind))?;
         if !names.insert(p.name.as_str()) {
-            return Err(format!("stencil `{}` declares property `{}` twice", s.kind, p.name));
+            return Err(format!(
+                "stencil `{}` declares property `{}` twice",
+                s.kind, p.name
+            ));
         }
     }
     Ok(())
@@ -603,31 +725,40 @@ pub fn placeholders(text: &str) -> Vec<String> {
 /// Parses one template file, turning a syntax or type error into a located diagnostic.
 pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic>> {
     if text.len() > MAX_TEMPLATE_BYTES {
-        return Err(Box::new(Diagnostic::new(
-            Level::Error,
-            "template-too-large",
-            format!(
-                "template is {} bytes; the limit is {MAX_TEMPLATE_BYTES} bytes",
-                text.len()
-            ),
-        )
-        .at(file, None)));
+        return Err(Box::new(
+            Diagnostic::new(
+                Level::Error,
+                "template-too-large",
+                format!(
+                    "template is {} bytes; the limit is {MAX_TEMPLATE_BYTES} bytes",
+                    text.len()
+                ),
+            )
+            .at(file, None),
+        ));
     }
     let opts = ron::Options::default().with_recursion_limit(TEMPLATE_RECURSION_LIMIT);
     opts.from_str::<Template>(text).map_err(|e| {
-        Box::new(Diagnostic::new(Level::Error, "template-syntax", crate::persist::ron_message(&e.code))
+        Box::new(
+            Diagnostic::new(
+                Level::Error,
+                "template-syntax",
+                crate::persist::ron_message(&e.code),
+            )
             .at(
                 file,
                 Some(Pos {
                     line: e.span.start.line,
                     col: e.span.start.col,
                 }),
-            ))
+            ),
+        )
     })
 }
 
 fn read_limited(p: &Path) -> Result<String, String> {
-    let bytes = crate::persist::read_file_limited(p, MAX_TEMPLATE_BYTES as u64).map_err(|e| e.to_string())?;
+    let bytes = crate::persist::read_file_limited(p, MAX_TEMPLATE_BYTES as u64)
+        .map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "not UTF-8 text (invalid byte at offset {})",
@@ -636,13 +767,163 @@ fn read_limited(p: &Path) -> Result<String, String> {
     })
 }
 
+/// String literal contents with the offsets of their opening quotes, and line starts.
+type LiteralsAndLines<'a> = (HashMap<&'a str, Vec<usize>>, Vec<usize>);
+
+/// Locates needles in one template's text in time that does not grow with the number
+/// of lookups, so that a template with thousands of bad rules still loads quickly
+/// (searching the whole text for each diagnostic was quadratic). String literals are
+/// indexed once; other needles are searched within [`LOCATE_WINDOW`] bytes of the
+/// previous one.
+struct TextIndex<'a> {
+    src: &'a str,
+    built: std::cell::OnceCell<LiteralsAndLines<'a>>,
+    /// The last position computed: (line start, offset, column), to count columns
+    /// incrementally on long lines.
+    last: std::cell::Cell<(usize, usize, usize)>,
+}
+
+/// How far past the previous needle a non-literal needle is searched, in bytes.
+const LOCATE_WINDOW: usize = 64 * 1024;
+
+impl<'a> TextIndex<'a> {
+    fn new(src: &'a str) -> Self {
+        TextIndex {
+            src,
+            built: std::cell::OnceCell::new(),
+            last: std::cell::Cell::new((0, 0, 1)),
+        }
+    }
+
+    /// String literal contents with the offsets of their opening quotes, and line starts.
+    fn built(&self) -> &LiteralsAndLines<'a> {
+        self.built.get_or_init(|| {
+            let (src, b) = (self.src, self.src.as_bytes());
+            let mut lits: HashMap<&str, Vec<usize>> = HashMap::new();
+            let mut lines = vec![0];
+            let mut i = 0;
+            while i < b.len() {
+                match b[i] {
+                    b'\n' => lines.push(i + 1),
+                    b'/' if b.get(i + 1) == Some(&b'/') => {
+                        while i + 1 < b.len() && b[i + 1] != b'\n' {
+                            i += 1;
+                        }
+                    }
+                    b'/' if b.get(i + 1) == Some(&b'*') => {
+                        let mut level = 0usize;
+                        while i < b.len() {
+                            if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                                level += 1;
+                                i += 1;
+                            } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                                level -= 1;
+                                i += 1;
+                                if level == 0 {
+                                    break;
+                                }
+                            } else if b[i] == b'\n' {
+                                lines.push(i + 1);
+                            }
+                            i += 1;
+                        }
+                    }
+                    b'r' if matches!(b.get(i + 1), Some(b'#' | b'"')) => {
+                        // A raw string: skip to the quote followed by as many `#`.
+                        let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                        if b.get(i + 1 + hashes) == Some(&b'"') {
+                            i += hashes + 2;
+                            while i < b.len()
+                                && !(b[i] == b'"'
+                                    && b[i + 1..].iter().take(hashes).all(|&c| c == b'#')
+                                    && b.len() > i + hashes)
+                            {
+                                if b[i] == b'\n' {
+                                    lines.push(i + 1);
+                                }
+                                i += 1;
+                            }
+                            i += hashes;
+                        }
+                    }
+                    b'"' => {
+                        let start = i;
+                        i += 1;
+                        while i < b.len() && b[i] != b'"' {
+                            match b[i] {
+                                b'\\' => i += 1,
+                                b'\n' => lines.push(i + 1),
+                                _ => {}
+                            }
+                            i += 1;
+                        }
+                        if let Some(content) = src.get(start + 1..i.min(b.len())) {
+                            lits.entry(content).or_default().push(start);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            (lits, lines)
+        })
+    }
+
+    /// Like [`locate`]: each needle is searched after the previous one, and the position
+    /// of the last one found is returned.
+    fn locate(&self, needles: &[&str]) -> Option<Pos> {
+        let (lits, _) = self.built();
+        let mut from = 0usize;
+        let mut found = None;
+        for n in needles {
+            if n.is_empty() {
+                continue;
+            }
+            let literal = n.len() >= 2 && n.starts_with('"') && n.ends_with('"');
+            let hit = match literal.then(|| lits.get(&n[1..n.len() - 1])).flatten() {
+                Some(offsets) => offsets.get(offsets.partition_point(|&o| o < from)).copied(),
+                None => {
+                    let end = from.saturating_add(LOCATE_WINDOW).min(self.src.len());
+                    let window = (from..=end)
+                        .rev()
+                        .find_map(|e| self.src.get(from..e))
+                        .unwrap_or("");
+                    window.find(n).map(|i| from + i)
+                }
+            };
+            if let Some(i) = hit {
+                found = Some(i);
+                from = i + n.len();
+            }
+        }
+        found.map(|off| self.pos(off))
+    }
+
+    fn pos(&self, off: usize) -> Pos {
+        let (_, lines) = self.built();
+        let line = lines.partition_point(|&s| s <= off).max(1);
+        let line_start = lines[line - 1];
+        let (last_start, last_off, last_col) = self.last.get();
+        let (from, col0) = if last_start == line_start && last_off <= off {
+            (last_off, last_col)
+        } else {
+            (line_start, 1)
+        };
+        let col = col0 + self.src.get(from..off).map_or(0, |s| s.chars().count());
+        self.last.set((line_start, off, col));
+        Pos { line, col }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn with_user(text: &str) -> Catalog {
-        let mut sources: Vec<(String, String, bool)> =
-            BUILTIN.iter().map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true)).collect();
+        let mut sources: Vec<(String, String, bool)> = BUILTIN
+            .iter()
+            .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
+            .collect();
         sources.push(("user.ron".into(), text.to_owned(), false));
         Catalog::from_sources(sources)
     }
@@ -654,14 +935,22 @@ mod tests {
     }
 
     fn only_error(c: &Catalog) -> &Diagnostic {
-        let errs: Vec<&Diagnostic> = c.diagnostics.iter().filter(|d| d.file.as_deref() == Some("user.ron")).collect();
+        let errs: Vec<&Diagnostic> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.file.as_deref() == Some("user.ron"))
+            .collect();
         assert_eq!(errs.len(), 1, "{:?}", c.diagnostics);
         errs[0]
     }
 
     #[test]
     fn wrong_type_is_a_located_error() {
-        let c = with_user(&rule("U-1", "Elements([\"generic.process\"])", "Is(Element, \"validates_input\", 3)"));
+        let c = with_user(&rule(
+            "U-1",
+            "Elements([\"generic.process\"])",
+            "Is(Element, \"validates_input\", 3)",
+        ));
         let d = only_error(&c);
         assert!(d.message.contains("is bool"), "{d}");
         assert_eq!(d.pos.map(|p| p.line), Some(4), "{d}");
@@ -692,7 +981,11 @@ mod tests {
 
     #[test]
     fn roles_must_fit_the_subject() {
-        let c = with_user(&rule("U-1", "Flows", "Is(Element, \"validates_input\", true)"));
+        let c = with_user(&rule(
+            "U-1",
+            "Flows",
+            "Is(Element, \"validates_input\", true)",
+        ));
         assert!(only_error(&c).message.contains("not available here"));
         let c = with_user(&rule("U-2", "Flows", "Entering"));
         assert!(only_error(&c).message.contains("crossing rule"));

@@ -137,9 +137,12 @@ fn model_outcome(path: &Path) -> (String, Result<Vec<&'static str>, (LoadError, 
         Ok(codes) => format!("ok {}", codes.join(" ")),
         Err((e, msg)) => {
             let pos = match e {
-                LoadError::Syntax { line, col, .. } | LoadError::NotUtf8 { line, col, .. } => {
-                    format!("{line}:{col}")
-                }
+                LoadError::Syntax { line, col, .. }
+                | LoadError::NotUtf8 { line, col, .. }
+                | LoadError::Limit {
+                    pos: Some((line, col)),
+                    ..
+                } => format!("{line}:{col}"),
                 _ => "-".to_owned(),
             };
             let text = msg.split_once(": ").map(|(_, m)| m).unwrap_or(msg);
@@ -189,7 +192,12 @@ fn every_corpus_model_gives_its_expected_error_or_diagnostics() {
                     format!("{}:{pos}: ", path.display())
                 };
                 // A located error names file:line:column; the others name the file.
-                let located = matches!(e, LoadError::Syntax { .. } | LoadError::NotUtf8 { .. });
+                let located = matches!(
+                    e,
+                    LoadError::Syntax { .. }
+                        | LoadError::NotUtf8 { .. }
+                        | LoadError::Limit { pos: Some(_), .. }
+                );
                 msg.starts_with(&prefix) && msg.contains(text) && (located == (pos != "-"))
             }
             _ => false,
