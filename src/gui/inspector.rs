@@ -42,6 +42,9 @@ pub fn inspector_ui(
     out: &mut InspectorOut,
     actions: &mut Vec<Action>,
 ) {
+    // Long names or descriptions wrap instead of widening the panel (and shrinking the
+    // canvas under the user's pointer).
+    ui.set_max_width(ui.available_width());
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| match selection.single() {
@@ -55,6 +58,7 @@ pub fn inspector_ui(
                         analysis,
                         selection,
                         |s| matches!(s, Subject::Element(x) if *x == id),
+                        false,
                     );
                 }
             }
@@ -68,6 +72,7 @@ pub fn inspector_ui(
                         analysis,
                         selection,
                         |s| matches!(s, Subject::Flow(x) | Subject::Crossing(x, _) if *x == id),
+                        false,
                     );
                 }
             }
@@ -81,6 +86,7 @@ pub fn inspector_ui(
                         analysis,
                         selection,
                         |s| matches!(s, Subject::Boundary(x) | Subject::Crossing(_, x) if *x == id),
+                        true,
                     );
                 }
             }
@@ -352,9 +358,14 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
                 .response
                 .labelled_by(kind_label.id);
             ui.end_row();
-            ui.label("Trust");
+            let l = ui
+                .label("Trust")
+                .on_hover_text("0 = untrusted (the internet), 10 = most trusted");
             let mut trust = b.trust.min(10);
-            let r = ui.add(egui::Slider::new(&mut trust, 0..=10).text("0 untrusted, 10 most"));
+            let r = ui
+                .add(egui::Slider::new(&mut trust, 0..=10))
+                .labelled_by(l.id)
+                .on_hover_text("0 = untrusted (the internet), 10 = most trusted");
             if r.changed() && trust != b.trust {
                 out.push(
                     Edit::ReplaceBoundary(Boundary { trust, ..b.clone() }),
@@ -751,6 +762,7 @@ fn threats_of_ui(
     analysis: &Analysis,
     selection: &mut Selection,
     about: impl Fn(&Subject) -> bool,
+    crossing_names_flow: bool,
 ) {
     let mut list: Vec<&Threat> = analysis
         .threats
@@ -787,27 +799,46 @@ fn threats_of_ui(
             } else {
                 (theme::triaged_color(dark), egui::Color32::BLACK)
             };
-            let chip = egui::Button::new(
+            ui.label(
                 RichText::new(format!(
-                    "{} {}",
+                    " {} {} ",
                     theme::severity_letter(sev),
                     t.category.letter()
                 ))
                 .color(text)
+                .background_color(fill)
                 .monospace(),
             )
-            .fill(fill)
-            .small();
-            ui.add_enabled(false, chip);
+            .on_hover_text(format!("{} · {}", sev.label(), t.category.label()));
             let selected = selection.threats.contains(&t.id);
-            let title = threat_title(t, model, cat);
+            let mut title = threat_title(t, model, cat).to_owned();
+            if let Subject::Crossing(f, b) = &t.subject {
+                // Name the other party of the crossing: the flow when looking at a
+                // boundary, the boundary when looking at a flow.
+                let other = if crossing_names_flow {
+                    model.flows.get(f).map_or(f.as_str().to_owned(), |fl| {
+                        let label = super::canvas::flow_label(fl);
+                        if label.is_empty() {
+                            fl.id.as_str().to_owned()
+                        } else {
+                            label
+                        }
+                    })
+                } else {
+                    model
+                        .boundaries
+                        .get(b)
+                        .map_or(b.as_str().to_owned(), |x| x.name.clone())
+                };
+                title = format!("{title}: {other}");
+            }
             let label = if status.is_untriaged() {
-                title.to_owned()
+                title
             } else {
                 format!("{title} ({})", status.label())
             };
             if ui
-                .selectable_label(selected, label)
+                .add(egui::Button::selectable(selected, label).truncate())
                 .on_hover_text(format!(
                     "{}\n{} · {} · {}",
                     t.id,

@@ -206,7 +206,10 @@ pub fn menu_bar_ui(
             }
         });
         ui.menu_button("View", |ui| {
-            if item(ui, "Fit to content", None, true) {
+            if ui
+                .add(egui::Button::new("Fit to content").shortcut_text("F"))
+                .clicked()
+            {
                 actions.push(Action::Fit);
             }
             if item(ui, "Zoom in", Some(&ZOOM_IN), true) {
@@ -255,7 +258,17 @@ pub fn menu_bar_ui(
             }
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.label(egui::RichText::new(info.title).strong());
+            // The dirty marker is drawn apart, larger and in the accent colour, so an
+            // unsaved model is obvious at a glance.
+            let (name, dirty) = match info.title.strip_suffix(" •") {
+                Some(n) => (n, true),
+                None => (info.title, false),
+            };
+            if dirty {
+                ui.label(egui::RichText::new("●").color(ui.visuals().warn_fg_color))
+                    .on_hover_text("Unsaved changes");
+            }
+            ui.label(egui::RichText::new(name).strong());
         });
     });
 }

@@ -45,6 +45,7 @@ pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<
         "Palisade",
         opts,
         Box::new(move |cc| {
+            theme::install_fonts(&cc.egui_ctx);
             let mut app = PalisadeApp::new(catalog, doc, recovery);
             if let Some(storage) = cc.storage {
                 app::restore_settings(&mut app, storage);

@@ -113,6 +113,22 @@ impl Palette {
     }
 }
 
+/// Installs the fonts: egui's defaults, with the bundled Hack face added as a fallback
+/// to the proportional family so arrows (→), shapes (▲ ▼ ●) and box drawing render
+/// instead of empty boxes. Hack is already in the binary, so this costs nothing.
+pub fn install_fonts(ctx: &eframe::egui::Context) {
+    let mut defs = eframe::egui::FontDefinitions::default();
+    if defs.font_data.contains_key("Hack")
+        && let Some(fam) = defs
+            .families
+            .get_mut(&eframe::egui::FontFamily::Proportional)
+        && !fam.iter().any(|f| f == "Hack")
+    {
+        fam.push("Hack".to_owned());
+    }
+    ctx.set_fonts(defs);
+}
+
 /// The colour of a severity, readable in both themes.
 pub fn severity_color(sev: Severity, dark: bool) -> Color32 {
     match (sev, dark) {

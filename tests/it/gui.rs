@@ -20,7 +20,10 @@ fn harness(model: Model) -> Harness<'static, PalisadeApp> {
         // The threats workspace (another panel) is checked by its own tests; this file
         // checks the editor's widgets in `every_editor_widget_has_an_accessible_name`.
         .with_accessibility_check(false)
-        .build_eframe(move |_cc| PalisadeApp::new_for_test(model, Catalog::builtin()))
+        .build_eframe(move |cc| {
+            palisade::gui::theme::install_fonts(&cc.egui_ctx);
+            PalisadeApp::new_for_test(model, Catalog::builtin())
+        })
 }
 
 /// Where a diagram point is on screen.
@@ -319,4 +322,330 @@ fn every_editor_widget_has_an_accessible_name() {
     h.run_steps(2);
     check(&h, "flow");
     assert!(unnamed.is_empty(), "{}", unnamed.join("\n"));
+}
+
+/// Runs frames until `done` holds (background loads and autosaves are threads).
+fn wait_for(h: &mut Harness<'_, PalisadeApp>, what: &str, done: impl Fn(&PalisadeApp) -> bool) {
+    for _ in 0..200 {
+        h.run_steps(1);
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn shift_drag_on_empty_space_selects_a_rectangle_then_delete_and_undo() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let a = screen(&h, (-30.0, -40.0));
+    let b = screen(&h, (830.0, 320.0));
+    drag(&mut h, a, b, Modifiers::SHIFT);
+    let sel = &h.state().doc.selection;
+    assert_eq!(sel.elements.len(), 3, "{sel:?}");
+    assert_eq!(sel.boundaries.len(), 2);
+    assert_eq!(sel.flows.len(), 3);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    let m = &h.state().doc.model;
+    assert!(m.elements.is_empty() && m.flows.is_empty() && m.boundaries.is_empty());
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.model,
+        generic_open(),
+        "one undo restores everything"
+    );
+}
+
+#[test]
+fn dragging_a_boundary_by_its_title_moves_its_members() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let a = screen(&h, (320.0, -11.0)); // the title tab of `dc`
+    let b = screen(&h, (320.0, 389.0));
+    drag(&mut h, a, b, Modifiers::NONE);
+    let m = &h.state().doc.model;
+    assert_eq!(m.boundaries["dc"].rect, (300.0, 400.0, 500.0, 300.0));
+    assert_eq!(m.elements["api"].pos, (400.0, 500.0));
+    assert_eq!(m.elements["db"].pos, (650.0, 500.0));
+    assert_eq!(m.elements["user"].pos, (100.0, 100.0), "non-members stay");
+    assert_eq!(
+        m.elements["api"].boundary.as_ref().map(|b| b.as_str()),
+        Some("dc")
+    );
+}
+
+#[test]
+fn a_selected_boundary_resizes_by_its_corner() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let tab = screen(&h, (320.0, -11.0));
+    click_at(&mut h, tab);
+    assert!(h.state().doc.selection.boundaries.contains("dc"));
+    let a = screen(&h, (800.0, 300.0));
+    let b = screen(&h, (900.0, 361.0));
+    drag(&mut h, a, b, Modifiers::NONE);
+    assert_eq!(
+        h.state().doc.model.boundaries["dc"].rect,
+        (300.0, 0.0, 600.0, 360.0)
+    );
+}
+
+#[test]
+fn drawing_a_boundary_nests_it_and_adopts_what_it_encloses() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    h.get_by_label("Boundary").click();
+    h.run_steps(1);
+    let a = screen(&h, (320.0, 40.0));
+    let b = screen(&h, (500.0, 180.0));
+    drag(&mut h, a, b, Modifiers::NONE);
+    let m = &h.state().doc.model;
+    let nb = m
+        .boundaries
+        .values()
+        .find(|b| b.id.as_str().starts_with("boundary-"));
+    let Some(nb) = nb else {
+        panic!("a boundary was drawn")
+    };
+    assert_eq!(nb.parent.as_ref().map(|p| p.as_str()), Some("dc"));
+    assert_eq!(m.elements["api"].boundary.as_ref(), Some(&nb.id));
+}
+
+#[test]
+fn copy_paste_works_between_documents() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let p = screen(&h, (400.0, 100.0));
+    click_at(&mut h, p);
+    h.key_press_modifiers(Modifiers::SHIFT, egui::Key::ArrowRight); // no-op nudge check below
+    h.run_steps(1);
+    // Shift+click adds `db`; Ctrl+C copies both and the flow between them.
+    h.event(egui::Event::ModifiersChanged(Modifiers::SHIFT));
+    let q = screen(&h, (650.0, 100.0));
+    h.event(egui::Event::PointerMoved(q));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: q,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: q,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    h.run_steps(2);
+    assert_eq!(h.state().doc.selection.elements.len(), 2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::C);
+    h.run_steps(1);
+    // Save so that New does not ask, then open a blank model and paste there.
+    let ctx = h.ctx.clone();
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    h.state_mut()
+        .run_action(&ctx, Action::SaveTo(dir.path().join("a.ron")));
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
+    h.run_steps(2);
+    assert!(h.state().doc.model.elements.is_empty(), "a blank model");
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
+    h.run_steps(2);
+    let m = &h.state().doc.model;
+    assert_eq!(m.elements.len(), 2);
+    assert_eq!(m.flows.len(), 1);
+    let names: Vec<&str> = m.elements.values().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&"API") && names.contains(&"Orders DB"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn new_with_unsaved_changes_asks_first() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let p = screen(&h, (100.0, 100.0));
+    click_at(&mut h, p);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    assert!(h.state().doc.dirty);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
+    h.run_steps(2);
+    h.get_by_label("Unsaved changes");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.model.elements.len(),
+        2,
+        "cancel keeps the model"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
+    h.run_steps(2);
+    h.get_by_label("Don't save").click();
+    h.run_steps(2);
+    assert!(h.state().doc.model.elements.is_empty());
+    assert!(!h.state().doc.dirty);
+}
+
+#[test]
+fn saving_over_a_file_changed_on_disk_asks_before_overwriting() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let path = dir.path().join("m.ron");
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::SaveTo(path.clone()));
+    // Someone else edits the file.
+    if let Err(e) = std::fs::write(&path, "(version: 1, metadata: (title: \"theirs\"))\n") {
+        panic!("{e}");
+    }
+    let p = screen(&h, (100.0, 100.0));
+    click_at(&mut h, p);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::S);
+    h.run_steps(2);
+    h.get_by_label("The file changed on disk");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk.contains("theirs"),
+        "not overwritten before the user agrees"
+    );
+    h.get_by_label("Overwrite").click();
+    h.run_steps(2);
+    let loaded = match palisade::persist::load(&path) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(loaded.model, h.state().doc.model);
+    assert!(!h.state().doc.dirty);
+}
+
+#[test]
+fn a_bad_file_is_an_error_banner_with_its_position() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let path = dir.path().join("bad.ron");
+    if let Err(e) = std::fs::write(&path, "(\n    version: 1,\n    metadata: (title: 42),\n)\n") {
+        panic!("{e}");
+    }
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .run_action(&ctx, Action::OpenPath(path.clone()));
+    wait_for(&mut h, "the load to fail", |app| !app.banners.is_empty());
+    let text = &h.state().banners[0].text;
+    assert!(text.contains("bad.ron:3:"), "{text}");
+    assert_eq!(
+        h.state().doc.model,
+        generic_open(),
+        "the open model is untouched"
+    );
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().banners.is_empty());
+}
+
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_ron_file_on_the_window_opens_it() {
+    let path = common::root().join("tests/rules/models/generic-hardened.ron");
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    wait_for(&mut h, "the dropped file to open", |app| {
+        app.doc.path.as_deref() == Some(path.as_path())
+    });
+    assert_eq!(
+        h.state().doc.model,
+        common::load("tests/rules/models/generic-hardened.ron")
+    );
+    assert_eq!(h.state().recent.first(), Some(&path));
+}
+
+#[test]
+fn unsaved_work_is_autosaved_and_offered_back_on_the_next_start() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let rec = dir.path().to_path_buf();
+    let cat = Catalog::builtin();
+    let doc = palisade::gui::document::Document::new(generic_open(), None, None, &cat);
+    let r2 = rec.clone();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .allow_missing_glyphs()
+        .with_accessibility_check(false)
+        .with_step_dt(1.0)
+        .build_eframe(move |cc| {
+            palisade::gui::theme::install_fonts(&cc.egui_ctx);
+            PalisadeApp::new(cat, doc, Some(r2))
+        });
+    h.run_steps(2);
+    // (Clicks need short frames; with one-second frames, select with the keyboard.)
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(1);
+    let edited = h.state().doc.model.clone();
+    assert!(edited.elements.is_empty(), "the edit happened");
+    // Thirty seconds pass (one second per frame).
+    for _ in 0..31 {
+        h.run_steps(1);
+    }
+    let mut found = Vec::new();
+    for _ in 0..200 {
+        found = palisade::gui::files::list_recovery(&rec);
+        if !found.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(found.len(), 1, "a recovery copy was written");
+    drop(h); // "crash": nothing is cleaned up
+
+    // Next start: the copy is offered and restores the edited model as unsaved work.
+    let cat = Catalog::builtin();
+    let doc = palisade::gui::document::Document::new(generic_open(), None, None, &cat);
+    let r3 = rec.clone();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .allow_missing_glyphs()
+        .with_accessibility_check(false)
+        .build_eframe(move |_cc| PalisadeApp::new(cat, doc, Some(r3)));
+    h.run_steps(2);
+    h.get_by_label("Recover unsaved work?");
+    h.get_by_label("Restore").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.model, edited);
+    assert!(h.state().doc.dirty);
 }
