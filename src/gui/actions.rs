@@ -63,4 +63,6 @@ pub enum Action {
     Help,
     /// Centre the canvas on the selection.
     RevealSelection,
+    /// Focus the name field of the selected item.
+    Rename,
 }

@@ -255,10 +255,28 @@ impl PalisadeApp {
                 false
             }
             Err(e) => {
+                // Whatever was waiting for this save (quit, open …) does not happen.
+                self.after_save = None;
                 self.error(e.to_string());
                 false
             }
         }
+    }
+
+    /// Saves, then runs the action that was waiting for the save (from the
+    /// unsaved-changes prompt). On a conflict the action keeps waiting for the answer.
+    fn save_then_continue(&mut self, ctx: &egui::Context, path: &Path) {
+        if self.save_to(ctx, path, false)
+            && let Some(a) = self.after_save.take()
+        {
+            self.discard_confirmed = true;
+            self.handle(ctx, a);
+        }
+    }
+
+    /// Whether the app has decided to close the window.
+    pub fn is_closing(&self) -> bool {
+        self.allow_close
     }
 
     fn default_dir(&self) -> Option<PathBuf> {
@@ -306,15 +324,7 @@ impl PalisadeApp {
                 }
             }
             Action::Save => match self.doc.path.clone() {
-                Some(p) => {
-                    let then = self.after_save.take();
-                    if self.save_to(ctx, &p, false)
-                        && let Some(a) = then
-                    {
-                        self.discard_confirmed = true;
-                        self.handle(ctx, a);
-                    }
-                }
+                Some(p) => self.save_then_continue(ctx, &p),
                 None => self.handle(ctx, Action::SaveAs),
             },
             Action::SaveAs => {
@@ -328,15 +338,7 @@ impl PalisadeApp {
                 self.jobs
                     .dialog(DialogPurpose::SaveAs, self.default_dir(), name, ctx);
             }
-            Action::SaveTo(p) => {
-                let then = self.after_save.take();
-                if self.save_to(ctx, &p, false)
-                    && let Some(a) = then
-                {
-                    self.discard_confirmed = true;
-                    self.handle(ctx, a);
-                }
-            }
+            Action::SaveTo(p) => self.save_then_continue(ctx, &p),
             Action::Export(f) => {
                 let stem = self
                     .doc
@@ -454,7 +456,9 @@ impl PalisadeApp {
                 s.boundaries = m.boundaries.keys().cloned().collect();
             }
             Action::Escape => {
-                if self.canvas.tool != Tool::Select {
+                if self.canvas.is_busy() {
+                    self.canvas.cancel_gesture();
+                } else if self.canvas.tool != Tool::Select {
                     self.canvas.tool = Tool::Select;
                 } else {
                     self.doc.selection.clear_items();
@@ -494,6 +498,11 @@ impl PalisadeApp {
                 ctx.memory_mut(|m| m.request_focus(find_box_id()));
             }
             Action::Help => self.show_help = true,
+            Action::Rename => {
+                if self.doc.selection.single().is_some() {
+                    ctx.memory_mut(|m| m.request_focus(super::inspector::name_field_id()));
+                }
+            }
             Action::RevealSelection => {
                 self.canvas
                     .reveal(&self.doc.model, &self.catalog, &self.doc.selection)
@@ -862,7 +871,7 @@ impl eframe::App for PalisadeApp {
         let mut threat_edits: Vec<Edit> = Vec::new();
         egui::Panel::bottom("threats")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(210.0)
             .size_range(60.0..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(
@@ -876,7 +885,7 @@ impl eframe::App for PalisadeApp {
             });
         egui::Panel::left("palette")
             .resizable(true)
-            .default_size(220.0)
+            .default_size(210.0)
             .size_range(150.0..=400.0)
             .show(ui, |ui| {
                 palette_ui(
@@ -892,7 +901,7 @@ impl eframe::App for PalisadeApp {
         let mut inspector = InspectorOut::default();
         egui::Panel::right("inspector")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(290.0)
             .size_range(220.0..=520.0)
             .show(ui, |ui| {
                 inspector_ui(

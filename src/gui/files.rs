@@ -452,4 +452,42 @@ mod tests {
         );
         assert_eq!(list_recovery(dir.path())[0].original, None);
     }
+
+    #[test]
+    fn export_writes_a_markdown_report() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let Some(ex) = EXAMPLES.first() else {
+            panic!("examples")
+        };
+        let model = match load_example(ex) {
+            Ok(l) => l.model,
+            Err(e) => panic!("{e}"),
+        };
+        let cat = crate::rules::Catalog::builtin();
+        let analysis = crate::analysis::analyze(&model, &cat);
+        let out = dir.path().join("r.md");
+        let r = export_report(
+            &out,
+            crate::report::render::Format::Markdown,
+            &model,
+            &cat,
+            &analysis,
+            ex.file,
+        );
+        assert_eq!(r, Ok(()));
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        assert!(text.contains('#'), "a markdown document");
+    }
+
+    #[test]
+    fn every_bundled_example_loads() {
+        for ex in EXAMPLES {
+            if let Err(e) = load_example(ex) {
+                panic!("{}: {e}", ex.file);
+            }
+        }
+    }
 }

@@ -16,6 +16,12 @@ use crate::model::{
 use crate::rules::{Catalog, PropSpec, PropType};
 use eframe::egui::{self, RichText};
 
+/// The id of the name field of the selected item, so a double-click on the canvas or
+/// F2 can start renaming.
+pub fn name_field_id() -> egui::Id {
+    egui::Id::unique("palisade-inspector-name")
+}
+
 /// What the inspector changed this frame.
 #[derive(Debug, Default)]
 pub struct InspectorOut {
@@ -146,7 +152,7 @@ fn element_ui(
             if ui
                 .add(
                     egui::TextEdit::singleline(&mut name)
-                        .id_salt("element-name")
+                        .id(name_field_id())
                         .desired_width(f32::INFINITY),
                 )
                 .labelled_by(l.id)
@@ -251,7 +257,7 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
             if ui
                 .add(
                     egui::TextEdit::singleline(&mut name)
-                        .id_salt("flow-name")
+                        .id(name_field_id())
                         .hint_text("label on the arrow")
                         .desired_width(f32::INFINITY),
                 )
@@ -327,7 +333,7 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
             if ui
                 .add(
                     egui::TextEdit::singleline(&mut name)
-                        .id_salt("boundary-name")
+                        .id(name_field_id())
                         .desired_width(f32::INFINITY),
                 )
                 .labelled_by(l.id)

@@ -83,7 +83,11 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Delete / Backspace", "Delete the selection"),
     ("Ctrl+A", "Select all"),
     ("Arrows (Shift: fine)", "Nudge the selection"),
-    ("Esc", "Back to the select tool, clear the selection"),
+    (
+        "Esc",
+        "Cancel the drag, back to the select tool, clear the selection",
+    ),
+    ("F2, or double-click", "Rename the selected item"),
     ("Ctrl+F", "Find a stencil or element"),
     ("F", "Fit the diagram to the window"),
     ("Ctrl++ / Ctrl+- / Ctrl+0", "Zoom in / out / 100 %"),
@@ -360,6 +364,9 @@ pub fn shortcuts(ctx: &egui::Context, actions: &mut Vec<Action>) {
         }
         if i.consume_key(Modifiers::NONE, Key::F) {
             actions.push(Action::Fit);
+        }
+        if i.consume_key(Modifiers::NONE, Key::F2) {
+            actions.push(Action::Rename);
         }
         for (key, dx, dy) in [
             (Key::ArrowLeft, -1.0, 0.0),

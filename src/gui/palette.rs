@@ -168,13 +168,18 @@ fn stencil_row_ui(ui: &mut egui::Ui, s: &ResolvedStencil, tool: &mut Tool) {
                 Color32::WHITE
             },
         );
-        ui.painter().text(
-            egui::pos2(chip.right() + 8.0, rect.center().y),
-            Align2::LEFT_CENTER,
-            &st.name,
+        // Long stencil names are elided rather than clipped.
+        let mut job = egui::text::LayoutJob::simple_singleline(
+            st.name.clone(),
             egui::TextStyle::Body.resolve(ui.style()),
             visuals.text_color(),
         );
+        job.wrap.max_width = (rect.right() - chip.right() - 12.0).max(10.0);
+        job.wrap.max_rows = 1;
+        job.wrap.break_anywhere = true;
+        let galley = ui.painter().layout_job(job);
+        let pos = egui::pos2(chip.right() + 8.0, rect.center().y - galley.size().y / 2.0);
+        ui.painter().galley(pos, galley, visuals.text_color());
     }
     resp.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, armed, &st.name));
     if resp.drag_started() {

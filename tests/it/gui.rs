@@ -649,3 +649,34 @@ fn unsaved_work_is_autosaved_and_offered_back_on_the_next_start() {
     assert_eq!(h.state().doc.model, edited);
     assert!(h.state().doc.dirty);
 }
+
+#[test]
+fn quitting_with_unsaved_changes_offers_to_save_first() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let path = dir.path().join("q.ron");
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::SaveTo(path.clone()));
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    assert!(h.state().doc.dirty);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Q);
+    h.run_steps(2);
+    assert!(!h.state().is_closing(), "not without asking");
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert!(h.state().is_closing());
+    let loaded = match palisade::persist::load(&path) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        loaded.model.elements.is_empty(),
+        "the changes were saved before quitting"
+    );
+}

@@ -13,7 +13,7 @@ use eframe::egui::{
 use std::sync::Arc;
 
 /// Below this zoom, flow labels are hidden.
-pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.4;
+pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.5;
 /// Below this zoom, element names are hidden (shapes and badges stay).
 pub const NAME_MIN_ZOOM: f32 = 0.3;
 /// Text is drawn at least this large (in screen points) while its zoomed size is within

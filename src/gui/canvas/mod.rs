@@ -129,6 +129,11 @@ impl CanvasState {
         self.gesture != Gesture::Idle
     }
 
+    /// Abandons the drag in progress; the model was never changed by it.
+    pub fn cancel_gesture(&mut self) {
+        self.gesture = Gesture::Idle;
+    }
+
     /// Forgets gestures and view (after opening another model).
     pub fn reset(&mut self) {
         let grid = self.show_grid;
@@ -472,7 +477,7 @@ pub fn canvas_ui(
         && let Hit::Flow(_) | Hit::Element(_) | Hit::ElementEdge(_) | Hit::BoundaryFrame(_) =
             hit_at(p)
     {
-        actions.push(Action::RevealSelection);
+        actions.push(Action::Rename);
     }
     if response.secondary_clicked()
         && let Some(p) = pointer_in_diagram

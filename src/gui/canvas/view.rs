@@ -65,7 +65,7 @@ impl View {
     /// Zooms and pans so `content_in_diagram` fills the canvas with a margin, at most at
     /// 100 % so a small model is not blown up.
     pub fn fit(&mut self, canvas: Rect, content_in_diagram: Rect) {
-        let margin = 40.0;
+        let margin = 24.0;
         let avail = (canvas.size() - Vec2::splat(2.0 * margin)).max(Vec2::splat(10.0));
         let size = content_in_diagram.size().max(Vec2::splat(1.0));
         let zoom = (avail.x / size.x)
