@@ -233,7 +233,16 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                     format!("{}: cannot tell the report format from the extension; use --format", output.display())
                 })?,
             };
-            let input = report::render::Input { model: &model, catalog: &cat, analysis: &a, source: &source, paper };
+            let source_name = file.display().to_string();
+            let input = report::render::Input {
+                model: &model,
+                catalog: &cat,
+                analysis: &a,
+                source: &source,
+                source_name: &source_name,
+                source_date_epoch: None,
+                paper,
+            };
             let bytes = report::render::render(&input, format)?;
             let _ = force;
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;

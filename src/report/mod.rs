@@ -1,7 +1,19 @@
 //! Report data built from a model and its analysis, then renderers. Every renderer takes
-//! the same [`ReportData`], so the CLI, the GUI and the tests produce identical output.
+//! the same [`data::ReportData`], so the CLI, the GUI and the tests produce identical
+//! output: PDF ([`pdf`]), Markdown, standalone HTML with an SVG diagram, JSON and SARIF.
+//!
+//! `render::render(&Input, Format)` is the entry point.
 
+pub mod data;
+pub mod fonts;
+pub mod html;
+pub mod markdown;
+pub mod pdf;
 pub mod render;
+pub mod sarif;
+pub mod scene;
+pub mod style;
+pub mod svg;
 pub mod text;
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
@@ -82,37 +94,42 @@ pub struct ThreatView {
 pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
     let subject = subject_view(model, &t.subject);
     let names = Names::of(model, &t.subject);
-    let (rule_id, title, likelihood, description, mitigations, references, template) = match &t.origin {
-        Origin::Rule(ri) => {
-            let lr = &cat.rules[*ri];
-            let r = &lr.rule;
-            (
-                r.id.clone(),
-                r.title.clone(),
-                r.likelihood.key().to_owned(),
-                fill(&r.description, &names),
-                r.mitigations.clone(),
-                r.references.clone(),
-                cat.templates.get(lr.template).map(|x| x.id.clone()).unwrap_or_default(),
-            )
-        }
-        Origin::Manual => {
-            let m = model.manual_threats.get(&t.id);
-            (
-                "manual".to_owned(),
-                m.map(|m| m.title.clone()).unwrap_or_default(),
-                "medium".to_owned(),
-                m.map(|m| m.description.clone()).unwrap_or_default(),
-                m.map(|m| m.mitigations.clone()).unwrap_or_default(),
-                Vec::new(),
-                String::new(),
-            )
-        }
-    };
+    let (rule_id, title, likelihood, description, mitigations, references, template) =
+        match &t.origin {
+            Origin::Rule(ri) => {
+                let lr = &cat.rules[*ri];
+                let r = &lr.rule;
+                (
+                    r.id.clone(),
+                    r.title.clone(),
+                    r.likelihood.key().to_owned(),
+                    fill(&r.description, &names),
+                    r.mitigations.clone(),
+                    r.references.clone(),
+                    cat.templates
+                        .get(lr.template)
+                        .map(|x| x.id.clone())
+                        .unwrap_or_default(),
+                )
+            }
+            Origin::Manual => {
+                let m = model.manual_threats.get(&t.id);
+                (
+                    "manual".to_owned(),
+                    m.map(|m| m.title.clone()).unwrap_or_default(),
+                    "medium".to_owned(),
+                    m.map(|m| m.description.clone()).unwrap_or_default(),
+                    m.map(|m| m.mitigations.clone()).unwrap_or_default(),
+                    Vec::new(),
+                    String::new(),
+                )
+            }
+        };
     let tr = t.triage(model);
     let sev = t.severity(model);
     let stat = t.status(model);
-    let field = |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
+    let field =
+        |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
     ThreatView {
         id: t.id.0.clone(),
         rule_id,
@@ -157,13 +174,21 @@ impl Names {
             boundary: String::new(),
         };
         let ename = |id: &crate::model::ElementId| {
-            model.elements.get(id).map(|e| e.name.clone()).unwrap_or_else(|| id.0.clone())
+            model
+                .elements
+                .get(id)
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| id.0.clone())
         };
         match s {
             Subject::Element(e) => {
                 n.element = ename(e);
                 if let Some(b) = model.elements.get(e).and_then(|e| e.boundary.as_ref()) {
-                    n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_default();
+                    n.boundary = model
+                        .boundaries
+                        .get(b)
+                        .map(|b| b.name.clone())
+                        .unwrap_or_default();
                 }
             }
             Subject::Flow(f) | Subject::Crossing(f, _) => {
@@ -173,11 +198,19 @@ impl Names {
                     n.target = ename(&fl.target);
                 }
                 if let Subject::Crossing(_, b) = s {
-                    n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_else(|| b.0.clone());
+                    n.boundary = model
+                        .boundaries
+                        .get(b)
+                        .map(|b| b.name.clone())
+                        .unwrap_or_else(|| b.0.clone());
                 }
             }
             Subject::Boundary(b) => {
-                n.boundary = model.boundaries.get(b).map(|b| b.name.clone()).unwrap_or_default();
+                n.boundary = model
+                    .boundaries
+                    .get(b)
+                    .map(|b| b.name.clone())
+                    .unwrap_or_default();
             }
             Subject::Model => {}
         }
@@ -202,17 +235,29 @@ pub fn subject_view(model: &Model, s: &Subject) -> SubjectView {
         },
         Subject::Flow(f) => (
             "flow".to_owned(),
-            model.flows.get(f).map(|x| x.name.clone()).unwrap_or_else(|| f.0.clone()),
+            model
+                .flows
+                .get(f)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| f.0.clone()),
             None,
         ),
         Subject::Crossing(f, b) => (
             "flow".to_owned(),
-            model.flows.get(f).map(|x| x.name.clone()).unwrap_or_else(|| f.0.clone()),
+            model
+                .flows
+                .get(f)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| f.0.clone()),
             Some(b.0.clone()),
         ),
         Subject::Boundary(b) => (
             "boundary".to_owned(),
-            model.boundaries.get(b).map(|x| x.name.clone()).unwrap_or_else(|| b.0.clone()),
+            model
+                .boundaries
+                .get(b)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| b.0.clone()),
             None,
         ),
         Subject::Model => ("model".to_owned(), model.metadata.title.clone(), None),
@@ -228,5 +273,16 @@ pub fn subject_view(model: &Model, s: &Subject) -> SubjectView {
 
 /// Every threat of an analysis, rendered, in id order.
 pub fn threat_views(model: &Model, cat: &Catalog, a: &Analysis) -> Vec<ThreatView> {
-    a.threats.iter().map(|t| threat_view(model, cat, t)).collect()
+    a.threats
+        .iter()
+        .map(|t| threat_view(model, cat, t))
+        .collect()
+}
+
+/// The whole report data as pretty JSON, with a final newline.
+pub fn json(data: &data::ReportData) -> String {
+    let mut s =
+        serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
 }

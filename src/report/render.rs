@@ -54,16 +54,43 @@ pub struct Input<'a> {
     pub analysis: &'a Analysis,
     /// The model file's bytes (for its hash on the cover).
     pub source: &'a [u8],
+    /// The model file's name as given by the user; SARIF results point at it.
+    pub source_name: &'a str,
+    /// The report time in seconds since 1970, as `SOURCE_DATE_EPOCH` would give it. When
+    /// `None`, the `SOURCE_DATE_EPOCH` environment variable is read; when that is unset,
+    /// the model's own date is used, else today.
+    pub source_date_epoch: Option<i64>,
     /// Paper size.
     pub paper: Paper,
 }
 
+impl Input<'_> {
+    /// The report date (`YYYY-MM-DD`) and the Unix time written into the PDF.
+    pub fn date(&self) -> (String, i64) {
+        let epoch = self
+            .source_date_epoch
+            .or_else(super::data::env_source_date_epoch);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        super::data::report_date(epoch, &self.model.metadata.date, now)
+    }
+}
+
 /// Renders a report.
 pub fn render(input: &Input<'_>, format: Format) -> anyhow::Result<Vec<u8>> {
-    let views = super::threat_views(input.model, input.catalog, input.analysis);
+    let (date, epoch) = input.date();
+    let data = super::data::build(input, &date);
     Ok(match format {
-        Format::Json => super::text::json(&views).into_bytes(),
-        Format::Markdown => super::text::markdown(&views).into_bytes(),
-        other => anyhow::bail!("{other:?} reports are not implemented yet"),
+        Format::Json => super::json(&data).into_bytes(),
+        Format::Markdown => super::markdown::render(&data, input).into_bytes(),
+        Format::Html => super::html::render(&data, input)?.into_bytes(),
+        Format::Sarif => super::sarif::render(&data, input).into_bytes(),
+        Format::Pdf => {
+            super::pdf::render(&data, input, epoch)
+                .map_err(anyhow::Error::msg)?
+                .bytes
+        }
     })
 }

@@ -1,0 +1,405 @@
+//! The full report as Markdown (GitHub flavour): cover facts, summary tables, the diagram
+//! as a Mermaid flowchart, threats grouped by element and flow, manual threats, orphaned
+//! triage, diagnostics and the rule appendix.
+
+use super::ThreatView;
+use super::data::{ReportData, subject_label};
+use super::render::Input;
+use crate::geometry;
+use crate::model::{BoundaryId, Model, Severity, Stride};
+use crate::rules::{BaseShape, Catalog};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Escapes Markdown inline syntax in free text.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span that survives backticks inside the text.
+pub fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn or_dash(s: &str) -> String {
+    if s.trim().is_empty() {
+        "—".to_owned()
+    } else {
+        inline(s)
+    }
+}
+
+fn stride_label(key: &str) -> &'static str {
+    Stride::ALL
+        .iter()
+        .find(|s| s.key() == key)
+        .map(|s| s.label())
+        .unwrap_or("")
+}
+
+fn sev_label(key: &str) -> &'static str {
+    Severity::parse(key).map(|s| s.label()).unwrap_or("")
+}
+
+/// Renders the Markdown report.
+pub fn render(data: &ReportData, input: &Input<'_>) -> String {
+    let mut o = String::new();
+    let c = &data.cover;
+    let _ = writeln!(o, "# {} — threat model report\n", inline(&c.title));
+    if !c.description.trim().is_empty() {
+        let _ = writeln!(o, "{}\n", inline(&c.description));
+    }
+    o.push_str("| | |\n|---|---|\n");
+    let templates: Vec<String> = c
+        .templates
+        .iter()
+        .map(|t| format!("{} {}", inline(&t.id), inline(&t.version)))
+        .collect();
+    for (k, v) in [
+        ("Owner", or_dash(&c.owner)),
+        ("Reviewers", or_dash(&c.reviewers.join(", "))),
+        ("Date", or_dash(&c.date)),
+        ("Document version", or_dash(&c.doc_version)),
+        ("Model file", or_dash(&c.model_file)),
+        ("SHA-256 of the model", code(&c.model_sha256)),
+        ("Palisade", inline(&c.palisade_version)),
+        ("Templates", templates.join(", ")),
+        (
+            "Size",
+            format!(
+                "{} elements, {} flows, {} trust boundaries",
+                c.elements, c.flows, c.boundaries
+            ),
+        ),
+    ] {
+        let _ = writeln!(o, "| {k} | {v} |");
+    }
+    let s = &data.summary;
+    let _ = writeln!(o, "\n## 1 Summary\n");
+    let _ = writeln!(
+        o,
+        "{} threats: {} untriaged and {} triaged. {} orphaned triage records, {} model diagnostics.\n",
+        s.total,
+        s.untriaged,
+        s.total - s.untriaged,
+        s.orphaned,
+        s.diagnostics
+    );
+    o.push_str("| Category | Threatens | Critical | High | Medium | Low | Total | Untriaged |\n|---|---|--:|--:|--:|--:|--:|--:|\n");
+    for r in &s.by_category {
+        let _ = writeln!(
+            o,
+            "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.letter,
+            r.label,
+            r.property,
+            r.count(Severity::Critical),
+            r.count(Severity::High),
+            r.count(Severity::Medium),
+            r.count(Severity::Low),
+            r.total,
+            r.untriaged
+        );
+    }
+    o.push_str("\n| Status | Threats |\n|---|--:|\n");
+    for r in &s.by_status {
+        let _ = writeln!(o, "| {} | {} |", r.label, r.count);
+    }
+    let _ = writeln!(o, "\n### Top open risks\n");
+    if s.top_open.is_empty() {
+        o.push_str("No untriaged threats.\n");
+    } else {
+        o.push_str("| # | Threat | Subject | Category | Severity |\n|--:|---|---|---|---|\n");
+        for (i, r) in s.top_open.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "| {} | {} {} | {} | {} | {} |",
+                i + 1,
+                inline(&r.title),
+                code(&r.id),
+                inline(&r.subject),
+                stride_label(&r.category),
+                sev_label(&r.severity)
+            );
+        }
+    }
+    let _ = writeln!(o, "\n## 2 Diagram\n");
+    if input.model.elements.is_empty() {
+        o.push_str("The model has no elements yet.\n");
+    } else {
+        o.push_str(&mermaid(input.model, input.catalog));
+    }
+    let _ = writeln!(o, "\n## 3 Threats by element and flow\n");
+    if data.groups.is_empty() {
+        o.push_str("No threats.\n");
+    }
+    for g in &data.groups {
+        let _ = writeln!(o, "### {}\n", inline(&g.heading));
+        if !g.context.is_empty() {
+            let _ = writeln!(o, "_{}_\n", inline(&g.context));
+        }
+        for t in &g.threats {
+            threat(&mut o, t);
+        }
+    }
+    let _ = writeln!(
+        o,
+        "## 4 Manual threats, orphaned triage and diagnostics\n\n### Manual threats\n"
+    );
+    if data.manual_threats.is_empty() {
+        o.push_str("None recorded.\n");
+    } else {
+        o.push_str("| Threat | Subject | Category | Severity | Status |\n|---|---|---|---|---|\n");
+        for t in &data.manual_threats {
+            let _ = writeln!(
+                o,
+                "| {} {} | {} | {} | {} | {} |",
+                inline(&t.title),
+                code(&t.id),
+                inline(&subject_label(&t.subject)),
+                t.stride.label(),
+                t.sev.label(),
+                t.stat.label()
+            );
+        }
+    }
+    o.push_str("\n### Orphaned triage\n\n");
+    if data.orphaned_triage.is_empty() {
+        o.push_str("None: every triage record matches a current threat.\n");
+    } else {
+        o.push_str("| Threat id | Status | Justification | Owner | Ticket | Kept as history |\n|---|---|---|---|---|---|\n");
+        for r in &data.orphaned_triage {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                code(&r.id),
+                inline(&r.status),
+                or_dash(&r.justification),
+                or_dash(&r.owner),
+                or_dash(&r.ticket),
+                if r.kept_as_history { "yes" } else { "no" }
+            );
+        }
+    }
+    o.push_str("\n### Model diagnostics\n\n");
+    if data.diagnostics.is_empty() {
+        o.push_str("None: the model validates cleanly.\n");
+    } else {
+        o.push_str("| Level | Code | Message | Location |\n|---|---|---|---|\n");
+        for d in &data.diagnostics {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                d.level,
+                code(&d.code),
+                inline(&d.message),
+                or_dash(&d.location)
+            );
+        }
+    }
+    o.push_str("\n## Appendix A: Rules evaluated\n\n");
+    o.push_str("| Rule | Title | STRIDE | Severity | Template | References | Fired |\n|---|---|---|---|---|---|--:|\n");
+    for r in &data.rules {
+        let title = match &r.deprecated {
+            Some(d) => format!("{} (deprecated: {})", inline(&r.title), inline(d)),
+            None => inline(&r.title),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} {} | {} | {} |",
+            code(&r.id),
+            title,
+            r.stride.letter(),
+            r.sev.label(),
+            inline(&r.template),
+            inline(&r.template_version),
+            inline(&r.references.join(", ")),
+            r.fired
+        );
+    }
+    o
+}
+
+fn threat(o: &mut String, t: &ThreatView) {
+    let _ = writeln!(o, "#### {} — {}\n", code(&t.id), inline(&t.title));
+    let sev = if t.severity != t.rule_severity {
+        format!("{} (rule: {})", t.sev.label(), sev_label(&t.rule_severity))
+    } else {
+        t.sev.label().to_owned()
+    };
+    let _ = writeln!(
+        o,
+        "- **Category:** {} (threatens {})",
+        t.stride.label(),
+        t.stride.property()
+    );
+    let _ = writeln!(o, "- **Severity:** {sev}, likelihood {}", t.likelihood);
+    let _ = writeln!(o, "- **Status:** {}", t.stat.label());
+    let _ = writeln!(o, "- **Description:** {}", or_dash(&t.description));
+    if !t.why.is_empty() {
+        let why: Vec<String> = t.why.iter().map(|w| inline(w)).collect();
+        let _ = writeln!(o, "- **Why:** {}", why.join("; "));
+    }
+    if t.mitigations.is_empty() {
+        o.push_str("- **Mitigations:** —\n");
+    } else {
+        o.push_str("- **Mitigations:**\n");
+        for m in &t.mitigations {
+            let _ = writeln!(o, "  - {}", inline(m));
+        }
+    }
+    let refs: Vec<String> = t.references.iter().map(|r| inline(r)).collect();
+    let _ = writeln!(
+        o,
+        "- **References:** {}",
+        if refs.is_empty() {
+            "—".to_owned()
+        } else {
+            refs.join(", ")
+        }
+    );
+    let _ = writeln!(o, "- **Justification:** {}", or_dash(&t.justification));
+    let _ = writeln!(
+        o,
+        "- **Owner:** {} · **Ticket:** {}",
+        or_dash(&t.owner),
+        or_dash(&t.ticket)
+    );
+    if !t.reviewed_by.is_empty() || !t.date.is_empty() {
+        let _ = writeln!(
+            o,
+            "- **Reviewed:** {} {}",
+            inline(&t.reviewed_by),
+            inline(&t.date)
+        );
+    }
+    o.push('\n');
+}
+
+/// Mermaid text: double quotes become `#quot;`, other characters are kept.
+fn mm(s: &str) -> String {
+    s.replace('"', "#quot;").replace(['\n', '\r'], " ")
+}
+
+/// The diagram as a Mermaid flowchart: boundaries as nested subgraphs, entity =
+/// rectangle, process = stadium, store = cylinder.
+pub fn mermaid(model: &Model, cat: &Catalog) -> String {
+    let mut o = String::from("```mermaid\nflowchart LR\n");
+    let el_ids: BTreeMap<&str, String> = model
+        .elements
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), format!("e{i}")))
+        .collect();
+    let b_ids: BTreeMap<&str, String> = model
+        .boundaries
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), format!("b{i}")))
+        .collect();
+    // Children of each boundary (None = top level), for nesting; dangling parents and
+    // cycles put a boundary at the top level.
+    let mut kids: BTreeMap<Option<BoundaryId>, Vec<&BoundaryId>> = BTreeMap::new();
+    for b in model.boundaries.values() {
+        let chain = model.boundary_chain(Some(&b.id));
+        let parent = chain.get(1).cloned();
+        kids.entry(parent).or_default().push(&b.id);
+    }
+    let mut members: BTreeMap<Option<BoundaryId>, Vec<&crate::model::Element>> = BTreeMap::new();
+    for e in model.elements.values() {
+        let b = model.boundary_chain(e.boundary.as_ref()).first().cloned();
+        members.entry(b).or_default().push(e);
+    }
+    fn node(o: &mut String, e: &crate::model::Element, id: &str, cat: &Catalog, indent: usize) {
+        let name = mm(&e.name);
+        let pad = "    ".repeat(indent);
+        let shape = match geometry::base_of(cat, e) {
+            Some(BaseShape::Process) => format!("{id}([\"{name}\"])"),
+            Some(BaseShape::Store) => format!("{id}[(\"{name}\")]"),
+            _ => format!("{id}[\"{name}\"]"),
+        };
+        let _ = writeln!(o, "{pad}{shape}");
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        o: &mut String,
+        at: Option<BoundaryId>,
+        depth: usize,
+        model: &Model,
+        cat: &Catalog,
+        kids: &BTreeMap<Option<BoundaryId>, Vec<&BoundaryId>>,
+        members: &BTreeMap<Option<BoundaryId>, Vec<&crate::model::Element>>,
+        el_ids: &BTreeMap<&str, String>,
+        b_ids: &BTreeMap<&str, String>,
+    ) {
+        if depth > 64 {
+            return;
+        }
+        for e in members.get(&at).into_iter().flatten() {
+            if let Some(id) = el_ids.get(e.id.as_str()) {
+                node(o, e, id, cat, depth + 1);
+            }
+        }
+        for b in kids.get(&at).into_iter().flatten() {
+            let Some(bid) = b_ids.get(b.as_str()) else {
+                continue;
+            };
+            let name = model
+                .boundaries
+                .get(*b)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
+            let pad = "    ".repeat(depth + 1);
+            let _ = writeln!(o, "{pad}subgraph {bid}[\"{}\"]", mm(&name));
+            walk(
+                o,
+                Some((*b).clone()),
+                depth + 1,
+                model,
+                cat,
+                kids,
+                members,
+                el_ids,
+                b_ids,
+            );
+            let _ = writeln!(o, "{pad}end");
+        }
+    }
+    walk(
+        &mut o, None, 0, model, cat, &kids, &members, &el_ids, &b_ids,
+    );
+    for f in model.flows.values() {
+        let (Some(a), Some(b)) = (el_ids.get(f.source.as_str()), el_ids.get(f.target.as_str()))
+        else {
+            continue;
+        };
+        if f.name.trim().is_empty() {
+            let _ = writeln!(o, "    {a} --> {b}");
+        } else {
+            let _ = writeln!(o, "    {a} -->|\"{}\"| {b}", mm(&f.name));
+        }
+    }
+    for (i, b) in model.boundaries.keys().enumerate() {
+        let _ = b;
+        let _ = writeln!(o, "    style b{i} stroke:#c2410c,stroke-dasharray: 6 4");
+    }
+    o.push_str("```\n");
+    o
+}

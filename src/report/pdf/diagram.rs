@@ -1,0 +1,572 @@
+//! Draws the diagram [`Scene`] on PDF pages: one overview page scaled to fit (landscape
+//! when the diagram is wider than tall), and, when the overview is too small to read,
+//! a page per top-level boundary, itself split into overlapping tiles when still too
+//! small. Nothing is cropped: the overview always shows the whole diagram, and every
+//! element appears whole on at least one legible page.
+
+use super::writer::{Doc, MARGIN, PSeg, Page};
+use crate::model::Severity;
+use crate::model::{BoundaryId, Model};
+use crate::report::fonts::Fonts;
+use crate::report::scene::{Anchor, Item, NAME_SIZE, Scene, Seg, Tree};
+use crate::report::style::{self, Rgb};
+use crate::rules::Catalog;
+
+/// Smallest element-name size (points) accepted as legible on a page.
+pub const MIN_TEXT_PT: f64 = 5.0;
+/// Element-name size aimed for on tiles.
+const TILE_TEXT_PT: f64 = 7.0;
+/// Most tiles per region before the tile scale drops to the legibility minimum.
+const MAX_TILES: usize = 36;
+/// Overlap of neighbouring tiles in diagram units (wider than an element and its badge).
+const TILE_OVERLAP: f64 = 190.0;
+/// Space above the drawing for the page title.
+const TITLE_H: f64 = 30.0;
+/// Space below the drawing for the legend.
+const LEGEND_H: f64 = 20.0;
+
+/// A rectangle `(min_x, min_y, max_x, max_y)`.
+type Bounds = (f64, f64, f64, f64);
+
+/// Maps diagram coordinates into a page area.
+#[derive(Clone, Copy, Debug)]
+pub struct Transform {
+    /// Points per diagram unit.
+    pub scale: f64,
+    ox: f64,
+    oy: f64,
+    min_x: f64,
+    min_y: f64,
+}
+
+impl Transform {
+    /// The largest uniform scale that fits `view` into the area, centred.
+    pub fn fit(view: Bounds, area: (f64, f64, f64, f64)) -> Transform {
+        let vw = (view.2 - view.0).max(1.0);
+        let vh = (view.3 - view.1).max(1.0);
+        let (ax, ay, aw, ah) = area;
+        let scale = (aw / vw).min(ah / vh);
+        Transform {
+            scale,
+            ox: ax + (aw - vw * scale) / 2.0,
+            oy: ay + (ah - vh * scale) / 2.0,
+            min_x: view.0,
+            min_y: view.1,
+        }
+    }
+
+    fn p(&self, p: (f64, f64)) -> (f64, f64) {
+        (
+            self.ox + (p.0 - self.min_x) * self.scale,
+            self.oy + (p.1 - self.min_y) * self.scale,
+        )
+    }
+}
+
+fn intersects(a: Bounds, b: Bounds) -> bool {
+    a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3
+}
+
+fn item_bounds(it: &Item) -> Bounds {
+    match it {
+        Item::Rect { x, y, w, h, .. } => (*x, *y, x + w, y + h),
+        Item::Path { segs, .. } => {
+            let mut b = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            let mut add = |p: (f64, f64)| {
+                b = (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1));
+            };
+            for s in segs {
+                match *s {
+                    Seg::Move(p) | Seg::Line(p) => add(p),
+                    Seg::Cubic(a, c, d) => {
+                        add(a);
+                        add(c);
+                        add(d);
+                    }
+                }
+            }
+            b
+        }
+        Item::Text {
+            x,
+            y,
+            size,
+            anchor,
+            width,
+            ..
+        } => {
+            let x0 = if *anchor == Anchor::Middle {
+                x - width / 2.0
+            } else {
+                *x
+            };
+            (x0, y - size, x0 + width, y + size * 0.3)
+        }
+    }
+}
+
+/// Draws the part of the scene inside `view` into `area` (points, y from the top).
+pub fn draw_scene(
+    page: &mut Page,
+    fonts: &Fonts,
+    scene: &Scene,
+    view: Bounds,
+    area: (f64, f64, f64, f64),
+    clip: bool,
+) -> Transform {
+    let t = Transform::fit(view, area);
+    if clip {
+        page.clip(area.0, area.1, area.2, area.3);
+    }
+    let s = t.scale;
+    for it in &scene.items {
+        if clip && !intersects(item_bounds(it), view) {
+            continue;
+        }
+        match it {
+            Item::Rect {
+                x,
+                y,
+                w,
+                h,
+                radius,
+                fill,
+                stroke,
+            } => {
+                let (px, py) = t.p((*x, *y));
+                let segs = super::writer::rect_segs(px, py, w * s, h * s, radius * s);
+                let st = stroke.as_ref().map(|k| (k.color, (k.width * s).max(0.3)));
+                let dash = stroke
+                    .as_ref()
+                    .and_then(|k| k.dash)
+                    .map(|(a, b)| (a * s, b * s));
+                page.path(&segs, true, *fill, st, dash);
+            }
+            Item::Path {
+                segs,
+                closed,
+                fill,
+                stroke,
+            } => {
+                let ps: Vec<PSeg> = segs
+                    .iter()
+                    .map(|sg| match *sg {
+                        Seg::Move(p) => {
+                            let q = t.p(p);
+                            PSeg::Move(q.0, q.1)
+                        }
+                        Seg::Line(p) => {
+                            let q = t.p(p);
+                            PSeg::Line(q.0, q.1)
+                        }
+                        Seg::Cubic(a, b, c) => PSeg::Cubic(t.p(a), t.p(b), t.p(c)),
+                    })
+                    .collect();
+                let st = stroke.as_ref().map(|k| (k.color, (k.width * s).max(0.3)));
+                let dash = stroke
+                    .as_ref()
+                    .and_then(|k| k.dash)
+                    .map(|(a, b)| (a * s, b * s));
+                page.path(&ps, *closed, *fill, st, dash);
+            }
+            Item::Text {
+                x,
+                y,
+                size,
+                bold,
+                color,
+                anchor,
+                text,
+                width,
+            } => {
+                let x0 = if *anchor == Anchor::Middle {
+                    x - width / 2.0
+                } else {
+                    *x
+                };
+                let (px, py) = t.p((x0, *y));
+                page.text(fonts, px, py, size * s, *bold, *color, text);
+            }
+        }
+    }
+    if clip {
+        page.restore();
+    }
+    t
+}
+
+fn area_of(size: (f64, f64)) -> (f64, f64, f64, f64) {
+    let (w, h) = size;
+    (
+        MARGIN,
+        MARGIN + TITLE_H,
+        w - 2.0 * MARGIN,
+        h - 2.0 * MARGIN - TITLE_H - LEGEND_H - super::writer::FOOTER,
+    )
+}
+
+fn legend(page: &mut Page, fonts: &Fonts, y: f64) {
+    let mut x = MARGIN;
+    let size = 7.5;
+    page.text(
+        fonts,
+        x,
+        y,
+        size,
+        true,
+        style::MUTED,
+        "Badges: open threats, coloured by the highest severity",
+    );
+    x += fonts.width(
+        "Badges: open threats, coloured by the highest severity",
+        size,
+        true,
+    ) + 10.0;
+    let chip = |page: &mut Page, x: &mut f64, label: &str, fill: Rgb, fg: Rgb| {
+        let w = fonts.width(label, size, true) + 10.0;
+        page.fill_rect(*x, y - 8.0, w, 11.0, 5.5, fill);
+        page.text(fonts, *x + 5.0, y, size, true, fg, label);
+        *x += w + 6.0;
+    };
+    for s in Severity::ALL.iter().rev() {
+        let label = format!(
+            "{} {}",
+            style::severity_letter(*s),
+            s.label().to_lowercase()
+        );
+        chip(
+            page,
+            &mut x,
+            &label,
+            style::severity_color(*s),
+            style::severity_text(*s),
+        );
+    }
+    chip(page, &mut x, "✓ all triaged", style::TRIAGED, style::WHITE);
+    let rest = "Dashed: trust boundary · rectangle: external entity · rounded: process · two lines: data store";
+    page.text(fonts, MARGIN, y + 12.0, size, false, style::MUTED, rest);
+}
+
+/// One planned diagram page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageView {
+    /// Page heading.
+    pub title: String,
+    /// A line under the heading (where the part sits, or how the overview is scaled).
+    pub note: String,
+    /// Outline entry, for the first page of a part.
+    pub bookmark: Option<String>,
+    /// The part of the diagram shown.
+    pub view: Bounds,
+    /// Page size (points), portrait or landscape.
+    pub size: (f64, f64),
+    /// Clip to the view (every page but the overview).
+    pub clip: bool,
+    /// Points per diagram unit.
+    pub scale: f64,
+}
+
+fn oriented(portrait: (f64, f64), view: Bounds) -> (f64, f64) {
+    let (w, h) = portrait;
+    if (view.2 - view.0) > (view.3 - view.1) {
+        (w.max(h), w.min(h))
+    } else {
+        (w.min(h), w.max(h))
+    }
+}
+
+fn legible(scale: f64) -> bool {
+    NAME_SIZE * scale >= MIN_TEXT_PT
+}
+
+struct Planner<'a> {
+    portrait: (f64, f64),
+    model: &'a Model,
+    cat: &'a Catalog,
+    tree: Tree,
+    pages: Vec<PageView>,
+}
+
+impl Planner<'_> {
+    fn page(&self, title: String, bookmark: Option<String>, view: Bounds, clip: bool) -> PageView {
+        let size = oriented(self.portrait, view);
+        let scale = Transform::fit(view, area_of(size)).scale;
+        PageView {
+            title,
+            note: String::new(),
+            bookmark,
+            view,
+            size,
+            clip,
+            scale,
+        }
+    }
+
+    /// One page for `rect` when it is legible, else overlapping tiles.
+    fn part(&mut self, prefix: &str, name: &str, note: &str, rect: Bounds) {
+        let rect = pad(rect, 24.0);
+        let mut p = self.page(
+            format!("{prefix} · {name}"),
+            Some(name.to_owned()),
+            rect,
+            true,
+        );
+        p.note = note.to_owned();
+        if legible(p.scale) {
+            self.pages.push(p);
+            return;
+        }
+        let size = oriented(self.portrait, rect);
+        let all = tiles(rect, area_of(size));
+        for (i, (view, n)) in all.iter().enumerate() {
+            let title = format!("{prefix} · {name} · part {} of {n}", i + 1);
+            let bookmark = (i == 0).then(|| name.to_owned());
+            let mut p = self.page(title, bookmark, *view, true);
+            p.note = format!(
+                "{note} (tiles overlap, so that every element is shown whole on one of them)"
+            );
+            p.size = size;
+            p.scale = Transform::fit(*view, area_of(size)).scale;
+            self.pages.push(p);
+        }
+    }
+
+    /// Pages for the boundaries nested directly in `at` (top level for `None`), going
+    /// deeper where a boundary is too large to read on one page.
+    fn visit(&mut self, prefix: &str, at: Option<&BoundaryId>, depth: usize) {
+        let kids = self
+            .tree
+            .children
+            .get(&at.cloned())
+            .cloned()
+            .unwrap_or_default();
+        for b in &kids {
+            let Some(rect) = self.tree.extent.get(b).copied() else {
+                continue;
+            };
+            let name = self
+                .model
+                .boundaries
+                .get(b)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| b.0.clone());
+            let path = self
+                .tree
+                .path
+                .get(b)
+                .cloned()
+                .unwrap_or_else(|| name.clone());
+            let kind = self
+                .model
+                .boundaries
+                .get(b)
+                .map(|x| x.kind.label())
+                .unwrap_or("");
+            let note = format!("Trust boundary {path} ({kind})");
+            let whole = self.page(String::new(), None, pad(rect, 24.0), true);
+            let has_kids = self
+                .tree
+                .children
+                .get(&Some(b.clone()))
+                .is_some_and(|k| !k.is_empty());
+            if legible(whole.scale) || !has_kids || depth > 32 {
+                self.part(prefix, &name, &note, rect);
+                continue;
+            }
+            self.visit(prefix, Some(b), depth + 1);
+            if let Some(r) = self.tree.members_extent(self.model, self.cat, Some(b)) {
+                let note =
+                    format!("{note}: the elements that are not in one of its nested boundaries");
+                self.part(prefix, &format!("{name}, other elements"), &note, r);
+            }
+        }
+        if at.is_none()
+            && let Some(r) = self.tree.members_extent(self.model, self.cat, None)
+        {
+            self.part(
+                prefix,
+                "Outside every boundary",
+                "Elements in no trust boundary",
+                r,
+            );
+        }
+    }
+
+    /// Elements not shown whole on any legible page (possible only with corrupt
+    /// nesting): give them pages of their own.
+    fn cover_leftovers(&mut self, prefix: &str) {
+        let mut left: Option<Bounds> = None;
+        for e in self.model.elements.values() {
+            let r = crate::report::scene::element_box(self.cat, e);
+            if !(r.0.is_finite() && r.1.is_finite()) {
+                continue;
+            }
+            let shown = self.pages.iter().any(|p| {
+                legible(p.scale)
+                    && p.view.0 <= r.0
+                    && p.view.1 <= r.1
+                    && r.2 <= p.view.2
+                    && r.3 <= p.view.3
+            });
+            if !shown {
+                left = Some(match left {
+                    None => r,
+                    Some(a) => (a.0.min(r.0), a.1.min(r.1), a.2.max(r.2), a.3.max(r.3)),
+                });
+            }
+        }
+        if let Some(r) = left {
+            self.part(
+                prefix,
+                "Other elements",
+                "Elements not shown on the pages above",
+                r,
+            );
+        }
+    }
+}
+
+/// Plans the diagram pages: the overview, then, when it is too small to read, a page per
+/// top-level boundary (descending into nested boundaries, then tiles, where one page is
+/// still too small), so that every element is shown whole on some legible page.
+pub fn plan(
+    portrait: (f64, f64),
+    scene: &Scene,
+    model: &Model,
+    cat: &Catalog,
+    prefix: &str,
+) -> Vec<PageView> {
+    let mut p = Planner {
+        portrait,
+        model,
+        cat,
+        tree: Tree::new(model, cat),
+        pages: Vec::new(),
+    };
+    let full = pad(scene.bounds, 12.0);
+    let overview = p.page(
+        format!("{prefix} · overview"),
+        Some(prefix.to_owned()),
+        full,
+        false,
+    );
+    let ok = legible(overview.scale);
+    p.pages.push(overview);
+    if !ok {
+        p.visit(prefix, None, 0);
+        p.cover_leftovers(prefix);
+        let parts = p.pages.len() - 1;
+        if let Some(o) = p.pages.first_mut() {
+            o.note = format!(
+                "The whole diagram, drawn at {:.0}% to fit one page; the {parts} pages that follow show its parts at a readable size.",
+                o.scale * 100.0
+            );
+        }
+    }
+    p.pages
+}
+
+/// Adds the diagram pages (see [`plan`]). Returns how many pages were added.
+pub fn add_pages(
+    doc: &mut Doc<'_>,
+    scene: &Scene,
+    model: &Model,
+    cat: &Catalog,
+    prefix: &str,
+) -> usize {
+    let fonts = doc.fonts;
+    let pages = plan(doc.size, scene, model, cat, prefix);
+    for pv in &pages {
+        doc.new_page_sized(Some(pv.size));
+        if let Some(b) = &pv.bookmark {
+            doc.bookmark(b);
+        }
+        draw_view(doc, fonts, scene, pv.view, &pv.title, pv.clip);
+        let note = fonts.ellipsize(&pv.note, 7.5, false, pv.size.0 - 2.0 * MARGIN);
+        doc.page.text(
+            fonts,
+            MARGIN,
+            MARGIN + TITLE_H - 4.0,
+            7.5,
+            false,
+            style::MUTED,
+            &note,
+        );
+    }
+    pages.len()
+}
+
+fn pad(b: Bounds, p: f64) -> Bounds {
+    (b.0 - p, b.1 - p, b.2 + p, b.3 + p)
+}
+
+fn draw_view(
+    doc: &mut Doc<'_>,
+    fonts: &Fonts,
+    scene: &Scene,
+    view: Bounds,
+    heading: &str,
+    clip: bool,
+) -> f64 {
+    let size = (doc.page.w, doc.page.h);
+    let heading = fonts.ellipsize(heading, 12.0, true, size.0 - 2.0 * MARGIN);
+    doc.page.text(
+        fonts,
+        MARGIN,
+        MARGIN + 12.0,
+        12.0,
+        true,
+        style::ACCENT,
+        &heading,
+    );
+    let area = area_of(size);
+    let t = draw_scene(&mut doc.page, fonts, scene, view, area, clip);
+    legend(&mut doc.page, fonts, area.1 + area.3 + 12.0);
+    t.scale
+}
+
+/// Overlapping views covering `rect`, each legible in `area`; with the tile count.
+pub fn tiles(rect: Bounds, area: (f64, f64, f64, f64)) -> Vec<(Bounds, usize)> {
+    let (w, h) = (rect.2 - rect.0, rect.3 - rect.1);
+    let grid = |scale: f64| {
+        let tw = area.2 / scale;
+        let th = area.3 / scale;
+        let nx = if w <= tw {
+            1
+        } else {
+            ((w - TILE_OVERLAP) / (tw - TILE_OVERLAP).max(1.0))
+                .ceil()
+                .max(1.0) as usize
+        };
+        let ny = if h <= th {
+            1
+        } else {
+            ((h - TILE_OVERLAP) / (th - TILE_OVERLAP).max(1.0))
+                .ceil()
+                .max(1.0) as usize
+        };
+        (tw, th, nx, ny)
+    };
+    let mut g = grid(TILE_TEXT_PT / NAME_SIZE);
+    if g.2 * g.3 > MAX_TILES {
+        g = grid(MIN_TEXT_PT / NAME_SIZE);
+    }
+    let (tw, th, nx, ny) = g;
+    let pos = |n: usize, i: usize, lo: f64, span: f64, t: f64| {
+        if n <= 1 {
+            lo + (span - t) / 2.0
+        } else {
+            lo + (span - t) * i as f64 / (n - 1) as f64
+        }
+    };
+    let n = nx * ny;
+    let mut out = Vec::with_capacity(n);
+    for j in 0..ny {
+        for i in 0..nx {
+            let x = pos(nx, i, rect.0, w, tw);
+            let y = pos(ny, j, rect.1, h, th);
+            out.push(((x, y, x + tw, y + th), n));
+        }
+    }
+    out
+}

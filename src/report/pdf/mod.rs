@@ -1,0 +1,941 @@
+//! The PDF report: cover, summary with a chart, the diagram as vector graphics, threats
+//! grouped by element and flow, manual threats, orphaned triage, diagnostics and the rule
+//! appendix, with page numbers on every page. Output is byte-for-byte reproducible.
+
+pub mod diagram;
+pub mod writer;
+
+use super::ThreatView;
+use super::data::{ReportData, SubjectGroup};
+use super::fonts::{self, Face, Fonts};
+use super::render::{Input, Paper};
+use super::scene;
+use super::style;
+use crate::model::{Severity, Stride};
+use printpdf::{
+    FontId, Op, PageAnnotId, PageAnnotation, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt,
+    Rect, TextItem,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use writer::{BODY, Cell, Col, Doc, MARGIN, Page};
+
+/// Page size in points (portrait).
+pub fn page_size(p: Paper) -> (f64, f64) {
+    match p {
+        Paper::A4 => (595.276, 841.89),
+        Paper::Letter => (612.0, 792.0),
+    }
+}
+
+/// What the PDF writer produced, for tests and diagnostics.
+pub struct Rendered {
+    /// The PDF file.
+    pub bytes: Vec<u8>,
+    /// Number of pages.
+    pub pages: usize,
+    /// The text drawn on each page, one string per drawn line, in drawing order.
+    pub page_text: Vec<Vec<String>>,
+    /// Whether the CJK fallback font had to be embedded.
+    pub used_fallback: bool,
+}
+
+/// Writes the PDF. `epoch` is the creation time written into the document info.
+pub fn render(data: &ReportData, input: &Input<'_>, epoch: i64) -> Result<Rendered, String> {
+    let fonts = Fonts::load()?;
+    let mut doc = Doc::new(&fonts, page_size(input.paper));
+    cover(&mut doc, data);
+    summary(&mut doc, data);
+    // The diagram.
+    let sc = scene::build(input.model, input.catalog, input.analysis, &fonts);
+    if input.model.elements.is_empty() && input.model.boundaries.is_empty() {
+        doc.heading(1, "2 Diagram");
+        doc.para(
+            "The model has no elements or boundaries yet.",
+            BODY,
+            false,
+            style::MUTED,
+            0.0,
+        );
+    } else {
+        diagram::add_pages(&mut doc, &sc, input.model, input.catalog, "2 Diagram");
+    }
+    threats(&mut doc, data);
+    other(&mut doc, data);
+    appendix(&mut doc, data);
+    let (mut pages, bookmarks) = doc.finish();
+    let n = pages.len();
+    for (i, p) in pages.iter_mut().enumerate() {
+        footer(p, &fonts, data, i + 1, n);
+    }
+    let page_text = pages.iter().map(|p| page_strings(&p.ops)).collect();
+    let (bytes, used_fallback) = assemble(&fonts, pages, &bookmarks, data, epoch)?;
+    Ok(Rendered {
+        bytes,
+        pages: n,
+        page_text,
+        used_fallback,
+    })
+}
+
+fn page_strings(ops: &[Op]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for op in ops {
+        match op {
+            Op::ShowText { items } => {
+                for it in items {
+                    if let TextItem::Text(s) = it {
+                        cur.push_str(s);
+                    }
+                }
+            }
+            Op::EndTextSection => out.push(std::mem::take(&mut cur)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn footer(p: &mut Page, fonts: &Fonts, data: &ReportData, no: usize, total: usize) {
+    let y = p.h - MARGIN + 6.0;
+    let size = 7.5;
+    p.line(MARGIN, y - 11.0, p.w - MARGIN, y - 11.0, style::RULE, 0.5);
+    let right = format!("Page {no} of {total}");
+    let rw = fonts.width(&right, size, false);
+    let left = format!(
+        "{} · threat model report · {}",
+        data.cover.title, data.cover.date
+    );
+    let left = fonts.ellipsize(&left, size, false, p.w - 2.0 * MARGIN - rw - 20.0);
+    p.text(fonts, MARGIN, y, size, false, style::MUTED, &left);
+    p.text(
+        fonts,
+        p.w - MARGIN - rw,
+        y,
+        size,
+        false,
+        style::MUTED,
+        &right,
+    );
+}
+
+fn sev_of(key: &str) -> Severity {
+    Severity::parse(key).unwrap_or(Severity::Low)
+}
+
+fn sev_cell(key: &str) -> Cell {
+    let s = sev_of(key);
+    Cell::chip(s.label(), style::severity_color(s), style::severity_text(s))
+}
+
+fn status_label(key: &str) -> String {
+    crate::model::Status::ALL
+        .iter()
+        .find(|s| s.key() == key)
+        .map(|s| s.label().to_owned())
+        .unwrap_or_else(|| key.to_owned())
+}
+
+fn stride_of(key: &str) -> Option<Stride> {
+    Stride::ALL.iter().copied().find(|s| s.key() == key)
+}
+
+fn or_dash(s: &str) -> String {
+    if s.trim().is_empty() {
+        "—".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+fn cover(doc: &mut Doc<'_>, data: &ReportData) {
+    let c = &data.cover;
+    doc.new_page();
+    let fonts = doc.fonts;
+    let w = doc.width();
+    doc.page
+        .fill_rect(0.0, 0.0, doc.page.w, 10.0, 0.0, style::ACCENT);
+    doc.y = 150.0;
+    doc.page.text(
+        fonts,
+        MARGIN,
+        doc.y,
+        11.0,
+        true,
+        style::MUTED,
+        "STRIDE THREAT MODEL REPORT",
+    );
+    doc.y += 14.0;
+    for l in fonts.wrap(&c.title, 26.0, true, w) {
+        doc.page
+            .text(fonts, MARGIN, doc.y + 26.0, 26.0, true, style::ACCENT, &l);
+        doc.y += 32.0;
+    }
+    doc.y += 6.0;
+    doc.page
+        .line(MARGIN, doc.y, MARGIN + w, doc.y, style::ACCENT, 1.0);
+    doc.y += 14.0;
+    if !c.description.trim().is_empty() {
+        doc.para(&c.description, 10.5, false, style::TEXT, 0.0);
+        doc.y += 10.0;
+    }
+    let lw = 118.0;
+    doc.field("Owner", &or_dash(&c.owner), lw, 0.0);
+    doc.field("Reviewers", &or_dash(&c.reviewers.join(", ")), lw, 0.0);
+    doc.field("Date", &or_dash(&c.date), lw, 0.0);
+    doc.field("Document version", &or_dash(&c.doc_version), lw, 0.0);
+    doc.field("Model file", &or_dash(&c.model_file), lw, 0.0);
+    doc.field("SHA-256 of the model", &c.model_sha256, lw, 0.0);
+    doc.field("Palisade", &c.palisade_version, lw, 0.0);
+    let templates: Vec<String> = c
+        .templates
+        .iter()
+        .map(|t| format!("{} {} ({}, {} rules)", t.id, t.version, t.name, t.rules))
+        .collect();
+    doc.bullets("Templates", &templates, lw, 0.0);
+    doc.y += 12.0;
+    let s = &data.summary;
+    let stats = format!(
+        "{} elements · {} flows · {} trust boundaries · {} threats, {} untriaged · {} orphaned triage records · {} diagnostics",
+        c.elements, c.flows, c.boundaries, s.total, s.untriaged, s.orphaned, s.diagnostics
+    );
+    doc.para(&stats, 9.5, true, style::TEXT, 0.0);
+    let note = "Threats are derived from the model by the rules of the templates listed above; the same model file \
+                (identified by its SHA-256) and templates always give the same threats and the same report.";
+    doc.y = doc.y.max(doc.bottom() - 40.0);
+    doc.para(note, 8.0, false, style::MUTED, 0.0);
+}
+
+fn summary(doc: &mut Doc<'_>, data: &ReportData) {
+    let s = &data.summary;
+    doc.heading(1, "1 Summary");
+    let text = format!(
+        "{} threats: {} untriaged (open or needing investigation) and {} triaged. {} orphaned triage records, {} model diagnostics.",
+        s.total,
+        s.untriaged,
+        s.total - s.untriaged,
+        s.orphaned,
+        s.diagnostics
+    );
+    doc.para(&text, 10.0, false, style::TEXT, 0.0);
+    doc.gap(8.0);
+    doc.heading(2, "Threats by STRIDE category and severity");
+    chart(doc, data);
+    let cols = vec![
+        Col {
+            title: "Category".into(),
+            weight: 2.3,
+        },
+        Col {
+            title: "Threatens".into(),
+            weight: 1.8,
+        },
+        Col {
+            title: "Critical".into(),
+            weight: 0.9,
+        },
+        Col {
+            title: "High".into(),
+            weight: 0.8,
+        },
+        Col {
+            title: "Medium".into(),
+            weight: 0.9,
+        },
+        Col {
+            title: "Low".into(),
+            weight: 0.8,
+        },
+        Col {
+            title: "Total".into(),
+            weight: 0.8,
+        },
+        Col {
+            title: "Untriaged".into(),
+            weight: 1.25,
+        },
+    ];
+    let mut rows: Vec<Vec<Cell>> = s
+        .by_category
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::bold(format!("{} · {}", r.letter, r.label)),
+                Cell::new(r.property.clone()),
+                Cell::new(r.count(Severity::Critical).to_string()),
+                Cell::new(r.count(Severity::High).to_string()),
+                Cell::new(r.count(Severity::Medium).to_string()),
+                Cell::new(r.count(Severity::Low).to_string()),
+                Cell::bold(r.total.to_string()),
+                Cell::new(r.untriaged.to_string()),
+            ]
+        })
+        .collect();
+    let sev = |k: Severity| {
+        s.by_severity
+            .iter()
+            .find(|x| x.severity == k.key())
+            .map(|x| x.total)
+            .unwrap_or(0)
+    };
+    rows.push(vec![
+        Cell::bold("All categories"),
+        Cell::new(""),
+        Cell::bold(sev(Severity::Critical).to_string()),
+        Cell::bold(sev(Severity::High).to_string()),
+        Cell::bold(sev(Severity::Medium).to_string()),
+        Cell::bold(sev(Severity::Low).to_string()),
+        Cell::bold(s.total.to_string()),
+        Cell::bold(s.untriaged.to_string()),
+    ]);
+    doc.table(&cols, &rows);
+    doc.heading(2, "Threats by status");
+    let cols = vec![
+        Col {
+            title: "Status".into(),
+            weight: 2.0,
+        },
+        Col {
+            title: "Threats".into(),
+            weight: 1.0,
+        },
+        Col {
+            title: "Share".into(),
+            weight: 4.0,
+        },
+    ];
+    let rows: Vec<Vec<Cell>> = s
+        .by_status
+        .iter()
+        .map(|r| {
+            let share = if s.total == 0 {
+                0.0
+            } else {
+                r.count as f64 * 100.0 / s.total as f64
+            };
+            vec![
+                Cell::new(r.label.clone()),
+                Cell::bold(r.count.to_string()),
+                Cell::muted(format!("{share:.0}%")),
+            ]
+        })
+        .collect();
+    doc.table(&cols, &rows);
+    doc.heading(2, "Top open risks");
+    if s.top_open.is_empty() {
+        doc.para("No untriaged threats.", BODY, false, style::MUTED, 0.0);
+        return;
+    }
+    let cols = vec![
+        Col {
+            title: "#".into(),
+            weight: 0.35,
+        },
+        Col {
+            title: "Threat".into(),
+            weight: 4.2,
+        },
+        Col {
+            title: "Subject".into(),
+            weight: 1.8,
+        },
+        Col {
+            title: "Category".into(),
+            weight: 1.5,
+        },
+        Col {
+            title: "Severity".into(),
+            weight: 1.0,
+        },
+    ];
+    let rows: Vec<Vec<Cell>> = s
+        .top_open
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                Cell::muted((i + 1).to_string()),
+                Cell::new(format!("{}\n{}", r.title, r.id)),
+                Cell::new(r.subject.clone()),
+                Cell::new(stride_of(&r.category).map(|c| c.label()).unwrap_or("")),
+                sev_cell(&r.severity),
+            ]
+        })
+        .collect();
+    doc.table(&cols, &rows);
+}
+
+/// Horizontal bars per STRIDE category, stacked by severity (most severe first).
+fn chart(doc: &mut Doc<'_>, data: &ReportData) {
+    let fonts = doc.fonts;
+    let rows = &data.summary.by_category;
+    let bar_h = 14.0;
+    let gap = 6.0;
+    let label_w = 150.0;
+    let h = rows.len() as f64 * (bar_h + gap) + 30.0;
+    doc.ensure(h);
+    let max = rows.iter().map(|r| r.total).max().unwrap_or(0).max(1) as f64;
+    let total_w = 40.0;
+    let bar_w = doc.width() - label_w - total_w;
+    let top = doc.y;
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + i as f64 * (bar_h + gap);
+        doc.page.text(
+            fonts,
+            MARGIN,
+            y + bar_h - 3.5,
+            8.5,
+            false,
+            style::TEXT,
+            &format!("{} · {}", r.letter, r.label),
+        );
+        doc.page
+            .fill_rect(MARGIN + label_w, y, bar_w, bar_h, 0.0, style::STRIPE);
+        let mut x = MARGIN + label_w;
+        for s in Severity::ALL.iter().rev() {
+            let n = r.count(*s);
+            if n == 0 {
+                continue;
+            }
+            let w = bar_w * n as f64 / max;
+            doc.page
+                .fill_rect(x, y, w, bar_h, 0.0, style::severity_color(*s));
+            let label = format!("{}{}", style::severity_letter(*s), n);
+            let lw = fonts.width(&label, 7.0, true);
+            if lw + 4.0 <= w {
+                doc.page.text(
+                    fonts,
+                    x + (w - lw) / 2.0,
+                    y + bar_h - 4.0,
+                    7.0,
+                    true,
+                    style::severity_text(*s),
+                    &label,
+                );
+            }
+            x += w;
+        }
+        let t = r.total.to_string();
+        doc.page.text(
+            fonts,
+            MARGIN + label_w + bar_w + 6.0,
+            y + bar_h - 3.5,
+            8.5,
+            true,
+            style::TEXT,
+            &t,
+        );
+    }
+    let ly = top + rows.len() as f64 * (bar_h + gap) + 8.0;
+    let mut x = MARGIN + label_w;
+    for s in Severity::ALL.iter().rev() {
+        doc.page
+            .fill_rect(x, ly - 7.0, 9.0, 9.0, 1.5, style::severity_color(*s));
+        let label = format!("{} {}", style::severity_letter(*s), s.label());
+        doc.page
+            .text(fonts, x + 12.0, ly + 1.0, 7.5, false, style::MUTED, &label);
+        x += 12.0 + fonts.width(&label, 7.5, false) + 14.0;
+    }
+    doc.y = ly + 14.0;
+}
+
+fn threats(doc: &mut Doc<'_>, data: &ReportData) {
+    doc.heading(1, "3 Threats by element and flow");
+    if data.groups.is_empty() {
+        doc.para(
+            "No threats: no rule fires on this model and no manual threat was recorded.",
+            BODY,
+            false,
+            style::MUTED,
+            0.0,
+        );
+        return;
+    }
+    doc.para(
+        "Each element and flow with its threats, in STRIDE order. Threats at a boundary crossing are listed under their flow. \
+         Untriaged means Open or Needs investigation.",
+        BODY,
+        false,
+        style::MUTED,
+        0.0,
+    );
+    for g in &data.groups {
+        group(doc, g);
+    }
+}
+
+fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
+    doc.heading(2, &g.heading);
+    let open = g.threats.iter().filter(|t| t.stat.is_untriaged()).count();
+    let ctx = format!(
+        "{} · {} threats, {} untriaged",
+        g.context,
+        g.threats.len(),
+        open
+    );
+    doc.para(ctx.trim_start_matches(" · "), 8.0, false, style::MUTED, 0.0);
+    doc.gap(4.0);
+    doc.push_repeat_title(&g.heading);
+    for t in &g.threats {
+        threat(doc, t);
+    }
+    doc.pop_repeat();
+}
+
+fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
+    let fonts = doc.fonts;
+    doc.ensure(70.0);
+    let indent = 0.0;
+    let lw = 76.0;
+    // Header: severity chip, id, status.
+    let size = 8.0;
+    let label = t.sev.label().to_uppercase();
+    let cw = fonts.width(&label, size, true) + 8.0;
+    let y = doc.y;
+    doc.page
+        .fill_rect(MARGIN, y, cw, 12.0, 3.0, style::severity_color(t.sev));
+    doc.page.text(
+        fonts,
+        MARGIN + 4.0,
+        y + 9.0,
+        size,
+        true,
+        style::severity_text(t.sev),
+        &label,
+    );
+    let status = t.stat.label();
+    let sw = fonts.width(status, 8.5, true);
+    let id_max = doc.width() - cw - sw - 24.0;
+    let id = fonts.ellipsize(&t.id, 8.5, false, id_max);
+    doc.page.text(
+        fonts,
+        MARGIN + cw + 6.0,
+        y + 9.0,
+        8.5,
+        false,
+        style::MUTED,
+        &id,
+    );
+    let sc = if t.stat.is_untriaged() {
+        style::severity_color(Severity::High)
+    } else {
+        style::MUTED
+    };
+    doc.page.text(
+        fonts,
+        MARGIN + doc.width() - sw,
+        y + 9.0,
+        8.5,
+        true,
+        sc,
+        status,
+    );
+    doc.y += 15.0;
+    if fonts.width(&t.id, 8.5, false) > id_max {
+        doc.para(&t.id, 8.0, false, style::MUTED, indent);
+    }
+    doc.para(&t.title, 10.5, true, style::TEXT, indent);
+    let sev_text = if t.severity != t.rule_severity {
+        format!(
+            "{} (rule: {}), likelihood {}",
+            t.sev.label(),
+            sev_of(&t.rule_severity).label(),
+            t.likelihood
+        )
+    } else {
+        format!("{}, likelihood {}", t.sev.label(), t.likelihood)
+    };
+    let meta = format!(
+        "{} (threatens {}) · {}",
+        t.stride.label(),
+        t.stride.property(),
+        sev_text
+    );
+    doc.field("Category", &meta, lw, indent);
+    doc.field("Description", &or_dash(&t.description), lw, indent);
+    if !t.why.is_empty() {
+        doc.field("Why", &t.why.join("; "), lw, indent);
+    }
+    doc.field(
+        "Mitigations",
+        &or_dash(&t.mitigations.join("; ")),
+        lw,
+        indent,
+    );
+    doc.field("References", &or_dash(&t.references.join(", ")), lw, indent);
+    doc.field("Justification", &or_dash(&t.justification), lw, indent);
+    let mut triage = format!(
+        "Owner: {} · Ticket: {}",
+        or_dash(&t.owner),
+        or_dash(&t.ticket)
+    );
+    if !t.reviewed_by.is_empty() || !t.date.is_empty() {
+        triage.push_str(&format!(" · Reviewed: {} {}", t.reviewed_by, t.date));
+    }
+    doc.field("Triage", triage.trim_end(), lw, indent);
+    doc.gap(3.0);
+    let y = doc.y;
+    doc.page
+        .line(MARGIN, y, MARGIN + doc.width(), y, style::RULE, 0.4);
+    doc.gap(7.0);
+}
+
+fn other(doc: &mut Doc<'_>, data: &ReportData) {
+    doc.heading(1, "4 Manual threats, orphaned triage and diagnostics");
+    doc.heading(2, "Manual threats");
+    if data.manual_threats.is_empty() {
+        doc.para("None recorded.", BODY, false, style::MUTED, 0.0);
+    } else {
+        doc.para("Threats written by the reviewer rather than by a rule; their details are in section 3.", BODY, false, style::MUTED, 0.0);
+        let cols = vec![
+            Col {
+                title: "Threat".into(),
+                weight: 3.5,
+            },
+            Col {
+                title: "Subject".into(),
+                weight: 1.8,
+            },
+            Col {
+                title: "Category".into(),
+                weight: 1.5,
+            },
+            Col {
+                title: "Severity".into(),
+                weight: 1.0,
+            },
+            Col {
+                title: "Status".into(),
+                weight: 1.3,
+            },
+        ];
+        let rows: Vec<Vec<Cell>> = data
+            .manual_threats
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::new(format!("{}\n{}", t.title, t.id)),
+                    Cell::new(super::data::subject_label(&t.subject)),
+                    Cell::new(t.stride.label()),
+                    sev_cell(&t.severity),
+                    Cell::new(t.stat.label()),
+                ]
+            })
+            .collect();
+        doc.table(&cols, &rows);
+    }
+    doc.heading(2, "Orphaned triage");
+    if data.orphaned_triage.is_empty() {
+        doc.para(
+            "None: every triage record matches a current threat.",
+            BODY,
+            false,
+            style::MUTED,
+            0.0,
+        );
+    } else {
+        doc.para(
+            "Triage records whose threat no longer exists (the element was deleted or the property fixed). They are kept in the \
+             model until the reviewer re-attaches or deletes them.",
+            BODY,
+            false,
+            style::MUTED,
+            0.0,
+        );
+        let cols = vec![
+            Col {
+                title: "Threat id".into(),
+                weight: 3.0,
+            },
+            Col {
+                title: "Status".into(),
+                weight: 1.3,
+            },
+            Col {
+                title: "Justification".into(),
+                weight: 3.0,
+            },
+            Col {
+                title: "Owner / ticket".into(),
+                weight: 1.6,
+            },
+            Col {
+                title: "History".into(),
+                weight: 0.9,
+            },
+        ];
+        let rows: Vec<Vec<Cell>> = data
+            .orphaned_triage
+            .iter()
+            .map(|o| {
+                vec![
+                    Cell::new(o.id.clone()),
+                    Cell::new(status_label(&o.status)),
+                    Cell::new(or_dash(&o.justification)),
+                    Cell::new(
+                        format!("{} {}", or_dash(&o.owner), o.ticket)
+                            .trim()
+                            .to_owned(),
+                    ),
+                    Cell::new(if o.kept_as_history { "kept" } else { "—" }),
+                ]
+            })
+            .collect();
+        doc.table(&cols, &rows);
+    }
+    doc.heading(2, "Model diagnostics");
+    if data.diagnostics.is_empty() {
+        doc.para(
+            "None: the model validates cleanly.",
+            BODY,
+            false,
+            style::MUTED,
+            0.0,
+        );
+    } else {
+        let cols = vec![
+            Col {
+                title: "Level".into(),
+                weight: 0.9,
+            },
+            Col {
+                title: "Code".into(),
+                weight: 1.7,
+            },
+            Col {
+                title: "Message".into(),
+                weight: 5.0,
+            },
+            Col {
+                title: "Location".into(),
+                weight: 1.6,
+            },
+        ];
+        let rows: Vec<Vec<Cell>> = data
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let lvl = match d.level.as_str() {
+                    "error" => Cell::chip(
+                        "error",
+                        style::severity_color(Severity::Critical),
+                        style::WHITE,
+                    ),
+                    "warning" => Cell::chip(
+                        "warning",
+                        style::severity_color(Severity::Medium),
+                        style::TEXT,
+                    ),
+                    other => Cell::new(other),
+                };
+                vec![
+                    lvl,
+                    Cell::new(d.code.clone()),
+                    Cell::new(d.message.clone()),
+                    Cell::muted(or_dash(&d.location)),
+                ]
+            })
+            .collect();
+        doc.table(&cols, &rows);
+    }
+}
+
+fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
+    doc.heading(1, "Appendix A: Rules evaluated");
+    doc.para(
+        "Every rule of the loaded templates, grouped by template and version. Fired: threats the \
+         rule produced in this model. Deprecated rules are listed but not evaluated.",
+        BODY,
+        false,
+        style::MUTED,
+        0.0,
+    );
+    let cols = vec![
+        col("Rule", 1.3),
+        col("Title", 3.0),
+        col("Cat.", 0.5),
+        col("Severity", 1.0),
+        col("References", 3.0),
+        col("Fired", 0.6),
+    ];
+    if data.rules.is_empty() {
+        doc.para("No rules are loaded.", BODY, false, style::MUTED, 0.0);
+    }
+    for t in &data.cover.templates {
+        let rows: Vec<Vec<Cell>> = data
+            .rules
+            .iter()
+            .filter(|r| r.template == t.id)
+            .map(|r| {
+                let title = match &r.deprecated {
+                    Some(d) => format!("{} (deprecated: {d})", r.title),
+                    None => r.title.clone(),
+                };
+                vec![
+                    Cell::bold(r.id.clone()),
+                    Cell::new(title),
+                    Cell::new(r.stride.letter().to_string()),
+                    sev_cell(&r.severity),
+                    Cell::new(r.references.join(", ")),
+                    Cell::new(r.fired.to_string()),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let title = format!(
+            "Template {} {}: {} ({} rules)",
+            t.id,
+            t.version,
+            t.name,
+            rows.len()
+        );
+        doc.heading(2, &title);
+        doc.table(&cols, &rows);
+    }
+}
+
+/// A table column.
+fn col(title: &str, weight: f64) -> Col {
+    Col {
+        title: title.to_owned(),
+        weight,
+    }
+}
+
+/// Glyph ids used on the pages, per face.
+fn used_glyphs(fonts: &Fonts, pages: &[Page]) -> BTreeMap<Face, BTreeSet<u16>> {
+    let mut out: BTreeMap<Face, BTreeSet<u16>> = BTreeMap::new();
+    for p in pages {
+        let mut face: Option<Face> = None;
+        for op in &p.ops {
+            match op {
+                Op::SetFont {
+                    font: printpdf::PdfFontHandle::External(id),
+                    ..
+                } => {
+                    face = Face::ALL.into_iter().find(|f| f.resource() == id.0);
+                }
+                Op::ShowText { items } => {
+                    let Some(f) = face else { continue };
+                    let Some(pf) = fonts.font(f) else { continue };
+                    let set = out.entry(f).or_default();
+                    for it in items {
+                        if let TextItem::Text(s) = it {
+                            for c in s.chars() {
+                                set.insert(pf.lookup_glyph_index(c as u32).unwrap_or(0));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn pdf_date(epoch: i64) -> printpdf::DateTime {
+    let ((y, m, d), (hh, mm, ss)) = super::data::civil(epoch);
+    printpdf::DateTime::new_in_offset(
+        printpdf::Date {
+            year: y.clamp(0, 9999) as i32,
+            month: m as u8,
+            day: d as u8,
+        },
+        printpdf::Time {
+            hour: hh as u8,
+            minute: mm as u8,
+            second: ss as u8,
+            millisecond: 0,
+        },
+        printpdf::Offset {
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    )
+}
+
+fn assemble(
+    fonts: &Fonts,
+    pages: Vec<Page>,
+    bookmarks: &[(String, usize)],
+    data: &ReportData,
+    epoch: i64,
+) -> Result<(Vec<u8>, bool), String> {
+    let mut pdf = PdfDocument::new(&format!("{} — threat model report", data.cover.title));
+    let date = pdf_date(epoch);
+    let info = &mut pdf.metadata.info;
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
+    info.author = data.cover.owner.clone();
+    info.creator = format!("Palisade {}", data.cover.palisade_version);
+    info.producer = format!("Palisade {} (printpdf)", data.cover.palisade_version);
+    info.subject = "STRIDE threat model report".to_owned();
+    info.identifier = data.cover.model_sha256.clone();
+    let used = used_glyphs(fonts, &pages);
+    for (face, gids) in &used {
+        let Some(parsed) = fonts.font(*face) else {
+            continue;
+        };
+        let mut embedded = parsed.clone();
+        if let Some(small) = fonts::strip_unused_glyphs(fonts::face_bytes(*face), gids) {
+            embedded.original_bytes = small;
+        }
+        pdf.resources
+            .fonts
+            .map
+            .insert(FontId(face.resource().to_owned()), PdfFont::new(embedded));
+    }
+    pdf.pages = pages
+        .into_iter()
+        .map(|p| {
+            let mut page = PdfPage::new(printpdf::Mm(10.0), printpdf::Mm(10.0), p.ops);
+            let r = Rect::from_wh(Pt(p.w as f32), Pt(p.h as f32));
+            page.media_box = r.clone();
+            page.trim_box = r.clone();
+            page.crop_box = r;
+            page
+        })
+        .collect();
+    for (i, (title, page)) in bookmarks.iter().enumerate() {
+        pdf.bookmarks.map.insert(
+            PageAnnotId(format!("B{i:05}")),
+            PageAnnotation {
+                name: title.clone(),
+                page: *page,
+            },
+        );
+    }
+    let mut warnings = Vec::new();
+    let opts = PdfSaveOptions {
+        optimize: true,
+        subset_fonts: false,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut lo = printpdf::serialize::to_lopdf_doc(&pdf, &opts, &mut warnings);
+    // printpdf writes a random document id; derive it from the content instead.
+    if let Ok(arr) = lo.trailer.get_mut(b"ID").and_then(|o| o.as_array_mut()) {
+        for o in arr.iter_mut() {
+            if let Ok(s) = o.as_str_mut() {
+                *s = data
+                    .cover
+                    .model_sha256
+                    .as_bytes()
+                    .get(..32)
+                    .unwrap_or(b"palisade")
+                    .to_vec();
+            }
+        }
+    }
+    lo.compress();
+    let mut bytes = Vec::new();
+    lo.save_to(&mut bytes)
+        .map_err(|e| format!("cannot write the PDF: {e}"))?;
+    Ok((bytes, used.contains_key(&Face::Fallback)))
+}
