@@ -259,11 +259,14 @@ fn threats_tab_ui(
 
 fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Model) {
     ui.horizontal_wrapped(|ui| {
-        let search = ui.add(
-            egui::TextEdit::singleline(&mut st.filter.text)
-                .hint_text("Search id, title, subject")
-                .desired_width(200.0),
-        );
+        let find = ui.label("Find");
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut st.filter.text)
+                    .hint_text("id, title, subject")
+                    .desired_width(200.0),
+            )
+            .labelled_by(find.id);
         if ui.input_mut(|i| {
             i.consume_key(
                 egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
@@ -442,7 +445,7 @@ fn table_ui(
                 match &rows[ri] {
                     Row::Header(label, n) => {
                         row.col(|ui| {
-                            ui.label(RichText::new(format!("{label} ({n})")).strong());
+                            cell(ui, RichText::new(format!("{label} ({n})")).strong());
                         });
                         for _ in 0..5 {
                             row.col(|_| {});
@@ -454,13 +457,13 @@ fn table_ui(
                         let sev = t.severity(model);
                         let status = t.status(model);
                         row.col(|ui| {
-                            ui.label(RichText::new(t.id.as_str()).monospace().small());
+                            cell(ui, RichText::new(t.id.as_str()).monospace().small());
                         });
                         row.col(|ui| {
-                            ui.label(t.category.label());
+                            cell(ui, t.category.label());
                         });
                         row.col(|ui| {
-                            ui.label(rows::title(t, model, catalog));
+                            cell(ui, rows::title(t, model, catalog));
                         });
                         row.col(|ui| {
                             let kind = match &t.subject {
@@ -468,7 +471,10 @@ fn table_ui(
                                 Subject::Flow(_) => "→ ",
                                 _ => "",
                             };
-                            ui.label(format!("{kind}{}", rows::subject_name(&t.subject, model)));
+                            cell(
+                                ui,
+                                format!("{kind}{}", rows::subject_name(&t.subject, model)),
+                            );
                         });
                         row.col(|ui| {
                             let (bg, fg) = if status.is_untriaged() {
@@ -476,7 +482,8 @@ fn table_ui(
                             } else {
                                 (triaged_color(dark), Color32::WHITE)
                             };
-                            ui.label(
+                            cell(
+                                ui,
                                 RichText::new(format!(
                                     " {} {} ",
                                     severity_letter(sev),
@@ -488,7 +495,7 @@ fn table_ui(
                             );
                         });
                         row.col(|ui| {
-                            ui.label(status.label());
+                            cell(ui, status.label());
                         });
                         if row.response().clicked() {
                             clicked = Some((*i, row.response().ctx.input(|inp| inp.modifiers)));
@@ -522,4 +529,9 @@ fn table_ui(
     if rows.is_empty() {
         ui.label(RichText::new("No threats match the filters").italics());
     }
+}
+
+/// A table cell's text: not selectable, so a click anywhere on the row selects the row.
+fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
+    ui.add(egui::Label::new(text).selectable(false).truncate());
 }

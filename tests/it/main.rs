@@ -4,6 +4,8 @@ mod cli;
 mod common;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_triage;
 mod persist;
 mod reliability;
 mod report;

@@ -222,6 +222,49 @@ fn threat_ui(
     ui.heading(&v.title);
     ui.label(RichText::new(&v.id).monospace().small());
     ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Triage status");
+        let mut status = current.status;
+        egui::ComboBox::from_id_salt("triage.status")
+            .selected_text(status.label())
+            .show_ui(ui, |ui| {
+                for s in Status::ALL {
+                    ui.selectable_value(&mut status, s, s.label());
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if status != current.status {
+            let mut rec = d.pending().unwrap_or_else(|| current.clone());
+            rec.status = status;
+            if rec.date.is_empty() && !status.is_untriaged() {
+                rec.date = today();
+            }
+            edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
+        }
+
+        let l = ui.label("Severity override");
+        let mut sev = current.severity;
+        let rule_label = format!("Rule default ({})", t.rule_severity.label());
+        egui::ComboBox::from_id_salt("triage.severity")
+            .selected_text(
+                sev.map(|s| s.label().to_owned())
+                    .unwrap_or(rule_label.clone()),
+            )
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut sev, None, rule_label);
+                for s in Severity::ALL {
+                    ui.selectable_value(&mut sev, Some(s), s.label());
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if sev != current.severity {
+            let mut rec = d.pending().unwrap_or_else(|| current.clone());
+            rec.severity = sev;
+            edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(t.category.label()).strong());
         ui.label(format!("threatens {}", t.category.property()));
         ui.label("·");
@@ -276,46 +319,6 @@ fn threat_ui(
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            ui.label("Status");
-            let mut status = current.status;
-            egui::ComboBox::from_id_salt("triage.status")
-                .selected_text(status.label())
-                .show_ui(ui, |ui| {
-                    for s in Status::ALL {
-                        ui.selectable_value(&mut status, s, s.label());
-                    }
-                });
-            if status != current.status {
-                let mut rec = d.pending().unwrap_or_else(|| current.clone());
-                rec.status = status;
-                if rec.date.is_empty() && !status.is_untriaged() {
-                    rec.date = today();
-                }
-                edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
-            }
-            ui.end_row();
-
-            ui.label("Severity");
-            let mut sev = current.severity;
-            let rule_label = format!("Rule default ({})", t.rule_severity.label());
-            egui::ComboBox::from_id_salt("triage.severity")
-                .selected_text(
-                    sev.map(|s| s.label().to_owned())
-                        .unwrap_or(rule_label.clone()),
-                )
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut sev, None, rule_label);
-                    for s in Severity::ALL {
-                        ui.selectable_value(&mut sev, Some(s), s.label());
-                    }
-                });
-            if sev != current.severity {
-                let mut rec = d.pending().unwrap_or_else(|| current.clone());
-                rec.severity = sev;
-                edits.push(Edit::SetTriage(t.id.clone(), Some(rec)));
-            }
-            ui.end_row();
-
             let mut commit = false;
             for (label, buf, multi) in [
                 ("Justification", &mut d.justification, true),
@@ -323,7 +326,7 @@ fn threat_ui(
                 ("Ticket", &mut d.ticket, false),
                 ("Reviewed by", &mut d.reviewed_by, false),
             ] {
-                ui.label(label);
+                let l = ui.label(label);
                 let te = if multi {
                     egui::TextEdit::multiline(buf)
                         .desired_rows(2)
@@ -331,17 +334,19 @@ fn threat_ui(
                 } else {
                     egui::TextEdit::singleline(buf).desired_width(f32::INFINITY)
                 };
-                let r = ui.add(te);
+                let r = ui.add(te).labelled_by(l.id);
                 commit |= r.lost_focus();
                 ui.end_row();
             }
-            ui.label("Date");
+            let l = ui.label("Date");
             ui.horizontal(|ui| {
-                let r = ui.add(
-                    egui::TextEdit::singleline(&mut d.date)
-                        .hint_text("YYYY-MM-DD")
-                        .desired_width(110.0),
-                );
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut d.date)
+                            .hint_text("YYYY-MM-DD")
+                            .desired_width(110.0),
+                    )
+                    .labelled_by(l.id);
                 commit |= r.lost_focus();
                 if ui.button("Today").clicked() {
                     d.date = today();
@@ -421,7 +426,7 @@ fn bulk_ui(
     egui::Grid::new("palisade.bulk")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("Status");
+            let l = ui.label("Set status");
             egui::ComboBox::from_id_salt("bulk.status")
                 .selected_text(st.bulk_status.map(|s| s.label()).unwrap_or("(unchanged)"))
                 .show_ui(ui, |ui| {
@@ -429,10 +434,13 @@ fn bulk_ui(
                     for s in Status::ALL {
                         ui.selectable_value(&mut st.bulk_status, Some(s), s.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
             ui.end_row();
-            ui.label("Owner");
-            ui.add(egui::TextEdit::singleline(&mut st.bulk_owner).hint_text("(unchanged)"));
+            let l = ui.label("Set owner");
+            ui.add(egui::TextEdit::singleline(&mut st.bulk_owner).hint_text("(unchanged)"))
+                .labelled_by(l.id);
             ui.end_row();
         });
     let any = st.bulk_status.is_some() || !st.bulk_owner.trim().is_empty();

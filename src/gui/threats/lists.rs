@@ -266,6 +266,6 @@ mod tests {
         Edit::RemoveElement(ElementId::new("api"))
             .apply(&mut m)
             .ok();
-        assert_eq!(orphan_subject(&id, &m).1, false);
+        assert!(!orphan_subject(&id, &m).1);
     }
 }
