@@ -408,7 +408,7 @@ fn table_ui(
     }
     let arrow = |col: SortBy| {
         if st.sort == col {
-            if st.ascending { " ⏶" } else { " ⏷" }
+            if st.ascending { " ↑" } else { " ↓" }
         } else {
             ""
         }
