@@ -473,7 +473,15 @@ impl PalisadeApp {
                     &sel.boundaries,
                     d,
                 );
-                self.apply(edits, Some("nudge".to_owned()));
+                // Repeated nudges of the same selection are one undo step.
+                let key = {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    sel.elements.hash(&mut h);
+                    sel.boundaries.hash(&mut h);
+                    format!("nudge:{:x}", h.finish())
+                };
+                self.apply(edits, Some(key));
             }
             Action::Align(a) => {
                 let edits = ops::align_edits(&self.doc.model, &self.catalog, &sel.elements, a);
@@ -581,7 +589,7 @@ impl PalisadeApp {
         };
         let mut close = false;
         let mut then: Option<Action> = None;
-        egui::Modal::new(Id::unique("palisade-prompt")).show(ctx, |ui| {
+        let modal = egui::Modal::new(Id::unique("palisade-prompt")).show(ctx, |ui| {
             ui.set_max_width(460.0);
             match &prompt {
                 Prompt::Unsaved { then: next } => {
@@ -661,6 +669,11 @@ impl PalisadeApp {
                 }
             }
         });
+        // Escape or a click outside means Cancel (or Later); nothing is lost.
+        if modal.should_close() && then.is_none() {
+            close = true;
+            self.after_save = None;
+        }
         if close && self.prompt.as_ref() == Some(&prompt) {
             self.prompt = None;
         }

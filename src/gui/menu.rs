@@ -198,7 +198,13 @@ pub fn menu_bar_ui(
             if item(ui, "Duplicate", Some(&DUPLICATE), info.has_selection) {
                 actions.push(Action::Duplicate);
             }
-            if item(ui, "Delete", None, info.has_selection) {
+            if ui
+                .add_enabled(
+                    info.has_selection,
+                    egui::Button::new("Delete").shortcut_text("Del"),
+                )
+                .clicked()
+            {
                 actions.push(Action::Delete);
             }
             ui.separator();

@@ -680,3 +680,19 @@ fn quitting_with_unsaved_changes_offers_to_save_first() {
         "the changes were saved before quitting"
     );
 }
+
+#[test]
+fn arrow_nudges_of_one_selection_fold_into_one_undo_step() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let p = screen(&h, (400.0, 100.0));
+    click_at(&mut h, p);
+    for _ in 0..3 {
+        h.key_press(egui::Key::ArrowRight);
+        h.run_steps(1);
+    }
+    assert_eq!(h.state().doc.model.elements["api"].pos, (460.0, 100.0));
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.model.elements["api"].pos, (400.0, 100.0));
+}

@@ -123,9 +123,8 @@ impl Draw<'_> {
         }
     }
 
-    /// A trust boundary: tinted fill, dashed outline in the warning colour, and a title
-    /// tab with its name and kind. Returns the tab's screen rectangle.
-    pub fn boundary(&self, bb: &BoundaryBox, b: &Boundary, em: Emphasis) -> Rect {
+    /// A trust boundary's body: tinted fill and dashed outline in the warning colour.
+    pub fn boundary(&self, bb: &BoundaryBox, em: Emphasis) {
         let rect = self.r(bb.rect);
         self.painter
             .rect_filled(rect, CornerRadius::ZERO, self.pal.boundary_tint(bb.depth));
@@ -155,7 +154,17 @@ impl Draw<'_> {
             dash,
             dash * 0.6,
         ));
-        // Title tab.
+    }
+
+    /// A boundary's title tab with its name and kind, drawn after the flows so lines
+    /// never cross out a title. Returns the tab's screen rectangle.
+    pub fn boundary_tab(&self, bb: &BoundaryBox, b: &Boundary, em: Emphasis) -> Rect {
+        let rect = self.r(bb.rect);
+        let colour = if em.selected || em.highlighted {
+            self.pal.selection
+        } else {
+            self.pal.boundary
+        };
         let title_px = (11.5 * self.zoom()).max(MIN_TEXT_PX);
         let tab_h = (TAB_HEIGHT * self.zoom()).max(title_px + 6.0);
         let title = if b.name.trim().eq_ignore_ascii_case(b.kind.label()) {

@@ -301,6 +301,21 @@ pub fn canvas_ui(
 ) {
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     state.canvas_rect = rect;
+    // While the canvas has focus, arrows nudge the selection and Escape cancels: they
+    // must not move keyboard focus to another widget.
+    if response.has_focus() {
+        ui.memory_mut(|m| {
+            m.set_focus_lock_filter(
+                response.id,
+                egui::EventFilter {
+                    tab: false,
+                    horizontal_arrows: true,
+                    vertical_arrows: true,
+                    escape: true,
+                },
+            )
+        });
+    }
     if state.fit_pending && rect.width() > 50.0 {
         state.fit(model, cat);
         state.fit_pending = false;
@@ -456,7 +471,11 @@ pub fn canvas_ui(
     }
 
     // --- Clicks ---------------------------------------------------------------------
+    // A focused widget also "clicks" on Space or Enter; on the canvas only real pointer
+    // clicks count (Space is for panning).
+    let pointer_click = ui.input(|i| i.pointer.any_click());
     if response.clicked()
+        && pointer_click
         && let Some(p) = pointer_in_diagram
     {
         match state.tool.clone() {
@@ -556,9 +575,9 @@ pub fn canvas_ui(
     let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
 
     for bb in &shown.boundaries {
-        let Some(b) = model.boundaries.get(&bb.id) else {
+        if !model.boundaries.contains_key(&bb.id) {
             continue;
-        };
+        }
         let with_tab = Rect::from_min_max(
             bb.rect.min - Vec2::new(0.0, layout::TAB_HEIGHT),
             bb.rect.max,
@@ -566,17 +585,13 @@ pub fn canvas_ui(
         if !cull.intersects(with_tab) {
             continue;
         }
-        let tab = d.boundary(
+        d.boundary(
             bb,
-            b,
             emphasis(
                 Item::Boundary(bb.id.clone()),
                 hl.boundaries.contains(&bb.id),
             ),
         );
-        state
-            .boundary_tabs
-            .insert(bb.id.clone(), diagram_from_screen * tab);
     }
     let mut labels = Vec::new();
     for fc in &shown.flows {
@@ -592,6 +607,27 @@ pub fn canvas_ui(
         }
     }
     state.flow_labels = labels;
+    // Titles on top of the lines, outermost first.
+    for bb in &shown.boundaries {
+        let Some(b) = model.boundaries.get(&bb.id) else {
+            continue;
+        };
+        let with_tab = Rect::from_min_max(
+            bb.rect.min - Vec2::new(0.0, layout::TAB_HEIGHT),
+            bb.rect.max,
+        );
+        if !cull.intersects(with_tab) {
+            continue;
+        }
+        let em = emphasis(
+            Item::Boundary(bb.id.clone()),
+            hl.boundaries.contains(&bb.id),
+        );
+        let tab = d.boundary_tab(bb, b, em);
+        state
+            .boundary_tabs
+            .insert(bb.id.clone(), diagram_from_screen * tab);
+    }
     for eb in &shown.elements {
         if !cull.intersects(eb.rect) {
             continue;
