@@ -134,6 +134,17 @@ impl Edit {
                     .elements
                     .get_mut(&id)
                     .ok_or_else(|| EditError::Missing("element", id.0.clone()))?;
+                // A dangling boundary cannot be set again through this edit (it checks
+                // that the boundary exists), so its undo restores the whole element.
+                let dangling = slot
+                    .boundary
+                    .as_ref()
+                    .is_some_and(|old| !model.boundaries.contains_key(old));
+                if dangling {
+                    let before = slot.clone();
+                    slot.boundary = b;
+                    return Ok(ReplaceElement(before));
+                }
                 let old = std::mem::replace(&mut slot.boundary, b);
                 SetElementBoundary(id, old)
             }
@@ -192,8 +203,23 @@ impl Edit {
                     return Err(EditError::Missing("boundary", p.0.clone()));
                 }
                 let id = b.id.clone();
+                // Elements that already named this id (a dangling reference, from a file
+                // or an `AddElement`) must name it again after undo, not move to the
+                // parent as `RemoveBoundary` moves members.
+                let waiting: Vec<Element> = model
+                    .elements
+                    .values()
+                    .filter(|e| e.boundary.as_ref() == Some(&id))
+                    .cloned()
+                    .collect();
                 model.boundaries.insert(id.clone(), b);
-                RemoveBoundary(id)
+                if waiting.is_empty() {
+                    RemoveBoundary(id)
+                } else {
+                    let mut undo = vec![RemoveBoundary(id)];
+                    undo.extend(waiting.into_iter().map(ReplaceElement));
+                    Batch(undo)
+                }
             }
             RemoveBoundary(id) => {
                 let b = model
@@ -306,7 +332,11 @@ mod tests {
             parent: None,
             rect: (0.0, 0.0, 100.0, 100.0),
         };
-        let inner = Boundary { id: BoundaryId::new("inner"), parent: Some(BoundaryId::new("outer")), ..b.clone() };
+        let inner = Boundary {
+            id: BoundaryId::new("inner"),
+            parent: Some(BoundaryId::new("outer")),
+            ..b.clone()
+        };
         for e in [
             Edit::AddBoundary(b),
             Edit::AddBoundary(inner),
@@ -332,10 +362,24 @@ mod tests {
             Edit::RemoveBoundary(BoundaryId::new("outer")),
             Edit::RemoveBoundary(BoundaryId::new("inner")),
             Edit::MoveElement(ElementId::new("b"), (5.0, 6.0)),
-            Edit::SetElementProp(ElementId::new("a"), "validates_input".into(), Some(Value::Bool(true))),
+            Edit::SetElementProp(
+                ElementId::new("a"),
+                "validates_input".into(),
+                Some(Value::Bool(true)),
+            ),
             Edit::SetElementBoundary(ElementId::new("b"), Some(BoundaryId::new("outer"))),
-            Edit::SetFlowProp(FlowId::new("ab"), "encrypted".into(), Some(Value::Bool(true))),
-            Edit::SetTriage(ThreatId::new("X@element:a"), Some(Triage { status: Status::Mitigated, ..Triage::default() })),
+            Edit::SetFlowProp(
+                FlowId::new("ab"),
+                "encrypted".into(),
+                Some(Value::Bool(true)),
+            ),
+            Edit::SetTriage(
+                ThreatId::new("X@element:a"),
+                Some(Triage {
+                    status: Status::Mitigated,
+                    ..Triage::default()
+                }),
+            ),
             Edit::RemoveFlow(FlowId::new("ab")),
             Edit::Batch(vec![
                 Edit::RemoveElement(ElementId::new("b")),
@@ -355,17 +399,23 @@ mod tests {
     #[test]
     fn removing_an_element_removes_its_flows() {
         let mut m = base();
-        Edit::RemoveElement(ElementId::new("b")).apply(&mut m).expect("remove");
+        Edit::RemoveElement(ElementId::new("b"))
+            .apply(&mut m)
+            .expect("remove");
         assert!(m.flows.is_empty());
     }
 
     #[test]
     fn removing_a_boundary_moves_members_and_children_to_its_parent() {
         let mut m = base();
-        Edit::RemoveBoundary(BoundaryId::new("inner")).apply(&mut m).expect("remove");
+        Edit::RemoveBoundary(BoundaryId::new("inner"))
+            .apply(&mut m)
+            .expect("remove");
         assert_eq!(m.elements["a"].boundary, Some(BoundaryId::new("outer")));
         let mut m = base();
-        Edit::RemoveBoundary(BoundaryId::new("outer")).apply(&mut m).expect("remove");
+        Edit::RemoveBoundary(BoundaryId::new("outer"))
+            .apply(&mut m)
+            .expect("remove");
         assert_eq!(m.boundaries["inner"].parent, None);
     }
 
@@ -387,13 +437,22 @@ mod tests {
         let mut m = base();
         let mut outer = m.boundaries["outer"].clone();
         outer.parent = Some(BoundaryId::new("inner"));
-        assert_eq!(Edit::ReplaceBoundary(outer).apply(&mut m), Err(EditError::Cycle("outer".into())));
+        assert_eq!(
+            Edit::ReplaceBoundary(outer).apply(&mut m),
+            Err(EditError::Cycle("outer".into()))
+        );
     }
 
     #[test]
     fn duplicate_and_invalid_ids_are_refused() {
         let mut m = base();
-        assert!(matches!(Edit::AddElement(el("a", None)).apply(&mut m), Err(EditError::Duplicate(..))));
-        assert!(matches!(Edit::AddElement(el("has space", None)).apply(&mut m), Err(EditError::InvalidId(..))));
+        assert!(matches!(
+            Edit::AddElement(el("a", None)).apply(&mut m),
+            Err(EditError::Duplicate(..))
+        ));
+        assert!(matches!(
+            Edit::AddElement(el("has space", None)).apply(&mut m),
+            Err(EditError::InvalidId(..))
+        ));
     }
 }

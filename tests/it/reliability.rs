@@ -359,3 +359,590 @@ fn a_template_with_10000_chained_stencils_loads_in_bounded_time() {
     });
     assert!(cat.stencil("chain.s9999").is_some());
 }
+
+// ---- the CLI's input path -------------------------------------------------------------
+
+/// Runs the `palisade` binary; returns (exit code, stdout, stderr).
+fn palisade(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the palisade binary runs");
+    let code = out.status.code().unwrap_or(-1);
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_no_panic(what: &str, stderr: &str) {
+    assert!(
+        !stderr.contains("panicked")
+            && !stderr.contains("stack backtrace")
+            && !stderr.contains("RUST_BACKTRACE"),
+        "{what}: {stderr}"
+    );
+}
+
+/// The corpus models the manifest expects to fail to load, with `line:col` or `-`.
+fn failing_corpus_models() -> Vec<(PathBuf, String)> {
+    let manifest = fs::read_to_string(root().join("tests/corpus/models/EXPECT")).expect("EXPECT");
+    manifest
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (file, kind, pos) = (w.next()?, w.next()?, w.next()?);
+            (kind == "error").then(|| {
+                (
+                    root().join("tests/corpus/models").join(file),
+                    pos.to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn cli_reports_a_bad_input_file_on_one_located_line_with_exit_code_2() {
+    let failing = failing_corpus_models();
+    assert!(failing.len() >= 20);
+    for (path, pos) in &failing {
+        let p = path.display().to_string();
+        for cmd in ["validate", "threats", "check"] {
+            let (code, stdout, stderr) = palisade(&[cmd, &p]);
+            assert_no_panic(&p, &stderr);
+            assert_eq!(code, 2, "{cmd} {p}: exit code {code}\n{stderr}");
+            assert!(stdout.is_empty(), "{cmd} {p}: printed {stdout}");
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{cmd} {p}: not one line:\n{stderr}");
+            let want = if pos == "-" {
+                format!("error: {p}: ")
+            } else {
+                format!("error: {p}:{pos}: ")
+            };
+            assert!(
+                lines[0].starts_with(&want),
+                "{cmd}: `{}` does not start with `{want}`",
+                lines[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn cli_never_panics_on_any_corpus_file_or_hostile_template() {
+    let templates = root().join("tests/corpus/templates");
+    let t = templates.display().to_string();
+    for path in corpus_files("tests/corpus/models")
+        .into_iter()
+        .chain(corpus_files("tests/corpus/crashes"))
+    {
+        let p = path.display().to_string();
+        for args in [
+            vec!["validate", p.as_str()],
+            vec!["threats", p.as_str(), "--format", "json"],
+            vec!["check", p.as_str(), "--templates", t.as_str()],
+        ] {
+            let (code, _, stderr) = palisade(&args);
+            assert_no_panic(&p, &stderr);
+            assert!(
+                (0..=2).contains(&code),
+                "{args:?}: exit code {code}\n{stderr}"
+            );
+        }
+    }
+    // Hostile templates are diagnostics, and a check that depends on them refuses to pass.
+    let model = root()
+        .join("tests/corpus/models/self-loop.ron")
+        .display()
+        .to_string();
+    let (code, _, stderr) = palisade(&["check", &model, "--templates", &t]);
+    assert_no_panic("check", &stderr);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("[shadowed-rule]") && stderr.contains("[template-syntax]"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = palisade(&["templates", "list", "--templates", &t]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("hostile"), "{stdout}");
+}
+
+#[test]
+fn cli_names_missing_too_large_and_directory_inputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.ron");
+    let big = dir.path().join("big.ron");
+    fs::File::create(&big)
+        .expect("create")
+        .set_len(MAX_MODEL_BYTES + 1)
+        .expect("set_len");
+    for (path, text) in [
+        (missing.as_path(), "cannot read"),
+        (big.as_path(), "MAX_MODEL_BYTES"),
+        (dir.path(), "cannot read"),
+    ] {
+        let p = path.display().to_string();
+        let (code, _, stderr) = palisade(&["validate", &p]);
+        assert_no_panic(&p, &stderr);
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {p}: ")) && stderr.contains(text),
+            "{stderr}"
+        );
+    }
+}
+
+// ---- saves killed at random moments -------------------------------------------------
+
+/// Set in the child process of the kill test to the file it saves into.
+const SAVE_CHILD_ENV: &str = "PALISADE_SAVE_CHILD_FILE";
+
+/// Generation `n` of the model the kill test saves: large enough that a save takes a
+/// while, and different in every generation.
+fn generation(n: u64) -> palisade::model::Model {
+    use palisade::model::{Element, ElementId, Model, Value};
+    let mut m = Model::new(&format!("generation {n}"));
+    for i in 0..2000u64 {
+        let id = ElementId::new(format!("e{i:04}"));
+        let mut e = Element {
+            id: id.clone(),
+            name: format!("element {i} of generation {n}"),
+            kind: "generic.process".into(),
+            boundary: None,
+            pos: ((i * 7 + n) as f64, (i * 13) as f64),
+            props: Default::default(),
+        };
+        e.props
+            .insert("validates_input".into(), Value::Bool((i + n).is_multiple_of(2)));
+        m.elements.insert(id, e);
+    }
+    m
+}
+
+/// Which generation a saved text is; panics if it is not exactly one of them.
+fn check_whole(what: &str, bytes: &[u8]) -> u64 {
+    let loaded =
+        persist::load_bytes(what, bytes).unwrap_or_else(|e| panic!("{what} is not whole: {e}"));
+    let n: u64 = loaded
+        .model
+        .metadata
+        .title
+        .strip_prefix("generation ")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: unexpected title {:?}", loaded.model.metadata.title));
+    assert!(
+        loaded.model == generation(n),
+        "{what} is a mix of generations"
+    );
+    n
+}
+
+/// The child of the kill test: saves generation after generation into the file named by
+/// [`SAVE_CHILD_ENV`] until it is killed. Run as a normal test, it does nothing.
+#[test]
+fn kill_test_child_saves_until_killed() {
+    let Some(path) = std::env::var_os(SAVE_CHILD_ENV) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let bytes = fs::read(&path).expect("the parent wrote a file");
+    let start = check_whole("start", &bytes);
+    let mut expected = Some(persist::Stamp::of(&bytes));
+    let models: Vec<_> = (start + 1..start + 4).map(generation).collect();
+    // Bounded, in case the parent is gone: printing to its closed pipe also ends this.
+    let stop = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    println!("ready");
+    for n in start + 1..start + 10_000 {
+        if std::time::Instant::now() > stop {
+            break;
+        }
+        let model = models
+            .get((n - start - 1) as usize)
+            .cloned()
+            .unwrap_or_else(|| generation(n));
+        let opts = persist::SaveOptions {
+            expected,
+            force: false,
+            backup: true,
+        };
+        expected = Some(persist::save(&path, &model, &opts).expect("save"));
+        println!("saved {n}");
+    }
+}
+
+/// Starts the kill-test child and waits until it is about to save.
+fn start_child(
+    exe: &Path,
+    path: &Path,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut child = Command::new(exe)
+        .args([
+            "reliability::kill_test_child_saves_until_killed",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SAVE_CHILD_ENV, path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the child");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    let mut said = String::new();
+    while !line.trim_end().ends_with("ready") {
+        line.clear();
+        let n = out.read_line(&mut line).expect("read the child's output");
+        said.push_str(&line);
+        if n == 0 {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(
+                &mut child.stderr.take().expect("piped stderr"),
+                &mut err,
+            );
+            let _ = child.wait();
+            panic!("the child ended before saving:\n{said}\n{err}");
+        }
+    }
+    // Its stderr is not read again; a child that is killed writes nothing more there.
+    drop(child.stderr.take());
+    (child, out)
+}
+
+#[test]
+fn saves_killed_at_random_moments_leave_the_old_or_the_new_file_whole() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("model.ron");
+    persist::save(&path, &generation(0), &persist::SaveOptions::default()).expect("first save");
+    let exe = std::env::current_exe().expect("test binary");
+    // Calibrate: how long one save takes here, so that kills land within saves whatever
+    // the machine's speed.
+    let (mut child, mut out) = start_child(&exe, &path);
+    let t0 = Instant::now();
+    let mut line = String::new();
+    for _ in 0..3 {
+        line.clear();
+        out.read_line(&mut line).expect("read");
+    }
+    let per_save = t0.elapsed() / 3;
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let window = (per_save.as_micros() as u64 * 2).max(1000);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut rng = seed | 1;
+    let mut next = move |bound: u64| {
+        // xorshift64: the moments only need to differ, not to be good random numbers.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound
+    };
+    let mut last_gen = check_whole("model.ron", &fs::read(&path).expect("read"));
+    let (mut kills, mut advanced) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while kills < 20 || (Instant::now() < deadline && kills < 300) {
+        let (mut child, _out) = start_child(&exe, &path);
+        std::thread::sleep(Duration::from_micros(next(window)));
+        // SIGKILL on Unix: no destructor, no flush, no cleanup runs in the child.
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        kills += 1;
+        let now = check_whole("model.ron", &fs::read(&path).expect("the file exists"));
+        assert!(
+            now >= last_gen,
+            "the file went back from generation {last_gen} to {now} (seed {seed})"
+        );
+        advanced += usize::from(now > last_gen);
+        last_gen = now;
+        let bak = persist::backup_path(&path);
+        if bak.exists() {
+            let b = check_whole("model.ron.bak", &fs::read(&bak).expect("read bak"));
+            assert!(
+                b <= now,
+                "the backup (generation {b}) is newer than the file ({now}) (seed {seed})"
+            );
+        }
+    }
+    assert!(
+        advanced > 0,
+        "no save completed in {kills} runs (seed {seed})"
+    );
+    // A kill can leave a hidden temporary file behind, never anything else.
+    for name in crate::persist::dir_names(dir.path()) {
+        assert!(
+            name == "model.ron"
+                || name == "model.ron.bak"
+                || (name.starts_with(".model.ron.")
+                    && (name.ends_with(".tmp") || name.ends_with(".tmp.bak"))),
+            "unexpected file {name}"
+        );
+    }
+    eprintln!(
+        "kill test: {kills} kills within {window} us of the start of saving (one save takes {per_save:?}); \
+         {advanced} landed after a save, the file reached generation {last_gen} (seed {seed})"
+    );
+}
+
+// ---- triage is never lost -------------------------------------------------------------
+
+mod triage_props {
+    use crate::common::catalog;
+    use palisade::analysis::analyze;
+    use palisade::model::{
+        Boundary, BoundaryId, BoundaryKind, Edit, Element, ElementId, Flow, FlowId, Model, Status,
+        ThreatId, Triage, Value,
+    };
+    use palisade::persist;
+    use proptest::prelude::*;
+
+    /// One step of a random editing session. Indices pick from small id pools, so that
+    /// edits collide with each other (removing what was triaged, re-adding it, ...).
+    #[derive(Clone, Debug)]
+    pub enum Op {
+        AddElement(u8, u8, Option<u8>),
+        RemoveElement(u8),
+        ReplaceElement(u8, u8),
+        MoveElement(u8, i16, i16),
+        SetElementProp(u8, u8, Option<bool>),
+        SetElementBoundary(u8, Option<u8>),
+        AddFlow(u8, u8, u8),
+        RemoveFlow(u8),
+        SetFlowProp(u8, u8, Option<bool>),
+        AddBoundary(u8, Option<u8>, u8, u8),
+        RemoveBoundary(u8),
+        Reparent(u8, Option<u8>),
+        /// Triage the n-th live threat (or an invented id when there are none).
+        Triage(u16, u8),
+        /// Remove the n-th triage record explicitly.
+        Untriage(u16),
+        /// Several of the above as one undo step.
+        Batch(Vec<Op>),
+        Undo,
+        Redo,
+    }
+
+    const KINDS: [&str; 4] = [
+        "generic.process",
+        "generic.store",
+        "generic.entity",
+        "no.such.kind",
+    ];
+    const ELEMENT_PROPS: [&str; 4] = [
+        "validates_input",
+        "authenticated",
+        "encrypted_at_rest",
+        "not_declared",
+    ];
+    const FLOW_PROPS: [&str; 3] = ["encrypted", "authenticated", "not_declared"];
+
+    fn leaf() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..8u8, 0..4u8, proptest::option::of(0..4u8)).prop_map(|(i, k, b)| Op::AddElement(i, k, b)),
+            1 => (0..8u8).prop_map(Op::RemoveElement),
+            1 => (0..8u8, 0..4u8).prop_map(|(i, k)| Op::ReplaceElement(i, k)),
+            1 => (0..8u8, any::<i16>(), any::<i16>()).prop_map(|(i, x, y)| Op::MoveElement(i, x, y)),
+            2 => (0..8u8, 0..4u8, proptest::option::of(any::<bool>())).prop_map(|(i, p, v)| Op::SetElementProp(i, p, v)),
+            1 => (0..8u8, proptest::option::of(0..4u8)).prop_map(|(i, b)| Op::SetElementBoundary(i, b)),
+            3 => (0..8u8, 0..8u8, 0..8u8).prop_map(|(i, s, t)| Op::AddFlow(i, s, t)),
+            1 => (0..8u8).prop_map(Op::RemoveFlow),
+            1 => (0..8u8, 0..3u8, proptest::option::of(any::<bool>())).prop_map(|(i, p, v)| Op::SetFlowProp(i, p, v)),
+            2 => (0..4u8, proptest::option::of(0..4u8), 0..9u8, 0..11u8).prop_map(|(i, p, k, t)| Op::AddBoundary(i, p, k, t)),
+            1 => (0..4u8).prop_map(Op::RemoveBoundary),
+            1 => (0..4u8, proptest::option::of(0..4u8)).prop_map(|(i, p)| Op::Reparent(i, p)),
+            4 => (any::<u16>(), 0..6u8).prop_map(|(n, s)| Op::Triage(n, s)),
+            1 => any::<u16>().prop_map(Op::Untriage),
+            2 => Just(Op::Undo),
+            1 => Just(Op::Redo),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![9 => leaf(), 1 => proptest::collection::vec(leaf(), 1..4).prop_map(Op::Batch)]
+    }
+
+    fn eid(i: u8) -> ElementId {
+        ElementId::new(format!("e{i}"))
+    }
+    fn fid(i: u8) -> FlowId {
+        FlowId::new(format!("f{i}"))
+    }
+    fn bid(i: u8) -> BoundaryId {
+        BoundaryId::new(format!("b{i}"))
+    }
+
+    /// Turns an op into an edit against the current model (undo and redo excluded).
+    fn edit_for(op: &Op, m: &Model) -> Option<Edit> {
+        let live: Vec<ThreatId> = analyze(m, catalog())
+            .threats
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        Some(match op {
+            Op::AddElement(i, k, b) => Edit::AddElement(Element {
+                id: eid(*i),
+                name: format!("Element {i}"),
+                kind: KINDS[*k as usize].into(),
+                boundary: b.map(bid),
+                pos: (f64::from(*i) * 10.0, 0.0),
+                props: Default::default(),
+            }),
+            Op::RemoveElement(i) => Edit::RemoveElement(eid(*i)),
+            Op::ReplaceElement(i, k) => {
+                let mut e = m.elements.get(&eid(*i))?.clone();
+                e.kind = KINDS[*k as usize].into();
+                e.name.push('\'');
+                Edit::ReplaceElement(e)
+            }
+            Op::MoveElement(i, x, y) => Edit::MoveElement(eid(*i), (f64::from(*x), f64::from(*y))),
+            Op::SetElementProp(i, p, v) => Edit::SetElementProp(
+                eid(*i),
+                ELEMENT_PROPS[*p as usize].into(),
+                v.map(Value::Bool),
+            ),
+            Op::SetElementBoundary(i, b) => Edit::SetElementBoundary(eid(*i), b.map(bid)),
+            Op::AddFlow(i, s, t) => Edit::AddFlow(Flow {
+                id: fid(*i),
+                name: format!("flow {i}"),
+                source: eid(*s),
+                target: eid(*t),
+                props: Default::default(),
+            }),
+            Op::RemoveFlow(i) => Edit::RemoveFlow(fid(*i)),
+            Op::SetFlowProp(i, p, v) => {
+                Edit::SetFlowProp(fid(*i), FLOW_PROPS[*p as usize].into(), v.map(Value::Bool))
+            }
+            Op::AddBoundary(i, p, k, t) => Edit::AddBoundary(Boundary {
+                id: bid(*i),
+                name: format!("Boundary {i}"),
+                kind: BoundaryKind::ALL[*k as usize],
+                trust: *t,
+                parent: p.map(bid),
+                rect: (0.0, 0.0, 100.0, 100.0),
+            }),
+            Op::RemoveBoundary(i) => Edit::RemoveBoundary(bid(*i)),
+            Op::Reparent(i, p) => {
+                let mut b = m.boundaries.get(&bid(*i))?.clone();
+                b.parent = p.map(bid);
+                Edit::ReplaceBoundary(b)
+            }
+            Op::Triage(n, s) => {
+                let id = if live.is_empty() {
+                    ThreatId::new(format!("INVENTED-{n}@model"))
+                } else {
+                    live[*n as usize % live.len()].clone()
+                };
+                let status = Status::ALL[*s as usize];
+                Edit::SetTriage(
+                    id.clone(),
+                    Some(Triage {
+                        threat: id,
+                        status,
+                        justification: format!("decision {n}"),
+                        ..Triage::default()
+                    }),
+                )
+            }
+            Op::Untriage(n) => {
+                let keys: Vec<&ThreatId> = m.triage.keys().collect();
+                let k = keys.get(*n as usize % keys.len().max(1))?;
+                Edit::SetTriage((*k).clone(), None)
+            }
+            Op::Batch(ops) => Edit::Batch(ops.iter().filter_map(|o| edit_for(o, m)).collect()),
+            Op::Undo | Op::Redo => return None,
+        })
+    }
+
+    fn touches_triage(e: &Edit) -> bool {
+        match e {
+            Edit::SetTriage(..) => true,
+            Edit::Batch(v) => v.iter().any(touches_triage),
+            _ => false,
+        }
+    }
+
+    /// Every triage record is attached to a live threat or listed as orphaned, and save
+    /// → load gives the same model.
+    fn check(m: &Model) -> Result<(), TestCaseError> {
+        let a = analyze(m, catalog());
+        for k in m.triage.keys() {
+            let live = a.threat(k.as_str()).is_some();
+            let orphan = a.orphans.contains(k);
+            prop_assert!(
+                live != orphan,
+                "triage `{}`: live {} orphan {}",
+                k,
+                live,
+                orphan
+            );
+        }
+        prop_assert!(a.orphans.iter().all(|o| m.triage.contains_key(o)));
+        let text = persist::to_text(m).map_err(TestCaseError::fail)?;
+        let back = persist::load_bytes("prop.ron", text.as_bytes())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&back.model, m, "save -> load changed the model");
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn triage_survives_every_edit_and_undo_restores_exactly(ops in proptest::collection::vec(op(), 1..40)) {
+            let mut m = Model::new("prop");
+            // (inverse edit, model before the edit), and what undo undid.
+            let mut undo: Vec<(Edit, Model)> = Vec::new();
+            let mut redo: Vec<(Edit, Model)> = Vec::new();
+            for op in &ops {
+                let before = m.clone();
+                match op {
+                    Op::Undo => {
+                        let Some((inverse, was)) = undo.pop() else { continue };
+                        let again = inverse.apply(&mut m).map_err(|e| TestCaseError::fail(format!("undo failed: {e}")))?;
+                        prop_assert_eq!(&m, &was, "undo did not restore the previous model");
+                        redo.push((again, before));
+                    }
+                    Op::Redo => {
+                        let Some((edit, was)) = redo.pop() else { continue };
+                        let inverse = edit.apply(&mut m).map_err(|e| TestCaseError::fail(format!("redo failed: {e}")))?;
+                        prop_assert_eq!(&m, &was, "redo did not restore the undone model");
+                        undo.push((inverse, before));
+                    }
+                    _ => {
+                        let Some(edit) = edit_for(op, &m) else { continue };
+                        let triage_edit = touches_triage(&edit);
+                        match edit.apply(&mut m) {
+                            Ok(inverse) => {
+                                if !triage_edit {
+                                    prop_assert_eq!(&m.triage, &before.triage, "a non-triage edit changed triage");
+                                }
+                                undo.push((inverse, before));
+                                redo.clear();
+                            }
+                            Err(_) => prop_assert_eq!(&m, &before, "a failed edit changed the model"),
+                        }
+                    }
+                }
+                check(&m)?;
+            }
+            // Undoing everything gives back the empty model.
+            while let Some((inverse, was)) = undo.pop() {
+                inverse.apply(&mut m).map_err(|e| TestCaseError::fail(format!("undo failed: {e}")))?;
+                prop_assert_eq!(&m, &was);
+            }
+            prop_assert_eq!(m, Model::new("prop"));
+        }
+    }
+}
