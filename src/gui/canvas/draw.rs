@@ -4,7 +4,7 @@
 
 use super::layout::{BoundaryBox, ElementBox, FlowCurve, TAB_HEIGHT};
 use crate::gui::theme::{self, Palette};
-use crate::model::{Boundary, Element, Flow, Severity};
+use crate::model::{Boundary, Element, Severity};
 use crate::rules::BaseShape;
 use eframe::egui::{
     Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, StrokeKind, Vec2,
@@ -232,16 +232,8 @@ impl Draw<'_> {
         }
     }
 
-    /// A flow: a curve with an arrowhead and a label at its middle. Returns the label's
-    /// rectangle in screen space, if one was drawn.
-    pub fn flow(
-        &self,
-        curve: &FlowCurve,
-        f: &Flow,
-        label: &str,
-        badge: Option<Badge>,
-        em: Emphasis,
-    ) -> Option<Rect> {
+    /// A flow's line: a curve with an arrowhead.
+    pub fn flow_line(&self, curve: &FlowCurve, em: Emphasis) {
         let z = self.zoom();
         let colour = if em.selected || em.highlighted {
             self.pal.selection
@@ -279,11 +271,25 @@ impl Draw<'_> {
             colour,
             Stroke::NONE,
         ));
-        let _ = f;
+    }
+
+    /// A flow's label plate (name and open-threat badge) at the middle of its curve.
+    /// Unless `force`d (selected or hovered), a label that would overlap one of the
+    /// `occupied` screen rectangles (other labels, elements) is left out, so labels
+    /// disappear before they pile up into noise. Returns the plate's screen rectangle.
+    pub fn flow_label(
+        &self,
+        curve: &FlowCurve,
+        label: &str,
+        badge: Option<Badge>,
+        em: Emphasis,
+        occupied: &mut Vec<Rect>,
+        force: bool,
+    ) -> Option<Rect> {
+        let z = self.zoom();
         if z < FLOW_LABEL_MIN_ZOOM || (label.is_empty() && badge.is_none()) {
             return None;
         }
-        let mid = self.s(curve.at(0.5));
         let text_colour = if em.selected || em.highlighted {
             self.pal.selection
         } else {
@@ -292,13 +298,24 @@ impl Draw<'_> {
         let galley = (!label.is_empty())
             .then(|| self.galley(label.to_owned(), 11.0, text_colour, 160.0 * z, 1));
         let text_size = galley.as_ref().map_or(Vec2::ZERO, |g| g.size());
-        let badge_w = if badge.is_some() { 28.0 * z } else { 0.0 };
-        let pad = Vec2::new(4.0, 1.0) * z;
+        let badge_size = badge.map_or(Vec2::ZERO, |b| self.badge_size(b, 0.85));
+        let gap = if galley.is_some() && badge.is_some() {
+            4.0
+        } else {
+            0.0
+        };
+        let pad = Vec2::new(4.0, 1.0);
         let size = Vec2::new(
-            text_size.x + badge_w + 2.0 * pad.x,
-            text_size.y.max(14.0 * z) + 2.0 * pad.y,
+            text_size.x + gap + badge_size.x + 2.0 * pad.x,
+            text_size.y.max(badge_size.y) + 2.0 * pad.y,
         );
-        let plate = Rect::from_center_size(mid, size);
+        // The middle of the curve first, then further along either way.
+        let free = |r: &Rect| force || !occupied.iter().any(|o| o.intersects(*r));
+        let plate = [0.5, 0.38, 0.62, 0.28, 0.72]
+            .into_iter()
+            .map(|t| Rect::from_center_size(self.s(curve.at(t)), size))
+            .find(free)?;
+        occupied.push(plate.expand(2.0));
         self.painter
             .rect_filled(plate, CornerRadius::same(3), self.pal.label_bg);
         if let Some(g) = galley {
@@ -306,7 +323,7 @@ impl Draw<'_> {
             self.painter.galley(pos, g, text_colour);
         }
         if let Some(bd) = badge {
-            let centre = Pos2::new(plate.right() - pad.x - badge_w / 2.0, plate.center().y);
+            let centre = Pos2::new(plate.right() - pad.x - badge_size.x / 2.0, plate.center().y);
             self.badge_at(centre, bd, 0.85);
         }
         Some(plate)
@@ -489,6 +506,19 @@ impl Draw<'_> {
         if let Some(b) = badge {
             self.badge_at(rect.right_top() + Vec2::new(-4.0 * z, 0.0), b, 1.0);
         }
+    }
+
+    /// The screen size of a badge drawn at `scale`.
+    pub fn badge_size(&self, b: Badge, scale: f32) -> Vec2 {
+        if self.zoom() < 0.45 {
+            return Vec2::splat(9.0 * scale);
+        }
+        let z = self.zoom().max(0.75) * scale;
+        let text = format!("{} {}", theme::severity_letter(b.worst), b.open);
+        let galley =
+            self.painter
+                .layout_no_wrap(text, FontId::proportional(10.0 * z), Color32::WHITE);
+        Vec2::new(galley.size().x + 10.0 * z, 16.0 * z)
     }
 
     /// A severity badge: a pill with the severity letter and the open count, e.g. `H 3`.

@@ -593,16 +593,41 @@ pub fn canvas_ui(
             ),
         );
     }
+    let visible_flows: Vec<&layout::FlowCurve> = shown
+        .flows
+        .iter()
+        .filter(|fc| cull.intersects(fc.bounds()))
+        .collect();
+    for fc in &visible_flows {
+        let em = emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id));
+        d.flow_line(fc, em);
+    }
+    // Labels after all lines, greedily: emphasised flows first, then the rest in id
+    // order; a label that would cover another label or an element is left out.
+    let mut occupied: Vec<Rect> = shown
+        .elements
+        .iter()
+        .filter(|eb| cull.intersects(eb.rect))
+        .map(|eb| screen_from_diagram * eb.rect)
+        .collect();
+    let mut order: Vec<(&layout::FlowCurve, Emphasis)> = visible_flows
+        .iter()
+        .map(|fc| {
+            (
+                *fc,
+                emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id)),
+            )
+        })
+        .collect();
+    order.sort_by_key(|(_, em)| !(em.selected || em.hovered || em.highlighted));
     let mut labels = Vec::new();
-    for fc in &shown.flows {
-        if !cull.intersects(fc.bounds()) {
-            continue;
-        }
+    for (fc, em) in order {
         let Some(f) = model.flows.get(&fc.id) else {
             continue;
         };
-        let em = emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id));
-        if let Some(plate) = d.flow(fc, f, &flow_label(f), flow_badges.get(&fc.id).copied(), em) {
+        let force = em.selected || em.hovered || em.highlighted;
+        let badge = flow_badges.get(&fc.id).copied();
+        if let Some(plate) = d.flow_label(fc, &flow_label(f), badge, em, &mut occupied, force) {
             labels.push((fc.id.clone(), diagram_from_screen * plate));
         }
     }
