@@ -645,18 +645,21 @@ impl PalisadeApp {
                     ui.label("Palisade found copies of work that was not saved when it last closed.");
                     ui.add_space(4.0);
                     for r in list.iter().take(5) {
-                        let what = r.original.as_ref().map_or("an untitled model".to_owned(), |p| p.display().to_string());
-                        ui.label(RichText::new(format!("• {what}")).monospace());
+                        let file = r.original.as_ref().map_or("not saved yet".to_owned(), |p| p.display().to_string());
+                        let title = r.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "Untitled model".into());
+                        ui.label(RichText::new(format!("• {title}")).strong());
+                        ui.label(RichText::new(format!("   {file}")).monospace().weak());
                     }
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
-                        if ui.button("Restore").clicked() {
+                        let restore = if list.len() > 1 { "Restore the newest" } else { "Restore" };
+                        if ui.button(restore).clicked() {
                             close = true;
                             if let Some(r) = list.first() {
                                 self.restore(r);
                             }
                         }
-                        if ui.button("Discard").clicked() {
+                        if ui.button(if list.len() > 1 { "Discard all" } else { "Discard" }).clicked() {
                             close = true;
                             for r in list {
                                 files::delete_recovery(&r.path);

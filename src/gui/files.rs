@@ -337,6 +337,8 @@ pub struct Recovery {
     pub original: Option<PathBuf>,
     /// When it was written.
     pub modified: Option<SystemTime>,
+    /// The model's title, if the copy parses.
+    pub title: Option<String>,
 }
 
 /// Recovery copies in `dir`, newest first.
@@ -351,10 +353,12 @@ pub fn list_recovery(dir: &Path) -> Vec<Recovery> {
         .map(|path| {
             let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
             let original = read_header(&path);
+            let title = persist::load(&path).ok().map(|l| l.model.metadata.title);
             Recovery {
                 path,
                 original,
                 modified,
+                title,
             }
         })
         .collect();
