@@ -960,6 +960,15 @@ fn context_menu_ui(
         }
         Some(_) => {
             if ui
+                .add_enabled(
+                    selection.len() == 1,
+                    egui::Button::new("Rename").shortcut_text("F2"),
+                )
+                .clicked()
+            {
+                actions.push(Action::Rename);
+            }
+            if ui
                 .add_enabled(has_items, egui::Button::new("Copy"))
                 .clicked()
             {
