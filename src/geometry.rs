@@ -88,8 +88,16 @@ pub fn clip_to_rect(rect: (f64, f64, f64, f64), toward: (f64, f64)) -> (f64, f64
     if dx == 0.0 && dy == 0.0 {
         return c;
     }
-    let sx = if dx != 0.0 { (w / 2.0) / dx.abs() } else { f64::INFINITY };
-    let sy = if dy != 0.0 { (h / 2.0) / dy.abs() } else { f64::INFINITY };
+    let sx = if dx != 0.0 {
+        (w / 2.0) / dx.abs()
+    } else {
+        f64::INFINITY
+    };
+    let sy = if dy != 0.0 {
+        (h / 2.0) / dy.abs()
+    } else {
+        f64::INFINITY
+    };
     let s = sx.min(sy).min(1.0);
     (c.0 + dx * s, c.1 + dy * s)
 }
@@ -100,6 +108,6 @@ pub fn bend_control(a: (f64, f64), b: (f64, f64), bend: f64) -> (f64, f64) {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let len = (dx * dx + dy * dy).sqrt().max(1e-6);
     let normal = (-dy / len, dx / len);
-    let off = bend * 36.0;
+    let off = bend * 56.0;
     (mid.0 + normal.0 * off, mid.1 + normal.1 * off)
 }

@@ -887,7 +887,7 @@ impl eframe::App for PalisadeApp {
         let mut threat_edits: Vec<Edit> = Vec::new();
         egui::Panel::bottom("threats")
             .resizable(true)
-            .default_size(210.0)
+            .default_size(290.0)
             .size_range(60.0..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(

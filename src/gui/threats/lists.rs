@@ -187,17 +187,17 @@ pub fn diagnostics_ui(ui: &mut egui::Ui, analysis: &Analysis, selection: &mut Se
             for d in &analysis.diagnostics {
                 let (icon, color) = match d.level {
                     Level::Error => (
-                        "✖",
+                        "error",
                         crate::gui::theme::severity_color(crate::model::Severity::Critical, dark),
                     ),
                     Level::Warning => (
-                        "⚠",
+                        "warning",
                         crate::gui::theme::severity_color(crate::model::Severity::High, dark),
                     ),
-                    Level::Info => ("ℹ", ui.visuals().weak_text_color()),
+                    Level::Info => ("info", ui.visuals().weak_text_color()),
                 };
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(icon).color(color));
+                    ui.label(RichText::new(icon).color(color).strong());
                     let text = format!("{} [{}]", d.message, d.code);
                     match &d.subject {
                         Some(r) => {
