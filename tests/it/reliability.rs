@@ -517,8 +517,10 @@ fn generation(n: u64) -> palisade::model::Model {
             pos: ((i * 7 + n) as f64, (i * 13) as f64),
             props: Default::default(),
         };
-        e.props
-            .insert("validates_input".into(), Value::Bool((i + n).is_multiple_of(2)));
+        e.props.insert(
+            "validates_input".into(),
+            Value::Bool((i + n).is_multiple_of(2)),
+        );
         m.elements.insert(id, e);
     }
     m
@@ -945,4 +947,415 @@ mod triage_props {
             prop_assert_eq!(m, Model::new("prop"));
         }
     }
+}
+
+// ---- templates are data only ------------------------------------------------------------
+
+/// What a condition can look at. The match has no wildcard: a new `Cond` variant does
+/// not compile until it is classified here, and every variant reads the model only.
+fn cond_reads_only_the_model(c: &palisade::rules::Cond) -> bool {
+    use palisade::rules::Cond;
+    match c {
+        Cond::Always => true,
+        Cond::All(v) | Cond::Any(v) => v.iter().all(cond_reads_only_the_model),
+        Cond::Not(inner) => cond_reads_only_the_model(inner),
+        // A property of an element or a flow, compared with a literal.
+        Cond::Is(_role, _prop, _value) | Cond::IsNot(_role, _prop, _value) => true,
+        Cond::Below(_role, _prop, _number) | Cond::Above(_role, _prop, _number) => true,
+        Cond::OneOf(_role, _prop, _options) => true,
+        Cond::Empty(_role, _prop) => true,
+        // The kind of an element, and where it sits among the boundaries.
+        Cond::Kind(_role, _kind) => true,
+        Cond::Inside(_role, _) | Cond::Unbounded(_role) => true,
+        // The boundaries a flow crosses.
+        Cond::Crosses | Cond::CrossesKind(_) | Cond::TrustRises => true,
+        Cond::BoundaryKind(_) | Cond::Entering | Cond::BoundaryTrustAtLeast(_) => true,
+        // Other elements and flows of the same model.
+        Cond::Peer(_, _, inner) | Cond::HasFlow(_, inner) => cond_reads_only_the_model(inner),
+    }
+}
+
+#[test]
+fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_network() {
+    use palisade::rules::{Applies, PropType, Rule, Stencil, Template};
+    // Every field of a template, a stencil and a rule is named here (no `..`): a new
+    // field does not compile until someone checks it is plain data too.
+    for (file, text) in palisade::rules::catalog::BUILTIN {
+        let t =
+            palisade::rules::catalog::parse_template(file, text).unwrap_or_else(|d| panic!("{d}"));
+        let Template {
+            id: _,
+            name: _,
+            version: _,
+            group: _,
+            description: _,
+            flow_properties,
+            stencils,
+            rules,
+        } = t;
+        for Stencil {
+            kind: _,
+            name: _,
+            base: _,
+            icon: _,
+            description: _,
+            extends: _,
+            properties,
+        } in stencils
+        {
+            for p in properties.iter().chain(&flow_properties) {
+                match &p.ty {
+                    PropType::Bool | PropType::Number | PropType::Text | PropType::Enum(_) => {}
+                }
+            }
+        }
+        for r in rules {
+            let Rule {
+                id,
+                title: _,
+                category: _,
+                applies,
+                condition,
+                severity: _,
+                likelihood: _,
+                description: _,
+                mitigations: _,
+                references: _,
+                deprecated: _,
+            } = r;
+            match applies {
+                Applies::Elements(_) | Applies::Flows | Applies::Crossings => {}
+            }
+            assert!(cond_reads_only_the_model(&condition), "{id}");
+        }
+    }
+    // The code that evaluates rules has no way out either: no file system, process or
+    // network API in the rules and analysis modules (the catalog reads the user's
+    // template directory, and only that).
+    for dir in ["src/rules", "src/analysis"] {
+        for entry in fs::read_dir(root().join(dir)).expect("source dir") {
+            let path = entry.expect("entry").path();
+            let text = fs::read_to_string(&path).expect("source");
+            for banned in [
+                "std::net",
+                "std::process",
+                "Command::new",
+                "TcpStream",
+                "UdpSocket",
+                "include_bytes!",
+            ] {
+                assert!(!text.contains(banned), "{} uses {banned}", path.display());
+            }
+            let fs_allowed = path.ends_with("catalog.rs");
+            assert!(
+                fs_allowed || !text.contains("std::fs"),
+                "{} uses std::fs",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_user_template_cannot_silently_replace_a_built_in_rule() {
+    let builtin = &catalog().rules[0];
+    let id = builtin.rule.id.clone();
+    let text = format!(
+        "(id: \"impostor\", name: \"I\", version: \"1\", group: \"I\", rules: [(id: \"{id}\", title: \"Never fires\", \
+         category: Spoofing, applies: Flows, condition: Not(Always), severity: Low, description: \"x\", references: [\"x\"])])"
+    );
+    let cat = catalog_with("user/impostor.ron", text);
+    let d = cat
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "shadowed-rule")
+        .expect("a shadowed-rule diagnostic");
+    assert_eq!(d.level, palisade::diag::Level::Error);
+    assert!(
+        d.message.contains(&id)
+            && d.file.as_deref() == Some("user/impostor.ron")
+            && d.pos.is_some(),
+        "{d}"
+    );
+    assert_eq!(
+        cat.rule(&id),
+        Some(builtin),
+        "the built-in rule was replaced"
+    );
+}
+
+// ---- no network --------------------------------------------------------------------------
+
+/// Crates whose purpose is to talk over a network.
+const NETWORK_CRATES: &[&str] = &[
+    "reqwest",
+    "hyper",
+    "hyper-util",
+    "h2",
+    "h3",
+    "quinn",
+    "ureq",
+    "curl",
+    "curl-sys",
+    "isahc",
+    "surf",
+    "attohttpc",
+    "minreq",
+    "http-client",
+    "tokio",
+    "async-std",
+    "socket2",
+    "native-tls",
+    "openssl",
+    "openssl-sys",
+    "rustls",
+    "tungstenite",
+    "tokio-tungstenite",
+    "websocket",
+    "trust-dns-resolver",
+    "hickory-resolver",
+    "tiny_http",
+    "axum",
+    "actix-web",
+    "warp",
+    "tonic",
+    "libp2p",
+    "lettre",
+];
+
+/// Crates that can open sockets but are pulled only by the desktop app's platform layer,
+/// and why that is not a network connection.
+const EXPLAINED: &[(&str, &str)] = &[
+    (
+        "zbus",
+        "D-Bus client used by accesskit_unix/atspi (screen readers) and file dialogs: it talks to the local session bus over a Unix socket",
+    ),
+    ("async-io", "the event loop zbus runs its Unix socket on"),
+    (
+        "mio",
+        "winit's event loop on Linux: Wayland/X11 display connections are local Unix sockets",
+    ),
+    (
+        "rustix",
+        "system call wrappers; its `net` feature is the Unix socket wayland-backend uses to reach the local Wayland display",
+    ),
+    (
+        "linux-raw-sys",
+        "the system call definitions under rustix, `net` included for the same Unix socket",
+    ),
+];
+
+/// `cargo metadata` for this machine's platform (what ships here), without the network:
+/// `cargo test` has fetched every crate it needs already.
+fn cargo_metadata(no_default_features: bool) -> serde_json::Value {
+    let host = String::from_utf8(
+        Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .expect("rustc -vV")
+            .stdout,
+    )
+    .expect("utf-8")
+    .lines()
+    .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+    .expect("host triple");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--offline",
+        "--filter-platform",
+        &host,
+    ])
+    .current_dir(root());
+    if no_default_features {
+        cmd.arg("--no-default-features");
+    }
+    let out = cmd.output().expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cargo metadata JSON")
+}
+
+/// The resolved crates reachable from palisade through normal and build dependencies,
+/// each with the path that pulls it in.
+fn dependency_graph(no_default_features: bool) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let meta = cargo_metadata(no_default_features);
+    let name_of = |id: &str| -> String {
+        meta["packages"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["id"] == id))
+            .and_then(|p| p["name"].as_str())
+            .unwrap_or(id)
+            .to_owned()
+    };
+    let nodes = meta["resolve"]["nodes"].as_array().expect("resolve nodes");
+    let node = |id: &str| nodes.iter().find(|n| n["id"] == id);
+    let root_id = meta["resolve"]["root"].as_str().expect("root").to_owned();
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = std::collections::VecDeque::from([(root_id, vec![])]);
+    while let Some((id, path)) = queue.pop_front() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let Some(n) = node(&id) else { continue };
+        let name = name_of(&id);
+        let features: Vec<String> = n["features"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        let mut here = path.clone();
+        here.push(name.clone());
+        for d in n["deps"].as_array().into_iter().flatten() {
+            let normal = d["dep_kinds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|k| k["kind"].is_null() || k["kind"] == "build");
+            if normal && let Some(pkg) = d["pkg"].as_str() {
+                queue.push_back((pkg.to_owned(), here.clone()));
+            }
+        }
+        out.push((name, path, features));
+    }
+    out
+}
+
+#[test]
+fn no_networking_crate_is_in_the_dependency_tree() {
+    let core = dependency_graph(true);
+    let full = dependency_graph(false);
+    for (name, path, features) in &core {
+        assert!(
+            !NETWORK_CRATES.contains(&name.as_str()) && !EXPLAINED.iter().any(|(n, _)| n == name),
+            "the core (no GUI) depends on `{name}` via {}",
+            path.join(" -> ")
+        );
+        assert!(
+            !features.iter().any(|f| f == "net"),
+            "`{name}` has its `net` feature on in the core"
+        );
+    }
+    for (name, path, features) in &full {
+        assert!(
+            !NETWORK_CRATES.contains(&name.as_str()),
+            "`{name}` is a networking crate, via {}",
+            path.join(" -> ")
+        );
+        if let Some((_, why)) = EXPLAINED.iter().find(|(n, _)| n == name) {
+            assert!(
+                path.iter()
+                    .any(|p| p == "eframe" || p == "rfd" || p == "egui_extras"),
+                "`{name}` comes via {}",
+                path.join(" -> ")
+            );
+            eprintln!("{name} (via {}): {why}", path.join(" -> "));
+        }
+        if features.iter().any(|f| f == "net") {
+            assert!(
+                EXPLAINED.iter().any(|(n, _)| n == name),
+                "`{name}` has its `net` feature on, via {}",
+                path.join(" -> ")
+            );
+        }
+    }
+}
+
+// ---- licences -------------------------------------------------------------------------------
+
+/// Licences every dependency must be available under (kept in step with deny.toml).
+const ALLOWED_LICENSES: &[&str] = &[
+    "MIT",
+    "MIT-0",
+    "Apache-2.0",
+    "Apache-2.0 WITH LLVM-exception",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "ISC",
+    "Zlib",
+    "0BSD",
+    "Unlicense",
+    "Unicode-3.0",
+    "Unicode-DFS-2016",
+    "BSL-1.0",
+    "CC0-1.0",
+    "OFL-1.1",
+    "Ubuntu-font-1.0",
+];
+
+/// Whether an SPDX expression (with `OR`, `AND`, `WITH`, parentheses, and the old `/`
+/// for OR) is satisfied by the allowed licences.
+fn license_ok(expr: &str) -> bool {
+    let spaced = expr
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace('/', " OR ");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    fn or(t: &[&str], i: &mut usize) -> bool {
+        let mut v = and(t, i);
+        while t.get(*i) == Some(&"OR") {
+            *i += 1;
+            v |= and(t, i);
+        }
+        v
+    }
+    fn and(t: &[&str], i: &mut usize) -> bool {
+        let mut v = atom(t, i);
+        while t.get(*i) == Some(&"AND") {
+            *i += 1;
+            v &= atom(t, i);
+        }
+        v
+    }
+    fn atom(t: &[&str], i: &mut usize) -> bool {
+        if t.get(*i) == Some(&"(") {
+            *i += 1;
+            let v = or(t, i);
+            *i += 1;
+            return v;
+        }
+        let mut id = t.get(*i).copied().unwrap_or("").to_owned();
+        *i += 1;
+        if t.get(*i) == Some(&"WITH") {
+            id = format!("{id} WITH {}", t.get(*i + 1).copied().unwrap_or(""));
+            *i += 2;
+        }
+        ALLOWED_LICENSES.contains(&id.as_str())
+    }
+    let mut i = 0;
+    or(&tokens, &mut i) && i == tokens.len()
+}
+
+#[test]
+fn every_dependency_has_an_allowed_licence() {
+    assert!(license_ok("MIT OR Apache-2.0") && license_ok("(MIT OR Apache-2.0) AND Unicode-3.0"));
+    assert!(license_ok("MIT/Apache-2.0") && license_ok("Apache-2.0 OR GPL-2.0-only"));
+    assert!(!license_ok("GPL-3.0-only") && !license_ok("MIT AND GPL-2.0-only") && !license_ok(""));
+    let meta = cargo_metadata(false);
+    let mut bad = Vec::new();
+    for p in meta["packages"].as_array().expect("packages") {
+        let name = p["name"].as_str().unwrap_or("?");
+        if name == "palisade" {
+            continue;
+        }
+        match p["license"].as_str() {
+            Some(l) if license_ok(l) => {}
+            other => bad.push(format!(
+                "{name} {}: {other:?}",
+                p["version"].as_str().unwrap_or("?")
+            )),
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "dependencies without an allowed licence:\n{}",
+        bad.join("\n")
+    );
 }
