@@ -1145,8 +1145,8 @@ const EXPLAINED: &[(&str, &str)] = &[
     ),
 ];
 
-/// `cargo metadata` for this machine's platform (what ships here), without the network:
-/// `cargo test` has fetched every crate it needs already.
+/// `cargo metadata` for this machine's platform (what ships here), without the network
+/// when `cargo test` has fetched every crate it needs already.
 fn cargo_metadata(no_default_features: bool) -> serde_json::Value {
     let host = String::from_utf8(
         Command::new("rustc")
@@ -1159,20 +1159,29 @@ fn cargo_metadata(no_default_features: bool) -> serde_json::Value {
     .lines()
     .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
     .expect("host triple");
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--offline",
-        "--filter-platform",
-        &host,
-    ])
-    .current_dir(root());
-    if no_default_features {
-        cmd.arg("--no-default-features");
+    let run = |offline: bool| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            &host,
+        ])
+        .current_dir(root());
+        if offline {
+            cmd.arg("--offline");
+        }
+        if no_default_features {
+            cmd.arg("--no-default-features");
+        }
+        cmd.output().expect("cargo metadata runs")
+    };
+    // Offline first; a crate only the other feature set needs may not be fetched yet.
+    let mut out = run(true);
+    if !out.status.success() {
+        out = run(false);
     }
-    let out = cmd.output().expect("cargo metadata runs");
     assert!(
         out.status.success(),
         "cargo metadata: {}",
