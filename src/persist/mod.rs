@@ -580,7 +580,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Sta
         source,
     };
     let target = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(io)?,
+        Ok(m) if m.file_type().is_symlink() => match fs::canonicalize(path) {
+            Ok(real) => real,
+            // A link to a file that does not exist yet: create the file it names.
+            Err(_) => {
+                let link = fs::read_link(path).map_err(io)?;
+                path.parent().map_or(link.clone(), |dir| dir.join(&link))
+            }
+        },
         _ => path.to_path_buf(),
     };
     let existing = match fs::read(&target) {

@@ -635,6 +635,22 @@ fn save_keeps_the_file_mode_and_writes_through_a_symlink() {
         fs::metadata(&real).expect("meta").permissions().mode() & 0o777,
         0o640
     );
+    // A link to a file that does not exist yet creates that file.
+    let dangling = dir.path().join("to-new.ron");
+    std::os::unix::fs::symlink("new.ron", &dangling).expect("symlink");
+    persist::save(&dangling, &m2, &opts(None, false)).expect("save through a dangling link");
+    assert!(
+        fs::symlink_metadata(&dangling)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        persist::load(&dir.path().join("new.ron"))
+            .expect("loads")
+            .model,
+        m2
+    );
 }
 
 #[test]
