@@ -324,6 +324,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         .map(|x| (depth(model, &x.id), x))
         .collect();
     bs.sort_by(|a, c| a.0.cmp(&c.0).then(a.1.id.cmp(&c.1.id)));
+    let mut tabs: Vec<(f64, f64, f64, f64)> = Vec::new();
     for (d, bd) in &bs {
         let (x, y, w, h) = bd.rect;
         if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) {
@@ -350,6 +351,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         let detail_w = fonts.width(&detail, TITLE_SIZE - 1.5, false);
         let show_detail = name_w + detail_w <= max_w;
         let tab_w = name_w + if show_detail { detail_w } else { 0.0 } + 14.0;
+        tabs.push((x, y - TAB_H, x + tab_w, y));
         b.rect(
             x,
             y - TAB_H,
@@ -547,22 +549,31 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
             Anchor::Middle,
             icon,
         );
-        // Name: up to two lines, centred below the monogram row.
+        // Name: up to two lines, centred below the monogram row; a long name gets a
+        // smaller size and a third line before it is shortened.
         let max_w = w - 14.0;
-        let mut lines = fonts.wrap(e.name.trim(), NAME_SIZE, false, max_w);
+        let (mut size, mut lines) = (
+            NAME_SIZE,
+            fonts.wrap(e.name.trim(), NAME_SIZE, false, max_w),
+        );
         if lines.len() > 2 {
-            let rest = lines[1..].join(" ");
-            lines.truncate(1);
-            lines.push(fonts.ellipsize(&rest, NAME_SIZE, false, max_w));
+            size = NAME_SIZE - 2.0;
+            lines = fonts.wrap(e.name.trim(), size, false, max_w);
+            if lines.len() > 3 {
+                let rest = lines[2..].join(" ");
+                lines.truncate(2);
+                lines.push(fonts.ellipsize(&rest, size, false, max_w));
+            }
         }
-        let lh = NAME_SIZE * 1.2;
+        let lh = size * 1.15;
         let cy = y + h / 2.0 + 6.0;
-        let first = cy - lh * (lines.len() as f64) / 2.0 + NAME_SIZE * 0.85;
+        let first = cy - lh * (lines.len() as f64) / 2.0 + size * 0.85;
         for (i, l) in lines.iter().enumerate() {
+            let ly = first + lh * i as f64;
             b.text(
                 x + w / 2.0,
-                first + lh * i as f64,
-                NAME_SIZE,
+                ly,
+                size,
                 false,
                 style::TEXT,
                 Anchor::Middle,
@@ -582,6 +593,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         .values()
         .map(|e| element_box(cat, e))
         .filter(|r| r.0.is_finite() && r.1.is_finite())
+        .chain(tabs)
         .collect();
     for (curve, text, badge) in labels {
         let text = fonts.ellipsize(&text, LABEL_SIZE, false, 160.0);

@@ -284,6 +284,8 @@ struct Planner<'a> {
     model: &'a Model,
     cat: &'a Catalog,
     tree: Tree,
+    /// Every element's box, for tiling.
+    boxes: Vec<Bounds>,
     pages: Vec<PageView>,
 }
 
@@ -317,8 +319,9 @@ impl Planner<'_> {
             return;
         }
         let size = oriented(self.portrait, rect);
-        let all = tiles(rect, area_of(size));
-        for (i, (view, n)) in all.iter().enumerate() {
+        let all = tiles(rect, area_of(size), &self.boxes);
+        let n = all.len();
+        for (i, view) in all.iter().enumerate() {
             let title = format!("{prefix} · {name} · part {} of {n}", i + 1);
             let bookmark = (i == 0).then(|| name.to_owned());
             let mut p = self.page(title, bookmark, *view, true);
@@ -436,11 +439,18 @@ pub fn plan(
     cat: &Catalog,
     prefix: &str,
 ) -> Vec<PageView> {
+    let boxes = model
+        .elements
+        .values()
+        .map(|e| crate::report::scene::element_box(cat, e))
+        .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite() && b.3.is_finite())
+        .collect();
     let mut p = Planner {
         portrait,
         model,
         cat,
         tree: Tree::new(model, cat),
+        boxes,
         pages: Vec::new(),
     };
     let full = pad(scene.bounds, 12.0);
@@ -525,33 +535,57 @@ fn draw_view(
     t.scale
 }
 
-/// Overlapping views covering `rect`, each legible in `area`; with the tile count.
-pub fn tiles(rect: Bounds, area: (f64, f64, f64, f64)) -> Vec<(Bounds, usize)> {
+/// Most grid cells examined before tiling switches to one tile per uncovered element.
+const MAX_GRID: usize = 4096;
+
+/// Overlapping views covering the elements (`boxes`) inside `rect`, each legible in
+/// `area`. A grid whose cells hold no element is skipped, and an absurdly sparse region
+/// (huge coordinates) is tiled element by element instead, so the page count stays
+/// bounded by the number of elements.
+pub fn tiles(rect: Bounds, area: (f64, f64, f64, f64), boxes: &[Bounds]) -> Vec<Bounds> {
     let (w, h) = (rect.2 - rect.0, rect.3 - rect.1);
+    let count = |span: f64, t: f64| -> usize {
+        if span <= t {
+            1
+        } else {
+            let n = ((span - TILE_OVERLAP) / (t - TILE_OVERLAP).max(1.0)).ceil();
+            if n.is_finite() && n < 1e9 {
+                n.max(1.0) as usize
+            } else {
+                usize::MAX
+            }
+        }
+    };
     let grid = |scale: f64| {
-        let tw = area.2 / scale;
-        let th = area.3 / scale;
-        let nx = if w <= tw {
-            1
-        } else {
-            ((w - TILE_OVERLAP) / (tw - TILE_OVERLAP).max(1.0))
-                .ceil()
-                .max(1.0) as usize
-        };
-        let ny = if h <= th {
-            1
-        } else {
-            ((h - TILE_OVERLAP) / (th - TILE_OVERLAP).max(1.0))
-                .ceil()
-                .max(1.0) as usize
-        };
-        (tw, th, nx, ny)
+        let (tw, th) = (area.2 / scale, area.3 / scale);
+        (tw, th, count(w, tw), count(h, th))
     };
     let mut g = grid(TILE_TEXT_PT / NAME_SIZE);
-    if g.2 * g.3 > MAX_TILES {
+    if g.2.saturating_mul(g.3) > MAX_TILES {
         g = grid(MIN_TEXT_PT / NAME_SIZE);
     }
     let (tw, th, nx, ny) = g;
+    let inside: Vec<Bounds> = boxes
+        .iter()
+        .copied()
+        .filter(|b| intersects(*b, rect))
+        .collect();
+    if nx.saturating_mul(ny) > MAX_GRID {
+        // One tile per element not yet shown whole, in reading order.
+        let mut sorted = inside.clone();
+        sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
+        let mut out: Vec<Bounds> = Vec::new();
+        for b in sorted {
+            let shown = out
+                .iter()
+                .any(|v| v.0 <= b.0 && v.1 <= b.1 && b.2 <= v.2 && b.3 <= v.3);
+            if !shown {
+                let (x, y) = (b.0 - TILE_OVERLAP / 2.0, b.1 - TILE_OVERLAP / 2.0);
+                out.push((x, y, x + tw, y + th));
+            }
+        }
+        return out;
+    }
     let pos = |n: usize, i: usize, lo: f64, span: f64, t: f64| {
         if n <= 1 {
             lo + (span - t) / 2.0
@@ -559,13 +593,15 @@ pub fn tiles(rect: Bounds, area: (f64, f64, f64, f64)) -> Vec<(Bounds, usize)> {
             lo + (span - t) * i as f64 / (n - 1) as f64
         }
     };
-    let n = nx * ny;
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
             let x = pos(nx, i, rect.0, w, tw);
             let y = pos(ny, j, rect.1, h, th);
-            out.push(((x, y, x + tw, y + th), n));
+            let view = (x, y, x + tw, y + th);
+            if inside.iter().any(|b| intersects(*b, view)) {
+                out.push(view);
+            }
         }
     }
     out

@@ -345,7 +345,7 @@ fn summary(doc: &mut Doc<'_>, data: &ReportData) {
         },
         Col {
             title: "Severity".into(),
-            weight: 1.0,
+            weight: 1.25,
         },
     ];
     let rows: Vec<Vec<Cell>> = s
@@ -465,6 +465,8 @@ fn threats(doc: &mut Doc<'_>, data: &ReportData) {
 }
 
 fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
+    // Keep the heading with the start of its first threat.
+    doc.ensure(150.0);
     doc.heading(2, &g.heading);
     let open = g.threats.iter().filter(|t| t.stat.is_untriaged()).count();
     let ctx = format!(
@@ -484,100 +486,106 @@ fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
 
 fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     let fonts = doc.fonts;
-    doc.ensure(70.0);
-    let indent = 0.0;
-    let lw = 76.0;
-    // Header: severity chip, id, status.
+    let lw = 72.0;
+    let mut fields: Vec<(&str, String)> = vec![("Description", or_dash(&t.description))];
+    if !t.why.is_empty() {
+        fields.push(("Why", t.why.join("; ")));
+    }
+    fields.push(("Mitigations", or_dash(&t.mitigations.join("; "))));
+    fields.push(("References", or_dash(&t.references.join(", "))));
+    let mut triage = format!(
+        "Justification: {} · Owner: {} · Ticket: {}",
+        or_dash(&t.justification),
+        or_dash(&t.owner),
+        or_dash(&t.ticket)
+    );
+    if !t.reviewed_by.is_empty() || !t.date.is_empty() {
+        triage.push_str(&format!(
+            " · Reviewed by {} {}",
+            or_dash(&t.reviewed_by),
+            t.date
+        ));
+    }
+    if t.severity != t.rule_severity {
+        triage.push_str(&format!(
+            " · Severity set to {} by the reviewer (rule: {})",
+            t.sev.label(),
+            sev_of(&t.rule_severity).label()
+        ));
+    }
+    fields.push(("Triage", triage.trim_end().to_owned()));
+    // Keep a threat on one page when it fits on one.
+    let height = 15.0
+        + 24.0
+        + doc.para_height(&t.title, 10.0, true, 0.0)
+        + fields
+            .iter()
+            .map(|(_, v)| doc.field_height(v, lw, 0.0))
+            .sum::<f64>();
+    doc.ensure(height.min(doc.bottom() - MARGIN - 40.0));
+    // Header: severity chip and id on the left; category, likelihood and status right.
     let size = 8.0;
     let label = t.sev.label().to_uppercase();
     let cw = fonts.width(&label, size, true) + 8.0;
     let y = doc.y;
+    let color = style::severity_color(t.sev);
+    doc.page.fill_rect(MARGIN, y, cw, 12.0, 3.0, color);
+    let fg = style::severity_text(t.sev);
     doc.page
-        .fill_rect(MARGIN, y, cw, 12.0, 3.0, style::severity_color(t.sev));
-    doc.page.text(
-        fonts,
-        MARGIN + 4.0,
-        y + 9.0,
-        size,
-        true,
-        style::severity_text(t.sev),
-        &label,
-    );
+        .text(fonts, MARGIN + 4.0, y + 9.0, size, true, fg, &label);
     let status = t.stat.label();
     let sw = fonts.width(status, 8.5, true);
-    let id_max = doc.width() - cw - sw - 24.0;
-    let id = fonts.ellipsize(&t.id, 8.5, false, id_max);
-    doc.page.text(
-        fonts,
-        MARGIN + cw + 6.0,
-        y + 9.0,
-        8.5,
-        false,
-        style::MUTED,
-        &id,
+    let meta = format!(
+        "{} ({}) · likelihood {} · ",
+        t.stride.label(),
+        t.stride.property(),
+        t.likelihood
     );
+    let mw = fonts.width(&meta, 8.0, false);
+    let right = MARGIN + doc.width();
     let sc = if t.stat.is_untriaged() {
         style::severity_color(Severity::High)
     } else {
         style::MUTED
     };
+    doc.page
+        .text(fonts, right - sw, y + 9.0, 8.5, true, sc, status);
     doc.page.text(
         fonts,
-        MARGIN + doc.width() - sw,
+        right - sw - mw,
         y + 9.0,
-        8.5,
-        true,
-        sc,
-        status,
+        8.0,
+        false,
+        style::MUTED,
+        &meta,
     );
+    let id_max = doc.width() - cw - sw - mw - 16.0;
+    let id_fits = fonts.width(&t.id, 8.5, true) <= id_max;
+    if id_fits {
+        doc.page.text(
+            fonts,
+            MARGIN + cw + 6.0,
+            y + 9.0,
+            8.5,
+            true,
+            style::TEXT,
+            &t.id,
+        );
+    }
     doc.y += 15.0;
-    if fonts.width(&t.id, 8.5, false) > id_max {
-        doc.para(&t.id, 8.0, false, style::MUTED, indent);
+    if !id_fits {
+        doc.para(&t.id, 8.5, true, style::TEXT, 0.0);
     }
-    doc.para(&t.title, 10.5, true, style::TEXT, indent);
-    let sev_text = if t.severity != t.rule_severity {
-        format!(
-            "{} (rule: {}), likelihood {}",
-            t.sev.label(),
-            sev_of(&t.rule_severity).label(),
-            t.likelihood
-        )
-    } else {
-        format!("{}, likelihood {}", t.sev.label(), t.likelihood)
-    };
-    let meta = format!(
-        "{} (threatens {}) · {}",
-        t.stride.label(),
-        t.stride.property(),
-        sev_text
-    );
-    doc.field("Category", &meta, lw, indent);
-    doc.field("Description", &or_dash(&t.description), lw, indent);
-    if !t.why.is_empty() {
-        doc.field("Why", &t.why.join("; "), lw, indent);
+    doc.para(&t.title, 10.0, true, style::TEXT, 0.0);
+    doc.gap(1.0);
+    for (label, value) in &fields {
+        doc.field(label, value, lw, 0.0);
     }
-    doc.field(
-        "Mitigations",
-        &or_dash(&t.mitigations.join("; ")),
-        lw,
-        indent,
-    );
-    doc.field("References", &or_dash(&t.references.join(", ")), lw, indent);
-    doc.field("Justification", &or_dash(&t.justification), lw, indent);
-    let mut triage = format!(
-        "Owner: {} · Ticket: {}",
-        or_dash(&t.owner),
-        or_dash(&t.ticket)
-    );
-    if !t.reviewed_by.is_empty() || !t.date.is_empty() {
-        triage.push_str(&format!(" · Reviewed: {} {}", t.reviewed_by, t.date));
-    }
-    doc.field("Triage", triage.trim_end(), lw, indent);
-    doc.gap(3.0);
+    doc.gap(2.5);
     let y = doc.y;
     doc.page
         .line(MARGIN, y, MARGIN + doc.width(), y, style::RULE, 0.4);
-    doc.gap(7.0);
+    doc.gap(6.0);
 }
 
 fn other(doc: &mut Doc<'_>, data: &ReportData) {
@@ -602,7 +610,7 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
             },
             Col {
                 title: "Severity".into(),
-                weight: 1.0,
+                weight: 1.25,
             },
             Col {
                 title: "Status".into(),
@@ -751,12 +759,12 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
         0.0,
     );
     let cols = vec![
-        col("Rule", 1.3),
+        col("Rule", 1.25),
         col("Title", 3.0),
-        col("Cat.", 0.5),
-        col("Severity", 1.0),
+        col("STRIDE", 0.9),
+        col("Severity", 1.2),
         col("References", 3.0),
-        col("Fired", 0.6),
+        col("Fired", 0.8),
     ];
     if data.rules.is_empty() {
         doc.para("No rules are loaded.", BODY, false, style::MUTED, 0.0);

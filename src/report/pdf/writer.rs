@@ -486,10 +486,28 @@ impl<'f> Doc<'f> {
         }
     }
 
+    /// The height [`Doc::para`] would take.
+    pub fn para_height(&self, text: &str, size: f64, bold: bool, indent: f64) -> f64 {
+        self.fonts
+            .wrap(text, size, bold, self.width() - indent)
+            .len() as f64
+            * size
+            * 1.35
+    }
+
+    /// The height [`Doc::field`] would take.
+    pub fn field_height(&self, value: &str, label_w: f64, indent: f64) -> f64 {
+        let n = self
+            .fonts
+            .wrap(value, BODY, false, self.width() - indent - label_w)
+            .len();
+        n as f64 * BODY * 1.3
+    }
+
     /// A label in a left column and a wrapped value beside it; lines break across pages.
     pub fn field(&mut self, label: &str, value: &str, label_w: f64, indent: f64) {
         let size = BODY;
-        let lh = size * 1.35;
+        let lh = size * 1.3;
         let lines = self
             .fonts
             .wrap(value, size, false, self.width() - indent - label_w);
