@@ -208,6 +208,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
         Some(v) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
         Some(0) => {
             let model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
+            check_limits(name, text, &model)?;
             Ok(Loaded {
                 model,
                 stamp,
