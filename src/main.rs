@@ -21,12 +21,20 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn run_gui(file: Option<std::path::PathBuf>, templates: Option<std::path::PathBuf>) -> anyhow::Result<Outcome> {
+fn run_gui(
+    file: Option<std::path::PathBuf>,
+    templates: Option<std::path::PathBuf>,
+) -> anyhow::Result<Outcome> {
     palisade::gui::run(file, templates)?;
     Ok(Outcome::Ok)
 }
 
 #[cfg(not(feature = "gui"))]
-fn run_gui(_file: Option<std::path::PathBuf>, _templates: Option<std::path::PathBuf>) -> anyhow::Result<Outcome> {
-    anyhow::bail!("this build has no desktop app (built without the `gui` feature); use a subcommand, see --help")
+fn run_gui(
+    _file: Option<std::path::PathBuf>,
+    _templates: Option<std::path::PathBuf>,
+) -> anyhow::Result<Outcome> {
+    anyhow::bail!(
+        "this build has no desktop app (built without the `gui` feature); use a subcommand, see --help"
+    )
 }

@@ -21,58 +21,118 @@ pub struct Change {
 /// The changes from `old` to `new`, in section then text order.
 pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut push = |section, sign, text: String| out.push(Change { section, sign, text });
+    let mut push = |section, sign, text: String| {
+        out.push(Change {
+            section,
+            sign,
+            text,
+        })
+    };
     if old.metadata != new.metadata {
-        push("metadata", '~', "title, owner, reviewers or description changed".to_owned());
+        push(
+            "metadata",
+            '~',
+            "title, owner, reviewers or description changed".to_owned(),
+        );
     }
-    items(&old.elements, &new.elements, "element", &mut push, |a, b, id, push| {
-        if a.name != b.name {
-            push("element", '~', format!("{id}: name {:?} -> {:?}", a.name, b.name));
-        }
-        if a.kind != b.kind {
-            push("element", '~', format!("{id}: kind {} -> {}", a.kind, b.kind));
-        }
-        if a.boundary != b.boundary {
-            push("element", '~', format!("{id}: boundary {} -> {}", opt(&a.boundary), opt(&b.boundary)));
-        }
-        if a.pos != b.pos {
-            push("element", '~', format!("{id}: moved"));
-        }
-        props(&a.props, &b.props, "element", id, push);
-    });
-    items(&old.flows, &new.flows, "flow", &mut push, |a, b, id, push| {
-        if a.name != b.name {
-            push("flow", '~', format!("{id}: name {:?} -> {:?}", a.name, b.name));
-        }
-        if (&a.source, &a.target) != (&b.source, &b.target) {
-            push("flow", '~', format!("{id}: {} -> {} is now {} -> {}", a.source, a.target, b.source, b.target));
-        }
-        props(&a.props, &b.props, "flow", id, push);
-    });
-    items(&old.boundaries, &new.boundaries, "boundary", &mut push, |a, b, id, push| {
-        if a.name != b.name || a.kind != b.kind || a.trust != b.trust || a.parent != b.parent {
-            push(
-                "boundary",
-                '~',
-                format!(
-                    "{id}: {:?} {} trust {} in {} -> {:?} {} trust {} in {}",
-                    a.name,
-                    a.kind.label(),
-                    a.trust,
-                    opt(&a.parent),
-                    b.name,
-                    b.kind.label(),
-                    b.trust,
-                    opt(&b.parent)
-                ),
-            );
-        }
-        if a.rect != b.rect {
-            push("boundary", '~', format!("{id}: moved or resized"));
-        }
-    });
+    items(
+        &old.elements,
+        &new.elements,
+        "element",
+        &mut push,
+        |a, b, id, push| {
+            if a.name != b.name {
+                push(
+                    "element",
+                    '~',
+                    format!("{id}: name {:?} -> {:?}", a.name, b.name),
+                );
+            }
+            if a.kind != b.kind {
+                push(
+                    "element",
+                    '~',
+                    format!("{id}: kind {} -> {}", a.kind, b.kind),
+                );
+            }
+            if a.boundary != b.boundary {
+                push(
+                    "element",
+                    '~',
+                    format!(
+                        "{id}: boundary {} -> {}",
+                        opt(&a.boundary),
+                        opt(&b.boundary)
+                    ),
+                );
+            }
+            if a.pos != b.pos {
+                push("element", '~', format!("{id}: moved"));
+            }
+            props(&a.props, &b.props, "element", id, push);
+        },
+    );
+    items(
+        &old.flows,
+        &new.flows,
+        "flow",
+        &mut push,
+        |a, b, id, push| {
+            if a.name != b.name {
+                push(
+                    "flow",
+                    '~',
+                    format!("{id}: name {:?} -> {:?}", a.name, b.name),
+                );
+            }
+            if (&a.source, &a.target) != (&b.source, &b.target) {
+                push(
+                    "flow",
+                    '~',
+                    format!(
+                        "{id}: {} -> {} is now {} -> {}",
+                        a.source, a.target, b.source, b.target
+                    ),
+                );
+            }
+            props(&a.props, &b.props, "flow", id, push);
+        },
+    );
+    items(
+        &old.boundaries,
+        &new.boundaries,
+        "boundary",
+        &mut push,
+        |a, b, id, push| {
+            if a.name != b.name || a.kind != b.kind || a.trust != b.trust || a.parent != b.parent {
+                push(
+                    "boundary",
+                    '~',
+                    format!(
+                        "{id}: {:?} {} trust {} in {} -> {:?} {} trust {} in {}",
+                        a.name,
+                        a.kind.label(),
+                        a.trust,
+                        opt(&a.parent),
+                        b.name,
+                        b.kind.label(),
+                        b.trust,
+                        opt(&b.parent)
+                    ),
+                );
+            }
+            if a.rect != b.rect {
+                push("boundary", '~', format!("{id}: moved or resized"));
+            }
+        },
+    );
     let (ao, an): (Analysis, Analysis) = (analyze(old, cat), analyze(new, cat));
-    let ids = |a: &Analysis| a.threats.iter().map(|t| t.id.0.clone()).collect::<BTreeSet<_>>();
+    let ids = |a: &Analysis| {
+        a.threats
+            .iter()
+            .map(|t| t.id.0.clone())
+            .collect::<BTreeSet<_>>()
+    };
     let (to, tn) = (ids(&ao), ids(&an));
     for id in tn.difference(&to) {
         push("threat", '+', format!("opened {id}"));
@@ -83,13 +143,21 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
     let orphan_old: BTreeSet<_> = ao.orphans.iter().collect();
     for o in &an.orphans {
         if !orphan_old.contains(o) {
-            push("triage", '!', format!("orphaned {o} (its threat no longer exists; the record is kept)"));
+            push(
+                "triage",
+                '!',
+                format!("orphaned {o} (its threat no longer exists; the record is kept)"),
+            );
         }
     }
     for (id, t) in &new.triage {
         match old.triage.get(id) {
             None => push("triage", '+', format!("{id}: {}", t.status.label())),
-            Some(o) if o != t => push("triage", '~', format!("{id}: {} -> {}", o.status.label(), t.status.label())),
+            Some(o) if o != t => push(
+                "triage",
+                '~',
+                format!("{id}: {} -> {}", o.status.label(), t.status.label()),
+            ),
             _ => {}
         }
     }
@@ -102,7 +170,9 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
 }
 
 fn opt<T: std::fmt::Display>(o: &Option<T>) -> String {
-    o.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "(none)".into())
+    o.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "(none)".into())
 }
 
 fn items<K: Ord + std::fmt::Display, V>(
@@ -125,12 +195,22 @@ fn items<K: Ord + std::fmt::Display, V>(
     }
 }
 
-fn props(a: &Props, b: &Props, section: &'static str, id: &dyn std::fmt::Display, push: &mut dyn FnMut(&'static str, char, String)) {
+fn props(
+    a: &Props,
+    b: &Props,
+    section: &'static str,
+    id: &dyn std::fmt::Display,
+    push: &mut dyn FnMut(&'static str, char, String),
+) {
     let show = |v: Option<&Value>| v.map(|v| v.display()).unwrap_or_else(|| "(default)".into());
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for k in keys {
         if a.get(k) != b.get(k) {
-            push(section, '~', format!("{id}: {k} {} -> {}", show(a.get(k)), show(b.get(k))));
+            push(
+                section,
+                '~',
+                format!("{id}: {k} {} -> {}", show(a.get(k)), show(b.get(k))),
+            );
         }
     }
 }
@@ -141,8 +221,14 @@ pub fn render(changes: &[Change]) -> String {
     for c in changes {
         let _ = writeln!(s, "{} {:<8} {}", c.sign, c.section, c.text);
     }
-    let opened = changes.iter().filter(|c| c.section == "threat" && c.sign == '+').count();
-    let closed = changes.iter().filter(|c| c.section == "threat" && c.sign == '-').count();
+    let opened = changes
+        .iter()
+        .filter(|c| c.section == "threat" && c.sign == '+')
+        .count();
+    let closed = changes
+        .iter()
+        .filter(|c| c.section == "threat" && c.sign == '-')
+        .count();
     let orphaned = changes.iter().filter(|c| c.sign == '!').count();
     let _ = writeln!(
         s,

@@ -6,42 +6,67 @@ use crate::model::{Model, SubjectRef, ThreatId, Value, check_id, truncate};
 use crate::rules::Catalog;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
+use std::collections::HashMap;
 
 /// Checks references, boundary nesting, kinds and property types.
-pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[ThreatId]) -> Vec<Diagnostic> {
+pub fn validate(
+    model: &Model,
+    cat: &Catalog,
+    ix: &ModelIndex<'_>,
+    orphans: &[ThreatId],
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let el = |id: &crate::model::ElementId| SubjectRef::Element(id.clone());
-    for e in model.elements.values() {
+    for (ei, e) in model.elements.values().enumerate() {
         if let Err(m) = check_id(e.id.as_str()) {
-            out.push(Diagnostic::new(Level::Error, "bad-id", format!("element: {m}")).about(el(&e.id)));
+            out.push(
+                Diagnostic::new(Level::Error, "bad-id", format!("element: {m}")).about(el(&e.id)),
+            );
         }
         if !(e.pos.0.is_finite() && e.pos.1.is_finite()) {
             out.push(
-                Diagnostic::new(Level::Error, "bad-position", format!("element `{}` has a non-finite position", e.id))
-                    .about(el(&e.id)),
+                Diagnostic::new(
+                    Level::Error,
+                    "bad-position",
+                    format!("element `{}` has a non-finite position", e.id),
+                )
+                .about(el(&e.id)),
             );
         }
         match &e.boundary {
-            Some(b) if !model.boundaries.contains_key(b) => out.push(
+            // The index resolved the boundary: the chain is empty only when it is missing.
+            Some(b) if ix.elem_chain[ei].is_empty() => out.push(
                 Diagnostic::new(
                     Level::Error,
                     "dangling-boundary",
-                    format!("element `{}` is in boundary `{}`, which does not exist", e.id, truncate(b.as_str(), 60)),
+                    format!(
+                        "element `{}` is in boundary `{}`, which does not exist",
+                        e.id,
+                        truncate(b.as_str(), 60)
+                    ),
                 )
                 .about(el(&e.id)),
             ),
             None => out.push(
-                Diagnostic::new(Level::Info, "outside-boundaries", format!("element `{}` is outside every trust boundary", e.id))
-                    .about(el(&e.id)),
+                Diagnostic::new(
+                    Level::Info,
+                    "outside-boundaries",
+                    format!("element `{}` is outside every trust boundary", e.id),
+                )
+                .about(el(&e.id)),
             ),
             _ => {}
         }
-        match cat.stencil(&e.kind) {
+        match ix.elem_stencil[ei].map(|si| &cat.stencils[si]) {
             None => out.push(
                 Diagnostic::new(
                     Level::Error,
                     "unknown-kind",
-                    format!("element `{}` has unknown kind `{}`; no rule can apply to it", e.id, truncate(&e.kind, 60)),
+                    format!(
+                        "element `{}` has unknown kind `{}`; no rule can apply to it",
+                        e.id,
+                        truncate(&e.kind, 60)
+                    ),
                 )
                 .about(el(&e.id)),
             ),
@@ -52,7 +77,12 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
                             Diagnostic::new(
                                 Level::Warning,
                                 "unknown-property",
-                                format!("element `{}`: kind `{}` declares no property `{}`", e.id, e.kind, truncate(k, 60)),
+                                format!(
+                                    "element `{}`: kind `{}` declares no property `{}`",
+                                    e.id,
+                                    e.kind,
+                                    truncate(k, 60)
+                                ),
                             )
                             .about(el(&e.id)),
                         ),
@@ -76,42 +106,72 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
             }
         }
     }
-    for f in model.flows.values() {
-        let fr = SubjectRef::Flow(f.id.clone());
+    // Flow property specs by name (the first declaration wins, as in `Catalog::flow_prop`).
+    let mut flow_specs: HashMap<&str, &crate::rules::PropSpec> = HashMap::new();
+    for spec in &cat.flow_props {
+        flow_specs.entry(spec.name.as_str()).or_insert(spec);
+    }
+    for (fi, f) in model.flows.values().enumerate() {
+        // Built only when a diagnostic needs it.
+        let fr = || SubjectRef::Flow(f.id.clone());
         if let Err(m) = check_id(f.id.as_str()) {
-            out.push(Diagnostic::new(Level::Error, "bad-id", format!("flow: {m}")).about(fr.clone()));
+            out.push(Diagnostic::new(Level::Error, "bad-id", format!("flow: {m}")).about(fr()));
         }
+        // The index already resolved both ends; look them up again only when one is missing.
+        let dangling = ix.flow_ends[fi].is_none();
         for (end, id) in [("source", &f.source), ("target", &f.target)] {
-            if !model.elements.contains_key(id) {
+            if dangling && !model.elements.contains_key(id) {
                 out.push(
                     Diagnostic::new(
                         Level::Error,
                         "dangling-flow",
-                        format!("flow `{}` has {end} `{}`, which does not exist", f.id, truncate(id.as_str(), 60)),
+                        format!(
+                            "flow `{}` has {end} `{}`, which does not exist",
+                            f.id,
+                            truncate(id.as_str(), 60)
+                        ),
                     )
-                    .about(fr.clone()),
+                    .about(fr()),
                 );
             }
         }
         if f.source == f.target {
             out.push(
-                Diagnostic::new(Level::Warning, "self-loop", format!("flow `{}` starts and ends at `{}`", f.id, f.source))
-                    .about(fr.clone()),
+                Diagnostic::new(
+                    Level::Warning,
+                    "self-loop",
+                    format!("flow `{}` starts and ends at `{}`", f.id, f.source),
+                )
+                .about(fr()),
             );
         }
         for (k, v) in &f.props {
-            match cat.flow_prop(k) {
+            match flow_specs.get(k.as_str()).copied() {
                 None => out.push(
-                    Diagnostic::new(Level::Warning, "unknown-property", format!("flow `{}`: no flow property `{}` is declared", f.id, truncate(k, 60)))
-                        .about(fr.clone()),
+                    Diagnostic::new(
+                        Level::Warning,
+                        "unknown-property",
+                        format!(
+                            "flow `{}`: no flow property `{}` is declared",
+                            f.id,
+                            truncate(k, 60)
+                        ),
+                    )
+                    .about(fr()),
                 ),
                 Some(spec) if !spec.ty.accepts(v) => out.push(
                     Diagnostic::new(
                         Level::Error,
                         "property-type",
-                        format!("flow `{}`: property `{k}` must be {}{}, found {}", f.id, spec.ty.name(), enum_options(&spec.ty), short(v)),
+                        format!(
+                            "flow `{}`: property `{k}` must be {}{}, found {}",
+                            f.id,
+                            spec.ty.name(),
+                            enum_options(&spec.ty),
+                            short(v)
+                        ),
                     )
-                    .about(fr.clone()),
+                    .about(fr()),
                 ),
                 _ => {}
             }
@@ -124,19 +184,33 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
     for (i, b) in ix.bounds.iter().enumerate() {
         let br = SubjectRef::Boundary(b.id.clone());
         if let Err(m) = check_id(b.id.as_str()) {
-            out.push(Diagnostic::new(Level::Error, "bad-id", format!("boundary: {m}")).about(br.clone()));
+            out.push(
+                Diagnostic::new(Level::Error, "bad-id", format!("boundary: {m}")).about(br.clone()),
+            );
         }
         let (x, y, w, h) = b.rect;
-        if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) || w < 0.0 || h < 0.0 {
+        if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) || w < 0.0 || h < 0.0
+        {
             out.push(
-                Diagnostic::new(Level::Error, "bad-rect", format!("boundary `{}` has a non-finite or negative rectangle", b.id))
-                    .about(br.clone()),
+                Diagnostic::new(
+                    Level::Error,
+                    "bad-rect",
+                    format!("boundary `{}` has a non-finite or negative rectangle", b.id),
+                )
+                .about(br.clone()),
             );
         }
         if b.trust > 10 {
             out.push(
-                Diagnostic::new(Level::Warning, "trust-range", format!("boundary `{}` has trust {}; levels run from 0 to 10", b.id, b.trust))
-                    .about(br.clone()),
+                Diagnostic::new(
+                    Level::Warning,
+                    "trust-range",
+                    format!(
+                        "boundary `{}` has trust {}; levels run from 0 to 10",
+                        b.id, b.trust
+                    ),
+                )
+                .about(br.clone()),
             );
         }
         if let Some(p) = &b.parent {
@@ -148,7 +222,11 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
                     Diagnostic::new(
                         Level::Error,
                         "dangling-parent",
-                        format!("boundary `{}` has parent `{}`, which does not exist", b.id, truncate(p.as_str(), 60)),
+                        format!(
+                            "boundary `{}` has parent `{}`, which does not exist",
+                            b.id,
+                            truncate(p.as_str(), 60)
+                        ),
                     )
                     .about(br.clone()),
                 ),
@@ -164,7 +242,13 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
                 Diagnostic::new(
                     Level::Error,
                     "boundary-cycle",
-                    format!("boundaries {} contain each other in a cycle", ids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "boundaries {} contain each other in a cycle",
+                        ids.iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 )
                 .about(SubjectRef::Boundary(crate::model::BoundaryId::new(ids[0]))),
             );
@@ -181,7 +265,10 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
             out.push(Diagnostic::new(
                 Level::Warning,
                 "manual-threat-subject",
-                format!("manual threat `{}` is about an item that no longer exists", m.id),
+                format!(
+                    "manual threat `{}` is about an item that no longer exists",
+                    m.id
+                ),
             ));
         }
     }
@@ -193,11 +280,19 @@ pub fn validate(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, orphans: &[Th
             format!(
                 "triage of `{}` matches no current threat{}",
                 truncate(o.as_str(), 120),
-                if kept { " (kept as history)" } else { "; keep it as history, re-attach it, or delete it" }
+                if kept {
+                    " (kept as history)"
+                } else {
+                    "; keep it as history, re-attach it, or delete it"
+                }
             ),
         ));
     }
-    out.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.message.cmp(&b.message)));
+    out.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| a.message.cmp(&b.message))
+    });
     out
 }
 

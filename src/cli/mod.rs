@@ -12,7 +12,12 @@ use std::path::{Path, PathBuf};
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
-#[command(name = "palisade", version, about = "STRIDE threat modeling for container platforms", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "palisade",
+    version,
+    about = "STRIDE threat modeling for container platforms",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
     /// Model file to open in the desktop app (a bundled example when omitted).
     pub file: Option<PathBuf>,
@@ -104,7 +109,8 @@ pub enum TemplatesCmd {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity (low, medium, high, critical)"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a severity (low, medium, high, critical)"))
 }
 
 /// Exit status of a command that ran.
@@ -171,7 +177,10 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 bail!("templates failed to load (see above); the check would be incomplete");
             }
             let views = report::threat_views(&model, &cat, &a);
-            let failing: Vec<_> = views.iter().filter(|v| v.stat.is_untriaged() && v.sev >= fail_on).collect();
+            let failing: Vec<_> = views
+                .iter()
+                .filter(|v| v.stat.is_untriaged() && v.sev >= fail_on)
+                .collect();
             for v in &failing {
                 println!("{}\t{}\t{}\t{}", v.sev.key(), v.stat.key(), v.id, v.title);
             }
@@ -189,7 +198,11 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             if errors > 0 {
                 bail!("{}: the model has {errors} error(s)", file.display());
             }
-            Ok(if failing.is_empty() { Outcome::Ok } else { Outcome::Failed })
+            Ok(if failing.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            })
         }
         Cmd::Validate { file } => {
             let model = load_model(&file)?;
@@ -218,10 +231,19 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             let a = load_model(&old)?;
             let b = load_model(&new)?;
             let cat = load_catalog(templates);
-            print!("{}", analysis::diff::render(&analysis::diff::diff(&a, &b, &cat)));
+            print!(
+                "{}",
+                analysis::diff::render(&analysis::diff::diff(&a, &b, &cat))
+            );
             Ok(Outcome::Ok)
         }
-        Cmd::Report { file, output, format, paper, force } => {
+        Cmd::Report {
+            file,
+            output,
+            format,
+            paper,
+            force,
+        } => {
             let source = read_input(&file)?;
             let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
             let cat = load_catalog(templates);
@@ -230,7 +252,10 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             let format = match format {
                 Some(f) => f,
                 None => report::render::Format::from_path(&output).with_context(|| {
-                    format!("{}: cannot tell the report format from the extension; use --format", output.display())
+                    format!(
+                        "{}: cannot tell the report format from the extension; use --format",
+                        output.display()
+                    )
                 })?,
             };
             let source_name = file.display().to_string();
@@ -261,22 +286,36 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                             t.name,
                             t.stencil_count,
                             t.rule_count,
-                            if t.builtin { "built-in".to_owned() } else { t.file.clone() }
+                            if t.builtin {
+                                "built-in".to_owned()
+                            } else {
+                                t.file.clone()
+                            }
                         );
                     }
                 }
                 TemplatesCmd::Show { id } => {
                     let Some(ti) = cat.templates.iter().position(|t| t.id == id) else {
-                        let known: Vec<&str> = cat.templates.iter().map(|t| t.id.as_str()).collect();
+                        let known: Vec<&str> =
+                            cat.templates.iter().map(|t| t.id.as_str()).collect();
                         bail!("no template `{id}`; loaded: {}", known.join(", "));
                     };
                     let t = &cat.templates[ti];
                     println!("{} {} ({})\n{}\n", t.name, t.version, t.file, t.description);
                     println!("Stencils:");
                     for s in cat.stencils.iter().filter(|s| s.template == ti) {
-                        println!("  {} ({:?}) {}", s.stencil.kind, s.stencil.base, s.stencil.name);
+                        println!(
+                            "  {} ({:?}) {}",
+                            s.stencil.kind, s.stencil.base, s.stencil.name
+                        );
                         for p in &s.stencil.properties {
-                            println!("      {}: {} = {}  {}", p.name, p.ty.name(), p.default.display(), p.doc);
+                            println!(
+                                "      {}: {} = {}  {}",
+                                p.name,
+                                p.ty.name(),
+                                p.default.display(),
+                                p.doc
+                            );
                         }
                     }
                     println!("Rules:");
@@ -288,7 +327,10 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                             r.category.letter(),
                             r.title,
                             r.severity.key(),
-                            r.deprecated.as_ref().map(|d| format!(" DEPRECATED: {d}")).unwrap_or_default(),
+                            r.deprecated
+                                .as_ref()
+                                .map(|d| format!(" DEPRECATED: {d}"))
+                                .unwrap_or_default(),
                             r.references.join(", ")
                         );
                     }

@@ -66,7 +66,10 @@ pub fn check_id(id: &str) -> Result<(), String> {
         return Err("id is empty".into());
     }
     if id.len() > MAX_ID_LEN {
-        return Err(format!("id is {} bytes long; the limit is {MAX_ID_LEN}", id.len()));
+        return Err(format!(
+            "id is {} bytes long; the limit is {MAX_ID_LEN}",
+            id.len()
+        ));
     }
     if let Some(c) = id
         .chars()

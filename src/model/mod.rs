@@ -321,7 +321,9 @@ impl Likelihood {
 }
 
 /// Triage status of a threat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Status {
     /// Not yet looked at.
     #[default]

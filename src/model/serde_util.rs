@@ -108,7 +108,10 @@ pub mod prop_map {
     use super::*;
 
     /// Writes the properties as a map in name order.
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, Value>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<String, Value>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(map.len()))?;
         for (k, v) in map {
             m.serialize_entry(k, v)?;
@@ -139,7 +142,9 @@ pub mod prop_map {
     }
 
     /// Reads a property map, refusing repeated names.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Value>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Value>, D::Error> {
         d.deserialize_map(PropVisitor)
     }
 }

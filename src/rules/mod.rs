@@ -8,4 +8,6 @@ pub mod eval;
 pub mod template;
 
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};
-pub use template::{Applies, BaseShape, Cond, Dir, PropSpec, PropType, Role, Rule, Stencil, Template};
+pub use template::{
+    Applies, BaseShape, Cond, Dir, PropSpec, PropType, Role, Rule, Stencil, Template,
+};

@@ -4,7 +4,11 @@ use crate::common::root;
 use std::process::{Command, Output};
 
 fn palisade(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).current_dir(root()).output() {
+    match Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(root())
+        .output()
+    {
         Ok(o) => o,
         Err(e) => panic!("cannot run palisade: {e}"),
     }
@@ -28,15 +32,40 @@ fn threats_json_is_sorted_and_has_the_documented_fields() {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(ids, sorted, "threats must be sorted by id");
-    let cats = ["spoofing", "tampering", "repudiation", "information_disclosure", "denial_of_service", "elevation_of_privilege"];
+    let cats = [
+        "spoofing",
+        "tampering",
+        "repudiation",
+        "information_disclosure",
+        "denial_of_service",
+        "elevation_of_privilege",
+    ];
     for t in arr {
-        for key in ["id", "rule_id", "title", "category", "severity", "status", "subject", "why", "mitigations", "references"] {
+        for key in [
+            "id",
+            "rule_id",
+            "title",
+            "category",
+            "severity",
+            "status",
+            "subject",
+            "why",
+            "mitigations",
+            "references",
+        ] {
             assert!(t.get(key).is_some(), "missing {key} in {t}");
         }
         assert!(cats.contains(&t["category"].as_str().unwrap_or("")));
-        assert!(["low", "medium", "high", "critical"].contains(&t["severity"].as_str().unwrap_or("")));
-        assert!(["element", "flow", "crossing"].contains(&t["subject"]["type"].as_str().unwrap_or("")));
-        assert!(!t["why"].as_array().map(|w| w.is_empty()).unwrap_or(true), "no why in {t}");
+        assert!(
+            ["low", "medium", "high", "critical"].contains(&t["severity"].as_str().unwrap_or(""))
+        );
+        assert!(
+            ["element", "flow", "crossing"].contains(&t["subject"]["type"].as_str().unwrap_or(""))
+        );
+        assert!(
+            !t["why"].as_array().map(|w| w.is_empty()).unwrap_or(true),
+            "no why in {t}"
+        );
     }
     let crossing = arr
         .iter()
@@ -44,7 +73,11 @@ fn threats_json_is_sorted_and_has_the_documented_fields() {
         .expect("crossing threat present");
     assert_eq!(crossing["subject"]["type"], "crossing");
     assert_eq!(crossing["subject"]["boundary"], "dc");
-    assert!(crossing["why"].to_string().contains("encrypted = false"), "{}", crossing["why"]);
+    assert!(
+        crossing["why"].to_string().contains("encrypted = false"),
+        "{}",
+        crossing["why"]
+    );
 }
 
 #[test]
@@ -60,13 +93,22 @@ fn check_fails_on_untriaged_high_threats_and_names_them() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.contains("GEN-S-02@element:api"), "{out}");
-    assert!(!out.contains("GEN-R-02@element:api\t"), "low threats are not listed at --fail-on high: {out}");
+    assert!(
+        !out.contains("GEN-R-02@element:api\t"),
+        "low threats are not listed at --fail-on high: {out}"
+    );
 }
 
 #[test]
 fn check_passes_when_nothing_at_or_above_the_level_is_open() {
     let o = palisade(&["check", HARDENED, "--fail-on", "low"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -87,7 +129,11 @@ fn markdown_and_table_formats_list_every_threat() {
 fn malformed_model_exits_2_with_a_located_one_line_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("bad.ron");
-    std::fs::write(&p, "(\n    version: 1,\n    metadata: (title: \"x\"),\n    elements: [ (id: 5) ],\n)\n").expect("write");
+    std::fs::write(
+        &p,
+        "(\n    version: 1,\n    metadata: (title: \"x\"),\n    elements: [ (id: 5) ],\n)\n",
+    )
+    .expect("write");
     for cmd in ["threats", "check", "validate"] {
         let o = palisade(&[cmd, p.to_str().unwrap_or_default()]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");
@@ -181,7 +227,10 @@ fn diff_reports_property_changes_and_threats() {
     let o = palisade(&["diff", OPEN, HARDENED]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("api: validates_input (default) -> true"), "{out}");
+    assert!(
+        out.contains("api: validates_input (default) -> true"),
+        "{out}"
+    );
     assert!(out.contains("closed GEN-T-01@element:api"), "{out}");
     assert!(out.contains("- flow     user-to-db"), "{out}");
 }

@@ -17,7 +17,11 @@ pub fn catalog() -> &'static Catalog {
     CAT.get_or_init(|| {
         let c = Catalog::builtin();
         let msgs: Vec<String> = c.diagnostics.iter().map(|d| d.to_string()).collect();
-        assert!(msgs.is_empty(), "built-in templates have problems:\n{}", msgs.join("\n"));
+        assert!(
+            msgs.is_empty(),
+            "built-in templates have problems:\n{}",
+            msgs.join("\n")
+        );
         c
     })
 }

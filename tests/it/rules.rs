@@ -51,20 +51,39 @@ fn rule_cases_hold() {
     for (file, case) in cases() {
         let (_m, a) = analysed(&case.model);
         let ids: BTreeSet<&str> = a.threats.iter().map(|t| t.id.as_str()).collect();
-        let fired_rules: BTreeSet<&str> = a.threats.iter().map(|t| t.id.as_str().split('@').next().unwrap_or("")).collect();
+        let fired_rules: BTreeSet<&str> = a
+            .threats
+            .iter()
+            .map(|t| t.id.as_str().split('@').next().unwrap_or(""))
+            .collect();
         for want in &case.fires {
             if !ids.contains(want.as_str()) {
-                failures.push(format!("{file} / {}: expected {want} to fire in {}", case.name, case.model));
+                failures.push(format!(
+                    "{file} / {}: expected {want} to fire in {}",
+                    case.name, case.model
+                ));
             }
         }
         for rule in &case.quiet {
             if fired_rules.contains(rule.as_str()) {
-                let hits: Vec<&&str> = ids.iter().filter(|i| i.starts_with(&format!("{rule}@"))).take(3).collect();
-                failures.push(format!("{file} / {}: expected {rule} not to fire in {}, got {hits:?}", case.name, case.model));
+                let hits: Vec<&&str> = ids
+                    .iter()
+                    .filter(|i| i.starts_with(&format!("{rule}@")))
+                    .take(3)
+                    .collect();
+                failures.push(format!(
+                    "{file} / {}: expected {rule} not to fire in {}, got {hits:?}",
+                    case.name, case.model
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} rule case failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rule case failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -73,7 +92,9 @@ fn every_builtin_rule_has_a_firing_and_a_quiet_case() {
     let mut quiet: BTreeMap<String, usize> = BTreeMap::new();
     for (_, c) in cases() {
         for f in &c.fires {
-            *fires.entry(f.split('@').next().unwrap_or("").to_owned()).or_default() += 1;
+            *fires
+                .entry(f.split('@').next().unwrap_or("").to_owned())
+                .or_default() += 1;
         }
         for q in &c.quiet {
             *quiet.entry(q.clone()).or_default() += 1;
@@ -91,12 +112,21 @@ fn every_builtin_rule_has_a_firing_and_a_quiet_case() {
             missing.push(format!("{}: no case where it stays quiet", r.rule.id));
         }
     }
-    assert!(missing.is_empty(), "{} gaps:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "{} gaps:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn every_builtin_rule_cites_a_reference() {
     for r in &catalog().rules {
-        assert!(!r.rule.references.is_empty(), "{} has no reference", r.rule.id);
+        assert!(
+            !r.rule.references.is_empty(),
+            "{} has no reference",
+            r.rule.id
+        );
     }
 }
