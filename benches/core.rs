@@ -26,14 +26,15 @@ use std::time::Duration;
 use support::{median, ms, time};
 
 /// Nodes of the model used for the PDF case: the converted model with about 2,000
-/// threats (N = 300 gives about 2,000 with the generic rules; see BENCHMARKS.md).
-const PDF_N: usize = 300;
+/// threats (N = 330 gives about 2,000 with the generic rules; see BENCHMARKS.md).
+const PDF_N: usize = 330;
 
 struct Case {
     name: String,
     budget_ms: Option<f64>,
     run: Box<dyn FnMut() -> usize>,
     times: Vec<Duration>,
+    cpu: Vec<Duration>,
     last: usize,
 }
 
@@ -47,6 +48,7 @@ fn case(
         budget_ms,
         run: Box::new(run),
         times: Vec::new(),
+        cpu: Vec::new(),
         last: 0,
     }
 }
@@ -67,6 +69,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("convert") => convert_cmd(&args[1..]),
         Some("prepare") => prepare_cmd(&args[1..]),
+        Some("dump") => dump_cmd(&args[1..]),
         _ => parse_opts(&mut args).and_then(|o| bench(&o)),
     };
     if let Err(e) = result {
@@ -126,6 +129,44 @@ fn prepare_cmd(args: &[String]) -> Result<(), String> {
         println!("{}", support::palisade_model(&dir, n)?.display());
     }
     Ok(())
+}
+
+/// Prints everything `analyze` derives from each model (threats as JSON, orphans,
+/// diagnostics): diff the output of two builds to check that a speed-up changed nothing.
+fn dump_cmd(args: &[String]) -> Result<(), String> {
+    let cat = Catalog::builtin();
+    for f in args {
+        let model = match persist::load(Path::new(f)) {
+            Ok(l) => l.model,
+            Err(e) => {
+                println!("== {f}: {e}");
+                continue;
+            }
+        };
+        let a = analysis::analyze(&model, &cat);
+        println!("== {f}");
+        print!("{}", text::json(&report::threat_views(&model, &cat, &a)));
+        for o in &a.orphans {
+            println!("orphan {o}");
+        }
+        for d in &a.diagnostics {
+            println!("diag {d:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Discards what is written and counts the bytes.
+struct CountingSink(usize);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn load(path: &Path) -> Model {
@@ -252,6 +293,36 @@ fn bench(o: &Opts) -> Result<(), String> {
         {
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());
             cases.push(case(
+                format!("report::threat_views N={n}"),
+                None,
+                move || report::threat_views(&m, &c, &a).len(),
+            ));
+        }
+        {
+            let views = report::threat_views(&model, &cat, &a);
+            cases.push(case(format!("text::json(views) N={n}"), None, move || {
+                text::json(&views).len()
+            }));
+        }
+        {
+            // What `threats --format json` would cost streaming each view to stdout as it
+            // is rendered (text::write_json) instead of building all views and the text.
+            let (m, c, a) = (model.clone(), cat.clone(), a.clone());
+            cases.push(case(
+                format!("threats -> JSON streamed (write_json) N={n}"),
+                None,
+                move || {
+                    let mut sink = CountingSink(0);
+                    let views = a.threats.iter().map(|t| report::threat_view(&m, &c, t));
+                    text::write_json(std::io::BufWriter::with_capacity(1 << 16, &mut sink), views)
+                        .expect("write");
+                    sink.0
+                },
+            ));
+        }
+        {
+            let (m, c, a) = (model.clone(), cat.clone(), a.clone());
+            cases.push(case(
                 format!("threats -> JSON text N={n}"),
                 None,
                 move || text::json(&report::threat_views(&m, &c, &a)).len(),
@@ -317,20 +388,24 @@ fn bench(o: &Opts) -> Result<(), String> {
     }
     for round in 0..=o.runs {
         for c in cases.iter_mut() {
-            let (d, r) = time(&mut c.run);
+            let (d, cpu, r) = time(&mut c.run);
             c.last = r;
             if round > 0 {
                 c.times.push(d);
+                c.cpu.push(cpu);
             }
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
 
-    println!("\n| case | median ms | min ms | max ms | budget ms | result |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "\n| case | wall median ms | min | max | CPU median ms | budget ms (on wall) | result |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let mut json = Vec::new();
     for c in &cases {
         let med = median(&c.times);
+        let cpu = median(&c.cpu);
         let min = c.times.iter().min().copied().unwrap_or_default();
         let max = c.times.iter().max().copied().unwrap_or_default();
         let verdict = match c.budget_ms {
@@ -339,17 +414,20 @@ fn bench(o: &Opts) -> Result<(), String> {
             None => String::new(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             c.name,
             ms(med),
             ms(min),
             ms(max),
+            ms(cpu),
             verdict,
             c.last
         );
+        let f = |d: Duration| d.as_secs_f64() * 1e3;
         json.push(serde_json::json!({
-            "case": c.name, "median_ms": med.as_secs_f64() * 1e3, "min_ms": min.as_secs_f64() * 1e3,
-            "max_ms": max.as_secs_f64() * 1e3, "runs": c.times.len(), "budget_ms": c.budget_ms, "result": c.last,
+            "case": c.name, "median_ms": f(med), "min_ms": f(min), "max_ms": f(max),
+            "cpu_median_ms": f(cpu), "runs": c.times.len(), "budget_ms": c.budget_ms,
+            "result": c.last,
         }));
     }
     let rss = support::peak_rss_mb();
@@ -381,6 +459,8 @@ fn pdf_case(
             catalog: cat,
             analysis: a,
             source,
+            source_name: "palisade_330.ron",
+            source_date_epoch: Some(0),
             paper: render::Paper::A4,
         };
         render::render(&input, render::Format::Pdf)

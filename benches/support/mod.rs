@@ -93,11 +93,40 @@ pub fn ms(d: Duration) -> String {
     }
 }
 
-/// Times one call.
-pub fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+/// Times one call: wall-clock time and the CPU time of the calling thread.
+pub fn time<T>(f: impl FnOnce() -> T) -> (Duration, Duration, T) {
+    let c = thread_cpu();
     let t = Instant::now();
     let r = f();
-    (t.elapsed(), r)
+    let wall = t.elapsed();
+    (wall, thread_cpu().saturating_sub(c), r)
+}
+
+/// CPU time consumed by the calling thread (user + system). On a shared machine this is
+/// the steadier number: it does not count the time the thread waited for a core.
+#[cfg(target_os = "linux")]
+pub fn thread_cpu() -> Duration {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.sec as u64, ts.nsec as u32)
+}
+
+/// CPU time is only measured on Linux; elsewhere it reads as zero.
+#[cfg(not(target_os = "linux"))]
+pub fn thread_cpu() -> Duration {
+    Duration::ZERO
 }
 
 /// Peak resident set size of this process so far, in MB (`VmHWM`).

@@ -44,9 +44,44 @@ pub fn table(views: &[ThreatView]) -> String {
 
 /// A JSON array of threats, sorted by id, pretty-printed with a final newline.
 pub fn json(views: &[ThreatView]) -> String {
-    let mut s = serde_json::to_string_pretty(views).unwrap_or_else(|_| "[]".to_owned());
-    s.push('\n');
-    s
+    let mut buf = Vec::new();
+    if write_json(&mut buf, views).is_err() {
+        return "[]\n".to_owned();
+    }
+    String::from_utf8(buf).unwrap_or_else(|_| "[]\n".to_owned())
+}
+
+/// Writes the same bytes as [`json`] to `out` without building the text or needing all
+/// the views at once: views are serialised as the iterator yields them, so a caller can
+/// render, write and drop one threat at a time (`a.threats.iter().map(|t|
+/// threat_view(..))`) and stream a large model's threats to stdout in constant memory.
+pub fn write_json<W, I>(mut out: W, views: I) -> serde_json::Result<()>
+where
+    W: std::io::Write,
+    I: IntoIterator,
+    I::Item: serde::Serialize,
+{
+    // A sequence serialised from the iterator is byte-identical to a slice's (serde_json
+    // writes `[]` for an empty one either way).
+    let seq = IterSeq(std::cell::Cell::new(Some(views.into_iter())));
+    serde_json::to_writer_pretty(&mut out, &seq)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// Serialises an iterator as a JSON array, once.
+struct IterSeq<I>(std::cell::Cell<Option<I>>);
+
+impl<I> serde::Serialize for IterSeq<I>
+where
+    I: Iterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(it) => s.collect_seq(it),
+            None => s.collect_seq(std::iter::empty::<I::Item>()),
+        }
+    }
 }
 
 /// Escapes text for a Markdown table cell.
@@ -56,7 +91,9 @@ pub fn md_cell(s: &str) -> String {
 
 /// A Markdown table of threats.
 pub fn markdown(views: &[ThreatView]) -> String {
-    let mut out = String::from("| ID | Category | Severity | Status | Title | Subject |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| ID | Category | Severity | Status | Title | Subject |\n|---|---|---|---|---|---|\n",
+    );
     for v in views {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",

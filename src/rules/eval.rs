@@ -5,6 +5,8 @@ use super::catalog::Catalog;
 use super::template::{Applies, Cond, Dir, Role};
 use crate::analysis::index::{Crossed, ModelIndex};
 use crate::model::Value;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The items a condition can look at.
 #[derive(Clone, Copy)]
@@ -20,11 +22,19 @@ pub struct Scope {
 impl Scope {
     /// Scope of an element rule.
     pub fn element(e: usize) -> Self {
-        Scope { elem: Some(e), flow: None, crossed: None }
+        Scope {
+            elem: Some(e),
+            flow: None,
+            crossed: None,
+        }
     }
     /// Scope of a flow rule.
     pub fn flow(f: usize) -> Self {
-        Scope { elem: None, flow: Some(f), crossed: None }
+        Scope {
+            elem: None,
+            flow: Some(f),
+            crossed: None,
+        }
     }
 }
 
@@ -34,6 +44,159 @@ pub struct Evaluator<'a, 'm> {
     pub cat: &'a Catalog,
     /// The model's index.
     pub ix: &'a ModelIndex<'m>,
+    props: PropTable<'a>,
+}
+
+/// Marks a property that an item's kind does not declare.
+const UNDECLARED: u32 = u32::MAX;
+
+/// Every property value of every element and flow, resolved once per evaluation: a
+/// condition then reads a value with a few array lookups instead of a search through the
+/// declarations and a B-tree lookup by name (the hottest path of rule evaluation).
+struct PropTable<'a> {
+    /// Dense id of each declared property name (element or flow).
+    by_name: HashMap<&'a str, u32>,
+    /// The same ids keyed by the address of the name strings inside the rules'
+    /// conditions, which are what the evaluator is asked about.
+    by_ptr: HashMap<(usize, usize), u32, BuildHasherDefault<AddrHasher>>,
+    /// Number of distinct names.
+    names: usize,
+    /// `[stencil * names + id]`: index into that stencil's properties, or [`UNDECLARED`].
+    stencil_slot: Vec<u32>,
+    /// `[id]`: index into [`Catalog::flow_props`], or [`UNDECLARED`].
+    flow_slot: Vec<u32>,
+    /// Element `e`'s values set in the model are `elem_vals[elem_off[e]..]`, one per
+    /// property of its stencil (`None`: the stencil default applies).
+    elem_off: Vec<usize>,
+    elem_vals: Vec<Option<&'a Value>>,
+    /// `[flow * flow_props + slot]`: the flow's value, `None` for the default.
+    flow_vals: Vec<Option<&'a Value>>,
+}
+
+impl<'a> PropTable<'a> {
+    fn new<'m: 'a>(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
+        let mut by_name: HashMap<&'a str, u32> = HashMap::new();
+        let mut id_of = |name: &'a str| {
+            let next = by_name.len() as u32;
+            *by_name.entry(name).or_insert(next)
+        };
+        for p in &cat.flow_props {
+            id_of(&p.name);
+        }
+        for st in &cat.stencils {
+            for p in &st.stencil.properties {
+                id_of(&p.name);
+            }
+        }
+        let names = by_name.len();
+        // The first declaration of a name wins, as in `ResolvedStencil::prop` and
+        // `Catalog::flow_prop`.
+        let mut stencil_slot = vec![UNDECLARED; cat.stencils.len() * names];
+        for (si, st) in cat.stencils.iter().enumerate() {
+            for (k, p) in st.stencil.properties.iter().enumerate().rev() {
+                stencil_slot[si * names + by_name[p.name.as_str()] as usize] = k as u32;
+            }
+        }
+        let mut flow_slot = vec![UNDECLARED; names];
+        for (k, p) in cat.flow_props.iter().enumerate().rev() {
+            flow_slot[by_name[p.name.as_str()] as usize] = k as u32;
+        }
+        let mut by_ptr = HashMap::default();
+        for lr in &cat.rules {
+            collect_prop_names(&lr.rule.condition, &mut |name: &'a str| {
+                if let Some(&id) = by_name.get(name) {
+                    by_ptr.insert((name.as_ptr() as usize, name.len()), id);
+                }
+            });
+        }
+        let mut elem_off = Vec::with_capacity(ix.elems.len() + 1);
+        let mut elem_vals = Vec::new();
+        for (e, el) in ix.elems.iter().enumerate() {
+            elem_off.push(elem_vals.len());
+            let Some(si) = ix.elem_stencil[e] else {
+                continue;
+            };
+            let base = elem_vals.len();
+            elem_vals.resize(base + cat.stencils[si].stencil.properties.len(), None);
+            for (k, v) in &el.props {
+                if let Some(&id) = by_name.get(k.as_str()) {
+                    let slot = stencil_slot[si * names + id as usize];
+                    if slot != UNDECLARED {
+                        elem_vals[base + slot as usize] = Some(v);
+                    }
+                }
+            }
+        }
+        elem_off.push(elem_vals.len());
+        let nfp = cat.flow_props.len();
+        let mut flow_vals = vec![None; ix.flows.len() * nfp];
+        for (f, fl) in ix.flows.iter().enumerate() {
+            for (k, v) in &fl.props {
+                if let Some(&id) = by_name.get(k.as_str()) {
+                    let slot = flow_slot[id as usize];
+                    if slot != UNDECLARED {
+                        flow_vals[f * nfp + slot as usize] = Some(v);
+                    }
+                }
+            }
+        }
+        PropTable {
+            by_name,
+            by_ptr,
+            names,
+            stencil_slot,
+            flow_slot,
+            elem_off,
+            elem_vals,
+            flow_vals,
+        }
+    }
+
+    /// The dense id of a property name; `None` when no kind and no flow declares it.
+    fn id(&self, name: &str) -> Option<usize> {
+        match self.by_ptr.get(&(name.as_ptr() as usize, name.len())) {
+            Some(&id) => Some(id as usize),
+            None => self.by_name.get(name).map(|&id| id as usize),
+        }
+    }
+}
+
+/// Calls `f` with every property name a condition reads.
+fn collect_prop_names<'a>(c: &'a Cond, f: &mut impl FnMut(&'a str)) {
+    match c {
+        Cond::Is(_, p, _)
+        | Cond::IsNot(_, p, _)
+        | Cond::Below(_, p, _)
+        | Cond::Above(_, p, _)
+        | Cond::OneOf(_, p, _)
+        | Cond::Empty(_, p) => f(p),
+        Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| collect_prop_names(c, f)),
+        Cond::Not(c) | Cond::Peer(_, _, c) | Cond::HasFlow(_, c) => collect_prop_names(c, f),
+        _ => {}
+    }
+}
+
+/// Hashes the (address, length) keys of [`PropTable::by_ptr`]: addresses are not
+/// attacker-chosen, so a multiply-and-fold is enough.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        let x = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 29);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 enum Item {
@@ -42,12 +205,27 @@ enum Item {
 }
 
 impl<'a, 'm> Evaluator<'a, 'm> {
+    /// An evaluator over one model's index (resolves every property value up front).
+    pub fn new(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
+        Evaluator {
+            cat,
+            ix,
+            props: PropTable::new(cat, ix),
+        }
+    }
+
     fn item(&self, s: &Scope, role: Role) -> Option<Item> {
         match role {
             Role::Element => s.elem.map(Item::Elem),
             Role::Flow => s.flow.map(Item::Flow),
-            Role::Source => s.flow.and_then(|f| self.ix.flow_ends[f]).map(|(a, _)| Item::Elem(a)),
-            Role::Target => s.flow.and_then(|f| self.ix.flow_ends[f]).map(|(_, b)| Item::Elem(b)),
+            Role::Source => s
+                .flow
+                .and_then(|f| self.ix.flow_ends[f])
+                .map(|(a, _)| Item::Elem(a)),
+            Role::Target => s
+                .flow
+                .and_then(|f| self.ix.flow_ends[f])
+                .map(|(_, b)| Item::Elem(b)),
         }
     }
 
@@ -64,28 +242,45 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     where
         'm: 'a,
     {
+        let t = &self.props;
+        let id = t.id(prop)?;
         match *item {
             Item::Elem(e) => {
-                let el = self.ix.elems[e];
-                let spec = self.ix.elem_stencil[e].and_then(|si| self.cat.stencils[si].prop(prop));
-                match spec {
-                    Some(spec) => Some(el.props.get(prop).unwrap_or(&spec.default)),
-                    None => None,
+                let si = self.ix.elem_stencil[e]?;
+                let slot = t.stencil_slot[si * t.names + id];
+                if slot == UNDECLARED {
+                    return None;
                 }
+                let slot = slot as usize;
+                let spec = &self.cat.stencils[si].stencil.properties[slot];
+                Some(t.elem_vals[t.elem_off[e] + slot].unwrap_or(&spec.default))
             }
             Item::Flow(f) => {
-                let fl = self.ix.flows[f];
-                let spec = self.cat.flow_prop(prop)?;
-                Some(fl.props.get(prop).unwrap_or(&spec.default))
+                let slot = t.flow_slot[id];
+                if slot == UNDECLARED {
+                    return None;
+                }
+                let slot = slot as usize;
+                let nfp = self.cat.flow_props.len();
+                Some(t.flow_vals[f * nfp + slot].unwrap_or(&self.cat.flow_props[slot].default))
             }
         }
     }
 
-    fn item_label(&self, item: &Item) -> String {
+    /// Appends `KIND `NAME`` (or ``flow `NAME` ``) to `out`.
+    fn write_item_label(&self, out: &mut String, item: &Item) {
         match *item {
-            Item::Elem(e) => format!("{} `{}`", self.ix.elems[e].kind, self.ix.elems[e].name),
-            Item::Flow(f) => format!("flow `{}`", self.ix.flows[f].name),
+            Item::Elem(e) => {
+                out.push_str(&self.ix.elems[e].kind);
+                out.push_str(" `");
+                out.push_str(&self.ix.elems[e].name);
+            }
+            Item::Flow(f) => {
+                out.push_str("flow `");
+                out.push_str(&self.ix.flows[f].name);
+            }
         }
+        out.push('`');
     }
 
     /// Evaluates `c` in `s`. With `facts`, records why the result is what it is.
@@ -99,7 +294,13 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
-    fn prop_test(&self, s: &Scope, role: Role, prop: &str, test: impl Fn(&Value) -> bool) -> (bool, Option<Item>)
+    fn prop_test(
+        &self,
+        s: &Scope,
+        role: Role,
+        prop: &str,
+        test: impl Fn(&Value) -> bool,
+    ) -> (bool, Option<Item>)
     where
         'm: 'a,
     {
@@ -129,34 +330,32 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     where
         'm: 'a,
     {
+        // Facts are collected in place: `base` marks where this condition's facts start,
+        // and the facts of parts that turn out not to be the reason are cut out again.
         match c {
             Cond::Always => true,
             Cond::All(v) => {
-                let mut mine = Vec::new();
+                let base = facts.len();
                 for c in v {
-                    let mut sub = Vec::new();
-                    if !self.explain(c, s, &mut sub) {
+                    let start = facts.len();
+                    if !self.explain(c, s, facts) {
                         // False: the first failing part is the reason.
-                        facts.extend(sub);
+                        facts.drain(base..start);
                         return false;
                     }
-                    mine.extend(sub);
                 }
-                facts.extend(mine);
                 true
             }
             Cond::Any(v) => {
-                let mut mine = Vec::new();
+                let base = facts.len();
                 for c in v {
-                    let mut sub = Vec::new();
-                    if self.explain(c, s, &mut sub) {
+                    let start = facts.len();
+                    if self.explain(c, s, facts) {
                         // True: the first satisfied alternative is the reason.
-                        facts.extend(sub);
+                        facts.drain(base..start);
                         return true;
                     }
-                    mine.extend(sub);
                 }
-                facts.extend(mine);
                 false
             }
             Cond::Not(c) => !self.explain(c, s, facts),
@@ -228,7 +427,11 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             ix.bounds[b].name,
                             bk.label()
                         ),
-                        None => format!("`{}` is not inside any {} boundary", ix.elems[e].name, bk.label()),
+                        None => format!(
+                            "`{}` is not inside any {} boundary",
+                            ix.elems[e].name,
+                            bk.label()
+                        ),
                     });
                     (hit.is_some(), fact)
                 }
@@ -241,7 +444,10 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         if r {
                             format!("`{}` is outside every trust boundary", ix.elems[e].name)
                         } else {
-                            format!("`{}` is inside boundary `{}`", ix.elems[e].name, ix.bounds[ix.elem_chain[e][0]].name)
+                            format!(
+                                "`{}` is inside boundary `{}`",
+                                ix.elems[e].name, ix.bounds[ix.elem_chain[e][0]].name
+                            )
                         }
                     });
                     (r, fact)
@@ -269,8 +475,14 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             )
                         }
                         None => match want {
-                            Some(k) => format!("flow `{}` crosses no {} boundary", ix.flows[f].name, k.label()),
-                            None => format!("flow `{}` crosses no trust boundary", ix.flows[f].name),
+                            Some(k) => format!(
+                                "flow `{}` crosses no {} boundary",
+                                ix.flows[f].name,
+                                k.label()
+                            ),
+                            None => {
+                                format!("flow `{}` crosses no trust boundary", ix.flows[f].name)
+                            }
                         },
                     });
                     (hit.is_some(), fact)
@@ -293,7 +505,12 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             Cond::BoundaryKind(k) => match s.crossed {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
-                    (b.kind == *k, facts.as_ref().map(|_| format!("boundary `{}` is of kind {}", b.name, b.kind.label())))
+                    (
+                        b.kind == *k,
+                        facts.as_ref().map(|_| {
+                            format!("boundary `{}` is of kind {}", b.name, b.kind.label())
+                        }),
+                    )
                 }
                 None => (false, None),
             },
@@ -301,7 +518,11 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
                     let fact = facts.as_ref().map(|_| {
-                        format!("the flow {} boundary `{}`", if x.entering { "enters" } else { "leaves" }, b.name)
+                        format!(
+                            "the flow {} boundary `{}`",
+                            if x.entering { "enters" } else { "leaves" },
+                            b.name
+                        )
                     });
                     (x.entering, fact)
                 }
@@ -310,18 +531,29 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             Cond::BoundaryTrustAtLeast(n) => match s.crossed {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
-                    (b.trust >= *n, facts.as_ref().map(|_| format!("boundary `{}` has trust level {}", b.name, b.trust)))
+                    (
+                        b.trust >= *n,
+                        facts
+                            .as_ref()
+                            .map(|_| format!("boundary `{}` has trust level {}", b.name, b.trust)),
+                    )
                 }
                 None => (false, None),
             },
             Cond::Peer(bk, kind, inner) => match s.elem {
                 Some(e) => {
-                    let scope_b = ix.elem_chain[e].iter().copied().find(|&b| ix.bounds[b].kind == *bk);
+                    let scope_b = ix.elem_chain[e]
+                        .iter()
+                        .copied()
+                        .find(|&b| ix.bounds[b].kind == *bk);
                     match scope_b {
                         Some(b) => {
                             let mut found = None;
                             for &p in &ix.bound_members[b] {
-                                if p != e && self.is_a(p, kind) && self.fast(inner, &Scope::element(p)) {
+                                if p != e
+                                    && self.is_a(p, kind)
+                                    && self.fast(inner, &Scope::element(p))
+                                {
                                     found = Some(p);
                                     break;
                                 }
@@ -352,7 +584,13 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         }
                         None => (
                             false,
-                            facts.as_ref().map(|_| format!("`{}` is not inside any {} boundary", ix.elems[e].name, bk.label())),
+                            facts.as_ref().map(|_| {
+                                format!(
+                                    "`{}` is not inside any {} boundary",
+                                    ix.elems[e].name,
+                                    bk.label()
+                                )
+                            }),
                         ),
                     }
                 }
@@ -364,7 +602,10 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         Dir::In => &ix.in_flows[e],
                         Dir::Out => &ix.out_flows[e],
                     };
-                    let found = list.iter().copied().find(|&f| self.fast(inner, &Scope::flow(f)));
+                    let found = list
+                        .iter()
+                        .copied()
+                        .find(|&f| self.fast(inner, &Scope::flow(f)));
                     match (found, facts) {
                         (Some(f), Some(out)) => {
                             self.explain(inner, &Scope::flow(f), out);
@@ -399,10 +640,28 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         'm: 'a,
     {
         match item {
-            Some(it) => match self.value(&it, p) {
-                Some(v) => format!("{}: {p} = {}", self.item_label(&it), v.display()),
-                None => format!("{} has no property {p}", self.item_label(&it)),
-            },
+            Some(it) => {
+                // Built with plain appends into one allocation: this runs for most facts
+                // of most threats. Same text as `format!("{label}: {p} = {}", v.display())`.
+                let mut out = String::with_capacity(64);
+                self.write_item_label(&mut out, &it);
+                match self.value(&it, p) {
+                    Some(v) => {
+                        out.push_str(": ");
+                        out.push_str(p);
+                        out.push_str(" = ");
+                        match v {
+                            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                            other => out.push_str(&other.display()),
+                        }
+                    }
+                    None => {
+                        out.push_str(" has no property ");
+                        out.push_str(p);
+                    }
+                }
+                out
+            }
             None => format!("no item for property {p}"),
         }
     }
@@ -448,6 +707,10 @@ impl RulePlan {
                 Applies::Crossings => crossing.push(ri),
             }
         }
-        RulePlan { by_stencil, flow, crossing }
+        RulePlan {
+            by_stencil,
+            flow,
+            crossing,
+        }
     }
 }
