@@ -759,7 +759,7 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
         0.0,
     );
     let cols = vec![
-        col("Rule", 1.25),
+        col("Rule", 1.55),
         col("Title", 3.0),
         col("STRIDE", 0.9),
         col("Severity", 1.2),
