@@ -114,6 +114,27 @@ impl Selection {
             })
     }
 
+    /// Adds what a threat is about: a crossing adds its flow and its boundary.
+    pub fn insert_subject(&mut self, s: &crate::analysis::Subject) {
+        use crate::analysis::Subject;
+        match s {
+            Subject::Element(e) => {
+                self.elements.insert(e.clone());
+            }
+            Subject::Flow(f) => {
+                self.flows.insert(f.clone());
+            }
+            Subject::Crossing(f, b) => {
+                self.flows.insert(f.clone());
+                self.boundaries.insert(b.clone());
+            }
+            Subject::Boundary(b) => {
+                self.boundaries.insert(b.clone());
+            }
+            Subject::Model => {}
+        }
+    }
+
     /// Drops ids that no longer exist in the model or the analysis.
     pub fn prune(&mut self, model: &Model, analysis: &Analysis) {
         self.elements.retain(|id| model.elements.contains_key(id));

@@ -87,22 +87,7 @@ pub fn take_focus_request(ctx: &egui::Context) -> Option<Subject> {
 /// Makes a subject the canvas selection (a crossing selects its flow and its boundary).
 pub fn select_subject(selection: &mut Selection, s: &Subject) {
     selection.clear_items();
-    match s {
-        Subject::Element(e) => {
-            selection.elements.insert(e.clone());
-        }
-        Subject::Flow(f) => {
-            selection.flows.insert(f.clone());
-        }
-        Subject::Crossing(f, b) => {
-            selection.flows.insert(f.clone());
-            selection.boundaries.insert(b.clone());
-        }
-        Subject::Boundary(b) => {
-            selection.boundaries.insert(b.clone());
-        }
-        Subject::Model => {}
-    }
+    selection.insert_subject(s);
 }
 
 /// Shows the threats workspace.

@@ -253,35 +253,12 @@ pub fn flow_label(f: &crate::model::Flow) -> String {
 }
 
 /// Items to highlight because a selected threat is about them.
-#[derive(Default)]
-struct Highlights {
-    elements: BTreeSet<ElementId>,
-    flows: BTreeSet<FlowId>,
-    boundaries: BTreeSet<BoundaryId>,
-}
+type Highlights = Selection;
 
 fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
-    let mut h = Highlights::default();
-    for id in &sel.threats {
-        let Some(t) = analysis.threat(id.as_str()) else {
-            continue;
-        };
-        match &t.subject {
-            Subject::Element(e) => {
-                h.elements.insert(e.clone());
-            }
-            Subject::Flow(f) => {
-                h.flows.insert(f.clone());
-            }
-            Subject::Crossing(f, b) => {
-                h.flows.insert(f.clone());
-                h.boundaries.insert(b.clone());
-            }
-            Subject::Boundary(b) => {
-                h.boundaries.insert(b.clone());
-            }
-            Subject::Model => {}
-        }
+    let mut h = Selection::default();
+    for t in sel.threats.iter().filter_map(|id| analysis.threat(id.as_str())) {
+        h.insert_subject(&t.subject);
     }
     h
 }
