@@ -147,17 +147,7 @@ fn element_ui(
         .spacing([8.0, 6.0])
         .striped(false)
         .show(ui, |ui| {
-            let l = ui.label("Name");
-            let mut name = e.name.clone();
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut name)
-                        .id(name_field_id())
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(l.id)
-                .changed()
-            {
+            if let Some(name) = name_row_ui(ui, &e.name, "") {
                 out.push(
                     Edit::ReplaceElement(Element { name, ..e.clone() }),
                     format!("name:element:{}", e.id),
@@ -252,18 +242,7 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            let l = ui.label("Name");
-            let mut name = f.name.clone();
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut name)
-                        .id(name_field_id())
-                        .hint_text("label on the arrow")
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(l.id)
-                .changed()
-            {
+            if let Some(name) = name_row_ui(ui, &f.name, "label on the arrow") {
                 out.push(
                     Edit::ReplaceFlow(Flow { name, ..f.clone() }),
                     format!("name:flow:{}", f.id),
@@ -328,17 +307,7 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            let l = ui.label("Name");
-            let mut name = b.name.clone();
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut name)
-                        .id(name_field_id())
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(l.id)
-                .changed()
-            {
+            if let Some(name) = name_row_ui(ui, &b.name, "") {
                 out.push(
                     Edit::ReplaceBoundary(Boundary { name, ..b.clone() }),
                     format!("name:boundary:{}", b.id),
@@ -633,6 +602,23 @@ fn pretty(name: &str) -> String {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => s,
     }
+}
+
+/// The "Name" row shared by elements, flows and boundaries: the edited name when the
+/// text changed this frame.
+fn name_row_ui(ui: &mut egui::Ui, current: &str, hint: &str) -> Option<String> {
+    let l = ui.label("Name");
+    let mut name = current.to_owned();
+    let changed = ui
+        .add(
+            egui::TextEdit::singleline(&mut name)
+                .id(name_field_id())
+                .hint_text(hint)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id)
+        .changed();
+    changed.then_some(name)
 }
 
 /// A combo box of boundaries (with "none"); `exclude` and its descendants are left out
