@@ -2,13 +2,14 @@
 //! every text escaped. No scripts and no external resources.
 
 use super::ThreatView;
-use super::data::{ReportData, subject_label};
+use super::data::ReportData;
 use super::fonts::Fonts;
 use super::render::Input;
 use super::scene;
 use super::style;
 use super::svg::{self, escape};
-use crate::model::{Severity, Stride};
+use super::table::{self, Align, Span, Table};
+use crate::model::Severity;
 use std::fmt::Write;
 
 const CSS: &str = "
@@ -51,14 +52,6 @@ fn or_dash(s: &str) -> String {
     } else {
         escape(s)
     }
-}
-
-fn stride_label(key: &str) -> &'static str {
-    Stride::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| s.label())
-        .unwrap_or("")
 }
 
 /// Renders the HTML report.
@@ -121,49 +114,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
         s.orphaned,
         s.diagnostics
     );
-    o.push_str("<table><tr><th>Category</th><th>Threatens</th><th class=\"n\">Critical</th><th class=\"n\">High</th><th class=\"n\">Medium</th><th class=\"n\">Low</th><th class=\"n\">Total</th><th class=\"n\">Untriaged</th></tr>\n");
-    for r in &s.by_category {
-        let _ = writeln!(
-            o,
-            "<tr><td>{} · {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\"><b>{}</b></td><td class=\"n\">{}</td></tr>",
-            r.letter,
-            r.label,
-            r.property,
-            r.count(Severity::Critical),
-            r.count(Severity::High),
-            r.count(Severity::Medium),
-            r.count(Severity::Low),
-            r.total,
-            r.untriaged
-        );
-    }
-    o.push_str("</table>\n<table><tr><th>Status</th><th class=\"n\">Threats</th></tr>\n");
-    for r in &s.by_status {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            r.label, r.count
-        );
-    }
-    o.push_str("</table>\n<h3>Top open risks</h3>\n");
-    if s.top_open.is_empty() {
-        o.push_str("<p class=\"muted\">No untriaged threats.</p>\n");
-    } else {
-        o.push_str("<table><tr><th class=\"n\">#</th><th>Threat</th><th>Subject</th><th>Category</th><th>Severity</th></tr>\n");
-        for (i, r) in s.top_open.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "<tr><td class=\"n\">{}</td><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                i + 1,
-                escape(&r.title),
-                escape(&r.id),
-                escape(&r.subject),
-                stride_label(&r.category),
-                sev_chip(&r.severity)
-            );
-        }
-        o.push_str("</table>\n");
-    }
+    table(&mut o, &table::by_category(data));
+    table(&mut o, &table::by_status(data));
+    o.push_str("<h3>Top open risks</h3>\n");
+    table(&mut o, &table::top_open(data));
 
     o.push_str("<h2 id=\"diagram\">2 Diagram</h2>\n");
     if input.model.elements.is_empty() && input.model.boundaries.is_empty() {
@@ -193,87 +147,13 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
     }
 
     o.push_str("<h2 id=\"other\">4 Manual threats, orphaned triage and diagnostics</h2>\n<h3>Manual threats</h3>\n");
-    if data.manual_threats.is_empty() {
-        o.push_str("<p class=\"muted\">None recorded.</p>\n");
-    } else {
-        o.push_str("<table><tr><th>Threat</th><th>Subject</th><th>Category</th><th>Severity</th><th>Status</th></tr>\n");
-        for t in &data.manual_threats {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&t.title),
-                escape(&t.id),
-                escape(&subject_label(&t.subject)),
-                t.stride.label(),
-                sev_chip(&t.severity),
-                t.stat.label()
-            );
-        }
-        o.push_str("</table>\n");
-    }
+    table(&mut o, &table::manual_threats(data));
     o.push_str("<h3>Orphaned triage</h3>\n");
-    if data.orphaned_triage.is_empty() {
-        o.push_str("<p class=\"muted\">None: every triage record matches a current threat.</p>\n");
-    } else {
-        o.push_str("<table><tr><th>Threat id</th><th>Status</th><th>Justification</th><th>Owner</th><th>Ticket</th><th>Kept as history</th></tr>\n");
-        for r in &data.orphaned_triage {
-            let _ = writeln!(
-                o,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&r.id),
-                escape(&r.status),
-                or_dash(&r.justification),
-                or_dash(&r.owner),
-                or_dash(&r.ticket),
-                if r.kept_as_history { "yes" } else { "no" }
-            );
-        }
-        o.push_str("</table>\n");
-    }
+    table(&mut o, &table::orphaned_triage(data));
     o.push_str("<h3>Model diagnostics</h3>\n");
-    if data.diagnostics.is_empty() {
-        o.push_str("<p class=\"muted\">None: the model validates cleanly.</p>\n");
-    } else {
-        o.push_str(
-            "<table><tr><th>Level</th><th>Code</th><th>Message</th><th>Location</th></tr>\n",
-        );
-        for d in &data.diagnostics {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                escape(&d.level),
-                escape(&d.code),
-                escape(&d.message),
-                or_dash(&d.location)
-            );
-        }
-        o.push_str("</table>\n");
-    }
-
-    o.push_str("<h2 id=\"rules\">Appendix A: Rules evaluated</h2>\n<table><tr><th>Rule</th><th>Title</th><th>STRIDE</th><th>Severity</th><th>Template</th><th>References</th><th class=\"n\">Fired</th></tr>\n");
-    for r in &data.rules {
-        let title = match &r.deprecated {
-            Some(d) => format!(
-                "{} <span class=\"muted\">(deprecated: {})</span>",
-                escape(&r.title),
-                escape(d)
-            ),
-            None => escape(&r.title),
-        };
-        let _ = writeln!(
-            o,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            escape(&r.id),
-            title,
-            r.stride.letter(),
-            sev_chip(&r.severity),
-            escape(&r.template),
-            escape(&r.template_version),
-            escape(&r.references.join(", ")),
-            r.fired
-        );
-    }
-    o.push_str("</table>\n");
+    table(&mut o, &table::diagnostics(data));
+    o.push_str("<h2 id=\"rules\">Appendix A: Rules evaluated</h2>\n");
+    table(&mut o, &table::rules(data));
     let _ = writeln!(
         o,
         "<p class=\"muted\">Generated by Palisade {} on {} from <code>{}</code> (SHA-256 <code>{}</code>).</p>\n</body>\n</html>",
@@ -283,6 +163,51 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
         escape(&c.model_sha256)
     );
     Ok(o)
+}
+
+/// Writes a table, or its empty message when it has no rows.
+fn table(o: &mut String, t: &Table) {
+    if let (true, Some(msg)) = (t.rows.is_empty(), t.empty) {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", escape(msg));
+        return;
+    }
+    let class = |a: Align| {
+        if a == Align::Right {
+            " class=\"n\""
+        } else {
+            ""
+        }
+    };
+    o.push_str("<table><tr>");
+    for c in &t.columns {
+        let _ = write!(o, "<th{}>{}</th>", class(c.align), escape(c.title));
+    }
+    o.push_str("</tr>\n");
+    for row in &t.rows {
+        o.push_str("<tr>");
+        for (c, cell) in t.columns.iter().zip(row) {
+            let _ = write!(o, "<td{}>", class(c.align));
+            for span in cell {
+                match span {
+                    Span::Text(s) => o.push_str(&escape(s)),
+                    Span::Code(s) => {
+                        let _ = write!(o, "<code>{}</code>", escape(s));
+                    }
+                    Span::Strong(s) => {
+                        let _ = write!(o, "<b>{}</b>", escape(s));
+                    }
+                    Span::Muted(s) => {
+                        let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
+                    }
+                    Span::Severity(k) => o.push_str(&sev_chip(k)),
+                    Span::Break => o.push_str("<br>"),
+                }
+            }
+            o.push_str("</td>");
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n");
 }
 
 fn threat(o: &mut String, t: &ThreatView) {

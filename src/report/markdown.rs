@@ -3,10 +3,11 @@
 //! triage, diagnostics and the rule appendix.
 
 use super::ThreatView;
-use super::data::{ReportData, subject_label};
+use super::data::ReportData;
 use super::render::Input;
+use super::table::{self, Align, Span, Table};
 use crate::geometry;
-use crate::model::{BoundaryId, Model, Severity, Stride};
+use crate::model::{BoundaryId, Model, Severity};
 use crate::rules::{BaseShape, Catalog};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -44,14 +45,6 @@ fn or_dash(s: &str) -> String {
     } else {
         inline(s)
     }
-}
-
-fn stride_label(key: &str) -> &'static str {
-    Stride::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| s.label())
-        .unwrap_or("")
 }
 
 fn sev_label(key: &str) -> &'static str {
@@ -102,44 +95,11 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
         s.orphaned,
         s.diagnostics
     );
-    o.push_str("| Category | Threatens | Critical | High | Medium | Low | Total | Untriaged |\n|---|---|--:|--:|--:|--:|--:|--:|\n");
-    for r in &s.by_category {
-        let _ = writeln!(
-            o,
-            "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.letter,
-            r.label,
-            r.property,
-            r.count(Severity::Critical),
-            r.count(Severity::High),
-            r.count(Severity::Medium),
-            r.count(Severity::Low),
-            r.total,
-            r.untriaged
-        );
-    }
-    o.push_str("\n| Status | Threats |\n|---|--:|\n");
-    for r in &s.by_status {
-        let _ = writeln!(o, "| {} | {} |", r.label, r.count);
-    }
+    table(&mut o, &table::by_category(data));
+    o.push('\n');
+    table(&mut o, &table::by_status(data));
     let _ = writeln!(o, "\n### Top open risks\n");
-    if s.top_open.is_empty() {
-        o.push_str("No untriaged threats.\n");
-    } else {
-        o.push_str("| # | Threat | Subject | Category | Severity |\n|--:|---|---|---|---|\n");
-        for (i, r) in s.top_open.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "| {} | {} {} | {} | {} | {} |",
-                i + 1,
-                inline(&r.title),
-                code(&r.id),
-                inline(&r.subject),
-                stride_label(&r.category),
-                sev_label(&r.severity)
-            );
-        }
-    }
+    table(&mut o, &table::top_open(data));
     let _ = writeln!(o, "\n## 2 Diagram\n");
     if input.model.elements.is_empty() {
         o.push_str("The model has no elements yet.\n");
@@ -163,78 +123,49 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
         o,
         "## 4 Manual threats, orphaned triage and diagnostics\n\n### Manual threats\n"
     );
-    if data.manual_threats.is_empty() {
-        o.push_str("None recorded.\n");
-    } else {
-        o.push_str("| Threat | Subject | Category | Severity | Status |\n|---|---|---|---|---|\n");
-        for t in &data.manual_threats {
-            let _ = writeln!(
-                o,
-                "| {} {} | {} | {} | {} | {} |",
-                inline(&t.title),
-                code(&t.id),
-                inline(&subject_label(&t.subject)),
-                t.stride.label(),
-                t.sev.label(),
-                t.stat.label()
-            );
-        }
-    }
+    table(&mut o, &table::manual_threats(data));
     o.push_str("\n### Orphaned triage\n\n");
-    if data.orphaned_triage.is_empty() {
-        o.push_str("None: every triage record matches a current threat.\n");
-    } else {
-        o.push_str("| Threat id | Status | Justification | Owner | Ticket | Kept as history |\n|---|---|---|---|---|---|\n");
-        for r in &data.orphaned_triage {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} |",
-                code(&r.id),
-                inline(&r.status),
-                or_dash(&r.justification),
-                or_dash(&r.owner),
-                or_dash(&r.ticket),
-                if r.kept_as_history { "yes" } else { "no" }
-            );
-        }
-    }
+    table(&mut o, &table::orphaned_triage(data));
     o.push_str("\n### Model diagnostics\n\n");
-    if data.diagnostics.is_empty() {
-        o.push_str("None: the model validates cleanly.\n");
-    } else {
-        o.push_str("| Level | Code | Message | Location |\n|---|---|---|---|\n");
-        for d in &data.diagnostics {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} |",
-                d.level,
-                code(&d.code),
-                inline(&d.message),
-                or_dash(&d.location)
-            );
-        }
-    }
+    table(&mut o, &table::diagnostics(data));
     o.push_str("\n## Appendix A: Rules evaluated\n\n");
-    o.push_str("| Rule | Title | STRIDE | Severity | Template | References | Fired |\n|---|---|---|---|---|---|--:|\n");
-    for r in &data.rules {
-        let title = match &r.deprecated {
-            Some(d) => format!("{} (deprecated: {})", inline(&r.title), inline(d)),
-            None => inline(&r.title),
-        };
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} | {} {} | {} | {} |",
-            code(&r.id),
-            title,
-            r.stride.letter(),
-            r.sev.label(),
-            inline(&r.template),
-            inline(&r.template_version),
-            inline(&r.references.join(", ")),
-            r.fired
-        );
-    }
+    table(&mut o, &table::rules(data));
     o
+}
+
+/// Writes a table (one line per row), or its empty message when it has no rows.
+fn table(o: &mut String, t: &Table) {
+    if let (true, Some(msg)) = (t.rows.is_empty(), t.empty) {
+        let _ = writeln!(o, "{}", inline(msg));
+        return;
+    }
+    for c in &t.columns {
+        let _ = write!(o, "| {} ", c.title);
+    }
+    o.push_str("|\n");
+    for c in &t.columns {
+        o.push_str(if c.align == Align::Right {
+            "|--:"
+        } else {
+            "|---"
+        });
+    }
+    o.push_str("|\n");
+    for row in t.rows.iter() {
+        for cell in row.iter().take(t.columns.len()) {
+            o.push_str("| ");
+            for span in cell {
+                match span {
+                    Span::Text(s) | Span::Strong(s) | Span::Muted(s) => o.push_str(&inline(s)),
+                    Span::Code(s) => o.push_str(&code(s)),
+                    Span::Severity(k) => o.push_str(sev_label(k)),
+                    Span::Break => o.push(' '),
+                }
+            }
+            o.push(' ');
+        }
+        o.push_str("|\n");
+    }
 }
 
 fn threat(o: &mut String, t: &ThreatView) {

@@ -14,6 +14,7 @@ pub mod sarif;
 pub mod scene;
 pub mod style;
 pub mod svg;
+pub mod table;
 pub mod text;
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
