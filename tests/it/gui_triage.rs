@@ -66,7 +66,6 @@ fn select_threat(h: &mut Harness<'_, PalisadeApp>, id: &str) {
 }
 
 fn set_status(h: &mut Harness<'_, PalisadeApp>, combo: &str, to: &str) {
-    for n in h.query_all_by_label(combo) {}
     h.get_by_label(combo).scroll_to_me();
     h.run_steps(2);
     h.get_by_label(combo).click();
