@@ -1,5 +1,8 @@
 //! The template loader on arbitrary text, loaded as a user template after the built-in
-//! ones; whatever rules survive are then evaluated on a small model.
+//! generic template (its rules can be shadowed, its kinds extended); whatever rules
+//! survive are then evaluated on a small model. Only the generic template is loaded
+//! beside it, because parsing all built-in templates on every input would cut the
+//! executions per second several times over.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -42,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut sources: Vec<(String, String, bool)> = BUILTIN
         .iter()
+        .filter(|(f, _)| f.ends_with("generic.ron"))
         .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
         .collect();
     sources.push(("user/fuzz.ron".to_owned(), text.to_owned(), false));
