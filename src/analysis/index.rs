@@ -47,13 +47,23 @@ impl<'m> ModelIndex<'m> {
         let elems: Vec<&Element> = model.elements.values().collect();
         let bounds: Vec<&Boundary> = model.boundaries.values().collect();
         let flows: Vec<&Flow> = model.flows.values().collect();
-        let elem_pos: HashMap<&str, usize> =
-            elems.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
-        let bound_pos: HashMap<&str, usize> =
-            bounds.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let elem_pos: HashMap<&str, usize> = elems
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.as_str(), i))
+            .collect();
+        let bound_pos: HashMap<&str, usize> = bounds
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
         let bound_parent: Vec<Option<usize>> = bounds
             .iter()
-            .map(|b| b.parent.as_ref().and_then(|p| bound_pos.get(p.as_str()).copied()))
+            .map(|b| {
+                b.parent
+                    .as_ref()
+                    .and_then(|p| bound_pos.get(p.as_str()).copied())
+            })
             .collect();
         let chain_from = |start: Option<usize>| -> Vec<usize> {
             let mut out = Vec::new();
@@ -69,7 +79,13 @@ impl<'m> ModelIndex<'m> {
         };
         let elem_chain: Vec<Vec<usize>> = elems
             .iter()
-            .map(|e| chain_from(e.boundary.as_ref().and_then(|b| bound_pos.get(b.as_str()).copied())))
+            .map(|e| {
+                chain_from(
+                    e.boundary
+                        .as_ref()
+                        .and_then(|b| bound_pos.get(b.as_str()).copied()),
+                )
+            })
             .collect();
         let mut bound_members = vec![Vec::new(); bounds.len()];
         for (i, chain) in elem_chain.iter().enumerate() {
@@ -77,13 +93,19 @@ impl<'m> ModelIndex<'m> {
                 bound_members[b].push(i);
             }
         }
-        let elem_stencil = elems.iter().map(|e| catalog.stencil_index(&e.kind)).collect();
+        let elem_stencil = elems
+            .iter()
+            .map(|e| catalog.stencil_index(&e.kind))
+            .collect();
         let mut out_flows = vec![Vec::new(); elems.len()];
         let mut in_flows = vec![Vec::new(); elems.len()];
         let mut flow_ends = Vec::with_capacity(flows.len());
         let mut crossings = Vec::with_capacity(flows.len());
         for (fi, f) in flows.iter().enumerate() {
-            let ends = match (elem_pos.get(f.source.as_str()), elem_pos.get(f.target.as_str())) {
+            let ends = match (
+                elem_pos.get(f.source.as_str()),
+                elem_pos.get(f.target.as_str()),
+            ) {
                 (Some(&s), Some(&t)) => Some((s, t)),
                 _ => None,
             };
@@ -125,7 +147,10 @@ impl<'m> ModelIndex<'m> {
 
     /// Trust level of an element: that of its innermost boundary, 0 outside all.
     pub fn trust(&self, e: usize) -> u8 {
-        self.elem_chain[e].first().map(|&b| self.bounds[b].trust).unwrap_or(0)
+        self.elem_chain[e]
+            .first()
+            .map(|&b| self.bounds[b].trust)
+            .unwrap_or(0)
     }
 }
 
@@ -139,8 +164,14 @@ pub fn walk(src: &[usize], tgt: &[usize]) -> Vec<Crossed> {
         j -= 1;
     }
     let mut out = Vec::with_capacity(i + j);
-    out.extend(src[..i].iter().map(|&b| Crossed { boundary: b, entering: false }));
-    out.extend(tgt[..j].iter().rev().map(|&b| Crossed { boundary: b, entering: true }));
+    out.extend(src[..i].iter().map(|&b| Crossed {
+        boundary: b,
+        entering: false,
+    }));
+    out.extend(tgt[..j].iter().rev().map(|&b| Crossed {
+        boundary: b,
+        entering: true,
+    }));
     out
 }
 
@@ -171,11 +202,17 @@ mod tests {
 
     #[test]
     fn outside_everything_to_nested_enters_outermost_first() {
-        assert_eq!(ids(&walk(&[], &[3, 1, 0])), vec![(0, true), (1, true), (3, true)]);
+        assert_eq!(
+            ids(&walk(&[], &[3, 1, 0])),
+            vec![(0, true), (1, true), (3, true)]
+        );
     }
 
     #[test]
     fn disjoint_roots_exit_all_then_enter_all() {
-        assert_eq!(ids(&walk(&[5], &[7, 6])), vec![(5, false), (6, true), (7, true)]);
+        assert_eq!(
+            ids(&walk(&[5], &[7, 6])),
+            vec![(5, false), (6, true), (7, true)]
+        );
     }
 }

@@ -257,7 +257,11 @@ type Highlights = Selection;
 
 fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
     let mut h = Selection::default();
-    for t in sel.threats.iter().filter_map(|id| analysis.threat(id.as_str())) {
+    for t in sel
+        .threats
+        .iter()
+        .filter_map(|id| analysis.threat(id.as_str()))
+    {
         h.insert_subject(&t.subject);
     }
     h
