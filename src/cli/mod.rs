@@ -84,7 +84,8 @@ pub enum Cmd {
         /// Paper size of the PDF.
         #[arg(long, value_enum, default_value = "a4")]
         paper: report::render::Paper,
-        /// Overwrite the output even if it changed since it was last written.
+        /// Overwrite an existing `.ron` file with the report (refused by default: it is
+        /// probably a model). The model file itself is never overwritten.
         #[arg(long)]
         force: bool,
     },
@@ -269,7 +270,7 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 paper,
             };
             let bytes = report::render::render(&input, format)?;
-            let _ = force;
+            check_report_target(&file, &output, force)?;
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
             eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
             Ok(Outcome::Ok)
@@ -341,7 +342,38 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
     }
 }
 
-/// Reads a file given on the command line, for commands that take one.
+/// Reads a model file given on the command line, refusing files over the model size limit.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))
+    persist::read_file_limited(path, persist::MAX_MODEL_BYTES).with_context(|| {
+        format!(
+            "{}: cannot read (files over MAX_MODEL_BYTES = {} bytes are refused)",
+            path.display(),
+            persist::MAX_MODEL_BYTES
+        )
+    })
+}
+
+/// A report never replaces the model it was made from, nor (without `--force`) another
+/// `.ron` file, so a mistyped `-o` cannot destroy a model.
+fn check_report_target(model: &Path, output: &Path, force: bool) -> Result<()> {
+    let same = match (std::fs::canonicalize(model), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        bail!(
+            "{}: refusing to write the report over the model it was made from",
+            output.display()
+        );
+    }
+    let is_ron = output
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("ron"));
+    if is_ron && output.exists() && !force {
+        bail!(
+            "{}: refusing to overwrite an existing .ron file (probably a model) with a report; use --force",
+            output.display()
+        );
+    }
+    Ok(())
 }

@@ -234,3 +234,32 @@ fn diff_reports_property_changes_and_threats() {
     assert!(out.contains("closed GEN-T-01@element:api"), "{out}");
     assert!(out.contains("- flow     user-to-db"), "{out}");
 }
+
+#[test]
+fn report_never_overwrites_the_model_it_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.ron");
+    std::fs::copy(crate::common::root().join(OPEN), &model).expect("copy");
+    let before = std::fs::read(&model).expect("read");
+    let m = model.to_str().unwrap_or_default();
+    let o = palisade(&["report", m, "-o", m, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let o = palisade(&["report", m, "-o", m, "--format", "json", "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(&model).expect("read"),
+        before,
+        "the model is untouched"
+    );
+    let other = dir.path().join("other.ron");
+    std::fs::write(&other, "keep me").expect("write");
+    let o_s = other.to_str().unwrap_or_default();
+    let o = palisade(&["report", m, "-o", o_s, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&other).unwrap_or_default(),
+        "keep me"
+    );
+    let o = palisade(&["report", m, "-o", o_s, "--format", "json", "--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
