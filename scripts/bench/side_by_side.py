@@ -141,6 +141,10 @@ def main():
                     help="cargo build --release --no-default-features first")
     ap.add_argument("--convert", default="cargo bench --no-default-features --bench core -- convert",
                     help="command that converts NEUTRAL.json OUT.ron (args appended)")
+    ap.add_argument("--core", default="cargo bench --no-default-features --bench core --",
+                    help="the in-process benchmark (benches/core.rs) to interleave as tool "
+                         "palisade-in-process (rule evaluation vs pytm's tm.check()+tm.resolve()); "
+                         "'' to skip")
     ap.add_argument("--runs", type=int, default=9, help="runs per size for Palisade")
     ap.add_argument("--runs-td", type=int, default=5)
     ap.add_argument("--runs-pytm", default="1000:5,10000:3",
@@ -153,6 +157,8 @@ def main():
     sizes = [int(x) for x in a.sizes.split(",")]
     pytm_runs = {int(k): int(v) for k, v in (p.split(":") for p in a.runs_pytm.split(","))}
     tools = a.tools.split(",")
+    if a.core and "palisade-in-process" not in tools:
+        tools.append("palisade-in-process")
     os.makedirs(a.out, exist_ok=True)
     work = os.path.join(a.out, "work")
     os.makedirs(work, exist_ok=True)
@@ -200,11 +206,23 @@ def main():
         if tool == "td-core-1.4.0":
             return (["node", os.path.join(peers, "td_bench.js"), nj, "--type", "STRIDE",
                      "--timings", tfile], None, tfile)
+        if tool == "palisade-in-process":
+            env_dir = os.path.join(work, "core-models")
+            os.makedirs(env_dir, exist_ok=True)
+            for src, dst in ((nj, f"neutral_{n}.json"), (ron, f"palisade_{n}.ron")):
+                d = os.path.join(env_dir, dst)
+                if not os.path.exists(d):
+                    os.symlink(src, d)
+            return (a.core.split() + ["--dir", env_dir, "--sizes", str(n), "--runs", "5",
+                                      "--only", "analyze (", "--only", "rules only", "--json", tfile],
+                    None, tfile)
         raise SystemExit(f"unknown tool {tool}")
 
     def runs_for(tool, n):
         if tool == "palisade":
             return a.runs
+        if tool == "palisade-in-process":
+            return 3
         if tool == "td-core-1.4.0":
             return a.runs_td
         return pytm_runs.get(n, 3)
@@ -222,7 +240,7 @@ def main():
                 if r >= runs_for(tool, n):
                     continue
                 cmd, stdout_path, tfile = command(tool, n, r)
-                rec = run_timed(cmd, stdout_path)
+                rec = run_timed(cmd, stdout_path, cwd=REPO)
                 rec.update({"tool": tool, "n": n, "run": r})
                 if tfile and os.path.exists(tfile):
                     try:
@@ -274,10 +292,11 @@ def main():
     w(f"- pytm: 1.4.0 in `{py}` ({version_of([py, '--version'])})")
     w(f"- Threat Dragon: owasp-threat-dragon-core@1.4.0 rule engine via `td_bench.js` ({version_of(['node', '--version'])})")
     w("- model: `gen_pytm.py N` (seed 1): N nodes, round(sqrt(N)) boundaries, 2N flows\n")
+    whole = [t for t in tools if t != "palisade-in-process"]
     w("| tool | N | runs | threats / findings | output MB | wall s median (min–max) | CPU s | peak RSS MB |")
     w("|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        for tool in tools:
+        for tool in whole:
             ok = [x for x in recs if x["tool"] == tool and x["n"] == n and x["returncode"] == 0]
             fails = [x for x in recs if x["tool"] == tool and x["n"] == n and x["returncode"] != 0]
             walls = [x["wall_s"] for x in ok if "wall_s" in x]
@@ -289,13 +308,17 @@ def main():
             w(f"| {tool} | {n} | {len(ok)}{fail} | {c_s} | {size_s} | {fmt_s(med(walls))}{rng} | "
               f"{fmt_s(cpu(tool, n))} | {agg(tool, n, 'maxrss_kb') / 1024:.1f} |")
     w("")
-    w("## Ratios (median wall of the peer / median wall of Palisade, same N)\n")
-    others = [t for t in tools if t != "palisade"]
+    w("## Ratios: peer / Palisade, same N (wall-clock; CPU = user + system in brackets)\n")
+    others = [t for t in whole if t != "palisade"]
     w("| N | " + " | ".join(others) + " |")
     w("|---|" + "---|" * len(others))
+
+    def ratio(a_, b_):
+        return f"{a_ / b_:.0f}×" if a_ == a_ and b_ == b_ and b_ > 0 else "–"
+
     for n in sizes:
-        base = agg("palisade", n, "wall_s")
-        w(f"| {n} | " + " | ".join(f"{agg(t, n, 'wall_s') / base:.0f}×" if base == base and base > 0 else "–"
+        bw, bc = agg("palisade", n, "wall_s"), cpu("palisade", n)
+        w(f"| {n} | " + " | ".join(f"{ratio(agg(t, n, 'wall_s'), bw)} ({ratio(cpu(t, n), bc)})"
                                      for t in others) + " |")
     w("")
     if len(sizes) >= 2:
@@ -303,7 +326,7 @@ def main():
         w(f"## Growth from N={lo} to N={hi} (exponent b in wall ∝ N^b)\n")
         w("| tool | wall b | peak RSS b |")
         w("|---|---|---|")
-        for tool in tools:
+        for tool in whole:
             wl, wh = agg(tool, lo, "wall_s"), agg(tool, hi, "wall_s")
             rl, rh = agg(tool, lo, "maxrss_kb"), agg(tool, hi, "maxrss_kb")
             f = math.log(hi / lo)
@@ -311,11 +334,42 @@ def main():
             br = f"{math.log(rh / rl) / f:.2f}" if rl == rl and rh == rh and rl > 0 else "–"
             w(f"| {tool} | {bw} | {br} |")
         w("")
+    if "palisade-in-process" in tools:
+        def inner_case(n, prefix, key):
+            vals = []
+            for x in recs:
+                if x["tool"] == "palisade-in-process" and x["n"] == n and x.get("inner"):
+                    for c in x["inner"].get("cases", []):
+                        if c["case"].startswith(prefix):
+                            vals.append(c[key])
+            return med(vals)
+
+        def pytm_phase(n, keys):
+            return med([sum(x["inner"]["timings"].get(k, 0.0) for k in keys) for x in recs
+                        if x["tool"] == "pytm-1.4.0-resolve" and x["n"] == n and x.get("inner")
+                        and "timings" in x["inner"]])
+
+        w("## Rule evaluation in process (SPEC §6: < 100 ms at N=10000, ≥ 100× pytm)\n")
+        w("Palisade: `analyze` (index + all built-in rules + validation) and `rules only` "
+          "(index + evaluation), medians of the in-process benchmark (`benches/core.rs`, 5 runs "
+          "each time it is interleaved). pytm 1.4.0: `tm.check()` + `tm.resolve()` measured "
+          "inside its resolve-mode runs above (object construction not counted).\n")
+        w("| N | Palisade analyze ms (CPU) | Palisade rules only ms (CPU) | pytm check+resolve s | ratio (wall) |")
+        w("|---|---|---|---|---|")
+        for n in sizes:
+            an, anc = inner_case(n, "analyze", "median_ms"), inner_case(n, "analyze", "cpu_median_ms")
+            ro, roc = inner_case(n, "rules only", "median_ms"), inner_case(n, "rules only", "cpu_median_ms")
+            py_s = pytm_phase(n, ("check_s", "resolve_s"))
+            r = f"{py_s * 1e3 / an:.0f}×" if an == an and py_s == py_s and an > 0 else "–"
+            w(f"| {n} | {an:.1f} ({anc:.1f}) | {ro:.1f} ({roc:.1f}) | {fmt_s(py_s)} | {r} |")
+        w("")
+
     pal_hi = max(sizes)
-    w("## Budgets (SPEC §6)\n")
+    w(f"## Budgets (SPEC §6; defined at N=10000, shown here at N={pal_hi})\n")
     wall = agg("palisade", pal_hi, "wall_s")
     rss = agg("palisade", pal_hi, "maxrss_kb") / 1024
-    w(f"- N={pal_hi} `threats --format json`, whole process: {fmt_s(wall)} s "
+    w(f"- N={pal_hi} `threats --format json`, whole process: {fmt_s(wall)} s wall, "
+      f"{fmt_s(cpu('palisade', pal_hi))} s CPU "
       f"(budget 0.3 s: {'met' if wall <= 0.3 else 'MISSED'}); peak RSS {rss:.0f} MB "
       f"(budget 150 MB: {'met' if rss <= 150 else 'MISSED'})")
     if "pytm-1.4.0-json" in tools:

@@ -1,0 +1,165 @@
+//! GUI frame benchmark: the real desktop app (`PalisadeApp`) driven headlessly, one frame
+//! = egui layout + paint (the app's `ui`) + tessellation into meshes, CPU only (no GPU,
+//! no window). Model: the converted synthetic model with 1,000 elements and 2,000 flows
+//! (see `BENCHMARKS.md`), on a 1400 × 900 point window.
+//!
+//! ```text
+//! cargo bench --bench gui_frame                       # needs the default `gui` feature
+//! cargo bench --bench gui_frame -- --frames 120 --n 1000
+//! ```
+//!
+//! Views measured: the whole model at fit-to-content zoom (what the app shows after
+//! opening the file), and 4× that zoom around the centre (most nodes are outside the
+//! view, so culling decides the cost). Each view is measured over consecutive idle frames
+//! (no input), which is what the app repaints while the reviewer reads.
+
+mod support;
+
+use eframe::App as _;
+use eframe::egui;
+use palisade::gui::app::PalisadeApp;
+use palisade::persist;
+use palisade::rules::Catalog;
+use std::time::Duration;
+use support::{median, ms, time};
+
+/// SPEC §6: a frame at fit-to-content zoom on the 1,000-element model.
+const BUDGET_MS: f64 = 8.0;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+struct Sample {
+    ui: Vec<Duration>,
+    tess: Vec<Duration>,
+    total: Vec<Duration>,
+    cpu: Vec<Duration>,
+    shapes: usize,
+    vertices: usize,
+}
+
+/// One frame's (layout + paint, tessellation, CPU) times, shape and vertex counts.
+type FrameTimes = (Duration, Duration, Duration, usize, usize);
+
+fn measure(
+    frames: usize,
+    step: &mut impl FnMut(&mut PalisadeApp) -> FrameTimes,
+    app: &mut PalisadeApp,
+) -> Sample {
+    let mut s = Sample {
+        ui: Vec::new(),
+        tess: Vec::new(),
+        total: Vec::new(),
+        cpu: Vec::new(),
+        shapes: 0,
+        vertices: 0,
+    };
+    for _ in 0..frames {
+        let (u, te, cpu, shapes, vertices) = step(app);
+        s.ui.push(u);
+        s.tess.push(te);
+        s.total.push(u + te);
+        s.cpu.push(cpu);
+        s.shapes = shapes;
+        s.vertices = vertices;
+    }
+    s
+}
+
+fn run() -> Result<(), String> {
+    let mut frames = 60usize;
+    let mut n = 1000usize;
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--frames" => frames = val()?.parse().map_err(|e| format!("--frames: {e}"))?,
+            "--n" => n = val()?.parse().map_err(|e| format!("--n: {e}"))?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let path = support::palisade_model(&support::model_dir(), n)?;
+    let model = persist::load(&path).map_err(|e| e.to_string())?.model;
+    let (elements, flows) = (model.elements.len(), model.flows.len());
+
+    let ctx = egui::Context::default();
+    palisade::gui::theme::install_fonts(&ctx);
+    let mut app = PalisadeApp::new_for_test(model, Catalog::builtin());
+    let mut frame = eframe::Frame::_new_kittest();
+    let size = egui::vec2(1400.0, 900.0);
+    let mut t = 0.0f64;
+    let mut step = |app: &mut PalisadeApp| -> FrameTimes {
+        t += 1.0 / 60.0;
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+            time: Some(t),
+            predicted_dt: 1.0 / 60.0,
+            ..Default::default()
+        };
+        let c0 = support::thread_cpu();
+        let (ui_time, _, out) = time(|| ctx.run_ui(input, |ui| app.ui(ui, &mut frame)));
+        let shapes = out.shapes.len();
+        let (tess_time, _, prims) = time(|| ctx.tessellate(out.shapes, out.pixels_per_point));
+        let cpu = support::thread_cpu().saturating_sub(c0);
+        let vertices = prims
+            .iter()
+            .map(|p| match &p.primitive {
+                egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
+                egui::epaint::Primitive::Callback(_) => 0,
+            })
+            .sum();
+        (ui_time, tess_time, cpu, shapes, vertices)
+    };
+
+    // Warm-up: the first frames load fonts, lay out the panels and fit the diagram.
+    for _ in 0..10 {
+        step(&mut app);
+    }
+    let fit_zoom = app.canvas.view.zoom;
+    let fit = measure(frames, &mut step, &mut app);
+    // 4× the fit zoom about the canvas centre.
+    let canvas = app.canvas.canvas_rect;
+    app.canvas.view.zoom_about(canvas, canvas.center(), 4.0);
+    let zoom4 = app.canvas.view.zoom;
+    for _ in 0..3 {
+        step(&mut app);
+    }
+    let zoomed = measure(frames, &mut step, &mut app);
+
+    println!(
+        "palisade GUI frame: {elements} elements, {flows} flows, window {}×{} points, {frames} frames per view",
+        size.x, size.y
+    );
+    println!(
+        "\n| view | zoom | frame median ms (layout+paint+tessellate) | min | max | layout+paint ms | tessellate ms | CPU ms | shapes | vertices | budget |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (name, zoom, s, budget) in [
+        ("fit to content", fit_zoom, &fit, Some(BUDGET_MS)),
+        ("4× fit zoom, centre", zoom4, &zoomed, None),
+    ] {
+        let med = median(&s.total);
+        let verdict = match budget {
+            Some(b) if med.as_secs_f64() * 1e3 <= b => format!("{b} ms (met)"),
+            Some(b) => format!("{b} ms (MISSED)"),
+            None => String::new(),
+        };
+        println!(
+            "| {name} | {:.0} % | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |",
+            zoom * 100.0,
+            ms(med),
+            ms(s.total.iter().min().copied().unwrap_or_default()),
+            ms(s.total.iter().max().copied().unwrap_or_default()),
+            ms(median(&s.ui)),
+            ms(median(&s.tess)),
+            ms(median(&s.cpu)),
+            s.shapes,
+            s.vertices
+        );
+    }
+    Ok(())
+}
