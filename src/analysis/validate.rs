@@ -4,9 +4,9 @@ use super::index::ModelIndex;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{Model, SubjectRef, ThreatId, Value, check_id, truncate};
 use crate::rules::Catalog;
+use crate::rules::eval::NameMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
-use std::collections::HashMap;
 
 /// Checks references, boundary nesting, kinds and property types.
 pub fn validate(
@@ -107,7 +107,7 @@ pub fn validate(
         }
     }
     // Flow property specs by name (the first declaration wins, as in `Catalog::flow_prop`).
-    let mut flow_specs: HashMap<&str, &crate::rules::PropSpec> = HashMap::new();
+    let mut flow_specs: NameMap<&crate::rules::PropSpec> = NameMap::default();
     for spec in &cat.flow_props {
         flow_specs.entry(spec.name.as_str()).or_insert(spec);
     }

@@ -55,10 +55,10 @@ const UNDECLARED: u32 = u32::MAX;
 /// declarations and a B-tree lookup by name (the hottest path of rule evaluation).
 struct PropTable<'a> {
     /// Dense id of each declared property name (element or flow).
-    by_name: HashMap<&'a str, u32>,
+    by_name: NameMap<'a, u32>,
     /// The same ids keyed by the address of the name strings inside the rules'
     /// conditions, which are what the evaluator is asked about.
-    by_ptr: HashMap<(usize, usize), u32, BuildHasherDefault<AddrHasher>>,
+    by_ptr: HashMap<(usize, usize), u32, BuildHasherDefault<FastHasher>>,
     /// Number of distinct names.
     names: usize,
     /// `[stencil * names + id]`: index into that stencil's properties, or [`UNDECLARED`].
@@ -75,7 +75,7 @@ struct PropTable<'a> {
 
 impl<'a> PropTable<'a> {
     fn new<'m: 'a>(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
-        let mut by_name: HashMap<&'a str, u32> = HashMap::new();
+        let mut by_name: NameMap<'a, u32> = NameMap::default();
         let mut id_of = |name: &'a str| {
             let next = by_name.len() as u32;
             *by_name.entry(name).or_insert(next)
@@ -176,26 +176,53 @@ fn collect_prop_names<'a>(c: &'a Cond, f: &mut impl FnMut(&'a str)) {
     }
 }
 
-/// Hashes the (address, length) keys of [`PropTable::by_ptr`]: addresses are not
-/// attacker-chosen, so a multiply-and-fold is enough.
-#[derive(Default)]
-struct AddrHasher(u64);
+/// A fast hasher (FxHash-style multiply-and-rotate, 8 bytes at a time) for the
+/// evaluator's lookup tables. Only tables whose *stored* keys come from the catalog or
+/// are addresses use it: names read from a model are only looked up, so a crafted model
+/// cannot make the tables degrade.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
 
-impl Hasher for AddrHasher {
+/// A map from catalog names using [`FastHasher`].
+pub(crate) type NameMap<'a, V> = HashMap<&'a str, V, BuildHasherDefault<FastHasher>>;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
         }
     }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(n as u64);
+    }
+    #[inline]
     fn write_u64(&mut self, n: u64) {
-        let x = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = x ^ (x >> 29);
+        self.add(n);
     }
+    #[inline]
     fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
+        self.add(n as u64);
     }
+    #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // Spread the high bits down: hashbrown takes the bucket from the low bits.
+        self.0 ^ (self.0 >> 32)
     }
 }
 
