@@ -70,6 +70,7 @@ fn main() {
         Some("convert") => convert_cmd(&args[1..]),
         Some("prepare") => prepare_cmd(&args[1..]),
         Some("dump") => dump_cmd(&args[1..]),
+        Some("verify-incremental") => verify_incremental_cmd(&args[1..]),
         _ => parse_opts(&mut args).and_then(|o| bench(&o)),
     };
     if let Err(e) = result {
@@ -152,6 +153,75 @@ fn dump_cmd(args: &[String]) -> Result<(), String> {
         for d in &a.diagnostics {
             println!("diag {d:?}");
         }
+    }
+    Ok(())
+}
+
+/// Applies random property edits to each model and checks after each one that
+/// `analysis::reanalyze` gives exactly what `analysis::analyze` gives.
+fn verify_incremental_cmd(args: &[String]) -> Result<(), String> {
+    let cat = Catalog::builtin();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    for f in args {
+        let mut m = persist::load(Path::new(f))
+            .map_err(|e| e.to_string())?
+            .model;
+        let mut a = analysis::analyze(&m, &cat);
+        let steps = if m.elements.len() > 2000 { 60 } else { 300 };
+        let (elems, flows): (Vec<_>, Vec<_>) = (
+            m.elements
+                .values()
+                .map(|e| (e.id.clone(), e.kind.clone()))
+                .collect(),
+            m.flows.keys().cloned().collect(),
+        );
+        for step in 0..steps {
+            let value = |r: usize| match r % 4 {
+                0 => None,
+                1 => Some(Value::Bool(true)),
+                2 => Some(Value::Bool(false)),
+                _ => Some(Value::Text("public".into())),
+            };
+            let edit = if rnd(3) > 0 && !elems.is_empty() {
+                let (id, kind) = &elems[rnd(elems.len())];
+                let props = cat
+                    .stencil(kind)
+                    .map(|s| s.stencil.properties.clone())
+                    .unwrap_or_default();
+                let name = props
+                    .get(rnd(props.len().max(1)))
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                Edit::SetElementProp(id.clone(), name, value(rnd(4)))
+            } else if !flows.is_empty() {
+                let spec = &cat.flow_props[rnd(cat.flow_props.len())];
+                Edit::SetFlowProp(
+                    flows[rnd(flows.len())].clone(),
+                    spec.name.clone(),
+                    value(rnd(4)),
+                )
+            } else {
+                continue;
+            };
+            let inverse = edit.clone().apply(&mut m).map_err(|e| e.to_string())?;
+            a = analysis::reanalyze(a, &m, &cat, &inverse);
+            let full = analysis::analyze(&m, &cat);
+            if a.threats != full.threats
+                || a.orphans != full.orphans
+                || a.diagnostics != full.diagnostics
+            {
+                return Err(format!(
+                    "{f}: step {step}: {edit:?}: reanalyze differs from analyze"
+                ));
+            }
+        }
+        println!("{f}: {steps} random edits, reanalyze == analyze after each");
     }
     Ok(())
 }
@@ -271,13 +341,37 @@ fn bench(o: &Opts) -> Result<(), String> {
                 move || analysis::analyze(&m, &c).threats.len(),
             ));
         }
-        if n == 1000 {
+        {
+            // What the editor does after an inspector edit: reuse the previous analysis.
+            let (mut m, c) = (model.clone(), cat.clone());
+            let target = edit_target(&m);
+            let mut prev = Some(analysis::analyze(&m, &c));
+            let mut on = false;
+            cases.push(case(
+                format!("edit + reanalyze (incremental) N={n}"),
+                (n == 1000).then_some(5.0),
+                move || {
+                    on = !on;
+                    let edit = Edit::SetElementProp(
+                        target.clone(),
+                        "validates_input".into(),
+                        Some(Value::Bool(on)),
+                    );
+                    let inverse = edit.apply(&mut m).expect("edit applies");
+                    let a = analysis::reanalyze(prev.take().unwrap_or_default(), &m, &c, &inverse);
+                    let threats = a.threats.len();
+                    prev = Some(a);
+                    threats
+                },
+            ));
+        }
+        {
             let (mut m, c) = (model.clone(), cat.clone());
             let target = edit_target(&m);
             let mut on = false;
             cases.push(case(
                 format!("edit + analyze N={n}"),
-                Some(5.0),
+                (n == 1000).then_some(5.0),
                 move || {
                     on = !on;
                     let edit = Edit::SetElementProp(

@@ -2,8 +2,11 @@
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
 pub mod diff;
+pub mod incremental;
 pub mod index;
 pub mod validate;
+
+pub use incremental::reanalyze;
 
 use crate::diag::Diagnostic;
 use crate::model::{
@@ -215,32 +218,7 @@ pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Thre
     let ev = Evaluator::new(cat, ix);
     let mut out = Vec::new();
     let fire = |ri: usize, scope: Scope, subject: &dyn Fn() -> Subject, out: &mut Vec<Threat>| {
-        let rule = &cat.rules[ri].rule;
-        if ev.eval(&rule.condition, &scope, None) {
-            let mut why = Vec::new();
-            if let (Some(f), Some(x)) = (scope.flow, scope.crossed) {
-                // A crossing threat always says which boundary it is about.
-                let b = ix.bounds[x.boundary];
-                why.push(format!(
-                    "flow `{}` {} boundary `{}` (kind {}, trust {})",
-                    ix.flows[f].name,
-                    if x.entering { "enters" } else { "leaves" },
-                    b.name,
-                    b.kind.label(),
-                    b.trust
-                ));
-            }
-            ev.eval(&rule.condition, &scope, Some(&mut why));
-            let subject = subject();
-            out.push(Threat {
-                id: threat_id(&rule.id, &subject),
-                origin: Origin::Rule(ri),
-                subject,
-                category: rule.category,
-                rule_severity: rule.severity,
-                why,
-            });
-        }
+        fire(&ev, ri, scope, subject, out)
     };
     // Which stencils each element rule applies to.
     let mut elem_rule_stencils: Vec<Vec<bool>> = vec![Vec::new(); cat.rules.len()];
@@ -343,6 +321,43 @@ pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Thre
         }
     }
     out
+}
+
+/// Evaluates rule `ri` in `scope` and, when it fires, appends the threat with its why.
+fn fire(
+    ev: &Evaluator<'_, '_>,
+    ri: usize,
+    scope: Scope,
+    subject: &dyn Fn() -> Subject,
+    out: &mut Vec<Threat>,
+) {
+    let (cat, ix) = (ev.cat, ev.ix);
+    let rule = &cat.rules[ri].rule;
+    if ev.eval(&rule.condition, &scope, None) {
+        let mut why = Vec::new();
+        if let (Some(f), Some(x)) = (scope.flow, scope.crossed) {
+            // A crossing threat always says which boundary it is about.
+            let b = ix.bounds[x.boundary];
+            why.push(format!(
+                "flow `{}` {} boundary `{}` (kind {}, trust {})",
+                ix.flows[f].name,
+                if x.entering { "enters" } else { "leaves" },
+                b.name,
+                b.kind.label(),
+                b.trust
+            ));
+        }
+        ev.eval(&rule.condition, &scope, Some(&mut why));
+        let subject = subject();
+        out.push(Threat {
+            id: threat_id(&rule.id, &subject),
+            origin: Origin::Rule(ri),
+            subject,
+            category: rule.category,
+            rule_severity: rule.severity,
+            why,
+        });
+    }
 }
 
 /// `RULE@suffix`, built in one allocation (same text as `format!("{rule}@{}", s.id_suffix())`).
