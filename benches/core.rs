@@ -59,6 +59,8 @@ struct Opts {
     dir: PathBuf,
     only: Vec<String>,
     json: Option<PathBuf>,
+    /// Run the given sizes in this process (set for the per-size child processes).
+    child: bool,
 }
 
 fn main() {
@@ -86,6 +88,7 @@ fn parse_opts(args: &mut [String]) -> Result<Opts, String> {
         dir: support::model_dir(),
         only: Vec::new(),
         json: None,
+        child: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -101,6 +104,7 @@ fn parse_opts(args: &mut [String]) -> Result<Opts, String> {
             "--dir" => o.dir = PathBuf::from(val()?),
             "--only" => o.only.push(val()?),
             "--json" => o.json = Some(PathBuf::from(val()?)),
+            "--child" => o.child = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -253,7 +257,107 @@ fn edit_target(model: &Model) -> ElementId {
         .expect("the model has a process")
 }
 
+/// Runs each model size (and the PDF model) in its own child process, so that the heap
+/// left behind by the 10,000-element cases does not slow down the small ones, and prints
+/// one table.
 fn bench(o: &Opts) -> Result<(), String> {
+    if o.child {
+        return bench_in_process(o);
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // (size, case filters): the requested sizes, then the PDF model for the PDF case only.
+    let mut runs: Vec<(usize, Vec<String>)> =
+        o.sizes.iter().map(|&n| (n, o.only.clone())).collect();
+    if !o.sizes.contains(&PDF_N) {
+        if o.only.is_empty() {
+            runs.push((PDF_N, vec!["PDF report".to_owned()]));
+        } else if o.only.iter().any(|f| "PDF report".contains(f.as_str())) {
+            runs.push((PDF_N, o.only.clone()));
+        }
+    }
+    let (mut notes, mut cases, mut rss) = (Vec::new(), Vec::<serde_json::Value>::new(), 0.0f64);
+    for (n, only) in runs {
+        let out =
+            std::env::temp_dir().join(format!("palisade-bench-{}-{n}.json", std::process::id()));
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args([
+            "--child",
+            "--runs",
+            &o.runs.to_string(),
+            "--sizes",
+            &n.to_string(),
+        ])
+        .arg("--dir")
+        .arg(&o.dir)
+        .arg("--json")
+        .arg(&out);
+        for f in &only {
+            cmd.args(["--only", f]);
+        }
+        let status = cmd
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("the benchmark child for N={n} failed: {status}"));
+        }
+        let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let _ = std::fs::remove_file(&out);
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        for v in doc["notes"].as_array().into_iter().flatten() {
+            notes.push(v.as_str().unwrap_or_default().to_owned());
+        }
+        for c in doc["cases"].as_array().into_iter().flatten() {
+            if !cases.iter().any(|x| x["case"] == c["case"]) {
+                cases.push(c.clone());
+            }
+        }
+        rss = rss.max(doc["peak_rss_mb"].as_f64().unwrap_or(0.0));
+    }
+    println!(
+        "palisade core benchmarks: {} runs per case, interleaved per model size (one process each), after 1 warm-up round",
+        o.runs
+    );
+    for n in &notes {
+        println!("{n}");
+    }
+    println!(
+        "\n| case | wall median ms | min | max | CPU median ms | budget ms (on wall) | result |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let f = |c: &serde_json::Value, k: &str| {
+        ms(Duration::from_secs_f64(c[k].as_f64().unwrap_or(0.0) / 1e3))
+    };
+    for c in &cases {
+        let verdict = match c["budget_ms"].as_f64() {
+            Some(b) if c["median_ms"].as_f64().unwrap_or(f64::MAX) <= b => format!("{b} (met)"),
+            Some(b) => format!("{b} (MISSED)"),
+            None => String::new(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            c["case"].as_str().unwrap_or_default(),
+            f(c, "median_ms"),
+            f(c, "min_ms"),
+            f(c, "max_ms"),
+            f(c, "cpu_median_ms"),
+            verdict,
+            c["result"]
+        );
+    }
+    println!("\npeak RSS of the largest benchmark process: {rss:.0} MB");
+    if let Some(p) = &o.json {
+        let doc =
+            serde_json::json!({"runs": o.runs, "notes": notes, "cases": cases, "peak_rss_mb": rss});
+        std::fs::write(p, serde_json::to_string_pretty(&doc).unwrap_or_default())
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Benchmarks the given sizes in this process (plus the PDF case when its model is one
+/// of them).
+fn bench_in_process(o: &Opts) -> Result<(), String> {
     let cat = Catalog::builtin();
     for d in &cat.diagnostics {
         eprintln!("template: {d}");
@@ -265,10 +369,7 @@ fn bench(o: &Opts) -> Result<(), String> {
         .count();
     let mut cases: Vec<Case> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let mut sizes = o.sizes.clone();
-    if !sizes.contains(&PDF_N) {
-        sizes.push(PDF_N);
-    }
+    let sizes = o.sizes.clone();
     let mut paths = Vec::new();
     for &n in &sizes {
         paths.push((n, support::palisade_model(&o.dir, n)?));
@@ -293,13 +394,6 @@ fn bench(o: &Opts) -> Result<(), String> {
             a.diagnostics.iter().filter(|d| d.level == palisade::diag::Level::Error).count(),
             bytes as f64 / 1e6
         ));
-        if n == PDF_N && !o.sizes.contains(&n) {
-            // Only the PDF case uses this size.
-            let (m, c) = (model.clone(), cat.clone());
-            let source = std::fs::read(&path).map_err(|e| e.to_string())?;
-            pdf_case(&mut cases, &mut notes, n, m, c, a, source);
-            continue;
-        }
         let big = n >= 10_000;
         {
             let p = path.clone();

@@ -153,7 +153,7 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
     let mut threats = prev.threats;
     if elems.contains(&true) || flows.contains(&true) {
         let plan = RulePlan::new(cat);
-        let ev = Evaluator::new(cat, &ix);
+        let ev = Evaluator::for_few(cat, &ix);
         let mut fresh = Vec::new();
         for (e, el) in ix.elems.iter().enumerate() {
             let Some(si) = ix.elem_stencil[e].filter(|_| elems[e]) else {

@@ -44,7 +44,9 @@ pub struct Evaluator<'a, 'm> {
     pub cat: &'a Catalog,
     /// The model's index.
     pub ix: &'a ModelIndex<'m>,
-    props: PropTable<'a>,
+    /// Every property value, resolved up front; `None` for a few evaluations (see
+    /// [`Evaluator::for_few`]), which look values up directly.
+    props: Option<PropTable<'a>>,
 }
 
 /// Marks a property that an item's kind does not declare.
@@ -237,7 +239,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         Evaluator {
             cat,
             ix,
-            props: PropTable::new(cat, ix),
+            props: Some(PropTable::new(cat, ix)),
         }
     }
 
@@ -265,11 +267,33 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     /// The value of a property: set on the item, else the declared default; `None` when
     /// the item's kind does not declare it.
+    /// An evaluator for a few subjects of a large model (re-analysis after an edit):
+    /// resolving every value up front would cost more than the evaluations.
+    pub fn for_few(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
+        Evaluator {
+            cat,
+            ix,
+            props: None,
+        }
+    }
+
     fn value(&self, item: &Item, prop: &str) -> Option<&'a Value>
     where
         'm: 'a,
     {
-        let t = &self.props;
+        let Some(t) = &self.props else {
+            return match *item {
+                Item::Elem(e) => {
+                    let spec =
+                        self.ix.elem_stencil[e].and_then(|si| self.cat.stencils[si].prop(prop))?;
+                    Some(self.ix.elems[e].props.get(prop).unwrap_or(&spec.default))
+                }
+                Item::Flow(f) => {
+                    let spec = self.cat.flow_prop(prop)?;
+                    Some(self.ix.flows[f].props.get(prop).unwrap_or(&spec.default))
+                }
+            };
+        };
         let id = t.id(prop)?;
         match *item {
             Item::Elem(e) => {
