@@ -120,6 +120,17 @@ fn run() -> Result<(), String> {
         step(&mut app);
     }
     let fit_zoom = app.canvas.view.zoom;
+    let visible = |app: &PalisadeApp| {
+        let r = app.canvas.view.visible_in_diagram(app.canvas.canvas_rect);
+        let m = &app.doc.model;
+        let inside = m
+            .elements
+            .values()
+            .filter(|e| r.contains(egui::pos2(e.pos.0 as f32, e.pos.1 as f32)))
+            .count();
+        (inside, m.elements.len())
+    };
+    let (fit_inside, total) = visible(&app);
     let fit = measure(frames, &mut step, &mut app);
     // 4× the fit zoom about the canvas centre.
     let canvas = app.canvas.canvas_rect;
@@ -129,10 +140,17 @@ fn run() -> Result<(), String> {
         step(&mut app);
     }
     let zoomed = measure(frames, &mut step, &mut app);
+    let (zoom_inside, _) = visible(&app);
 
     println!(
-        "palisade GUI frame: {elements} elements, {flows} flows, window {}×{} points, {frames} frames per view",
-        size.x, size.y
+        "palisade GUI frame: {elements} elements, {flows} flows, window {}×{} points, canvas {:.0}×{:.0}, {frames} frames per view",
+        size.x,
+        size.y,
+        canvas.width(),
+        canvas.height()
+    );
+    println!(
+        "element centres in view: {fit_inside} of {total} at fit, {zoom_inside} of {total} at 4× fit"
     );
     println!(
         "\n| view | zoom | frame median ms (layout+paint+tessellate) | min | max | layout+paint ms | tessellate ms | CPU ms | shapes | vertices | budget |"
