@@ -138,9 +138,9 @@ fn affected(
 }
 
 /// Re-analyses `model` after `edit` (or its inverse: both name the same items) was
-/// applied to it, reusing `prev`, the analysis of the model before the edit. Equal to
-/// `analyze(model, cat)`; much faster for property, position and triage edits, which
-/// are what the inspector and the triage panel produce.
+/// applied to it, reusing `prev`, the analysis of the model before the edit with the
+/// same catalog. Equal to `analyze(model, cat)`; much faster for property, position and
+/// triage edits, which are what the inspector and the triage panel produce.
 pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> Analysis {
     let mut touched = Vec::new();
     if touches(edit, &mut touched).is_none() {

@@ -93,8 +93,9 @@ pub struct ThreatView {
 
 /// Renders the view of one threat.
 pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
-    let subject = subject_view(model, &t.subject);
-    let names = Names::of(model, &t.subject);
+    let found = Found::of(model, &t.subject);
+    let subject = subject_view_of(model, &t.subject, &found);
+    let names = Names::of(model, &t.subject, &found);
     let (rule_id, title, likelihood, description, mitigations, references, template) =
         match &t.origin {
             Origin::Rule(ri) => {
@@ -157,44 +158,69 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
     }
 }
 
-struct Names {
-    element: String,
-    source: String,
-    target: String,
-    flow: String,
-    boundary: String,
+/// The model items a subject names, looked up once.
+struct Found<'m> {
+    element: Option<&'m crate::model::Element>,
+    flow: Option<&'m crate::model::Flow>,
 }
 
-impl Names {
-    fn of(model: &Model, s: &Subject) -> Names {
+impl<'m> Found<'m> {
+    fn of(model: &'m Model, s: &Subject) -> Self {
+        match s {
+            Subject::Element(e) => Found {
+                element: model.elements.get(e),
+                flow: None,
+            },
+            Subject::Flow(f) | Subject::Crossing(f, _) => Found {
+                element: None,
+                flow: model.flows.get(f),
+            },
+            _ => Found {
+                element: None,
+                flow: None,
+            },
+        }
+    }
+}
+
+struct Names<'m> {
+    element: &'m str,
+    source: &'m str,
+    target: &'m str,
+    flow: &'m str,
+    boundary: &'m str,
+}
+
+impl<'m> Names<'m> {
+    fn of(model: &'m Model, s: &'m Subject, found: &Found<'m>) -> Names<'m> {
         let mut n = Names {
-            element: String::new(),
-            source: String::new(),
-            target: String::new(),
-            flow: String::new(),
-            boundary: String::new(),
+            element: "",
+            source: "",
+            target: "",
+            flow: "",
+            boundary: "",
         };
-        let ename = |id: &crate::model::ElementId| {
+        let ename = |id: &'m crate::model::ElementId| {
             model
                 .elements
                 .get(id)
-                .map(|e| e.name.clone())
-                .unwrap_or_else(|| id.0.clone())
+                .map(|e| e.name.as_str())
+                .unwrap_or(id.as_str())
         };
         match s {
             Subject::Element(e) => {
-                n.element = ename(e);
-                if let Some(b) = model.elements.get(e).and_then(|e| e.boundary.as_ref()) {
+                n.element = found.element.map(|x| x.name.as_str()).unwrap_or(e.as_str());
+                if let Some(b) = found.element.and_then(|e| e.boundary.as_ref()) {
                     n.boundary = model
                         .boundaries
                         .get(b)
-                        .map(|b| b.name.clone())
+                        .map(|b| b.name.as_str())
                         .unwrap_or_default();
                 }
             }
-            Subject::Flow(f) | Subject::Crossing(f, _) => {
-                if let Some(fl) = model.flows.get(f) {
-                    n.flow = fl.name.clone();
+            Subject::Flow(_) | Subject::Crossing(_, _) => {
+                if let Some(fl) = found.flow {
+                    n.flow = &fl.name;
                     n.source = ename(&fl.source);
                     n.target = ename(&fl.target);
                 }
@@ -202,15 +228,15 @@ impl Names {
                     n.boundary = model
                         .boundaries
                         .get(b)
-                        .map(|b| b.name.clone())
-                        .unwrap_or_else(|| b.0.clone());
+                        .map(|b| b.name.as_str())
+                        .unwrap_or(b.as_str());
                 }
             }
             Subject::Boundary(b) => {
                 n.boundary = model
                     .boundaries
                     .get(b)
-                    .map(|b| b.name.clone())
+                    .map(|b| b.name.as_str())
                     .unwrap_or_default();
             }
             Subject::Model => {}
@@ -219,35 +245,48 @@ impl Names {
     }
 }
 
+/// Fills the placeholders, in the same order as five chained `replace` calls (so a name
+/// that itself contains a placeholder is treated exactly as before), skipping the passes
+/// whose placeholder is absent.
 fn fill(text: &str, n: &Names) -> String {
-    text.replace("{element}", &n.element)
-        .replace("{source}", &n.source)
-        .replace("{target}", &n.target)
-        .replace("{flow}", &n.flow)
-        .replace("{boundary}", &n.boundary)
+    let mut s = std::borrow::Cow::Borrowed(text);
+    for (pat, val) in [
+        ("{element}", n.element),
+        ("{source}", n.source),
+        ("{target}", n.target),
+        ("{flow}", n.flow),
+        ("{boundary}", n.boundary),
+    ] {
+        if s.contains(pat) {
+            s = std::borrow::Cow::Owned(s.replace(pat, val));
+        }
+    }
+    s.into_owned()
 }
 
 /// The output view of a subject.
 pub fn subject_view(model: &Model, s: &Subject) -> SubjectView {
+    subject_view_of(model, s, &Found::of(model, s))
+}
+
+fn subject_view_of(model: &Model, s: &Subject, found: &Found<'_>) -> SubjectView {
     let (kind, name, boundary) = match s {
-        Subject::Element(e) => match model.elements.get(e) {
+        Subject::Element(e) => match found.element {
             Some(el) => (el.kind.clone(), el.name.clone(), None),
             None => (String::new(), e.0.clone(), None),
         },
         Subject::Flow(f) => (
             "flow".to_owned(),
-            model
-                .flows
-                .get(f)
+            found
+                .flow
                 .map(|x| x.name.clone())
                 .unwrap_or_else(|| f.0.clone()),
             None,
         ),
         Subject::Crossing(f, b) => (
             "flow".to_owned(),
-            model
-                .flows
-                .get(f)
+            found
+                .flow
                 .map(|x| x.name.clone())
                 .unwrap_or_else(|| f.0.clone()),
             Some(b.0.clone()),
