@@ -20,6 +20,11 @@ use palisade::model::{Edit, ElementId, Model, Value};
 use palisade::persist;
 use palisade::report::{self, render, text};
 use palisade::rules::Catalog;
+
+// The same allocator as the `palisade` binary (src/main.rs), so the cases measure what
+// the CLI and the app run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use palisade::rules::eval::RulePlan;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -4,6 +4,12 @@ use clap::Parser;
 use palisade::cli::{self, Args, Outcome};
 use std::process::ExitCode;
 
+// Analysis, reports and the canvas make and free many small allocations (a threat's id,
+// subject and facts; a frame's meshes): mimalloc does that several times faster than the
+// system allocator and returns memory without the system allocator's consolidation passes.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.cmd {
