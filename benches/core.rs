@@ -498,17 +498,16 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             }));
         }
         {
-            // What `threats --format json` would cost streaming each view to stdout as it
-            // is rendered (text::write_json) instead of building all views and the text.
+            // What `threats --format json` costs after analysis: views rendered a chunk at
+            // a time (on two threads when there are two cores) and streamed out.
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());
             cases.push(case(
-                format!("threats -> JSON streamed (write_json) N={n}"),
+                format!("threats -> JSON streamed (write_threats_json) N={n}"),
                 None,
                 move || {
                     let mut sink = CountingSink(0);
-                    let views = a.threats.iter().map(|t| report::threat_view(&m, &c, t));
-                    text::write_json(std::io::BufWriter::with_capacity(1 << 16, &mut sink), views)
-                        .expect("write");
+                    let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
+                    text::write_threats_json(out, &m, &c, &a.threats).expect("write");
                     sink.0
                 },
             ));
@@ -530,7 +529,11 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                     let m = load(&p);
                     let c = Catalog::builtin();
                     let a = analysis::analyze(&m, &c);
-                    text::json(&report::threat_views(&m, &c, &a)).len()
+                    // As `palisade threats --format json` does it (src/cli).
+                    let mut sink = CountingSink(0);
+                    let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
+                    text::write_threats_json(out, &m, &c, &a.threats).expect("write");
+                    sink.0
                 },
             ));
         }

@@ -163,15 +163,10 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             let (model, cat, a) = analysed(&file, templates)?;
             print_model_errors(&file, &a);
             if format == ThreatFormat::Json {
-                // Streamed: one view is built, written and dropped at a time, so a large
-                // model's threats never sit in memory as views or as one JSON text.
-                let views = a
-                    .threats
-                    .iter()
-                    .map(|t| report::threat_view(&model, &cat, t));
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-                text::write_json(&mut out, views)?;
-                std::io::Write::flush(&mut out)?;
+                // Streamed: views are built, written and dropped a chunk at a time, so a
+                // large model's threats never sit in memory as views or as one JSON text.
+                let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                text::write_threats_json(out, &model, &cat, &a.threats)?;
                 return Ok(Outcome::Ok);
             }
             let views = report::threat_views(&model, &cat, &a);
