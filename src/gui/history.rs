@@ -110,6 +110,16 @@ impl History {
         Ok(true)
     }
 
+    /// The edit [`History::redo`] would apply next.
+    pub fn last_redo(&self) -> Option<&Edit> {
+        self.redo.last()
+    }
+
+    /// The inverse recorded last (what the next undo would apply first).
+    pub fn last_undo_inverse(&self) -> Option<&Edit> {
+        self.undo.last().and_then(|s| s.inverses.last())
+    }
+
     /// Forgets everything (after opening another file).
     pub fn clear(&mut self) {
         self.undo.clear();
