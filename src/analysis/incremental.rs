@@ -238,6 +238,7 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
         threats,
         orphans,
         diagnostics,
+        generation: super::next_generation(),
     }
 }
 

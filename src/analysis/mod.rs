@@ -145,6 +145,15 @@ pub struct Analysis {
     pub orphans: Vec<ThreatId>,
     /// Model validation problems.
     pub diagnostics: Vec<Diagnostic>,
+    /// A number unique to the run that made this analysis (0 for an empty default):
+    /// views derived from it (the editor's threat table) are cached under it.
+    pub generation: u64,
+}
+
+/// A fresh [`Analysis::generation`].
+pub(crate) fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Analysis {
@@ -180,6 +189,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
         threats,
         orphans,
         diagnostics,
+        generation: next_generation(),
     }
 }
 
