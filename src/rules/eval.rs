@@ -47,7 +47,14 @@ pub struct Evaluator<'a, 'm> {
     /// Every property value, resolved up front; `None` for a few evaluations (see
     /// [`Evaluator::for_few`]), which look values up directly.
     props: Option<PropTable<'a>>,
+    /// For each `Peer` condition (by address) and boundary: the first two members, in
+    /// member order, that are of the peer kind and satisfy the inner condition. Found
+    /// once, so a rule over n members of one boundary costs O(n) instead of O(n²).
+    peers: PeerCache,
 }
+
+type PeerCache =
+    std::sync::Mutex<HashMap<(usize, usize), [Option<usize>; 2], BuildHasherDefault<FastHasher>>>;
 
 /// Marks a property that an item's kind does not declare.
 const UNDECLARED: u32 = u32::MAX;
@@ -240,6 +247,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             cat,
             ix,
             props: Some(PropTable::new(cat, ix)),
+            peers: PeerCache::default(),
         }
     }
 
@@ -274,6 +282,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             cat,
             ix,
             props: None,
+            peers: PeerCache::default(),
         }
     }
 
@@ -362,6 +371,34 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             },
             None => (false, None),
         }
+    }
+    /// The first two members of boundary `b` (in member order) of kind `kind` that
+    /// satisfy `inner`, for the `Peer` condition `peer`; computed once per evaluator.
+    fn peer_matches(&self, peer: &Cond, b: usize, kind: &str, inner: &Cond) -> [Option<usize>; 2] {
+        let key = (peer as *const Cond as usize, b);
+        let cached = match self.peers.lock() {
+            Ok(m) => m.get(&key).copied(),
+            Err(poisoned) => poisoned.into_inner().get(&key).copied(),
+        };
+        if let Some(hit) = cached {
+            return hit;
+        }
+        let mut found = [None, None];
+        let mut n = 0;
+        for &p in &self.ix.bound_members[b] {
+            if self.is_a(p, kind) && self.fast(inner, &Scope::element(p)) {
+                found[n] = Some(p);
+                n += 1;
+                if n == 2 {
+                    break;
+                }
+            }
+        }
+        match self.peers.lock() {
+            Ok(mut m) => m.insert(key, found),
+            Err(poisoned) => poisoned.into_inner().insert(key, found),
+        };
+        found
     }
 
     fn fast(&self, c: &Cond, s: &Scope) -> bool
@@ -599,16 +636,9 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         .find(|&b| ix.bounds[b].kind == *bk);
                     match scope_b {
                         Some(b) => {
-                            let mut found = None;
-                            for &p in &ix.bound_members[b] {
-                                if p != e
-                                    && self.is_a(p, kind)
-                                    && self.fast(inner, &Scope::element(p))
-                                {
-                                    found = Some(p);
-                                    break;
-                                }
-                            }
+                            // The first matching member other than `e`.
+                            let [first, second] = self.peer_matches(c, b, kind, inner);
+                            let found = if first == Some(e) { second } else { first };
                             match (found, facts) {
                                 (Some(p), Some(f)) => {
                                     f.push(format!(

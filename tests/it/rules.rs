@@ -130,3 +130,99 @@ fn every_builtin_rule_cites_a_reference() {
         );
     }
 }
+
+/// `Peer` looks for a member other than the element itself. With the matching members
+/// found once per boundary (not once per element), the element that is the only match
+/// must still not count as its own peer, and every other member must see it.
+#[test]
+fn peer_never_counts_the_element_itself_in_a_large_boundary() {
+    use palisade::analysis::analyze;
+    use palisade::model::{Boundary, BoundaryKind, Element, Model, Value};
+    use palisade::rules::Catalog;
+    let rule = r#"(
+    id: "peer-test",
+    name: "Peer test",
+    version: "1.0.0",
+    group: "Test",
+    description: "A rule that reads a peer of the same kind.",
+    stencils: [],
+    rules: [
+        (
+            id: "TEST-PEER-01",
+            title: "Shares a namespace with an input-validating process",
+            category: Tampering,
+            applies: Elements(["generic.process"]),
+            condition: Peer(Namespace, "generic.process", Is(Element, "validates_input", true)),
+            severity: Low,
+            likelihood: Low,
+            description: "{element} has a validating peer.",
+            mitigations: ["None"],
+            references: ["CWE-20"],
+        ),
+    ],
+)"#;
+    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
+        .iter()
+        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
+        .collect();
+    sources.push(("peer-test.ron".to_owned(), rule.to_owned(), false));
+    let cat = Catalog::from_sources(sources);
+    assert!(!cat.has_errors(), "{:?}", cat.diagnostics);
+    let mut m = Model::new("peer");
+    m.boundaries.insert(
+        "ns".into(),
+        Boundary {
+            id: "ns".into(),
+            name: "ns".into(),
+            kind: BoundaryKind::Namespace,
+            trust: 5,
+            parent: None,
+            rect: (0.0, 0.0, 100.0, 100.0),
+        },
+    );
+    let n = 2_000;
+    let matching = [7usize, 1_500];
+    for i in 0..n {
+        let id = format!("p{i:05}");
+        let mut props = palisade::model::Props::new();
+        props.insert(
+            "validates_input".to_owned(),
+            Value::Bool(matching.contains(&i)),
+        );
+        m.elements.insert(
+            id.as_str().into(),
+            Element {
+                id: id.as_str().into(),
+                name: id.clone(),
+                kind: "generic.process".into(),
+                boundary: Some("ns".into()),
+                pos: (1.0, 1.0),
+                props,
+            },
+        );
+    }
+    let fired = |m: &Model| -> Vec<String> {
+        analyze(m, &cat)
+            .threats
+            .iter()
+            .filter(|t| t.id.as_str().starts_with("TEST-PEER-01@"))
+            .map(|t| t.id.as_str().to_owned())
+            .collect()
+    };
+    // Two matching members: every element has a peer (the matches see each other).
+    assert_eq!(fired(&m).len(), n);
+    // One matching member: it has no peer; everyone else does.
+    m.elements.get_mut("p01500").map(|e| {
+        e.props
+            .insert("validates_input".to_owned(), Value::Bool(false))
+    });
+    let f = fired(&m);
+    assert_eq!(f.len(), n - 1);
+    assert!(!f.contains(&"TEST-PEER-01@element:p00007".to_owned()));
+    // None: quiet everywhere.
+    m.elements.get_mut("p00007").map(|e| {
+        e.props
+            .insert("validates_input".to_owned(), Value::Bool(false))
+    });
+    assert!(fired(&m).is_empty());
+}
