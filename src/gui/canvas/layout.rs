@@ -102,7 +102,7 @@ pub struct Preview {
 
 /// Everything on the canvas, in diagram space, in drawing order (boundaries outermost
 /// first, then flows, then elements).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// Boundaries, shallowest first.
     pub boundaries: Vec<BoundaryBox>,
