@@ -1113,3 +1113,140 @@ fn context_menu_ui(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::document::Document;
+    use crate::model::{Boundary, BoundaryKind, Element, Flow, Props};
+
+    fn model() -> Model {
+        let mut m = Model::new("t");
+        let b = Boundary {
+            id: "zone".into(),
+            name: "Zone".into(),
+            kind: BoundaryKind::Other,
+            trust: 5,
+            parent: None,
+            rect: (0.0, 0.0, 600.0, 400.0),
+        };
+        m.boundaries.insert(b.id.clone(), b);
+        for (id, x, kind) in [
+            ("a", 100.0, "generic.process"),
+            ("b", 400.0, "generic.store"),
+            ("c", 800.0, "generic.entity"),
+        ] {
+            let e = Element {
+                id: id.into(),
+                name: id.to_uppercase(),
+                kind: kind.into(),
+                boundary: (x < 600.0).then(|| "zone".into()),
+                pos: (x, 200.0),
+                props: Props::new(),
+            };
+            m.elements.insert(e.id.clone(), e);
+        }
+        for (id, s, t) in [("ab", "a", "b"), ("ba", "b", "a"), ("bc", "b", "c")] {
+            let f = Flow {
+                id: id.into(),
+                name: String::new(),
+                source: s.into(),
+                target: t.into(),
+                props: Props::new(),
+            };
+            m.flows.insert(f.id.clone(), f);
+        }
+        m
+    }
+
+    /// The cached layout and badges, as the canvas would get them this frame, and
+    /// whether they equal a fresh build.
+    fn cached(state: &mut CanvasState, doc: &Document, cat: &Catalog) -> Arc<Derived> {
+        let key = DerivedKey::new(doc.generation(), cat);
+        let d = state.derived(&doc.model, &doc.analysis, cat, key);
+        assert_eq!(*d, Derived::build(&doc.model, &doc.analysis, cat, key));
+        d
+    }
+
+    #[test]
+    fn cached_layout_is_reused_while_the_document_is_unchanged() {
+        let cat = Catalog::builtin();
+        let doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        let first = cached(&mut state, &doc, &cat);
+        let again = cached(&mut state, &doc, &cat);
+        assert!(Arc::ptr_eq(&first, &again), "no edit: no rebuild");
+        assert_eq!(first.layout.elements.len(), 3);
+        assert_eq!(first.layout.flows.len(), 3);
+    }
+
+    #[test]
+    fn cached_layout_follows_moves_renames_removals_and_undo() {
+        let cat = Catalog::builtin();
+        let mut doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        let original = cached(&mut state, &doc, &cat);
+        let centre = |d: &Derived, id: &str| {
+            d.layout
+                .element(&ElementId::from(id))
+                .map(|b| b.rect.center())
+        };
+
+        doc.apply(
+            vec![Edit::MoveElement("b".into(), (420.0, 260.0))],
+            None,
+            &cat,
+        )
+        .expect("move");
+        let moved = cached(&mut state, &doc, &cat);
+        assert_eq!(centre(&moved, "b"), Some(Pos2::new(420.0, 260.0)));
+        assert_ne!(moved.layout.flows, original.layout.flows, "flows follow");
+
+        let mut renamed = doc.model.elements[&ElementId::from("a")].clone();
+        renamed.name = "Renamed".into();
+        renamed.kind = "generic.entity".into();
+        doc.apply(vec![Edit::ReplaceElement(renamed)], None, &cat)
+            .expect("rename");
+        let kind_changed = cached(&mut state, &doc, &cat);
+        assert_eq!(
+            kind_changed
+                .layout
+                .element(&"a".into())
+                .and_then(|b| b.base),
+            Some(crate::rules::BaseShape::Entity)
+        );
+
+        doc.apply(vec![Edit::RemoveElement("c".into())], None, &cat)
+            .expect("remove");
+        let removed = cached(&mut state, &doc, &cat);
+        assert_eq!(removed.layout.elements.len(), 2);
+        assert_eq!(removed.layout.flows.len(), 2);
+        assert_eq!(removed.flow_badges.len(), 2);
+
+        for _ in 0..3 {
+            assert!(doc.undo(&cat).expect("undo"));
+            cached(&mut state, &doc, &cat);
+        }
+        let undone = cached(&mut state, &doc, &cat);
+        assert_eq!(undone.layout, original.layout);
+        assert_eq!(undone.element_badges, original.element_badges);
+        assert_eq!(undone.flow_badges, original.flow_badges);
+        assert!(doc.redo(&cat).expect("redo"));
+        let redone = cached(&mut state, &doc, &cat);
+        assert_eq!(redone.layout, moved.layout);
+    }
+
+    #[test]
+    fn another_document_at_the_same_revision_is_laid_out_afresh() {
+        let cat = Catalog::builtin();
+        let doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        cached(&mut state, &doc, &cat);
+        let mut other_model = model();
+        other_model.elements.remove(&ElementId::from("c"));
+        let other = Document::new(other_model, None, None, &cat);
+        assert_eq!(other.revision, doc.revision);
+        let d = cached(&mut state, &other, &cat);
+        assert_eq!(d.layout.elements.len(), 2);
+    }
+}
