@@ -36,6 +36,52 @@ pub struct Draw<'a> {
     pub screen_from_diagram: TSTransform,
     /// Colours.
     pub pal: Palette,
+    /// Memory for the meshes painted in bulk.
+    pub meshes: MeshPool,
+}
+
+/// Meshes handed to the painter in one frame and kept (shared) to be refilled in the
+/// next, so bulk painting does not allocate and fault in fresh memory every frame. A
+/// mesh still held elsewhere (the frame's shapes not yet dropped) is not reused.
+#[derive(Debug, Default)]
+pub struct MeshPool {
+    free: std::cell::RefCell<Vec<Arc<Mesh>>>,
+    used: std::cell::RefCell<Vec<Arc<Mesh>>>,
+}
+
+impl MeshPool {
+    /// A pool holding the meshes used last frame.
+    pub fn new(last_frame: Vec<Arc<Mesh>>) -> MeshPool {
+        MeshPool {
+            free: std::cell::RefCell::new(last_frame),
+            used: std::cell::RefCell::default(),
+        }
+    }
+
+    /// The meshes painted this frame, to pass to the next.
+    pub fn into_used(self) -> Vec<Arc<Mesh>> {
+        self.used.into_inner()
+    }
+
+    /// An empty mesh, with the memory of an unused one from last frame when there is one.
+    fn take(&self) -> Mesh {
+        let mut free = self.free.borrow_mut();
+        while let Some(mut m) = free.pop() {
+            if let Some(mesh) = Arc::get_mut(&mut m) {
+                let mut mesh = std::mem::take(mesh);
+                mesh.clear();
+                return mesh;
+            }
+        }
+        Mesh::default()
+    }
+
+    /// Shares a filled mesh with the painter and keeps it for the next frame.
+    fn give(&self, mesh: Mesh) -> Arc<Mesh> {
+        let m = Arc::new(mesh);
+        self.used.borrow_mut().push(m.clone());
+        m
+    }
 }
 
 /// How an item is emphasised.
@@ -249,7 +295,7 @@ impl Draw<'_> {
             }
             return;
         }
-        let mut batch = Batch::new(self.painter);
+        let mut batch = Batch::new(self.painter, &self.meshes);
         let mut emphasised = Vec::new();
         for (fc, em) in flows {
             if em.selected || em.hovered || em.highlighted {
@@ -260,7 +306,7 @@ impl Draw<'_> {
             batch.curve(curve, stroke);
             batch.convex(&head, stroke.color);
         }
-        batch.finish(self.painter);
+        batch.finish(self.painter, &self.meshes);
         for (fc, em) in emphasised {
             self.flow_line(fc, em);
         }
@@ -304,7 +350,7 @@ impl Draw<'_> {
     pub fn overview(&self) -> Option<Overview<'_, '_>> {
         (self.zoom() < OVERVIEW_MAX_ZOOM).then(|| Overview {
             d: self,
-            batch: Batch::new(self.painter),
+            batch: Batch::new(self.painter, &self.meshes),
             dots: Vec::new(),
             dots_at: self.painter.add(Shape::Noop),
         })
@@ -742,7 +788,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(painter: &Painter) -> Batch {
+    fn new(painter: &Painter, pool: &MeshPool) -> Batch {
         let ctx = painter.ctx();
         let (feather, px) =
             ctx.tessellation_options(|o| (o.feathering, o.feathering_size_in_pixels));
@@ -752,7 +798,7 @@ impl Batch {
             0.0
         };
         Batch {
-            mesh: Mesh::default(),
+            mesh: pool.take(),
             path: Path::default(),
             points: Vec::new(),
             feathering,
@@ -808,9 +854,9 @@ impl Batch {
         self.points = pts;
     }
 
-    fn finish(self, painter: &Painter) {
+    fn finish(self, painter: &Painter, pool: &MeshPool) {
         if !self.mesh.is_empty() {
-            painter.set(self.at, Shape::mesh(self.mesh));
+            painter.set(self.at, Shape::Mesh(pool.give(self.mesh)));
         }
     }
 }
@@ -929,7 +975,7 @@ impl Overview<'_, '_> {
     /// Puts the batched elements and their dots in place.
     pub fn finish(self) {
         let painter = self.d.painter;
-        self.batch.finish(painter);
+        self.batch.finish(painter, &self.d.meshes);
         if !self.dots.is_empty() {
             painter.set(self.dots_at, Shape::Vec(self.dots));
         }

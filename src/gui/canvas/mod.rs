@@ -106,6 +106,8 @@ pub struct CanvasState {
     /// The layout and badges of the model as of `Derived::key`, reused while the
     /// document is unchanged (idle frames, hovering, panning, zooming).
     derived: Option<Arc<Derived>>,
+    /// Meshes painted in bulk last frame, refilled this frame to reuse their memory.
+    meshes: Vec<Arc<egui::Mesh>>,
 }
 
 /// What identifies the model state a [`Derived`] was built from: the document's
@@ -181,6 +183,7 @@ impl Default for CanvasState {
             flow_labels: Vec::new(),
             boundary_tabs: BTreeMap::new(),
             derived: None,
+            meshes: Vec::new(),
         }
     }
 }
@@ -623,6 +626,7 @@ pub fn canvas_ui(
         painter: &painter,
         screen_from_diagram,
         pal,
+        meshes: draw::MeshPool::new(std::mem::take(&mut state.meshes)),
     };
     let visible = state.view.visible_in_diagram(rect);
     if state.show_grid {
@@ -870,6 +874,7 @@ pub fn canvas_ui(
             egui::WidgetInfo::selected(egui::Role::ListItem, true, selected, &e.name)
         });
     }
+    state.meshes = d.meshes.into_used();
 }
 
 fn item_of(hit: &Hit) -> Option<Item> {
