@@ -249,8 +249,42 @@ fn print_breakdown(
         e.1 += v;
         e.2 += t;
     }
+    if view == "fit" {
+        drag_preview_costs(app);
+    }
     println!("shapes at {view}: kind, count, vertices, tessellation ms (one by one)");
     for (k, (c, v, t)) in by_kind {
         println!("  {k:>16} {c:>6} {v:>8} {}", ms(t));
     }
+}
+
+/// `--breakdown`: what a drag costs on top of a frame: the layout with a boundary (and
+/// everything in it) moved, laid out from scratch and as a preview of the cached layout.
+fn drag_preview_costs(app: &PalisadeApp) {
+    use palisade::gui::canvas::{layout::Layout, layout::Preview, ops};
+    use std::collections::BTreeSet;
+    let (m, cat) = (&app.doc.model, &app.catalog);
+    let Some(b) = m.boundaries.keys().next() else {
+        return;
+    };
+    let boundaries: BTreeSet<_> = [b.clone()].into();
+    let preview = ops::move_preview(m, &BTreeSet::new(), &boundaries, egui::vec2(20.0, 20.0));
+    let base = Layout::new(m, cat, &Preview::default());
+    let runs = 20;
+    let (t_new, _, _) = time(|| {
+        for _ in 0..runs {
+            std::hint::black_box(Layout::new(m, cat, &preview));
+        }
+    });
+    let (t_prev, _, _) = time(|| {
+        for _ in 0..runs {
+            std::hint::black_box(base.with_preview(m, cat, &preview));
+        }
+    });
+    println!(
+        "dragging boundary {b} ({} elements): layout from scratch {} ms, preview of the cached layout {} ms",
+        preview.moved_elements.len(),
+        ms(t_new / runs),
+        ms(t_prev / runs)
+    );
 }

@@ -637,7 +637,11 @@ pub fn canvas_ui(
     let shown: &Layout = if preview == Preview::default() {
         base_layout
     } else {
-        preview_layout = Layout::new(model, cat, &preview);
+        preview_layout = base_layout.with_preview(model, cat, &preview);
+        debug_assert!(
+            preview_layout == Layout::new(model, cat, &preview),
+            "a previewed layout differs from a fresh one"
+        );
         &preview_layout
     };
     // A preview layout lists the same items in the same order as the base layout (a
