@@ -73,12 +73,14 @@ fn measure(
 fn run() -> Result<(), String> {
     let mut frames = 60usize;
     let mut n = 1000usize;
+    let mut breakdown = false;
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--frames" => frames = val()?.parse().map_err(|e| format!("--frames: {e}"))?,
             "--n" => n = val()?.parse().map_err(|e| format!("--n: {e}"))?,
+            "--breakdown" => breakdown = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -131,6 +133,15 @@ fn run() -> Result<(), String> {
         (inside, m.elements.len())
     };
     let (fit_inside, total) = visible(&app);
+    if breakdown {
+        print_breakdown(
+            &ctx,
+            &mut app,
+            &mut eframe::Frame::_new_kittest(),
+            size,
+            "fit",
+        );
+    }
     let fit = measure(frames, &mut step, &mut app);
     // 4× the fit zoom about the canvas centre.
     let canvas = app.canvas.canvas_rect;
@@ -138,6 +149,15 @@ fn run() -> Result<(), String> {
     let zoom4 = app.canvas.view.zoom;
     for _ in 0..3 {
         step(&mut app);
+    }
+    if breakdown {
+        print_breakdown(
+            &ctx,
+            &mut app,
+            &mut eframe::Frame::_new_kittest(),
+            size,
+            "4× fit",
+        );
     }
     let zoomed = measure(frames, &mut step, &mut app);
     let (zoom_inside, _) = visible(&app);
@@ -180,4 +200,91 @@ fn run() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `--breakdown`: one more frame, its shapes tessellated one by one and summed by kind
+/// (count, vertices, time), to see where tessellation goes.
+fn print_breakdown(
+    ctx: &egui::Context,
+    app: &mut PalisadeApp,
+    frame: &mut eframe::Frame,
+    size: egui::Vec2,
+    view: &str,
+) {
+    use egui::epaint::{ClippedShape, Primitive, Shape};
+    use std::collections::BTreeMap;
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+        ..Default::default()
+    };
+    let out = ctx.run_ui(input, |ui| app.ui(ui, frame));
+    let mut by_kind: BTreeMap<&str, (usize, usize, Duration)> = BTreeMap::new();
+    for cs in out.shapes {
+        let kind = match &cs.shape {
+            Shape::Noop => "noop",
+            Shape::Vec(_) => "vec",
+            Shape::Circle(_) => "circle",
+            Shape::Ellipse(_) => "ellipse",
+            Shape::LineSegment { .. } => "line segment",
+            Shape::Path(_) => "path",
+            Shape::Rect(_) => "rect",
+            Shape::Text(_) => "text",
+            Shape::Mesh(_) => "mesh",
+            Shape::QuadraticBezier(_) => "quadratic bezier",
+            Shape::CubicBezier(_) => "cubic bezier",
+            Shape::Callback(_) => "callback",
+            _ => "other",
+        };
+        let one: Vec<ClippedShape> = vec![cs];
+        let (t, _, prims) = time(|| ctx.tessellate(one, out.pixels_per_point));
+        let v: usize = prims
+            .iter()
+            .map(|p| match &p.primitive {
+                Primitive::Mesh(m) => m.vertices.len(),
+                Primitive::Callback(_) => 0,
+            })
+            .sum();
+        let e = by_kind.entry(kind).or_default();
+        e.0 += 1;
+        e.1 += v;
+        e.2 += t;
+    }
+    if view == "fit" {
+        drag_preview_costs(app);
+    }
+    println!("shapes at {view}: kind, count, vertices, tessellation ms (one by one)");
+    for (k, (c, v, t)) in by_kind {
+        println!("  {k:>16} {c:>6} {v:>8} {}", ms(t));
+    }
+}
+
+/// `--breakdown`: what a drag costs on top of a frame: the layout with a boundary (and
+/// everything in it) moved, laid out from scratch and as a preview of the cached layout.
+fn drag_preview_costs(app: &PalisadeApp) {
+    use palisade::gui::canvas::{layout::Layout, layout::Preview, ops};
+    use std::collections::BTreeSet;
+    let (m, cat) = (&app.doc.model, &app.catalog);
+    let Some(b) = m.boundaries.keys().next() else {
+        return;
+    };
+    let boundaries: BTreeSet<_> = [b.clone()].into();
+    let preview = ops::move_preview(m, &BTreeSet::new(), &boundaries, egui::vec2(20.0, 20.0));
+    let base = Layout::new(m, cat, &Preview::default());
+    let runs = 20;
+    let (t_new, _, _) = time(|| {
+        for _ in 0..runs {
+            std::hint::black_box(Layout::new(m, cat, &preview));
+        }
+    });
+    let (t_prev, _, _) = time(|| {
+        for _ in 0..runs {
+            std::hint::black_box(base.with_preview(m, cat, &preview));
+        }
+    });
+    println!(
+        "dragging boundary {b} ({} elements): layout from scratch {} ms, preview of the cached layout {} ms",
+        preview.moved_elements.len(),
+        ms(t_new / runs),
+        ms(t_prev / runs)
+    );
 }

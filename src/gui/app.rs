@@ -931,6 +931,7 @@ impl eframe::App for PalisadeApp {
                 );
             });
         let mut canvas_edits: Vec<Edit> = Vec::new();
+        let canvas_key = canvas::DerivedKey::new(self.doc.generation(), &self.catalog);
         egui::CentralPanel::no_frame().show(ui, |ui| {
             canvas::canvas_ui(
                 ui,
@@ -939,6 +940,7 @@ impl eframe::App for PalisadeApp {
                 &self.catalog,
                 &mut self.doc.selection,
                 &mut self.canvas,
+                canvas_key,
                 &mut canvas_edits,
                 &mut actions,
             );

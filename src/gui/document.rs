@@ -31,7 +31,13 @@ pub struct Document {
     pub untitled_name: String,
     /// Counts changes, so autosave knows whether anything changed since it last ran.
     pub revision: u64,
+    /// Tells documents apart (unique per `Document::new` in this process), so caches
+    /// keyed by `revision` are not fooled by another document at the same revision.
+    uid: u64,
 }
+
+/// Source of [`Document::uid`]s.
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Document {
     /// Wraps a model and analyses it.
@@ -52,7 +58,15 @@ impl Document {
             selection: Selection::default(),
             untitled_name: "Untitled".to_owned(),
             revision: 0,
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// Identifies the model's current state for caches of things derived from it (the
+    /// canvas layout, badges): changes whenever an edit, undo or redo is applied or the
+    /// document is replaced.
+    pub fn generation(&self) -> (u64, u64) {
+        (self.uid, self.revision)
     }
 
     /// The file name shown in the title bar.

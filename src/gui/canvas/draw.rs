@@ -7,8 +7,12 @@ use crate::gui::theme::{self, Palette};
 use crate::model::{Boundary, Element, Severity};
 use crate::rules::BaseShape;
 use eframe::egui::{
-    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, StrokeKind, Vec2,
-    emath::TSTransform, epaint::QuadraticBezierShape, text::LayoutJob,
+    Align2, Color32, CornerRadius, FontId, Mesh, Painter, Pos2, Rect, Shape, Stroke, StrokeKind,
+    Vec2,
+    emath::TSTransform,
+    epaint::{PathStroke, QuadraticBezierShape, tessellator::Path},
+    layers::ShapeIdx,
+    text::LayoutJob,
 };
 use std::sync::Arc;
 
@@ -16,6 +20,10 @@ use std::sync::Arc;
 pub const FLOW_LABEL_MIN_ZOOM: f32 = 0.5;
 /// Below this zoom, element names are hidden (shapes and badges stay).
 pub const NAME_MIN_ZOOM: f32 = 0.3;
+/// Below this zoom the diagram is an overview (elements at most 28 × 14 points, no text
+/// on them): elements and flows are painted in bulk as a few meshes, the same shapes and
+/// colours with fewer vertices, so a whole large model stays cheap to draw.
+pub const OVERVIEW_MAX_ZOOM: f32 = 0.2;
 /// Text is drawn at least this large (in screen points) while its zoomed size is within
 /// reach, so names stay legible at the zoom a whole diagram fits in.
 pub const MIN_TEXT_PX: f32 = 9.5;
@@ -28,6 +36,52 @@ pub struct Draw<'a> {
     pub screen_from_diagram: TSTransform,
     /// Colours.
     pub pal: Palette,
+    /// Memory for the meshes painted in bulk.
+    pub meshes: MeshPool,
+}
+
+/// Meshes handed to the painter in one frame and kept (shared) to be refilled in the
+/// next, so bulk painting does not allocate and fault in fresh memory every frame. A
+/// mesh still held elsewhere (the frame's shapes not yet dropped) is not reused.
+#[derive(Debug, Default)]
+pub struct MeshPool {
+    free: std::cell::RefCell<Vec<Arc<Mesh>>>,
+    used: std::cell::RefCell<Vec<Arc<Mesh>>>,
+}
+
+impl MeshPool {
+    /// A pool holding the meshes used last frame.
+    pub fn new(last_frame: Vec<Arc<Mesh>>) -> MeshPool {
+        MeshPool {
+            free: std::cell::RefCell::new(last_frame),
+            used: std::cell::RefCell::default(),
+        }
+    }
+
+    /// The meshes painted this frame, to pass to the next.
+    pub fn into_used(self) -> Vec<Arc<Mesh>> {
+        self.used.into_inner()
+    }
+
+    /// An empty mesh, with the memory of an unused one from last frame when there is one.
+    fn take(&self) -> Mesh {
+        let mut free = self.free.borrow_mut();
+        while let Some(mut m) = free.pop() {
+            if let Some(mesh) = Arc::get_mut(&mut m) {
+                let mut mesh = std::mem::take(mesh);
+                mesh.clear();
+                return mesh;
+            }
+        }
+        Mesh::default()
+    }
+
+    /// Shares a filled mesh with the painter and keeps it for the next frame.
+    fn give(&self, mesh: Mesh) -> Arc<Mesh> {
+        let m = Arc::new(mesh);
+        self.used.borrow_mut().push(m.clone());
+        m
+    }
 }
 
 /// How an item is emphasised.
@@ -232,8 +286,35 @@ impl Draw<'_> {
         }
     }
 
-    /// A flow's line: a curve with an arrowhead.
-    pub fn flow_line(&self, curve: &FlowCurve, em: Emphasis) {
+    /// Flow lines. In the overview, plain ones are painted as one mesh and emphasised
+    /// ones on top of it; otherwise each is painted by [`Self::flow_line`].
+    pub fn flow_lines<'c>(&self, flows: impl Iterator<Item = (&'c FlowCurve, Emphasis)>) {
+        if self.zoom() >= OVERVIEW_MAX_ZOOM {
+            for (fc, em) in flows {
+                self.flow_line(fc, em);
+            }
+            return;
+        }
+        let mut batch = Batch::new(self.painter, &self.meshes);
+        let mut emphasised = Vec::new();
+        for (fc, em) in flows {
+            if em.selected || em.hovered || em.highlighted {
+                emphasised.push((fc, em));
+                continue;
+            }
+            let (stroke, curve, head) = self.flow_geometry(fc, em);
+            batch.curve(curve, stroke);
+            batch.convex(&head, stroke.color);
+        }
+        batch.finish(self.painter, &self.meshes);
+        for (fc, em) in emphasised {
+            self.flow_line(fc, em);
+        }
+    }
+
+    /// A flow's stroke, its line in screen space (a quadratic curve, or a straight
+    /// segment when its control point is degenerate) and its arrowhead triangle.
+    fn flow_geometry(&self, curve: &FlowCurve, em: Emphasis) -> (Stroke, FlowPath, [Pos2; 3]) {
         let z = self.zoom();
         let colour = if em.selected || em.highlighted {
             self.pal.selection
@@ -253,22 +334,47 @@ impl Draw<'_> {
         let head = (10.0 * z).clamp(5.0, 16.0);
         // Stop the line at the arrowhead's base so it does not poke through the tip.
         let b_line = b - dir * head * 0.8;
-        if curve.points[0] == curve.points[1] || (c - a).length() < 1.0 {
-            self.painter
-                .line_segment([a, b_line], Stroke::new(width, colour));
+        let path = if curve.points[0] == curve.points[1] || (c - a).length() < 1.0 {
+            FlowPath::Straight([a, b_line])
         } else {
-            self.painter.add(QuadraticBezierShape::from_points_stroke(
-                [a, c, b_line],
-                false,
-                Color32::TRANSPARENT,
-                Stroke::new(width, colour),
-            ));
-        }
+            FlowPath::Curve([a, c, b_line])
+        };
         let normal = Vec2::new(-dir.y, dir.x);
         let base = b - dir * head;
+        let tri = [b, base + normal * head * 0.45, base - normal * head * 0.45];
+        (Stroke::new(width, colour), path, tri)
+    }
+
+    /// Starts the overview painting of elements (see [`OVERVIEW_MAX_ZOOM`]); `None` when
+    /// zoomed in far enough to draw elements one by one.
+    pub fn overview(&self) -> Option<Overview<'_, '_>> {
+        (self.zoom() < OVERVIEW_MAX_ZOOM).then(|| Overview {
+            d: self,
+            batch: Batch::new(self.painter, &self.meshes),
+            dots: Vec::new(),
+            dots_at: self.painter.add(Shape::Noop),
+        })
+    }
+
+    /// A flow's line: a curve with an arrowhead.
+    pub fn flow_line(&self, curve: &FlowCurve, em: Emphasis) {
+        let (stroke, path, head) = self.flow_geometry(curve, em);
+        match path {
+            FlowPath::Straight(points) => {
+                self.painter.line_segment(points, stroke);
+            }
+            FlowPath::Curve(points) => {
+                self.painter.add(QuadraticBezierShape::from_points_stroke(
+                    points,
+                    false,
+                    Color32::TRANSPARENT,
+                    stroke,
+                ));
+            }
+        }
         self.painter.add(Shape::convex_polygon(
-            vec![b, base + normal * head * 0.45, base - normal * head * 0.45],
-            colour,
+            head.to_vec(),
+            stroke.color,
             Stroke::NONE,
         ));
     }
@@ -526,9 +632,9 @@ impl Draw<'_> {
         let fill = theme::severity_color(b.worst, self.pal.dark);
         if self.zoom() < 0.45 {
             // Far out, a dot in the worst severity's colour: counts would be noise.
-            let r = 4.5 * scale;
-            self.painter
-                .circle(centre, r, fill, Stroke::new(1.0, self.pal.canvas));
+            for shape in severity_dot(centre, scale, fill, self.pal.canvas) {
+                self.painter.add(shape);
+            }
             return;
         }
         let z = self.zoom().max(0.75) * scale;
@@ -650,5 +756,228 @@ impl Draw<'_> {
         );
         self.painter
             .galley(r.min + Vec2::new(8.0, 4.0), g, self.pal.ink);
+    }
+}
+
+/// A severity dot far out: a disc in the severity colour with a one-point ring in the
+/// canvas colour around it, as two filled circles (which egui draws from prerasterised
+/// discs: four vertices each, instead of a tessellated ring).
+fn severity_dot(centre: Pos2, scale: f32, fill: Color32, ring: Color32) -> [Shape; 2] {
+    let r = 4.5 * scale;
+    [
+        Shape::circle_filled(centre, r + 1.0, ring),
+        Shape::circle_filled(centre, r, fill),
+    ]
+}
+
+/// A flow's line in screen space.
+enum FlowPath {
+    Straight([Pos2; 2]),
+    Curve([Pos2; 3]),
+}
+
+/// Many simple shapes tessellated into one mesh while painting, with egui's own
+/// anti-aliasing (feathering), so thousands of them cost one shape. The mesh is put
+/// where [`Batch::new`] was called in the paint order.
+struct Batch {
+    mesh: Mesh,
+    path: Path,
+    points: Vec<Pos2>,
+    feathering: f32,
+    at: ShapeIdx,
+}
+
+impl Batch {
+    fn new(painter: &Painter, pool: &MeshPool) -> Batch {
+        let ctx = painter.ctx();
+        let (feather, px) =
+            ctx.tessellation_options(|o| (o.feathering, o.feathering_size_in_pixels));
+        let feathering = if feather {
+            px / ctx.pixels_per_point().max(0.01)
+        } else {
+            0.0
+        };
+        Batch {
+            mesh: pool.take(),
+            path: Path::default(),
+            points: Vec::new(),
+            feathering,
+            at: painter.add(Shape::Noop),
+        }
+    }
+
+    /// An open line through `points`.
+    fn polyline(&mut self, points: &[Pos2], stroke: Stroke) {
+        if points.len() < 2 || stroke.is_empty() {
+            return;
+        }
+        self.path.clear();
+        self.path.add_open_points(points);
+        self.path
+            .stroke_open(self.feathering, &PathStroke::from(stroke), &mut self.mesh);
+    }
+
+    /// A flow line: a straight segment, or a quadratic curve flattened to within a
+    /// tenth of a point (egui's own tolerance for curves).
+    fn curve(&mut self, path: FlowPath, stroke: Stroke) {
+        match path {
+            FlowPath::Straight(points) => self.polyline(&points, stroke),
+            FlowPath::Curve(points) => {
+                let flat = QuadraticBezierShape::from_points_stroke(
+                    points,
+                    false,
+                    Color32::TRANSPARENT,
+                    stroke,
+                )
+                .flatten(Some(0.1));
+                self.polyline(&flat, stroke);
+            }
+        }
+    }
+
+    /// A filled convex polygon.
+    fn convex(&mut self, points: &[Pos2], fill: Color32) {
+        if points.len() < 3 || fill == Color32::TRANSPARENT {
+            return;
+        }
+        self.path.clear();
+        self.path.add_line_loop(points);
+        self.path.fill(self.feathering, fill, &mut self.mesh);
+    }
+
+    /// A filled rectangle with corners rounded by `r` (convex).
+    fn rounded_rect(&mut self, rect: Rect, r: f32, fill: Color32) {
+        let mut pts = std::mem::take(&mut self.points);
+        pts.clear();
+        rounded_rect_points(rect, r, &mut pts);
+        self.convex(&pts, fill);
+        self.points = pts;
+    }
+
+    fn finish(self, painter: &Painter, pool: &MeshPool) {
+        if !self.mesh.is_empty() {
+            painter.set(self.at, Shape::Mesh(pool.give(self.mesh)));
+        }
+    }
+}
+
+/// The outline of a rectangle with rounded corners, clockwise in screen space, with a
+/// few points per corner (enough for the small radii of the overview).
+fn rounded_rect_points(rect: Rect, r: f32, out: &mut Vec<Pos2>) {
+    let r = r.min(rect.width() / 2.0).min(rect.height() / 2.0).max(0.0);
+    if r < 0.5 {
+        out.extend([
+            rect.left_top(),
+            rect.right_top(),
+            rect.right_bottom(),
+            rect.left_bottom(),
+        ]);
+        return;
+    }
+    let steps = if r < 3.0 {
+        2
+    } else if r < 8.0 {
+        3
+    } else {
+        5
+    };
+    // Corner centres and the angle each arc starts at (y down: clockwise).
+    let corners = [
+        (
+            Pos2::new(rect.right() - r, rect.top() + r),
+            -std::f32::consts::FRAC_PI_2,
+        ),
+        (Pos2::new(rect.right() - r, rect.bottom() - r), 0.0),
+        (
+            Pos2::new(rect.left() + r, rect.bottom() - r),
+            std::f32::consts::FRAC_PI_2,
+        ),
+        (
+            Pos2::new(rect.left() + r, rect.top() + r),
+            std::f32::consts::PI,
+        ),
+    ];
+    for (c, start) in corners {
+        for i in 0..=steps {
+            let a = start + std::f32::consts::FRAC_PI_2 * i as f32 / steps as f32;
+            out.push(c + Vec2::new(a.cos(), a.sin()) * r);
+        }
+    }
+}
+
+/// Elements painted in bulk at overview zoom (see [`Draw::overview`]): the same base
+/// shapes, fills and outlines as [`Draw::element`] draws there, as one mesh, with the
+/// severity dots on top. Emphasised and unknown-kind elements are left to
+/// [`Draw::element`], which paints them above the batch.
+pub struct Overview<'d, 'p> {
+    d: &'d Draw<'p>,
+    batch: Batch,
+    dots: Vec<Shape>,
+    dots_at: ShapeIdx,
+}
+
+impl Overview<'_, '_> {
+    /// Adds an element; `false` when it has to be drawn by [`Draw::element`] instead.
+    pub fn element(&mut self, eb: &ElementBox, badge: Option<Badge>, em: Emphasis) -> bool {
+        if em.selected || em.hovered || em.highlighted {
+            return false;
+        }
+        let Some(base) = eb.base else {
+            return false;
+        };
+        let d = self.d;
+        let z = d.zoom();
+        let rect = d.r(eb.rect);
+        let fill = d.pal.element_fill(eb.base);
+        let ink = d.pal.ink;
+        let w = (1.3 * z.sqrt()).clamp(1.0, 2.2);
+        match base {
+            BaseShape::Process => {
+                let r = (rect.height() / 2.0).min(255.0).floor();
+                self.batch
+                    .rounded_rect(rect.expand(w / 2.0), r + w / 2.0, ink);
+                self.batch
+                    .rounded_rect(rect.shrink(w / 2.0), r - w / 2.0, fill);
+            }
+            BaseShape::Entity => {
+                let w = w * 1.2;
+                self.batch.rounded_rect(rect.expand(w / 2.0), 0.0, ink);
+                self.batch.rounded_rect(rect.shrink(w / 2.0), 0.0, fill);
+            }
+            BaseShape::Store => {
+                self.batch.rounded_rect(rect, 0.0, fill);
+                let lw = w * 1.3;
+                let band = |y: f32, h: f32| {
+                    Rect::from_min_max(
+                        Pos2::new(rect.left(), y - h / 2.0),
+                        Pos2::new(rect.right(), y + h / 2.0),
+                    )
+                };
+                self.batch.rounded_rect(band(rect.top(), lw), 0.0, ink);
+                self.batch.rounded_rect(band(rect.bottom(), lw), 0.0, ink);
+                let x = rect.left() + 8.0 * z;
+                let iw = w * 0.8;
+                let side = Rect::from_min_max(
+                    Pos2::new(x - iw / 2.0, rect.top()),
+                    Pos2::new(x + iw / 2.0, rect.bottom()),
+                );
+                self.batch.rounded_rect(side, 0.0, ink);
+            }
+        }
+        if let Some(b) = badge {
+            let fill = theme::severity_color(b.worst, d.pal.dark);
+            self.dots
+                .extend(severity_dot(rect.right_top(), 1.0, fill, d.pal.canvas));
+        }
+        true
+    }
+
+    /// Puts the batched elements and their dots in place.
+    pub fn finish(self) {
+        let painter = self.d.painter;
+        self.batch.finish(painter, &self.d.meshes);
+        if !self.dots.is_empty() {
+            painter.set(self.dots_at, Shape::Vec(self.dots));
+        }
     }
 }

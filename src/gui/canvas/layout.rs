@@ -102,7 +102,7 @@ pub struct Preview {
 
 /// Everything on the canvas, in diagram space, in drawing order (boundaries outermost
 /// first, then flows, then elements).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// Boundaries, shallowest first.
     pub boundaries: Vec<BoundaryBox>,
@@ -111,6 +111,60 @@ pub struct Layout {
     /// Elements, in id order.
     pub elements: Vec<ElementBox>,
     element_index: BTreeMap<ElementId, usize>,
+    /// How each of `flows` was routed, so a preview can re-route only the moved ones.
+    routes: Vec<Route>,
+}
+
+/// The ends (indices in `Layout::elements`) and bend of a laid-out flow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Route {
+    source: usize,
+    target: usize,
+    bend: f64,
+}
+
+impl Route {
+    fn points(self, elements: &[ElementBox]) -> [Pos2; 3] {
+        let (src, tgt) = (elements[self.source].rect, elements[self.target].rect);
+        if self.source == self.target {
+            self_loop(src)
+        } else {
+            curve_between(src, tgt, self.bend)
+        }
+    }
+}
+
+/// A boundary's rectangle with a gesture preview applied.
+fn boundary_rect(b: &crate::model::Boundary, preview: &Preview) -> Rect {
+    let mut rect = rect_from_tuple(b.rect);
+    if preview.moved_boundaries.contains(&b.id) {
+        rect = rect.translate(preview.delta);
+    }
+    if let Some((id, r)) = &preview.resized
+        && *id == b.id
+    {
+        rect = *r;
+    }
+    rect
+}
+
+/// An element's box with a gesture preview applied; `None` when its position is not
+/// finite (it is not drawn).
+fn element_box(cat: &Catalog, e: &crate::model::Element, preview: &Preview) -> Option<ElementBox> {
+    let base = geometry::base_of(cat, e);
+    let (w, h) = geometry::element_size(base);
+    let mut centre = Pos2::new(e.pos.0 as f32, e.pos.1 as f32);
+    if !centre.is_finite() {
+        return None;
+    }
+    if preview.moved_elements.contains(&e.id) {
+        centre += preview.delta;
+    }
+    Some(ElementBox {
+        id: e.id.clone(),
+        rect: Rect::from_center_size(centre, Vec2::new(w as f32, h as f32)),
+        base,
+    })
 }
 
 /// Converts a model rectangle tuple to an egui rect (non-finite values become empty).
@@ -145,21 +199,10 @@ impl Layout {
         let mut boundaries: Vec<BoundaryBox> = model
             .boundaries
             .values()
-            .map(|b| {
-                let mut rect = rect_from_tuple(b.rect);
-                if preview.moved_boundaries.contains(&b.id) {
-                    rect = rect.translate(preview.delta);
-                }
-                if let Some((id, r)) = &preview.resized
-                    && *id == b.id
-                {
-                    rect = *r;
-                }
-                BoundaryBox {
-                    id: b.id.clone(),
-                    rect,
-                    depth: depth_of(model, &b.id),
-                }
+            .map(|b| BoundaryBox {
+                id: b.id.clone(),
+                rect: boundary_rect(b, preview),
+                depth: depth_of(model, &b.id),
             })
             .collect();
         // Stable: equal depths stay in id order.
@@ -168,49 +211,75 @@ impl Layout {
         let mut elements = Vec::with_capacity(model.elements.len());
         let mut element_index = BTreeMap::new();
         for e in model.elements.values() {
-            let base = geometry::base_of(cat, e);
-            let (w, h) = geometry::element_size(base);
-            let mut centre = Pos2::new(e.pos.0 as f32, e.pos.1 as f32);
-            if !centre.is_finite() {
+            let Some(eb) = element_box(cat, e, preview) else {
                 continue;
-            }
-            if preview.moved_elements.contains(&e.id) {
-                centre += preview.delta;
-            }
+            };
             element_index.insert(e.id.clone(), elements.len());
-            elements.push(ElementBox {
-                id: e.id.clone(),
-                rect: Rect::from_center_size(centre, Vec2::new(w as f32, h as f32)),
-                base,
-            });
+            elements.push(eb);
         }
 
         let bends = geometry::flow_bends(model);
         let mut flows = Vec::with_capacity(model.flows.len());
+        let mut routes = Vec::with_capacity(model.flows.len());
         for f in model.flows.values() {
-            let (Some(&si), Some(&ti)) =
+            let (Some(&source), Some(&target)) =
                 (element_index.get(&f.source), element_index.get(&f.target))
             else {
                 continue;
             };
-            let (src, tgt) = (elements[si].rect, elements[ti].rect);
-            let points = if f.source == f.target {
-                self_loop(src)
-            } else {
-                let bend = bends.get(&f.id).copied().unwrap_or(0.0);
-                curve_between(src, tgt, bend)
+            let route = Route {
+                source,
+                target,
+                bend: bends.get(&f.id).copied().unwrap_or(0.0),
             };
             flows.push(FlowCurve {
                 id: f.id.clone(),
-                points,
+                points: route.points(&elements),
             });
+            routes.push(route);
         }
         Layout {
             boundaries,
             flows,
             elements,
             element_index,
+            routes,
         }
+    }
+
+    /// This layout with a gesture preview applied: equal to `Layout::new(model, cat,
+    /// preview)` when `self` is `Layout::new(model, cat, &Preview::default())`, but only
+    /// the moved elements and the flows touching them are laid out again, so a drag
+    /// stays cheap on a large model.
+    pub fn with_preview(&self, model: &Model, cat: &Catalog, preview: &Preview) -> Layout {
+        let mut l = self.clone();
+        for bb in &mut l.boundaries {
+            if let Some(b) = model.boundaries.get(&bb.id) {
+                bb.rect = boundary_rect(b, preview);
+            }
+        }
+        let mut moved = vec![false; l.elements.len()];
+        for id in &preview.moved_elements {
+            let (Some(&i), Some(e)) = (l.element_index.get(id), model.elements.get(id)) else {
+                continue;
+            };
+            if let Some(eb) = element_box(cat, e, preview) {
+                l.elements[i] = eb;
+                moved[i] = true;
+            }
+        }
+        let Layout {
+            flows,
+            elements,
+            routes,
+            ..
+        } = &mut l;
+        for (fc, r) in flows.iter_mut().zip(routes.iter()) {
+            if moved.get(r.source) == Some(&true) || moved.get(r.target) == Some(&true) {
+                fc.points = r.points(elements);
+            }
+        }
+        l
     }
 
     /// The drawn box of an element.
@@ -813,6 +882,37 @@ mod tests {
         };
         assert_eq!(b.rect.center(), Pos2::new(310.0, 270.0));
         assert_eq!(m.elements["b"].pos, (300.0, 250.0));
+    }
+
+    #[test]
+    fn a_preview_of_the_base_layout_equals_a_fresh_layout() {
+        let m = model();
+        let cat = Catalog::builtin();
+        let base = layout(&m);
+        let mut previews = vec![Preview::default()];
+        let mut p = Preview::default();
+        p.moved_elements.insert("b".into());
+        p.delta = Vec2::new(13.0, -27.0);
+        previews.push(p.clone());
+        // Moving a boundary with its nested boundaries and members.
+        p.moved_boundaries = ["ns".into(), "pod".into()].into();
+        p.moved_elements = members_deep(&m, &"ns".into());
+        previews.push(p.clone());
+        p.resized = Some((
+            "cluster".into(),
+            Rect::from_min_size(Pos2::new(-10.0, -10.0), Vec2::new(900.0, 700.0)),
+        ));
+        previews.push(p.clone());
+        // Ids that are not in the model are ignored by both.
+        p.moved_elements.insert("ghost".into());
+        previews.push(p);
+        for p in previews {
+            assert_eq!(
+                base.with_preview(&m, &cat, &p),
+                Layout::new(&m, &cat, &p),
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

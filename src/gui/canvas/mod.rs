@@ -17,6 +17,7 @@ use draw::{Badge, Draw, Emphasis};
 use eframe::egui::{self, CursorIcon, Key, PointerButton, Pos2, Rect, Sense, Vec2};
 use layout::{Corner, Hit, Layout, Preview, Tolerance};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use view::View;
 
 /// Grid spacing in diagram units; positions snap to it.
@@ -102,6 +103,68 @@ pub struct CanvasState {
     flow_labels: Vec<(FlowId, Rect)>,
     /// Boundary title tabs drawn in the last frame, in diagram space.
     boundary_tabs: BTreeMap<BoundaryId, Rect>,
+    /// The layout and badges of the model as of `Derived::key`, reused while the
+    /// document is unchanged (idle frames, hovering, panning, zooming).
+    derived: Option<Arc<Derived>>,
+    /// Meshes painted in bulk last frame, refilled this frame to reuse their memory.
+    meshes: Vec<Arc<egui::Mesh>>,
+}
+
+/// What identifies the model state a [`Derived`] was built from: the document's
+/// generation (see `Document::generation`) and the catalog (its address: the app keeps one
+/// catalog for its lifetime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DerivedKey {
+    /// `Document::generation()`.
+    pub generation: (u64, u64),
+    /// Address of the catalog.
+    catalog: usize,
+}
+
+impl DerivedKey {
+    /// The key for a document generation and a catalog.
+    pub fn new(generation: (u64, u64), cat: &Catalog) -> DerivedKey {
+        DerivedKey {
+            generation,
+            catalog: std::ptr::from_ref(cat) as usize,
+        }
+    }
+}
+
+/// Everything the canvas derives from the model alone, built once per model change.
+#[derive(Debug, PartialEq)]
+pub struct Derived {
+    key: DerivedKey,
+    /// The un-previewed layout (hit testing, and drawing when no gesture is in progress).
+    pub layout: Layout,
+    /// Open-threat badge of each element, by index in `layout.elements`.
+    pub element_badges: Vec<Option<Badge>>,
+    /// Open-threat badge of each flow, by index in `layout.flows`.
+    pub flow_badges: Vec<Option<Badge>>,
+}
+
+impl Derived {
+    /// Builds the layout and badges of a model from scratch.
+    pub fn build(model: &Model, analysis: &Analysis, cat: &Catalog, key: DerivedKey) -> Derived {
+        let layout = Layout::new(model, cat, &Preview::default());
+        let (els, flows) = badges(model, analysis);
+        let element_badges = layout
+            .elements
+            .iter()
+            .map(|e| els.get(&e.id).copied())
+            .collect();
+        let flow_badges = layout
+            .flows
+            .iter()
+            .map(|f| flows.get(&f.id).copied())
+            .collect();
+        Derived {
+            key,
+            layout,
+            element_badges,
+            flow_badges,
+        }
+    }
 }
 
 impl Default for CanvasState {
@@ -119,6 +182,8 @@ impl Default for CanvasState {
             context: None,
             flow_labels: Vec::new(),
             boundary_tabs: BTreeMap::new(),
+            derived: None,
+            meshes: Vec::new(),
         }
     }
 }
@@ -183,6 +248,31 @@ impl CanvasState {
             let visible = self.view.visible_in_diagram(self.canvas_rect);
             if !visible.contains_rect(r) {
                 self.view.centre_on(self.canvas_rect, r.center());
+            }
+        }
+    }
+
+    /// The layout and badges for the model, rebuilt only when `key` differs from the one
+    /// they were built for. In debug builds, checked against a fresh build every time.
+    pub fn derived(
+        &mut self,
+        model: &Model,
+        analysis: &Analysis,
+        cat: &Catalog,
+        key: DerivedKey,
+    ) -> Arc<Derived> {
+        match &self.derived {
+            Some(d) if d.key == key => {
+                debug_assert!(
+                    **d == Derived::build(model, analysis, cat, key),
+                    "the cached canvas layout is stale: the model changed without a new generation"
+                );
+                d.clone()
+            }
+            _ => {
+                let d = Arc::new(Derived::build(model, analysis, cat, key));
+                self.derived = Some(d.clone());
+                d
             }
         }
     }
@@ -277,6 +367,7 @@ pub fn canvas_ui(
     cat: &Catalog,
     selection: &mut Selection,
     state: &mut CanvasState,
+    key: DerivedKey,
     edits: &mut Vec<Edit>,
     actions: &mut Vec<Action>,
 ) {
@@ -349,12 +440,13 @@ pub fn canvas_ui(
     };
 
     // Hit testing against the current (un-previewed) layout.
-    let base_layout = Layout::new(model, cat, &Preview::default());
+    let derived = state.derived(model, analysis, cat, key);
+    let base_layout = &derived.layout;
     let selected_boundaries = selection.boundaries.clone();
     let last_labels = std::mem::take(&mut state.flow_labels);
     let hit_at = |p: Pos2| {
         layout::hit_test(
-            &base_layout,
+            base_layout,
             p,
             tol,
             &selected_boundaries,
@@ -381,7 +473,7 @@ pub fn canvas_ui(
             let hit = hit_at(origin);
             state.gesture = start_gesture(
                 model,
-                &base_layout,
+                base_layout,
                 selection,
                 &state.tool,
                 hit,
@@ -440,7 +532,7 @@ pub fn canvas_ui(
         finish_gesture(
             model,
             cat,
-            &base_layout,
+            base_layout,
             selection,
             state,
             gesture,
@@ -534,24 +626,74 @@ pub fn canvas_ui(
         painter: &painter,
         screen_from_diagram,
         pal,
+        meshes: draw::MeshPool::new(std::mem::take(&mut state.meshes)),
     };
     let visible = state.view.visible_in_diagram(rect);
     if state.show_grid {
         d.grid(visible, GRID);
     }
     let preview = state.preview(model);
-    let shown = if preview == Preview::default() {
-        base_layout.clone()
+    let preview_layout;
+    let shown: &Layout = if preview == Preview::default() {
+        base_layout
     } else {
-        Layout::new(model, cat, &preview)
+        preview_layout = base_layout.with_preview(model, cat, &preview);
+        debug_assert!(
+            preview_layout == Layout::new(model, cat, &preview),
+            "a previewed layout differs from a fresh one"
+        );
+        &preview_layout
     };
-    let (el_badges, flow_badges) = badges(model, analysis);
+    // A preview layout lists the same items in the same order as the base layout (a
+    // gesture only moves things), so badges are looked up by index; the id check guards
+    // that assumption.
+    let same_items = std::ptr::eq(shown, base_layout);
+    let element_badge = |i: usize, eb: &layout::ElementBox| {
+        let same = same_items || base_layout.elements.get(i).is_some_and(|b| b.id == eb.id);
+        derived
+            .element_badges
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|_| same)
+    };
+    let flow_badge = |i: usize, fc: &layout::FlowCurve| {
+        let same = same_items || base_layout.flows.get(i).is_some_and(|b| b.id == fc.id);
+        derived
+            .flow_badges
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|_| same)
+    };
     let hl = highlights(selection, analysis);
     let hovered_item = state.hovered.as_ref().and_then(item_of);
-    let emphasis = |item: Item, highlighted: bool| Emphasis {
-        selected: selection.contains(&item),
-        hovered: hovered_item.as_ref() == Some(&item),
-        highlighted,
+    let hovered_element = match &hovered_item {
+        Some(Item::Element(id)) => Some(id),
+        _ => None,
+    };
+    let hovered_flow = match &hovered_item {
+        Some(Item::Flow(id)) => Some(id),
+        _ => None,
+    };
+    let hovered_boundary = match &hovered_item {
+        Some(Item::Boundary(id)) => Some(id),
+        _ => None,
+    };
+    let element_emphasis = |id: &ElementId| Emphasis {
+        selected: selection.elements.contains(id),
+        hovered: hovered_element == Some(id),
+        highlighted: hl.elements.contains(id),
+    };
+    let flow_emphasis = |id: &FlowId| Emphasis {
+        selected: selection.flows.contains(id),
+        hovered: hovered_flow == Some(id),
+        highlighted: hl.flows.contains(id),
+    };
+    let boundary_emphasis = |id: &BoundaryId| Emphasis {
+        selected: selection.boundaries.contains(id),
+        hovered: hovered_boundary == Some(id),
+        highlighted: hl.boundaries.contains(id),
     };
     let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
 
@@ -566,50 +708,44 @@ pub fn canvas_ui(
         if !cull.intersects(with_tab) {
             continue;
         }
-        d.boundary(
-            bb,
-            emphasis(
-                Item::Boundary(bb.id.clone()),
-                hl.boundaries.contains(&bb.id),
-            ),
-        );
+        d.boundary(bb, boundary_emphasis(&bb.id));
     }
-    let visible_flows: Vec<&layout::FlowCurve> = shown
+    let visible_flows: Vec<(usize, &layout::FlowCurve)> = shown
         .flows
         .iter()
-        .filter(|fc| cull.intersects(fc.bounds()))
+        .enumerate()
+        .filter(|(_, fc)| cull.intersects(fc.bounds()))
         .collect();
-    for fc in &visible_flows {
-        let em = emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id));
-        d.flow_line(fc, em);
-    }
+    d.flow_lines(
+        visible_flows
+            .iter()
+            .map(|&(_, fc)| (fc, flow_emphasis(&fc.id))),
+    );
     // Labels after all lines, greedily: emphasised flows first, then the rest in id
-    // order; a label that would cover another label or an element is left out.
-    let mut occupied: Vec<Rect> = shown
-        .elements
-        .iter()
-        .filter(|eb| cull.intersects(eb.rect))
-        .map(|eb| screen_from_diagram * eb.rect)
-        .collect();
-    let mut order: Vec<(&layout::FlowCurve, Emphasis)> = visible_flows
-        .iter()
-        .map(|fc| {
-            (
-                *fc,
-                emphasis(Item::Flow(fc.id.clone()), hl.flows.contains(&fc.id)),
-            )
-        })
-        .collect();
-    order.sort_by_key(|(_, em)| !(em.selected || em.hovered || em.highlighted));
+    // order; a label that would cover another label or an element is left out. Zoomed
+    // far out there are no labels at all.
     let mut labels = Vec::new();
-    for (fc, em) in order {
-        let Some(f) = model.flows.get(&fc.id) else {
-            continue;
-        };
-        let force = em.selected || em.hovered || em.highlighted;
-        let badge = flow_badges.get(&fc.id).copied();
-        if let Some(plate) = d.flow_label(fc, &flow_label(f), badge, em, &mut occupied, force) {
-            labels.push((fc.id.clone(), diagram_from_screen * plate));
+    if state.view.zoom >= draw::FLOW_LABEL_MIN_ZOOM {
+        let mut occupied: Vec<Rect> = shown
+            .elements
+            .iter()
+            .filter(|eb| cull.intersects(eb.rect))
+            .map(|eb| screen_from_diagram * eb.rect)
+            .collect();
+        let mut order: Vec<(usize, &layout::FlowCurve, Emphasis)> = visible_flows
+            .iter()
+            .map(|&(i, fc)| (i, fc, flow_emphasis(&fc.id)))
+            .collect();
+        order.sort_by_key(|(_, _, em)| !(em.selected || em.hovered || em.highlighted));
+        for (i, fc, em) in order {
+            let Some(f) = model.flows.get(&fc.id) else {
+                continue;
+            };
+            let force = em.selected || em.hovered || em.highlighted;
+            let badge = flow_badge(i, fc);
+            if let Some(plate) = d.flow_label(fc, &flow_label(f), badge, em, &mut occupied, force) {
+                labels.push((fc.id.clone(), diagram_from_screen * plate));
+            }
         }
     }
     state.flow_labels = labels;
@@ -625,17 +761,21 @@ pub fn canvas_ui(
         if !cull.intersects(with_tab) {
             continue;
         }
-        let em = emphasis(
-            Item::Boundary(bb.id.clone()),
-            hl.boundaries.contains(&bb.id),
-        );
-        let tab = d.boundary_tab(bb, b, em);
+        let tab = d.boundary_tab(bb, b, boundary_emphasis(&bb.id));
         state
             .boundary_tabs
             .insert(bb.id.clone(), diagram_from_screen * tab);
     }
-    for eb in &shown.elements {
+    let mut overview = d.overview();
+    for (i, eb) in shown.elements.iter().enumerate() {
         if !cull.intersects(eb.rect) {
+            continue;
+        }
+        let em = element_emphasis(&eb.id);
+        let badge = element_badge(i, eb);
+        if let Some(o) = overview.as_mut()
+            && o.element(eb, badge, em)
+        {
             continue;
         }
         let Some(e) = model.elements.get(&eb.id) else {
@@ -644,8 +784,10 @@ pub fn canvas_ui(
         let st = cat.stencil(&e.kind);
         let icon = st.map_or("?", |s| s.stencil.icon.as_str());
         let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
-        let em = emphasis(Item::Element(eb.id.clone()), hl.elements.contains(&eb.id));
-        d.element(eb, e, icon, kind_name, el_badges.get(&eb.id).copied(), em);
+        d.element(eb, e, icon, kind_name, badge, em);
+    }
+    if let Some(o) = overview {
+        o.finish();
     }
     for id in &selection.boundaries {
         if let Some(bb) = shown.boundary(id) {
@@ -736,6 +878,7 @@ pub fn canvas_ui(
             egui::WidgetInfo::selected(egui::Role::ListItem, true, selected, &e.name)
         });
     }
+    state.meshes = d.meshes.into_used();
 }
 
 fn item_of(hit: &Hit) -> Option<Item> {
@@ -977,5 +1120,142 @@ fn context_menu_ui(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::document::Document;
+    use crate::model::{Boundary, BoundaryKind, Element, Flow, Props};
+
+    fn model() -> Model {
+        let mut m = Model::new("t");
+        let b = Boundary {
+            id: "zone".into(),
+            name: "Zone".into(),
+            kind: BoundaryKind::Other,
+            trust: 5,
+            parent: None,
+            rect: (0.0, 0.0, 600.0, 400.0),
+        };
+        m.boundaries.insert(b.id.clone(), b);
+        for (id, x, kind) in [
+            ("a", 100.0, "generic.process"),
+            ("b", 400.0, "generic.store"),
+            ("c", 800.0, "generic.entity"),
+        ] {
+            let e = Element {
+                id: id.into(),
+                name: id.to_uppercase(),
+                kind: kind.into(),
+                boundary: (x < 600.0).then(|| "zone".into()),
+                pos: (x, 200.0),
+                props: Props::new(),
+            };
+            m.elements.insert(e.id.clone(), e);
+        }
+        for (id, s, t) in [("ab", "a", "b"), ("ba", "b", "a"), ("bc", "b", "c")] {
+            let f = Flow {
+                id: id.into(),
+                name: String::new(),
+                source: s.into(),
+                target: t.into(),
+                props: Props::new(),
+            };
+            m.flows.insert(f.id.clone(), f);
+        }
+        m
+    }
+
+    /// The cached layout and badges, as the canvas would get them this frame, and
+    /// whether they equal a fresh build.
+    fn cached(state: &mut CanvasState, doc: &Document, cat: &Catalog) -> Arc<Derived> {
+        let key = DerivedKey::new(doc.generation(), cat);
+        let d = state.derived(&doc.model, &doc.analysis, cat, key);
+        assert_eq!(*d, Derived::build(&doc.model, &doc.analysis, cat, key));
+        d
+    }
+
+    #[test]
+    fn cached_layout_is_reused_while_the_document_is_unchanged() {
+        let cat = Catalog::builtin();
+        let doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        let first = cached(&mut state, &doc, &cat);
+        let again = cached(&mut state, &doc, &cat);
+        assert!(Arc::ptr_eq(&first, &again), "no edit: no rebuild");
+        assert_eq!(first.layout.elements.len(), 3);
+        assert_eq!(first.layout.flows.len(), 3);
+    }
+
+    #[test]
+    fn cached_layout_follows_moves_renames_removals_and_undo() {
+        let cat = Catalog::builtin();
+        let mut doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        let original = cached(&mut state, &doc, &cat);
+        let centre = |d: &Derived, id: &str| {
+            d.layout
+                .element(&ElementId::from(id))
+                .map(|b| b.rect.center())
+        };
+
+        doc.apply(
+            vec![Edit::MoveElement("b".into(), (420.0, 260.0))],
+            None,
+            &cat,
+        )
+        .expect("move");
+        let moved = cached(&mut state, &doc, &cat);
+        assert_eq!(centre(&moved, "b"), Some(Pos2::new(420.0, 260.0)));
+        assert_ne!(moved.layout.flows, original.layout.flows, "flows follow");
+
+        let mut renamed = doc.model.elements[&ElementId::from("a")].clone();
+        renamed.name = "Renamed".into();
+        renamed.kind = "generic.entity".into();
+        doc.apply(vec![Edit::ReplaceElement(renamed)], None, &cat)
+            .expect("rename");
+        let kind_changed = cached(&mut state, &doc, &cat);
+        assert_eq!(
+            kind_changed
+                .layout
+                .element(&"a".into())
+                .and_then(|b| b.base),
+            Some(crate::rules::BaseShape::Entity)
+        );
+
+        doc.apply(vec![Edit::RemoveElement("c".into())], None, &cat)
+            .expect("remove");
+        let removed = cached(&mut state, &doc, &cat);
+        assert_eq!(removed.layout.elements.len(), 2);
+        assert_eq!(removed.layout.flows.len(), 2);
+        assert_eq!(removed.flow_badges.len(), 2);
+
+        for _ in 0..3 {
+            assert!(doc.undo(&cat).expect("undo"));
+            cached(&mut state, &doc, &cat);
+        }
+        let undone = cached(&mut state, &doc, &cat);
+        assert_eq!(undone.layout, original.layout);
+        assert_eq!(undone.element_badges, original.element_badges);
+        assert_eq!(undone.flow_badges, original.flow_badges);
+        assert!(doc.redo(&cat).expect("redo"));
+        let redone = cached(&mut state, &doc, &cat);
+        assert_eq!(redone.layout, moved.layout);
+    }
+
+    #[test]
+    fn another_document_at_the_same_revision_is_laid_out_afresh() {
+        let cat = Catalog::builtin();
+        let doc = Document::new(model(), None, None, &cat);
+        let mut state = CanvasState::default();
+        cached(&mut state, &doc, &cat);
+        let mut other_model = model();
+        other_model.elements.remove(&ElementId::from("c"));
+        let other = Document::new(other_model, None, None, &cat);
+        assert_eq!(other.revision, doc.revision);
+        let d = cached(&mut state, &other, &cat);
+        assert_eq!(d.layout.elements.len(), 2);
     }
 }
