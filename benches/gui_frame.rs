@@ -23,6 +23,10 @@ use palisade::rules::Catalog;
 use std::time::Duration;
 use support::{median, ms, time};
 
+// The same allocator as the `palisade` binary (src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// SPEC §6: a frame at fit-to-content zoom on the 1,000-element model.
 const BUDGET_MS: f64 = 8.0;
 

@@ -3,8 +3,9 @@
 
 use eframe::egui::{Pos2, Rect, Vec2, emath::TSTransform};
 
-/// Smallest zoom factor allowed (10 %).
-pub const MIN_ZOOM: f32 = 0.1;
+/// Smallest zoom factor allowed (2 %): low enough that "fit" shows the whole of a
+/// platform model of thousands of elements (names and labels are hidden long before).
+pub const MIN_ZOOM: f32 = 0.02;
 /// Largest zoom factor allowed (400 %).
 pub const MAX_ZOOM: f32 = 4.0;
 
