@@ -752,24 +752,17 @@ impl PalisadeApp {
     fn status_ui(&self, ui: &mut egui::Ui) {
         let model = &self.doc.model;
         let a = &self.doc.analysis;
-        let total = a.threats.len();
-        let open: Vec<_> = a
-            .threats
-            .iter()
-            .filter(|t| t.status(model).is_untriaged())
-            .collect();
-        let open_high = open
-            .iter()
-            .filter(|t| t.severity(model) >= Severity::High)
-            .count();
-        let triaged_pct = ((total - open.len()) * 100)
-            .checked_div(total)
-            .unwrap_or(100);
+        let s = &self.doc.summary;
+        let total = s.total;
+        // Open per severity, least first: High and Critical are the last two.
+        let open: usize = s.open_by_severity.iter().sum();
+        let open_high: usize = s.open_by_severity[2..].iter().sum();
+        let triaged_pct = ((total - open) * 100).checked_div(total).unwrap_or(100);
         let dark = ui.visuals().dark_mode;
         ui.horizontal_centered(|ui| {
             ui.label(format!("{total} threats"));
             ui.separator();
-            ui.label(format!("{} open", open.len()));
+            ui.label(format!("{open} open"));
             ui.separator();
             let hc = RichText::new(format!("{open_high} open high or critical"));
             ui.label(if open_high > 0 {
@@ -894,6 +887,7 @@ impl eframe::App for PalisadeApp {
                     ui,
                     &self.doc.model,
                     &self.doc.analysis,
+                    &self.doc.summary,
                     &self.catalog,
                     &mut self.doc.selection,
                     &mut threat_edits,

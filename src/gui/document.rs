@@ -3,6 +3,7 @@
 
 use super::history::{History, MergeKey};
 use super::selection::Selection;
+use super::threats::rows::Summary;
 use crate::analysis::{Analysis, analyze, reanalyze};
 use crate::model::{Edit, EditError, Model};
 use crate::persist::Stamp;
@@ -25,6 +26,9 @@ pub struct Document {
     pub history: History,
     /// Threats, orphans and diagnostics derived from the model.
     pub analysis: Analysis,
+    /// Counts of `analysis` (open per severity, per category, triaged) for the status
+    /// bar and the threats panel, made once per change instead of every frame.
+    pub summary: Summary,
     /// What is selected.
     pub selection: Selection,
     /// Name shown when there is no path (e.g. `docker-attack-surface.ron`, `Untitled`).
@@ -48,6 +52,7 @@ impl Document {
         catalog: &Catalog,
     ) -> Document {
         let analysis = analyze(&model, catalog);
+        let summary = Summary::of(&model, &analysis);
         Document {
             model,
             path,
@@ -55,6 +60,7 @@ impl Document {
             dirty: false,
             history: History::default(),
             analysis,
+            summary,
             selection: Selection::default(),
             untitled_name: "Untitled".to_owned(),
             revision: 0,
@@ -128,6 +134,7 @@ impl Document {
     /// Re-analyses after the catalog or the model changed.
     pub fn reanalyze(&mut self, catalog: &Catalog) {
         self.analysis = analyze(&self.model, catalog);
+        self.summary = Summary::of(&self.model, &self.analysis);
         self.selection.prune(&self.model, &self.analysis);
     }
 
@@ -138,6 +145,7 @@ impl Document {
         self.revision += 1;
         let prev = std::mem::take(&mut self.analysis);
         self.analysis = reanalyze(prev, &self.model, catalog, edit);
+        self.summary = Summary::of(&self.model, &self.analysis);
         self.selection.prune(&self.model, &self.analysis);
     }
 
@@ -200,6 +208,7 @@ mod tests {
         let mut d = Document::new(model, None, None, &cat);
         let check = |d: &Document, what: &str| {
             let full = analyze(&d.model, &cat);
+            assert_eq!(d.summary, Summary::of(&d.model, &full), "{what}");
             assert_eq!(d.analysis.threats, full.threats, "{what}");
             assert_eq!(d.analysis.orphans, full.orphans, "{what}");
             assert_eq!(

@@ -43,7 +43,9 @@ struct PanelState {
     own_selection: Option<(BTreeSet<ElementId>, BTreeSet<FlowId>)>,
     detail: detail::DetailState,
     lists: lists::ListState,
-    cache: Option<(u64, Vec<Row>)>,
+    /// The table's rows under their key; shared, so the per-frame copy of this state
+    /// does not copy tens of thousands of rows.
+    cache: Option<(u64, std::sync::Arc<[Row]>)>,
     scroll_to: Option<usize>,
 }
 
@@ -95,6 +97,7 @@ pub fn threats_panel_ui(
     ui: &mut egui::Ui,
     model: &Model,
     analysis: &Analysis,
+    summary: &Summary,
     catalog: &Catalog,
     selection: &mut Selection,
     edits: &mut Vec<Edit>,
@@ -103,7 +106,6 @@ pub fn threats_panel_ui(
         .ctx()
         .data_mut(|d| d.get_temp_mut_or_default::<PanelState>(state_id()).clone());
     let dark = ui.visuals().dark_mode;
-    let summary = Summary::of(model, analysis);
 
     // Header: tabs and the summary strip.
     ui.horizontal_wrapped(|ui| {
@@ -125,7 +127,7 @@ pub fn threats_panel_ui(
             format!("Diagnostics ({})", analysis.diagnostics.len()),
         );
         ui.separator();
-        summary_ui(ui, &summary, &mut st, dark);
+        summary_ui(ui, summary, &mut st, dark);
     });
     ui.separator();
 
@@ -225,7 +227,7 @@ fn threats_tab_ui(
         let rows = match &st.cache {
             Some((k, r)) if *k == key => r.clone(),
             _ => {
-                let r = rows::rows(
+                let r: std::sync::Arc<[Row]> = rows::rows(
                     model,
                     analysis,
                     catalog,
@@ -233,7 +235,8 @@ fn threats_tab_ui(
                     st.sort,
                     st.ascending,
                     st.group,
-                );
+                )
+                .into();
                 st.cache = Some((key, r.clone()));
                 r
             }
