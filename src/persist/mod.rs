@@ -4,6 +4,7 @@
 //! flushes it, keeps a `.bak` of the previous version, renames the new file into place
 //! and flushes the directory, so a crash leaves either the old or the new file whole.
 
+mod fast;
 mod migrate;
 
 use crate::diag::offset_to_pos;
@@ -216,7 +217,13 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             })
         }
         _ => {
-            let mut model: Model = ron_options().from_str(text).map_err(|e| syntax(name, &e))?;
+            // The fast path reads what Palisade writes; on anything else, or any error, the
+            // full RON parser reads the text again and gives the result and the message.
+            let parsed = match fast::parse(text) {
+                Ok(model) => Ok(model),
+                Err(_) => ron_options().from_str::<Model>(text),
+            };
+            let mut model = parsed.map_err(|e| syntax(name, &e))?;
             // The sniffer reads only plain `version: N`; the parsed number has the last word.
             if model.version > FORMAT_VERSION {
                 return Err(newer(u64::from(model.version)));
