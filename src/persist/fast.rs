@@ -101,6 +101,14 @@ impl<'a> De<'a> {
     fn ws(&mut self) -> Res<()> {
         let b = self.b;
         loop {
+            // Indentation comes in long runs of spaces: skip them eight at a time.
+            while let Some(chunk) = b.get(self.i..self.i + 8) {
+                if chunk == b"        " {
+                    self.i += 8;
+                } else {
+                    break;
+                }
+            }
             while let Some(&c) = b.get(self.i) {
                 if matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
                     self.i += 1;
@@ -930,6 +938,48 @@ mod tests {
     }
 
     #[test]
+    fn records_out_of_id_order_load_and_repeated_ids_are_refused() {
+        let list = |ids: &[&str]| {
+            let els: Vec<String> = ids
+                .iter()
+                .map(|id| format!("(id: \"{id}\", name: \"\", kind: \"k\", pos: (0.0, 0.0))"))
+                .collect();
+            format!("(version: 1, metadata: (), elements: [{}])", els.join(", "))
+        };
+        for ids in [
+            &["b", "a", "c"][..],
+            &["a", "c", "b"],
+            &["c", "b", "a"],
+            &[],
+        ] {
+            let m = fast_ok(&list(ids));
+            let mut want: Vec<&str> = ids.to_vec();
+            want.sort();
+            let got: Vec<&str> = m.elements.keys().map(|k| k.as_str()).collect();
+            assert_eq!(got, want);
+        }
+        for ids in [
+            &["a", "a"][..],
+            &["a", "b", "a"],
+            &["b", "a", "b"],
+            &["b", "a", "a"],
+            &["a", "b", "c", "b"],
+        ] {
+            let text = list(ids);
+            fast_rejects(&text);
+            let msg = crate::persist::load_bytes("t.ron", text.as_bytes())
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string());
+            let dup = ids
+                .iter()
+                .enumerate()
+                .find(|(n, id)| ids[..*n].contains(id))
+                .map_or("", |(_, id)| id);
+            assert!(msg.contains(&format!("duplicate id `{dup}`")), "{msg}");
+        }
+    }
+
+    #[test]
     fn comments() {
         fast_ok(
             "// head\n(version: 1, // after\n metadata: () /* block */, /* a /* nested */ one */ elements: [])// end",
@@ -1392,6 +1442,53 @@ mod tests {
         fn mutated_random_models_agree(m in model(), seed in any::<u64>()) {
             let text = to_text(&m).map_err(TestCaseError::fail)?;
             mutation_round(&text, seed, 24);
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    /// Phase timings of one file (no assertions): `PALISADE_FAST_FILE=... cargo test
+    /// --release --lib fast::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn phases() {
+        let Some(path) = std::env::var_os("PALISADE_FAST_FILE") else {
+            return;
+        };
+        let t = std::time::Instant::now();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let read = t.elapsed();
+        let text = std::str::from_utf8(&bytes).unwrap_or_default();
+        if std::env::var_os("PALISADE_FAST_PARSE_ONLY").is_some() {
+            for _ in 0..30 {
+                let t = std::time::Instant::now();
+                let m = super::parse(text);
+                let parse = t.elapsed();
+                println!("parse {parse:?} {}", m.is_ok());
+                std::mem::forget(m);
+            }
+            return;
+        }
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let m = super::parse(text);
+            let parse = t.elapsed();
+            let t = std::time::Instant::now();
+            std::mem::drop(m);
+            let drop = t.elapsed();
+            let t = std::time::Instant::now();
+            let _ = super::super::Stamp::of(&bytes);
+            let sha = t.elapsed();
+            let t = std::time::Instant::now();
+            let l = super::super::load(std::path::Path::new(&path));
+            let load = t.elapsed();
+            let t = std::time::Instant::now();
+            std::mem::drop(l);
+            let drop2 = t.elapsed();
+            println!(
+                "read {read:?} parse {parse:?} drop {drop:?} sha {sha:?} load {load:?} drop {drop2:?}"
+            );
         }
     }
 }

@@ -174,7 +174,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     }
     // The size can grow after the check, and devices report none: read one byte past the
     // limit to tell.
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     fs::File::open(path)
         .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
         .map_err(io)?;
@@ -199,7 +199,35 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             col: p.col,
         }
     })?;
-    let stamp = Stamp::of(bytes);
+    // A large file is hashed on another thread while it is parsed.
+    let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
+        std::thread::scope(|s| {
+            let hasher = std::thread::Builder::new().spawn_scoped(s, || Stamp::of(bytes));
+            let result = parse_text(name, text);
+            // Without a thread (or should it fail), hash here.
+            let stamp = match hasher.map(|h| h.join()) {
+                Ok(Ok(stamp)) => stamp,
+                _ => Stamp::of(bytes),
+            };
+            (stamp, result)
+        })
+    } else {
+        (Stamp::of(bytes), parse_text(name, text))
+    };
+    let (model, file_version) = result?;
+    Ok(Loaded {
+        model,
+        stamp,
+        file_version,
+    })
+}
+
+/// Files at least this large are hashed on a second thread while they are parsed.
+const PARALLEL_HASH_BYTES: usize = 1 << 20;
+
+/// Parses model text (migrating old versions) into the current model and the version
+/// the file was written in.
+fn parse_text(name: &str, text: &str) -> Result<(Model, u64), LoadError> {
     let newer = |found: u64| LoadError::NewerVersion {
         path: name.to_owned(),
         found,
@@ -210,11 +238,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
         Some(0) => {
             let model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
             check_limits(name, text, &model)?;
-            Ok(Loaded {
-                model,
-                stamp,
-                file_version: 0,
-            })
+            Ok((model, 0))
         }
         _ => {
             // The fast path reads what Palisade writes; on anything else, or any error, the
@@ -230,11 +254,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             }
             model.version = FORMAT_VERSION;
             check_limits(name, text, &model)?;
-            Ok(Loaded {
-                model,
-                stamp,
-                file_version: u64::from(FORMAT_VERSION),
-            })
+            Ok((model, u64::from(FORMAT_VERSION)))
         }
     }
 }
