@@ -98,57 +98,71 @@ impl<'a> De<'a> {
     }
 
     /// Skips whitespace (ASCII only) and comments, as `ron`'s `skip_ws` does.
+    #[inline]
     fn ws(&mut self) -> Res<()> {
         let b = self.b;
+        let mut i = self.i;
         loop {
-            // Indentation comes in long runs of spaces: skip them eight at a time.
-            while let Some(chunk) = b.get(self.i..self.i + 8) {
-                if chunk == b"        " {
-                    self.i += 8;
-                } else {
-                    break;
-                }
-            }
-            while let Some(&c) = b.get(self.i) {
-                if matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
-                    self.i += 1;
-                } else {
-                    break;
-                }
-            }
-            if b.get(self.i) != Some(&b'/') {
-                return Ok(());
-            }
-            match b.get(self.i + 1) {
-                Some(b'/') => {
-                    self.i += 2;
-                    while let Some(&c) = b.get(self.i) {
-                        self.i += 1;
-                        if c == b'\n' {
+            match b.get(i) {
+                Some(b' ' | b'\n' | b'\t' | b'\r') => {
+                    i += 1;
+                    // Indentation comes in long runs of spaces: skip them eight at a time.
+                    while let Some(Ok(chunk)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+                        if u64::from_le_bytes(chunk) != SPACES {
                             break;
                         }
+                        i += 8;
                     }
                 }
-                Some(b'*') => {
-                    self.i += 2;
-                    let mut level = 1usize;
-                    while level > 0 {
-                        match (b.get(self.i), b.get(self.i + 1)) {
-                            (None, _) => return Err(self.err()),
-                            (Some(b'/'), Some(b'*')) => {
-                                level += 1;
-                                self.i += 2;
-                            }
-                            (Some(b'*'), Some(b'/')) => {
-                                level -= 1;
-                                self.i += 2;
-                            }
-                            _ => self.i += 1,
-                        }
-                    }
+                Some(b'/') => {
+                    self.i = i;
+                    self.comment()?;
+                    i = self.i;
                 }
-                _ => return Err(self.err()),
+                _ => {
+                    self.i = i;
+                    return Ok(());
+                }
             }
+        }
+    }
+
+    /// Skips one comment starting at a `/`: to the end of the line, or a block comment
+    /// (which nests, as in `ron`).
+    #[cold]
+    fn comment(&mut self) -> Res<()> {
+        let b = self.b;
+        match b.get(self.i + 1) {
+            Some(b'/') => {
+                self.i += 2;
+                while let Some(&c) = b.get(self.i) {
+                    self.i += 1;
+                    if c == b'\n' {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Some(b'*') => {
+                self.i += 2;
+                let mut level = 1usize;
+                while level > 0 {
+                    match (b.get(self.i), b.get(self.i + 1)) {
+                        (None, _) => return Err(self.err()),
+                        (Some(b'/'), Some(b'*')) => {
+                            level += 1;
+                            self.i += 2;
+                        }
+                        (Some(b'*'), Some(b'/')) => {
+                            level -= 1;
+                            self.i += 2;
+                        }
+                        _ => self.i += 1,
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(self.err()),
         }
     }
 
@@ -210,10 +224,15 @@ impl<'a> De<'a> {
 
     /// Consumes the identifier `word` if it comes next (and is not the start of a longer
     /// identifier); a different token is left in place.
+    #[inline]
     fn eat_word(&mut self, word: &str) -> bool {
-        let end = self.i + word.len();
-        if self.b.get(self.i..end) == Some(word.as_bytes()) && ends_token(self.b.get(end).copied())
-        {
+        let w = word.as_bytes();
+        let end = self.i + w.len();
+        let same = self
+            .b
+            .get(self.i..end)
+            .is_some_and(|s| s.iter().zip(w).all(|(a, b)| a == b));
+        if same && ends_token(self.b.get(end).copied()) {
             self.i = end;
             true
         } else {
@@ -227,6 +246,16 @@ impl<'a> De<'a> {
         let start = self.i;
         let b = self.b;
         let mut i = start;
+        // Eight bytes at a time up to the first quote or backslash.
+        while let Some(Ok(chunk)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            let w = u64::from_le_bytes(chunk);
+            let found = has_byte(w, b'"') | has_byte(w, b'\\');
+            if found != 0 {
+                i += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
         loop {
             match b.get(i) {
                 None => return Err(Reject::Syntax(i)),
@@ -384,6 +413,18 @@ impl<'a> De<'a> {
         let (tok, _) = self.number_token()?;
         tok.parse().map_err(|_| Reject::Syntax(start))
     }
+}
+
+/// Eight spaces, as a little-endian word.
+const SPACES: u64 = u64::from_le_bytes(*b"        ");
+
+/// A word whose lowest set bit is the high bit of the first byte of `w` equal to `c`
+/// (little-endian), or 0 when there is none. Bits above the first match may be wrong.
+fn has_byte(w: u64, c: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let x = w ^ (ONES * u64::from(c));
+    x.wrapping_sub(ONES) & !x & HIGHS
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -1008,6 +1049,21 @@ mod tests {
         ];
         for (lit, want) in cases {
             assert_eq!(name(&fast_ok(&with_name(lit))), *want, "{lit}");
+        }
+        // Quotes and escapes at every offset of the word-at-a-time scan.
+        for n in 0..20 {
+            let pad = "é".repeat(n / 2) + &"a".repeat(n % 2);
+            for (lit, want) in [
+                (format!("\"{pad}\""), pad.clone()),
+                (format!("\"{pad}\\\"{pad}\""), format!("{pad}\"{pad}")),
+                (
+                    format!("\"{pad}\\n\\\\{pad}x\""),
+                    format!("{pad}\n\\{pad}x"),
+                ),
+            ] {
+                assert_eq!(name(&fast_ok(&with_name(&lit))), want, "{lit}");
+            }
+            fast_rejects(&with_name(&format!("\"{pad}")));
         }
         // Map keys are strings too.
         let m = fast_ok(&with_element(

@@ -267,37 +267,38 @@ pub const MAX_THREAT_ID_LEN: usize = 1024;
 /// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]). The editor never makes a
 /// longer one, and the limit keeps every message, threat id and report line short.
 fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
-    let mut ids: Vec<(&str, &str, usize)> = Vec::new();
-    for b in m.boundaries.values() {
-        ids.push(("boundary id", b.id.as_str(), MAX_ID_LEN));
-        if let Some(p) = &b.parent {
-            ids.push(("boundary parent", p.as_str(), MAX_ID_LEN));
+    use std::iter::once;
+    // Every id and reference in file order, checked lazily.
+    fn subject(s: &SubjectRef) -> Option<&str> {
+        match s {
+            SubjectRef::Element(x) => Some(x.as_str()),
+            SubjectRef::Flow(x) => Some(x.as_str()),
+            SubjectRef::Boundary(x) => Some(x.as_str()),
+            SubjectRef::Model => None,
         }
     }
-    for e in m.elements.values() {
-        ids.push(("element id", e.id.as_str(), MAX_ID_LEN));
-        if let Some(b) = &e.boundary {
-            ids.push(("element boundary", b.as_str(), MAX_ID_LEN));
-        }
-    }
-    for f in m.flows.values() {
-        ids.push(("flow id", f.id.as_str(), MAX_ID_LEN));
-        ids.push(("flow source", f.source.as_str(), MAX_ID_LEN));
-        ids.push(("flow target", f.target.as_str(), MAX_ID_LEN));
-    }
-    for t in m.manual_threats.values() {
-        ids.push(("manual threat id", t.id.as_str(), MAX_ID_LEN));
-        match &t.subject {
-            SubjectRef::Element(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Flow(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Boundary(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Model => {}
-        }
-    }
-    for k in m.triage.keys() {
-        ids.push(("triage threat id", k.as_str(), MAX_THREAT_ID_LEN));
-    }
-    let Some((what, id, limit)) = ids.into_iter().find(|(_, id, limit)| id.len() > *limit) else {
+    let mut ids = (m.boundaries.values())
+        .flat_map(|b| {
+            once(("boundary id", b.id.as_str(), MAX_ID_LEN))
+                .chain((b.parent.as_ref()).map(|p| ("boundary parent", p.as_str(), MAX_ID_LEN)))
+        })
+        .chain(m.elements.values().flat_map(|e| {
+            once(("element id", e.id.as_str(), MAX_ID_LEN))
+                .chain((e.boundary.as_ref()).map(|b| ("element boundary", b.as_str(), MAX_ID_LEN)))
+        }))
+        .chain(m.flows.values().flat_map(|f| {
+            [
+                ("flow id", f.id.as_str(), MAX_ID_LEN),
+                ("flow source", f.source.as_str(), MAX_ID_LEN),
+                ("flow target", f.target.as_str(), MAX_ID_LEN),
+            ]
+        }))
+        .chain(m.manual_threats.values().flat_map(|t| {
+            once(("manual threat id", t.id.as_str(), MAX_ID_LEN))
+                .chain(subject(&t.subject).map(|x| ("manual threat subject", x, MAX_ID_LEN)))
+        }))
+        .chain((m.triage.keys()).map(|k| ("triage threat id", k.as_str(), MAX_THREAT_ID_LEN)));
+    let Some((what, id, limit)) = ids.find(|(_, id, limit)| id.len() > *limit) else {
         return Ok(());
     };
     let prefix: String = id.chars().take(32).collect();
