@@ -3,9 +3,9 @@
 //! [`parse`] is a hand-written serde deserializer over a strict subset of RON: structs
 //! `(field: value, ...)` without a struct name, lists `[...]`, maps `{"key": value}`,
 //! tuples `(a, b)`, plain strings with RON's escapes, decimal numbers, `inf`, `-inf`,
-//! `NaN`, `-NaN`, `true`, `false`, `Some(..)`, `None`, unit variants and newtype variants such as
-//! `Element("id")`, optional trailing commas, ASCII whitespace and `//` and nested
-//! `/* */` comments. It works on bytes and reads each value once.
+//! `NaN`, `-NaN`, `true`, `false`, `Some(..)`, `None`, unit variants and newtype
+//! variants such as `Element("id")`, optional trailing commas, ASCII whitespace, and
+//! `//` and nested `/* */` comments. It works on bytes and reads each value once.
 //!
 //! It is only an optimisation. Whatever it does not recognise (raw strings, struct names,
 //! attributes, `0x` or `_` in numbers, Unicode whitespace, string continuations, ...)
@@ -1406,6 +1406,15 @@ mod tests {
             })
     }
 
+    /// `n`, times `PALISADE_FAST_TEST_SCALE` when set (for longer runs by hand).
+    fn scaled(n: usize) -> usize {
+        let scale = std::env::var("PALISADE_FAST_TEST_SCALE")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1usize);
+        n.saturating_mul(scale.max(1))
+    }
+
     /// A small deterministic generator for the mutation tests.
     struct Rng(u64);
 
@@ -1472,14 +1481,14 @@ mod tests {
         }
         let mut accepted = 0;
         for (k, t) in texts.iter().enumerate() {
-            accepted += mutation_round(t, 0x9E37_79B9_7F4A_7C15 ^ k as u64, 400);
+            accepted += mutation_round(t, 0x9E37_79B9_7F4A_7C15 ^ k as u64, scaled(400));
         }
         // Many mutations (in whitespace, in strings) still load; they were compared.
         assert!(accepted > 100, "only {accepted} mutants loaded");
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: scaled(256) as u32, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn our_own_output_is_read_on_the_fast_path_as_ron_reads_it(m in model()) {
