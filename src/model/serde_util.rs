@@ -8,6 +8,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serializer};
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -78,16 +79,34 @@ pub mod id_list {
             f.write_str("a list of records")
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            // Files list records in id order, so the map is built in one pass from the
+            // sorted list; records out of order are inserted one by one.
+            let mut sorted: Vec<(V::Key, V)> = Vec::with_capacity(seq.size_hint().unwrap_or(0));
             let mut map = BTreeMap::new();
             while let Some(v) = seq.next_element::<V>()? {
                 let k = v.key().clone();
-                if map.contains_key(&k) {
-                    return Err(de::Error::custom(format!(
-                        "duplicate id `{}`",
-                        super::super::truncate(&k.to_string(), 80)
-                    )));
+                if map.is_empty() && sorted.last().is_none_or(|(last, _)| *last < k) {
+                    sorted.push((k, v));
+                    continue;
                 }
-                map.insert(k, v);
+                if map.is_empty() {
+                    map.extend(sorted.drain(..));
+                }
+                match map.entry(k) {
+                    Entry::Occupied(e) => {
+                        return Err(de::Error::custom(format!(
+                            "duplicate id `{}`",
+                            super::super::truncate(&e.key().to_string(), 80)
+                        )));
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                }
+            }
+            if map.is_empty() {
+                // Strictly increasing keys: no duplicates, and a bulk build.
+                return Ok(sorted.into_iter().collect());
             }
             Ok(map)
         }
@@ -129,13 +148,17 @@ pub mod prop_map {
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
             let mut map = BTreeMap::new();
             while let Some((k, v)) = access.next_entry::<String, Value>()? {
-                if map.contains_key(&k) {
-                    return Err(de::Error::custom(format!(
-                        "property `{}` is given twice",
-                        super::super::truncate(&k, 80)
-                    )));
+                match map.entry(k) {
+                    Entry::Occupied(e) => {
+                        return Err(de::Error::custom(format!(
+                            "property `{}` is given twice",
+                            super::super::truncate(e.key(), 80)
+                        )));
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
                 }
-                map.insert(k, v);
             }
             Ok(map)
         }

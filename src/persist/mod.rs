@@ -4,6 +4,7 @@
 //! flushes it, keeps a `.bak` of the previous version, renames the new file into place
 //! and flushes the directory, so a crash leaves either the old or the new file whole.
 
+mod fast;
 mod migrate;
 
 use crate::diag::offset_to_pos;
@@ -173,7 +174,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     }
     // The size can grow after the check, and devices report none: read one byte past the
     // limit to tell.
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     fs::File::open(path)
         .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
         .map_err(io)?;
@@ -198,7 +199,35 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             col: p.col,
         }
     })?;
-    let stamp = Stamp::of(bytes);
+    // A large file is hashed on another thread while it is parsed.
+    let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
+        std::thread::scope(|s| {
+            let hasher = std::thread::Builder::new().spawn_scoped(s, || Stamp::of(bytes));
+            let result = parse_text(name, text);
+            // Without a thread (or should it fail), hash here.
+            let stamp = match hasher.map(|h| h.join()) {
+                Ok(Ok(stamp)) => stamp,
+                _ => Stamp::of(bytes),
+            };
+            (stamp, result)
+        })
+    } else {
+        (Stamp::of(bytes), parse_text(name, text))
+    };
+    let (model, file_version) = result?;
+    Ok(Loaded {
+        model,
+        stamp,
+        file_version,
+    })
+}
+
+/// Files at least this large are hashed on a second thread while they are parsed.
+const PARALLEL_HASH_BYTES: usize = 1 << 20;
+
+/// Parses model text (migrating old versions) into the current model and the version
+/// the file was written in.
+fn parse_text(name: &str, text: &str) -> Result<(Model, u64), LoadError> {
     let newer = |found: u64| LoadError::NewerVersion {
         path: name.to_owned(),
         found,
@@ -209,25 +238,23 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
         Some(0) => {
             let model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
             check_limits(name, text, &model)?;
-            Ok(Loaded {
-                model,
-                stamp,
-                file_version: 0,
-            })
+            Ok((model, 0))
         }
         _ => {
-            let mut model: Model = ron_options().from_str(text).map_err(|e| syntax(name, &e))?;
+            // The fast path reads what Palisade writes; on anything else, or any error, the
+            // full RON parser reads the text again and gives the result and the message.
+            let parsed = match fast::parse(text) {
+                Ok(model) => Ok(model),
+                Err(_) => ron_options().from_str::<Model>(text),
+            };
+            let mut model = parsed.map_err(|e| syntax(name, &e))?;
             // The sniffer reads only plain `version: N`; the parsed number has the last word.
             if model.version > FORMAT_VERSION {
                 return Err(newer(u64::from(model.version)));
             }
             model.version = FORMAT_VERSION;
             check_limits(name, text, &model)?;
-            Ok(Loaded {
-                model,
-                stamp,
-                file_version: u64::from(FORMAT_VERSION),
-            })
+            Ok((model, u64::from(FORMAT_VERSION)))
         }
     }
 }
@@ -240,37 +267,38 @@ pub const MAX_THREAT_ID_LEN: usize = 1024;
 /// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]). The editor never makes a
 /// longer one, and the limit keeps every message, threat id and report line short.
 fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
-    let mut ids: Vec<(&str, &str, usize)> = Vec::new();
-    for b in m.boundaries.values() {
-        ids.push(("boundary id", b.id.as_str(), MAX_ID_LEN));
-        if let Some(p) = &b.parent {
-            ids.push(("boundary parent", p.as_str(), MAX_ID_LEN));
+    use std::iter::once;
+    // Every id and reference in file order, checked lazily.
+    fn subject(s: &SubjectRef) -> Option<&str> {
+        match s {
+            SubjectRef::Element(x) => Some(x.as_str()),
+            SubjectRef::Flow(x) => Some(x.as_str()),
+            SubjectRef::Boundary(x) => Some(x.as_str()),
+            SubjectRef::Model => None,
         }
     }
-    for e in m.elements.values() {
-        ids.push(("element id", e.id.as_str(), MAX_ID_LEN));
-        if let Some(b) = &e.boundary {
-            ids.push(("element boundary", b.as_str(), MAX_ID_LEN));
-        }
-    }
-    for f in m.flows.values() {
-        ids.push(("flow id", f.id.as_str(), MAX_ID_LEN));
-        ids.push(("flow source", f.source.as_str(), MAX_ID_LEN));
-        ids.push(("flow target", f.target.as_str(), MAX_ID_LEN));
-    }
-    for t in m.manual_threats.values() {
-        ids.push(("manual threat id", t.id.as_str(), MAX_ID_LEN));
-        match &t.subject {
-            SubjectRef::Element(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Flow(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Boundary(x) => ids.push(("manual threat subject", x.as_str(), MAX_ID_LEN)),
-            SubjectRef::Model => {}
-        }
-    }
-    for k in m.triage.keys() {
-        ids.push(("triage threat id", k.as_str(), MAX_THREAT_ID_LEN));
-    }
-    let Some((what, id, limit)) = ids.into_iter().find(|(_, id, limit)| id.len() > *limit) else {
+    let mut ids = (m.boundaries.values())
+        .flat_map(|b| {
+            once(("boundary id", b.id.as_str(), MAX_ID_LEN))
+                .chain((b.parent.as_ref()).map(|p| ("boundary parent", p.as_str(), MAX_ID_LEN)))
+        })
+        .chain(m.elements.values().flat_map(|e| {
+            once(("element id", e.id.as_str(), MAX_ID_LEN))
+                .chain((e.boundary.as_ref()).map(|b| ("element boundary", b.as_str(), MAX_ID_LEN)))
+        }))
+        .chain(m.flows.values().flat_map(|f| {
+            [
+                ("flow id", f.id.as_str(), MAX_ID_LEN),
+                ("flow source", f.source.as_str(), MAX_ID_LEN),
+                ("flow target", f.target.as_str(), MAX_ID_LEN),
+            ]
+        }))
+        .chain(m.manual_threats.values().flat_map(|t| {
+            once(("manual threat id", t.id.as_str(), MAX_ID_LEN))
+                .chain(subject(&t.subject).map(|x| ("manual threat subject", x, MAX_ID_LEN)))
+        }))
+        .chain((m.triage.keys()).map(|k| ("triage threat id", k.as_str(), MAX_THREAT_ID_LEN)));
+    let Some((what, id, limit)) = ids.find(|(_, id, limit)| id.len() > *limit) else {
         return Ok(());
     };
     let prefix: String = id.chars().take(32).collect();

@@ -668,3 +668,104 @@ fn non_finite_numbers_survive_save_and_load() {
     assert_eq!(b.pos, (f64::INFINITY, f64::NEG_INFINITY));
     assert!(again.elements[&ElementId::new("a")].pos.0.is_nan());
 }
+
+// ---- the fast loading path ----------------------------------------------------------
+
+/// What the full RON parser alone makes of a text (the loader's fallback).
+fn ron_only(text: &str) -> Result<Model, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_recursion_limit(persist::MODEL_RECURSION_LIMIT)
+        .from_str(text)
+}
+
+/// The loader (which reads Palisade's own output on a fast path) agrees with the full
+/// RON parser: the same model when both load, and a refusal only for reasons outside
+/// RON syntax (limits, newer versions); a model ron refuses loads only by migration.
+fn assert_loader_agrees_with_ron(what: &str, text: &str) {
+    let loaded = persist::load_bytes(what, text.as_bytes());
+    match (loaded, ron_only(text)) {
+        (Ok(l), Ok(m)) => assert_eq!(
+            persist::to_text(&l.model),
+            persist::to_text(&m),
+            "{what}: the loader and ron give different models"
+        ),
+        (Ok(l), Err(e)) => assert_eq!(l.file_version, 0, "{what}: ron refuses ({e}) but it loads"),
+        (Err(e), Ok(_)) => assert!(
+            matches!(e, LoadError::Limit { .. } | LoadError::NewerVersion { .. }),
+            "{what}: ron loads it but the loader refuses: {e}"
+        ),
+        (Err(_), Err(_)) => {}
+    }
+}
+
+fn ron_files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            ron_files_under(&p, out);
+        } else if p.extension().is_some_and(|x| x == "ron") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn the_loader_gives_what_ron_gives_for_every_repository_file() {
+    let mut files = Vec::new();
+    for dir in ["examples", "tests/fixtures", "tests/rules", "tests/corpus"] {
+        ron_files_under(&root().join(dir), &mut files);
+    }
+    assert!(files.len() >= 60, "only {} files", files.len());
+    for p in files {
+        let Ok(text) = fs::read_to_string(&p) else {
+            continue;
+        };
+        let name = p.display().to_string();
+        on_small_stack(&name.clone(), move || {
+            assert_loader_agrees_with_ron(&name, &text)
+        });
+    }
+}
+
+#[test]
+fn the_loader_gives_what_ron_gives_for_mutated_files() {
+    let mut texts: Vec<String> = ["docker-hardened.ron", "kubernetes-cluster.ron"]
+        .iter()
+        .map(|f| fs::read_to_string(root().join("examples").join(f)).expect("example"))
+        .collect();
+    texts.push(persist::to_text(&small_model()).expect("writable"));
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    const BYTES: &[u8] = b"()[]{},:\"\\/*-+.e_09 \nrSomeNinf";
+    let mut loaded = 0;
+    for text in &texts {
+        for round in 0..300 {
+            let mut b = text.as_bytes().to_vec();
+            let at = next(b.len());
+            let c = BYTES[next(BYTES.len())];
+            match next(3) {
+                0 => {
+                    b.remove(at);
+                }
+                1 => b[at] = c,
+                _ => b.insert(at, c),
+            }
+            let Ok(t) = String::from_utf8(b) else {
+                continue;
+            };
+            if persist::load_bytes("m.ron", t.as_bytes()).is_ok() {
+                loaded += 1;
+            }
+            let name = format!("mutation {round}");
+            on_small_stack(&name.clone(), move || {
+                assert_loader_agrees_with_ron(&name, &t)
+            });
+        }
+    }
+    assert!(loaded > 50, "only {loaded} mutants loaded");
+}
