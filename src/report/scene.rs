@@ -115,6 +115,20 @@ pub struct Scene {
     pub bounds: (f64, f64, f64, f64),
     /// Every element's name as drawn (possibly over two lines), by element id.
     pub names: BTreeMap<ElementId, Vec<String>>,
+    /// The line of every flow between two elements, with the names of its ends, in flow
+    /// id order: a page that shows part of the diagram labels the flows it cuts.
+    pub flow_paths: Vec<FlowPath>,
+}
+
+/// A flow's line and the names of the elements at its ends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowPath {
+    /// The line, from the source's edge to the target's (a move, then a line or a curve).
+    pub segs: Vec<Seg>,
+    /// Name of the source element.
+    pub source: String,
+    /// Name of the target element.
+    pub target: String,
 }
 
 /// Open-threat summary of an element or a flow.
@@ -388,6 +402,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
     // (start, control, end) of each flow's curve (control = midpoint when straight), for label placement.
     let mut labels: Vec<((P, P, P), String, Badge)> = Vec::new();
     let flow_stroke = solid(style::FLOW, 1.3);
+    let mut flow_paths = Vec::new();
     for f in model.flows.values() {
         let (Some(src), Some(dst)) = (model.elements.get(&f.source), model.elements.get(&f.target))
         else {
@@ -455,6 +470,13 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
                 )
             }
         };
+        if f.source != f.target {
+            flow_paths.push(FlowPath {
+                segs: segs.clone(),
+                source: src.name.clone(),
+                target: dst.name.clone(),
+            });
+        }
         b.path(segs, false, None, flow_stroke.clone());
         // Arrow head.
         let (dx, dy) = (tip.0 - from.0, tip.1 - from.1);
@@ -675,6 +697,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         items: b.items,
         bounds,
         names,
+        flow_paths,
     }
 }
 

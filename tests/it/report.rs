@@ -544,3 +544,53 @@ fn report_date_prefers_source_date_epoch_then_the_model() {
     assert_eq!(data::report_date(None, "2020-01-02", EPOCH).0, "2020-01-02");
     assert_eq!(data::report_date(None, "", EPOCH).0, "2023-11-14");
 }
+
+/// A page that shows one zone of the diagram labels the flows its edge cuts with the
+/// element at their far end, so a reader can follow a flow that leaves the page.
+#[test]
+fn zone_pages_name_the_far_end_of_flows_cut_by_the_page_edge() {
+    let path = root().join("examples/kubernetes-cluster.ron");
+    let bytes = std::fs::read(&path).expect("the Kubernetes example");
+    let m = palisade::persist::load_bytes("k8s", &bytes)
+        .map(|l| l.model)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = analyze(&m, catalog());
+    let r = render_pdf(&m, &a, &bytes);
+    let Some(pages) = pdftotext(&r.bytes) else {
+        return; // poppler-utils not installed: the PDF checks above still ran
+    };
+    // The payments namespace page: its API reaches the managed database outside it.
+    let page = pages
+        .iter()
+        .find(|p| p.contains("Diagram · payments") && !p.contains("part "))
+        .unwrap_or_else(|| panic!("no page for the payments namespace"));
+    let flat = squash(page);
+    assert!(
+        flat.contains(&squash("to payments PostgreSQL (RDS)")),
+        "the payments page does not name where its database flow goes:\n{page}"
+    );
+    // Every such label names an element of the model.
+    let names: Vec<String> = m.elements.values().map(|e| squash(&e.name)).collect();
+    let mut labels = 0;
+    for p in pages.iter().filter(|p| p.contains("Diagram ·")) {
+        for line in p.lines() {
+            let line = line.trim();
+            let Some(rest) = line
+                .strip_prefix("to ")
+                .or_else(|| line.strip_prefix("from "))
+            else {
+                continue;
+            };
+            let rest = squash(rest);
+            if names.iter().any(|n| {
+                *n == rest || (rest.ends_with('…') && n.starts_with(rest.trim_end_matches('…')))
+            }) {
+                labels += 1;
+            }
+        }
+    }
+    assert!(
+        labels >= 5,
+        "only {labels} cut-flow labels found on the zone pages"
+    );
+}

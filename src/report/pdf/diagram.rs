@@ -55,6 +55,13 @@ impl Transform {
         }
     }
 
+    /// Where the diagram rectangle `b` lands on the page: `(x, y, w, h)` in points.
+    fn page_rect(&self, b: Bounds) -> (f64, f64, f64, f64) {
+        let (x0, y0) = self.p((b.0, b.1));
+        let (x1, y1) = self.p((b.2, b.3));
+        (x0, y0, x1 - x0, y1 - y0)
+    }
+
     fn p(&self, p: (f64, f64)) -> (f64, f64) {
         (
             self.ox + (p.0 - self.min_x) * self.scale,
@@ -116,7 +123,10 @@ pub fn draw_scene(
 ) -> Transform {
     let t = Transform::fit(view, area);
     if clip {
-        page.clip(area.0, area.1, area.2, area.3);
+        // Exactly the view: items beyond it are culled below, so a line running on into
+        // the rest of the area would end at an element that is not drawn.
+        let r = t.page_rect(view);
+        page.clip(r.0, r.1, r.2, r.3);
     }
     let s = t.scale;
     for it in &scene.items {
@@ -531,8 +541,134 @@ fn draw_view(
     );
     let area = area_of(size);
     let t = draw_scene(&mut doc.page, fonts, scene, view, area, clip);
+    if clip {
+        cut_flow_labels(&mut doc.page, fonts, scene, &t, t.page_rect(view));
+    }
     legend(&mut doc.page, fonts, area.1 + area.3 + 12.0);
     t.scale
+}
+
+/// Font size of the labels on flows cut by a page's edge.
+const CUT_LABEL_SIZE: f64 = 6.0;
+
+/// On a page that shows part of the diagram in `area` (where its view lands), labels
+/// each flow cut by the area's edge where it leaves ("to …", naming its target) or enters ("from …", naming its source),
+/// so a reader can follow it to the element drawn elsewhere. Flows that only pass
+/// through the page, or lie wholly inside or outside it, get no label.
+fn cut_flow_labels(
+    page: &mut Page,
+    fonts: &Fonts,
+    scene: &Scene,
+    t: &Transform,
+    area: (f64, f64, f64, f64),
+) {
+    let (ax, ay, aw, ah) = area;
+    let inside = |p: (f64, f64)| p.0 >= ax && p.0 <= ax + aw && p.1 >= ay && p.1 <= ay + ah;
+    let size = CUT_LABEL_SIZE;
+    let mut placed: Vec<Bounds> = Vec::new();
+    let mut shown: Vec<(String, (f64, f64))> = Vec::new();
+    for f in &scene.flow_paths {
+        let pts: Vec<(f64, f64)> = polyline(&f.segs).into_iter().map(|p| t.p(p)).collect();
+        let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
+            continue;
+        };
+        let (text, cut) = match (inside(first), inside(last)) {
+            (true, false) => match pts.iter().position(|p| !inside(*p)) {
+                Some(k) if k > 0 => (
+                    format!("to {}", f.target),
+                    edge_point(pts[k - 1], pts[k], inside),
+                ),
+                _ => continue,
+            },
+            (false, true) => match pts.iter().rposition(|p| !inside(*p)) {
+                Some(k) if k + 1 < pts.len() => (
+                    format!("from {}", f.source),
+                    edge_point(pts[k + 1], pts[k], inside),
+                ),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        // The same label where another already is (parallel flows to one element).
+        if shown
+            .iter()
+            .any(|(s, p)| *s == text && (p.0 - cut.0).abs() < 40.0 && (p.1 - cut.1).abs() < 40.0)
+        {
+            continue;
+        }
+        let text = fonts.ellipsize(&text, size, false, 140.0);
+        let w = fonts.width(&text, size, false);
+        // Just inside the edge the flow crosses.
+        let (dl, dr, dt, db) = (cut.0 - ax, ax + aw - cut.0, cut.1 - ay, ay + ah - cut.1);
+        let nearest = dl.min(dr).min(dt).min(db);
+        let (mut x, mut y) = if nearest == dl {
+            (ax + 2.0, cut.1 + size * 0.35)
+        } else if nearest == dr {
+            (ax + aw - w - 2.0, cut.1 + size * 0.35)
+        } else if nearest == dt {
+            (cut.0 - w / 2.0, ay + size + 2.0)
+        } else {
+            (cut.0 - w / 2.0, ay + ah - 3.0)
+        };
+        x = x.clamp(ax + 2.0, (ax + aw - w - 2.0).max(ax + 2.0));
+        let step = if nearest == db {
+            -(size + 2.0)
+        } else {
+            size + 2.0
+        };
+        for _ in 0..12 {
+            let r = (x - 1.0, y - size, x + w + 1.0, y + 2.0);
+            if !placed.iter().any(|p| intersects(*p, r)) {
+                break;
+            }
+            y += step;
+        }
+        y = y.clamp(ay + size + 1.0, ay + ah - 2.0);
+        placed.push((x - 1.0, y - size, x + w + 1.0, y + 2.0));
+        shown.push((text.clone(), cut));
+        page.fill_rect(x - 1.0, y - size, w + 2.0, size + 2.5, 1.0, style::WHITE);
+        page.text(fonts, x, y, size, false, style::FLOW, &text);
+    }
+}
+
+/// Points along a path (curves sampled), in diagram units.
+fn polyline(segs: &[Seg]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for s in segs {
+        match *s {
+            Seg::Move(p) | Seg::Line(p) => out.push(p),
+            Seg::Cubic(c1, c2, p) => {
+                let Some(&p0) = out.last() else {
+                    out.push(p);
+                    continue;
+                };
+                for i in 1..=24 {
+                    let u = f64::from(i) / 24.0;
+                    let v = 1.0 - u;
+                    let (a, b, c, d) = (v * v * v, 3.0 * v * v * u, 3.0 * v * u * u, u * u * u);
+                    out.push((
+                        a * p0.0 + b * c1.0 + c * c2.0 + d * p.0,
+                        a * p0.1 + b * c1.1 + c * c2.1 + d * p.1,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The point between `a` (inside) and `b` (outside) where the segment leaves the page.
+fn edge_point(a: (f64, f64), b: (f64, f64), inside: impl Fn((f64, f64)) -> bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (a, b);
+    for _ in 0..30 {
+        let mid = ((lo.0 + hi.0) / 2.0, (lo.1 + hi.1) / 2.0);
+        if inside(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Most grid cells examined before tiling switches to one tile per uncovered element.
