@@ -184,19 +184,38 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             if cat.has_errors() {
                 bail!("templates failed to load (see above); the check would be incomplete");
             }
-            let views = report::threat_views(&model, &cat, &a);
-            let failing: Vec<_> = views
+            // Status and severity come from the threat and its triage; only the failing
+            // threats are rendered (for their titles).
+            let untriaged: Vec<_> = a
+                .threats
                 .iter()
-                .filter(|v| v.stat.is_untriaged() && v.sev >= fail_on)
+                .filter(|t| t.status(&model).is_untriaged())
                 .collect();
-            for v in &failing {
-                println!("{}\t{}\t{}\t{}", v.sev.key(), v.stat.key(), v.id, v.title);
+            let failing: Vec<_> = untriaged
+                .iter()
+                .filter(|t| t.severity(&model) >= fail_on)
+                .map(|t| report::threat_view(&model, &cat, t))
+                .collect();
+            {
+                use std::io::Write as _;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                for v in &failing {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        v.sev.key(),
+                        v.stat.key(),
+                        v.id,
+                        v.title
+                    )?;
+                }
+                out.flush()?;
             }
-            let untriaged = views.iter().filter(|v| v.stat.is_untriaged()).count();
+            let untriaged = untriaged.len();
             println!(
                 "{}: {} threats, {} untriaged, {} untriaged at or above {}, {} orphaned triage records, {} model errors",
                 file.display(),
-                views.len(),
+                a.threats.len(),
                 untriaged,
                 failing.len(),
                 fail_on.key(),
