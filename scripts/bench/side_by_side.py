@@ -16,6 +16,9 @@ a Markdown results file plus the raw runs (JSONL).
 Tools and what each run does:
   palisade          `palisade threats MODEL.ron --format json > out.json`
                     (release build, `--no-default-features`: the CLI without the GUI)
+  palisade-check    `palisade check MODEL.ron --fail-on critical`
+                    (threat generation and triage counts, a one-line summary: the
+                    counterpart of pytm's resolve mode)
   pytm-1.4.0-json   `gen_pytm.py --from-json MODEL.json --mode cli -- --json out.json`
                     (pytm's CLI path: build + check + resolve + JSON report)
   pytm-1.4.0-resolve `gen_pytm.py --from-json MODEL.json --mode resolve`
@@ -149,7 +152,8 @@ def main():
     ap.add_argument("--runs-td", type=int, default=5)
     ap.add_argument("--runs-pytm", default="1000:5,10000:3",
                     help="runs per size for each pytm mode, as N:runs pairs")
-    ap.add_argument("--tools", default="palisade,pytm-1.4.0-json,pytm-1.4.0-resolve,td-core-1.4.0")
+    ap.add_argument("--tools", default="palisade,palisade-check,pytm-1.4.0-json,pytm-1.4.0-resolve,"
+                                       "td-core-1.4.0")
     ap.add_argument("--out", default=os.path.join(REPO, "target", "bench-results"),
                     help="directory for side_by_side.md, side_by_side.jsonl and scratch files")
     a = ap.parse_args()
@@ -196,6 +200,12 @@ def main():
         tfile = os.path.join(work, f"t_{tool}_{n}_{run_id}.json")
         if tool == "palisade":
             return [pal, "threats", ron, "--format", "json"], os.path.join(work, f"out_pal_{n}.json"), None
+        if tool == "palisade-check":
+            # Threat generation without the threat list: the counterpart of pytm's resolve
+            # mode. The synthetic model has no critical threat, so this exits 0 and prints
+            # only the one-line summary.
+            return ([pal, "check", ron, "--fail-on", "critical"],
+                    os.path.join(work, f"out_palcheck_{n}.txt"), None)
         if tool == "pytm-1.4.0-json":
             return ([py, os.path.join(peers, "gen_pytm.py"), "--from-json", nj, "--timings", tfile,
                      "--mode", "cli", "--", "--json", os.path.join(work, f"out_pytm_{n}.json")],
@@ -219,7 +229,7 @@ def main():
         raise SystemExit(f"unknown tool {tool}")
 
     def runs_for(tool, n):
-        if tool == "palisade":
+        if tool in ("palisade", "palisade-check"):
             return a.runs
         if tool == "palisade-in-process":
             return 3
@@ -309,7 +319,7 @@ def main():
               f"{fmt_s(cpu(tool, n))} | {agg(tool, n, 'maxrss_kb') / 1024:.1f} |")
     w("")
     w("## Ratios: peer / Palisade, same N (wall-clock; CPU = user + system in brackets)\n")
-    others = [t for t in whole if t != "palisade"]
+    others = [t for t in whole if not t.startswith("palisade")]
     w("| N | " + " | ".join(others) + " |")
     w("|---|" + "---|" * len(others))
 
@@ -379,6 +389,13 @@ def main():
     if "pytm-1.4.0-resolve" in tools:
         r = agg("pytm-1.4.0-resolve", pal_hi, "wall_s") / wall
         w(f"- vs pytm 1.4.0 threat generation without output (resolve mode) at N={pal_hi}: {r:.0f}×")
+        if "palisade-check" in tools:
+            for n in sizes:
+                r = agg("pytm-1.4.0-resolve", n, "wall_s") / agg("palisade-check", n, "wall_s")
+                rc = cpu("pytm-1.4.0-resolve", n) / cpu("palisade-check", n)
+                w(f"- the same without output on both sides, pytm resolve mode ÷ `palisade check` "
+                  f"at N={n}: {r:.0f}× wall ({rc:.0f}× CPU) "
+                  f"({'met' if r >= 100 else 'MISSED'} against 100×)")
     w("")
     w(f"Raw runs: `{os.path.relpath(raw_path, REPO)}`.")
     md = os.path.join(a.out, "side_by_side.md")
