@@ -262,6 +262,15 @@ fn edit_target(model: &Model) -> ElementId {
         .expect("the model has a process")
 }
 
+/// The inspector edit both edit cases make: `validates_input` of `target` set to `on`.
+fn toggle_edit(target: &ElementId, on: bool) -> Edit {
+    Edit::SetElementProp(
+        target.clone(),
+        "validates_input".into(),
+        Some(Value::Bool(on)),
+    )
+}
+
 /// Runs each model size (and the PDF model) in its own child process, so that the heap
 /// left behind by the 10,000-element cases does not slow down the small ones, and prints
 /// one table.
@@ -451,11 +460,7 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                 (n == 1000).then_some(5.0),
                 move || {
                     on = !on;
-                    let edit = Edit::SetElementProp(
-                        target.clone(),
-                        "validates_input".into(),
-                        Some(Value::Bool(on)),
-                    );
+                    let edit = toggle_edit(&target, on);
                     let inverse = edit.apply(&mut m).expect("edit applies");
                     let a = analysis::reanalyze(prev.take().unwrap_or_default(), &m, &c, &inverse);
                     let threats = a.threats.len();
@@ -473,11 +478,7 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                 (n == 1000).then_some(5.0),
                 move || {
                     on = !on;
-                    let edit = Edit::SetElementProp(
-                        target.clone(),
-                        "validates_input".into(),
-                        Some(Value::Bool(on)),
-                    );
+                    let edit = toggle_edit(&target, on);
                     edit.apply(&mut m).expect("edit applies");
                     analysis::analyze(&m, &c).threats.len()
                 },

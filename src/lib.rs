@@ -12,6 +12,8 @@ pub mod model;
 pub mod persist;
 pub mod report;
 pub mod rules;
+#[cfg(test)]
+mod test_rng;
 
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -16,7 +16,7 @@
 //! edited flow or the flows touching the edited element.
 
 use super::index::ModelIndex;
-use super::{Analysis, Origin, Subject, analyze, fire, orphans_of, validate};
+use super::{Analysis, Origin, Subject, analyze, fire};
 use crate::model::{Edit, Model};
 use crate::rules::eval::{Evaluator, RulePlan, Scope};
 use crate::rules::{Applies, Catalog, Cond};
@@ -232,14 +232,7 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
         });
         threats.dedup_by(|a, b| a.id == b.id);
     }
-    let orphans = orphans_of(model, &threats);
-    let diagnostics = validate::validate(model, cat, &ix, &orphans);
-    Analysis {
-        threats,
-        orphans,
-        diagnostics,
-        generation: super::next_generation(),
-    }
+    super::finish(model, cat, &ix, threats)
 }
 
 #[cfg(test)]
@@ -251,19 +244,7 @@ mod tests {
     };
     use crate::persist;
 
-    /// A small deterministic random number generator (xorshift).
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// A random property edit: a declared property set to a value of its type (or of
     /// the wrong type, or cleared), or an undeclared one; sometimes a move or a batch.

@@ -151,7 +151,7 @@ pub struct Analysis {
 }
 
 /// A fresh [`Analysis::generation`].
-pub(crate) fn next_generation() -> u64 {
+fn next_generation() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
@@ -183,8 +183,14 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     }
     threats.sort_by(|a, b| a.id.cmp(&b.id));
     threats.dedup_by(|a, b| a.id == b.id);
+    finish(model, cat, &ix, threats)
+}
+
+/// The analysis of `model` with its threats (sorted by id): orphaned triage, validation
+/// and a fresh generation. Shared by [`analyze`] and [`reanalyze`].
+fn finish(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, threats: Vec<Threat>) -> Analysis {
     let orphans = orphans_of(model, &threats);
-    let diagnostics = validate::validate(model, cat, &ix, &orphans);
+    let diagnostics = validate::validate(model, cat, ix, &orphans);
     Analysis {
         threats,
         orphans,
@@ -400,7 +406,7 @@ pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Thre
 const PARALLEL_MIN_WORK: usize = 50_000;
 
 /// Whether this machine offers a second core (asked once).
-fn two_cores() -> bool {
+pub(crate) fn two_cores() -> bool {
     static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2))
 }

@@ -133,7 +133,13 @@ impl Document {
 
     /// Re-analyses after the catalog or the model changed.
     pub fn reanalyze(&mut self, catalog: &Catalog) {
-        self.analysis = analyze(&self.model, catalog);
+        let analysis = analyze(&self.model, catalog);
+        self.set_analysis(analysis);
+    }
+
+    /// Installs a new analysis: its summary, and a selection without vanished items.
+    fn set_analysis(&mut self, analysis: Analysis) {
+        self.analysis = analysis;
         self.summary = Summary::of(&self.model, &self.analysis);
         self.selection.prune(&self.model, &self.analysis);
     }
@@ -144,9 +150,8 @@ impl Document {
         self.dirty = true;
         self.revision += 1;
         let prev = std::mem::take(&mut self.analysis);
-        self.analysis = reanalyze(prev, &self.model, catalog, edit);
-        self.summary = Summary::of(&self.model, &self.analysis);
-        self.selection.prune(&self.model, &self.analysis);
+        let analysis = reanalyze(prev, &self.model, catalog, edit);
+        self.set_analysis(analysis);
     }
 
     fn changed_all(&mut self, catalog: &Catalog) {

@@ -202,6 +202,23 @@ impl<'a> De<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// `open`, the comma-separated entries read by `visit` (one level deeper), then
+    /// `close`: a list, tuple, map or struct.
+    fn delimited<T>(
+        &mut self,
+        open: u8,
+        close: u8,
+        visit: impl FnOnce(Items<'_, 'a>) -> Res<T>,
+    ) -> Res<T> {
+        self.expect(open)?;
+        self.enter()?;
+        let value = visit(Items::new(self, close))?;
+        self.leave();
+        self.ws()?;
+        self.expect(close)?;
+        Ok(value)
+    }
+
     /// An ASCII identifier `[A-Za-z_][A-Za-z0-9_]*` followed by a byte that ends it.
     fn ident(&mut self) -> Res<&'a str> {
         let start = self.i;
@@ -586,33 +603,15 @@ impl<'de, 'a: 'de> de::Deserializer<'de> for &mut De<'a> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Res<V::Value> {
-        self.expect(b'[')?;
-        self.enter()?;
-        let value = v.visit_seq(Items::new(self, b']'))?;
-        self.leave();
-        self.ws()?;
-        self.expect(b']')?;
-        Ok(value)
+        self.delimited(b'[', b']', |items| v.visit_seq(items))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, v: V) -> Res<V::Value> {
-        self.expect(b'(')?;
-        self.enter()?;
-        let value = v.visit_seq(Items::new(self, b')'))?;
-        self.leave();
-        self.ws()?;
-        self.expect(b')')?;
-        Ok(value)
+        self.delimited(b'(', b')', |items| v.visit_seq(items))
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Res<V::Value> {
-        self.expect(b'{')?;
-        self.enter()?;
-        let value = v.visit_map(Items::new(self, b'}'))?;
-        self.leave();
-        self.ws()?;
-        self.expect(b'}')?;
-        Ok(value)
+        self.delimited(b'{', b'}', |items| v.visit_map(items))
     }
 
     /// A struct without its name: `(field: value, ...)`.
@@ -622,13 +621,7 @@ impl<'de, 'a: 'de> de::Deserializer<'de> for &mut De<'a> {
         _fields: &'static [&'static str],
         v: V,
     ) -> Res<V::Value> {
-        self.expect(b'(')?;
-        self.enter()?;
-        let value = v.visit_map(Items::new(self, b')'))?;
-        self.leave();
-        self.ws()?;
-        self.expect(b')')?;
-        Ok(value)
+        self.delimited(b'(', b')', |items| v.visit_map(items))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -1415,20 +1408,7 @@ mod tests {
         n.saturating_mul(scale.max(1))
     }
 
-    /// A small deterministic generator for the mutation tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Bytes that matter to the grammar, to insert or replace with.
     const INTERESTING: &[u8] = b"()[]{},:\"\\/*#-+.e_0123456789 \n\trSomeNinfx'bu";

@@ -79,7 +79,7 @@ pub fn write_threats_json<W: std::io::Write>(
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
 ) -> std::io::Result<()> {
-    let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let two = crate::analysis::two_cores();
     let chunk = if two && threats.len() >= PARALLEL_JSON_MIN {
         JSON_CHUNK
     } else {
