@@ -203,6 +203,7 @@ pub fn convert(j: &J) -> Result<Model, String> {
         model.boundaries.insert(
             BoundaryId::new(id.clone()),
             Boundary {
+                props: Default::default(),
                 id: BoundaryId::new(id),
                 name: name.to_owned(),
                 kind,
@@ -298,6 +299,7 @@ pub fn convert(j: &J) -> Result<Model, String> {
         model.flows.insert(
             FlowId::new(id.clone()),
             Flow {
+                channel: Default::default(),
                 id: FlowId::new(id),
                 name: s(f, "name").to_owned(),
                 source: ElementId::new(s(f, "source")),

@@ -375,6 +375,7 @@ mod tests {
             m.boundaries.insert(
                 BoundaryId::new(id),
                 Boundary {
+                    props: Default::default(),
                     id: BoundaryId::new(id),
                     name: id.to_uppercase(),
                     kind,
@@ -406,6 +407,7 @@ mod tests {
             m.flows.insert(
                 FlowId::new(id.clone()),
                 Flow {
+                    channel: Default::default(),
                     id: FlowId::new(id),
                     name: format!("F{i}"),
                     source: ElementId::new(format!("e{s}")),

@@ -530,6 +530,26 @@ fn props_ui(
                             .labelled_by(label.id);
                         pick
                     }
+                    (PropType::List, v) => {
+                        // Edited as comma-separated items; stored as a sorted set.
+                        let mut s = v.as_list().map(|l| l.join(", ")).unwrap_or_default();
+                        let r = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut s)
+                                    .id_salt(&id_salt)
+                                    .hint_text("comma separated")
+                                    .desired_width(150.0),
+                            )
+                            .labelled_by(label.id);
+                        r.changed().then(|| {
+                            Value::list(
+                                s.split(',')
+                                    .map(str::trim)
+                                    .filter(|x| !x.is_empty())
+                                    .map(str::to_owned),
+                            )
+                        })
+                    }
                     (PropType::Text, v) => {
                         let mut s = match v {
                             Value::Text(s) => s.clone(),

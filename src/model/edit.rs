@@ -3,7 +3,7 @@
 
 use super::{
     Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, Metadata, Model,
-    ThreatId, Triage, Value,
+    Relation, RelationId, ThreatId, Triage, Value,
 };
 
 /// One change to a model.
@@ -11,7 +11,7 @@ use super::{
 pub enum Edit {
     /// Adds an element; its id must be new.
     AddElement(Element),
-    /// Removes an element and every flow that starts or ends at it.
+    /// Removes an element and every flow and relation that starts or ends at it.
     RemoveElement(ElementId),
     /// Replaces an existing element wholesale (name, kind, boundary, position, props).
     ReplaceElement(Element),
@@ -33,8 +33,16 @@ pub enum Edit {
     AddBoundary(Boundary),
     /// Removes a boundary; its members and child boundaries move to its parent.
     RemoveBoundary(BoundaryId),
-    /// Replaces an existing boundary wholesale (name, kind, trust, parent, rect).
+    /// Replaces an existing boundary wholesale (name, kind, trust, parent, rect, props).
     ReplaceBoundary(Boundary),
+    /// Sets (or clears back to the kind's default) one boundary property.
+    SetBoundaryProp(BoundaryId, String, Option<Value>),
+    /// Adds a relation; its id must be new and both ends must exist.
+    AddRelation(Relation),
+    /// Removes a relation.
+    RemoveRelation(RelationId),
+    /// Replaces an existing relation wholesale.
+    ReplaceRelation(Relation),
     /// Sets or removes the triage record of a threat.
     SetTriage(ThreatId, Option<Triage>),
     /// Adds or replaces a manual threat.
@@ -90,10 +98,21 @@ impl Edit {
                     .filter(|f| f.source == id || f.target == id)
                     .map(|f| f.id.clone())
                     .collect();
+                let related: Vec<RelationId> = model
+                    .relations
+                    .values()
+                    .filter(|r| r.source == id || r.target == id)
+                    .map(|r| r.id.clone())
+                    .collect();
                 let mut undo = vec![AddElement(e)];
                 for fid in touching {
                     if let Some(f) = model.flows.remove(&fid) {
                         undo.push(AddFlow(f));
+                    }
+                }
+                for rid in related {
+                    if let Some(r) = model.relations.remove(&rid) {
+                        undo.push(AddRelation(r));
                     }
                 }
                 Batch(undo)
@@ -259,6 +278,50 @@ impl Edit {
                     .ok_or_else(|| EditError::Missing("boundary", b.id.0.clone()))?;
                 ReplaceBoundary(std::mem::replace(slot, b))
             }
+            SetBoundaryProp(id, key, value) => {
+                let slot = model
+                    .boundaries
+                    .get_mut(&id)
+                    .ok_or_else(|| EditError::Missing("boundary", id.0.clone()))?;
+                let old = match value {
+                    Some(v) => slot.props.insert(key.clone(), v),
+                    None => slot.props.remove(&key),
+                };
+                SetBoundaryProp(id, key, old)
+            }
+            AddRelation(r) => {
+                super::check_id(r.id.as_str()).map_err(EditError::InvalidId)?;
+                if model.relations.contains_key(&r.id) {
+                    return Err(EditError::Duplicate("relation", r.id.0));
+                }
+                for end in [&r.source, &r.target] {
+                    if !model.elements.contains_key(end) {
+                        return Err(EditError::Missing("element", end.0.clone()));
+                    }
+                }
+                let id = r.id.clone();
+                model.relations.insert(id.clone(), r);
+                RemoveRelation(id)
+            }
+            RemoveRelation(id) => {
+                let r = model
+                    .relations
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("relation", id.0.clone()))?;
+                AddRelation(r)
+            }
+            ReplaceRelation(r) => {
+                for end in [&r.source, &r.target] {
+                    if !model.elements.contains_key(end) {
+                        return Err(EditError::Missing("element", end.0.clone()));
+                    }
+                }
+                let slot = model
+                    .relations
+                    .get_mut(&r.id)
+                    .ok_or_else(|| EditError::Missing("relation", r.id.0.clone()))?;
+                ReplaceRelation(std::mem::replace(slot, r))
+            }
             SetTriage(id, t) => {
                 let old = match t {
                     Some(mut t) => {
@@ -331,6 +394,7 @@ mod tests {
             trust: 5,
             parent: None,
             rect: (0.0, 0.0, 100.0, 100.0),
+            props: Default::default(),
         };
         let inner = Boundary {
             id: BoundaryId::new("inner"),
@@ -345,6 +409,13 @@ mod tests {
             Edit::AddFlow(Flow {
                 id: FlowId::new("ab"),
                 name: "ab".into(),
+                source: ElementId::new("a"),
+                target: ElementId::new("b"),
+                ..Flow::default()
+            }),
+            Edit::AddRelation(Relation {
+                id: RelationId::new("a-uses-b"),
+                kind: "generic.uses".into(),
                 source: ElementId::new("a"),
                 target: ElementId::new("b"),
                 props: Default::default(),
@@ -381,6 +452,19 @@ mod tests {
                 }),
             ),
             Edit::RemoveFlow(FlowId::new("ab")),
+            Edit::RemoveRelation(RelationId::new("a-uses-b")),
+            Edit::SetBoundaryProp(
+                BoundaryId::new("outer"),
+                "firewall".into(),
+                Some(Value::list(["b", "a", "b"])),
+            ),
+            Edit::AddRelation(Relation {
+                id: RelationId::new("b-uses-a"),
+                kind: "generic.uses".into(),
+                source: ElementId::new("b"),
+                target: ElementId::new("a"),
+                props: Default::default(),
+            }),
             Edit::Batch(vec![
                 Edit::RemoveElement(ElementId::new("b")),
                 Edit::AddElement(el("c", Some("outer"))),
@@ -403,6 +487,23 @@ mod tests {
             .apply(&mut m)
             .expect("remove");
         assert!(m.flows.is_empty());
+        assert!(m.relations.is_empty());
+    }
+
+    #[test]
+    fn a_relation_needs_both_ends() {
+        let mut m = base();
+        let r = Relation {
+            id: RelationId::new("dangling"),
+            kind: "generic.uses".into(),
+            source: ElementId::new("a"),
+            target: ElementId::new("nope"),
+            props: Default::default(),
+        };
+        assert!(matches!(
+            Edit::AddRelation(r).apply(&mut m),
+            Err(EditError::Missing("element", _))
+        ));
     }
 
     #[test]

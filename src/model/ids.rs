@@ -54,6 +54,10 @@ string_id!(
     BoundaryId
 );
 string_id!(
+    /// Identifies a relation (a typed link between two elements that is not a data flow).
+    RelationId
+);
+string_id!(
     /// Identifies a threat: `RULE@element:ID`, `RULE@flow:ID` or `RULE@flow:ID/boundary:ID`,
     /// or the id of a manual threat. Triage is keyed by it, so it must stay stable.
     ThreatId

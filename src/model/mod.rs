@@ -9,7 +9,9 @@ mod serde_util;
 mod value;
 
 pub use edit::{Edit, EditError};
-pub use ids::{BoundaryId, ElementId, FlowId, MAX_ID_LEN, ThreatId, check_id, truncate};
+pub use ids::{
+    BoundaryId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
+};
 pub use value::{Value, format_number};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,14 @@ pub struct Model {
     /// Directed data flows, in id order.
     #[serde(with = "serde_util::id_list", default)]
     pub flows: BTreeMap<FlowId, Flow>,
+    /// Typed links between elements that are not data flows (a workload uses a service
+    /// account, a binding grants a role), in id order.
+    #[serde(
+        with = "serde_util::id_list",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub relations: BTreeMap<RelationId, Relation>,
     /// Threats written by the reviewer rather than by a rule, in id order.
     #[serde(with = "serde_util::id_list", default)]
     pub manual_threats: BTreeMap<ThreatId, ManualThreat>,
@@ -67,7 +77,9 @@ pub struct Metadata {
 }
 
 /// The kind of a trust boundary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum BoundaryKind {
     /// The public internet.
     Internet,
@@ -86,6 +98,7 @@ pub enum BoundaryKind {
     /// A container registry's perimeter.
     Registry,
     /// Anything else.
+    #[default]
     Other,
 }
 
@@ -139,6 +152,28 @@ pub struct Boundary {
     pub parent: Option<BoundaryId>,
     /// Where it is drawn, in diagram coordinates.
     pub rect: RectTuple,
+    /// Property values of the boundary kind's schema (e.g. a namespace's Pod Security
+    /// level) that differ from, or restate, the defaults.
+    #[serde(
+        with = "serde_util::prop_map",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub props: Props,
+}
+
+impl Default for Boundary {
+    fn default() -> Self {
+        Boundary {
+            id: BoundaryId::default(),
+            name: String::new(),
+            kind: BoundaryKind::Other,
+            trust: 5,
+            parent: None,
+            rect: (0.0, 0.0, 200.0, 150.0),
+            props: Props::new(),
+        }
+    }
 }
 
 /// A DFD node: an instance of a stencil.
@@ -173,8 +208,95 @@ pub struct Flow {
     pub source: ElementId,
     /// Where data goes.
     pub target: ElementId,
+    /// How the data travels; transit rules apply only to [`Channel::Network`].
+    #[serde(default, skip_serializing_if = "Channel::is_network")]
+    pub channel: Channel,
     /// Property values (protocol, encrypted, ...).
     #[serde(with = "serde_util::prop_map", default)]
+    pub props: Props,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow {
+            id: FlowId::default(),
+            name: String::new(),
+            source: ElementId::default(),
+            target: ElementId::default(),
+            channel: Channel::Network,
+            props: Props::new(),
+        }
+    }
+}
+
+/// How a flow travels between its ends.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum Channel {
+    /// Across a network (the default): interception, replay and flooding apply.
+    #[default]
+    Network,
+    /// Over the loopback interface of one host (127.0.0.1, a pod's shared localhost).
+    Loopback,
+    /// Through a Unix domain socket (e.g. `/var/run/docker.sock`).
+    UnixSocket,
+    /// Through a file on a shared filesystem or a hostPath.
+    SharedFile,
+    /// Through a volume mounted by both ends (emptyDir, a named Docker volume).
+    SharedVolume,
+    /// Through local inter-process communication (pipes, shared memory, signals).
+    Ipc,
+}
+
+impl Channel {
+    /// Every channel, in declaration order.
+    pub const ALL: [Channel; 6] = [
+        Channel::Network,
+        Channel::Loopback,
+        Channel::UnixSocket,
+        Channel::SharedFile,
+        Channel::SharedVolume,
+        Channel::Ipc,
+    ];
+
+    /// Whether the data crosses a network (everything else stays on one host).
+    pub fn is_network(&self) -> bool {
+        *self == Channel::Network
+    }
+
+    /// A short lower-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Network => "network",
+            Channel::Loopback => "loopback",
+            Channel::UnixSocket => "Unix socket",
+            Channel::SharedFile => "shared file",
+            Channel::SharedVolume => "shared volume",
+            Channel::Ipc => "IPC",
+        }
+    }
+}
+
+/// A typed link between two elements that is not a data flow: its kind is declared by a
+/// template (name, allowed source and target kinds), e.g. `k8s.uses-service-account`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    /// Unique id.
+    pub id: RelationId,
+    /// Relation kind id, declared by a template.
+    pub kind: String,
+    /// The element the relation starts at (the workload that uses, the binding that grants).
+    pub source: ElementId,
+    /// The element it points to (the service account used, the role granted).
+    pub target: ElementId,
+    /// Property values of the relation (e.g. a mount's `read_only`).
+    #[serde(
+        with = "serde_util::prop_map",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub props: Props,
 }
 
@@ -481,6 +603,7 @@ impl Model {
             if !self.elements.contains_key(cand.as_str())
                 && !self.flows.contains_key(cand.as_str())
                 && !self.boundaries.contains_key(cand.as_str())
+                && !self.relations.contains_key(cand.as_str())
                 && !self.manual_threats.contains_key(cand.as_str())
             {
                 return cand;

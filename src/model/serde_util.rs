@@ -2,7 +2,8 @@
 //! order and a repeated id or property name is an error, not a silent overwrite.
 
 use super::{
-    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, ThreatId, Triage, Value,
+    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, Relation, RelationId,
+    ThreatId, Triage, Value,
 };
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -35,6 +36,12 @@ impl Keyed for Flow {
 impl Keyed for Boundary {
     type Key = BoundaryId;
     fn key(&self) -> &BoundaryId {
+        &self.id
+    }
+}
+impl Keyed for Relation {
+    type Key = RelationId;
+    fn key(&self) -> &RelationId {
         &self.id
     }
 }

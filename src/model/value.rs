@@ -13,6 +13,9 @@ pub enum Value {
     Number(f64),
     /// Free text, or the chosen option of an enum property.
     Text(String),
+    /// A set of strings such as added capabilities or RBAC verbs, kept sorted and
+    /// without repeats (see [`Value::list`]). In a file: `["NET_ADMIN", "SYS_TIME"]`.
+    List(Vec<String>),
 }
 
 impl Value {
@@ -22,6 +25,28 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Number(_) => "number",
             Value::Text(_) => "text",
+            Value::List(_) => "list",
+        }
+    }
+
+    /// A list value from any strings: sorted, repeats removed, so that equal sets are
+    /// equal values and a saved file does not depend on the order they were given in.
+    pub fn list<I, S>(items: I) -> Value
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut v: Vec<String> = items.into_iter().map(Into::into).collect();
+        v.sort();
+        v.dedup();
+        Value::List(v)
+    }
+
+    /// The items of a list value (`None` for other types).
+    pub fn as_list(&self) -> Option<&[String]> {
+        match self {
+            Value::List(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -31,6 +56,10 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Number(n) => format_number(*n),
             Value::Text(s) => format!("\"{s}\""),
+            Value::List(v) => {
+                let items: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
+                format!("[{}]", items.join(", "))
+            }
         }
     }
 }
@@ -50,6 +79,14 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Number(n) => s.serialize_f64(*n),
             Value::Text(t) => s.serialize_str(t),
+            Value::List(v) => {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(v.len()))?;
+                for item in v {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
         }
     }
 }
@@ -59,7 +96,7 @@ struct ValueVisitor;
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a bool, a number or a string")
+        f.write_str("a bool, a number, a string or a list of strings")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
         Ok(Value::Bool(v))
@@ -84,6 +121,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
         Ok(Value::Text(v))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items: Vec<String> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(s) = seq.next_element::<String>()? {
+            items.push(s);
+        }
+        Ok(Value::list(items))
     }
 }
 

@@ -500,6 +500,8 @@ impl<'de, 'a: 'de> de::Deserializer<'de> for &mut De<'a> {
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Res<V::Value> {
         match self.peek() {
             Some(b'"') => self.string()?.visit(v),
+            // A list-valued property: `["NET_ADMIN", "SYS_TIME"]`.
+            Some(b'[') => self.deserialize_seq(v),
             Some(b't' | b'f') => {
                 if self.eat_word("true") {
                     v.visit_bool(true)
@@ -1157,9 +1159,13 @@ mod tests {
         fast_rejects(&with_prop("1234567890123456789"));
         fast_rejects(&with_prop("-1234567890123456789"));
         fast_ok(&with_pos("1234567890123456789"));
-        // Values that are not a bool, a number or a string.
+        // List values load on the fast path as ron loads them (sorted, no repeats).
+        fast_ok(&with_prop("[]"));
+        fast_ok(&with_prop("[\"b\", \"a\", \"b\"]"));
+        fast_rejects(&with_prop("[1]"));
+        // Values that are not a bool, a number, a string or a list of strings.
         for lit in [
-            "()", "[]", "{}", "Some(1)", "None", "x", "(1, 2)", "truex", "True",
+            "()", "{}", "Some(1)", "None", "x", "(1, 2)", "truex", "True",
         ] {
             fast_rejects(&with_prop(lit));
         }
@@ -1303,6 +1309,7 @@ mod tests {
             (number(), number(), number(), number()),
         )
             .prop_map(|(id, name, k, trust, parent, rect)| Boundary {
+                props: Default::default(),
                 id: BoundaryId::new(id),
                 name,
                 kind: BoundaryKind::ALL[k],
@@ -1328,6 +1335,7 @@ mod tests {
             });
         let flow = (text(), text(), text(), text(), props()).prop_map(
             |(id, name, source, target, props)| Flow {
+                channel: Default::default(),
                 id: FlowId::new(id),
                 name,
                 source: ElementId::new(source),
@@ -1389,6 +1397,7 @@ mod tests {
             proptest::collection::vec(triage, 0..3),
         )
             .prop_map(|(metadata, bs, es, fs, ms, ts)| Model {
+                relations: Default::default(),
                 version: crate::model::FORMAT_VERSION,
                 metadata,
                 boundaries: bs.into_iter().map(|b| (b.id.clone(), b)).collect(),

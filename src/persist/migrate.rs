@@ -88,6 +88,7 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         m.boundaries.insert(
             BoundaryId::new(&b.id),
             Boundary {
+                props: Default::default(),
                 id: BoundaryId::new(b.id),
                 name: b.name,
                 kind: b.kind,
@@ -114,6 +115,7 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         m.flows.insert(
             FlowId::new(&f.id),
             Flow {
+                channel: Default::default(),
                 id: FlowId::new(f.id),
                 name: f.name,
                 source: ElementId::new(f.from),

@@ -9,5 +9,6 @@ pub mod template;
 
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};
 pub use template::{
-    Applies, BaseShape, Cond, Dir, PropSpec, PropType, Role, Rule, Stencil, Template,
+    Applies, BaseShape, BoundarySchema, Cond, Dir, PropSpec, PropType, RelationKind, Role, Rule,
+    Stencil, Template,
 };

@@ -22,6 +22,13 @@ pub struct Template {
     /// Properties every flow may carry, declared by this template.
     #[serde(default)]
     pub flow_properties: Vec<PropSpec>,
+    /// Property schemas of boundary kinds, declared by this template (several templates
+    /// may add properties to the same kind).
+    #[serde(default)]
+    pub boundary_properties: Vec<BoundarySchema>,
+    /// Relation kinds: typed links between elements that are not data flows.
+    #[serde(default)]
+    pub relations: Vec<RelationKind>,
     /// Element kinds.
     #[serde(default)]
     pub stencils: Vec<Stencil>,
@@ -75,6 +82,38 @@ pub struct Stencil {
     pub properties: Vec<PropSpec>,
 }
 
+/// Properties a boundary kind carries, e.g. a namespace's Pod Security level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundarySchema {
+    /// The boundary kind these properties belong to.
+    pub kind: BoundaryKind,
+    /// Declared properties with types and defaults.
+    pub properties: Vec<PropSpec>,
+}
+
+/// A relation kind: a typed link between two elements that is not a data flow (a
+/// workload *uses* a service account, a binding *grants* a role).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelationKind {
+    /// Kind id, e.g. `k8s.uses-service-account`.
+    pub kind: String,
+    /// Display name, read as a verb phrase between the ends (`uses service account`).
+    pub name: String,
+    /// Element kinds the relation may start at (kinds or base shapes, as in
+    /// [`Applies::Elements`]).
+    pub from: Vec<String>,
+    /// Element kinds the relation may point to.
+    pub to: Vec<String>,
+    /// What it means, shown in the inspector.
+    #[serde(default)]
+    pub doc: String,
+    /// Properties the relation carries (e.g. a mount's `read_only`).
+    #[serde(default)]
+    pub properties: Vec<PropSpec>,
+}
+
 /// A declared property: name, type, default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +140,8 @@ pub enum PropType {
     Text,
     /// One of the listed options (stored as text).
     Enum(Vec<String>),
+    /// A set of strings (capabilities, RBAC verbs, host paths), stored sorted.
+    List,
 }
 
 impl PropType {
@@ -111,6 +152,7 @@ impl PropType {
             PropType::Number => "number",
             PropType::Text => "text",
             PropType::Enum(_) => "enum",
+            PropType::List => "list",
         }
     }
 
@@ -121,6 +163,7 @@ impl PropType {
             (PropType::Number, Value::Number(n)) => n.is_finite(),
             (PropType::Text, Value::Text(_)) => true,
             (PropType::Enum(opts), Value::Text(s)) => opts.iter().any(|o| o == s),
+            (PropType::List, Value::List(_)) => true,
             _ => false,
         }
     }

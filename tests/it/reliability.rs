@@ -816,6 +816,7 @@ mod triage_props {
             ),
             Op::SetElementBoundary(i, b) => Edit::SetElementBoundary(eid(*i), b.map(bid)),
             Op::AddFlow(i, s, t) => Edit::AddFlow(Flow {
+                channel: Default::default(),
                 id: fid(*i),
                 name: format!("flow {i}"),
                 source: eid(*s),
@@ -827,6 +828,7 @@ mod triage_props {
                 Edit::SetFlowProp(fid(*i), FLOW_PROPS[*p as usize].into(), v.map(Value::Bool))
             }
             Op::AddBoundary(i, p, k, t) => Edit::AddBoundary(Boundary {
+                props: Default::default(),
                 id: bid(*i),
                 name: format!("Boundary {i}"),
                 kind: BoundaryKind::ALL[*k as usize],
@@ -977,7 +979,9 @@ fn cond_reads_only_the_model(c: &palisade::rules::Cond) -> bool {
 
 #[test]
 fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_network() {
-    use palisade::rules::{Applies, PropType, Rule, Stencil, Template};
+    use palisade::rules::{
+        Applies, BoundarySchema, PropType, RelationKind, Rule, Stencil, Template,
+    };
     // Every field of a template, a stencil and a rule is named here (no `..`): a new
     // field does not compile until someone checks it is plain data too.
     for (file, text) in palisade::rules::catalog::BUILTIN {
@@ -990,9 +994,30 @@ fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_
             group: _,
             description: _,
             flow_properties,
+            boundary_properties,
+            relations,
             stencils,
             rules,
         } = t;
+        let mut schema_props = Vec::new();
+        for BoundarySchema {
+            kind: _,
+            properties,
+        } in boundary_properties
+        {
+            schema_props.extend(properties);
+        }
+        for RelationKind {
+            kind: _,
+            name: _,
+            from: _,
+            to: _,
+            doc: _,
+            properties,
+        } in relations
+        {
+            schema_props.extend(properties);
+        }
         for Stencil {
             kind: _,
             name: _,
@@ -1003,9 +1028,17 @@ fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_
             properties,
         } in stencils
         {
-            for p in properties.iter().chain(&flow_properties) {
+            for p in properties
+                .iter()
+                .chain(&flow_properties)
+                .chain(&schema_props)
+            {
                 match &p.ty {
-                    PropType::Bool | PropType::Number | PropType::Text | PropType::Enum(_) => {}
+                    PropType::Bool
+                    | PropType::Number
+                    | PropType::Text
+                    | PropType::Enum(_)
+                    | PropType::List => {}
                 }
             }
         }

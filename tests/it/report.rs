@@ -209,6 +209,7 @@ fn unicode_model() -> Model {
     m.flows.insert(
         FlowId::new("f"),
         Flow {
+            channel: Default::default(),
             id: FlowId::new("f"),
             name: "日本語 flow".to_owned(),
             source: ElementId::new("user"),
@@ -258,6 +259,7 @@ fn big_model() -> Model {
         m.boundaries.insert(
             zid.clone(),
             Boundary {
+                props: Default::default(),
                 id: zid.clone(),
                 name: format!("Zone {z}"),
                 kind: BoundaryKind::NetworkZone,
@@ -272,6 +274,7 @@ fn big_model() -> Model {
             m.boundaries.insert(
                 hid.clone(),
                 Boundary {
+                    props: Default::default(),
                     id: hid.clone(),
                     name: format!("Host {z}.{h}"),
                     kind: BoundaryKind::Host,
@@ -299,6 +302,7 @@ fn big_model() -> Model {
                     m.flows.insert(
                         fid.clone(),
                         Flow {
+                            channel: Default::default(),
                             id: fid,
                             name: format!("call {n}"),
                             source: ElementId::new(format!("e{:03}", n - 1)),

@@ -172,6 +172,7 @@ fn peer_never_counts_the_element_itself_in_a_large_boundary() {
     m.boundaries.insert(
         "ns".into(),
         Boundary {
+            props: Default::default(),
             id: "ns".into(),
             name: "ns".into(),
             kind: BoundaryKind::Namespace,

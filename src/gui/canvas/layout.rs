@@ -653,6 +653,7 @@ mod tests {
 
     fn bd(id: &str, parent: Option<&str>, rect: (f64, f64, f64, f64)) -> Boundary {
         Boundary {
+            props: Default::default(),
             id: id.into(),
             name: id.into(),
             kind: BoundaryKind::Other,
@@ -664,6 +665,7 @@ mod tests {
 
     fn fl(id: &str, s: &str, t: &str) -> Flow {
         Flow {
+            channel: Default::default(),
             id: id.into(),
             name: String::new(),
             source: s.into(),

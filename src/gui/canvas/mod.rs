@@ -1132,6 +1132,7 @@ mod tests {
     fn model() -> Model {
         let mut m = Model::new("t");
         let b = Boundary {
+            props: Default::default(),
             id: "zone".into(),
             name: "Zone".into(),
             kind: BoundaryKind::Other,
@@ -1157,6 +1158,7 @@ mod tests {
         }
         for (id, s, t) in [("ab", "a", "b"), ("ba", "b", "a"), ("bc", "b", "c")] {
             let f = Flow {
+                channel: Default::default(),
                 id: id.into(),
                 name: String::new(),
                 source: s.into(),

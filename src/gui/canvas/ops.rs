@@ -224,6 +224,7 @@ pub fn new_boundary_edits(model: &Model, cat: &Catalog, rect: Rect) -> (Boundary
     let parent =
         super::layout::innermost_containing(&layout, |r| r.contains_rect(rect), &BTreeSet::new());
     let b = Boundary {
+        props: Default::default(),
         id: id.clone(),
         name: "Trust boundary".to_owned(),
         kind: BoundaryKind::NetworkZone,
@@ -253,6 +254,7 @@ pub fn new_boundary_edits(model: &Model, cat: &Catalog, rect: Rect) -> (Boundary
 pub fn new_flow(model: &Model, from: &ElementId, to: &ElementId) -> Flow {
     let id = IdMaker::new(model).make("flow");
     Flow {
+        channel: Default::default(),
         id: FlowId::new(id),
         name: String::new(),
         source: from.clone(),
