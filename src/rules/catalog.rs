@@ -1,9 +1,11 @@
 //! Loading templates into a [`Catalog`]: parse, merge stencils, type-check every rule.
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
-use super::template::{Applies, Cond, PropSpec, PropType, Role, Rule, Stencil, Template};
+use super::template::{
+    Applies, Cond, PropSpec, PropType, RelationKind, Role, Rule, Stencil, Template,
+};
 use crate::diag::{Diagnostic, Level, Pos};
-use crate::model::Value;
+use crate::model::{BoundaryKind, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -93,6 +95,10 @@ pub struct Catalog {
     pub stencils: Vec<ResolvedStencil>,
     /// Flow properties declared by all templates.
     pub flow_props: Vec<PropSpec>,
+    /// Properties of each boundary kind, declared by all templates, in load order.
+    pub boundary_props: Vec<(BoundaryKind, Vec<PropSpec>)>,
+    /// Relation kinds declared by all templates, in load order.
+    pub relation_kinds: Vec<RelationKind>,
     /// Rules that passed checks (deprecated ones included; they never fire).
     pub rules: Vec<LoadedRule>,
     /// Problems found while loading.
@@ -212,6 +218,33 @@ impl Catalog {
                     cat.flow_props.push(p.clone());
                 }
             }
+            for schema in &t.boundary_properties {
+                for p in &schema.properties {
+                    let at = tix.locate(&["boundary_properties", &format!("\"{}\"", p.name)]);
+                    let dup = cat
+                        .boundary_props(schema.kind)
+                        .iter()
+                        .any(|q| q.name == p.name);
+                    let problem = match check_prop_spec(p) {
+                        Err(msg) => Some(("bad-property", msg)),
+                        Ok(()) if dup => Some((
+                            "duplicate-boundary-property",
+                            format!(
+                                "property `{}` of boundary kind {} is already declared",
+                                p.name,
+                                schema.kind.label()
+                            ),
+                        )),
+                        Ok(()) => None,
+                    };
+                    match problem {
+                        Some((code, msg)) => cat
+                            .diagnostics
+                            .push(Diagnostic::new(Level::Error, code, msg).at(&file, at)),
+                        None => cat.add_boundary_prop(schema.kind, p.clone()),
+                    }
+                }
+            }
             for s in &t.stencils {
                 if let Err(msg) = check_stencil(s) {
                     cat.diagnostics.push(
@@ -242,6 +275,20 @@ impl Catalog {
             parsed.push((ti, t, text));
         }
         cat.resolve_inheritance(&parsed);
+        // Relation kinds name element kinds, so they are checked once every stencil is in.
+        for (ti, t, text) in &parsed {
+            let tix = TextIndex::new(text);
+            let file = cat.templates[*ti].file.clone();
+            for rk in &t.relations {
+                let at = tix.locate(&["relations", &format!("\"{}\"", rk.kind)]);
+                match cat.check_relation_kind(rk) {
+                    Ok(()) => cat.relation_kinds.push(rk.clone()),
+                    Err(msg) => cat.diagnostics.push(
+                        Diagnostic::new(Level::Error, "bad-relation-kind", msg).at(&file, at),
+                    ),
+                }
+            }
+        }
         // Phase 2: check rules against every stencil loaded.
         let builtin_ids: HashSet<String> = parsed
             .iter()
@@ -379,6 +426,70 @@ impl Catalog {
     /// The declared flow property of that name.
     pub fn flow_prop(&self, name: &str) -> Option<&PropSpec> {
         self.flow_props.iter().find(|p| p.name == name)
+    }
+
+    /// The properties declared for a boundary kind (empty when none are).
+    pub fn boundary_props(&self, kind: BoundaryKind) -> &[PropSpec] {
+        self.boundary_props
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The declared property of that name of a boundary kind.
+    pub fn boundary_prop(&self, kind: BoundaryKind, name: &str) -> Option<&PropSpec> {
+        self.boundary_props(kind).iter().find(|p| p.name == name)
+    }
+
+    /// The relation kind with that id.
+    pub fn relation_kind(&self, kind: &str) -> Option<&RelationKind> {
+        self.relation_kinds.iter().find(|r| r.kind == kind)
+    }
+
+    /// Whether an element of kind `kind` matches one of `names` (kinds, their ancestors
+    /// through `extends`, or base shapes), as [`Applies::Elements`] matches.
+    pub fn kind_matches(&self, kind: &str, names: &[String]) -> bool {
+        self.stencil(kind)
+            .is_some_and(|st| st.is_a.iter().any(|k| names.contains(k)))
+    }
+
+    fn add_boundary_prop(&mut self, kind: BoundaryKind, p: PropSpec) {
+        match self.boundary_props.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, v)) => v.push(p),
+            None => self.boundary_props.push((kind, vec![p])),
+        }
+    }
+
+    fn check_relation_kind(&self, rk: &RelationKind) -> Result<(), String> {
+        if rk.kind.is_empty() {
+            return Err("a relation kind needs a kind id".into());
+        }
+        if self.relation_kind(&rk.kind).is_some() || self.kind_index.contains_key(&rk.kind) {
+            return Err(format!("relation kind `{}` is already declared", rk.kind));
+        }
+        for (side, names) in [("from", &rk.from), ("to", &rk.to)] {
+            if names.is_empty() {
+                return Err(format!("relation kind `{}`: `{side}` is empty", rk.kind));
+            }
+            if let Some(bad) = names.iter().find(|k| !self.is_known_kind(k)) {
+                return Err(format!(
+                    "relation kind `{}`: `{side}` names unknown kind `{bad}`",
+                    rk.kind
+                ));
+            }
+        }
+        let mut names = HashSet::new();
+        for p in &rk.properties {
+            check_prop_spec(p).map_err(|m| format!("relation kind `{}`: {m}", rk.kind))?;
+            if !names.insert(p.name.as_str()) {
+                return Err(format!(
+                    "relation kind `{}` declares property `{}` twice",
+                    rk.kind, p.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether `kind` names a stencil or a base shape.
@@ -932,6 +1043,37 @@ mod tests {
         format!(
             "(id: \"u\", name: \"U\", version: \"1\", group: \"U\", rules: [\n  (id: \"{id}\", title: \"t\", category: Spoofing,\n   applies: {applies},\n   condition: {cond},\n   severity: Low, description: \"d\", references: [\"CWE-1\"]),\n])"
         )
+    }
+
+    #[test]
+    fn boundary_schemas_and_relation_kinds_load_and_bad_ones_are_located() {
+        let c = with_user(
+            r#"(id: "u", name: "U", version: "1", group: "U",
+  boundary_properties: [(kind: Namespace, properties: [
+    (name: "u_level", ty: Enum(["privileged", "restricted"]), default: "privileged"),
+    (name: "u_bad", ty: Bool, default: 3),
+  ])],
+  relations: [
+    (kind: "u.uses", name: "uses", from: ["process"], to: ["store"]),
+    (kind: "u.bad", name: "bad", from: ["no.such-kind"], to: ["store"]),
+  ],
+)"#,
+        );
+        assert!(
+            c.boundary_prop(BoundaryKind::Namespace, "u_level")
+                .is_some()
+        );
+        assert!(c.boundary_prop(BoundaryKind::Namespace, "u_bad").is_none());
+        assert!(c.relation_kind("u.uses").is_some());
+        assert!(c.relation_kind("u.bad").is_none());
+        let errs: Vec<&Diagnostic> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.file.as_deref() == Some("user.ron"))
+            .collect();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs.iter().all(|d| d.pos.is_some()), "{errs:?}");
+        assert!(c.kind_matches("generic.store", &["store".to_owned()]));
     }
 
     fn only_error(c: &Catalog) -> &Diagnostic {
