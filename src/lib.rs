@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diag;
+pub mod escape;
 pub mod geometry;
 pub mod model;
 pub mod persist;

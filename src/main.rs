@@ -11,16 +11,29 @@ use std::process::ExitCode;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A standard stream closed at start is reopened on /dev/null by the Rust runtime, so
+    // no file opened later takes descriptor 1; what is printed to it is then discarded.
     let args = Args::parse();
-    let result = match args.cmd {
-        Some(cmd) => cli::run(cmd, args.templates.as_deref()),
-        None => run_gui(args.file, args.templates),
+    let result = match (args.cmd, args.file) {
+        (Some(_), Some(file)) => Err(anyhow::anyhow!(
+            "{}: a model file and a subcommand cannot both be given; put the file after the subcommand",
+            file.display()
+        )),
+        (Some(cmd), None) => cli::run(cmd, args.templates.as_deref()),
+        (None, file) => run_gui(file, args.templates),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // A reader that went away (`palisade threats x | head`) is not an error worth
+            // a line, as with any Unix tool; the exit status still says it failed.
+            let broken_pipe = err
+                .chain()
+                .any(|c| c.downcast_ref::<cli::StdoutError>().is_some_and(|e| e.is_broken_pipe()));
+            if !broken_pipe {
+                cli::warn(&format!("error: {}", cli::error_line(&err)));
+            }
             ExitCode::from(2)
         }
     }

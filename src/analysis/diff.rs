@@ -219,7 +219,14 @@ fn props(
 pub fn render(changes: &[Change]) -> String {
     let mut s = String::new();
     for c in changes {
-        let _ = writeln!(s, "{} {:<8} {}", c.sign, c.section, c.text);
+        // Ids and names never reach the terminal with their control characters.
+        let _ = writeln!(
+            s,
+            "{} {:<8} {}",
+            c.sign,
+            c.section,
+            crate::escape::terminal(&c.text)
+        );
     }
     let opened = changes
         .iter()

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 #[command(
     name = "palisade",
     version,
-    about = "STRIDE threat modeling for container platforms",
-    args_conflicts_with_subcommands = true
+    about = "STRIDE threat modeling for container platforms"
 )]
 pub struct Args {
     /// Model file to open in the desktop app (a bundled example when omitted).
     pub file: Option<PathBuf>,
     /// Extra template directory (every *.ron file in it is loaded after the built-ins).
+    /// Global: before or after the subcommand.
     #[arg(long, global = true, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// What to do; without one, the desktop app opens.
@@ -75,7 +75,8 @@ pub enum Cmd {
     Report {
         /// Model file.
         file: PathBuf,
-        /// Output file.
+        /// Output file; `-` for standard output. A device, FIFO or `/dev/stdout` is
+        /// written in place.
         #[arg(short, long)]
         output: PathBuf,
         /// Output format (default: from the output file's extension).
@@ -123,11 +124,19 @@ pub enum Outcome {
     Failed,
 }
 
+/// Writes one line to standard error. A closed or full standard error cannot be
+/// reported anywhere, so its errors are ignored rather than a panic.
+pub fn warn(line: &str) {
+    use std::io::Write as _;
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{}", crate::escape::terminal(line));
+}
+
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
     let cat = Catalog::with_user_dir(dir);
     for d in &cat.diagnostics {
-        eprintln!("{d}");
+        warn(&d.to_string());
     }
     cat
 }
@@ -150,14 +159,72 @@ fn print_model_errors(file: &Path, a: &Analysis) -> usize {
     for d in &a.diagnostics {
         if d.level == Level::Error {
             errors += 1;
-            eprintln!("{}: {d}", file.display());
+            warn(&format!("{}: {d}", file.display()));
         }
     }
     errors
 }
 
+/// An error writing to standard output (a closed pipe, a full disk). The binary ends
+/// silently on a closed pipe, as Unix tools do, and with one line otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(#[source] pub std::io::Error);
+
+impl StdoutError {
+    /// Whether the reader went away (`EPIPE`).
+    pub fn is_broken_pipe(&self) -> bool {
+        self.0.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
+
+/// Standard output, buffered; every write error is a [`StdoutError`].
+pub struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+impl Out {
+    /// Locks standard output.
+    pub fn new() -> Out {
+        Out(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        ))
+    }
+    /// Writes text as it is (already escaped for the terminal by the caller).
+    pub fn raw(&mut self, s: &str) -> Result<(), StdoutError> {
+        use std::io::Write as _;
+        self.0.write_all(s.as_bytes()).map_err(StdoutError)
+    }
+    /// Writes one line, escaping every control character in it.
+    pub fn line(&mut self, s: &str) -> Result<(), StdoutError> {
+        self.raw(&crate::escape::terminal(s))?;
+        self.raw("\n")
+    }
+    /// Flushes; call before returning, so that the error is reported.
+    pub fn flush(&mut self) -> Result<(), StdoutError> {
+        use std::io::Write as _;
+        self.0.flush().map_err(StdoutError)
+    }
+    /// The writer, for streamed output.
+    pub fn writer(&mut self) -> &mut impl std::io::Write {
+        &mut self.0
+    }
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Out::new()
+    }
+}
+
 /// Runs a subcommand.
 pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
+    let mut out = Out::new();
+    let outcome = run_to(cmd, templates, &mut out)?;
+    out.flush()?;
+    Ok(outcome)
+}
+
+fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> {
     match cmd {
         Cmd::Threats { file, format } => {
             let (model, cat, a) = analysed(&file, templates)?;
@@ -165,17 +232,18 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             if format == ThreatFormat::Json {
                 // Streamed: views are built, written and dropped a chunk at a time, so a
                 // large model's threats never sit in memory as views or as one JSON text.
-                let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-                text::write_threats_json(out, &model, &cat, &a.threats)?;
+                text::write_threats_json(out.writer(), &model, &cat, &a.threats)
+                    .map_err(StdoutError)?;
                 return Ok(Outcome::Ok);
             }
             let views = report::threat_views(&model, &cat, &a);
-            let out = match format {
+            let text = match format {
                 ThreatFormat::Table => text::table(&views),
                 ThreatFormat::Json => text::json(&views),
                 ThreatFormat::Markdown => text::markdown(&views),
             };
-            print!("{out}");
+            // Every field of the table and the Markdown is escaped where it is written.
+            out.raw(&text)?;
             Ok(Outcome::Ok)
         }
         Cmd::Check { file, fail_on } => {
@@ -191,41 +259,38 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 .iter()
                 .filter(|t| t.status(&model).is_untriaged())
                 .collect();
-            let failing: Vec<_> = untriaged
-                .iter()
-                .filter(|t| t.severity(&model) >= fail_on)
-                .map(|t| report::threat_view(&model, &cat, t))
-                .collect();
-            {
-                use std::io::Write as _;
-                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                for v in &failing {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}",
-                        v.sev.key(),
-                        v.stat.key(),
-                        v.id,
-                        v.title
-                    )?;
-                }
-                out.flush()?;
+            let mut failing = 0usize;
+            for t in untriaged.iter().filter(|t| t.severity(&model) >= fail_on) {
+                failing += 1;
+                let title = report::threat_title(&model, &cat, t);
+                // Each field escaped on its own: a tab or a line break in a title can
+                // neither add a column nor a line.
+                let line = format!(
+                    "{}\t{}\t{}\t{}",
+                    t.severity(&model).key(),
+                    t.status(&model).key(),
+                    crate::escape::terminal(&t.id.0),
+                    crate::escape::terminal(&title)
+                );
+                out.raw(&line)?;
+                out.raw("\n")?;
             }
             let untriaged = untriaged.len();
-            println!(
+            out.line(&format!(
                 "{}: {} threats, {} untriaged, {} untriaged at or above {}, {} orphaned triage records, {} model errors",
                 file.display(),
                 a.threats.len(),
                 untriaged,
-                failing.len(),
+                failing,
                 fail_on.key(),
                 a.orphans.len(),
                 errors
-            );
+            ))?;
             if errors > 0 {
+                out.flush()?;
                 bail!("{}: the model has {errors} error(s)", file.display());
             }
-            Ok(if failing.is_empty() {
+            Ok(if failing == 0 {
                 Outcome::Ok
             } else {
                 Outcome::Failed
@@ -240,28 +305,29 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 if d.level == Level::Error {
                     errors += 1;
                 }
-                println!("{}: {d}", file.display());
+                out.line(&format!("{}: {d}", file.display()))?;
             }
             if errors > 0 {
+                out.flush()?;
                 bail!("{}: {errors} error(s)", file.display());
             }
-            println!(
+            out.line(&format!(
                 "{}: ok ({} elements, {} flows, {} boundaries)",
                 file.display(),
                 model.elements.len(),
                 model.flows.len(),
                 model.boundaries.len()
-            );
+            ))?;
             Ok(Outcome::Ok)
         }
         Cmd::Diff { old, new } => {
             let a = load_model(&old)?;
             let b = load_model(&new)?;
             let cat = load_catalog(templates);
-            print!(
-                "{}",
-                analysis::diff::render(&analysis::diff::diff(&a, &b, &cat))
-            );
+            // Each change line is escaped by the renderer.
+            out.raw(&analysis::diff::render(&analysis::diff::diff(
+                &a, &b, &cat,
+            )))?;
             Ok(Outcome::Ok)
         }
         Cmd::Report {
@@ -271,11 +337,6 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             paper,
             force,
         } => {
-            let source = read_input(&file)?;
-            let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
-            let cat = load_catalog(templates);
-            let a = analysis::analyze(&model, &cat);
-            print_model_errors(&file, &a);
             let format = match format {
                 Some(f) => f,
                 None => report::render::Format::from_path(&output).with_context(|| {
@@ -285,6 +346,13 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                     )
                 })?,
             };
+            // Refused before any work: the report never replaces its model.
+            check_report_target(&file, &output, force)?;
+            let source = read_input(&file)?;
+            let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
+            let cat = load_catalog(templates);
+            let a = analysis::analyze(&model, &cat);
+            print_model_errors(&file, &a);
             let source_name = file.display().to_string();
             let input = report::render::Input {
                 model: &model,
@@ -296,9 +364,19 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                 paper,
             };
             let bytes = report::render::render(&input, format)?;
-            check_report_target(&file, &output, force)?;
+            let target = persist::output::classify(&output).map_err(|e| {
+                anyhow::Error::new(persist::SaveError::Io {
+                    path: output.display().to_string(),
+                    source: e,
+                })
+            })?;
+            if matches!(target, persist::output::Target::Stdout) {
+                out.flush()?;
+                persist::output::write_std(&target, &bytes).map_err(StdoutError)?;
+                return Ok(Outcome::Ok);
+            }
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
-            eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+            warn(&format!("wrote {} ({} bytes)", output.display(), bytes.len()));
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {
@@ -306,19 +384,22 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             match action {
                 TemplatesCmd::List => {
                     for t in &cat.templates {
-                        println!(
+                        // Fields escaped one by one; the tabs between them stay.
+                        out.raw(&format!(
+                            "{}\n",
+                            format_args!(
                             "{}\t{}\t{}\t{} stencils\t{} rules\t{}",
-                            t.id,
-                            t.version,
-                            t.name,
+                            crate::escape::terminal(&t.id),
+                            crate::escape::terminal(&t.version),
+                            crate::escape::terminal(&t.name),
                             t.stencil_count,
                             t.rule_count,
                             if t.builtin {
                                 "built-in".to_owned()
                             } else {
-                                t.file.clone()
+                                crate::escape::terminal(&t.file).into_owned()
                             }
-                        );
+                        )))?;
                     }
                 }
                 TemplatesCmd::Show { id } => {
@@ -327,45 +408,73 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
                             cat.templates.iter().map(|t| t.id.as_str()).collect();
                         bail!("no template `{id}`; loaded: {}", known.join(", "));
                     };
-                    let t = &cat.templates[ti];
-                    println!("{} {} ({})\n{}\n", t.name, t.version, t.file, t.description);
-                    println!("Stencils:");
-                    for s in cat.stencils.iter().filter(|s| s.template == ti) {
-                        println!(
-                            "  {} ({:?}) {}",
-                            s.stencil.kind, s.stencil.base, s.stencil.name
-                        );
-                        for p in &s.stencil.properties {
-                            println!(
-                                "      {}: {} = {}  {}",
-                                p.name,
-                                p.ty.name(),
-                                p.default.display(),
-                                p.doc
-                            );
-                        }
-                    }
-                    println!("Rules:");
-                    for r in cat.rules.iter().filter(|r| r.template == ti) {
-                        let r = &r.rule;
-                        println!(
-                            "  {}  [{}] {} ({}){}  refs: {}",
-                            r.id,
-                            r.category.letter(),
-                            r.title,
-                            r.severity.key(),
-                            r.deprecated
-                                .as_ref()
-                                .map(|d| format!(" DEPRECATED: {d}"))
-                                .unwrap_or_default(),
-                            r.references.join(", ")
-                        );
-                    }
+                    show_template(out, &cat, ti)?;
                 }
             }
             Ok(Outcome::Ok)
         }
     }
+}
+
+/// `templates show`: every field escaped for the terminal.
+fn show_template(out: &mut Out, cat: &Catalog, ti: usize) -> Result<(), StdoutError> {
+    let t = crate::escape::terminal;
+    let tm = &cat.templates[ti];
+    out.line(&format!("{} {} ({})", tm.name, tm.version, tm.file))?;
+    out.line(&tm.description)?;
+    out.raw("\n")?;
+    out.line("Stencils:")?;
+    for s in cat.stencils.iter().filter(|s| s.template == ti) {
+        out.line(&format!(
+            "  {} ({:?}) {}",
+            s.stencil.kind, s.stencil.base, s.stencil.name
+        ))?;
+        for p in &s.stencil.properties {
+            out.line(&format!(
+                "      {}: {} = {}  {}",
+                p.name,
+                p.ty.name(),
+                p.default.display(),
+                p.doc
+            ))?;
+        }
+    }
+    out.line("Rules:")?;
+    for r in cat.rules.iter().filter(|r| r.template == ti) {
+        let r = &r.rule;
+        let refs: Vec<String> = r.references.iter().map(|x| t(x).into_owned()).collect();
+        out.line(&format!(
+            "  {}  [{}] {} ({}){}  refs: {}",
+            r.id,
+            r.category.letter(),
+            r.title,
+            r.severity.key(),
+            r.deprecated
+                .as_ref()
+                .map(|d| format!(" DEPRECATED: {d}"))
+                .unwrap_or_default(),
+            refs.join(", ")
+        ))?;
+    }
+    Ok(())
+}
+
+/// An error and its causes as one line, each cause once: a cause whose text the line
+/// already holds (`cannot save: Is a directory (os error 21)` over the same `io::Error`)
+/// is not repeated.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Reads a model file given on the command line, refusing files over the model size limit.
@@ -379,14 +488,11 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// A report never replaces the model it was made from, nor (without `--force`) another
-/// `.ron` file, so a mistyped `-o` cannot destroy a model.
+/// A report never replaces the model it was made from (compared by device and inode, so
+/// a bind mount, a hard link or another spelling of the path is caught), nor (without
+/// `--force`) another `.ron` file, so a mistyped `-o` cannot destroy a model.
 fn check_report_target(model: &Path, output: &Path, force: bool) -> Result<()> {
-    let same = match (std::fs::canonicalize(model), std::fs::canonicalize(output)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
+    if output.as_os_str() != "-" && persist::output::same_file(model, output) {
         bail!(
             "{}: refusing to write the report over the model it was made from",
             output.display()

@@ -5,7 +5,7 @@
 
 mod edit;
 mod ids;
-mod serde_util;
+pub(crate) mod serde_util;
 mod value;
 
 pub use edit::{Edit, EditError};

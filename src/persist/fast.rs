@@ -1198,10 +1198,11 @@ mod tests {
             "[]",
         ] {
             fast_rejects(text);
-            // And the loader still gives what ron gives.
+            // And the loader still gives what ron gives (for the text after a byte order
+            // mark, which the loader ignores).
             match (
                 crate::persist::load_bytes("t.ron", text.as_bytes()),
-                ron(text),
+                ron(text.strip_prefix('\u{feff}').unwrap_or(text)),
             ) {
                 (Ok(l), Ok(mut m)) => {
                     // Loading migrates a version-1 text; ron's model goes the same way.

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 /// Version 0, the prototype format: a flat `title`, boundaries with `inside` instead of
 /// `parent` and `x`/`y`/`w`/`h` fields, elements with `x`/`y`, and triage as a map from
 /// threat id to status.
+///
+/// Repeated boundary, element or flow ids, property names and triage keys are refused
+/// exactly as version 1 refuses them (never the last one winning).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct V0 {
@@ -19,13 +22,13 @@ struct V0 {
     title: String,
     #[serde(default)]
     owner: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique::list")]
     boundaries: Vec<V0Boundary>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique::list")]
     elements: Vec<V0Element>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique::list")]
     flows: Vec<V0Flow>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique::triage")]
     triage: BTreeMap<String, Status>,
 }
 
@@ -55,7 +58,7 @@ struct V0Element {
     inside: Option<String>,
     x: f64,
     y: f64,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::serde_util::prop_map")]
     props: Props,
 }
 
@@ -66,7 +69,7 @@ struct V0Flow {
     name: String,
     from: String,
     to: String,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::serde_util::prop_map")]
     props: Props,
 }
 
@@ -271,5 +274,97 @@ pub fn merge_triage(key: &ThreatId, recs: Vec<(String, Triage)>) -> Triage {
             .unwrap_or_default()
             .to_owned(),
         kept_as_history: recs.iter().all(|(_, t)| t.kept_as_history),
+    }
+}
+
+/// Duplicate-refusing readers for the version-0 lists and maps, with the messages of
+/// version 1 (`duplicate id `x``, `property `p` is given twice`).
+mod unique {
+    use super::{Status, V0Boundary, V0Element, V0Flow};
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    pub(super) trait HasId {
+        fn id(&self) -> &str;
+    }
+    impl HasId for V0Boundary {
+        fn id(&self) -> &str {
+            &self.id
+        }
+    }
+    impl HasId for V0Element {
+        fn id(&self) -> &str {
+            &self.id
+        }
+    }
+    impl HasId for V0Flow {
+        fn id(&self) -> &str {
+            &self.id
+        }
+    }
+
+    fn duplicate<E: de::Error>(id: &str) -> E {
+        E::custom(format!(
+            "duplicate id `{}`",
+            crate::model::truncate(id, 80)
+        ))
+    }
+
+    struct ListVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: HasId + Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut seen = BTreeSet::new();
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<T>()? {
+                if !seen.insert(v.id().to_owned()) {
+                    return Err(duplicate(v.id()));
+                }
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+
+    /// A list of records whose ids are all different.
+    pub(super) fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: HasId + Deserialize<'de>,
+    {
+        d.deserialize_seq(ListVisitor(PhantomData))
+    }
+
+    struct TriageVisitor;
+
+    impl<'de> Visitor<'de> for TriageVisitor {
+        type Value = BTreeMap<String, Status>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of threat ids to statuses")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = m.next_entry::<String, Status>()? {
+                if out.contains_key(&k) {
+                    return Err(duplicate(&k));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+
+    /// The triage map, refusing a threat id given twice.
+    pub(super) fn triage<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Status>, D::Error> {
+        d.deserialize_map(TriageVisitor)
     }
 }

@@ -5,7 +5,11 @@
 //! and flushes the directory, so a crash leaves either the old or the new file whole.
 
 mod fast;
+mod limits;
 mod migrate;
+pub mod output;
+
+pub use limits::{MAX_BOUNDARY_DEPTH, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES};
 
 use crate::diag::offset_to_pos;
 use crate::model::{FORMAT_VERSION, MAX_ID_LEN, Model, SubjectRef};
@@ -202,6 +206,8 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             col: p.col,
         }
     })?;
+    // A byte order mark is accepted and ignored (editors on some systems write one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // A large file is hashed on another thread while it is parsed.
     let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
         std::thread::scope(|s| {
@@ -248,8 +254,17 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
         supported: FORMAT_VERSION,
     };
     match sniff_version(text) {
-        Some(v) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
-        Some(0) => {
+        Some(Version::NotPlain(off)) => {
+            let p = offset_to_pos(text, off);
+            Err(LoadError::Syntax {
+                path: name.to_owned(),
+                line: p.line,
+                col: p.col,
+                message: "the version must be a plain decimal number, like `version: 2`".into(),
+            })
+        }
+        Some(Version::Plain(v)) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
+        Some(Version::Plain(0)) => {
             let mut model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
             let notes = migrate::v1_to_v2(&mut model);
             check_limits(name, text, &model)?;
@@ -267,6 +282,18 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
             if model.version > FORMAT_VERSION {
                 return Err(newer(u64::from(model.version)));
             }
+            if model.version == 0 {
+                // Version 0 goes through the migration only when written plainly.
+                let p = crate::diag::locate(text, &["version"])
+                    .unwrap_or(crate::diag::Pos { line: 1, col: 1 });
+                return Err(LoadError::Syntax {
+                    path: name.to_owned(),
+                    line: p.line,
+                    col: p.col,
+                    message: "version 0 must be written as a plain decimal number, like `version: 0`"
+                        .into(),
+                });
+            }
             let found = model.version;
             let notes = upgrade(&mut model);
             model.version = FORMAT_VERSION;
@@ -281,7 +308,9 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
 pub const MAX_THREAT_ID_LEN: usize = 1024;
 
 /// Checks what parsing alone does not: every id, and every reference to one, is at most
-/// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]). The editor never makes a
+/// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]); then every string of the
+/// text is within [`MAX_NAME_BYTES`] / [`MAX_STRING_BYTES`], and the model within
+/// [`MAX_ITEMS`] and [`MAX_BOUNDARY_DEPTH`]. The editor never makes a
 /// longer one, and the limit keeps every message, threat id and report line short.
 fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
     use std::iter::once;
@@ -316,7 +345,31 @@ fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
         }))
         .chain((m.triage.keys()).map(|k| ("triage threat id", k.as_str(), MAX_THREAT_ID_LEN)));
     let Some((what, id, limit)) = ids.find(|(_, id, limit)| id.len() > *limit) else {
-        return Ok(());
+        if let Some(long) = limits::long_string(text) {
+            let p = offset_to_pos(text, long.offset);
+            let what = match &long.field {
+                Some(f) => format!("`{f}`"),
+                None => "a string".to_owned(),
+            };
+            return Err(LoadError::Limit {
+                path: name.to_owned(),
+                pos: Some((p.line, p.col)),
+                message: format!(
+                    "{what} is {} bytes long; the limit is {} bytes ({})",
+                    long.len, long.limit, long.limit_name
+                ),
+            });
+        }
+        return match limits::structure(m) {
+            None => Ok(()),
+            Some((message, needle)) => Err(LoadError::Limit {
+                path: name.to_owned(),
+                pos: needle
+                    .and_then(|n| crate::diag::locate(text, &[&n]))
+                    .map(|p| (p.line, p.col)),
+                message,
+            }),
+        };
     };
     let prefix: String = id.chars().take(32).collect();
     let pos = crate::diag::locate(text, &[&format!("\"{prefix}")]).map(|p| (p.line, p.col));
@@ -392,8 +445,9 @@ pub fn one_line(s: &str) -> String {
 /// Finds the top-level `version: N` without parsing the whole file, so that a newer
 /// file is refused as newer rather than as malformed. A small RON lexer skips comments,
 /// strings and nested values; only a `version` field of the outermost struct counts.
-/// Returns `u64::MAX` for a number too large to read.
-fn sniff_version(text: &str) -> Option<u64> {
+/// Returns `u64::MAX` for a number too large to read, and [`Version::NotPlain`] for a
+/// number written any other way than plain decimal digits (`0x1`, `-0`, `1.0`, `1_0`).
+fn sniff_version(text: &str) -> Option<Version> {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -455,11 +509,18 @@ fn sniff_version(text: &str) -> Option<u64> {
                 let rest = skip_trivia(b, i + 1);
                 let digits: &[u8] =
                     &b[rest..][..b[rest..].iter().take_while(|d| d.is_ascii_digit()).count()];
+                let after = b.get(rest + digits.len()).copied();
+                let numberish = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.');
                 if digits.is_empty() {
-                    return None;
+                    // A sign starts a number that is not plain; anything else (a string,
+                    // say) is left for the parser to name.
+                    return matches!(after, Some(b'-' | b'+')).then_some(Version::NotPlain(rest));
+                }
+                if after.is_some_and(numberish) {
+                    return Some(Version::NotPlain(rest));
                 }
                 let num = std::str::from_utf8(digits).ok()?;
-                return Some(num.parse().unwrap_or(u64::MAX));
+                return Some(Version::Plain(num.parse().unwrap_or(u64::MAX)));
             }
             c if c.is_ascii_alphanumeric() || c == b'_' => {
                 let start = i;
@@ -474,6 +535,15 @@ fn sniff_version(text: &str) -> Option<u64> {
         }
     }
     None
+}
+
+/// The top-level version as the sniffer reads it.
+#[derive(Debug, PartialEq, Eq)]
+enum Version {
+    /// Plain decimal digits.
+    Plain(u64),
+    /// A number written otherwise, at this byte offset.
+    NotPlain(usize),
 }
 
 /// Skips whitespace and comments that may sit between `version:` and its number.
@@ -619,38 +689,48 @@ pub fn save(path: &Path, model: &Model, opts: &SaveOptions) -> Result<Stamp, Sav
 
 /// Writes bytes to `path` atomically (see the module docs). A symbolic link is followed,
 /// so the link stays and its target is replaced; the file's permissions are kept.
+///
+/// A target that is not a regular file (a device such as `/dev/null`, a FIFO, a socket,
+/// `/dev/stdout`, or `-` for standard output) is written in place and never renamed over
+/// (see [`output`]). The existing file is never read in full: the conflict check hashes
+/// at most [`MAX_MODEL_BYTES`] of it (a larger file was not the one opened), and the
+/// `.bak` is a hard link to it (a copy where links are not supported).
 pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Stamp, SaveError> {
     let name = path.display().to_string();
     let io = |source: std::io::Error| SaveError::Io {
         path: name.clone(),
         source,
     };
-    let target = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => match fs::canonicalize(path) {
-            Ok(real) => real,
-            // A link to a file that does not exist yet: create the file it names.
-            Err(_) => {
-                let link = fs::read_link(path).map_err(io)?;
-                path.parent().map_or(link.clone(), |dir| dir.join(&link))
-            }
-        },
-        _ => path.to_path_buf(),
+    let target = match output::classify(path).map_err(io)? {
+        t @ (output::Target::Stdout | output::Target::Stderr) => {
+            output::write_std(&t, bytes).map_err(io)?;
+            return Ok(Stamp::of(bytes));
+        }
+        output::Target::InPlace(p) => {
+            output::write_in_place(&p, bytes).map_err(io)?;
+            return Ok(Stamp::of(bytes));
+        }
+        output::Target::Atomic(p) => p,
     };
-    let existing = match fs::read(&target) {
-        Ok(b) => Some(b),
+    let existing = match fs::metadata(&target) {
+        Ok(m) => Some(m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
     };
-    if let (Some(old), Some(expected), false) = (&existing, &opts.expected, opts.force)
-        && Stamp::of(old) != *expected
-    {
-        return Err(SaveError::Conflict { path: name });
+    if let (Some(meta), Some(expected), false) = (&existing, &opts.expected, opts.force) {
+        let same = meta.len() <= MAX_MODEL_BYTES
+            && stamp_of_file(&target, MAX_MODEL_BYTES).map_err(io)? == *expected;
+        if !same {
+            return Err(SaveError::Conflict { path: name });
+        }
     }
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let permissions = fs::metadata(&target).ok().map(|m| m.permissions());
+    // Temporary files a killed writer left here are removed first.
+    output::clean_stale_temps(&dir);
+    let permissions = existing.as_ref().map(|m| m.permissions());
     let stem: String = target
         .file_name()
         .map(|s| s.to_string_lossy().chars().take(TMP_STEM_CHARS).collect())
@@ -663,9 +743,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Sta
     let tmp = dir.join(&unique);
     let bak_tmp = dir.join(format!("{unique}.bak"));
     let result = (|| -> std::io::Result<()> {
-        if let (Some(old), true) = (&existing, opts.backup) {
-            // The backup is itself written atomically, so a crash never leaves a torn .bak.
-            write_and_sync(&bak_tmp, old, permissions.as_ref())?;
+        if let (Some(_), true) = (&existing, opts.backup) {
+            // The backup is made under a temporary name and renamed, so a crash never
+            // leaves a torn .bak: a hard link needs no copy; a copy where links fail.
+            if fs::hard_link(&target, &bak_tmp).is_err() {
+                let _ = fs::remove_file(&bak_tmp);
+                fs::copy(&target, &bak_tmp)?;
+                fs::File::open(&bak_tmp)?.sync_all()?;
+            }
             fs::rename(&bak_tmp, backup_path(&target))?;
         }
         write_and_sync(&tmp, bytes, permissions.as_ref())?;
@@ -679,6 +764,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Sta
         return Err(io(e));
     }
     Ok(Stamp::of(bytes))
+}
+
+/// The fingerprint of at most `limit` bytes of a file, read in pieces.
+fn stamp_of_file(path: &Path, limit: u64) -> std::io::Result<Stamp> {
+    let mut h = Sha256::new();
+    let mut f = fs::File::open(path)?.take(limit);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(Stamp(h.finalize().into()))
 }
 
 /// Creates a new file (never following or reusing an existing one), writes it fully
@@ -713,7 +813,7 @@ fn sync_dir(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::sniff_version;
+    use super::{Version, sniff_version};
 
     #[test]
     fn sniff_reads_only_the_top_level_version_field() {
@@ -748,7 +848,17 @@ mod tests {
             ("/*/", None),
         ];
         for (text, want) in cases {
-            assert_eq!(sniff_version(text), *want, "{text:?}");
+            assert_eq!(sniff_version(text), want.map(Version::Plain), "{text:?}");
+        }
+        for (text, at) in [
+            ("(version: 0x1)", 10),
+            ("(version: -0)", 10),
+            ("(version: +1)", 10),
+            ("(version: 1.0)", 10),
+            ("(version: 1_0)", 10),
+            ("(version: 1e0)", 10),
+        ] {
+            assert_eq!(sniff_version(text), Some(Version::NotPlain(at)), "{text:?}");
         }
     }
 }

@@ -12,31 +12,14 @@ use crate::rules::{BaseShape, Catalog};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Escapes Markdown inline syntax in free text.
+/// Escapes Markdown inline syntax and HTML in free text ([`crate::escape::md_inline`]).
 pub fn inline(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::md_inline(s)
 }
 
-/// A code span that survives backticks inside the text.
+/// A code span that survives any backticks inside the text ([`crate::escape::md_code`]).
 pub fn code(s: &str) -> String {
-    let s = s.replace(['\n', '\r'], " ");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+    crate::escape::md_code(s)
 }
 
 fn or_dash(s: &str) -> String {
@@ -157,7 +140,7 @@ fn table(o: &mut String, t: &Table) {
             for span in cell {
                 match span {
                     Span::Text(s) | Span::Strong(s) | Span::Muted(s) => o.push_str(&inline(s)),
-                    Span::Code(s) => o.push_str(&code(s)),
+                    Span::Code(s) => o.push_str(&crate::escape::md_code_cell(s)),
                     Span::Severity(k) => o.push_str(sev_label(k)),
                     Span::Break => o.push(' '),
                 }
@@ -224,9 +207,24 @@ fn threat(o: &mut String, t: &ThreatView) {
     o.push('\n');
 }
 
-/// Mermaid text: double quotes become `#quot;`, other characters are kept.
+/// Mermaid label text: quotes, angle brackets, ampersands and backticks become Mermaid
+/// entity codes (so no label is read as HTML or a Markdown string), line breaks and other
+/// unsafe characters spaces.
 fn mm(s: &str) -> String {
-    s.replace('"', "#quot;").replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '`' => out.push_str("#96;"),
+            '#' => out.push_str("#35;"),
+            c if crate::escape::is_unsafe_char(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The diagram as a Mermaid flowchart: boundaries as nested subgraphs, entity =

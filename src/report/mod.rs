@@ -158,6 +158,15 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
     }
 }
 
+/// The title of a threat, as its view would give it, without rendering the rest.
+pub fn threat_title(model: &Model, cat: &Catalog, t: &Threat) -> String {
+    match &t.origin {
+        Origin::Rule(ri) => cat.rules.get(*ri).map(|r| r.rule.title.clone()),
+        Origin::Manual => model.manual_threats.get(&t.id).map(|m| m.title.clone()),
+    }
+    .unwrap_or_default()
+}
+
 /// The model items a subject names, looked up once.
 struct Found<'m> {
     element: Option<&'m crate::model::Element>,
@@ -245,23 +254,78 @@ impl<'m> Names<'m> {
     }
 }
 
-/// Fills the placeholders, in the same order as five chained `replace` calls (so a name
-/// that itself contains a placeholder is treated exactly as before), skipping the passes
-/// whose placeholder is absent.
+/// Longest description after its placeholders are filled, in bytes; a longer one is cut
+/// at a character boundary and ends with [`CUT_NOTE`].
+pub const MAX_DESCRIPTION_BYTES: usize = 16 * 1024;
+
+/// What ends a description cut at [`MAX_DESCRIPTION_BYTES`].
+pub const CUT_NOTE: &str = "… (cut at MAX_DESCRIPTION_BYTES)";
+
+/// Fills the placeholders in one pass over the template's text: each `{element}`,
+/// `{source}`, `{target}`, `{flow}` or `{boundary}` is replaced by its name, and the names
+/// put in are never read again (a name that contains `{target}` is only text). Unknown
+/// `{...}` stays as written. The result is at most [`MAX_DESCRIPTION_BYTES`] long (plus
+/// [`CUT_NOTE`]), so a template with a placeholder repeated a million times costs no more.
 fn fill(text: &str, n: &Names) -> String {
-    let mut s = std::borrow::Cow::Borrowed(text);
-    for (pat, val) in [
-        ("{element}", n.element),
-        ("{source}", n.source),
-        ("{target}", n.target),
-        ("{flow}", n.flow),
-        ("{boundary}", n.boundary),
-    ] {
-        if s.contains(pat) {
-            s = std::borrow::Cow::Owned(s.replace(pat, val));
+    let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_BYTES));
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        push_capped(&mut out, &rest[..open]);
+        let after = &rest[open..];
+        let hit = [
+            ("{element}", n.element),
+            ("{source}", n.source),
+            ("{target}", n.target),
+            ("{flow}", n.flow),
+            ("{boundary}", n.boundary),
+        ]
+        .into_iter()
+        .find(|(pat, _)| after.starts_with(pat));
+        match hit {
+            Some((pat, val)) => {
+                push_capped(&mut out, val);
+                rest = &after[pat.len()..];
+            }
+            None => {
+                push_capped(&mut out, "{");
+                rest = &after[1..];
+            }
+        }
+        if out.len() > MAX_DESCRIPTION_BYTES {
+            break;
         }
     }
-    s.into_owned()
+    if out.len() <= MAX_DESCRIPTION_BYTES {
+        push_capped(&mut out, rest);
+    }
+    if out.len() > MAX_DESCRIPTION_BYTES {
+        let mut cut = MAX_DESCRIPTION_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(CUT_NOTE);
+    }
+    out
+}
+
+/// Appends at most one byte past [`MAX_DESCRIPTION_BYTES`] worth of `s` (the caller
+/// cuts and marks the end).
+fn push_capped(out: &mut String, s: &str) {
+    let room = (MAX_DESCRIPTION_BYTES + 1).saturating_sub(out.len());
+    if s.len() <= room {
+        out.push_str(s);
+        return;
+    }
+    let mut end = room;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&s[..end]);
+    // Mark the text as over the limit even when the cut fell before a wide character.
+    if out.len() <= MAX_DESCRIPTION_BYTES {
+        out.push_str(&s[end..][..s[end..].chars().next().map_or(0, char::len_utf8)]);
+    }
 }
 
 /// The output view of a subject.
@@ -325,4 +389,48 @@ pub fn json(data: &data::ReportData) -> String {
         serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+
+    fn names<'a>() -> Names<'a> {
+        Names {
+            element: "{target}{flow}",
+            source: "S{boundary}",
+            target: "T{element}",
+            flow: "F{source}",
+            boundary: "B{flow}",
+        }
+    }
+
+    #[test]
+    fn names_are_data_never_templates() {
+        let n = names();
+        assert_eq!(
+            fill("{element} {source} {target} {flow} {boundary} {other} {", &n),
+            "{target}{flow} S{boundary} T{element} F{source} B{flow} {other} {"
+        );
+        assert_eq!(fill("no placeholders", &n), "no placeholders");
+        assert_eq!(fill("{{element}}", &n), "{{target}{flow}}");
+    }
+
+    #[test]
+    fn a_million_placeholders_fill_to_a_bounded_text() {
+        let text = "{element}".repeat(1_000_000);
+        let n = Names {
+            element: "ééé",
+            ..names()
+        };
+        let out = fill(&text, &n);
+        assert!(out.ends_with(CUT_NOTE), "{}", &out[out.len() - 60..]);
+        assert!(out.len() <= MAX_DESCRIPTION_BYTES + CUT_NOTE.len());
+        assert!(out.starts_with("éééééé"));
+        // Exactly at the limit nothing is cut.
+        let exact = "x".repeat(MAX_DESCRIPTION_BYTES);
+        assert_eq!(fill(&exact, &n), exact);
+        let over = "x".repeat(MAX_DESCRIPTION_BYTES + 1);
+        assert!(fill(&over, &n).ends_with(CUT_NOTE));
+    }
 }

@@ -2,18 +2,20 @@
 
 use super::ThreatView;
 
-/// An aligned text table, one threat a line.
+/// An aligned text table, one threat a line; ids and titles escaped for the terminal
+/// ([`crate::escape::terminal`]).
 pub fn table(views: &[ThreatView]) -> String {
     let headers = ["ID", "CATEGORY", "SEVERITY", "STATUS", "TITLE"];
     let rows: Vec<[String; 5]> = views
         .iter()
         .map(|v| {
+            // Control characters in an id or a title never reach the terminal raw.
             [
-                v.id.clone(),
+                crate::escape::terminal(&v.id).into_owned(),
                 v.stride.label().to_owned(),
                 v.sev.label().to_owned(),
                 v.stat.label().to_owned(),
-                v.title.clone(),
+                crate::escape::terminal(&v.title).into_owned(),
             ]
         })
         .collect();
@@ -176,9 +178,10 @@ where
     }
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell: Markdown, HTML, pipes and control characters
+/// ([`crate::escape::md_inline`]).
 pub fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::escape::md_inline(s)
 }
 
 /// A Markdown table of threats.
@@ -188,8 +191,8 @@ pub fn markdown(views: &[ThreatView]) -> String {
     );
     for v in views {
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            v.id,
+            "| {} | {} | {} | {} | {} | {} |\n",
+            crate::escape::md_code_cell(&v.id),
             v.stride.label(),
             v.sev.label(),
             v.stat.label(),

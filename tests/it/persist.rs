@@ -684,6 +684,8 @@ fn ron_only(text: &str) -> Result<Model, ron::error::SpannedError> {
 /// RON syntax (limits, newer versions); a model ron refuses loads only by migration.
 fn assert_loader_agrees_with_ron(what: &str, text: &str) {
     let loaded = persist::load_bytes(what, text.as_bytes());
+    // A byte order mark is ignored by the loader; ron would refuse it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match (loaded, ron_only(text)) {
         (Ok(l), Ok(mut m)) => {
             // An older file is migrated after parsing; ron's model goes the same way.
@@ -696,7 +698,8 @@ fn assert_loader_agrees_with_ron(what: &str, text: &str) {
         }
         (Ok(l), Err(e)) => assert_eq!(l.file_version, 0, "{what}: ron refuses ({e}) but it loads"),
         (Err(e), Ok(_)) => assert!(
-            matches!(e, LoadError::Limit { .. } | LoadError::NewerVersion { .. }),
+            matches!(e, LoadError::Limit { .. } | LoadError::NewerVersion { .. })
+                || matches!(&e, LoadError::Syntax { message, .. } if message.contains("plain decimal")),
             "{what}: ron loads it but the loader refuses: {e}"
         ),
         (Err(_), Err(_)) => {}

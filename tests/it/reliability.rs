@@ -5,7 +5,7 @@
 use crate::common::{catalog, root};
 use crate::persist::{assert_one_line, catalog_with, corpus_files, on_small_stack, small_model};
 use palisade::analysis::analyze;
-use palisade::persist::{self, LoadError, MAX_MODEL_BYTES};
+use palisade::persist::{self, LoadError, MAX_MODEL_BYTES, MAX_NAME_BYTES, MAX_STRING_BYTES};
 use palisade::rules::catalog::{MAX_TEMPLATE_BYTES, TEMPLATE_RECURSION_LIMIT};
 use std::fmt::Write as _;
 use std::fs;
@@ -63,12 +63,25 @@ fn a_file_over_the_size_limit_is_refused_without_reading_it() {
 }
 
 #[test]
-fn a_50_mb_file_of_one_string_loads() {
+fn a_50_mb_file_of_one_string_is_refused_naming_the_limit() {
     let mut text = String::with_capacity(50 << 20);
     text.push_str("(\n    version: 1,\n    metadata: (title: \"big\", description: \"");
     text.extend(std::iter::repeat_n('a', 50 << 20));
     text.push_str("\"),\n)\n");
-    let codes = load_and_analyse("big-string.ron", text.into_bytes()).expect("loads");
+    let err = load_and_analyse("big-string.ron", text.into_bytes()).expect_err("refused");
+    assert_eq!(
+        err,
+        format!(
+            "big-string.ron:3:43: a string is {} bytes long; the limit is {MAX_STRING_BYTES} bytes (MAX_STRING_BYTES)",
+            50 << 20
+        )
+    );
+    // Up to the limit it loads.
+    let text = format!(
+        "(version: 1, metadata: (description: \"{}\"))",
+        "a".repeat(MAX_STRING_BYTES)
+    );
+    let codes = load_and_analyse("string.ron", text.into_bytes()).expect("loads");
     assert!(codes.is_empty(), "{codes:?}");
 }
 
@@ -209,11 +222,20 @@ fn a_one_megabyte_id_is_refused_naming_the_limit() {
             "{err}"
         );
     }
-    // A 1 MB name is only text: it loads, and messages stay short.
+    // A 1 MB name is refused at its position, naming the limit; one at the limit loads.
     let text = format!(
         "{HEAD}        (id: \"a\", name: \"{id}\", kind: \"generic.process\", pos: (0, 0)),\n{TAIL}"
     );
-    assert!(load_and_analyse("long-name.ron", text.into_bytes()).is_ok());
+    let err = load_and_analyse("long-name.ron", text.into_bytes()).expect_err("refused");
+    assert!(
+        err.starts_with("long-name.ron:5:") && err.ends_with("(MAX_NAME_BYTES)"),
+        "{err}"
+    );
+    let name = "n".repeat(MAX_NAME_BYTES);
+    let text = format!(
+        "{HEAD}        (id: \"a\", name: \"{name}\", kind: \"generic.process\", pos: (0, 0)),\n{TAIL}"
+    );
+    assert!(load_and_analyse("name.ron", text.into_bytes()).is_ok());
     // A 1 MB unknown field name is cut in the message.
     let text = format!("(version: 1, metadata: (), {}: 1)", "f".repeat(1 << 20));
     let err = load_and_analyse("field.ron", text.into_bytes()).expect_err("unknown field");

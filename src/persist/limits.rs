@@ -1,0 +1,218 @@
+//! Limits checked on the text and on the parsed model, beyond what parsing enforces: the
+//! length of every string in the file, the nesting of boundaries through `parent`, and
+//! the number of items. Each keeps what analysis and reports do with a file within a
+//! stated memory and time (see `docs/FUZZING.md`).
+
+use crate::model::Model;
+use std::collections::HashMap;
+
+/// Longest name, title or kind, in bytes of the file's text. A name is repeated in every
+/// threat about its item and in every report line that names it.
+pub const MAX_NAME_BYTES: usize = 1024;
+/// Longest string of any other field (a description, a justification, a property
+/// value), in bytes of the file's text.
+pub const MAX_STRING_BYTES: usize = 16 * 1024;
+/// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
+/// twice this many boundaries.
+pub const MAX_BOUNDARY_DEPTH: usize = 32;
+/// Most elements, flows and boundaries a model may have together: what the analysis and
+/// every report format can serve within about 2 GB of memory.
+pub const MAX_ITEMS: usize = 100_000;
+
+/// A string literal over its limit: where it starts (a byte offset), its length in
+/// bytes and the limit with its name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LongString {
+    /// Byte offset of the opening quote (or `r`).
+    pub offset: usize,
+    /// Length of the literal's text in bytes.
+    pub len: usize,
+    /// The field it is the value of, when it directly follows `field:`.
+    pub field: Option<String>,
+    /// The limit in bytes.
+    pub limit: usize,
+    /// The limit's name.
+    pub limit_name: &'static str,
+}
+
+/// Fields whose strings are names (limited to [`MAX_NAME_BYTES`]).
+const NAME_FIELDS: &[&[u8]] = &[b"name", b"title", b"kind"];
+
+/// Finds the first string literal in a RON text longer than its limit, in one pass.
+/// Comments and character literals are skipped; a literal's length counts the bytes of
+/// its text as written, which is never less than its value's.
+pub fn long_string(text: &str) -> Option<LongString> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    // The identifier before the last `:`, when the previous tokens were `ident :`.
+    let mut last_ident: Option<(usize, usize)> = None;
+    let mut field: Option<(usize, usize)> = None;
+    while i < n {
+        let c = b[i];
+        match c {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(n, |k| i + k + 1);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut level = 0usize;
+                while i < n {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        level += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        level = level.saturating_sub(1);
+                        i += 2;
+                        if level == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let start = i;
+        let string_end = match c {
+            b'"' => Some(super::skip_string(b, i + 1)),
+            b'r' | b'b' if super::is_raw_string_start(b, i) => Some(super::skip_raw_string(b, i)),
+            b'b' if b.get(i + 1) == Some(&b'"') => Some(super::skip_string(b, i + 2)),
+            _ => None,
+        };
+        if let Some(end) = string_end {
+            // The text between the quotes: without the `b` / `r` prefix, the `#`s and
+            // the quotes themselves.
+            let q = b[start..].iter().position(|&c| c == b'"').map_or(n, |k| start + k);
+            let hashes = b[start..q].iter().filter(|&&c| c == b'#').count();
+            let len = end.saturating_sub(q + 2 + hashes);
+            let name = field
+                .take()
+                .map(|(s, e)| &b[s..e])
+                .filter(|f| NAME_FIELDS.contains(f));
+            let (limit, limit_name) = match name {
+                Some(_) => (MAX_NAME_BYTES, "MAX_NAME_BYTES"),
+                None => (MAX_STRING_BYTES, "MAX_STRING_BYTES"),
+            };
+            if len > limit {
+                let field = name.map(|f| String::from_utf8_lossy(f).into_owned());
+                return Some(LongString {
+                    offset: start,
+                    len,
+                    field,
+                    limit,
+                    limit_name,
+                });
+            }
+            last_ident = None;
+            i = end.max(i + 1);
+            continue;
+        }
+        match c {
+            b'\'' => {
+                i = super::skip_char(b, i + 1).max(i + 1);
+                last_ident = None;
+                field = None;
+            }
+            b':' => {
+                field = last_ident.take();
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                last_ident = Some((start, i));
+                field = None;
+            }
+            _ => {
+                last_ident = None;
+                field = None;
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// What is over a structural limit of a parsed model, as a message naming the limit.
+pub fn structure(m: &Model) -> Option<(String, Option<String>)> {
+    let items = m.elements.len() + m.flows.len() + m.boundaries.len();
+    if items > MAX_ITEMS {
+        return Some((
+            format!(
+                "the model has {items} elements, flows and boundaries; the limit is {MAX_ITEMS} (MAX_ITEMS)"
+            ),
+            None,
+        ));
+    }
+    // Depth of each boundary through `parent`, each chain walked at most
+    // MAX_BOUNDARY_DEPTH + 1 steps; a cycle ends a chain (validation reports it).
+    let parent: HashMap<&str, &str> = m
+        .boundaries
+        .values()
+        .filter_map(|b| b.parent.as_ref().map(|p| (b.id.as_str(), p.as_str())))
+        .collect();
+    for b in m.boundaries.values() {
+        let mut chain: Vec<&str> = vec![b.id.as_str()];
+        let mut cur = b.id.as_str();
+        while let Some(&p) = parent.get(cur) {
+            if chain.contains(&p) || !m.boundaries.contains_key(p) {
+                break;
+            }
+            chain.push(p);
+            if chain.len() > MAX_BOUNDARY_DEPTH {
+                return Some((
+                    format!(
+                        "boundary `{}` is nested more than {MAX_BOUNDARY_DEPTH} levels deep through `parent`; the limit is {MAX_BOUNDARY_DEPTH} (MAX_BOUNDARY_DEPTH)",
+                        crate::model::truncate(b.id.as_str(), 40)
+                    ),
+                    Some(format!("id: \"{}\"", b.id.as_str())),
+                ));
+            }
+            cur = p;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_strings_are_found_with_their_field() {
+        let name = "n".repeat(MAX_NAME_BYTES + 1);
+        let text = format!("(metadata: (title: \"ok\"), elements: [(id: \"a\", name: \"{name}\")])");
+        let got = long_string(&text).map(|l| (l.field, l.limit_name, l.len));
+        assert_eq!(
+            got,
+            Some((Some("name".into()), "MAX_NAME_BYTES", MAX_NAME_BYTES + 1))
+        );
+        // The same length is fine elsewhere, in a comment and in a raw string up to the limit.
+        let text = format!("(d: \"{name}\", // \"{}\"\n x: r#\"{name}\"#)", "c".repeat(99_999));
+        assert_eq!(long_string(&text), None);
+        let long = "x".repeat(MAX_STRING_BYTES + 1);
+        for text in [
+            format!("(description: \"{long}\")"),
+            format!("(description: r##\"{long}\"##)"),
+            format!("(props: {{\"{long}\": 1}})"),
+            format!("(name: \"a\", description: \"{long}\")"),
+        ] {
+            let l = long_string(&text).map(|l| l.limit_name);
+            assert_eq!(l, Some("MAX_STRING_BYTES"), "{}", &text[..30]);
+        }
+        // Exactly at the limit passes.
+        let text = format!("(name: \"{}\")", "n".repeat(MAX_NAME_BYTES));
+        assert_eq!(long_string(&text), None);
+    }
+}
