@@ -235,6 +235,7 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Option<Format> {
         if keys
             .iter()
             .any(|k| k == "detail" || k == "cells" || k == "diagrams")
+            || (keys.iter().any(|k| k == "summary") && keys.iter().any(|k| k.starts_with("detail")))
             || (body.contains("\"diagrams\"") && body.contains("\"cells\""))
         {
             return Some(Format::ThreatDragon);
