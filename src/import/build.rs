@@ -303,29 +303,23 @@ pub(crate) fn polylines_cross(p: &[(f64, f64)], q: &[(f64, f64)]) -> bool {
 }
 
 /// Line boundaries (Threat Dragon curves, TMT lines) enclose nothing, yet the flows they
-/// cut cross them. Palisade stores membership, so a line becomes the regions it
-/// separates: elements joined by flows no line cuts form one region, and each region
-/// that a cut flow leaves or enters becomes a boundary; every cut flow then crosses
-/// the regions' boundaries and crossing rules see it. `cut` lists, per flow, the names
-/// of the lines that cut it. Regions nest under `parent`; elements already in a box
-/// boundary keep it, and the box's outermost ancestor below `parent` moves into the
-/// region when all its members agree.
+/// cut cross them. Palisade stores membership, so a line becomes the zones it
+/// separates: elements joined by flows no line cuts form one side, and each side that
+/// holds elements outside every box (boxes already separate their members) becomes a
+/// boundary named after the line, so every cut flow crosses a boundary and crossing
+/// rules see it. `flows` lists, per flow, the names of the lines that cut it; zones
+/// nest under `parent` (a diagram's boundary, or the top level).
 pub(crate) fn regions_from_lines(
     b: &mut Builder,
     flows: &[(FlowId, Vec<String>)],
     parent: Option<&BoundaryId>,
     label: &str,
+    line_ids: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), ImportError> {
     use std::collections::BTreeMap;
-    let cut: BTreeMap<&FlowId, &Vec<String>> = flows
-        .iter()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(f, l)| (f, l))
-        .collect();
-    if cut.is_empty() {
+    if flows.iter().all(|(_, l)| l.is_empty()) {
         return Ok(());
     }
-    // Union-find over the elements touched by these flows.
     let mut ids: Vec<ElementId> = Vec::new();
     for (f, _) in flows {
         if let Some(fl) = b.model.flows.get(f) {
@@ -344,12 +338,13 @@ pub(crate) fn regions_from_lines(
         }
         i
     }
+    let ends = |b: &Builder, f: &FlowId| -> Option<(usize, usize)> {
+        let fl = b.model.flows.get(f)?;
+        Some((*index.get(&fl.source)?, *index.get(&fl.target)?))
+    };
     for (f, lines) in flows {
-        if !lines.is_empty() {
-            continue;
-        }
-        if let Some(fl) = b.model.flows.get(f)
-            && let (Some(&s), Some(&t)) = (index.get(&fl.source), index.get(&fl.target))
+        if lines.is_empty()
+            && let Some((s, t)) = ends(b, f)
         {
             let (rs, rt) = (find(&mut up, s), find(&mut up, t));
             if rs != rt {
@@ -357,95 +352,94 @@ pub(crate) fn regions_from_lines(
             }
         }
     }
-    let mut region_of: BTreeMap<usize, Vec<ElementId>> = BTreeMap::new();
-    let mut needs: BTreeSet<usize> = BTreeSet::new();
-    let mut unseparated: Vec<String> = Vec::new();
-    for (f, _) in &cut {
-        if let Some(fl) = b.model.flows.get(*f)
-            && let (Some(&s), Some(&t)) = (index.get(&fl.source), index.get(&fl.target))
-        {
-            let (rs, rt) = (find(&mut up, s), find(&mut up, t));
-            if rs == rt {
-                unseparated.push(f.to_string());
-            } else {
-                needs.insert(rs);
-                needs.insert(rt);
+    // The lines that cut a flow touching each side.
+    let mut side_lines: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for (f, lines) in flows {
+        if lines.is_empty() {
+            continue;
+        }
+        if let Some((s, t)) = ends(b, f) {
+            for r in [find(&mut up, s), find(&mut up, t)] {
+                side_lines
+                    .entry(r)
+                    .or_default()
+                    .extend(lines.iter().cloned());
             }
         }
     }
+    let mut members: BTreeMap<usize, Vec<ElementId>> = BTreeMap::new();
     for (i, e) in ids.iter().enumerate() {
         let r = find(&mut up, i);
-        if needs.contains(&r) {
-            region_of.entry(r).or_default().push(e.clone());
+        let unboxed = b
+            .model
+            .elements
+            .get(e)
+            .is_some_and(|el| el.boundary.as_ref() == parent);
+        if side_lines.contains_key(&r) && unboxed {
+            members.entry(r).or_default().push(e.clone());
         }
     }
-    for f in unseparated {
-        b.diag(
-            Level::Warning,
-            "line-boundary-unseparated",
-            format!(
-                "flow `{f}` is cut by a {label} but its ends are also joined by flows the line does not cut; Palisade cannot tell the sides apart, so the flow crosses no boundary"
-            ),
-        );
+    // How many sides each set of line names would name, to tell sides apart.
+    let mut name_uses: BTreeMap<String, usize> = BTreeMap::new();
+    let line_name = |set: &BTreeSet<String>| -> String {
+        let named: Vec<&str> = set
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+            .collect();
+        named.join(", ")
+    };
+    for r in members.keys() {
+        if let Some(set) = side_lines.get(r) {
+            *name_uses.entry(line_name(set)).or_default() += 1;
+        }
     }
     let mut n = 0usize;
-    for (_, members) in region_of {
+    for (r, list) in &members {
         n += 1;
-        let mut names: Vec<String> = members
+        let mut names: Vec<String> = list
             .iter()
             .filter_map(|e| b.model.elements.get(e).map(|x| x.name.clone()))
             .collect();
         names.sort();
         let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
         let more = if names.len() > 3 { ", …" } else { "" };
-        let name = format!("Zone of {}{more}", shown.join(", "));
-        let id = bid(b.fresh_id(Ns::Boundary, "", &format!("zone-{n}"), "zone"));
-        // Which members go in directly, and which boxes move in whole.
-        let mut rect: Option<(f64, f64, f64, f64)> = None;
-        let mut grow = |x: f64, y: f64, w: f64, h: f64| {
-            rect = Some(match rect {
-                None => (x, y, x + w, y + h),
-                Some((a, c, d, e)) => (a.min(x), c.min(y), d.max(x + w), e.max(y + h)),
-            });
+        let zone_of = format!("Zone of {}{more}", shown.join(", "));
+        let lines = side_lines.get(r).map(line_name).unwrap_or_default();
+        let name = if lines.is_empty() {
+            zone_of
+        } else if name_uses.get(&lines).copied().unwrap_or(0) > 1 {
+            format!("{lines}: {zone_of}")
+        } else {
+            lines.clone()
         };
-        let mut moved_boxes: Vec<BoundaryId> = Vec::new();
-        for m in &members {
-            let Some(el) = b.model.elements.get(m) else {
-                continue;
-            };
-            let (x, y) = el.pos;
-            grow(x - 80.0, y - 45.0, 160.0, 90.0);
-            match el.boundary.clone() {
-                bnd if bnd.as_ref() == parent => {
-                    if let Some(el) = b.model.elements.get_mut(m) {
-                        el.boundary = Some(id.clone());
-                    }
-                }
-                Some(inner) => {
-                    // The box's ancestor just below `parent`.
-                    let chain = b.model.boundary_chain(Some(&inner));
-                    let top = chain
-                        .iter()
-                        .take_while(|c| Some(*c) != parent)
-                        .last()
-                        .cloned();
-                    if let Some(top) = top
-                        && !moved_boxes.contains(&top)
-                    {
-                        moved_boxes.push(top);
-                    }
-                }
-                None => {}
+        // A side named by one line alone takes the line's own id, as other converters do.
+        let own = side_lines
+            .get(r)
+            .filter(|set| set.len() == 1 && name_uses.get(&lines).copied().unwrap_or(0) == 1)
+            .and_then(|set| set.iter().next())
+            .and_then(|l| line_ids.get(l))
+            .cloned()
+            .unwrap_or_default();
+        let id = bid(b.fresh_id(Ns::Boundary, &own, &format!("zone-{n}"), "zone"));
+        let (mut x0, mut y0, mut x1, mut y1) = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for m in list {
+            if let Some(el) = b.model.elements.get_mut(m) {
+                el.boundary = Some(id.clone());
+                x0 = x0.min(el.pos.0 - 80.0);
+                y0 = y0.min(el.pos.1 - 45.0);
+                x1 = x1.max(el.pos.0 + 80.0);
+                y1 = y1.max(el.pos.1 + 45.0);
             }
         }
-        for bx in &moved_boxes {
-            if let Some(bb) = b.model.boundaries.get_mut(bx) {
-                bb.parent = Some(id.clone());
-                let (x, y, w, h) = bb.rect;
-                grow(x, y - 22.0, w, h + 22.0);
-            }
+        if !x0.is_finite() {
+            (x0, y0, x1, y1) = (0.0, 0.0, 160.0, 90.0);
         }
-        let (x0, y0, x1, y1) = rect.unwrap_or((0.0, 0.0, 160.0, 90.0));
         b.add_boundary(Boundary {
             id,
             name,
@@ -454,6 +448,24 @@ pub(crate) fn regions_from_lines(
             parent: parent.cloned(),
             rect: (x0 - 10.0, y0 - 10.0, x1 - x0 + 20.0, y1 - y0 + 20.0),
         })?;
+    }
+    // A cut flow whose ends still share every boundary crosses nothing: say so.
+    for (f, lines) in flows {
+        if lines.is_empty() {
+            continue;
+        }
+        if let Some(fl) = b.model.flows.get(f) {
+            let chain = |e: &ElementId| {
+                let home = b.model.elements.get(e).and_then(|x| x.boundary.clone());
+                b.model.boundary_chain(home.as_ref())
+            };
+            if chain(&fl.source) == chain(&fl.target) {
+                let msg = format!(
+                    "flow `{f}` is cut by a {label} but its ends are also joined by flows the line does not cut; Palisade cannot tell the sides apart, so the flow crosses no boundary"
+                );
+                b.diag(Level::Warning, "line-boundary-unseparated", msg);
+            }
+        }
     }
     Ok(())
 }

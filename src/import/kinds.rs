@@ -21,7 +21,6 @@ pub(crate) const TABLE: &[(&[&str], &str)] = &[
     (&["etcd"], "k8s.etcd"),
     (&["kubelet"], "k8s.kubelet"),
     (&["kube", "proxy"], "k8s.kube-proxy"),
-    (&["scheduler"], "k8s.scheduler"),
     (&["controller", "manager"], "k8s.controller-manager"),
     (&["ingress"], "k8s.ingress"),
     (&["service", "account"], "k8s.service-account"),
@@ -53,7 +52,6 @@ pub(crate) const TABLE: &[(&[&str], &str)] = &[
     (&["build", "server"], "docker.build"),
     (&["ci", "cd"], "docker.build"),
     (&["jenkins"], "docker.build"),
-    (&["devops"], "docker.build"),
     // Kubeflow / MLOps.
     (&["notebook"], "kubeflow.notebook"),
     (&["jupyter"], "kubeflow.notebook"),

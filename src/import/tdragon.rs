@@ -314,6 +314,7 @@ fn import_diagram(
     let mut rects: BTreeMap<ElementId, (f64, f64, f64, f64)> = BTreeMap::new();
     let mut boxes: Vec<(BoundaryId, (f64, f64, f64, f64))> = Vec::new();
     let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut line_ids: BTreeMap<String, String> = BTreeMap::new();
     let mut flows: Vec<&Cell> = Vec::new();
     for c in &d.cells {
         let cid = id_text(&c.id);
@@ -385,6 +386,9 @@ fn import_diagram(
                 } else {
                     format!("trust boundary line `{name}`")
                 };
+                if !name.is_empty() {
+                    line_ids.insert(n.clone(), cid.clone());
+                }
                 lines.push((n, pts));
                 continue;
             }
@@ -639,7 +643,7 @@ fn import_diagram(
         add_threats(b, &p.data.threats, SubjectRef::Flow(p.id.clone()), ctx)?;
     }
     if !lines.is_empty() {
-        regions_from_lines(b, &cut_list, wrapper, "trust boundary line")?;
+        regions_from_lines(b, &cut_list, wrapper, "trust boundary line", &line_ids)?;
         let cut_none = cut_list.iter().all(|(_, c)| c.is_empty());
         if cut_none {
             b.diag(
