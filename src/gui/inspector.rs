@@ -490,7 +490,7 @@ fn props_ui(
                 let current = props.get(&spec.name);
                 let is_set = current.is_some();
                 let value = current.cloned().unwrap_or_else(|| spec.default.clone());
-                let label = ui.label(pretty(&spec.name));
+                let label = ui.label(spec.display_label());
                 let label = if spec.doc.is_empty() {
                     label
                 } else {
@@ -595,15 +595,6 @@ fn display(v: &Value) -> String {
 }
 
 /// `mutual_auth` -> `Mutual auth`.
-fn pretty(name: &str) -> String {
-    let s = name.replace('_', " ");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => s,
-    }
-}
-
 /// The "Name" row shared by elements, flows and boundaries: the edited name when the
 /// text changed this frame.
 fn name_row_ui(ui: &mut egui::Ui, current: &str, hint: &str) -> Option<String> {
@@ -852,9 +843,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pretty_names() {
-        assert_eq!(pretty("mutual_auth"), "Mutual auth");
-        assert_eq!(pretty(""), "");
+    fn property_labels_read_as_words() {
+        let cat = crate::rules::Catalog::builtin();
+        let spec = cat
+            .stencil("docker.daemon")
+            .and_then(|s| s.prop("tls_verify"))
+            .cloned();
+        let Some(mut spec) = spec else {
+            panic!("docker.daemon declares tls_verify")
+        };
+        assert_eq!(spec.display_label(), "TLS verification");
+        spec.label.clear();
+        assert_eq!(spec.display_label(), "Tls verify", "the key, readable");
+        spec.name = "mutual_auth".into();
+        assert_eq!(spec.display_label(), "Mutual auth");
     }
 
     #[test]
