@@ -320,9 +320,17 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
                 .show_ui(ui, |ui| {
                     for k in BoundaryKind::ALL {
                         if ui.selectable_label(k == b.kind, k.label()).clicked() && k != b.kind {
+                            // A trust level nobody changed follows the kind's default (an
+                            // Internet boundary starts untrusted); a chosen one stays.
+                            let trust = if b.trust == b.kind.default_trust() {
+                                k.default_trust()
+                            } else {
+                                b.trust
+                            };
                             out.push(
                                 Edit::ReplaceBoundary(Boundary {
                                     kind: k,
+                                    trust,
                                     ..b.clone()
                                 }),
                                 format!("kind:boundary:{}", b.id),

@@ -103,6 +103,20 @@ impl BoundaryKind {
         BoundaryKind::Other,
     ];
 
+    /// The trust level a new boundary of this kind starts at: the internet is
+    /// untrusted (0); a cluster or host is trusted more than a network zone.
+    pub fn default_trust(self) -> u8 {
+        match self {
+            BoundaryKind::Internet => 0,
+            BoundaryKind::NetworkZone | BoundaryKind::Registry | BoundaryKind::Other => 5,
+            BoundaryKind::Host
+            | BoundaryKind::ContainerRuntime
+            | BoundaryKind::Namespace
+            | BoundaryKind::CloudAccount => 6,
+            BoundaryKind::Cluster => 7,
+        }
+    }
+
     /// A short lower-case label.
     pub fn label(self) -> &'static str {
         match self {
