@@ -4,7 +4,8 @@
 use super::actions::Action;
 use super::canvas::{self, CanvasState, Tool, ops};
 use super::document::{Document, file_name};
-use super::files::{self, DialogPurpose, JobResult, Jobs};
+use super::file_dialog::BuiltinDialog;
+use super::files::{self, DialogOutcome, DialogPurpose, JobResult, Jobs};
 use super::history::MergeKey;
 use super::inspector::{InspectorOut, inspector_ui};
 use super::menu::{self, MenuInfo};
@@ -71,6 +72,8 @@ pub struct PalisadeApp {
     /// A short note in the status bar ("Saved"), with the time it was set.
     pub status_note: Option<(String, f64)>,
     jobs: Jobs,
+    /// The built-in file dialog, open when no native one could be shown.
+    pub builtin_dialog: Option<BuiltinDialog>,
     show_help: bool,
     applied_theme: Option<ThemePreference>,
     allow_close: bool,
@@ -110,6 +113,7 @@ impl PalisadeApp {
             theme: ThemePreference::System,
             status_note: None,
             jobs: Jobs::default(),
+            builtin_dialog: None,
             show_help: false,
             applied_theme: None,
             allow_close: false,
@@ -314,8 +318,7 @@ impl PalisadeApp {
             }
             Action::Open => {
                 if self.guard(&action) {
-                    self.jobs
-                        .dialog(DialogPurpose::Open, self.default_dir(), String::new(), ctx);
+                    self.ask_for_file(ctx, DialogPurpose::Open);
                 }
             }
             Action::OpenPath(ref p) => {
@@ -327,30 +330,9 @@ impl PalisadeApp {
                 Some(p) => self.save_then_continue(ctx, &p),
                 None => self.handle(ctx, Action::SaveAs),
             },
-            Action::SaveAs => {
-                let name = match &self.doc.path {
-                    Some(p) => file_name(p),
-                    None if self.doc.untitled_name.ends_with(".ron") => {
-                        self.doc.untitled_name.clone()
-                    }
-                    None => "model.ron".to_owned(),
-                };
-                self.jobs
-                    .dialog(DialogPurpose::SaveAs, self.default_dir(), name, ctx);
-            }
+            Action::SaveAs => self.ask_for_file(ctx, DialogPurpose::SaveAs),
             Action::SaveTo(p) => self.save_then_continue(ctx, &p),
-            Action::Export(f) => {
-                let stem = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
-                let name = format!("{stem}-report.{}", files::export_ext(f).1);
-                self.jobs
-                    .dialog(DialogPurpose::Export(f), self.default_dir(), name, ctx);
-            }
+            Action::Export(f) => self.ask_for_file(ctx, DialogPurpose::Export(f)),
             Action::Quit => {
                 if self.guard(&action) {
                     if let Some(p) = self.current_recovery_path() {
@@ -518,31 +500,110 @@ impl PalisadeApp {
         }
     }
 
+    /// The file name a dialog for `purpose` suggests.
+    fn suggested_name(&self, purpose: &DialogPurpose) -> String {
+        match purpose {
+            DialogPurpose::Open => String::new(),
+            DialogPurpose::SaveAs => match &self.doc.path {
+                Some(p) => file_name(p),
+                None if self.doc.untitled_name.ends_with(".ron") => self.doc.untitled_name.clone(),
+                None => "model.ron".to_owned(),
+            },
+            DialogPurpose::Export(f) => {
+                let stem = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
+                format!("{stem}-report.{}", files::export_ext(*f).1)
+            }
+        }
+    }
+
+    /// Asks for a file: the native dialog where one can be shown, else the built-in one,
+    /// saying why.
+    fn ask_for_file(&mut self, ctx: &egui::Context, purpose: DialogPurpose) {
+        let name = self.suggested_name(&purpose);
+        match self.jobs.native_dialog_problem() {
+            Some(why) => self.open_builtin(purpose, name, &why),
+            None => {
+                if !self
+                    .jobs
+                    .dialog(purpose.clone(), self.default_dir(), name.clone(), ctx)
+                {
+                    self.open_builtin(purpose, name, "cannot start the dialog thread");
+                }
+            }
+        }
+    }
+
+    fn open_builtin(&mut self, purpose: DialogPurpose, name: String, why: &str) {
+        let text = format!("No system file dialog ({why}): using Palisade's own");
+        if !self.banners.iter().any(|b| b.text == text) {
+            self.banners.push(Banner { text, error: false });
+        }
+        self.builtin_dialog = Some(BuiltinDialog::new(purpose, self.default_dir(), name));
+    }
+
+    /// Carries on after a file dialog (native or built-in) closed.
+    fn dialog_done(&mut self, ctx: &egui::Context, purpose: DialogPurpose, outcome: DialogOutcome) {
+        let p = match outcome {
+            DialogOutcome::Chosen(p) => p,
+            DialogOutcome::Failed(why) => {
+                let name = self.suggested_name(&purpose);
+                self.open_builtin(purpose, name, &why);
+                return;
+            }
+            DialogOutcome::Cancelled => {
+                let waiting = self.after_save.take().is_some();
+                let what = match purpose {
+                    DialogPurpose::Open => "Open cancelled".to_owned(),
+                    DialogPurpose::SaveAs if waiting => {
+                        "Save cancelled: nothing was saved, nothing was closed".to_owned()
+                    }
+                    DialogPurpose::SaveAs => "Save cancelled: nothing was saved".to_owned(),
+                    DialogPurpose::Export(_) => "Export cancelled".to_owned(),
+                };
+                self.note(ctx, what);
+                return;
+            }
+        };
+        match purpose {
+            // The unsaved-changes question was asked before the dialog opened.
+            DialogPurpose::Open => self.jobs.load(p, ctx),
+            DialogPurpose::SaveAs => self.handle(ctx, Action::SaveTo(p)),
+            DialogPurpose::Export(f) => {
+                self.note(ctx, format!("Exporting {}…", file_name(&p)));
+                let job = files::ExportJob {
+                    path: p,
+                    format: f,
+                    model: self.doc.model.clone(),
+                    catalog: self.catalog.clone(),
+                    analysis: self.doc.analysis.clone(),
+                    source_name: self.doc.display_name(),
+                };
+                self.jobs.export(job, ctx);
+            }
+        }
+    }
+
+    fn builtin_dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some(d) = self.builtin_dialog.as_mut() else {
+            return;
+        };
+        if let Some(outcome) = d.show(ctx) {
+            let purpose = d.purpose.clone();
+            self.builtin_dialog = None;
+            self.dialog_done(ctx, purpose, outcome);
+        }
+    }
+
     fn poll_jobs(&mut self, ctx: &egui::Context) {
         for r in self.jobs.poll() {
             match r {
-                JobResult::Dialog(_, None) => {
-                    self.after_save = None;
-                }
-                JobResult::Dialog(DialogPurpose::Open, Some(p)) => {
-                    // The unsaved-changes question was asked before the dialog opened.
-                    self.jobs.load(p, ctx);
-                }
-                JobResult::Dialog(DialogPurpose::SaveAs, Some(p)) => {
-                    self.handle(ctx, Action::SaveTo(p))
-                }
-                JobResult::Dialog(DialogPurpose::Export(f), Some(p)) => {
-                    self.note(ctx, format!("Exporting {}…", file_name(&p)));
-                    let job = files::ExportJob {
-                        path: p,
-                        format: f,
-                        model: self.doc.model.clone(),
-                        catalog: self.catalog.clone(),
-                        analysis: self.doc.analysis.clone(),
-                        source_name: self.doc.display_name(),
-                    };
-                    self.jobs.export(job, ctx);
-                }
+                JobResult::Dialog(purpose, outcome) => self.dialog_done(ctx, purpose, outcome),
                 JobResult::Loaded(p, r) => match *r {
                     Ok(l) => self.open_loaded(p, l),
                     Err(e) => self.error(e.to_string()),
@@ -854,7 +915,7 @@ impl eframe::App for PalisadeApp {
         if let Some(a) = self.dropped_files(&ctx) {
             actions.push(a);
         }
-        if self.prompt.is_none() {
+        if self.prompt.is_none() && self.builtin_dialog.is_none() {
             menu::shortcuts(&ctx, &mut actions);
         }
 
@@ -944,6 +1005,7 @@ impl eframe::App for PalisadeApp {
             actions.push(Action::RevealSelection);
         }
         self.prompt_ui(&ctx);
+        self.builtin_dialog_ui(&ctx);
         menu::help_window(&ctx, &mut self.show_help);
 
         // A change of keyboard focus ends a text-editing session: the next edit is a new

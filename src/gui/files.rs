@@ -57,11 +57,22 @@ pub enum DialogPurpose {
     Export(crate::report::render::Format),
 }
 
+/// How a file dialog ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogOutcome {
+    /// The user chose this path.
+    Chosen(PathBuf),
+    /// The user closed the dialog without choosing.
+    Cancelled,
+    /// The dialog could not be shown (no portal, no zenity): why.
+    Failed(String),
+}
+
 /// Results of work done off the UI thread.
 #[derive(Debug)]
 pub enum JobResult {
-    /// A file dialog closed; `None` when cancelled.
-    Dialog(DialogPurpose, Option<PathBuf>),
+    /// A file dialog closed.
+    Dialog(DialogPurpose, DialogOutcome),
     /// A model file was read and parsed.
     Loaded(PathBuf, Box<Result<Loaded, LoadError>>),
     /// A report was written (or failed).
@@ -75,7 +86,7 @@ pub struct Jobs {
     rx: Receiver<JobResult>,
     /// Jobs started and not yet finished.
     pub running: usize,
-    /// Whether native dialogs may be shown (off in tests).
+    /// Whether native dialogs may be shown (off in tests, which use the built-in one).
     pub dialogs_enabled: bool,
 }
 
@@ -92,16 +103,26 @@ impl Default for Jobs {
 }
 
 impl Jobs {
-    /// Opens a native file dialog on a background thread.
+    /// Why a native dialog cannot be shown here, if it cannot: then the app uses its
+    /// built-in dialog straight away.
+    pub fn native_dialog_problem(&self) -> Option<String> {
+        if !self.dialogs_enabled {
+            return Some("native file dialogs are off".into());
+        }
+        native_dialog_problem()
+    }
+
+    /// Opens a native file dialog on a background thread. Returns `false` (and opens
+    /// nothing) when no thread can be started.
     pub fn dialog(
         &mut self,
         purpose: DialogPurpose,
         start_dir: Option<PathBuf>,
         file_name: String,
         ctx: &eframe::egui::Context,
-    ) {
+    ) -> bool {
         if !self.dialogs_enabled {
-            return;
+            return false;
         }
         let tx = self.tx.clone();
         let ctx = ctx.clone();
@@ -113,6 +134,7 @@ impl Jobs {
                 if let Some(dir) = start_dir {
                     d = d.set_directory(dir);
                 }
+                dialog_errors::clear();
                 let path = match &purpose {
                     DialogPurpose::Open => d
                         .add_filter("Palisade model", &["ron"])
@@ -129,12 +151,19 @@ impl Jobs {
                             .save_file()
                     }
                 };
-                let _ = tx.send(JobResult::Dialog(purpose, path));
+                let outcome = match (path, dialog_errors::take()) {
+                    (Some(p), _) => DialogOutcome::Chosen(p),
+                    (None, Some(why)) => DialogOutcome::Failed(why),
+                    (None, None) => DialogOutcome::Cancelled,
+                };
+                let _ = tx.send(JobResult::Dialog(purpose, outcome));
                 ctx.request_repaint();
             });
         if spawned.is_err() {
             self.running -= 1;
+            return false;
         }
+        true
     }
 
     /// Reads and parses a model on a background thread.
@@ -189,6 +218,87 @@ impl Jobs {
             out.push(r);
         }
         out
+    }
+}
+
+/// Why no native file dialog can be shown, checked before trying one: on Linux and the
+/// BSDs rfd needs an xdg-desktop-portal over a D-Bus session, or zenity.
+/// `PALISADE_FILE_DIALOG=builtin` always uses the built-in dialog.
+pub fn native_dialog_problem() -> Option<String> {
+    if std::env::var_os("PALISADE_FILE_DIALOG").is_some_and(|v| v == "builtin") {
+        return Some("PALISADE_FILE_DIALOG=builtin".into());
+    }
+    if cfg!(any(target_os = "windows", target_os = "macos")) {
+        return None;
+    }
+    let dbus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("zenity").is_file()));
+    (!dbus && !zenity)
+        .then(|| "no D-Bus session for a file-dialog portal, and no zenity".to_owned())
+}
+
+/// rfd reports a dialog it could not show only through the `log` crate; this logger
+/// keeps the last such error of the dialog thread, so a failure is not mistaken for a
+/// cancel. Nothing else is logged.
+pub mod dialog_errors {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    struct Capture;
+
+    static CAPTURE: Capture = Capture;
+
+    impl log::Log for Capture {
+        fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+            meta.level() <= log::Level::Error && meta.target().starts_with("rfd")
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                let text = record.args().to_string();
+                LAST.with(|l| *l.borrow_mut() = Some(text));
+            }
+        }
+        fn flush(&self) {}
+    }
+
+    /// Installs the logger (once; if another logger is installed, errors are not seen
+    /// and a failed dialog reads as cancelled).
+    pub fn install() {
+        if log::set_logger(&CAPTURE).is_ok() {
+            log::set_max_level(log::LevelFilter::Error);
+        }
+    }
+
+    /// Forgets this thread's last error.
+    pub fn clear() {
+        LAST.with(|l| *l.borrow_mut() = None);
+    }
+
+    /// This thread's last dialog error, if any.
+    pub fn take() -> Option<String> {
+        LAST.with(|l| l.borrow_mut().take())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn an_rfd_error_is_kept_and_other_logs_are_not() {
+            super::install();
+            super::clear();
+            log::error!(target: "palisade", "not ours");
+            assert_eq!(super::take(), None);
+            log::error!(target: "rfd::backend", "Failed to save file with zenity: not found");
+            assert_eq!(
+                super::take().as_deref(),
+                Some("Failed to save file with zenity: not found")
+            );
+            assert_eq!(super::take(), None, "taken once");
+        }
     }
 }
 

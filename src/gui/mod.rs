@@ -11,6 +11,7 @@ pub mod actions;
 pub mod app;
 pub mod canvas;
 pub mod document;
+pub mod file_dialog;
 pub mod files;
 pub mod history;
 pub mod inspector;
@@ -32,6 +33,7 @@ pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<
     let catalog = Catalog::with_user_dir(templates.as_deref());
     let (doc, load_error) = initial_document(file, &catalog);
     let recovery = files::recovery_dir_from_env();
+    files::dialog_errors::install();
     let opts = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Palisade")
