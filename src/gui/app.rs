@@ -18,6 +18,9 @@ use eframe::egui::{self, Id, RichText, ThemePreference, Vec2, ViewportCommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The threats panel never gets lower than this (tabs, filters and a few rows).
+pub const THREATS_MIN_HEIGHT: f32 = 170.0;
+
 /// Seconds between recovery copies of unsaved work.
 pub const AUTOSAVE_SECS: f64 = 20.0;
 
@@ -72,6 +75,8 @@ pub struct PalisadeApp {
     /// A short note in the status bar ("Saved"), with the time it was set.
     pub status_note: Option<(String, f64)>,
     jobs: Jobs,
+    /// This instance's claim on its recovery copies (see [`files::InstanceLock`]).
+    pub instance_lock: Option<files::InstanceLock>,
     /// The built-in file dialog, open when no native one could be shown.
     pub builtin_dialog: Option<BuiltinDialog>,
     show_help: bool,
@@ -113,6 +118,7 @@ impl PalisadeApp {
             theme: ThemePreference::System,
             status_note: None,
             jobs: Jobs::default(),
+            instance_lock: None,
             builtin_dialog: None,
             show_help: false,
             applied_theme: None,
@@ -167,13 +173,72 @@ impl PalisadeApp {
     }
 
     /// Applies edits as one undo step; an edit that cannot apply becomes a banner.
-    fn apply(&mut self, edits: Vec<Edit>, merge: Option<MergeKey>) {
+    fn apply(&mut self, mut edits: Vec<Edit>, merge: Option<MergeKey>) {
         if edits.is_empty() {
             return;
         }
+        self.name_triage(&mut edits);
         if let Err(e) = self.doc.apply(edits, merge, &self.catalog) {
             self.error(format!("Could not change the model: {e}"));
         }
+    }
+
+    /// Triage decisions remember their subject's name, and a deletion writes the
+    /// current names into the records of the threats it orphans, so an orphaned record
+    /// reads "element monitoring agent (deleted)" rather than an id.
+    fn name_triage(&self, edits: &mut Vec<Edit>) {
+        let name_of = |id: &crate::model::ThreatId| {
+            self.doc.analysis.threat(id.as_str()).map(|t| {
+                super::threats::rows::subject_name(&t.subject, &self.doc.model).into_owned()
+            })
+        };
+        let mut deleted_elements = std::collections::BTreeSet::new();
+        let mut deleted_flows = std::collections::BTreeSet::new();
+        let mut deleted_boundaries = std::collections::BTreeSet::new();
+        for e in edits.iter_mut() {
+            match e {
+                Edit::SetTriage(id, Some(t)) => {
+                    if let Some(n) = name_of(id) {
+                        t.subject_name = n;
+                    }
+                }
+                Edit::RemoveElement(id) => {
+                    deleted_elements.insert(id.clone());
+                }
+                Edit::RemoveFlow(id) => {
+                    deleted_flows.insert(id.clone());
+                }
+                Edit::RemoveBoundary(id) => {
+                    deleted_boundaries.insert(id.clone());
+                }
+                _ => {}
+            }
+        }
+        if deleted_elements.is_empty() && deleted_flows.is_empty() && deleted_boundaries.is_empty()
+        {
+            return;
+        }
+        use crate::analysis::Subject;
+        let mut renamed = Vec::new();
+        for (id, rec) in &self.doc.model.triage {
+            let Some(t) = self.doc.analysis.threat(id.as_str()) else {
+                continue;
+            };
+            let hit = match &t.subject {
+                Subject::Element(e) => deleted_elements.contains(e),
+                Subject::Flow(f) | Subject::Crossing(f, _) => deleted_flows.contains(f),
+                Subject::Boundary(b) => deleted_boundaries.contains(b),
+                Subject::Model => false,
+            };
+            let name = super::threats::rows::subject_name(&t.subject, &self.doc.model);
+            if hit && rec.subject_name != name {
+                let mut rec = rec.clone();
+                rec.subject_name = name.into_owned();
+                renamed.push(Edit::SetTriage(id.clone(), Some(rec)));
+            }
+        }
+        // Before the removals, so undo restores records and items together.
+        edits.splice(0..0, renamed);
     }
 
     /// Whether `action` may run now; if the model has unsaved changes, asks first.
@@ -489,8 +554,25 @@ impl PalisadeApp {
             }
             Action::Help => self.show_help = true,
             Action::Rename => {
-                if self.doc.selection.single().is_some() {
-                    ctx.memory_mut(|m| m.request_focus(super::inspector::name_field_id()));
+                use super::selection::Item;
+                let m = &self.doc.model;
+                let name = match self.doc.selection.single() {
+                    Some(Item::Element(e)) => m.elements.get(&e).map(|x| x.name.clone()),
+                    Some(Item::Flow(f)) => m.flows.get(&f).map(|x| x.name.clone()),
+                    Some(Item::Boundary(b)) => m.boundaries.get(&b).map(|x| x.name.clone()),
+                    None => None,
+                };
+                if let Some(name) = name {
+                    // The whole name is selected, so typing replaces it (a cursor left
+                    // from an earlier edit would insert into the middle).
+                    let id = super::inspector::name_field_id();
+                    let mut state =
+                        egui::text_edit::TextEditState::load(ctx, id).unwrap_or_default();
+                    state.cursor.set_char_range(Some(
+                        egui::text_selection::CCursorRange::select_all_str(&name),
+                    ));
+                    state.store(ctx, id);
+                    ctx.memory_mut(|m| m.request_focus(id));
                 }
             }
             Action::RevealSelection => {
@@ -818,7 +900,6 @@ impl PalisadeApp {
         // Open per severity, least first: High and Critical are the last two.
         let open: usize = s.open_by_severity.iter().sum();
         let open_high: usize = s.open_by_severity[2..].iter().sum();
-        let triaged_pct = ((total - open) * 100).checked_div(total).unwrap_or(100);
         let dark = ui.visuals().dark_mode;
         ui.horizontal_centered(|ui| {
             ui.label(format!("{total} threats"));
@@ -833,7 +914,7 @@ impl PalisadeApp {
                 hc
             });
             ui.separator();
-            ui.label(format!("{triaged_pct}% triaged"));
+            ui.label(s.triaged_text());
             ui.separator();
             let errors = a
                 .diagnostics
@@ -942,7 +1023,7 @@ impl eframe::App for PalisadeApp {
         egui::Panel::bottom("threats")
             .resizable(true)
             .default_size(290.0)
-            .size_range(60.0..=700.0)
+            .size_range(THREATS_MIN_HEIGHT..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(
                     ui,

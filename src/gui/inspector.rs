@@ -602,7 +602,6 @@ fn display(v: &Value) -> String {
     }
 }
 
-/// `mutual_auth` -> `Mutual auth`.
 /// The "Name" row shared by elements, flows and boundaries: the edited name when the
 /// text changed this frame.
 fn name_row_ui(ui: &mut egui::Ui, current: &str, hint: &str) -> Option<String> {

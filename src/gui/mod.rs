@@ -48,7 +48,9 @@ pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<
         opts,
         Box::new(move |cc| {
             theme::install_fonts(&cc.egui_ctx);
+            let lock_dir = recovery.clone();
             let mut app = PalisadeApp::new(catalog, doc, recovery);
+            app.instance_lock = lock_dir.as_deref().and_then(files::lock_instance);
             if let Some(storage) = cc.storage {
                 app::restore_settings(&mut app, storage);
             }

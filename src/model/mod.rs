@@ -422,6 +422,10 @@ pub struct Triage {
     /// Set when the reviewer keeps an orphaned record on purpose, as history.
     #[serde(default)]
     pub kept_as_history: bool,
+    /// The subject's name when the decision was last made ("monitoring agent"), so an
+    /// orphaned record still says what it was about after the item is deleted.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject_name: String,
 }
 
 /// What a manual threat is about.
