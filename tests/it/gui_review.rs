@@ -157,3 +157,321 @@ fn export_through_the_built_in_dialog_writes_the_report() {
         out.display()
     );
 }
+
+use palisade::model::{BoundaryId, ElementId, FlowId, Status, ThreatId, Triage};
+
+/// Narrows the threats table with its search box.
+fn search(h: &mut Harness<'_, PalisadeApp>, text: &str) {
+    h.get_by_label("Find").click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.key_press(egui::Key::Backspace);
+    h.get_by_label("Find").type_text(text);
+    h.run_steps(3);
+}
+
+fn label_rect(h: &Harness<'_, PalisadeApp>, label: &str) -> egui::Rect {
+    match h.query_all_by_label(label).next() {
+        Some(n) => n.rect(),
+        None => panic!("no widget labelled {label}"),
+    }
+}
+
+#[test]
+fn the_threats_panel_keeps_its_height_on_the_orphans_and_diagnostics_tabs() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let total = h.state().doc.analysis.threats.len();
+    let tab = format!("Threats ({total})");
+    let top = label_rect(&h, &tab).top();
+    assert!(
+        900.0 - top >= palisade::gui::app::THREATS_MIN_HEIGHT,
+        "a usable height to start with"
+    );
+    for other in ["Orphaned triage (0)", "Diagnostics ("] {
+        match h.query_all_by_label_contains(other).next() {
+            Some(n) => n.click(),
+            None => panic!("{other}"),
+        }
+        h.run_steps(4);
+        let now = label_rect(&h, &tab).top();
+        assert!(
+            (now - top).abs() < 1.0,
+            "{other}: the tab bar moved from {top} to {now}"
+        );
+    }
+    label_rect(&h, &tab);
+    h.get_by_label(&tab).click();
+    h.run_steps(4);
+    assert!((label_rect(&h, &tab).top() - top).abs() < 1.0);
+    assert!(
+        h.query_all_by_label(S02).count() > 0,
+        "rows are shown after coming back"
+    );
+}
+
+const S02: &str = "GEN-S-02@element:api";
+
+#[test]
+fn severity_status_and_title_columns_are_visible_at_1400_by_900() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    // The detail panel to the right of the table is at least 280 px wide.
+    let table_right = 1400.0 - 280.0;
+    for header in ["Severity ↓", "Status", "Title"] {
+        let r = label_rect(&h, header);
+        assert!(
+            r.right() <= table_right,
+            "{header} ends at {} (table ends by {table_right})",
+            r.right()
+        );
+    }
+}
+
+#[test]
+fn shift_click_selects_the_range_of_rows_between() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    search(&mut h, "@element:api");
+    let mut shown: Vec<(f32, String)> = h
+        .state()
+        .doc
+        .analysis
+        .threats
+        .iter()
+        .filter(|t| t.id.as_str().ends_with("@element:api"))
+        .map(|t| (label_rect(&h, t.id.as_str()).top(), t.id.0.clone()))
+        .collect();
+    shown.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(shown.len() >= 4, "{shown:?}");
+    h.get_by_label(shown[0].1.as_str()).click();
+    h.run_steps(2);
+    h.event(egui::Event::ModifiersChanged(Modifiers::SHIFT));
+    h.get_by_label(shown[3].1.as_str())
+        .click_modifiers(Modifiers::SHIFT);
+    h.run_steps(2);
+    h.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    h.run_steps(1);
+    let want: std::collections::BTreeSet<ThreatId> = shown[..4]
+        .iter()
+        .map(|s| ThreatId::new(s.1.as_str()))
+        .collect();
+    assert_eq!(
+        h.state().doc.selection.threats,
+        want,
+        "rows 1 to 4, not 1 and 4"
+    );
+}
+
+#[test]
+fn accepting_a_risk_without_a_justification_asks_for_one() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    search(&mut h, S02);
+    h.get_by_label(S02).click();
+    h.run_steps(3);
+    assert_eq!(
+        h.query_all_by_label_contains("needs a justification")
+            .count(),
+        0
+    );
+    h.get_by_label("Triage status").click();
+    h.run_steps(2);
+    h.get_by_label("Accepted risk").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Accepted risk needs a justification")
+            .count()
+            > 0
+    );
+}
+
+#[test]
+fn f2_selects_the_whole_name_so_typing_replaces_it() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    h.state_mut()
+        .doc
+        .selection
+        .elements
+        .insert(ElementId::new("api"));
+    h.run_steps(2);
+    // An earlier visit leaves the cursor inside the name.
+    h.key_press(egui::Key::F2);
+    h.run_steps(2);
+    h.key_press(egui::Key::ArrowLeft);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.state_mut()
+        .doc
+        .selection
+        .elements
+        .insert(ElementId::new("api"));
+    h.run_steps(1);
+    h.key_press(egui::Key::F2);
+    h.run_steps(2);
+    h.event(egui::Event::Text("Gateway".into()));
+    h.run_steps(3);
+    assert_eq!(h.state().doc.model.elements["api"].name, "Gateway");
+}
+
+#[test]
+fn the_tab_bar_and_the_status_bar_show_one_triaged_figure() {
+    let mut m = generic_open();
+    let a = palisade::analysis::analyze(&m, common::catalog());
+    let n = a.threats.len();
+    // A count whose percentage rounds up: round and floor disagree.
+    let Some(k) = (1..n).find(|k| (k * 100 % n) * 2 >= n) else {
+        panic!("{n} threats")
+    };
+    for t in &a.threats[..k] {
+        m.triage.insert(
+            t.id.clone(),
+            Triage {
+                threat: t.id.clone(),
+                status: Status::Mitigated,
+                ..Triage::default()
+            },
+        );
+    }
+    let mut h = harness(m);
+    h.run_steps(3);
+    let text = h.state().doc.summary.triaged_text();
+    assert_eq!(text, format!("{}% triaged", k * 100 / n));
+    assert_eq!(
+        h.query_all_by_label(&text).count(),
+        2,
+        "tab bar and status bar show {text}"
+    );
+    assert_eq!(h.query_all_by_label_contains("% triaged").count(), 2);
+}
+
+#[test]
+fn an_unnamed_flow_reads_source_to_target() {
+    let mut m = generic_open();
+    if let Some(f) = m.flows.get_mut(&FlowId::new("user-to-db")) {
+        f.name.clear();
+    }
+    let mut h = harness(m);
+    h.run_steps(3);
+    h.state_mut()
+        .doc
+        .selection
+        .flows
+        .insert(FlowId::new("user-to-db"));
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("showing threats of Customer → Orders DB")
+            .count()
+            > 0
+    );
+    assert!(
+        h.query_all_by_label("Add manual threat to Customer → Orders DB…")
+            .count()
+            > 0
+    );
+    assert!(
+        h.query_all_by_label_contains("→ Customer → Orders DB")
+            .count()
+            > 0,
+        "the subject column"
+    );
+}
+
+#[test]
+fn a_recovery_copy_of_a_running_instance_is_not_offered() {
+    let dir = tempdir();
+    let other = 4_000_000_002u32;
+    let lock_path = dir.path().join(format!("instance-{other}.lock"));
+    let lock = match std::fs::File::create(&lock_path) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(lock.try_lock().is_ok());
+    let body = palisade::persist::to_text(&generic_open()).unwrap_or_default();
+    let text =
+        format!("// palisade recovery of: /models/shop.ron\n// palisade instance: {other}\n{body}");
+    assert!(std::fs::write(dir.path().join("shop-1.ron"), text).is_ok());
+    let start = |dir: std::path::PathBuf| {
+        let cat = Catalog::builtin();
+        let doc = palisade::gui::document::Document::new(Model::new("m"), None, None, &cat);
+        PalisadeApp::new(cat, doc, Some(dir))
+    };
+    let second = start(dir.path().to_path_buf());
+    assert_eq!(second.prompt, None, "the first instance still has it open");
+    drop(lock);
+    let after_crash = start(dir.path().to_path_buf());
+    assert!(
+        matches!(after_crash.prompt, Some(palisade::gui::app::Prompt::Recovery(ref r)) if r.len() == 1),
+        "once that instance is gone, its work is offered"
+    );
+}
+
+#[test]
+fn an_internet_boundary_starts_untrusted() {
+    let mut m = Model::new("m");
+    m.boundaries.insert(
+        BoundaryId::new("b"),
+        palisade::model::Boundary {
+            id: BoundaryId::new("b"),
+            name: "Outside".into(),
+            kind: palisade::model::BoundaryKind::NetworkZone,
+            trust: palisade::model::BoundaryKind::NetworkZone.default_trust(),
+            parent: None,
+            rect: (0.0, 0.0, 300.0, 200.0),
+        },
+    );
+    let mut h = harness(m);
+    h.run_steps(2);
+    h.state_mut()
+        .doc
+        .selection
+        .boundaries
+        .insert(BoundaryId::new("b"));
+    h.run_steps(2);
+    h.get_by_label("Kind").click();
+    h.run_steps(2);
+    h.get_by_label("internet").click();
+    h.run_steps(3);
+    let b = &h.state().doc.model.boundaries[&BoundaryId::new("b")];
+    assert_eq!(
+        (b.kind, b.trust),
+        (palisade::model::BoundaryKind::Internet, 0)
+    );
+}
+
+#[test]
+fn selecting_a_boundary_shows_its_threats_crossings_and_members() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let user_threat = "GEN-S-01@element:user";
+    let crossing = "GEN-T-03@flow:user-to-api";
+    for id in [user_threat, crossing, S02] {
+        assert!(h.state().doc.analysis.threat(id).is_some(), "{id}");
+    }
+    h.state_mut()
+        .doc
+        .selection
+        .boundaries
+        .insert(BoundaryId::new("dc"));
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("showing threats of Data centre")
+            .count()
+            > 0
+    );
+    // The table draws only the rows in view: narrow it further by text.
+    search(&mut h, "user-to-api");
+    assert!(
+        h.query_all_by_label(crossing).count() > 0,
+        "a crossing flow's threat"
+    );
+    search(&mut h, "-0");
+    assert!(h.query_all_by_label(S02).count() > 0, "a member's threat");
+    assert_eq!(
+        h.query_all_by_label(user_threat).count(),
+        0,
+        "an element outside is left out"
+    );
+}

@@ -164,21 +164,27 @@ pub fn about(t: &Threat, elements: &BTreeSet<ElementId>, flows: &BTreeSet<FlowId
 /// Whether a threat is about one of `boundaries`: the boundary itself, a crossing of it,
 /// or an element inside it at any depth.
 pub fn about_boundaries(t: &Threat, boundaries: &BTreeSet<BoundaryId>, model: &Model) -> bool {
+    let inside = |e: &ElementId| {
+        let mut cur = model.elements.get(e).and_then(|x| x.boundary.as_ref());
+        // Bounded by the number of boundaries, so a parent cycle cannot loop.
+        for _ in 0..=model.boundaries.len() {
+            match cur {
+                Some(b) if boundaries.contains(b) => return true,
+                Some(b) => cur = model.boundaries.get(b).and_then(|x| x.parent.as_ref()),
+                None => return false,
+            }
+        }
+        false
+    };
     match &t.subject {
         Subject::Boundary(b) | Subject::Crossing(_, b) => boundaries.contains(b),
-        Subject::Element(e) => {
-            let mut cur = model.elements.get(e).and_then(|x| x.boundary.as_ref());
-            // Bounded by the number of boundaries, so a parent cycle cannot loop.
-            for _ in 0..=model.boundaries.len() {
-                match cur {
-                    Some(b) if boundaries.contains(b) => return true,
-                    Some(b) => cur = model.boundaries.get(b).and_then(|x| x.parent.as_ref()),
-                    None => return false,
-                }
-            }
-            false
-        }
-        _ => false,
+        Subject::Element(e) => inside(e),
+        // A flow that starts or ends inside: it crosses the boundary or stays within.
+        Subject::Flow(f) => model
+            .flows
+            .get(f)
+            .is_some_and(|x| inside(&x.source) || inside(&x.target)),
+        Subject::Model => false,
     }
 }
 
