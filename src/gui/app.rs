@@ -50,12 +50,29 @@ pub enum Prompt {
     Recovery(Vec<files::Recovery>),
 }
 
+/// A model open in a tab that is not the one shown.
+pub struct Tab {
+    /// The model with its history and selection.
+    pub doc: Document,
+    /// Its view.
+    pub canvas: CanvasState,
+    last_autosave: f64,
+    autosaved_revision: u64,
+}
+
 /// The desktop app.
 pub struct PalisadeApp {
     /// Templates, stencils and rules.
     pub catalog: Catalog,
-    /// The open model.
+    /// The model of the tab shown.
     pub doc: Document,
+    /// Every tab in tab-bar order; the shown one's slot is `None` (its document is
+    /// [`PalisadeApp::doc`]).
+    pub tabs: Vec<Option<Tab>>,
+    /// Index of the tab shown.
+    pub active: usize,
+    /// The command palette.
+    pub command_palette: super::commands::PaletteState,
     /// Canvas view, tool and gesture.
     pub canvas: CanvasState,
     /// Palette find box.
@@ -108,6 +125,9 @@ impl PalisadeApp {
         let mut app = PalisadeApp {
             catalog,
             doc,
+            tabs: vec![None],
+            active: 0,
+            command_palette: super::commands::PaletteState::default(),
             canvas: CanvasState::default(),
             palette: PaletteState::default(),
             banners,
@@ -272,13 +292,24 @@ impl PalisadeApp {
 
     fn open_loaded(&mut self, path: PathBuf, loaded: persist::Loaded) {
         let migrated = loaded.file_version < FORMAT_VERSION as u64;
+        // A file already open in a tab is shown there, not opened twice.
+        let open_in = self.tabs.iter().position(|t| {
+            t.as_ref()
+                .map_or(self.doc.path.as_deref(), |t| t.doc.path.as_deref())
+                == Some(path.as_path())
+        });
+        if let Some(j) = open_in {
+            self.switch_tab(j);
+            files::push_recent(&mut self.recent, &path);
+            return;
+        }
         let doc = Document::new(
             loaded.model,
             Some(path.clone()),
             Some(loaded.stamp),
             &self.catalog,
         );
-        self.replace_doc(doc);
+        self.open_tab(doc, true);
         files::push_recent(&mut self.recent, &path);
         if migrated {
             self.banners.push(Banner {
@@ -348,6 +379,116 @@ impl PalisadeApp {
         self.allow_close
     }
 
+    /// Shows tab `j`.
+    pub fn switch_tab(&mut self, j: usize) {
+        if j == self.active || j >= self.tabs.len() {
+            return;
+        }
+        let Some(t) = self.tabs[j].take() else {
+            return;
+        };
+        self.doc.history.seal();
+        let old = Tab {
+            doc: std::mem::replace(&mut self.doc, t.doc),
+            canvas: std::mem::replace(&mut self.canvas, t.canvas),
+            last_autosave: std::mem::replace(&mut self.last_autosave, t.last_autosave),
+            autosaved_revision: std::mem::replace(
+                &mut self.autosaved_revision,
+                t.autosaved_revision,
+            ),
+        };
+        self.tabs[self.active] = Some(old);
+        self.active = j;
+    }
+
+    /// Whether the tab shown holds nothing worth keeping: untitled, unchanged, no undo
+    /// history (the example shown on start). Opening a file replaces such a tab.
+    fn pristine(&self) -> bool {
+        self.doc.path.is_none() && !self.doc.dirty && !self.doc.history.can_undo()
+    }
+
+    /// Shows `doc` in a new tab, or in place of a pristine tab when `reuse`.
+    fn open_tab(&mut self, doc: Document, reuse: bool) {
+        if reuse && self.pristine() {
+            self.replace_doc(doc);
+            return;
+        }
+        self.tabs.push(None);
+        let j = self.tabs.len() - 1;
+        self.tabs[j] = Some(Tab {
+            doc,
+            canvas: CanvasState::default(),
+            last_autosave: 0.0,
+            autosaved_revision: 0,
+        });
+        let (grid, snap) = (self.canvas.show_grid, self.canvas.snap);
+        self.switch_tab(j);
+        self.canvas.show_grid = grid;
+        self.canvas.snap = snap;
+    }
+
+    /// Closes the tab shown without asking; the last tab becomes a blank model.
+    fn close_tab_now(&mut self) {
+        if let Some(p) = self.current_recovery_path() {
+            files::delete_recovery(&p);
+        }
+        if self.tabs.len() <= 1 {
+            let mut doc = Document::new(Model::new("Untitled model"), None, None, &self.catalog);
+            doc.untitled_name = "Untitled".into();
+            self.replace_doc(doc);
+            return;
+        }
+        self.tabs.remove(self.active);
+        let j = self.active.min(self.tabs.len() - 1);
+        if let Some(t) = self.tabs[j].take() {
+            self.doc = t.doc;
+            self.canvas = t.canvas;
+            self.last_autosave = t.last_autosave;
+            self.autosaved_revision = t.autosaved_revision;
+        }
+        self.active = j;
+    }
+
+    /// Names and dirty flags of the tabs, in order.
+    pub fn tab_titles(&self) -> Vec<(String, bool)> {
+        self.tabs
+            .iter()
+            .map(|t| match t {
+                Some(t) => (t.doc.display_name(), t.doc.dirty),
+                None => (self.doc.display_name(), self.doc.dirty),
+            })
+            .collect()
+    }
+
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let titles = self.tab_titles();
+        ui.horizontal(|ui| {
+            for (i, (name, dirty)) in titles.iter().enumerate() {
+                let text = if *dirty {
+                    format!("{name} ●")
+                } else {
+                    name.clone()
+                };
+                let r = ui
+                    .selectable_label(i == self.active, text)
+                    .on_hover_text("Items copied here paste into any other tab (Ctrl+C, Ctrl+V)");
+                if r.clicked() {
+                    actions.push(Action::SwitchTab(i));
+                }
+                if i == self.active && ui.small_button("×").on_hover_text("Close tab").clicked() {
+                    actions.push(Action::CloseTab);
+                }
+            }
+            if ui
+                .small_button("+")
+                .on_hover_text("New model in a new tab")
+                .clicked()
+            {
+                actions.push(Action::NewBlank);
+            }
+        });
+    }
+
     fn default_dir(&self) -> Option<PathBuf> {
         self.doc
             .path
@@ -359,38 +500,37 @@ impl PalisadeApp {
         let sel = &self.doc.selection;
         match action {
             Action::NewBlank => {
-                if self.guard(&action) {
-                    let mut doc =
-                        Document::new(Model::new("Untitled model"), None, None, &self.catalog);
-                    doc.untitled_name = "Untitled".into();
-                    self.replace_doc(doc);
-                }
+                let mut doc =
+                    Document::new(Model::new("Untitled model"), None, None, &self.catalog);
+                // "Untitled", "Untitled 2", …: tabs and recovery copies stay apart.
+                let taken: Vec<String> = self.tab_titles().into_iter().map(|t| t.0).collect();
+                doc.untitled_name = (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            "Untitled".to_owned()
+                        } else {
+                            format!("Untitled {n}")
+                        }
+                    })
+                    .find(|name| !taken.contains(name))
+                    .unwrap_or_else(|| "Untitled".to_owned());
+                self.open_tab(doc, false);
             }
             Action::NewFromExample(i) => {
                 let Some(ex) = files::EXAMPLES.get(i).copied() else {
                     return;
                 };
-                if self.guard(&action) {
-                    match files::load_example(&ex) {
-                        Ok(l) => {
-                            let mut doc = Document::new(l.model, None, None, &self.catalog);
-                            doc.untitled_name = ex.file.to_owned();
-                            self.replace_doc(doc);
-                        }
-                        Err(e) => self.error(format!("Example: {e}")),
+                match files::load_example(&ex) {
+                    Ok(l) => {
+                        let mut doc = Document::new(l.model, None, None, &self.catalog);
+                        doc.untitled_name = ex.file.to_owned();
+                        self.open_tab(doc, false);
                     }
+                    Err(e) => self.error(format!("Example: {e}")),
                 }
             }
-            Action::Open => {
-                if self.guard(&action) {
-                    self.ask_for_file(ctx, DialogPurpose::Open);
-                }
-            }
-            Action::OpenPath(ref p) => {
-                if self.guard(&action) {
-                    self.jobs.load(p.clone(), ctx);
-                }
-            }
+            Action::Open => self.ask_for_file(ctx, DialogPurpose::Open),
+            Action::OpenPath(ref p) => self.jobs.load(p.clone(), ctx),
             Action::Save => match self.doc.path.clone() {
                 Some(p) => self.save_then_continue(ctx, &p),
                 None => self.handle(ctx, Action::SaveAs),
@@ -399,7 +539,22 @@ impl PalisadeApp {
             Action::SaveTo(p) => self.save_then_continue(ctx, &p),
             Action::Export(f) => self.ask_for_file(ctx, DialogPurpose::Export(f)),
             Action::Quit => {
+                // Each tab with unsaved changes is asked about in turn.
+                if !self.doc.dirty
+                    && let Some(j) = self
+                        .tabs
+                        .iter()
+                        .position(|t| t.as_ref().is_some_and(|t| t.doc.dirty))
+                {
+                    self.switch_tab(j);
+                }
                 if self.guard(&action) {
+                    if self.tabs.iter().flatten().any(|t| t.doc.dirty) {
+                        // This one is saved or given up: close it, ask about the next.
+                        self.close_tab_now();
+                        self.handle(ctx, Action::Quit);
+                        return;
+                    }
                     if let Some(p) = self.current_recovery_path() {
                         files::delete_recovery(&p);
                     }
@@ -407,6 +562,23 @@ impl PalisadeApp {
                     ctx.send_viewport_cmd(ViewportCommand::Close);
                 }
             }
+            Action::CloseTab => {
+                if self.guard(&action) {
+                    self.close_tab_now();
+                }
+            }
+            Action::NextTab => {
+                let j = (self.active + 1) % self.tabs.len().max(1);
+                self.switch_tab(j);
+            }
+            Action::PrevTab => {
+                let n = self.tabs.len().max(1);
+                self.switch_tab((self.active + n - 1) % n);
+            }
+            Action::SwitchTab(j) => self.switch_tab(j),
+            Action::CommandPalette => self.command_palette.open = true,
+            Action::ToolBoundary => self.canvas.tool = Tool::Boundary,
+            Action::ToolConnect => self.canvas.tool = Tool::Connect,
             Action::Undo => match self.doc.undo(&self.catalog) {
                 Ok(true) => {}
                 Ok(false) => self.note(ctx, "Nothing to undo"),
@@ -996,8 +1168,8 @@ impl eframe::App for PalisadeApp {
         if let Some(a) = self.dropped_files(&ctx) {
             actions.push(a);
         }
-        if self.prompt.is_none() && self.builtin_dialog.is_none() {
-            menu::shortcuts(&ctx, &mut actions);
+        if self.prompt.is_none() && self.builtin_dialog.is_none() && !self.command_palette.open {
+            super::commands::shortcuts(&ctx, &mut actions);
         }
 
         let info_title = self.title();
@@ -1008,10 +1180,12 @@ impl eframe::App for PalisadeApp {
             can_redo: self.doc.history.can_redo(),
             has_selection: !self.doc.selection.is_empty(),
             selected_elements: self.doc.selection.elements.len(),
+            tabs: self.tabs.len(),
         };
         egui::Panel::top("menu").show(ui, |ui| {
             menu::menu_bar_ui(ui, &info, &mut self.canvas, &mut self.theme, &mut actions);
         });
+        egui::Panel::top("tabs").show(ui, |ui| self.tabs_ui(ui, &mut actions));
         if !self.banners.is_empty() {
             egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui));
         }
@@ -1087,7 +1261,10 @@ impl eframe::App for PalisadeApp {
         }
         self.prompt_ui(&ctx);
         self.builtin_dialog_ui(&ctx);
-        menu::help_window(&ctx, &mut self.show_help);
+        if let Some(a) = super::commands::palette_ui(&ctx, &mut self.command_palette) {
+            actions.push(a);
+        }
+        super::commands::help_window(&ctx, &mut self.show_help);
 
         // A change of keyboard focus ends a text-editing session: the next edit is a new
         // undo step.

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod app;
 pub mod canvas;
+pub mod commands;
 pub mod document;
 pub mod file_dialog;
 pub mod files;

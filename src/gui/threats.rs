@@ -298,7 +298,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 for c in Stride::ALL {
                     ui.selectable_value(&mut st.filter.category, Some(c), c.label());
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Category filter"));
         egui::ComboBox::from_id_salt("threats.severity")
             .selected_text(
                 st.filter
@@ -315,7 +317,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                         format!("{} and above", s.label()),
                     );
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Severity filter"));
         egui::ComboBox::from_id_salt("threats.status")
             .selected_text(st.filter.status.label())
             .show_ui(ui, |ui| {
@@ -329,7 +333,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 for s in Status::ALL {
                     ui.selectable_value(&mut st.filter.status, StatusFilter::Is(s), s.label());
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Status filter"));
         egui::ComboBox::from_id_salt("threats.group")
             .selected_text(match st.group {
                 Grouping::None => "No grouping",
@@ -340,7 +346,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 ui.selectable_value(&mut st.group, Grouping::None, "No grouping");
                 ui.selectable_value(&mut st.group, Grouping::Category, "Group by category");
                 ui.selectable_value(&mut st.group, Grouping::Subject, "Group by element");
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Grouping"));
         ui.checkbox(&mut st.follow_selection, "Follow canvas selection")
             .on_hover_text(
                 "Show only the threats of what is selected on the canvas (a boundary: its crossings and members too)",

@@ -475,3 +475,219 @@ fn selecting_a_boundary_shows_its_threats_crossings_and_members() {
         "an element outside is left out"
     );
 }
+
+#[test]
+fn the_command_palette_lists_every_command_with_its_shortcut_and_runs_one() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::P);
+    h.run_steps(2);
+    assert!(h.state().command_palette.open);
+    let all = palisade::gui::commands::commands();
+    // Every command is listed (the list scrolls; its rows are all in the tree).
+    for c in &all {
+        let row = format!("{} › {}", c.menu.label(), c.label);
+        assert!(
+            h.query_all_by_label_contains(&row).count() > 0,
+            "{row} is in the palette"
+        );
+    }
+    h.event(egui::Event::Text("select all".into()));
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(!h.state().command_palette.open);
+    assert_eq!(
+        h.state().doc.selection.elements.len(),
+        h.state().doc.model.elements.len(),
+        "Select all ran"
+    );
+    // Ctrl+K opens it too; Esc closes it without running anything.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::K);
+    h.run_steps(2);
+    assert!(h.state().command_palette.open);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().command_palette.open);
+}
+
+#[test]
+fn the_help_window_reads_the_command_table() {
+    let mut h = harness(generic_open());
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::Help);
+    h.run_steps(2);
+    for c in palisade::gui::commands::commands() {
+        if c.keys.is_empty() {
+            continue;
+        }
+        let keys = palisade::gui::commands::keys_text(&c, false);
+        assert!(
+            h.query_all_by_label(&keys).count() > 0,
+            "{}: {keys} is listed",
+            c.label
+        );
+    }
+}
+
+#[test]
+fn tabs_hold_several_models_and_items_copy_between_them() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::NewFromExample(0));
+    h.run_steps(2);
+    h.state_mut().run_action(&ctx, Action::NewBlank);
+    h.run_steps(2);
+    assert_eq!(h.state().tabs.len(), 3);
+    assert_eq!(h.state().active, 2);
+    // Back to the first tab by its label in the tab bar; copy an element there.
+    let first = h.state().tab_titles()[0].0.clone();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, &first)
+        .click();
+    h.run_steps(2);
+    assert_eq!(h.state().active, 0);
+    assert!(h.state().doc.model.elements.contains_key("api"));
+    h.state_mut()
+        .doc
+        .selection
+        .elements
+        .insert(ElementId::new("api"));
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::C);
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::PageUp);
+    h.run_steps(2);
+    assert_eq!(h.state().active, 2, "Previous tab wraps to the last");
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
+    h.run_steps(2);
+    let names: Vec<String> = h
+        .state()
+        .doc
+        .model
+        .elements
+        .values()
+        .map(|e| e.name.clone())
+        .collect();
+    assert_eq!(names, vec!["API".to_owned()], "pasted into the blank tab");
+    // Quitting asks about this tab's changes; the others are unchanged.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Q);
+    h.run_steps(2);
+    h.get_by_label("Unsaved changes");
+    h.get_by_label("Don't save").click();
+    h.run_steps(2);
+    assert!(h.state().is_closing());
+}
+
+#[test]
+fn quitting_asks_about_every_tab_with_unsaved_changes() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    let ctx = h.ctx.clone();
+    for _ in 0..2 {
+        h.state_mut().run_action(&ctx, Action::NewBlank);
+        h.state_mut().run_action(
+            &ctx,
+            Action::Paste(Some(
+                palisade::persist::to_text(&generic_open()).unwrap_or_default(),
+            )),
+        );
+        h.run_steps(2);
+        assert!(h.state().doc.dirty);
+    }
+    h.state_mut().run_action(&ctx, Action::SwitchTab(0));
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Q);
+    h.run_steps(2);
+    for round in 0..2 {
+        assert!(!h.state().is_closing(), "round {round}");
+        h.get_by_label("Unsaved changes");
+        h.get_by_label("Don't save").click();
+        h.run_steps(2);
+    }
+    assert!(h.state().is_closing(), "asked twice, then closed");
+}
+
+#[test]
+fn every_toolbar_and_menu_item_is_reachable_by_its_label() {
+    let mut h = harness(generic_open());
+    h.run_steps(3);
+    // The toolbar: each tool by its label.
+    for (label, tool) in [
+        ("Boundary", palisade::gui::canvas::Tool::Boundary),
+        ("Flow", palisade::gui::canvas::Tool::Connect),
+        ("Select", palisade::gui::canvas::Tool::Select),
+    ] {
+        h.get_by_label(label).click();
+        h.run_steps(1);
+        assert_eq!(h.state().canvas.tool, tool, "{label}");
+    }
+    let all = palisade::gui::commands::commands();
+    let mut unnamed = Vec::new();
+    for menu in ["File", "Edit", "View", "Model", "Help"] {
+        // A fresh window per menu, with three elements selected so Align opens.
+        let mut h = harness(generic_open());
+        h.run_steps(3);
+        h.state_mut().doc.selection.elements = [
+            ElementId::new("api"),
+            ElementId::new("db"),
+            ElementId::new("user"),
+        ]
+        .into();
+        h.run_steps(1);
+        h.get_by_label(menu).click();
+        h.run_steps(2);
+        let aligns: Vec<&str> = palisade::gui::canvas::ops::Align::ALL
+            .iter()
+            .map(|a| a.label())
+            .collect();
+        let (sub, top): (Vec<_>, Vec<_>) = all
+            .iter()
+            .filter(|c| c.menu.label() == menu)
+            .partition(|c| aligns.contains(&c.label));
+        for (i, group) in [top, sub].into_iter().enumerate() {
+            if i == 1 && !group.is_empty() {
+                // A submenu opens when the pointer rests on its button.
+                let at = h
+                    .query_all_by_role_and_label(egui::accesskit::Role::Button, "Align")
+                    .next()
+                    .map(|n| n.rect().center());
+                let Some(at) = at else {
+                    panic!("Model › Align")
+                };
+                h.event(egui::Event::PointerMoved(at));
+                h.run_steps(3);
+            }
+            for c in group {
+                // A menu button's accessible label is its text and its shortcut.
+                let label = match c.keys.first() {
+                    Some(k) => format!(
+                        "{} {}",
+                        c.label,
+                        palisade::gui::commands::shortcut_text(k, false)
+                    ),
+                    None => c.label.to_owned(),
+                };
+                // Exact queries skip disabled nodes (Undo with nothing to undo).
+                assert!(
+                    h.query_all_by_label_contains(&label).count() > 0,
+                    "{menu} › {label} is reachable by its label"
+                );
+            }
+        }
+        unnamed.extend(
+            h.unnamed_widgets()
+                .into_iter()
+                .map(|w| format!("{menu}: {w}")),
+        );
+    }
+    // Only the menus' own widgets: the threats workspace has its own checks.
+    unnamed.retain(|w| !w.contains("Table") && !w.contains("ScrollBar"));
+    assert!(unnamed.is_empty(), "{}", unnamed.join("\n"));
+    // And a menu item does what it says when clicked by its label.
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Command palette… Ctrl+Shift+P").click();
+    h.run_steps(2);
+    assert!(h.state().command_palette.open);
+}

@@ -57,15 +57,18 @@ pub fn orphan_subject(id: &ThreatId, model: &Model) -> (String, bool) {
     };
     match Subject::parse_suffix(suffix) {
         Some(Subject::Element(e)) => match model.elements.get(&e) {
-            Some(x) => (format!("element {}", x.name), true),
+            Some(x) => (format!("element {} ({e})", x.name), true),
             None => (gone("element", e.as_str()), false),
         },
         Some(Subject::Flow(f)) | Some(Subject::Crossing(f, _)) => match model.flows.get(&f) {
-            Some(_) => (format!("flow {}", super::rows::flow_name(&f, model)), true),
+            Some(_) => (
+                format!("flow {} ({f})", super::rows::flow_name(&f, model)),
+                true,
+            ),
             None => (gone("flow", f.as_str()), false),
         },
         Some(Subject::Boundary(b)) => match model.boundaries.get(&b) {
-            Some(x) => (format!("boundary {}", x.name), true),
+            Some(x) => (format!("boundary {} ({b})", x.name), true),
             None => (gone("boundary", b.as_str()), false),
         },
         Some(Subject::Model) => ("the system".into(), true),
@@ -280,5 +283,13 @@ mod tests {
             .apply(&mut m)
             .ok();
         assert!(!orphan_subject(&id, &m).1);
+        // With the name kept in the record, a deleted element still reads by name.
+        if let Some(t) = m.triage.get_mut(&id) {
+            t.subject_name = "API".into();
+        }
+        assert_eq!(
+            orphan_subject(&id, &m),
+            ("element API (deleted)".to_owned(), false)
+        );
     }
 }
