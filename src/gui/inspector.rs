@@ -490,15 +490,29 @@ fn props_ui(
     if specs.is_empty() {
         ui.label(RichText::new("This kind declares no properties").weak());
     }
+    // Fixed column widths: a long label is truncated (full text and doc on hover) so the
+    // value and reset columns always fit, whatever is selected.
+    let label_w = (ui.available_width() - 190.0).clamp(90.0, 240.0);
     egui::Grid::new(id)
         .num_columns(3)
         .spacing([8.0, 4.0])
+        .min_col_width(0.0)
         .show(ui, |ui| {
             for spec in specs {
                 let current = props.get(&spec.name);
                 let is_set = current.is_some();
                 let value = current.cloned().unwrap_or_else(|| spec.default.clone());
-                let label = ui.label(spec.display_label());
+                let text = spec.display_label();
+                let label = ui
+                    .allocate_ui_with_layout(
+                        egui::vec2(label_w, ui.spacing().interact_size.y),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_width(label_w);
+                            ui.add(egui::Label::new(&text).truncate())
+                        },
+                    )
+                    .inner;
                 let label = if spec.doc.is_empty() {
                     label
                 } else {
@@ -547,7 +561,7 @@ fn props_ui(
                             .add(
                                 egui::TextEdit::singleline(&mut s)
                                     .id_salt(&id_salt)
-                                    .desired_width(150.0),
+                                    .desired_width(130.0),
                             )
                             .labelled_by(label.id);
                         r.changed().then_some(Value::Text(s))

@@ -691,3 +691,59 @@ fn every_toolbar_and_menu_item_is_reachable_by_its_label() {
     h.run_steps(2);
     assert!(h.state().command_palette.open);
 }
+
+#[test]
+fn the_inspector_keeps_its_width_and_check_boxes_are_large_enough_to_hit() {
+    let mut m = common::load("examples/docker-attack-surface.ron");
+    // The longest property labels of the built-in templates are on the daemon.
+    let daemon = m
+        .elements
+        .values()
+        .find(|e| e.kind == "docker.daemon")
+        .map(|e| e.id.clone());
+    let Some(daemon) = daemon else {
+        panic!("the example has a daemon")
+    };
+    let daemon_again = daemon.clone();
+    m.metadata.title = "m".into();
+    let mut h = harness(m.clone());
+    h.run_steps(3);
+    let mut lefts = Vec::new();
+    let picks: Vec<Box<dyn Fn(&mut palisade::gui::selection::Selection)>> = vec![
+        Box::new(|s| {
+            s.elements.insert(daemon.clone());
+        }),
+        Box::new(|s| {
+            s.flows
+                .insert(m.flows.keys().next().cloned().unwrap_or_default());
+        }),
+        Box::new(|s| {
+            s.boundaries
+                .insert(m.boundaries.keys().next().cloned().unwrap_or_default());
+        }),
+    ];
+    for pick in picks {
+        let sel = &mut h.state_mut().doc.selection;
+        sel.clear_items();
+        pick(sel);
+        h.run_steps(3);
+        // The canvas ends where the inspector begins.
+        lefts.push(h.state().canvas.canvas_rect.right());
+    }
+    assert!(
+        lefts.iter().all(|x| (x - lefts[0]).abs() < 1.0),
+        "the inspector's left edge stays put: {lefts:?}"
+    );
+    let sel = &mut h.state_mut().doc.selection;
+    sel.clear_items();
+    sel.elements.insert(daemon_again);
+    h.run_steps(3);
+    let boxes: Vec<egui::Rect> = h
+        .query_all_by_role(egui::accesskit::Role::CheckBox)
+        .map(|n| n.rect())
+        .collect();
+    assert!(!boxes.is_empty());
+    for r in boxes {
+        assert!(r.height() >= 18.0, "check box {r:?}");
+    }
+}
