@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// One command.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// A new blank model.
+    /// A new blank model, in a new tab.
     NewBlank,
     /// A new model from a bundled example (index into `files::EXAMPLES`).
     NewFromExample(usize),
@@ -67,6 +67,20 @@ pub enum Action {
     Help,
     /// Centre the canvas on the selection.
     RevealSelection,
-    /// Focus the name field of the selected item.
+    /// Focus the name field of the selected item, with the whole name selected.
     Rename,
+    /// Close the current tab (asks about unsaved changes).
+    CloseTab,
+    /// Show the tab to the right.
+    NextTab,
+    /// Show the tab to the left.
+    PrevTab,
+    /// Show this tab (index in the tab bar).
+    SwitchTab(usize),
+    /// Open the command palette.
+    CommandPalette,
+    /// The trust-boundary drawing tool.
+    ToolBoundary,
+    /// The flow drawing tool.
+    ToolConnect,
 }

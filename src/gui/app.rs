@@ -4,7 +4,8 @@
 use super::actions::Action;
 use super::canvas::{self, CanvasState, Tool, ops};
 use super::document::{Document, file_name};
-use super::files::{self, DialogPurpose, JobResult, Jobs};
+use super::file_dialog::BuiltinDialog;
+use super::files::{self, DialogOutcome, DialogPurpose, JobResult, Jobs};
 use super::history::MergeKey;
 use super::inspector::{InspectorOut, inspector_ui};
 use super::menu::{self, MenuInfo};
@@ -16,6 +17,9 @@ use crate::rules::Catalog;
 use eframe::egui::{self, Id, RichText, ThemePreference, Vec2, ViewportCommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The threats panel never gets lower than this (tabs, filters and a few rows).
+pub const THREATS_MIN_HEIGHT: f32 = 170.0;
 
 /// Seconds between recovery copies of unsaved work.
 pub const AUTOSAVE_SECS: f64 = 20.0;
@@ -46,12 +50,29 @@ pub enum Prompt {
     Recovery(Vec<files::Recovery>),
 }
 
+/// A model open in a tab that is not the one shown.
+pub struct Tab {
+    /// The model with its history and selection.
+    pub doc: Document,
+    /// Its view.
+    pub canvas: CanvasState,
+    last_autosave: f64,
+    autosaved_revision: u64,
+}
+
 /// The desktop app.
 pub struct PalisadeApp {
     /// Templates, stencils and rules.
     pub catalog: Catalog,
-    /// The open model.
+    /// The model of the tab shown.
     pub doc: Document,
+    /// Every tab in tab-bar order; the shown one's slot is `None` (its document is
+    /// [`PalisadeApp::doc`]).
+    pub tabs: Vec<Option<Tab>>,
+    /// Index of the tab shown.
+    pub active: usize,
+    /// The command palette.
+    pub command_palette: super::commands::PaletteState,
     /// Canvas view, tool and gesture.
     pub canvas: CanvasState,
     /// Palette find box.
@@ -71,6 +92,10 @@ pub struct PalisadeApp {
     /// A short note in the status bar ("Saved"), with the time it was set.
     pub status_note: Option<(String, f64)>,
     jobs: Jobs,
+    /// This instance's claim on its recovery copies (see [`files::InstanceLock`]).
+    pub instance_lock: Option<files::InstanceLock>,
+    /// The built-in file dialog, open when no native one could be shown.
+    pub builtin_dialog: Option<BuiltinDialog>,
     show_help: bool,
     applied_theme: Option<ThemePreference>,
     allow_close: bool,
@@ -100,6 +125,9 @@ impl PalisadeApp {
         let mut app = PalisadeApp {
             catalog,
             doc,
+            tabs: vec![None],
+            active: 0,
+            command_palette: super::commands::PaletteState::default(),
             canvas: CanvasState::default(),
             palette: PaletteState::default(),
             banners,
@@ -110,6 +138,8 @@ impl PalisadeApp {
             theme: ThemePreference::System,
             status_note: None,
             jobs: Jobs::default(),
+            instance_lock: None,
+            builtin_dialog: None,
             show_help: false,
             applied_theme: None,
             allow_close: false,
@@ -163,13 +193,72 @@ impl PalisadeApp {
     }
 
     /// Applies edits as one undo step; an edit that cannot apply becomes a banner.
-    fn apply(&mut self, edits: Vec<Edit>, merge: Option<MergeKey>) {
+    fn apply(&mut self, mut edits: Vec<Edit>, merge: Option<MergeKey>) {
         if edits.is_empty() {
             return;
         }
+        self.name_triage(&mut edits);
         if let Err(e) = self.doc.apply(edits, merge, &self.catalog) {
             self.error(format!("Could not change the model: {e}"));
         }
+    }
+
+    /// Triage decisions remember their subject's name, and a deletion writes the
+    /// current names into the records of the threats it orphans, so an orphaned record
+    /// reads "element monitoring agent (deleted)" rather than an id.
+    fn name_triage(&self, edits: &mut Vec<Edit>) {
+        let name_of = |id: &crate::model::ThreatId| {
+            self.doc.analysis.threat(id.as_str()).map(|t| {
+                super::threats::rows::subject_name(&t.subject, &self.doc.model).into_owned()
+            })
+        };
+        let mut deleted_elements = std::collections::BTreeSet::new();
+        let mut deleted_flows = std::collections::BTreeSet::new();
+        let mut deleted_boundaries = std::collections::BTreeSet::new();
+        for e in edits.iter_mut() {
+            match e {
+                Edit::SetTriage(id, Some(t)) => {
+                    if let Some(n) = name_of(id) {
+                        t.subject_name = n;
+                    }
+                }
+                Edit::RemoveElement(id) => {
+                    deleted_elements.insert(id.clone());
+                }
+                Edit::RemoveFlow(id) => {
+                    deleted_flows.insert(id.clone());
+                }
+                Edit::RemoveBoundary(id) => {
+                    deleted_boundaries.insert(id.clone());
+                }
+                _ => {}
+            }
+        }
+        if deleted_elements.is_empty() && deleted_flows.is_empty() && deleted_boundaries.is_empty()
+        {
+            return;
+        }
+        use crate::analysis::Subject;
+        let mut renamed = Vec::new();
+        for (id, rec) in &self.doc.model.triage {
+            let Some(t) = self.doc.analysis.threat(id.as_str()) else {
+                continue;
+            };
+            let hit = match &t.subject {
+                Subject::Element(e) => deleted_elements.contains(e),
+                Subject::Flow(f) | Subject::Crossing(f, _) => deleted_flows.contains(f),
+                Subject::Boundary(b) => deleted_boundaries.contains(b),
+                Subject::Model => false,
+            };
+            let name = super::threats::rows::subject_name(&t.subject, &self.doc.model);
+            if hit && rec.subject_name != name {
+                let mut rec = rec.clone();
+                rec.subject_name = name.into_owned();
+                renamed.push(Edit::SetTriage(id.clone(), Some(rec)));
+            }
+        }
+        // Before the removals, so undo restores records and items together.
+        edits.splice(0..0, renamed);
     }
 
     /// Whether `action` may run now; if the model has unsaved changes, asks first.
@@ -241,13 +330,24 @@ impl PalisadeApp {
 
     fn open_loaded(&mut self, path: PathBuf, loaded: persist::Loaded) {
         let migrated = loaded.file_version < FORMAT_VERSION as u64;
+        // A file already open in a tab is shown there, not opened twice.
+        let open_in = self.tabs.iter().position(|t| {
+            t.as_ref()
+                .map_or(self.doc.path.as_deref(), |t| t.doc.path.as_deref())
+                == Some(path.as_path())
+        });
+        if let Some(j) = open_in {
+            self.switch_tab(j);
+            files::push_recent(&mut self.recent, &path);
+            return;
+        }
         let doc = Document::new(
             loaded.model,
             Some(path.clone()),
             Some(loaded.stamp),
             &self.catalog,
         );
-        self.replace_doc(doc);
+        self.open_tab(doc, true);
         files::push_recent(&mut self.recent, &path);
         if migrated {
             self.banners.push(Banner {
@@ -317,6 +417,116 @@ impl PalisadeApp {
         self.allow_close
     }
 
+    /// Shows tab `j`.
+    pub fn switch_tab(&mut self, j: usize) {
+        if j == self.active || j >= self.tabs.len() {
+            return;
+        }
+        let Some(t) = self.tabs[j].take() else {
+            return;
+        };
+        self.doc.history.seal();
+        let old = Tab {
+            doc: std::mem::replace(&mut self.doc, t.doc),
+            canvas: std::mem::replace(&mut self.canvas, t.canvas),
+            last_autosave: std::mem::replace(&mut self.last_autosave, t.last_autosave),
+            autosaved_revision: std::mem::replace(
+                &mut self.autosaved_revision,
+                t.autosaved_revision,
+            ),
+        };
+        self.tabs[self.active] = Some(old);
+        self.active = j;
+    }
+
+    /// Whether the tab shown holds nothing worth keeping: untitled, unchanged, no undo
+    /// history (the example shown on start). Opening a file replaces such a tab.
+    fn pristine(&self) -> bool {
+        self.doc.path.is_none() && !self.doc.dirty && !self.doc.history.can_undo()
+    }
+
+    /// Shows `doc` in a new tab, or in place of a pristine tab when `reuse`.
+    fn open_tab(&mut self, doc: Document, reuse: bool) {
+        if reuse && self.pristine() {
+            self.replace_doc(doc);
+            return;
+        }
+        self.tabs.push(None);
+        let j = self.tabs.len() - 1;
+        self.tabs[j] = Some(Tab {
+            doc,
+            canvas: CanvasState::default(),
+            last_autosave: 0.0,
+            autosaved_revision: 0,
+        });
+        let (grid, snap) = (self.canvas.show_grid, self.canvas.snap);
+        self.switch_tab(j);
+        self.canvas.show_grid = grid;
+        self.canvas.snap = snap;
+    }
+
+    /// Closes the tab shown without asking; the last tab becomes a blank model.
+    fn close_tab_now(&mut self) {
+        if let Some(p) = self.current_recovery_path() {
+            files::delete_recovery(&p);
+        }
+        if self.tabs.len() <= 1 {
+            let mut doc = Document::new(Model::new("Untitled model"), None, None, &self.catalog);
+            doc.untitled_name = "Untitled".into();
+            self.replace_doc(doc);
+            return;
+        }
+        self.tabs.remove(self.active);
+        let j = self.active.min(self.tabs.len() - 1);
+        if let Some(t) = self.tabs[j].take() {
+            self.doc = t.doc;
+            self.canvas = t.canvas;
+            self.last_autosave = t.last_autosave;
+            self.autosaved_revision = t.autosaved_revision;
+        }
+        self.active = j;
+    }
+
+    /// Names and dirty flags of the tabs, in order.
+    pub fn tab_titles(&self) -> Vec<(String, bool)> {
+        self.tabs
+            .iter()
+            .map(|t| match t {
+                Some(t) => (t.doc.display_name(), t.doc.dirty),
+                None => (self.doc.display_name(), self.doc.dirty),
+            })
+            .collect()
+    }
+
+    fn tabs_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let titles = self.tab_titles();
+        ui.horizontal(|ui| {
+            for (i, (name, dirty)) in titles.iter().enumerate() {
+                let text = if *dirty {
+                    format!("{name} ●")
+                } else {
+                    name.clone()
+                };
+                let r = ui
+                    .selectable_label(i == self.active, text)
+                    .on_hover_text("Items copied here paste into any other tab (Ctrl+C, Ctrl+V)");
+                if r.clicked() {
+                    actions.push(Action::SwitchTab(i));
+                }
+                if i == self.active && ui.small_button("×").on_hover_text("Close tab").clicked() {
+                    actions.push(Action::CloseTab);
+                }
+            }
+            if ui
+                .small_button("+")
+                .on_hover_text("New model in a new tab")
+                .clicked()
+            {
+                actions.push(Action::NewBlank);
+            }
+        });
+    }
+
     fn default_dir(&self) -> Option<PathBuf> {
         self.doc
             .path
@@ -328,91 +538,67 @@ impl PalisadeApp {
         let sel = &self.doc.selection;
         match action {
             Action::NewBlank => {
-                if self.guard(&action) {
-                    let mut doc =
-                        Document::new(Model::new("Untitled model"), None, None, &self.catalog);
-                    doc.untitled_name = "Untitled".into();
-                    self.replace_doc(doc);
-                }
+                let mut doc =
+                    Document::new(Model::new("Untitled model"), None, None, &self.catalog);
+                // "Untitled", "Untitled 2", …: tabs and recovery copies stay apart.
+                let taken: Vec<String> = self.tab_titles().into_iter().map(|t| t.0).collect();
+                doc.untitled_name = (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            "Untitled".to_owned()
+                        } else {
+                            format!("Untitled {n}")
+                        }
+                    })
+                    .find(|name| !taken.contains(name))
+                    .unwrap_or_else(|| "Untitled".to_owned());
+                self.open_tab(doc, false);
             }
             Action::NewFromExample(i) => {
                 let Some(ex) = files::EXAMPLES.get(i).copied() else {
                     return;
                 };
-                if self.guard(&action) {
-                    match files::load_example(&ex) {
-                        Ok(l) => {
-                            let mut doc = Document::new(l.model, None, None, &self.catalog);
-                            doc.untitled_name = ex.file.to_owned();
-                            self.replace_doc(doc);
-                        }
-                        Err(e) => self.error(format!("Example: {e}")),
+                match files::load_example(&ex) {
+                    Ok(l) => {
+                        let mut doc = Document::new(l.model, None, None, &self.catalog);
+                        doc.untitled_name = ex.file.to_owned();
+                        self.open_tab(doc, false);
                     }
+                    Err(e) => self.error(format!("Example: {e}")),
                 }
             }
-            Action::Open => {
-                if self.guard(&action) {
-                    self.jobs
-                        .dialog(DialogPurpose::Open, self.default_dir(), String::new(), ctx);
-                }
-            }
-            Action::OpenPath(ref p) => {
-                if self.guard(&action) {
-                    self.jobs.load(p.clone(), ctx);
-                }
-            }
+            Action::Open => self.ask_for_file(ctx, DialogPurpose::Open),
+            Action::OpenPath(ref p) => self.jobs.load(p.clone(), ctx),
             Action::Save => match self.doc.path.clone() {
                 Some(p) => self.save_then_continue(ctx, &p),
                 None => self.handle(ctx, Action::SaveAs),
             },
-            Action::SaveAs => {
-                let name = match &self.doc.path {
-                    Some(p) => file_name(p),
-                    None if self.doc.untitled_name.ends_with(".ron") => {
-                        self.doc.untitled_name.clone()
-                    }
-                    None => "model.ron".to_owned(),
-                };
-                self.jobs
-                    .dialog(DialogPurpose::SaveAs, self.default_dir(), name, ctx);
-            }
+            Action::SaveAs => self.ask_for_file(ctx, DialogPurpose::SaveAs),
             Action::SaveTo(p) => self.save_then_continue(ctx, &p),
-            Action::Export(f) => {
-                let stem = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
-                let name = format!("{stem}-report.{}", files::export_ext(f).1);
-                self.jobs
-                    .dialog(DialogPurpose::Export(f), self.default_dir(), name, ctx);
-            }
+            Action::Export(f) => self.ask_for_file(ctx, DialogPurpose::Export(f)),
             Action::Import(f) => {
                 if self.guard(&action) {
-                    self.jobs.dialog(
-                        DialogPurpose::Import(f),
-                        self.default_dir(),
-                        String::new(),
-                        ctx,
-                    );
+                    self.ask_for_file(ctx, DialogPurpose::Import(f));
                 }
             }
-            Action::ExportInterchange(f) => {
-                let stem = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
-                let name = format!("{stem}.{}", f.extension());
-                self.jobs
-                    .dialog(DialogPurpose::Interchange(f), self.default_dir(), name, ctx);
-            }
+            Action::ExportInterchange(f) => self.ask_for_file(ctx, DialogPurpose::Interchange(f)),
             Action::Quit => {
+                // Each tab with unsaved changes is asked about in turn.
+                if !self.doc.dirty
+                    && let Some(j) = self
+                        .tabs
+                        .iter()
+                        .position(|t| t.as_ref().is_some_and(|t| t.doc.dirty))
+                {
+                    self.switch_tab(j);
+                }
                 if self.guard(&action) {
+                    if self.tabs.iter().flatten().any(|t| t.doc.dirty) {
+                        // This one is saved or given up: close it, ask about the next.
+                        self.close_tab_now();
+                        self.handle(ctx, Action::Quit);
+                        return;
+                    }
                     if let Some(p) = self.current_recovery_path() {
                         files::delete_recovery(&p);
                     }
@@ -420,6 +606,23 @@ impl PalisadeApp {
                     ctx.send_viewport_cmd(ViewportCommand::Close);
                 }
             }
+            Action::CloseTab => {
+                if self.guard(&action) {
+                    self.close_tab_now();
+                }
+            }
+            Action::NextTab => {
+                let j = (self.active + 1) % self.tabs.len().max(1);
+                self.switch_tab(j);
+            }
+            Action::PrevTab => {
+                let n = self.tabs.len().max(1);
+                self.switch_tab((self.active + n - 1) % n);
+            }
+            Action::SwitchTab(j) => self.switch_tab(j),
+            Action::CommandPalette => self.command_palette.open = true,
+            Action::ToolBoundary => self.canvas.tool = Tool::Boundary,
+            Action::ToolConnect => self.canvas.tool = Tool::Connect,
             Action::Undo => match self.doc.undo(&self.catalog) {
                 Ok(true) => {}
                 Ok(false) => self.note(ctx, "Nothing to undo"),
@@ -567,8 +770,25 @@ impl PalisadeApp {
             }
             Action::Help => self.show_help = true,
             Action::Rename => {
-                if self.doc.selection.single().is_some() {
-                    ctx.memory_mut(|m| m.request_focus(super::inspector::name_field_id()));
+                use super::selection::Item;
+                let m = &self.doc.model;
+                let name = match self.doc.selection.single() {
+                    Some(Item::Element(e)) => m.elements.get(&e).map(|x| x.name.clone()),
+                    Some(Item::Flow(f)) => m.flows.get(&f).map(|x| x.name.clone()),
+                    Some(Item::Boundary(b)) => m.boundaries.get(&b).map(|x| x.name.clone()),
+                    None => None,
+                };
+                if let Some(name) = name {
+                    // The whole name is selected, so typing replaces it (a cursor left
+                    // from an earlier edit would insert into the middle).
+                    let id = super::inspector::name_field_id();
+                    let mut state =
+                        egui::text_edit::TextEditState::load(ctx, id).unwrap_or_default();
+                    state.cursor.set_char_range(Some(
+                        egui::text_selection::CCursorRange::select_all_str(&name),
+                    ));
+                    state.store(ctx, id);
+                    ctx.memory_mut(|m| m.request_focus(id));
                 }
             }
             Action::RevealSelection => {
@@ -578,44 +798,137 @@ impl PalisadeApp {
         }
     }
 
+    /// The file name a dialog for `purpose` suggests.
+    fn suggested_name(&self, purpose: &DialogPurpose) -> String {
+        match purpose {
+            DialogPurpose::Open => String::new(),
+            DialogPurpose::SaveAs => match &self.doc.path {
+                Some(p) => file_name(p),
+                None if self.doc.untitled_name.ends_with(".ron") => self.doc.untitled_name.clone(),
+                None => "model.ron".to_owned(),
+            },
+            DialogPurpose::Export(f) => {
+                let stem = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
+                format!("{stem}-report.{}", files::export_ext(*f).1)
+            }
+            DialogPurpose::Import(_) => String::new(),
+            DialogPurpose::Interchange(f) => {
+                let stem = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
+                format!("{stem}.{}", f.extension())
+            }
+        }
+    }
+
+    /// Asks for a file: the native dialog where one can be shown, else the built-in one,
+    /// saying why.
+    fn ask_for_file(&mut self, ctx: &egui::Context, purpose: DialogPurpose) {
+        let name = self.suggested_name(&purpose);
+        match self.jobs.native_dialog_problem() {
+            Some(why) => self.open_builtin(purpose, name, &why),
+            None => {
+                if !self
+                    .jobs
+                    .dialog(purpose.clone(), self.default_dir(), name.clone(), ctx)
+                {
+                    self.open_builtin(purpose, name, "cannot start the dialog thread");
+                }
+            }
+        }
+    }
+
+    fn open_builtin(&mut self, purpose: DialogPurpose, name: String, why: &str) {
+        let text = format!("No system file dialog ({why}): using Palisade's own");
+        if !self.banners.iter().any(|b| b.text == text) {
+            self.banners.push(Banner { text, error: false });
+        }
+        self.builtin_dialog = Some(BuiltinDialog::new(purpose, self.default_dir(), name));
+    }
+
+    /// Carries on after a file dialog (native or built-in) closed.
+    fn dialog_done(&mut self, ctx: &egui::Context, purpose: DialogPurpose, outcome: DialogOutcome) {
+        let p = match outcome {
+            DialogOutcome::Chosen(p) => p,
+            DialogOutcome::Failed(why) => {
+                let name = self.suggested_name(&purpose);
+                self.open_builtin(purpose, name, &why);
+                return;
+            }
+            DialogOutcome::Cancelled => {
+                let waiting = self.after_save.take().is_some();
+                let what = match purpose {
+                    DialogPurpose::Open => "Open cancelled".to_owned(),
+                    DialogPurpose::SaveAs if waiting => {
+                        "Save cancelled: nothing was saved, nothing was closed".to_owned()
+                    }
+                    DialogPurpose::SaveAs => "Save cancelled: nothing was saved".to_owned(),
+                    DialogPurpose::Export(_) | DialogPurpose::Interchange(_) => {
+                        "Export cancelled".to_owned()
+                    }
+                    DialogPurpose::Import(_) => "Import cancelled".to_owned(),
+                };
+                self.note(ctx, what);
+                return;
+            }
+        };
+        match purpose {
+            // The unsaved-changes question was asked before the dialog opened.
+            DialogPurpose::Open => self.jobs.load(p, ctx),
+            DialogPurpose::SaveAs => self.handle(ctx, Action::SaveTo(p)),
+            DialogPurpose::Export(f) => {
+                self.note(ctx, format!("Exporting {}…", file_name(&p)));
+                let job = files::ExportJob {
+                    path: p,
+                    format: f,
+                    model: self.doc.model.clone(),
+                    catalog: self.catalog.clone(),
+                    analysis: self.doc.analysis.clone(),
+                    source_name: self.doc.display_name(),
+                };
+                self.jobs.export(job, ctx);
+            }
+            DialogPurpose::Import(f) => {
+                self.note(ctx, format!("Importing {}…", file_name(&p)));
+                self.jobs.import(p, f, ctx);
+            }
+            DialogPurpose::Interchange(f) => {
+                self.note(ctx, format!("Exporting {}…", file_name(&p)));
+                let job = (
+                    self.doc.model.clone(),
+                    self.catalog.clone(),
+                    self.doc.analysis.clone(),
+                );
+                self.jobs.interchange(p, f, job, ctx);
+            }
+        }
+    }
+
+    fn builtin_dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some(d) = self.builtin_dialog.as_mut() else {
+            return;
+        };
+        if let Some(outcome) = d.show(ctx) {
+            let purpose = d.purpose.clone();
+            self.builtin_dialog = None;
+            self.dialog_done(ctx, purpose, outcome);
+        }
+    }
+
     fn poll_jobs(&mut self, ctx: &egui::Context) {
         for r in self.jobs.poll() {
             match r {
-                JobResult::Dialog(_, None) => {
-                    self.after_save = None;
-                }
-                JobResult::Dialog(DialogPurpose::Open, Some(p)) => {
-                    // The unsaved-changes question was asked before the dialog opened.
-                    self.jobs.load(p, ctx);
-                }
-                JobResult::Dialog(DialogPurpose::SaveAs, Some(p)) => {
-                    self.handle(ctx, Action::SaveTo(p))
-                }
-                JobResult::Dialog(DialogPurpose::Export(f), Some(p)) => {
-                    self.note(ctx, format!("Exporting {}…", file_name(&p)));
-                    let job = files::ExportJob {
-                        path: p,
-                        format: f,
-                        model: self.doc.model.clone(),
-                        catalog: self.catalog.clone(),
-                        analysis: self.doc.analysis.clone(),
-                        source_name: self.doc.display_name(),
-                    };
-                    self.jobs.export(job, ctx);
-                }
-                JobResult::Dialog(DialogPurpose::Import(f), Some(p)) => {
-                    self.note(ctx, format!("Importing {}…", file_name(&p)));
-                    self.jobs.import(p, f, ctx);
-                }
-                JobResult::Dialog(DialogPurpose::Interchange(f), Some(p)) => {
-                    self.note(ctx, format!("Exporting {}…", file_name(&p)));
-                    let job = (
-                        self.doc.model.clone(),
-                        self.catalog.clone(),
-                        self.doc.analysis.clone(),
-                    );
-                    self.jobs.interchange(p, f, job, ctx);
-                }
+                JobResult::Dialog(purpose, outcome) => self.dialog_done(ctx, purpose, outcome),
                 JobResult::Imported(p, r) => match *r {
                     Ok(imp) => self.open_imported(ctx, &p, imp),
                     Err(e) => self.error(e),
@@ -834,7 +1147,6 @@ impl PalisadeApp {
         // Open per severity, least first: High and Critical are the last two.
         let open: usize = s.open_by_severity.iter().sum();
         let open_high: usize = s.open_by_severity[2..].iter().sum();
-        let triaged_pct = ((total - open) * 100).checked_div(total).unwrap_or(100);
         let dark = ui.visuals().dark_mode;
         ui.horizontal_centered(|ui| {
             ui.label(format!("{total} threats"));
@@ -849,7 +1161,7 @@ impl PalisadeApp {
                 hc
             });
             ui.separator();
-            ui.label(format!("{triaged_pct}% triaged"));
+            ui.label(s.triaged_text());
             ui.separator();
             let errors = a
                 .diagnostics
@@ -931,8 +1243,8 @@ impl eframe::App for PalisadeApp {
         if let Some(a) = self.dropped_files(&ctx) {
             actions.push(a);
         }
-        if self.prompt.is_none() {
-            menu::shortcuts(&ctx, &mut actions);
+        if self.prompt.is_none() && self.builtin_dialog.is_none() && !self.command_palette.open {
+            super::commands::shortcuts(&ctx, &mut actions);
         }
 
         let info_title = self.title();
@@ -943,10 +1255,12 @@ impl eframe::App for PalisadeApp {
             can_redo: self.doc.history.can_redo(),
             has_selection: !self.doc.selection.is_empty(),
             selected_elements: self.doc.selection.elements.len(),
+            tabs: self.tabs.len(),
         };
         egui::Panel::top("menu").show(ui, |ui| {
             menu::menu_bar_ui(ui, &info, &mut self.canvas, &mut self.theme, &mut actions);
         });
+        egui::Panel::top("tabs").show(ui, |ui| self.tabs_ui(ui, &mut actions));
         if !self.banners.is_empty() {
             egui::Panel::top("banners").show(ui, |ui| self.banners_ui(ui));
         }
@@ -958,7 +1272,7 @@ impl eframe::App for PalisadeApp {
         egui::Panel::bottom("threats")
             .resizable(true)
             .default_size(290.0)
-            .size_range(60.0..=700.0)
+            .size_range(THREATS_MIN_HEIGHT..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(
                     ui,
@@ -1021,7 +1335,11 @@ impl eframe::App for PalisadeApp {
             actions.push(Action::RevealSelection);
         }
         self.prompt_ui(&ctx);
-        menu::help_window(&ctx, &mut self.show_help);
+        self.builtin_dialog_ui(&ctx);
+        if let Some(a) = super::commands::palette_ui(&ctx, &mut self.command_palette) {
+            actions.push(a);
+        }
+        super::commands::help_window(&ctx, &mut self.show_help);
 
         // A change of keyboard focus ends a text-editing session: the next edit is a new
         // undo step.

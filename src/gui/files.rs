@@ -61,11 +61,22 @@ pub enum DialogPurpose {
     Interchange(crate::export::ExportFormat),
 }
 
+/// How a file dialog ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogOutcome {
+    /// The user chose this path.
+    Chosen(PathBuf),
+    /// The user closed the dialog without choosing.
+    Cancelled,
+    /// The dialog could not be shown (no portal, no zenity): why.
+    Failed(String),
+}
+
 /// Results of work done off the UI thread.
 #[derive(Debug)]
 pub enum JobResult {
-    /// A file dialog closed; `None` when cancelled.
-    Dialog(DialogPurpose, Option<PathBuf>),
+    /// A file dialog closed.
+    Dialog(DialogPurpose, DialogOutcome),
     /// A model file was read and parsed.
     Loaded(PathBuf, Box<Result<Loaded, LoadError>>),
     /// A report was written (or failed).
@@ -81,7 +92,7 @@ pub struct Jobs {
     rx: Receiver<JobResult>,
     /// Jobs started and not yet finished.
     pub running: usize,
-    /// Whether native dialogs may be shown (off in tests).
+    /// Whether native dialogs may be shown (off in tests, which use the built-in one).
     pub dialogs_enabled: bool,
 }
 
@@ -98,16 +109,26 @@ impl Default for Jobs {
 }
 
 impl Jobs {
-    /// Opens a native file dialog on a background thread.
+    /// Why a native dialog cannot be shown here, if it cannot: then the app uses its
+    /// built-in dialog straight away.
+    pub fn native_dialog_problem(&self) -> Option<String> {
+        if !self.dialogs_enabled {
+            return Some("native file dialogs are off".into());
+        }
+        native_dialog_problem()
+    }
+
+    /// Opens a native file dialog on a background thread. Returns `false` (and opens
+    /// nothing) when no thread can be started.
     pub fn dialog(
         &mut self,
         purpose: DialogPurpose,
         start_dir: Option<PathBuf>,
         file_name: String,
         ctx: &eframe::egui::Context,
-    ) {
+    ) -> bool {
         if !self.dialogs_enabled {
-            return;
+            return false;
         }
         let tx = self.tx.clone();
         let ctx = ctx.clone();
@@ -119,6 +140,7 @@ impl Jobs {
                 if let Some(dir) = start_dir {
                     d = d.set_directory(dir);
                 }
+                dialog_errors::clear();
                 let path = match &purpose {
                     DialogPurpose::Open => d
                         .add_filter("Palisade model", &["ron"])
@@ -143,12 +165,19 @@ impl Jobs {
                         .set_file_name(file_name)
                         .save_file(),
                 };
-                let _ = tx.send(JobResult::Dialog(purpose, path));
+                let outcome = match (path, dialog_errors::take()) {
+                    (Some(p), _) => DialogOutcome::Chosen(p),
+                    (None, Some(why)) => DialogOutcome::Failed(why),
+                    (None, None) => DialogOutcome::Cancelled,
+                };
+                let _ = tx.send(JobResult::Dialog(purpose, outcome));
                 ctx.request_repaint();
             });
         if spawned.is_err() {
             self.running -= 1;
+            return false;
         }
+        true
     }
 
     /// Reads and parses a model on a background thread.
@@ -273,6 +302,87 @@ impl Jobs {
     }
 }
 
+/// Why no native file dialog can be shown, checked before trying one: on Linux and the
+/// BSDs rfd needs an xdg-desktop-portal over a D-Bus session, or zenity.
+/// `PALISADE_FILE_DIALOG=builtin` always uses the built-in dialog.
+pub fn native_dialog_problem() -> Option<String> {
+    if std::env::var_os("PALISADE_FILE_DIALOG").is_some_and(|v| v == "builtin") {
+        return Some("PALISADE_FILE_DIALOG=builtin".into());
+    }
+    if cfg!(any(target_os = "windows", target_os = "macos")) {
+        return None;
+    }
+    let dbus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("zenity").is_file()));
+    (!dbus && !zenity)
+        .then(|| "no D-Bus session for a file-dialog portal, and no zenity".to_owned())
+}
+
+/// rfd reports a dialog it could not show only through the `log` crate; this logger
+/// keeps the last such error of the dialog thread, so a failure is not mistaken for a
+/// cancel. Nothing else is logged.
+pub mod dialog_errors {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    struct Capture;
+
+    static CAPTURE: Capture = Capture;
+
+    impl log::Log for Capture {
+        fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+            meta.level() <= log::Level::Error && meta.target().starts_with("rfd")
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                let text = record.args().to_string();
+                LAST.with(|l| *l.borrow_mut() = Some(text));
+            }
+        }
+        fn flush(&self) {}
+    }
+
+    /// Installs the logger (once; if another logger is installed, errors are not seen
+    /// and a failed dialog reads as cancelled).
+    pub fn install() {
+        if log::set_logger(&CAPTURE).is_ok() {
+            log::set_max_level(log::LevelFilter::Error);
+        }
+    }
+
+    /// Forgets this thread's last error.
+    pub fn clear() {
+        LAST.with(|l| *l.borrow_mut() = None);
+    }
+
+    /// This thread's last dialog error, if any.
+    pub fn take() -> Option<String> {
+        LAST.with(|l| l.borrow_mut().take())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn an_rfd_error_is_kept_and_other_logs_are_not() {
+            super::install();
+            super::clear();
+            log::error!(target: "palisade", "not ours");
+            assert_eq!(super::take(), None);
+            log::error!(target: "rfd::backend", "Failed to save file with zenity: not found");
+            assert_eq!(
+                super::take().as_deref(),
+                Some("Failed to save file with zenity: not found")
+            );
+            assert_eq!(super::take(), None, "taken once");
+        }
+    }
+}
+
 /// A report to write: everything is owned so it can move to a background thread.
 #[derive(Debug)]
 pub struct ExportJob {
@@ -364,12 +474,69 @@ pub fn recovery_dir_from_env() -> Option<PathBuf> {
 
 /// The first line of a recovery file names the file the work belongs to.
 const RECOVERY_HEADER: &str = "// palisade recovery of: ";
+/// The second names the process that writes it.
+const INSTANCE_HEADER: &str = "// palisade instance: ";
+
+/// A running instance's claim on its recovery copies: an exclusive lock on
+/// `instance-PID.lock` in the recovery directory, held while the app runs and released
+/// by the OS when the process ends however it ends. Another instance does not offer to
+/// recover copies whose writer still holds its lock.
+#[derive(Debug)]
+pub struct InstanceLock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Drop for InstanceLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn instance_lock_path(dir: &Path, pid: u32) -> PathBuf {
+    dir.join(format!("instance-{pid}.lock"))
+}
+
+/// Takes this process's instance lock in `dir` (`None` if the directory cannot be made
+/// or the file system has no locks; recovery then works as before, without the guard).
+/// Taken after the start-up look for recovery copies, so copies left by an earlier
+/// process that had the same id are still offered.
+pub fn lock_instance(dir: &Path) -> Option<InstanceLock> {
+    std::fs::create_dir_all(dir).ok()?;
+    let path = instance_lock_path(dir, std::process::id());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .ok()?;
+    file.try_lock().ok()?;
+    Some(InstanceLock { _file: file, path })
+}
+
+/// Whether the instance `pid` still runs and holds its lock in `dir`.
+fn instance_alive(dir: &Path, pid: u32) -> bool {
+    let path = instance_lock_path(dir, pid);
+    let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+        return false;
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            // Nobody holds it: the instance ended without cleaning up.
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            false
+        }
+        Err(_) => true,
+    }
+}
 
 /// Where the recovery copy of a document goes: one file per document path (or per
 /// process for an untitled document).
 pub fn recovery_path(dir: &Path, doc_path: Option<&Path>, untitled: &str) -> PathBuf {
+    // Per process too: two instances with the same file open keep separate copies.
     let key = match doc_path {
-        Some(p) => p.display().to_string(),
+        Some(p) => format!("{}:{}", p.display(), std::process::id()),
         None => format!("untitled:{untitled}:{}", std::process::id()),
     };
     let hash = persist::Stamp::of(key.as_bytes()).hex();
@@ -398,7 +565,10 @@ pub fn write_recovery(
     let origin = doc_path.map_or(String::new(), |p| {
         p.display().to_string().replace('\n', " ")
     });
-    let text = format!("{RECOVERY_HEADER}{origin}\n{body}");
+    let text = format!(
+        "{RECOVERY_HEADER}{origin}\n{INSTANCE_HEADER}{}\n{body}",
+        std::process::id()
+    );
     let opts = persist::SaveOptions {
         expected: None,
         force: true,
@@ -422,7 +592,8 @@ pub struct Recovery {
     pub title: Option<String>,
 }
 
-/// Recovery copies in `dir`, newest first.
+/// Recovery copies in `dir`, newest first, leaving out those of instances still running
+/// (their work is not lost: it is open in another window).
 pub fn list_recovery(dir: &Path) -> Vec<Recovery> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -431,9 +602,15 @@ pub fn list_recovery(dir: &Path) -> Vec<Recovery> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-        .map(|path| {
+        .filter_map(|path| {
+            let (original, owner) = read_header(&path);
+            if owner.is_some_and(|pid| instance_alive(dir, pid)) {
+                return None;
+            }
+            Some((path, original))
+        })
+        .map(|(path, original)| {
             let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-            let original = read_header(&path);
             let title = persist::load(&path).ok().map(|l| l.model.metadata.title);
             Recovery {
                 path,
@@ -451,18 +628,26 @@ pub fn list_recovery(dir: &Path) -> Vec<Recovery> {
     out
 }
 
-fn read_header(path: &Path) -> Option<PathBuf> {
+/// The original file and the writing process named in a recovery file's first lines.
+fn read_header(path: &Path) -> (Option<PathBuf>, Option<u32>) {
     use std::io::Read;
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path)
-        .ok()?
-        .take(4096)
-        .read_to_end(&mut head)
-        .ok()?;
+    let mut head = Vec::with_capacity(8192);
+    let read = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
+    if read.is_err() {
+        return (None, None);
+    }
     let text = String::from_utf8_lossy(&head);
-    let line = text.lines().next()?;
-    let rest = line.strip_prefix(RECOVERY_HEADER)?;
-    (!rest.is_empty()).then(|| PathBuf::from(rest))
+    let mut lines = text.lines();
+    let original = lines
+        .next()
+        .and_then(|l| l.strip_prefix(RECOVERY_HEADER))
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from);
+    let owner = lines
+        .next()
+        .and_then(|l| l.strip_prefix(INSTANCE_HEADER))
+        .and_then(|p| p.trim().parse::<u32>().ok());
+    (original, owner)
 }
 
 /// Removes a recovery copy (after a successful save, or when the user discards it).
@@ -522,6 +707,33 @@ mod tests {
         );
         delete_recovery(&p);
         assert!(list_recovery(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_copy_whose_instance_still_runs_is_not_offered_and_one_whose_instance_ended_is() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        // A copy written by another process that holds its instance lock.
+        let other = 4_000_000_001u32;
+        let lock_path = instance_lock_path(dir.path(), other);
+        let lock = match std::fs::File::create(&lock_path) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(lock.try_lock().is_ok());
+        let body = persist::to_text(&crate::model::Model::new("busy")).unwrap_or_default();
+        let copy = dir.path().join("busy-0.ron");
+        let text = format!("{RECOVERY_HEADER}/m/busy.ron\n{INSTANCE_HEADER}{other}\n{body}");
+        assert!(std::fs::write(&copy, text).is_ok());
+        // A separate open file description: flock locks conflict even in one process.
+        assert!(list_recovery(dir.path()).is_empty(), "still open elsewhere");
+        drop(lock);
+        let found = list_recovery(dir.path());
+        assert_eq!(found.len(), 1, "its instance ended: offered");
+        assert_eq!(found[0].title.as_deref(), Some("busy"));
+        assert!(!lock_path.exists(), "the stale lock is cleaned up");
     }
 
     #[test]

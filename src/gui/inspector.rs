@@ -320,9 +320,17 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
                 .show_ui(ui, |ui| {
                     for k in BoundaryKind::ALL {
                         if ui.selectable_label(k == b.kind, k.label()).clicked() && k != b.kind {
+                            // A trust level nobody changed follows the kind's default (an
+                            // Internet boundary starts untrusted); a chosen one stays.
+                            let trust = if b.trust == b.kind.default_trust() {
+                                k.default_trust()
+                            } else {
+                                b.trust
+                            };
                             out.push(
                                 Edit::ReplaceBoundary(Boundary {
                                     kind: k,
+                                    trust,
                                     ..b.clone()
                                 }),
                                 format!("kind:boundary:{}", b.id),
@@ -482,15 +490,29 @@ fn props_ui(
     if specs.is_empty() {
         ui.label(RichText::new("This kind declares no properties").weak());
     }
+    // Fixed column widths: a long label is truncated (full text and doc on hover) so the
+    // value and reset columns always fit, whatever is selected.
+    let label_w = (ui.available_width() - 190.0).clamp(90.0, 240.0);
     egui::Grid::new(id)
         .num_columns(3)
         .spacing([8.0, 4.0])
+        .min_col_width(0.0)
         .show(ui, |ui| {
             for spec in specs {
                 let current = props.get(&spec.name);
                 let is_set = current.is_some();
                 let value = current.cloned().unwrap_or_else(|| spec.default.clone());
-                let label = ui.label(pretty(&spec.name));
+                let text = spec.display_label();
+                let label = ui
+                    .allocate_ui_with_layout(
+                        egui::vec2(label_w, ui.spacing().interact_size.y),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_width(label_w);
+                            ui.add(egui::Label::new(&text).truncate())
+                        },
+                    )
+                    .inner;
                 let label = if spec.doc.is_empty() {
                     label
                 } else {
@@ -559,7 +581,7 @@ fn props_ui(
                             .add(
                                 egui::TextEdit::singleline(&mut s)
                                     .id_salt(&id_salt)
-                                    .desired_width(150.0),
+                                    .desired_width(130.0),
                             )
                             .labelled_by(label.id);
                         r.changed().then_some(Value::Text(s))
@@ -611,16 +633,6 @@ fn display(v: &Value) -> String {
     match v {
         Value::Number(n) => format_number(*n),
         other => other.display(),
-    }
-}
-
-/// `mutual_auth` -> `Mutual auth`.
-fn pretty(name: &str) -> String {
-    let s = name.replace('_', " ");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => s,
     }
 }
 
@@ -872,9 +884,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pretty_names() {
-        assert_eq!(pretty("mutual_auth"), "Mutual auth");
-        assert_eq!(pretty(""), "");
+    fn property_labels_read_as_words() {
+        let cat = crate::rules::Catalog::builtin();
+        let spec = cat
+            .stencil("docker.daemon")
+            .and_then(|s| s.prop("tls_verify"))
+            .cloned();
+        let Some(mut spec) = spec else {
+            panic!("docker.daemon declares tls_verify")
+        };
+        assert_eq!(spec.display_label(), "TLS verification");
+        spec.label.clear();
+        assert_eq!(spec.display_label(), "Tls verify", "the key, readable");
+        spec.name = "mutual_auth".into();
+        assert_eq!(spec.display_label(), "Mutual auth");
     }
 
     #[test]

@@ -10,7 +10,9 @@
 pub mod actions;
 pub mod app;
 pub mod canvas;
+pub mod commands;
 pub mod document;
+pub mod file_dialog;
 pub mod files;
 pub mod history;
 pub mod inspector;
@@ -32,6 +34,7 @@ pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<
     let catalog = Catalog::with_user_dir(templates.as_deref());
     let (doc, load_error) = initial_document(file, &catalog);
     let recovery = files::recovery_dir_from_env();
+    files::dialog_errors::install();
     let opts = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Palisade")
@@ -46,7 +49,9 @@ pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<
         opts,
         Box::new(move |cc| {
             theme::install_fonts(&cc.egui_ctx);
+            let lock_dir = recovery.clone();
             let mut app = PalisadeApp::new(catalog, doc, recovery);
+            app.instance_lock = lock_dir.as_deref().and_then(files::lock_instance);
             if let Some(storage) = cc.storage {
                 app::restore_settings(&mut app, storage);
             }

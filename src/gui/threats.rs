@@ -10,7 +10,7 @@ mod lists;
 pub mod rows;
 
 use crate::analysis::{Analysis, Subject};
-use crate::model::{ElementId, FlowId, Model, Severity, Status, Stride};
+use crate::model::{BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, ThreatId};
 use crate::rules::Catalog;
 use eframe::egui::{self, Color32, RichText};
 use egui_extras::{Column, TableBuilder};
@@ -30,6 +30,17 @@ enum Tab {
     Diagnostics,
 }
 
+/// The canvas selection's elements, flows and boundaries.
+type CanvasPick = (BTreeSet<ElementId>, BTreeSet<FlowId>, BTreeSet<BoundaryId>);
+
+fn canvas_pick(selection: &Selection) -> CanvasPick {
+    (
+        selection.elements.clone(),
+        selection.flows.clone(),
+        selection.boundaries.clone(),
+    )
+}
+
 #[derive(Clone)]
 struct PanelState {
     tab: Tab,
@@ -40,13 +51,15 @@ struct PanelState {
     group: Grouping,
     /// The canvas selection this panel itself made (by clicking a threat); it does not
     /// narrow the table, only a selection made on the canvas does.
-    own_selection: Option<(BTreeSet<ElementId>, BTreeSet<FlowId>)>,
+    own_selection: Option<CanvasPick>,
     detail: detail::DetailState,
     lists: lists::ListState,
     /// The table's rows under their key; shared, so the per-frame copy of this state
     /// does not copy tens of thousands of rows.
     cache: Option<(u64, std::sync::Arc<[Row]>)>,
     scroll_to: Option<usize>,
+    /// The row of the last plain or Ctrl click: Shift+click selects from it.
+    anchor: Option<ThreatId>,
 }
 
 impl Default for PanelState {
@@ -63,6 +76,7 @@ impl Default for PanelState {
             lists: lists::ListState::default(),
             cache: None,
             scroll_to: None,
+            anchor: None,
         }
     }
 }
@@ -136,6 +150,13 @@ pub fn threats_panel_ui(
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
         Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, selection),
     }
+    // A resizable panel takes the size of what it shows: a short list would shrink it
+    // (and that size is remembered). Claim the rest, so every tab keeps the height the
+    // user chose.
+    let rest = ui.available_size();
+    if rest.x > 0.0 && rest.y > 0.0 {
+        ui.allocate_space(rest);
+    }
     ui.ctx().data_mut(|d| d.insert_temp(state_id(), st));
 }
 
@@ -162,7 +183,7 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut PanelState, dark: bool) {
             st.tab = Tab::Threats;
         }
     }
-    ui.label(format!("{:.0}% triaged", s.triaged_percent()));
+    ui.label(s.triaged_text());
     ui.separator();
     for (i, c) in Stride::ALL.iter().enumerate() {
         let active = st.filter.category == Some(*c);
@@ -193,16 +214,18 @@ fn threats_tab_ui(
     st: &mut PanelState,
 ) {
     // The canvas selection narrows the table unless this panel made it.
-    let canvas_sel = (selection.elements.clone(), selection.flows.clone());
+    let canvas_sel = canvas_pick(selection);
     let follows = st.follow_selection
-        && !(canvas_sel.0.is_empty() && canvas_sel.1.is_empty())
+        && !(canvas_sel.0.is_empty() && canvas_sel.1.is_empty() && canvas_sel.2.is_empty())
         && st.own_selection.as_ref() != Some(&canvas_sel);
     if follows {
         st.filter.elements = canvas_sel.0.clone();
         st.filter.flows = canvas_sel.1.clone();
+        st.filter.boundaries = canvas_sel.2.clone();
     } else {
         st.filter.elements.clear();
         st.filter.flows.clear();
+        st.filter.boundaries.clear();
     }
 
     egui::Panel::right("palisade.threat-detail")
@@ -275,7 +298,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 for c in Stride::ALL {
                     ui.selectable_value(&mut st.filter.category, Some(c), c.label());
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Category filter"));
         egui::ComboBox::from_id_salt("threats.severity")
             .selected_text(
                 st.filter
@@ -292,7 +317,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                         format!("{} and above", s.label()),
                     );
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Severity filter"));
         egui::ComboBox::from_id_salt("threats.status")
             .selected_text(st.filter.status.label())
             .show_ui(ui, |ui| {
@@ -306,7 +333,9 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 for s in Status::ALL {
                     ui.selectable_value(&mut st.filter.status, StatusFilter::Is(s), s.label());
                 }
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Status filter"));
         egui::ComboBox::from_id_salt("threats.group")
             .selected_text(match st.group {
                 Grouping::None => "No grouping",
@@ -317,13 +346,15 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                 ui.selectable_value(&mut st.group, Grouping::None, "No grouping");
                 ui.selectable_value(&mut st.group, Grouping::Category, "Group by category");
                 ui.selectable_value(&mut st.group, Grouping::Subject, "Group by element");
-            });
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Grouping"));
         ui.checkbox(&mut st.follow_selection, "Follow canvas selection")
             .on_hover_text(
-                "Show only the threats of the elements and flows selected on the canvas",
+                "Show only the threats of what is selected on the canvas (a boundary: its crossings and members too)",
             );
         if follows {
-            let n = st.filter.elements.len() + st.filter.flows.len();
+            let n = st.filter.elements.len() + st.filter.flows.len() + st.filter.boundaries.len();
             let what = if n == 1 {
                 st.filter
                     .elements
@@ -335,7 +366,14 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
                             .flows
                             .iter()
                             .next()
-                            .and_then(|f| model.flows.get(f).map(|x| x.name.clone()))
+                            .map(|f| rows::flow_name(f, model).into_owned())
+                    })
+                    .or_else(|| {
+                        st.filter
+                            .boundaries
+                            .iter()
+                            .next()
+                            .and_then(|b| model.boundaries.get(b).map(|x| x.name.clone()))
                     })
                     .unwrap_or_default()
             } else {
@@ -378,19 +416,22 @@ fn table_ui(
     let dark = ui.visuals().dark_mode;
     let row_h = 20.0;
     let mut clicked: Option<(usize, egui::Modifiers)> = None;
+    let mut clicked_row: Option<usize> = None;
     let mut sort_click: Option<SortBy> = None;
     let mut table = TableBuilder::new(ui)
-        .id_salt("palisade.threats.table")
+        .id_salt("palisade.threats.table.v2")
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(250.0).at_least(80.0).clip(true))
-        .column(Column::initial(150.0).at_least(60.0).clip(true))
-        .column(Column::initial(320.0).at_least(80.0).clip(true))
-        .column(Column::initial(170.0).at_least(60.0).clip(true))
-        .column(Column::initial(80.0).at_least(50.0))
-        .column(Column::remainder().at_least(80.0))
+        // Severity, status and title first, so a narrow table clips the least useful
+        // columns (category, id) and never these; the id column takes what is left.
+        .column(Column::initial(92.0).at_least(70.0))
+        .column(Column::initial(118.0).at_least(80.0).clip(true))
+        .column(Column::initial(330.0).at_least(120.0).clip(true))
+        .column(Column::initial(190.0).at_least(60.0).clip(true))
+        .column(Column::initial(140.0).at_least(50.0).clip(true))
+        .column(Column::remainder().at_least(60.0).clip(true))
         .min_scrolled_height(0.0);
     if let Some(r) = st.scroll_to.take() {
         table = table.scroll_to_row(r, Some(egui::Align::Center));
@@ -403,12 +444,12 @@ fn table_ui(
         }
     };
     let headers = [
-        ("ID", SortBy::Id),
-        ("Category", SortBy::Category),
-        ("Title", SortBy::Title),
-        ("Subject", SortBy::Subject),
         ("Severity", SortBy::Severity),
         ("Status", SortBy::Status),
+        ("Title", SortBy::Title),
+        ("Subject", SortBy::Subject),
+        ("Category", SortBy::Category),
+        ("ID", SortBy::Id),
     ];
     table
         .header(22.0, |mut header| {
@@ -446,26 +487,6 @@ fn table_ui(
                         let sev = t.severity(model);
                         let status = t.status(model);
                         row.col(|ui| {
-                            cell(ui, RichText::new(t.id.as_str()).monospace().small());
-                        });
-                        row.col(|ui| {
-                            cell(ui, t.category.label());
-                        });
-                        row.col(|ui| {
-                            cell(ui, rows::title(t, model, catalog));
-                        });
-                        row.col(|ui| {
-                            let kind = match &t.subject {
-                                Subject::Crossing(..) => "⇄ ",
-                                Subject::Flow(_) => "→ ",
-                                _ => "",
-                            };
-                            cell(
-                                ui,
-                                format!("{kind}{}", rows::subject_name(&t.subject, model)),
-                            );
-                        });
-                        row.col(|ui| {
                             let (bg, fg) = if status.is_untriaged() {
                                 (severity_color(sev, dark), severity_text_color(sev, dark))
                             } else {
@@ -486,8 +507,29 @@ fn table_ui(
                         row.col(|ui| {
                             cell(ui, status.label());
                         });
+                        row.col(|ui| {
+                            cell(ui, rows::title(t, model, catalog));
+                        });
+                        row.col(|ui| {
+                            let kind = match &t.subject {
+                                Subject::Crossing(..) => "⇄ ",
+                                Subject::Flow(_) => "→ ",
+                                _ => "",
+                            };
+                            cell(
+                                ui,
+                                format!("{kind}{}", rows::subject_name(&t.subject, model)),
+                            );
+                        });
+                        row.col(|ui| {
+                            cell(ui, t.category.label());
+                        });
+                        row.col(|ui| {
+                            cell(ui, RichText::new(t.id.as_str()).monospace().small());
+                        });
                         if row.response().clicked() {
                             clicked = Some((*i, row.response().ctx.input(|inp| inp.modifiers)));
+                            clicked_row = Some(ri);
                         }
                     }
                 }
@@ -503,15 +545,32 @@ fn table_ui(
     }
     if let Some((i, mods)) = clicked {
         let t = &analysis.threats[i];
-        if mods.command || mods.shift {
+        let anchor_row = st.anchor.as_ref().and_then(|a| {
+            rows.iter()
+                .position(|r| matches!(r, Row::Threat(j) if analysis.threats[*j].id == *a))
+        });
+        if let (true, Some(from), Some(to)) = (mods.shift, anchor_row, clicked_row) {
+            // Shift+click: the rows from the anchor to here, as shown (Ctrl keeps the
+            // rest of the selection).
+            if !mods.command {
+                selection.threats.clear();
+            }
+            for r in &rows[from.min(to)..=from.max(to)] {
+                if let Row::Threat(j) = r {
+                    selection.threats.insert(analysis.threats[*j].id.clone());
+                }
+            }
+        } else if mods.command || mods.shift {
             if !selection.threats.remove(&t.id) {
                 selection.threats.insert(t.id.clone());
             }
+            st.anchor = Some(t.id.clone());
         } else {
+            st.anchor = Some(t.id.clone());
             selection.threats.clear();
             selection.threats.insert(t.id.clone());
             select_subject(selection, &t.subject);
-            st.own_selection = Some((selection.elements.clone(), selection.flows.clone()));
+            st.own_selection = Some(canvas_pick(selection));
             request_focus(ui.ctx(), t.subject.clone());
         }
     }

@@ -229,6 +229,7 @@ fn props_from(v: &J) -> Props {
 fn triage_from(v: &J, id: &ThreatId) -> Triage {
     let s = |k: &str| v.get(k).and_then(J::as_str).unwrap_or("").to_owned();
     Triage {
+        subject_name: Default::default(),
         threat: id.clone(),
         status: status_of(&s("status")).unwrap_or_default(),
         severity: v

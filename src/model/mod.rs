@@ -117,6 +117,20 @@ impl BoundaryKind {
         BoundaryKind::Other,
     ];
 
+    /// The trust level a new boundary of this kind starts at: the internet is
+    /// untrusted (0); a cluster or host is trusted more than a network zone.
+    pub fn default_trust(self) -> u8 {
+        match self {
+            BoundaryKind::Internet => 0,
+            BoundaryKind::NetworkZone | BoundaryKind::Registry | BoundaryKind::Other => 5,
+            BoundaryKind::Host
+            | BoundaryKind::ContainerRuntime
+            | BoundaryKind::Namespace
+            | BoundaryKind::CloudAccount => 6,
+            BoundaryKind::Cluster => 7,
+        }
+    }
+
     /// A short lower-case label.
     pub fn label(self) -> &'static str {
         match self {
@@ -531,6 +545,10 @@ pub struct Triage {
     /// Set when the reviewer keeps an orphaned record on purpose, as history.
     #[serde(default)]
     pub kept_as_history: bool,
+    /// The subject's name when the decision was last made ("monitoring agent"), so an
+    /// orphaned record still says what it was about after the item is deleted.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject_name: String,
 }
 
 /// What a manual threat is about.

@@ -77,7 +77,12 @@ impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(n) => s.serialize_f64(*n),
+            // A whole number is written as an integer (`2376`, not `2376.0`) where that
+            // is exact; it loads back as the same f64.
+            Value::Number(n) => match whole(*n) {
+                Some(i) => s.serialize_i64(i),
+                None => s.serialize_f64(*n),
+            },
             Value::Text(t) => s.serialize_str(t),
             Value::List(v) => {
                 use serde::ser::SerializeSeq;
@@ -89,6 +94,12 @@ impl Serialize for Value {
             }
         }
     }
+}
+
+/// `n` as an integer when it is whole and exactly representable (|n| < 2^53, not -0).
+fn whole(n: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    (n.fract() == 0.0 && n.abs() < EXACT && !(n == 0.0 && n.is_sign_negative())).then_some(n as i64)
 }
 
 struct ValueVisitor;
@@ -150,5 +161,54 @@ impl From<f64> for Value {
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::Text(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_are_saved_as_integers_and_load_back_equal() {
+        for (v, text) in [
+            (2376.0, "2376"),
+            (0.0, "0"),
+            (-5.0, "-5"),
+            (2.5, "2.5"),
+            (-0.0, "-0.0"),
+            (1e300, "1e300"),
+        ] {
+            let written = ron::to_string(&Value::Number(v)).unwrap_or_default();
+            assert_eq!(written, text, "{v}");
+            let back: Result<Value, _> = ron::from_str(&written);
+            match back {
+                Ok(Value::Number(n)) => {
+                    assert_eq!(n.to_bits(), v.to_bits(), "{v} round-trips exactly")
+                }
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_saved_model_keeps_integer_properties_integer() {
+        let mut m = crate::model::Model::new("m");
+        let mut e = crate::model::Element {
+            id: "d".into(),
+            name: "dockerd".into(),
+            kind: "docker.daemon".into(),
+            boundary: None,
+            pos: (0.0, 0.0),
+            props: Default::default(),
+        };
+        e.props.insert("port".into(), Value::Number(2376.0));
+        m.elements.insert(e.id.clone(), e);
+        let text = crate::persist::to_text(&m).unwrap_or_default();
+        assert!(text.contains("\"port\": 2376"), "{text}");
+        assert!(!text.contains("2376.0"), "{text}");
+        match crate::persist::load_bytes("m.ron", text.as_bytes()) {
+            Ok(l) => assert_eq!(l.model, m),
+            Err(e) => panic!("{e}"),
+        }
     }
 }

@@ -274,6 +274,11 @@ pub fn merge_triage(key: &ThreatId, recs: Vec<(String, Triage)>) -> Triage {
             .unwrap_or_default()
             .to_owned(),
         kept_as_history: recs.iter().all(|(_, t)| t.kept_as_history),
+        subject_name: recs
+            .iter()
+            .map(|(_, t)| t.subject_name.clone())
+            .find(|n| !n.is_empty())
+            .unwrap_or_default(),
     }
 }
 

@@ -124,9 +124,29 @@ pub struct PropSpec {
     pub ty: PropType,
     /// Value when the element or flow does not set one.
     pub default: Value,
-    /// What it means, shown in the inspector.
+    /// What it means, shown in the inspector as the label's tooltip.
     #[serde(default)]
     pub doc: String,
+    /// How the inspector and reports name it ("TLS verification" for `tls_verify`);
+    /// empty means the key with underscores as spaces.
+    #[serde(default)]
+    pub label: String,
+}
+
+impl PropSpec {
+    /// The label to show: `label`, or the key made readable ("mutual_auth" reads
+    /// "Mutual auth").
+    pub fn display_label(&self) -> String {
+        if !self.label.trim().is_empty() {
+            return self.label.clone();
+        }
+        let s = self.name.replace('_', " ");
+        let mut c = s.chars();
+        match c.next() {
+            Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+            None => s,
+        }
+    }
 }
 
 /// The type of a property.

@@ -446,7 +446,7 @@ fn copy_paste_works_between_documents() {
     assert_eq!(h.state().doc.selection.elements.len(), 2);
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::C);
     h.run_steps(1);
-    // Save so that New does not ask, then open a blank model and paste there.
+    // New opens a blank model in a second tab; paste there.
     let ctx = h.ctx.clone();
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
@@ -457,6 +457,7 @@ fn copy_paste_works_between_documents() {
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
     h.run_steps(2);
     assert!(h.state().doc.model.elements.is_empty(), "a blank model");
+    assert_eq!(h.state().tabs.len(), 2, "in a new tab");
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
     h.run_steps(2);
     let m = &h.state().doc.model;
@@ -470,7 +471,7 @@ fn copy_paste_works_between_documents() {
 }
 
 #[test]
-fn new_with_unsaved_changes_asks_first() {
+fn closing_a_tab_with_unsaved_changes_asks_first() {
     let mut h = harness(generic_open());
     h.run_steps(3);
     let p = screen(&h, (100.0, 100.0));
@@ -478,7 +479,7 @@ fn new_with_unsaved_changes_asks_first() {
     h.key_press(egui::Key::Delete);
     h.run_steps(2);
     assert!(h.state().doc.dirty);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::W);
     h.run_steps(2);
     h.get_by_label("Unsaved changes");
     h.get_by_label("Cancel").click();
@@ -488,12 +489,16 @@ fn new_with_unsaved_changes_asks_first() {
         2,
         "cancel keeps the model"
     );
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::N);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::W);
     h.run_steps(2);
     h.get_by_label("Don't save").click();
     h.run_steps(2);
-    assert!(h.state().doc.model.elements.is_empty());
+    assert!(
+        h.state().doc.model.elements.is_empty(),
+        "the last tab became a blank model"
+    );
     assert!(!h.state().doc.dirty);
+    assert_eq!(h.state().tabs.len(), 1);
 }
 
 #[test]

@@ -132,7 +132,10 @@ fn triage_survives_an_edit_that_keeps_the_threat_and_is_orphaned_not_lost_on_del
     h.get_by_label("Orphaned triage (1)").click();
     h.run_steps(3);
     assert!(shown(&h, S02), "the orphan is listed");
-    assert!(h.query_all_by_label("element api (deleted)").count() > 0);
+    assert!(
+        h.query_all_by_label("element API (deleted)").count() > 0,
+        "the record kept the element's name"
+    );
     // Undo brings the element back and re-attaches the record.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(3);
@@ -201,6 +204,15 @@ fn bulk_triage_sets_status_and_owner_on_a_multi_selection() {
     h.run_steps(1);
     assert_eq!(h.state().doc.selection.threats.len(), 3);
     set_status(&mut h, "Set status", "Accepted risk");
+    assert!(
+        h.query_all_by_label_contains("have no justification")
+            .count()
+            > 0,
+        "accepting without a reason is refused"
+    );
+    h.get_by_label("Set justification").click();
+    h.get_by_label("Set justification")
+        .type_text("internal only");
     h.get_by_label("Set owner").click();
     h.get_by_label("Set owner").type_text("platform-team");
     h.run_steps(2);
@@ -209,8 +221,8 @@ fn bulk_triage_sets_status_and_owner_on_a_multi_selection() {
     for id in &ids[..3] {
         let t = &h.state().doc.model.triage[&ThreatId::new(id.as_str())];
         assert_eq!(
-            (t.status, t.owner.as_str()),
-            (Status::AcceptedRisk, "platform-team"),
+            (t.status, t.owner.as_str(), t.justification.as_str()),
+            (Status::AcceptedRisk, "platform-team", "internal only"),
             "{id}"
         );
     }

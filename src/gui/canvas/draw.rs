@@ -143,7 +143,38 @@ impl Draw<'_> {
         let mut job = LayoutJob::simple(text, self.font(size), color, max_width.max(1.0));
         job.wrap.max_rows = max_rows;
         job.wrap.break_anywhere = max_rows == 1;
+        job.wrap.overflow_character = Some('…');
         self.painter.layout_job(job)
+    }
+
+    /// A name laid out in at most `max_rows` rows broken only between words ("payment
+    /// service-api", never "payment s-api"); a word too wide for the box, or a last row
+    /// that does not fit, ends in "…".
+    fn word_rows(
+        &self,
+        text: &str,
+        size: f32,
+        color: Color32,
+        max_width: f32,
+        max_rows: usize,
+    ) -> Vec<Arc<eframe::egui::Galley>> {
+        let font = self.font(size);
+        let width = |s: &str| {
+            self.painter
+                .layout_no_wrap(s.to_owned(), font.clone(), color)
+                .size()
+                .x
+        };
+        split_rows(text, max_rows, |s| width(s) <= max_width)
+            .into_iter()
+            .map(|line| {
+                let mut job = LayoutJob::simple(line, font.clone(), color, max_width.max(1.0));
+                job.wrap.max_rows = 1;
+                job.wrap.break_anywhere = true;
+                job.wrap.overflow_character = Some('…');
+                self.painter.layout_job(job)
+            })
+            .collect()
     }
 
     /// A light grid every `step` diagram units, thinned out when zoomed far out.
@@ -238,6 +269,7 @@ impl Draw<'_> {
             );
             job.wrap.max_rows = 1;
             job.wrap.break_anywhere = true;
+            job.wrap.overflow_character = Some('…');
             self.painter.layout_job(job)
         });
         let tab_w = galley
@@ -591,20 +623,27 @@ impl Draw<'_> {
             8.0 * z
         };
         let max_w = (rect.right() - right_pad - text_left).max(10.0);
-        let name = self.galley(e.name.clone(), 13.0, ink, max_w, 2);
-        let two_rows = name.rows.len() > 1;
+        let name_rows = self.word_rows(&e.name, 13.0, ink, max_w, 2);
+        let two_rows = name_rows.len() > 1;
         let kind = (!two_rows && z >= 0.75)
             .then(|| self.galley(kind_name.to_owned(), 10.0, self.pal.ink_weak, max_w, 1));
-        let total_h = name.size().y + kind.as_ref().map_or(0.0, |k| k.size().y);
+        let name_h: f32 = name_rows.iter().map(|g| g.size().y).sum();
+        let total_h = name_h + kind.as_ref().map_or(0.0, |k| k.size().y);
         let mut y = rect.center().y - total_h / 2.0;
-        let name_h = name.size().y;
-        let name_x = if compact {
-            (rect.center().x - name.size().x / 2.0).max(text_left)
-        } else {
-            text_left
-        };
-        self.painter.galley(Pos2::new(name_x, y), name, ink);
-        y += name_h;
+        if compact {
+            // The kind tag sits on the top edge: keep the name clear of it.
+            y = y.max(chip.bottom() + 1.0);
+        }
+        for row in name_rows {
+            let name_x = if compact {
+                (rect.center().x - row.size().x / 2.0).max(text_left)
+            } else {
+                text_left
+            };
+            let h = row.size().y;
+            self.painter.galley(Pos2::new(name_x, y), row, ink);
+            y += h;
+        }
         if let Some(k) = kind {
             self.painter
                 .galley(Pos2::new(text_left, y), k, self.pal.ink_weak);
@@ -762,6 +801,31 @@ impl Draw<'_> {
 /// A severity dot far out: a disc in the severity colour with a one-point ring in the
 /// canvas colour around it, as two filled circles (which egui draws from prerasterised
 /// discs: four vertices each, instead of a tessellated ring).
+/// Splits `text` into at most `max_rows` rows between words: each row takes words while
+/// `fits` holds; the last row takes the rest (it is ellipsized when drawn).
+pub fn split_rows(text: &str, max_rows: usize, fits: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let mut words = text.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        let last_row = rows.len() + 1 >= max_rows.max(1);
+        let mut line = w.to_owned();
+        while let Some(next) = words.peek() {
+            let candidate = format!("{line} {next}");
+            if last_row || fits(&candidate) {
+                line = candidate;
+                words.next();
+            } else {
+                break;
+            }
+        }
+        rows.push(line);
+        if last_row {
+            break;
+        }
+    }
+    rows
+}
+
 fn severity_dot(centre: Pos2, scale: f32, fill: Color32, ring: Color32) -> [Shape; 2] {
     let r = 4.5 * scale;
     [
@@ -979,5 +1043,26 @@ impl Overview<'_, '_> {
         if !self.dots.is_empty() {
             painter.set(self.dots_at, Shape::Vec(self.dots));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_rows;
+
+    #[test]
+    fn names_break_between_words_only() {
+        let fits = |s: &str| s.chars().count() <= 10;
+        assert_eq!(
+            split_rows("payment service-api", 2, fits),
+            vec!["payment", "service-api"],
+            "the long word stays whole (drawn with an ellipsis if too wide)"
+        );
+        assert_eq!(split_rows("Kubernetes", 2, fits), vec!["Kubernetes"]);
+        assert_eq!(
+            split_rows("a b c d e f g h i j k l m", 2, fits),
+            vec!["a b c d e", "f g h i j k l m"]
+        );
+        assert_eq!(split_rows("  ", 2, fits), Vec::<String>::new());
     }
 }

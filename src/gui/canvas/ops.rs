@@ -228,7 +228,7 @@ pub fn new_boundary_edits(model: &Model, cat: &Catalog, rect: Rect) -> (Boundary
         id: id.clone(),
         name: "Trust boundary".to_owned(),
         kind: BoundaryKind::NetworkZone,
-        trust: 5,
+        trust: BoundaryKind::NetworkZone.default_trust(),
         parent: parent.clone(),
         rect: tuple_from_rect(rect),
     };

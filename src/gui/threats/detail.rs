@@ -76,6 +76,7 @@ pub struct DetailState {
     draft: Option<Draft>,
     bulk_status: Option<Status>,
     bulk_owner: String,
+    bulk_justification: String,
     manual: ManualDraft,
     adding_manual: bool,
 }
@@ -315,6 +316,15 @@ fn threat_ui(
 
     ui.separator();
     ui.label(RichText::new("Triage").strong());
+    if needs_justification(current.status) && d.justification.trim().is_empty() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "⚠ {} needs a justification: say why, or the report shows it as unexplained",
+                current.status.label()
+            ),
+        );
+    }
     egui::Grid::new("palisade.triage.form")
         .num_columns(2)
         .spacing([8.0, 4.0])
@@ -422,7 +432,9 @@ fn bulk_ui(
 ) {
     let n = selection.threats.len();
     ui.heading(format!("{n} threats selected"));
-    ui.label("Set the status and owner of all of them at once; other triage fields are kept.");
+    ui.label(
+        "Set the status, justification and owner of all of them at once; fields left empty are kept.",
+    );
     egui::Grid::new("palisade.bulk")
         .num_columns(2)
         .show(ui, |ui| {
@@ -438,14 +450,47 @@ fn bulk_ui(
                 .response
                 .labelled_by(l.id);
             ui.end_row();
+            let l = ui.label("Set justification");
+            ui.add(
+                egui::TextEdit::multiline(&mut st.bulk_justification)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("(unchanged)"),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
             let l = ui.label("Set owner");
             ui.add(egui::TextEdit::singleline(&mut st.bulk_owner).hint_text("(unchanged)"))
                 .labelled_by(l.id);
             ui.end_row();
         });
-    let any = st.bulk_status.is_some() || !st.bulk_owner.trim().is_empty();
+    let justification = st.bulk_justification.trim().to_owned();
+    // A risk accepted (or called not applicable) without a reason reads as unreviewed:
+    // count the records that would end up that way and refuse until they have one.
+    let unjustified = match st.bulk_status {
+        Some(s) if needs_justification(s) && justification.is_empty() => selection
+            .threats
+            .iter()
+            .filter(|id| current_triage(model, id).justification.trim().is_empty())
+            .count(),
+        _ => 0,
+    };
+    if unjustified > 0 {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "{unjustified} of them have no justification: say why before setting {}",
+                st.bulk_status.map(|s| s.label()).unwrap_or_default()
+            ),
+        );
+    }
+    let any =
+        st.bulk_status.is_some() || !st.bulk_owner.trim().is_empty() || !justification.is_empty();
     if ui
-        .add_enabled(any, egui::Button::new(format!("Apply to {n} threats")))
+        .add_enabled(
+            any && unjustified == 0,
+            egui::Button::new(format!("Apply to {n} threats")),
+        )
         .clicked()
     {
         let mut batch = Vec::new();
@@ -457,6 +502,9 @@ fn bulk_ui(
                     rec.date = today();
                 }
             }
+            if !justification.is_empty() {
+                rec.justification = justification.clone();
+            }
             if !st.bulk_owner.trim().is_empty() {
                 rec.owner = st.bulk_owner.trim().to_owned();
             }
@@ -464,8 +512,15 @@ fn bulk_ui(
         }
         edits.push(Edit::Batch(batch));
         st.bulk_owner.clear();
+        st.bulk_justification.clear();
         st.bulk_status = None;
     }
+}
+
+/// Whether a status is a claim that needs a reason: accepting a risk, or calling a
+/// threat not applicable.
+pub fn needs_justification(s: Status) -> bool {
+    matches!(s, Status::AcceptedRisk | Status::NotApplicable)
 }
 
 fn manual_ui(
@@ -487,11 +542,7 @@ fn manual_ui(
             .get(e)
             .map(|x| x.name.clone())
             .unwrap_or_default(),
-        SubjectRef::Flow(f) => model
-            .flows
-            .get(f)
-            .map(|x| x.name.clone())
-            .unwrap_or_default(),
+        SubjectRef::Flow(f) => super::rows::flow_name(f, model).into_owned(),
         SubjectRef::Boundary(b) => model
             .boundaries
             .get(b)

@@ -42,19 +42,35 @@ pub fn reattach_candidates(orphan: &ThreatId, analysis: &Analysis, model: &Model
     same_rule
 }
 
-/// What an orphan was attached to, and whether that item still exists.
+/// What an orphan was attached to, and whether that item still exists. A deleted item
+/// reads by the name the record kept ("monitoring agent"), else by its id.
 pub fn orphan_subject(id: &ThreatId, model: &Model) -> (String, bool) {
     let suffix = id.as_str().split_once('@').map(|x| x.1).unwrap_or("");
+    let kept = model
+        .triage
+        .get(id)
+        .map(|t| t.subject_name.trim())
+        .filter(|n| !n.is_empty());
+    let gone = |what: &str, id: &str| match kept {
+        Some(n) => format!("{what} {n} (deleted)"),
+        None => format!("{what} {id} (deleted)"),
+    };
     match Subject::parse_suffix(suffix) {
         Some(Subject::Element(e)) => match model.elements.get(&e) {
-            Some(x) => (format!("element {} ({})", x.name, e), true),
-            None => (format!("element {e} (deleted)"), false),
+            Some(x) => (format!("element {} ({e})", x.name), true),
+            None => (gone("element", e.as_str()), false),
         },
         Some(Subject::Flow(f)) | Some(Subject::Crossing(f, _)) => match model.flows.get(&f) {
-            Some(x) => (format!("flow {} ({})", x.name, f), true),
-            None => (format!("flow {f} (deleted)"), false),
+            Some(_) => (
+                format!("flow {} ({f})", super::rows::flow_name(&f, model)),
+                true,
+            ),
+            None => (gone("flow", f.as_str()), false),
         },
-        Some(Subject::Boundary(b)) => (format!("boundary {b}"), model.boundaries.contains_key(&b)),
+        Some(Subject::Boundary(b)) => match model.boundaries.get(&b) {
+            Some(x) => (format!("boundary {} ({b})", x.name), true),
+            None => (gone("boundary", b.as_str()), false),
+        },
         Some(Subject::Model) => ("the system".into(), true),
         None => ("a manual threat that was deleted".into(), false),
     }
@@ -267,5 +283,13 @@ mod tests {
             .apply(&mut m)
             .ok();
         assert!(!orphan_subject(&id, &m).1);
+        // With the name kept in the record, a deleted element still reads by name.
+        if let Some(t) = m.triage.get_mut(&id) {
+            t.subject_name = "API".into();
+        }
+        assert_eq!(
+            orphan_subject(&id, &m),
+            ("element API (deleted)".to_owned(), false)
+        );
     }
 }

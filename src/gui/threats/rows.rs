@@ -2,7 +2,7 @@
 //! analysis, so they are tested without a window and cost no allocation per threat.
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
-use crate::model::{ElementId, FlowId, Model, Severity, Status, Stride};
+use crate::model::{BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride};
 use crate::rules::Catalog;
 use std::collections::BTreeSet;
 
@@ -21,6 +21,9 @@ pub struct Filter {
     pub elements: BTreeSet<ElementId>,
     /// See `elements`.
     pub flows: BTreeSet<FlowId>,
+    /// Only threats of these boundaries, of flows crossing them and of the elements
+    /// inside them (at any depth), when non-empty.
+    pub boundaries: BTreeSet<BoundaryId>,
 }
 
 /// Status filter.
@@ -113,25 +116,40 @@ pub fn title<'a>(t: &Threat, model: &'a Model, cat: &'a Catalog) -> &'a str {
 }
 
 /// The display name of a threat's subject, borrowed.
-pub fn subject_name<'a>(s: &'a Subject, model: &'a Model) -> &'a str {
+pub fn subject_name<'a>(s: &'a Subject, model: &'a Model) -> std::borrow::Cow<'a, str> {
     match s {
         Subject::Element(e) => model
             .elements
             .get(e)
             .map(|x| x.name.as_str())
-            .unwrap_or(e.as_str()),
-        Subject::Flow(f) | Subject::Crossing(f, _) => model
-            .flows
-            .get(f)
-            .map(|x| x.name.as_str())
-            .unwrap_or(f.as_str()),
+            .unwrap_or(e.as_str())
+            .into(),
+        Subject::Flow(f) | Subject::Crossing(f, _) => flow_name(f, model),
         Subject::Boundary(b) => model
             .boundaries
             .get(b)
             .map(|x| x.name.as_str())
-            .unwrap_or(b.as_str()),
-        Subject::Model => "(system)",
+            .unwrap_or(b.as_str())
+            .into(),
+        Subject::Model => "(system)".into(),
     }
+}
+
+/// A flow's name, or "source → target" (element names) when it has none.
+pub fn flow_name<'a>(f: &'a FlowId, model: &'a Model) -> std::borrow::Cow<'a, str> {
+    let Some(x) = model.flows.get(f) else {
+        return f.as_str().into();
+    };
+    if !x.name.trim().is_empty() {
+        return x.name.as_str().into();
+    }
+    let end = |e: &ElementId| {
+        model
+            .elements
+            .get(e)
+            .map_or(e.as_str().to_owned(), |x| x.name.clone())
+    };
+    format!("{} → {}", end(&x.source), end(&x.target)).into()
 }
 
 /// Whether a threat is about one of the given elements or flows.
@@ -140,6 +158,33 @@ pub fn about(t: &Threat, elements: &BTreeSet<ElementId>, flows: &BTreeSet<FlowId
         Subject::Element(e) => elements.contains(e),
         Subject::Flow(f) | Subject::Crossing(f, _) => flows.contains(f),
         _ => false,
+    }
+}
+
+/// Whether a threat is about one of `boundaries`: the boundary itself, a crossing of it,
+/// or an element inside it at any depth.
+pub fn about_boundaries(t: &Threat, boundaries: &BTreeSet<BoundaryId>, model: &Model) -> bool {
+    let inside = |e: &ElementId| {
+        let mut cur = model.elements.get(e).and_then(|x| x.boundary.as_ref());
+        // Bounded by the number of boundaries, so a parent cycle cannot loop.
+        for _ in 0..=model.boundaries.len() {
+            match cur {
+                Some(b) if boundaries.contains(b) => return true,
+                Some(b) => cur = model.boundaries.get(b).and_then(|x| x.parent.as_ref()),
+                None => return false,
+            }
+        }
+        false
+    };
+    match &t.subject {
+        Subject::Boundary(b) | Subject::Crossing(_, b) => boundaries.contains(b),
+        Subject::Element(e) => inside(e),
+        // A flow that starts or ends inside: it crosses the boundary or stays within.
+        Subject::Flow(f) => model
+            .flows
+            .get(f)
+            .is_some_and(|x| inside(&x.source) || inside(&x.target)),
+        Subject::Model => false,
     }
 }
 
@@ -154,7 +199,7 @@ pub fn rows(
     group: Grouping,
 ) -> Vec<Row> {
     let needle = f.text.trim().to_lowercase();
-    let by_subject = !f.elements.is_empty() || !f.flows.is_empty();
+    let by_subject = !f.elements.is_empty() || !f.flows.is_empty() || !f.boundaries.is_empty();
     let mut idx: Vec<usize> = analysis
         .threats
         .iter()
@@ -163,7 +208,9 @@ pub fn rows(
             f.category.is_none_or(|c| t.category == c)
                 && f.min_severity.is_none_or(|s| t.severity(model) >= s)
                 && f.status.accepts(t.status(model))
-                && (!by_subject || about(t, &f.elements, &f.flows))
+                && (!by_subject
+                    || about(t, &f.elements, &f.flows)
+                    || about_boundaries(t, &f.boundaries, model))
                 && (needle.is_empty()
                     || t.id.as_str().to_lowercase().contains(&needle)
                     || title(t, model, cat).to_lowercase().contains(&needle)
@@ -180,7 +227,9 @@ pub fn rows(
             SortBy::Id => std::cmp::Ordering::Equal,
             SortBy::Category => x.category.cmp(&y.category),
             SortBy::Title => title(x, model, cat).cmp(title(y, model, cat)),
-            SortBy::Subject => subject_name(&x.subject, model).cmp(subject_name(&y.subject, model)),
+            SortBy::Subject => {
+                subject_name(&x.subject, model).cmp(&subject_name(&y.subject, model))
+            }
             SortBy::Severity => x.severity(model).cmp(&y.severity(model)),
             SortBy::Status => x.status(model).cmp(&y.status(model)),
         };
@@ -285,6 +334,12 @@ impl Summary {
         } else {
             self.triaged as f64 * 100.0 / self.total as f64
         }
+    }
+
+    /// "5% triaged": the one figure the tab bar and the status bar both show, rounded
+    /// down so that 100% means every threat is decided.
+    pub fn triaged_text(&self) -> String {
+        format!("{}% triaged", self.triaged_percent().floor() as u64)
     }
 }
 
