@@ -286,8 +286,8 @@ pub fn merge_triage(key: &ThreatId, recs: Vec<(String, Triage)>) -> Triage {
 /// version 1 (`duplicate id `x``, `property `p` is given twice`).
 mod unique {
     use super::{Status, V0Boundary, V0Element, V0Flow};
-    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::collections::{BTreeMap, BTreeSet};
     use std::fmt;
     use std::marker::PhantomData;
@@ -312,10 +312,7 @@ mod unique {
     }
 
     fn duplicate<E: de::Error>(id: &str) -> E {
-        E::custom(format!(
-            "duplicate id `{}`",
-            crate::model::truncate(id, 80)
-        ))
+        E::custom(format!("duplicate id `{}`", crate::model::truncate(id, 80)))
     }
 
     struct ListVisitor<T>(PhantomData<T>);

@@ -290,8 +290,9 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
                     path: name.to_owned(),
                     line: p.line,
                     col: p.col,
-                    message: "version 0 must be written as a plain decimal number, like `version: 0`"
-                        .into(),
+                    message:
+                        "version 0 must be written as a plain decimal number, like `version: 0`"
+                            .into(),
                 });
             }
             let found = model.version;

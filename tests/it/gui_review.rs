@@ -642,19 +642,26 @@ fn every_toolbar_and_menu_item_is_reachable_by_its_label() {
             .iter()
             .map(|a| a.label())
             .collect();
+        // Commands that sit in a submenu: the alignments (Model › Align) and the import
+        // formats (File › Import).
+        let in_submenu = |c: &&palisade::gui::commands::Command| {
+            aligns.contains(&c.label)
+                || matches!(c.action, palisade::gui::actions::Action::Import(_))
+        };
+        let submenu = if menu == "File" { "Import" } else { "Align" };
         let (sub, top): (Vec<_>, Vec<_>) = all
             .iter()
             .filter(|c| c.menu.label() == menu)
-            .partition(|c| aligns.contains(&c.label));
+            .partition(in_submenu);
         for (i, group) in [top, sub].into_iter().enumerate() {
             if i == 1 && !group.is_empty() {
                 // A submenu opens when the pointer rests on its button.
                 let at = h
-                    .query_all_by_role_and_label(egui::accesskit::Role::Button, "Align")
+                    .query_all_by_role_and_label(egui::accesskit::Role::Button, submenu)
                     .next()
                     .map(|n| n.rect().center());
                 let Some(at) = at else {
-                    panic!("Model › Align")
+                    panic!("{menu} › {submenu}")
                 };
                 h.event(egui::Event::PointerMoved(at));
                 h.run_steps(3);
