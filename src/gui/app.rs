@@ -444,8 +444,14 @@ impl PalisadeApp {
                 self.apply(pasted.edits, None);
             }
             Action::Delete => {
-                let edits =
-                    ops::delete_edits(&self.doc.model, &sel.elements, &sel.flows, &sel.boundaries);
+                // Relations first: an element removed later takes its own relations.
+                let mut edits = canvas::relations::delete_edits(&self.doc.model, sel);
+                edits.extend(ops::delete_edits(
+                    &self.doc.model,
+                    &sel.elements,
+                    &sel.flows,
+                    &sel.boundaries,
+                ));
                 self.apply(edits, None);
             }
             Action::SelectAll => {

@@ -479,7 +479,7 @@ fn manual_ui(
         Some(super::super::selection::Item::Element(e)) => SubjectRef::Element(e),
         Some(super::super::selection::Item::Flow(f)) => SubjectRef::Flow(f),
         Some(super::super::selection::Item::Boundary(b)) => SubjectRef::Boundary(b),
-        None => SubjectRef::Model,
+        Some(super::super::selection::Item::Relation(_)) | None => SubjectRef::Model,
     };
     let subject_name = match &subject {
         SubjectRef::Element(e) => model
