@@ -2,7 +2,7 @@
 //! threats that opened, closed or lost their subject.
 
 use super::{Analysis, analyze};
-use crate::model::{Model, Props, Value};
+use crate::model::{Model, Props, Relation, Value};
 use crate::rules::Catalog;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -10,7 +10,7 @@ use std::fmt::Write;
 /// One line of a diff: `+` added, `-` removed, `~` changed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Change {
-    /// Section: `element`, `flow`, `boundary`, `threat`, `triage`, `metadata`.
+    /// Section: `element`, `flow`, `boundary`, `relation`, `threat`, `triage`, `metadata`.
     pub section: &'static str,
     /// `+`, `-` or `~`.
     pub sign: char,
@@ -95,6 +95,17 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
                     ),
                 );
             }
+            if a.channel != b.channel {
+                push(
+                    "flow",
+                    '~',
+                    format!(
+                        "{id}: channel {} -> {}",
+                        a.channel.label(),
+                        b.channel.label()
+                    ),
+                );
+            }
             props(&a.props, &b.props, "flow", id, push);
         },
     );
@@ -124,8 +135,10 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
             if a.rect != b.rect {
                 push("boundary", '~', format!("{id}: moved or resized"));
             }
+            props(&a.props, &b.props, "boundary", id, push);
         },
     );
+    relations(old, new, cat, &mut push);
     let (ao, an): (Analysis, Analysis) = (analyze(old, cat), analyze(new, cat));
     let ids = |a: &Analysis| {
         a.threats
@@ -169,6 +182,78 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
     out
 }
 
+/// Relations added, removed and changed. An added or removed relation is spelled out
+/// (`web uses service account payments-sa`): its id alone says nothing to a reviewer.
+fn relations(
+    old: &Model,
+    new: &Model,
+    cat: &Catalog,
+    push: &mut dyn FnMut(&'static str, char, String),
+) {
+    let name = |k: &str| {
+        cat.relation_kind(k)
+            .map_or(k, |r| r.name.as_str())
+            .to_owned()
+    };
+    let spell = |r: &Relation| {
+        format!(
+            "{}: {} {} {} ({})",
+            r.id,
+            r.source,
+            term(&name(&r.kind)),
+            r.target,
+            r.kind
+        )
+    };
+    for (id, b) in &new.relations {
+        let Some(a) = old.relations.get(id) else {
+            push("relation", '+', spell(b));
+            continue;
+        };
+        if a.kind != b.kind {
+            push(
+                "relation",
+                '~',
+                format!("{id}: kind {} -> {}", a.kind, b.kind),
+            );
+        }
+        if (&a.source, &a.target) != (&b.source, &b.target) {
+            push(
+                "relation",
+                '~',
+                format!(
+                    "{id}: {} -> {} is now {} -> {}",
+                    a.source, a.target, b.source, b.target
+                ),
+            );
+        }
+        props(&a.props, &b.props, "relation", id, push);
+    }
+    for (id, a) in &old.relations {
+        if !new.relations.contains_key(id) {
+            push("relation", '-', spell(a));
+        }
+    }
+}
+
+/// Text from a file, safe for a terminal: control characters (escape sequences, line
+/// breaks) are written as Rust escapes.
+fn term(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        s.to_owned()
+    }
+}
+
 fn opt<T: std::fmt::Display>(o: &Option<T>) -> String {
     o.as_ref()
         .map(|x| x.to_string())
@@ -202,14 +287,17 @@ fn props(
     id: &dyn std::fmt::Display,
     push: &mut dyn FnMut(&'static str, char, String),
 ) {
-    let show = |v: Option<&Value>| v.map(|v| v.display()).unwrap_or_else(|| "(default)".into());
+    let show = |v: Option<&Value>| {
+        v.map(|v| term(&v.display()))
+            .unwrap_or_else(|| "(default)".into())
+    };
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for k in keys {
         if a.get(k) != b.get(k) {
             push(
                 section,
                 '~',
-                format!("{id}: {k} {} -> {}", show(a.get(k)), show(b.get(k))),
+                format!("{id}: {} {} -> {}", term(k), show(a.get(k)), show(b.get(k))),
             );
         }
     }

@@ -154,7 +154,7 @@ pub fn paint(
         let size = galley.size() + Vec2::new(6.0, 2.0);
         let a = d.screen_from_diagram * l.from;
         let b = d.screen_from_diagram * l.to;
-        if (b - a).length() < size.x * 0.8 && !selected {
+        if (b - a).length() < 24.0 && !selected {
             continue;
         }
         let plate = [0.5, 0.4, 0.6]

@@ -174,65 +174,55 @@ pub(super) fn element_relations_ui(
     if outgoing.is_empty() && incoming.is_empty() {
         ui.label(RichText::new("No relations").weak());
     }
-    egui::Grid::new("element-relations")
-        .num_columns(3)
-        .spacing([6.0, 4.0])
-        .show(ui, |ui| {
-            for (r, out_going) in outgoing
-                .iter()
-                .map(|r| (*r, true))
-                .chain(incoming.iter().map(|r| (*r, false)))
-            {
-                let far = if out_going { &r.target } else { &r.source };
-                let kind = relation_name(cat, &r.kind);
-                // Read as a sentence: "uses service account: default" or
-                // "default-sa is used by: web (uses service account)".
-                let verb = if out_going {
-                    kind.to_owned()
-                } else {
-                    format!("{kind} (from)")
-                };
-                let hover = if out_going {
-                    format!(
-                        "{} {kind} {}\nClick to edit the relation",
-                        e.name,
-                        element_name(model, far)
-                    )
-                } else {
-                    format!(
-                        "{} {kind} {}\nClick to edit the relation",
-                        element_name(model, far),
-                        e.name
-                    )
-                };
-                if ui
-                    .add(
-                        egui::Button::selectable(selection.relations.contains(&r.id), verb)
-                            .truncate(),
-                    )
-                    .on_hover_text(hover)
-                    .clicked()
-                {
-                    select = Some(Item::Relation(r.id.clone()));
-                }
-                if ui
-                    .link(element_name(model, far))
-                    .on_hover_text("Select this element")
-                    .clicked()
-                    && model.elements.contains_key(far)
-                {
-                    select = Some(Item::Element(far.clone()));
-                }
+    for (r, out_going) in outgoing
+        .iter()
+        .map(|r| (*r, true))
+        .chain(incoming.iter().map(|r| (*r, false)))
+    {
+        let far = if out_going { &r.target } else { &r.source };
+        let kind = relation_name(cat, &r.kind);
+        // Read as a sentence: "uses service account → payments-sa" (this element
+        // uses it) or "selects ← default-deny" (that element selects this one).
+        let hover = if out_going {
+            format!("{} {kind} {}", e.name, element_name(model, far))
+        } else {
+            format!("{} {kind} {}", element_name(model, far), e.name)
+        };
+        ui.push_id(r.id.as_str(), |ui| {
+            let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+            let rtl = egui::Layout::right_to_left(egui::Align::Center);
+            ui.allocate_ui_with_layout(row, rtl, |ui| {
                 if ui
                     .small_button("Remove")
-                    .on_hover_text("Remove this relation")
+                    .on_hover_text(format!("Remove: {hover}"))
                     .clicked()
                 {
                     remove = Some(r.id.clone());
                 }
-                ui.end_row();
-            }
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.spacing_mut().item_spacing.x = 4.0;
+                    if ui
+                        .selectable_label(selection.relations.contains(&r.id), kind)
+                        .on_hover_text(format!("{hover}\nClick to edit the relation"))
+                        .clicked()
+                    {
+                        select = Some(Item::Relation(r.id.clone()));
+                    }
+                    ui.label(RichText::new(if out_going { "→" } else { "←" }).weak());
+                    let link = egui::Button::new(
+                        RichText::new(element_name(model, far)).color(ui.visuals().hyperlink_color),
+                    )
+                    .frame(false)
+                    .truncate();
+                    if ui.add(link).on_hover_text("Select this element").clicked()
+                        && model.elements.contains_key(far)
+                    {
+                        select = Some(Item::Element(far.clone()));
+                    }
+                });
+            });
         });
+    }
     if let Some(id) = remove {
         out.edits.push(Edit::RemoveRelation(id));
         out.merge = None;
