@@ -5,6 +5,8 @@ mod common;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
+mod gui_relations;
+#[cfg(feature = "gui")]
 mod gui_triage;
 mod persist;
 mod reliability;
