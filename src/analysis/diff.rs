@@ -325,3 +325,132 @@ pub fn render(changes: &[Change]) -> String {
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Boundary, BoundaryKind, Channel, Element, Flow, Relation};
+
+    fn base() -> Model {
+        let mut m = Model::new("t");
+        let ns = Boundary {
+            id: "ns".into(),
+            name: "payments".into(),
+            kind: BoundaryKind::Namespace,
+            ..Default::default()
+        };
+        m.boundaries.insert(ns.id.clone(), ns);
+        for (id, kind) in [
+            ("web", "k8s.deployment"),
+            ("sa", "k8s.service-account"),
+            ("creds", "k8s.secret"),
+        ] {
+            let e = Element {
+                id: id.into(),
+                name: id.into(),
+                kind: kind.into(),
+                boundary: Some("ns".into()),
+                pos: (0.0, 0.0),
+                props: Props::new(),
+            };
+            m.elements.insert(e.id.clone(), e);
+        }
+        let f = Flow {
+            id: "f".into(),
+            source: "web".into(),
+            target: "creds".into(),
+            ..Default::default()
+        };
+        m.flows.insert(f.id.clone(), f);
+        let r = Relation {
+            id: "r-secret".into(),
+            kind: "k8s.mounts-secret".into(),
+            source: "web".into(),
+            target: "creds".into(),
+            props: Props::new(),
+        };
+        m.relations.insert(r.id.clone(), r);
+        m
+    }
+
+    fn lines(old: &Model, new: &Model) -> Vec<String> {
+        diff(old, new, &Catalog::builtin())
+            .into_iter()
+            .filter(|c| c.section != "threat" && c.section != "triage")
+            .map(|c| format!("{} {} {}", c.sign, c.section, c.text))
+            .collect()
+    }
+
+    #[test]
+    fn boundary_properties_and_channels_are_diffed() {
+        let old = base();
+        let mut new = base();
+        if let Some(b) = new.boundaries.get_mut("ns") {
+            b.props
+                .insert("pod_security".into(), Value::Text("restricted".into()));
+            b.props
+                .insert("default_deny_ingress".into(), Value::Bool(true));
+        }
+        if let Some(f) = new.flows.get_mut("f") {
+            f.channel = Channel::SharedVolume;
+        }
+        assert_eq!(
+            lines(&old, &new),
+            vec![
+                "~ flow f: channel network -> shared volume",
+                "~ boundary ns: default_deny_ingress (default) -> true",
+                "~ boundary ns: pod_security (default) -> \"restricted\"",
+            ]
+        );
+        assert!(lines(&old, &old).is_empty(), "no change, no lines");
+    }
+
+    #[test]
+    fn relations_added_removed_and_changed_are_spelled_out() {
+        let old = base();
+        let mut new = base();
+        new.relations.insert(
+            "r-sa".into(),
+            Relation {
+                id: "r-sa".into(),
+                kind: "k8s.uses-service-account".into(),
+                source: "web".into(),
+                target: "sa".into(),
+                props: Props::new(),
+            },
+        );
+        if let Some(r) = new.relations.get_mut("r-secret") {
+            r.props.insert("as_env".into(), Value::Bool(true));
+            r.target = "sa".into();
+        }
+        assert_eq!(
+            lines(&old, &new),
+            vec![
+                "+ relation r-sa: web uses service account sa (k8s.uses-service-account)",
+                "~ relation r-secret: web -> creds is now web -> sa",
+                "~ relation r-secret: as_env (default) -> true",
+            ]
+        );
+        assert_eq!(
+            lines(&new, &old),
+            vec![
+                "~ relation r-secret: web -> sa is now web -> creds",
+                "~ relation r-secret: as_env true -> (default)",
+                "- relation r-sa: web uses service account sa (k8s.uses-service-account)",
+            ]
+        );
+    }
+
+    #[test]
+    fn control_characters_in_values_do_not_reach_the_terminal() {
+        let old = base();
+        let mut new = base();
+        if let Some(b) = new.boundaries.get_mut("ns") {
+            b.props
+                .insert("note".into(), Value::Text("a\u{1b}[2Jb\nc".into()));
+        }
+        let out = render(&diff(&old, &new, &Catalog::builtin()));
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(out.contains("a\\u{1b}[2Jb\\nc"), "{out}");
+    }
+}

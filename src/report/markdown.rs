@@ -236,9 +236,14 @@ fn threat(o: &mut String, t: &ThreatView) {
     o.push('\n');
 }
 
-/// Mermaid text: double quotes become `#quot;`, other characters are kept.
+/// Mermaid text in a quoted label: `#` (which starts Mermaid's entity codes) first, then
+/// double quotes and angle brackets (Mermaid renders labels as HTML) become entity codes.
 fn mm(s: &str) -> String {
-    s.replace('"', "#quot;").replace(['\n', '\r'], " ")
+    s.replace('#', "#35;")
+        .replace('"', "#quot;")
+        .replace('<', "#60;")
+        .replace('>', "#62;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// The diagram as a Mermaid flowchart: boundaries as nested subgraphs, entity =
