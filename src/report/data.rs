@@ -331,6 +331,10 @@ pub struct RuleView {
     /// Set when the rule is retired (it is not evaluated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<String>,
+    /// The reference document's item the rule traces to (e.g. `Docker Registry /
+    /// Elevation of privilege`); empty when it has none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub seed_item: String,
     /// How many threats it produced in this model.
     pub fired: usize,
     #[serde(skip)]
@@ -445,6 +449,7 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
                 template: t.map(|t| t.id.clone()).unwrap_or_default(),
                 template_version: t.map(|t| t.version.clone()).unwrap_or_default(),
                 deprecated: r.deprecated.clone(),
+                seed_item: r.seed_item.trim().to_owned(),
                 fired: fired.get(r.id.as_str()).copied().unwrap_or(0),
                 stride: r.category,
                 sev: r.severity,

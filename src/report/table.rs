@@ -276,6 +276,10 @@ pub fn rules(data: &ReportData) -> Table {
                     title.push(Span::Text(" ".to_owned()));
                     title.push(Span::Muted(format!("(deprecated: {d})")));
                 }
+                if !r.seed_item.is_empty() {
+                    title.push(Span::Break);
+                    title.push(Span::Muted(format!("Reference item: {}", r.seed_item)));
+                }
                 vec![
                     code(&r.id),
                     title,

@@ -15,13 +15,17 @@ use palisade::model::{
 use palisade::rules::Catalog;
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
+    harness_with(model, Catalog::builtin())
+}
+
+fn harness_with(model: Model, cat: Catalog) -> Harness<'static, PalisadeApp> {
     Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
         .allow_missing_glyphs()
         .with_accessibility_check(false)
         .build_eframe(move |cc| {
             palisade::gui::theme::install_fonts(&cc.egui_ctx);
-            PalisadeApp::new_for_test(model, Catalog::builtin())
+            PalisadeApp::new_for_test(model, cat)
         })
 }
 
@@ -327,4 +331,51 @@ fn deleting_an_element_removes_its_relations_and_undo_brings_them_back() {
     let m = &h.state().doc.model;
     assert!(m.elements.contains_key(&ElementId::from("creds")));
     assert_eq!(m.relations.len(), 1);
+}
+
+#[test]
+fn the_why_panel_names_the_rules_reference_item() {
+    let mut h = harness_with(model(), crate::report_facts::catalog_with_seed());
+    h.run_steps(3);
+    let id = h
+        .state()
+        .doc
+        .analysis
+        .threats
+        .iter()
+        .find(|t| t.id.as_str().starts_with("U-S-01@"))
+        .map(|t| t.id.clone());
+    let Some(id) = id else {
+        panic!("the user rule fires on the secret")
+    };
+    h.state_mut().doc.selection.threats.insert(id);
+    h.run_steps(3);
+    h.get_by_label("Reference item: Docker Registry / <Elevation> | *of* privilege");
+    // A rule without one shows no such line.
+    let app = h.state();
+    let other = app
+        .doc
+        .analysis
+        .threats
+        .iter()
+        .find(|t| match t.origin {
+            palisade::analysis::Origin::Rule(ri) => app
+                .catalog
+                .rules
+                .get(ri)
+                .is_some_and(|r| r.rule.seed_item.trim().is_empty()),
+            palisade::analysis::Origin::Manual => false,
+        })
+        .map(|t| t.id.clone());
+    if let Some(other) = other {
+        h.state_mut().doc.selection.threats.clear();
+        h.state_mut().doc.selection.threats.insert(other);
+        h.run_steps(3);
+        assert!(
+            h.query_all_by_label_contains("Reference item:")
+                .next()
+                .is_none(),
+            "no reference item for a rule without one"
+        );
+    }
 }

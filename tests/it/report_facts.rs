@@ -213,3 +213,81 @@ fn a_model_without_facts_has_no_facts_section() {
     assert!(!md.contains("### Boundary properties"));
     assert!(!md.contains("### Relations"));
 }
+
+/// The built-in templates plus a user template with one rule that traces to a reference
+/// item (with text that needs escaping).
+pub fn catalog_with_seed() -> palisade::rules::Catalog {
+    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
+        .iter()
+        .map(|(f, t)| ((*f).to_owned(), (*t).to_owned(), true))
+        .collect();
+    sources.push((
+        "user.ron".to_owned(),
+        r#"(id: "u", name: "User rules", version: "1", group: "U", rules: [
+  (id: "U-S-01", title: "Seeded rule", category: Spoofing,
+   applies: Elements(["k8s.secret"]), condition: Always,
+   severity: Low, description: "A secret exists", references: ["CWE-1"],
+   seed_item: "Docker Registry / <Elevation> | *of* privilege"),
+])"#
+        .to_owned(),
+        false,
+    ));
+    let c = palisade::rules::Catalog::from_sources(sources);
+    assert!(
+        c.diagnostics
+            .iter()
+            .all(|d| d.file.as_deref() != Some("user.ron")),
+        "{:?}",
+        c.diagnostics
+    );
+    c
+}
+
+#[test]
+fn the_rule_appendix_shows_a_rules_reference_item_escaped() {
+    let cat = catalog_with_seed();
+    let m = enriched();
+    let a = analyze(&m, &cat);
+    assert!(
+        a.threats
+            .iter()
+            .any(|t| t.id.as_str().starts_with("U-S-01@"))
+    );
+    let inp = Input {
+        catalog: &cat,
+        ..input(&m, &a)
+    };
+    let md = match render::render(&inp, Format::Markdown) {
+        Ok(b) => String::from_utf8(b).expect("UTF-8"),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        md.contains(
+            "Seeded rule Reference item: Docker Registry / \\<Elevation\\> \\| \\*of\\* privilege"
+        ),
+        "{}",
+        md.lines()
+            .filter(|l| l.contains("U-S-01"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let html = match render::render(&inp, Format::Html) {
+        Ok(b) => String::from_utf8(b).expect("UTF-8"),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(html.contains("Reference item: Docker Registry / &lt;Elevation&gt; | *of* privilege"));
+    let (date, epoch) = inp.date();
+    let d = data::build(&inp, &date);
+    let r = match pdf::render(&d, &inp, epoch) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    // Table cells wrap: compare without white space.
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let text = squash(&r.page_text.concat().concat());
+    assert!(text.contains(&squash(
+        "Reference item: Docker Registry / <Elevation> | *of* privilege"
+    )));
+    // Rules without one say nothing.
+    assert_eq!(md.matches("Reference item:").count(), 1);
+}

@@ -781,10 +781,13 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
             .iter()
             .filter(|r| r.template == t.id)
             .map(|r| {
-                let title = match &r.deprecated {
+                let mut title = match &r.deprecated {
                     Some(d) => format!("{} (deprecated: {d})", r.title),
                     None => r.title.clone(),
                 };
+                if !r.seed_item.is_empty() {
+                    title.push_str(&format!("\nReference item: {}", r.seed_item));
+                }
                 vec![
                     Cell::bold(r.id.clone()),
                     Cell::new(title),
