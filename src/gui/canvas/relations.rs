@@ -427,6 +427,36 @@ mod tests {
     }
 
     #[test]
+    fn copy_and_paste_bring_relations_whose_ends_both_come_along() {
+        let cat = Catalog::builtin();
+        let mut m = model();
+        let both: std::collections::BTreeSet<crate::model::ElementId> =
+            ["a".into(), "b".into()].into();
+        let clip = super::super::ops::clip_model(&m, &both, &Default::default());
+        assert_eq!(clip.relations.len(), 2, "r1 and the self relation on a");
+        let pasted = super::super::ops::paste_edits(&m, &cat, &clip, Vec2::new(40.0, 40.0));
+        for e in pasted.edits {
+            if let Err(err) = e.apply(&mut m) {
+                panic!("{err}");
+            }
+        }
+        let copies: Vec<&crate::model::Relation> = m
+            .relations
+            .values()
+            .filter(|r| pasted.elements.contains(&r.source))
+            .collect();
+        assert_eq!(copies.len(), 2);
+        assert!(copies.iter().all(|r| pasted.elements.contains(&r.target)));
+        let only_a: std::collections::BTreeSet<crate::model::ElementId> = ["a".into()].into();
+        let clip = super::super::ops::clip_model(&m, &only_a, &Default::default());
+        assert_eq!(
+            clip.relations.len(),
+            1,
+            "only the relation from a to itself"
+        );
+    }
+
+    #[test]
     fn deleting_keeps_relations_that_an_element_removal_takes_anyway() {
         let m = model();
         let mut sel = Selection::default();
