@@ -707,8 +707,14 @@ impl PalisadeApp {
                 self.apply(pasted.edits, None);
             }
             Action::Delete => {
-                let edits =
-                    ops::delete_edits(&self.doc.model, &sel.elements, &sel.flows, &sel.boundaries);
+                // Relations first: an element removed later takes its own relations.
+                let mut edits = canvas::relations::delete_edits(&self.doc.model, sel);
+                edits.extend(ops::delete_edits(
+                    &self.doc.model,
+                    &sel.elements,
+                    &sel.flows,
+                    &sel.boundaries,
+                ));
                 self.apply(edits, None);
             }
             Action::SelectAll => {
@@ -776,7 +782,8 @@ impl PalisadeApp {
                     Some(Item::Element(e)) => m.elements.get(&e).map(|x| x.name.clone()),
                     Some(Item::Flow(f)) => m.flows.get(&f).map(|x| x.name.clone()),
                     Some(Item::Boundary(b)) => m.boundaries.get(&b).map(|x| x.name.clone()),
-                    None => None,
+                    // A relation has no name of its own.
+                    Some(Item::Relation(_)) | None => None,
                 };
                 if let Some(name) = name {
                     // The whole name is selected, so typing replaces it (a cursor left

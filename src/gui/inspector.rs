@@ -16,6 +16,9 @@ use crate::model::{
 use crate::rules::{Catalog, PropSpec, PropType};
 use eframe::egui::{self, RichText};
 
+mod relations;
+pub use relations::{channel_name, relation_name};
+
 /// The id of the name field of the selected item, so a double-click on the canvas or
 /// F2 can start renaming.
 pub fn name_field_id() -> egui::Id {
@@ -57,6 +60,7 @@ pub fn inspector_ui(
             Some(Item::Element(id)) => {
                 if let Some(e) = model.elements.get(&id) {
                     element_ui(ui, model, cat, e, out);
+                    relations::element_relations_ui(ui, model, cat, e, selection, out);
                     threats_of_ui(
                         ui,
                         model,
@@ -84,7 +88,8 @@ pub fn inspector_ui(
             }
             Some(Item::Boundary(id)) => {
                 if let Some(b) = model.boundaries.get(&id) {
-                    boundary_ui(ui, model, b, out);
+                    boundary_ui(ui, model, cat, b, out);
+                    relations::boundary_props_ui(ui, cat, b, out);
                     threats_of_ui(
                         ui,
                         model,
@@ -94,6 +99,11 @@ pub fn inspector_ui(
                         |s| matches!(s, Subject::Boundary(x) | Subject::Crossing(_, x) if *x == id),
                         true,
                     );
+                }
+            }
+            Some(Item::Relation(id)) => {
+                if let Some(r) = model.relations.get(&id) {
+                    relations::relation_ui(ui, model, cat, r, selection, out);
                 }
             }
             None if selection.is_empty() => model_ui(ui, model, analysis, out),
@@ -271,6 +281,8 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
                 );
             }
             ui.end_row();
+            relations::channel_row_ui(ui, f, out);
+            ui.end_row();
         });
     if ui
         .button("Reverse direction")
@@ -301,7 +313,13 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
     });
 }
 
-fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut InspectorOut) {
+fn boundary_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cat: &Catalog,
+    b: &Boundary,
+    out: &mut InspectorOut,
+) {
     heading_ui(ui, "Trust boundary", b.id.as_str());
     egui::Grid::new("boundary-grid")
         .num_columns(2)
@@ -331,6 +349,7 @@ fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut Inspect
                                 Edit::ReplaceBoundary(Boundary {
                                     kind: k,
                                     trust,
+                                    props: relations::props_for_kind(cat, b, k),
                                     ..b.clone()
                                 }),
                                 format!("kind:boundary:{}", b.id),
@@ -446,6 +465,9 @@ fn multi_ui(ui: &mut egui::Ui, selection: &Selection, actions: &mut Vec<Action>)
         selection.flows.len(),
         selection.boundaries.len()
     ));
+    if !selection.relations.is_empty() {
+        ui.label(format!("{} relations", selection.relations.len()));
+    }
     ui.add_space(6.0);
     if selection.elements.len() >= 2 {
         ui.label(RichText::new("Align").strong());

@@ -134,6 +134,7 @@ pub fn menu_bar_ui(
             ui.separator();
             ui.checkbox(&mut canvas.show_grid, "Show grid");
             ui.checkbox(&mut canvas.snap, "Snap to grid");
+            ui.checkbox(&mut canvas.relations.show, "Show relations");
             ui.separator();
             ui.label("Theme");
             ui.radio_value(theme, ThemePreference::System, "Follow the system");

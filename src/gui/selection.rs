@@ -2,7 +2,7 @@
 //! undo or a delete.
 
 use crate::analysis::Analysis;
-use crate::model::{BoundaryId, ElementId, FlowId, Model, ThreatId};
+use crate::model::{BoundaryId, ElementId, FlowId, Model, RelationId, ThreatId};
 use std::collections::BTreeSet;
 
 /// The selection: canvas items and threats.
@@ -14,6 +14,8 @@ pub struct Selection {
     pub flows: BTreeSet<FlowId>,
     /// Selected boundaries.
     pub boundaries: BTreeSet<BoundaryId>,
+    /// Selected relations (picked on the canvas or in the inspector).
+    pub relations: BTreeSet<RelationId>,
     /// Selected threats (in the threats workspace).
     pub threats: BTreeSet<ThreatId>,
 }
@@ -27,17 +29,22 @@ pub enum Item {
     Flow(FlowId),
     /// A boundary.
     Boundary(BoundaryId),
+    /// A relation between two elements.
+    Relation(RelationId),
 }
 
 impl Selection {
     /// Whether no canvas item is selected (threats are not counted).
     pub fn is_empty(&self) -> bool {
-        self.elements.is_empty() && self.flows.is_empty() && self.boundaries.is_empty()
+        self.elements.is_empty()
+            && self.flows.is_empty()
+            && self.boundaries.is_empty()
+            && self.relations.is_empty()
     }
 
     /// Number of selected canvas items.
     pub fn len(&self) -> usize {
-        self.elements.len() + self.flows.len() + self.boundaries.len()
+        self.elements.len() + self.flows.len() + self.boundaries.len() + self.relations.len()
     }
 
     /// Clears the canvas items (keeps the threat selection).
@@ -45,6 +52,7 @@ impl Selection {
         self.elements.clear();
         self.flows.clear();
         self.boundaries.clear();
+        self.relations.clear();
     }
 
     /// Whether an item is selected.
@@ -53,6 +61,7 @@ impl Selection {
             Item::Element(id) => self.elements.contains(id),
             Item::Flow(id) => self.flows.contains(id),
             Item::Boundary(id) => self.boundaries.contains(id),
+            Item::Relation(id) => self.relations.contains(id),
         }
     }
 
@@ -67,6 +76,9 @@ impl Selection {
             }
             Item::Boundary(id) => {
                 self.boundaries.insert(id);
+            }
+            Item::Relation(id) => {
+                self.relations.insert(id);
             }
         }
     }
@@ -83,6 +95,9 @@ impl Selection {
                 }
                 Item::Boundary(id) => {
                     self.boundaries.remove(&id);
+                }
+                Item::Relation(id) => {
+                    self.relations.remove(&id);
                 }
             }
         } else {
@@ -111,6 +126,12 @@ impl Selection {
                     .iter()
                     .next()
                     .map(|b| Item::Boundary(b.clone()))
+            })
+            .or_else(|| {
+                self.relations
+                    .iter()
+                    .next()
+                    .map(|r| Item::Relation(r.clone()))
             })
     }
 
@@ -141,6 +162,7 @@ impl Selection {
         self.flows.retain(|id| model.flows.contains_key(id));
         self.boundaries
             .retain(|id| model.boundaries.contains_key(id));
+        self.relations.retain(|id| model.relations.contains_key(id));
         self.threats
             .retain(|id| analysis.threat(id.as_str()).is_some());
     }
@@ -156,6 +178,7 @@ mod tests {
         s.insert(Item::Element("gone".into()));
         s.insert(Item::Flow("gone".into()));
         s.insert(Item::Boundary("gone".into()));
+        s.insert(Item::Relation("gone".into()));
         s.threats.insert("X@element:gone".into());
         s.prune(&Model::new("t"), &Analysis::default());
         assert_eq!(s, Selection::default());

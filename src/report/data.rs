@@ -21,6 +21,9 @@ pub struct ReportData {
     pub cover: Cover,
     /// Counts and top risks.
     pub summary: Summary,
+    /// What the model says beyond the diagram: boundary properties, local channels and
+    /// relations.
+    pub model: ModelFacts,
     /// Threats grouped by what they are about: elements, then flows, then boundaries,
     /// then the model as a whole; each group in id order.
     pub groups: Vec<SubjectGroup>,
@@ -169,6 +172,85 @@ pub struct RiskRow {
     pub status: String,
 }
 
+/// The model's facts a diagram does not show: the properties set on boundaries, the
+/// flows that do not cross a network, and the relations between elements.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ModelFacts {
+    /// Boundaries with at least one property set, in id order.
+    pub boundary_properties: Vec<BoundaryFacts>,
+    /// Flows whose channel is not the network, in id order.
+    pub local_channels: Vec<ChannelFact>,
+    /// Every relation, by source name, kind and target name (then id).
+    pub relations: Vec<RelationFact>,
+}
+
+impl ModelFacts {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.boundary_properties.is_empty()
+            && self.local_channels.is_empty()
+            && self.relations.is_empty()
+    }
+}
+
+/// A property value as a report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PropFact {
+    /// Property name.
+    pub name: String,
+    /// Value as text (lists as `a, b`).
+    pub value: String,
+}
+
+/// The properties set on one boundary.
+#[derive(Clone, Debug, Serialize)]
+pub struct BoundaryFacts {
+    /// Boundary id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Kind label.
+    pub kind: String,
+    /// Properties set, in name order.
+    pub properties: Vec<PropFact>,
+}
+
+/// A flow that stays on one host.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChannelFact {
+    /// Flow id.
+    pub id: String,
+    /// Flow label.
+    pub name: String,
+    /// Source element name.
+    pub source: String,
+    /// Target element name.
+    pub target: String,
+    /// Channel label (`Unix socket`, ...).
+    pub channel: String,
+}
+
+/// One relation between two elements.
+#[derive(Clone, Debug, Serialize)]
+pub struct RelationFact {
+    /// Relation id.
+    pub id: String,
+    /// Relation kind id.
+    pub kind: String,
+    /// The kind's display name (its id when no template declares it).
+    pub name: String,
+    /// Source element id.
+    pub source_id: String,
+    /// Source element name.
+    pub source: String,
+    /// Target element id.
+    pub target_id: String,
+    /// Target element name.
+    pub target: String,
+    /// Properties set on the relation, in name order.
+    pub properties: Vec<PropFact>,
+}
+
 /// The threats of one subject.
 #[derive(Clone, Debug, Serialize)]
 pub struct SubjectGroup {
@@ -178,6 +260,9 @@ pub struct SubjectGroup {
     pub heading: String,
     /// Where the subject sits, e.g. `boundary: Data centre`.
     pub context: String,
+    /// For an element, its relations as phrases (`uses service account → payments-sa`,
+    /// `selects ← default-deny`), outgoing first.
+    pub relations: Vec<String>,
     /// Its threats, in STRIDE order then id order.
     pub threats: Vec<ThreatView>,
 }
@@ -246,6 +331,10 @@ pub struct RuleView {
     /// Set when the rule is retired (it is not evaluated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<String>,
+    /// The reference document's item the rule traces to (e.g. `Docker Registry /
+    /// Elevation of privilege`); empty when it has none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub seed_item: String,
     /// How many threats it produced in this model.
     pub fired: usize,
     #[serde(skip)]
@@ -294,7 +383,8 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
         boundaries: model.boundaries.len(),
     };
     let summary = summarize(&views, input);
-    let groups = group(input, &views);
+    let model_facts = facts(model, cat);
+    let groups = group(input, &views, &model_facts);
     let manual_threats: Vec<ThreatView> = views
         .iter()
         .filter(|v| v.rule_id == "manual")
@@ -359,6 +449,7 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
                 template: t.map(|t| t.id.clone()).unwrap_or_default(),
                 template_version: t.map(|t| t.version.clone()).unwrap_or_default(),
                 deprecated: r.deprecated.clone(),
+                seed_item: r.seed_item.trim().to_owned(),
                 fired: fired.get(r.id.as_str()).copied().unwrap_or(0),
                 stride: r.category,
                 sev: r.severity,
@@ -369,12 +460,121 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
     ReportData {
         cover,
         summary,
+        model: model_facts,
         groups,
         manual_threats,
         orphaned_triage,
         diagnostics,
         rules,
     }
+}
+
+fn prop_facts(props: &crate::model::Props) -> Vec<PropFact> {
+    props
+        .iter()
+        .map(|(k, v)| PropFact {
+            name: k.clone(),
+            value: match v {
+                crate::model::Value::Text(t) => t.clone(),
+                crate::model::Value::List(l) => l.join(", "),
+                other => other.display(),
+            },
+        })
+        .collect()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn element_name(model: &crate::model::Model, id: &crate::model::ElementId) -> String {
+    model
+        .elements
+        .get(id)
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| format!("{id} (missing)"))
+}
+
+/// The model facts of [`ModelFacts`].
+pub fn facts(model: &crate::model::Model, cat: &crate::rules::Catalog) -> ModelFacts {
+    let boundary_properties = model
+        .boundaries
+        .values()
+        .filter(|b| !b.props.is_empty())
+        .map(|b| BoundaryFacts {
+            id: b.id.0.clone(),
+            name: b.name.clone(),
+            kind: b.kind.label().to_owned(),
+            properties: prop_facts(&b.props),
+        })
+        .collect();
+    let local_channels = model
+        .flows
+        .values()
+        .filter(|f| !f.channel.is_network())
+        .map(|f| ChannelFact {
+            id: f.id.0.clone(),
+            name: f.name.clone(),
+            source: element_name(model, &f.source),
+            target: element_name(model, &f.target),
+            channel: capitalised(f.channel.label()),
+        })
+        .collect();
+    let mut relations: Vec<RelationFact> = model
+        .relations
+        .values()
+        .map(|r| RelationFact {
+            id: r.id.0.clone(),
+            kind: r.kind.clone(),
+            name: cat
+                .relation_kind(&r.kind)
+                .map_or_else(|| r.kind.clone(), |k| k.name.clone()),
+            source_id: r.source.0.clone(),
+            source: element_name(model, &r.source),
+            target_id: r.target.0.clone(),
+            target: element_name(model, &r.target),
+            properties: prop_facts(&r.props),
+        })
+        .collect();
+    // By name as a reader looks them up (case-insensitive), ids last for a total order.
+    relations.sort_by_cached_key(|r| {
+        (
+            r.source.to_lowercase(),
+            r.name.to_lowercase(),
+            r.target.to_lowercase(),
+            r.id.clone(),
+        )
+    });
+    ModelFacts {
+        boundary_properties,
+        local_channels,
+        relations,
+    }
+}
+
+/// Each element's relations as phrases, by element id: outgoing first, each in the
+/// order of [`ModelFacts::relations`].
+fn relation_phrases(facts: &ModelFacts) -> BTreeMap<&str, Vec<String>> {
+    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in &facts.relations {
+        out.entry(r.source_id.as_str())
+            .or_default()
+            .push(format!("{} → {}", r.name, r.target));
+    }
+    for r in facts
+        .relations
+        .iter()
+        .filter(|r| r.source_id != r.target_id)
+    {
+        out.entry(r.target_id.as_str())
+            .or_default()
+            .push(format!("{} ← {}", r.name, r.source));
+    }
+    out
 }
 
 fn likelihood_rank(key: &str) -> u8 {
@@ -472,7 +672,7 @@ pub fn subject_label(s: &SubjectView) -> String {
     }
 }
 
-fn group(input: &Input<'_>, views: &[ThreatView]) -> Vec<SubjectGroup> {
+fn group(input: &Input<'_>, views: &[ThreatView], facts: &ModelFacts) -> Vec<SubjectGroup> {
     let model = input.model;
     // Key: (order of subject type, id) so elements come first, then flows, boundaries, model.
     let mut groups: BTreeMap<(u8, String), Vec<ThreatView>> = BTreeMap::new();
@@ -485,6 +685,7 @@ fn group(input: &Input<'_>, views: &[ThreatView]) -> Vec<SubjectGroup> {
         };
         groups.entry(key).or_default().push(v.clone());
     }
+    let phrases = relation_phrases(facts);
     let bname = |b: &crate::model::BoundaryId| {
         model
             .boundaries
@@ -554,10 +755,16 @@ fn group(input: &Input<'_>, views: &[ThreatView]) -> Vec<SubjectGroup> {
                     (s, "The system as a whole".to_owned(), String::new())
                 }
             };
+            let relations = if order == 0 {
+                phrases.get(id.as_str()).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             SubjectGroup {
                 subject,
                 heading,
                 context,
+                relations,
                 threats,
             }
         })

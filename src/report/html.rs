@@ -129,9 +129,21 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
             &sc,
             &format!("Data-flow diagram of {}", c.title),
         ));
-        o.push_str("</div>\n<p class=\"muted\">Badges: untriaged threats, coloured by the highest severity (C critical, H high, M medium, L low; ✓ all triaged).</p>\n");
+        o.push_str("</div>\n<p class=\"muted\">Badges: untriaged threats, coloured by the highest severity (C critical, H high, M medium, L low; ✓ all triaged).");
+        if sc.relations > 0 {
+            o.push_str(" Dotted lines: relations, named in the table below.");
+        }
+        o.push_str("</p>\n");
     }
 
+    if !data.model.is_empty() {
+        o.push_str("<h3>Boundary properties</h3>\n");
+        table(&mut o, &table::boundary_properties(data));
+        o.push_str("<h3>Local channels</h3>\n");
+        table(&mut o, &table::local_channels(data));
+        o.push_str("<h3>Relations</h3>\n");
+        table(&mut o, &table::relations(data));
+    }
     o.push_str("<h2 id=\"threats\">3 Threats by element and flow</h2>\n");
     if data.groups.is_empty() {
         o.push_str("<p class=\"muted\">No threats.</p>\n");
@@ -140,6 +152,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
         let _ = writeln!(o, "<h3>{}</h3>", escape(&g.heading));
         if !g.context.is_empty() {
             let _ = writeln!(o, "<p class=\"muted\">{}</p>", escape(&g.context));
+        }
+        if !g.relations.is_empty() {
+            let rel: Vec<String> = g.relations.iter().map(|r| escape(r)).collect();
+            let _ = writeln!(o, "<p>Relations: {}</p>", rel.join("; "));
         }
         for t in &g.threats {
             threat(&mut o, t);

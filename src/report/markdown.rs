@@ -89,6 +89,14 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
     } else {
         o.push_str(&mermaid(input.model, input.catalog));
     }
+    if !data.model.is_empty() {
+        o.push_str("\n### Boundary properties\n\n");
+        table(&mut o, &table::boundary_properties(data));
+        o.push_str("\n### Local channels\n\n");
+        table(&mut o, &table::local_channels(data));
+        o.push_str("\n### Relations\n\n");
+        table(&mut o, &table::relations(data));
+    }
     let _ = writeln!(o, "\n## 3 Threats by element and flow\n");
     if data.groups.is_empty() {
         o.push_str("No threats.\n");
@@ -97,6 +105,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
         let _ = writeln!(o, "### {}\n", inline(&g.heading));
         if !g.context.is_empty() {
             let _ = writeln!(o, "_{}_\n", inline(&g.context));
+        }
+        if !g.relations.is_empty() {
+            let rel: Vec<String> = g.relations.iter().map(|r| inline(r)).collect();
+            let _ = writeln!(o, "Relations: {}\n", rel.join("; "));
         }
         for t in &g.threats {
             threat(&mut o, t);
@@ -324,6 +336,17 @@ pub fn mermaid(model: &Model, cat: &Catalog) -> String {
         } else {
             let _ = writeln!(o, "    {a} -->|\"{}\"| {b}", mm(&f.name));
         }
+    }
+    // Relations: dotted links labelled with the kind's name.
+    for r in model.relations.values() {
+        let (Some(a), Some(b)) = (el_ids.get(r.source.as_str()), el_ids.get(r.target.as_str()))
+        else {
+            continue;
+        };
+        let name = cat
+            .relation_kind(&r.kind)
+            .map_or(r.kind.as_str(), |k| k.name.as_str());
+        let _ = writeln!(o, "    {a} -.->|\"{}\"| {b}", mm(name));
     }
     for (i, b) in model.boundaries.keys().enumerate() {
         let _ = b;

@@ -118,6 +118,8 @@ pub struct Scene {
     /// The line of every flow between two elements, with the names of its ends, in flow
     /// id order: a page that shows part of the diagram labels the flows it cuts.
     pub flow_paths: Vec<FlowPath>,
+    /// How many relations are drawn (dotted lines), so the legend can explain them.
+    pub relations: usize,
 }
 
 /// A flow's line and the names of the elements at its ends.
@@ -321,6 +323,59 @@ pub fn depth(model: &Model, b: &BoundaryId) -> usize {
     model.boundary_chain(Some(b)).len().saturating_sub(1)
 }
 
+/// Relations as thin dotted lines with an open arrowhead, under the elements and without
+/// labels (the report's relations table names them), so the diagram stays readable.
+fn relation_lines(b: &mut Builder<'_>, model: &Model, cat: &Catalog) -> usize {
+    let mut drawn = 0;
+    let dotted = Some(Stroke {
+        color: style::RELATION,
+        width: 1.1,
+        dash: Some((1.5, 2.5)),
+    });
+    let solid_thin = solid(style::RELATION, 1.0);
+    for r in model.relations.values() {
+        let (Some(src), Some(dst)) = (model.elements.get(&r.source), model.elements.get(&r.target))
+        else {
+            continue;
+        };
+        if r.source == r.target {
+            continue;
+        }
+        let ra = geometry::element_rect(cat, src);
+        let rb = geometry::element_rect(cat, dst);
+        let ca = (ra.0 + ra.2 / 2.0, ra.1 + ra.3 / 2.0);
+        let cb = (rb.0 + rb.2 / 2.0, rb.1 + rb.3 / 2.0);
+        let p0 = geometry::clip_to_rect(ra, cb);
+        let p1 = geometry::clip_to_rect(rb, ca);
+        let (dx, dy) = (p1.0 - p0.0, p1.1 - p0.1);
+        let len = (dx * dx + dy * dy).sqrt();
+        if !len.is_finite() || len < 1.0 {
+            continue;
+        }
+        b.path(
+            vec![Seg::Move(p0), Seg::Line(p1)],
+            false,
+            None,
+            dotted.clone(),
+        );
+        let (ux, uy) = (dx / len, dy / len);
+        let (l, hw) = (7.0, 3.5);
+        let base = (p1.0 - ux * l, p1.1 - uy * l);
+        b.path(
+            vec![
+                Seg::Move((base.0 - uy * hw, base.1 + ux * hw)),
+                Seg::Line(p1),
+                Seg::Line((base.0 + uy * hw, base.1 - ux * hw)),
+            ],
+            false,
+            None,
+            solid_thin.clone(),
+        );
+        drawn += 1;
+    }
+    drawn
+}
+
 /// Builds the whole diagram.
 pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -> Scene {
     let (el_badges, fl_badges) = badges(model, analysis);
@@ -496,6 +551,8 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         }
         labels.push((mid, text, badge));
     }
+
+    let relations = relation_lines(&mut b, model, cat);
 
     // Elements.
     for e in model.elements.values() {
@@ -698,6 +755,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         bounds,
         names,
         flow_paths,
+        relations,
     }
 }
 

@@ -35,6 +35,8 @@ pub const STRIPE: Rgb = Rgb(0xf3, 0xf4, 0xf6);
 pub const HEADER_BG: Rgb = Rgb(0xe4, 0xe7, 0xeb);
 /// Accent for headings and the cover.
 pub const ACCENT: Rgb = Rgb(0x1d, 0x3f, 0x72);
+/// Relation lines (teal: apart from the grey of flows and the orange of boundaries).
+pub const RELATION: Rgb = Rgb(0x0f, 0x76, 0x6e);
 /// White.
 pub const WHITE: Rgb = Rgb(0xff, 0xff, 0xff);
 /// Trust boundary outline (a warning colour).

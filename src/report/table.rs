@@ -276,6 +276,10 @@ pub fn rules(data: &ReportData) -> Table {
                     title.push(Span::Text(" ".to_owned()));
                     title.push(Span::Muted(format!("(deprecated: {d})")));
                 }
+                if !r.seed_item.is_empty() {
+                    title.push(Span::Break);
+                    title.push(Span::Muted(format!("Reference item: {}", r.seed_item)));
+                }
                 vec![
                     code(&r.id),
                     title,
@@ -288,5 +292,94 @@ pub fn rules(data: &ReportData) -> Table {
             })
             .collect(),
         empty: None,
+    }
+}
+
+fn props_cell(props: &[super::data::PropFact]) -> Cell {
+    if props.is_empty() {
+        return text("—");
+    }
+    let mut cell = Vec::new();
+    for (i, p) in props.iter().enumerate() {
+        if i > 0 {
+            cell.push(Span::Text(";".to_owned()));
+            cell.push(Span::Break);
+        }
+        cell.push(Span::Code(p.name.clone()));
+        cell.push(Span::Text(format!(" = {}", p.value)));
+    }
+    cell
+}
+
+/// The properties set on boundaries (a namespace's Pod Security level, a zone's WAF).
+pub fn boundary_properties(data: &ReportData) -> Table {
+    Table {
+        columns: vec![col("Boundary"), col("Kind"), col("Properties")],
+        rows: data
+            .model
+            .boundary_properties
+            .iter()
+            .map(|b| {
+                vec![
+                    titled(&b.name, &b.id),
+                    text(b.kind.clone()),
+                    props_cell(&b.properties),
+                ]
+            })
+            .collect(),
+        empty: Some("No boundary sets a property: the kinds' defaults apply."),
+    }
+}
+
+/// Flows that stay on one host (Unix socket, loopback, shared file or volume, IPC).
+pub fn local_channels(data: &ReportData) -> Table {
+    Table {
+        columns: vec![col("Flow"), col("From"), col("To"), col("Channel")],
+        rows: data
+            .model
+            .local_channels
+            .iter()
+            .map(|f| {
+                vec![
+                    titled(
+                        if f.name.trim().is_empty() {
+                            "—"
+                        } else {
+                            &f.name
+                        },
+                        &f.id,
+                    ),
+                    text(f.source.clone()),
+                    text(f.target.clone()),
+                    text(f.channel.clone()),
+                ]
+            })
+            .collect(),
+        empty: Some("Every flow crosses a network."),
+    }
+}
+
+/// Relations between elements (uses, binds, mounts, runs on …).
+pub fn relations(data: &ReportData) -> Table {
+    Table {
+        columns: vec![col("From"), col("Relation"), col("To"), col("Properties")],
+        rows: data
+            .model
+            .relations
+            .iter()
+            .map(|r| {
+                vec![
+                    text(r.source.clone()),
+                    vec![
+                        Span::Text(r.name.clone()),
+                        Span::Break,
+                        Span::Code(r.kind.clone()),
+                    ],
+                    text(r.target.clone()),
+                    props_cell(&r.properties),
+                ]
+            })
+            .collect(),
+        empty: Some("The model has no relations."),
     }
 }

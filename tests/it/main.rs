@@ -2,13 +2,16 @@
 
 mod cli;
 mod common;
+mod conditions;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_review;
+mod gui_relations;
 #[cfg(feature = "gui")]
 mod gui_triage;
 mod persist;
 mod reliability;
 mod report;
+mod report_facts;
 mod rules;

@@ -6,6 +6,7 @@
 pub mod draw;
 pub mod layout;
 pub mod ops;
+pub mod relations;
 pub mod view;
 
 use super::actions::Action;
@@ -108,6 +109,8 @@ pub struct CanvasState {
     derived: Option<Arc<Derived>>,
     /// Meshes painted in bulk last frame, refilled this frame to reuse their memory.
     meshes: Vec<Arc<egui::Mesh>>,
+    /// Whether relations are shown, and where their labels were drawn.
+    pub relations: relations::RelationsState,
 }
 
 /// What identifies the model state a [`Derived`] was built from: the document's
@@ -184,6 +187,7 @@ impl Default for CanvasState {
             boundary_tabs: BTreeMap::new(),
             derived: None,
             meshes: Vec::new(),
+            relations: relations::RelationsState::default(),
         }
     }
 }
@@ -203,11 +207,13 @@ impl CanvasState {
     pub fn reset(&mut self) {
         let grid = self.show_grid;
         let snap = self.snap;
+        let show_relations = self.relations.show;
         *self = CanvasState {
             show_grid: grid,
             snap,
             ..CanvasState::default()
         };
+        self.relations.show = show_relations;
     }
 
     /// Fits the whole model into the canvas.
@@ -560,7 +566,21 @@ pub fn canvas_ui(
                     state.tool = Tool::Select;
                 }
             }
-            _ => click_select(selection, hit_at(p), modifiers.shift),
+            _ => {
+                let hit = hit_at(p);
+                if !relations::click(
+                    model,
+                    base_layout,
+                    &state.relations,
+                    selection,
+                    &hit,
+                    p,
+                    tol,
+                    modifiers.shift,
+                ) {
+                    click_select(selection, hit, modifiers.shift);
+                }
+            }
         }
         response.request_focus();
     }
@@ -748,7 +768,28 @@ pub fn canvas_ui(
             }
         }
     }
+    let mut occupied_by_labels: Vec<Rect> = labels
+        .iter()
+        .map(|(_, r)| screen_from_diagram * *r)
+        .collect();
+    occupied_by_labels.extend(
+        shown
+            .elements
+            .iter()
+            .filter(|eb| cull.intersects(eb.rect))
+            .map(|eb| screen_from_diagram * eb.rect),
+    );
     state.flow_labels = labels;
+    relations::paint(
+        &d,
+        model,
+        cat,
+        shown,
+        selection,
+        &mut state.relations,
+        cull,
+        occupied_by_labels,
+    );
     // Titles on top of the lines, outermost first.
     for bb in &shown.boundaries {
         let Some(b) = model.boundaries.get(&bb.id) else {
@@ -879,6 +920,7 @@ pub fn canvas_ui(
         });
     }
     state.meshes = d.meshes.into_used();
+    relations::toggle_ui(ui, rect, model, &mut state.relations);
 }
 
 fn item_of(hit: &Hit) -> Option<Item> {

@@ -340,6 +340,12 @@ pub fn clip_model(
             clip.flows.insert(f.id.clone(), f.clone());
         }
     }
+    // Relations likewise.
+    for r in model.relations.values() {
+        if es.contains(&r.source) && es.contains(&r.target) {
+            clip.relations.insert(r.id.clone(), r.clone());
+        }
+    }
     clip
 }
 
@@ -440,6 +446,17 @@ pub fn paste_edits(model: &Model, cat: &Catalog, clip: &Model, offset: Vec2) -> 
             source: s.clone(),
             target: t.clone(),
             ..f.clone()
+        }));
+    }
+    for r in clip.relations.values() {
+        let (Some(s), Some(t)) = (emap.get(&r.source), emap.get(&r.target)) else {
+            continue;
+        };
+        out.edits.push(Edit::AddRelation(crate::model::Relation {
+            id: crate::model::RelationId::new(ids.make("relation")),
+            source: s.clone(),
+            target: t.clone(),
+            ..r.clone()
         }));
     }
     out

@@ -283,11 +283,27 @@ fn threat_ui(
     ));
     ui.add_space(4.0);
     ui.label(&v.description);
-    if !v.why.is_empty() {
+    // The reference document's item the rule was written from (kept apart from the
+    // description, which names the real component).
+    let seed = match t.origin {
+        Origin::Rule(ri) => catalog
+            .rules
+            .get(ri)
+            .map(|r| r.rule.seed_item.trim())
+            .filter(|s| !s.is_empty()),
+        Origin::Manual => None,
+    };
+    if !v.why.is_empty() || seed.is_some() {
         ui.add_space(4.0);
         ui.label(RichText::new("Why").strong());
         for w in &v.why {
             ui.label(format!("• {w}"));
+        }
+        if let Some(seed) = seed {
+            ui.label(RichText::new(format!("Reference item: {seed}")).weak())
+                .on_hover_text(
+                    "The item of the reference threat catalogue this rule was written from",
+                );
         }
     }
     if !v.mitigations.is_empty() {
@@ -534,7 +550,7 @@ fn manual_ui(
         Some(super::super::selection::Item::Element(e)) => SubjectRef::Element(e),
         Some(super::super::selection::Item::Flow(f)) => SubjectRef::Flow(f),
         Some(super::super::selection::Item::Boundary(b)) => SubjectRef::Boundary(b),
-        None => SubjectRef::Model,
+        Some(super::super::selection::Item::Relation(_)) | None => SubjectRef::Model,
     };
     let subject_name = match &subject {
         SubjectRef::Element(e) => model

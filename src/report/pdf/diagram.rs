@@ -215,7 +215,7 @@ fn area_of(size: (f64, f64)) -> (f64, f64, f64, f64) {
     )
 }
 
-fn legend(page: &mut Page, fonts: &Fonts, y: f64) {
+fn legend(page: &mut Page, fonts: &Fonts, y: f64, model_has_relations: bool) {
     let mut x = MARGIN;
     let size = 7.5;
     page.text(
@@ -253,7 +253,11 @@ fn legend(page: &mut Page, fonts: &Fonts, y: f64) {
         );
     }
     chip(page, &mut x, "✓ all triaged", style::TRIAGED, style::WHITE);
-    let rest = "Dashed: trust boundary · rectangle: external entity · rounded: process · two lines: data store";
+    let rest = if model_has_relations {
+        "Dashed: trust boundary · dotted: relation (named in the model facts) · rectangle: external entity · rounded: process · two lines: data store"
+    } else {
+        "Dashed: trust boundary · rectangle: external entity · rounded: process · two lines: data store"
+    };
     page.text(fonts, MARGIN, y + 12.0, size, false, style::MUTED, rest);
 }
 
@@ -544,7 +548,12 @@ fn draw_view(
     if clip {
         cut_flow_labels(&mut doc.page, fonts, scene, &t, t.page_rect(view));
     }
-    legend(&mut doc.page, fonts, area.1 + area.3 + 12.0);
+    legend(
+        &mut doc.page,
+        fonts,
+        area.1 + area.3 + 12.0,
+        scene.relations > 0,
+    );
     t.scale
 }
 

@@ -3,6 +3,7 @@
 //! appendix, with page numbers on every page. Output is byte-for-byte reproducible.
 
 pub mod diagram;
+mod facts;
 pub mod writer;
 
 use super::ThreatView;
@@ -59,6 +60,7 @@ pub fn render(data: &ReportData, input: &Input<'_>, epoch: i64) -> Result<Render
     } else {
         diagram::add_pages(&mut doc, &sc, input.model, input.catalog, "2 Diagram");
     }
+    facts::add(&mut doc, data);
     threats(&mut doc, data);
     other(&mut doc, data);
     appendix(&mut doc, data);
@@ -476,6 +478,10 @@ fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
         open
     );
     doc.para(ctx.trim_start_matches(" · "), 8.0, false, style::MUTED, 0.0);
+    if !g.relations.is_empty() {
+        let rel = format!("Relations: {}", g.relations.join("; "));
+        doc.para(&rel, 8.0, false, style::MUTED, 0.0);
+    }
     doc.gap(4.0);
     doc.push_repeat_title(&g.heading);
     for t in &g.threats {
@@ -775,10 +781,13 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
             .iter()
             .filter(|r| r.template == t.id)
             .map(|r| {
-                let title = match &r.deprecated {
+                let mut title = match &r.deprecated {
                     Some(d) => format!("{} (deprecated: {d})", r.title),
                     None => r.title.clone(),
                 };
+                if !r.seed_item.is_empty() {
+                    title.push_str(&format!("\nReference item: {}", r.seed_item));
+                }
                 vec![
                     Cell::bold(r.id.clone()),
                     Cell::new(title),
