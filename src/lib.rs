@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod diag;
 pub mod geometry;
+pub mod import;
 pub mod model;
 pub mod persist;
 pub mod report;
