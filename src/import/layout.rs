@@ -310,6 +310,7 @@ mod tests {
 
     fn elem(id: &str, b: Option<&str>) -> Element {
         Element {
+            provenance: Default::default(),
             id: id.into(),
             name: id.into(),
             kind: "generic.process".into(),
@@ -326,6 +327,7 @@ mod tests {
             trust: 5,
             parent: parent.map(Into::into),
             rect: (0.0, 0.0, 0.0, 0.0),
+            ..Default::default()
         }
     }
 
@@ -362,6 +364,7 @@ mod tests {
                     source: format!("e{:03}", (i * 7) % n).as_str().into(),
                     target: format!("e{i:03}").as_str().into(),
                     props: Default::default(),
+                    ..Default::default()
                 },
             );
         }
@@ -456,6 +459,7 @@ mod tests {
                     source: s.into(),
                     target: t.into(),
                     props: Default::default(),
+                    ..Default::default()
                 },
             );
         }

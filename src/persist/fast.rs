@@ -1289,14 +1289,18 @@ mod tests {
             proptest::collection::vec(text(), 0..3),
             text(),
             proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec(text(), 0..3),
+            text(),
         )
             .prop_map(
-                |(title, owner, reviewers, description, templates)| Metadata {
+                |(title, owner, reviewers, description, templates, sources, source_format)| Metadata {
                     title,
                     owner,
                     reviewers,
                     description,
                     templates,
+                    sources,
+                    source_format,
                     ..Metadata::default()
                 },
             );
@@ -1324,8 +1328,10 @@ mod tests {
             proptest::option::of(text()),
             (number(), number()),
             props(),
+            proptest::collection::btree_map(text(), text(), 0..3),
         )
-            .prop_map(|(id, name, kind, boundary, pos, props)| Element {
+            .prop_map(|(id, name, kind, boundary, pos, props, provenance)| Element {
+                provenance,
                 id: ElementId::new(id),
                 name,
                 kind,
