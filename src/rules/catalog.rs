@@ -596,7 +596,8 @@ impl Catalog {
                 self.check_prop(ctx, *role, p, |ty| match (ty, v) {
                     (PropType::Bool, Value::Bool(_))
                     | (PropType::Number, Value::Number(_))
-                    | (PropType::Text, Value::Text(_)) => Ok(()),
+                    | (PropType::Text, Value::Text(_))
+                    | (PropType::List, Value::List(_)) => Ok(()),
                     (PropType::Enum(opts), Value::Text(s)) => {
                         if opts.contains(s) {
                             Ok(())
