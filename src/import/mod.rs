@@ -5,12 +5,16 @@
 //! into a model plus [`Diagnostic`]s for whatever did not map exactly. A file that cannot
 //! be read as its format at all is one [`ImportError`] naming file, line and column.
 
+pub mod k8s;
 pub mod layout;
 mod notes;
 mod otm;
 mod tdragon;
 mod threagile;
 mod tm7;
+mod yaml;
+
+pub use yaml::{MAX_DOCUMENTS, MAX_TOTAL_BYTES};
 
 pub use notes::{NOTE_DESCRIPTION, NOTE_SOURCE, is_note};
 
@@ -323,7 +327,8 @@ pub fn import(
         Format::Otm => one().and_then(|(n, b)| otm::import(n, b)),
         Format::Threagile => one().and_then(|(n, b)| threagile::import(n, b)),
         Format::Tm7 => one().and_then(|(n, b)| tm7::import(n, b)),
-        Format::K8s | Format::Compose => Err(ImportError::Unsupported {
+        Format::K8s => k8s::import_k8s(files),
+        Format::Compose => Err(ImportError::Unsupported {
             path: first_name.clone(),
             format,
         }),
