@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diag;
+pub mod export;
 pub mod geometry;
 pub mod import;
 pub mod model;

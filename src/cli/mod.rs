@@ -1,5 +1,7 @@
 //! The command line: subcommands over the core. `anyhow` lives at this edge only.
 
+pub mod interop;
+
 use crate::analysis::{self, Analysis};
 use crate::diag::Level;
 use crate::model::{Model, Severity};
@@ -86,6 +88,35 @@ pub enum Cmd {
         paper: report::render::Paper,
         /// Overwrite an existing `.ron` file with the report (refused by default: it is
         /// probably a model). The model file itself is never overwritten.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read another tool's model (Threat Dragon, OTM, Threagile, TMT .tm7) into a Palisade model.
+    Import {
+        /// Source format: threat-dragon, otm, threagile, tm7, k8s, compose (from the content when omitted).
+        #[arg(long, value_parser = interop::parse_format)]
+        from: Option<crate::import::Format>,
+        /// Source files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The model to write (.ron).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace an existing output file (its previous content is kept as .bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a model for another tool: OTM (JSON, or YAML by extension) or Threat Dragon v2 JSON.
+    Export {
+        /// Target format.
+        #[arg(long, value_enum)]
+        to: crate::export::ExportFormat,
+        /// Model file.
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Overwrite an existing `.ron` file with the export.
         #[arg(long)]
         force: bool,
     },
@@ -299,6 +330,24 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             check_report_target(&file, &output, force)?;
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
             eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+            Ok(Outcome::Ok)
+        }
+        Cmd::Import {
+            from,
+            paths,
+            output,
+            force,
+        } => {
+            interop::run_import(from, &paths, &output, force, templates)?;
+            Ok(Outcome::Ok)
+        }
+        Cmd::Export {
+            to,
+            file,
+            output,
+            force,
+        } => {
+            interop::run_export(to, &file, &output, force, templates)?;
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {

@@ -5,7 +5,9 @@
 //! into a model plus [`Diagnostic`]s for whatever did not map exactly. A file that cannot
 //! be read as its format at all is one [`ImportError`] naming file, line and column.
 
+mod build;
 pub mod k8s;
+mod kinds;
 pub mod layout;
 mod notes;
 mod otm;
@@ -237,6 +239,7 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Option<Format> {
         if keys
             .iter()
             .any(|k| k == "detail" || k == "cells" || k == "diagrams")
+            || (keys.iter().any(|k| k == "summary") && keys.iter().any(|k| k.starts_with("detail")))
             || (body.contains("\"diagrams\"") && body.contains("\"cells\""))
         {
             return Some(Format::ThreatDragon);
@@ -273,7 +276,7 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Option<Format> {
 }
 
 /// The keys of a JSON object's top level, or nothing when the text is not one.
-fn json_top_keys(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn json_top_keys(bytes: &[u8]) -> Vec<String> {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
     struct Keys;
     impl<'de> Visitor<'de> for Keys {

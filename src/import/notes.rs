@@ -50,14 +50,20 @@ impl SourceNote {
     }
     /// Writes the note (if any line was added) into `props`.
     pub(crate) fn finish(self, props: &mut Props, header: &str) {
+        if let Some(text) = self.into_text(header) {
+            props.insert(NOTE_SOURCE.into(), Value::Text(text));
+        }
+    }
+    /// The note as text under a header line, or `None` when nothing was added.
+    pub(crate) fn into_text(self, header: &str) -> Option<String> {
         if self.lines.is_empty() {
-            return;
+            return None;
         }
         let mut text = header.to_owned();
         for l in self.lines {
             text.push('\n');
             text.push_str(&l);
         }
-        props.insert(NOTE_SOURCE.into(), Value::Text(text));
+        Some(text)
     }
 }
