@@ -448,10 +448,10 @@ fn perms_of_rules(r: &mut Reader, o: &Obj) -> (Perms, Vec<String>) {
         };
         let any_res = |names: &[&str]| res.iter().any(|x| x == "*" || names.contains(&x.as_str()));
         let here = format!("{} doc {}, {rp}", o.doc.file, o.doc.index);
-        if verbs.iter().any(|v| v == "*")
-            || res.iter().any(|x| x == "*")
-            || groups.iter().any(|g| g == "*")
-        {
+        // `*` in apiGroups alone (e.g. `pods` of every group) is not a wildcard grant:
+        // it adds no verb and no resource type.
+        let _ = &groups;
+        if verbs.iter().any(|v| v == "*") || res.iter().any(|x| x == "*") {
             p.wildcard = true;
             why.push(format!("wildcard={here}"));
         }
