@@ -6,6 +6,7 @@
 //! be read as its format at all is one [`ImportError`] naming file, line and column.
 
 mod build;
+pub mod compose;
 pub mod k8s;
 mod kinds;
 pub mod layout;
@@ -331,10 +332,7 @@ pub fn import(
         Format::Threagile => one().and_then(|(n, b)| threagile::import(n, b)),
         Format::Tm7 => one().and_then(|(n, b)| tm7::import(n, b)),
         Format::K8s => k8s::import_k8s(files),
-        Format::Compose => Err(ImportError::Unsupported {
-            path: first_name.clone(),
-            format,
-        }),
+        Format::Compose => compose::import_compose(files),
     }
 }
 
