@@ -53,14 +53,43 @@ fn sensitive_path(p: &str) -> bool {
     let p = p.trim_end_matches('/');
     let p = if p.is_empty() { "/" } else { p };
     const EXACT: &[&str] = &[
-        "/", "/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/usr", "/lib", "/bin", "/sbin",
-        "/home", "/var", "/var/run", "/run", "/var/lib", "/var/lib/docker", "/var/lib/kubelet",
+        "/",
+        "/etc",
+        "/root",
+        "/boot",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/usr",
+        "/lib",
+        "/bin",
+        "/sbin",
+        "/home",
+        "/var",
+        "/var/run",
+        "/run",
+        "/var/lib",
+        "/var/lib/docker",
+        "/var/lib/kubelet",
         "/var/log",
     ];
     const UNDER: &[&str] = &[
-        "/proc/", "/sys/", "/dev/", "/boot/", "/root/", "/var/lib/docker/", "/var/lib/kubelet/",
-        "/etc/ssh", "/etc/shadow", "/etc/passwd", "/etc/sudoers", "/etc/kubernetes",
-        "/etc/docker", "/etc/systemd", "/etc/cron", "/etc/containerd",
+        "/proc/",
+        "/sys/",
+        "/dev/",
+        "/boot/",
+        "/root/",
+        "/var/lib/docker/",
+        "/var/lib/kubelet/",
+        "/etc/ssh",
+        "/etc/shadow",
+        "/etc/passwd",
+        "/etc/sudoers",
+        "/etc/kubernetes",
+        "/etc/docker",
+        "/etc/systemd",
+        "/etc/cron",
+        "/etc/containerd",
     ];
     EXACT.contains(&p) || UNDER.iter().any(|u| p.starts_with(u))
 }
@@ -78,9 +107,22 @@ pub fn secret_like(name: &str) -> bool {
     if n.ends_with("_FILE") || n.ends_with("_PATH") || n.ends_with("_URL") && !n.contains("PASS") {
         return false;
     }
-    ["PASSWORD", "PASSWD", "_PASS", "PASS_", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY"]
-        .iter()
-        .any(|w| n.contains(w))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "_PASS",
+        "PASS_",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+        "AUTH_KEY",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
         || n == "PASS"
         || n.ends_with("PASSWORD")
         || n.ends_with("PW")
@@ -88,7 +130,13 @@ pub fn secret_like(name: &str) -> bool {
 
 fn id_part(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -124,7 +172,9 @@ fn volume_spec(v: &Y) -> Option<(String, String, bool, String)> {
             let parts: Vec<&str> = s.split(':').collect();
             match parts.as_slice() {
                 [target] => Some((String::new(), (*target).to_owned(), false, "volume".into())),
-                [src, target] => Some(((*src).to_owned(), (*target).to_owned(), false, kind_of(src))),
+                [src, target] => {
+                    Some(((*src).to_owned(), (*target).to_owned(), false, kind_of(src)))
+                }
                 [src, target, mode, ..] => Some((
                     (*src).to_owned(),
                     (*target).to_owned(),
@@ -135,7 +185,9 @@ fn volume_spec(v: &Y) -> Option<(String, String, bool, String)> {
             }
         }
         Y::Mapping(_) => {
-            let ty = get(v, "type").and_then(scalar).unwrap_or_else(|| "volume".into());
+            let ty = get(v, "type")
+                .and_then(scalar)
+                .unwrap_or_else(|| "volume".into());
             let src = get(v, "source").and_then(scalar).unwrap_or_default();
             let target = get(v, "target").and_then(scalar).unwrap_or_default();
             let ro = matches!(get(v, "read_only"), Some(Y::Bool(true)));
@@ -146,7 +198,8 @@ fn volume_spec(v: &Y) -> Option<(String, String, bool, String)> {
 }
 
 fn kind_of(src: &str) -> String {
-    if src.starts_with('/') || src.starts_with('.') || src.starts_with('~') || src.starts_with('$') {
+    if src.starts_with('/') || src.starts_with('.') || src.starts_with('~') || src.starts_with('$')
+    {
         "bind".into()
     } else {
         "volume".into()
@@ -164,7 +217,11 @@ fn mebibytes(s: &str) -> Option<f64> {
         't' => (&t[..t.len() - 1], 1024.0 * 1024.0),
         _ => (t, 1.0 / (1024.0 * 1024.0)),
     };
-    num.trim().parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n * mul)
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| n * mul)
 }
 
 /// Imports Compose files; later files override earlier ones.
@@ -175,11 +232,17 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
     let mut total = 0u64;
     for (name, bytes) in inputs {
         if bytes.len() as u64 > MAX_IMPORT_BYTES {
-            return Err(ImportError::TooLarge { path: name.clone(), limit: MAX_IMPORT_BYTES });
+            return Err(ImportError::TooLarge {
+                path: name.clone(),
+                limit: MAX_IMPORT_BYTES,
+            });
         }
         total += bytes.len() as u64;
         if total > yaml::MAX_TOTAL_BYTES {
-            return Err(ImportError::TooLarge { path: name.clone(), limit: yaml::MAX_TOTAL_BYTES });
+            return Err(ImportError::TooLarge {
+                path: name.clone(),
+                limit: yaml::MAX_TOTAL_BYTES,
+            });
         }
         let text = super::utf8(name, bytes)?;
         let mut d = yaml::documents(name, text, &mut budget, &mut diags);
@@ -188,7 +251,10 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                 Diagnostic::new(
                     Level::Warning,
                     "compose-documents",
-                    format!("{} YAML documents; a Compose file has one, the first is used", d.len()),
+                    format!(
+                        "{} YAML documents; a Compose file has one, the first is used",
+                        d.len()
+                    ),
                 )
                 .at(name, None),
             );
@@ -244,10 +310,18 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                 return d.at(&path.join("."));
             }
         }
-        format!("{} (not set: Docker default)", docs.last().map(|d| d.at(&path.join("."))).unwrap_or_default())
+        format!(
+            "{} (not set: Docker default)",
+            docs.last()
+                .map(|d| d.at(&path.join(".")))
+                .unwrap_or_default()
+        )
     };
     let first = &docs[docs.len() - 1];
-    let mut r = Reader { doc: first, diags: &mut diags };
+    let mut r = Reader {
+        doc: first,
+        diags: &mut diags,
+    };
 
     let mut model = Model::new(&title(inputs));
     model.metadata.source_format = "compose".into();
@@ -270,6 +344,12 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             name: "Docker daemon".into(),
             kind: "docker.daemon".into(),
             boundary: Some(BoundaryId::new(HOST)),
+            provenance: [(
+                "kind".to_owned(),
+                "the Docker host every Compose service runs on".to_owned(),
+            )]
+            .into_iter()
+            .collect(),
             ..Default::default()
         },
     );
@@ -298,7 +378,10 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                     Level::Warning,
                     "wrong-type",
                     &format!("services.{name}.networks"),
-                    format!("services.{name}.networks: expected a list or a mapping, found {}; ignored", yaml::type_name(other)),
+                    format!(
+                        "services.{name}.networks: expected a list or a mapping, found {}; ignored",
+                        yaml::type_name(other)
+                    ),
                 ));
                 vec!["default".into()]
             }
@@ -309,7 +392,15 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
         volumes_decl.extend(m.keys().filter_map(scalar));
     }
 
-    let mut flows: Vec<(ElementId, ElementId, String, Option<f64>, Option<String>, Channel, String)> = Vec::new();
+    let mut flows: Vec<(
+        ElementId,
+        ElementId,
+        String,
+        Option<f64>,
+        Option<String>,
+        Channel,
+        String,
+    )> = Vec::new();
     let mut internet_flows: Vec<(ElementId, String, f64, String, String)> = Vec::new();
     let mut relations: Vec<(String, ElementId, ElementId, Props)> = Vec::new();
     let mut vol_elems: BTreeMap<String, ElementId> = BTreeMap::new();
@@ -321,7 +412,9 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             port = port.or_else(|| published(p).map(|x| x.1));
         }
         for p in r.seq(svc, "expose", &format!("services.{name}.expose")) {
-            port = port.or_else(|| scalar(p).and_then(|s| s.split('/').next().and_then(|x| x.parse().ok())));
+            port = port.or_else(|| {
+                scalar(p).and_then(|s| s.split('/').next().and_then(|x| x.parse().ok()))
+            });
         }
         if let Some(p) = port {
             first_port.insert(name.clone(), p);
@@ -336,6 +429,9 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             id: ElementId::new(id.clone()),
             name: name.clone(),
             kind: "docker.container".into(),
+            provenance: [("kind".to_owned(), origin(&["services", name]))]
+                .into_iter()
+                .collect(),
             ..Default::default()
         };
         let set = |e: &mut Element, prop: &str, v: Value, from: String| {
@@ -343,26 +439,57 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             e.provenance.insert(prop.into(), from);
         };
         if !matches!(svc, Y::Mapping(_)) {
-            r.diags.push(r.doc.diag(Level::Warning, "wrong-type", &sp, format!("{sp}: expected a mapping, found {}; the service has default properties", yaml::type_name(svc))));
+            r.diags.push(r.doc.diag(
+                Level::Warning,
+                "wrong-type",
+                &sp,
+                format!(
+                    "{sp}: expected a mapping, found {}; the service has default properties",
+                    yaml::type_name(svc)
+                ),
+            ));
         }
         let image = r.str(svc, "image", &format!("{sp}.image"));
         match &image {
             Some(i) => set(&mut e, "image", Value::Text(i.clone()), at("image")),
-            None if get(svc, "build").is_some() => set(&mut e, "image", Value::Text(String::new()), format!("{} (built locally, no image)", at("build"))),
+            None if get(svc, "build").is_some() => set(
+                &mut e,
+                "image",
+                Value::Text(String::new()),
+                format!("{} (built locally, no image)", at("build")),
+            ),
             None => set(&mut e, "image", Value::Text(String::new()), at("image")),
         }
-        let user = r.str(svc, "user", &format!("{sp}.user")).unwrap_or_default();
+        let user = r
+            .str(svc, "user", &format!("{sp}.user"))
+            .unwrap_or_default();
         set(&mut e, "user", Value::Text(user), at("user"));
-        let privileged = r.bool(svc, "privileged", &format!("{sp}.privileged")).unwrap_or(false);
-        set(&mut e, "privileged", Value::Bool(privileged), at("privileged"));
-        let ro = r.bool(svc, "read_only", &format!("{sp}.read_only")).unwrap_or(false);
+        let privileged = r
+            .bool(svc, "privileged", &format!("{sp}.privileged"))
+            .unwrap_or(false);
+        set(
+            &mut e,
+            "privileged",
+            Value::Bool(privileged),
+            at("privileged"),
+        );
+        let ro = r
+            .bool(svc, "read_only", &format!("{sp}.read_only"))
+            .unwrap_or(false);
         set(&mut e, "read_only_rootfs", Value::Bool(ro), at("read_only"));
         let norm = |v: Vec<String>| -> Vec<String> {
-            v.into_iter().map(|c| c.trim().trim_start_matches("CAP_").to_ascii_uppercase()).collect()
+            v.into_iter()
+                .map(|c| c.trim().trim_start_matches("CAP_").to_ascii_uppercase())
+                .collect()
         };
         let add = norm(r.strings(svc, "cap_add", &format!("{sp}.cap_add")));
         let drop = norm(r.strings(svc, "cap_drop", &format!("{sp}.cap_drop")));
-        set(&mut e, "cap_drop_all", Value::Bool(drop.iter().any(|d| d == "ALL")), at("cap_drop"));
+        set(
+            &mut e,
+            "cap_drop_all",
+            Value::Bool(drop.iter().any(|d| d == "ALL")),
+            at("cap_drop"),
+        );
         set(&mut e, "cap_add", Value::list(add), at("cap_add"));
         set(&mut e, "cap_drop", Value::list(drop), at("cap_drop"));
         // security_opt: no-new-privileges, seccomp, apparmor (or SELinux label).
@@ -374,42 +501,129 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             let (k, v) = o.split_once([':', '=']).unwrap_or((o.as_str(), "true"));
             match k.trim() {
                 "no-new-privileges" => nnp = v.trim() != "false",
-                "seccomp" => seccomp = if v.trim() == "unconfined" { "unconfined" } else { "custom" },
-                "apparmor" => apparmor = if v.trim() == "unconfined" { "unconfined" } else { "custom" },
+                "seccomp" => {
+                    seccomp = if v.trim() == "unconfined" {
+                        "unconfined"
+                    } else {
+                        "custom"
+                    }
+                }
+                "apparmor" => {
+                    apparmor = if v.trim() == "unconfined" {
+                        "unconfined"
+                    } else {
+                        "custom"
+                    }
+                }
                 "label" if v.trim() == "disable" => apparmor = "unconfined",
                 "label" => apparmor = "custom",
                 _ => {}
             }
         }
-        set(&mut e, "no_new_privileges", Value::Bool(nnp), at("security_opt"));
-        set(&mut e, "seccomp_profile", Value::Text(seccomp.into()), at("security_opt"));
-        set(&mut e, "apparmor_profile", Value::Text(apparmor.into()), at("security_opt"));
+        set(
+            &mut e,
+            "no_new_privileges",
+            Value::Bool(nnp),
+            at("security_opt"),
+        );
+        set(
+            &mut e,
+            "seccomp_profile",
+            Value::Text(seccomp.into()),
+            at("security_opt"),
+        );
+        set(
+            &mut e,
+            "apparmor_profile",
+            Value::Text(apparmor.into()),
+            at("security_opt"),
+        );
         // Limits: mem_limit / cpus / pids_limit, or deploy.resources.limits.
-        let limits = get(svc, "deploy").and_then(|d| get(d, "resources")).and_then(|x| get(x, "limits"));
-        let mem = r.str(svc, "mem_limit", &format!("{sp}.mem_limit"))
+        let limits = get(svc, "deploy")
+            .and_then(|d| get(d, "resources"))
+            .and_then(|x| get(x, "limits"));
+        let mem = r
+            .str(svc, "mem_limit", &format!("{sp}.mem_limit"))
             .map(|m| (m, at("mem_limit")))
-            .or_else(|| limits.and_then(|l| get(l, "memory")).and_then(scalar).map(|m| (m, origin(&["services", name, "deploy", "resources", "limits", "memory"]))));
-        match mem.as_ref().and_then(|(m, f)| mebibytes(m).map(|x| (x, f.clone()))) {
+            .or_else(|| {
+                limits
+                    .and_then(|l| get(l, "memory"))
+                    .and_then(scalar)
+                    .map(|m| {
+                        (
+                            m,
+                            origin(&["services", name, "deploy", "resources", "limits", "memory"]),
+                        )
+                    })
+            });
+        match mem
+            .as_ref()
+            .and_then(|(m, f)| mebibytes(m).map(|x| (x, f.clone())))
+        {
             Some((mb, from)) => set(&mut e, "memory_limit_mb", Value::Number(mb), from),
             None => {
                 if let Some((m, _)) = &mem {
-                    r.diags.push(r.doc.diag(Level::Warning, "wrong-type", &format!("{sp}.mem_limit"), format!("{sp}: memory limit `{m}` is not a size; ignored")));
+                    r.diags.push(r.doc.diag(
+                        Level::Warning,
+                        "wrong-type",
+                        &format!("{sp}.mem_limit"),
+                        format!("{sp}: memory limit `{m}` is not a size; ignored"),
+                    ));
                 }
-                set(&mut e, "memory_limit_mb", Value::Number(0.0), at("mem_limit"))
+                set(
+                    &mut e,
+                    "memory_limit_mb",
+                    Value::Number(0.0),
+                    at("mem_limit"),
+                )
             }
         }
-        let cpus = r.str(svc, "cpus", &format!("{sp}.cpus"))
+        let cpus = r
+            .str(svc, "cpus", &format!("{sp}.cpus"))
             .map(|c| (c, at("cpus")))
-            .or_else(|| limits.and_then(|l| get(l, "cpus")).and_then(scalar).map(|c| (c, origin(&["services", name, "deploy", "resources", "limits", "cpus"]))));
-        let cpu = cpus.as_ref().and_then(|(c, f)| c.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0).map(|x| (x, f.clone())));
+            .or_else(|| {
+                limits
+                    .and_then(|l| get(l, "cpus"))
+                    .and_then(scalar)
+                    .map(|c| {
+                        (
+                            c,
+                            origin(&["services", name, "deploy", "resources", "limits", "cpus"]),
+                        )
+                    })
+            });
+        let cpu = cpus.as_ref().and_then(|(c, f)| {
+            c.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .map(|x| (x, f.clone()))
+        });
         match cpu {
             Some((c, from)) => set(&mut e, "cpu_limit", Value::Number(c), from),
             None => set(&mut e, "cpu_limit", Value::Number(0.0), at("cpus")),
         }
-        let pids = r.str(svc, "pids_limit", &format!("{sp}.pids_limit"))
+        let pids = r
+            .str(svc, "pids_limit", &format!("{sp}.pids_limit"))
             .map(|c| (c, at("pids_limit")))
-            .or_else(|| limits.and_then(|l| get(l, "pids")).and_then(scalar).map(|c| (c, origin(&["services", name, "deploy", "resources", "limits", "pids"]))));
-        match pids.as_ref().and_then(|(c, f)| c.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0).map(|x| (x, f.clone()))) {
+            .or_else(|| {
+                limits
+                    .and_then(|l| get(l, "pids"))
+                    .and_then(scalar)
+                    .map(|c| {
+                        (
+                            c,
+                            origin(&["services", name, "deploy", "resources", "limits", "pids"]),
+                        )
+                    })
+            });
+        match pids.as_ref().and_then(|(c, f)| {
+            c.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .map(|x| (x, f.clone()))
+        }) {
             Some((p, from)) => set(&mut e, "pids_limit", Value::Number(p), from),
             None => set(&mut e, "pids_limit", Value::Number(0.0), at("pids_limit")),
         }
@@ -424,7 +638,16 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             _ if my_nets.iter().any(|n| n != "default") => "user-defined",
             _ => "user-defined", // compose puts services on the project's own network
         };
-        set(&mut e, "network_mode", Value::Text(mode.into()), at(if nm.is_some() { "network_mode" } else { "networks" }));
+        set(
+            &mut e,
+            "network_mode",
+            Value::Text(mode.into()),
+            at(if nm.is_some() {
+                "network_mode"
+            } else {
+                "networks"
+            }),
+        );
         let pid = r.str(svc, "pid", &format!("{sp}.pid"));
         let pid_mode = match pid.as_deref() {
             Some("host") => "host",
@@ -444,11 +667,21 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
         let mut host_mounts: BTreeSet<String> = BTreeSet::new();
         let mut socket: Option<String> = None;
         let mut sensitive: Option<String> = None;
-        for (i, v) in r.seq(svc, "volumes", &format!("{sp}.volumes")).iter().enumerate() {
+        for (i, v) in r
+            .seq(svc, "volumes", &format!("{sp}.volumes"))
+            .iter()
+            .enumerate()
+        {
             let vp = format!("services.{name}.volumes[{i}]");
-            let from = origin(&["services", name, "volumes"]).replace(&format!("{sp}.volumes"), &vp);
+            let from =
+                origin(&["services", name, "volumes"]).replace(&format!("{sp}.volumes"), &vp);
             let Some((src, _target, ro, ty)) = volume_spec(v) else {
-                r.diags.push(r.doc.diag(Level::Warning, "wrong-type", &vp, format!("{vp}: not a volume (expected a string or a mapping); ignored")));
+                r.diags.push(r.doc.diag(
+                    Level::Warning,
+                    "wrong-type",
+                    &vp,
+                    format!("{vp}: not a volume (expected a string or a mapping); ignored"),
+                ));
                 continue;
             };
             match ty.as_str() {
@@ -472,15 +705,35 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                     }
                     relations.push(("docker.mounts-volume".into(), e.id.clone(), vid.clone(), p));
                     if !volumes_decl.contains(&src) {
-                        r.diags.push(r.doc.diag(Level::Warning, "undeclared-volume", &vp, format!("{vp}: volume `{src}` is not declared under top-level volumes")));
+                        r.diags.push(r.doc.diag(
+                            Level::Warning,
+                            "undeclared-volume",
+                            &vp,
+                            format!("{vp}: volume `{src}` is not declared under top-level volumes"),
+                        ));
                     }
                 }
                 _ => {}
             }
         }
-        set(&mut e, "host_mounts", Value::list(host_mounts), at("volumes"));
-        set(&mut e, "docker_socket_mounted", Value::Bool(socket.is_some()), socket.clone().unwrap_or_else(|| at("volumes")));
-        set(&mut e, "sensitive_host_mounts", Value::Bool(sensitive.is_some()), sensitive.unwrap_or_else(|| at("volumes")));
+        set(
+            &mut e,
+            "host_mounts",
+            Value::list(host_mounts),
+            at("volumes"),
+        );
+        set(
+            &mut e,
+            "docker_socket_mounted",
+            Value::Bool(socket.is_some()),
+            socket.clone().unwrap_or_else(|| at("volumes")),
+        );
+        set(
+            &mut e,
+            "sensitive_host_mounts",
+            Value::Bool(sensitive.is_some()),
+            sensitive.unwrap_or_else(|| at("volumes")),
+        );
         // The socket mount is the `docker_socket_mounted` fact (and its threat); no flow
         // to the daemon is drawn, since the flow rules would treat a Unix socket as a
         // network crossing.
@@ -503,9 +756,20 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                 }
             }
             None | Some(Y::Null) => {}
-            Some(other) => r.diags.push(r.doc.diag(Level::Warning, "wrong-type", &format!("{sp}.environment"), format!("{sp}.environment: expected a list or a mapping, found {}; ignored", yaml::type_name(other)))),
+            Some(other) => r.diags.push(r.doc.diag(
+                Level::Warning,
+                "wrong-type",
+                &format!("{sp}.environment"),
+                format!(
+                    "{sp}.environment: expected a list or a mapping, found {}; ignored",
+                    yaml::type_name(other)
+                ),
+            )),
         }
-        let secret_var = env.iter().find(|(k, v)| secret_like(k) && !v.is_empty()).map(|(k, _)| k.clone());
+        let secret_var = env
+            .iter()
+            .find(|(k, v)| secret_like(k) && !v.is_empty())
+            .map(|(k, _)| k.clone());
         set(
             &mut e,
             "secrets_in_env",
@@ -516,7 +780,11 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             },
         );
         // Published ports: flows from the Internet unless bound to loopback.
-        for (i, p) in r.seq(svc, "ports", &format!("{sp}.ports")).iter().enumerate() {
+        for (i, p) in r
+            .seq(svc, "ports", &format!("{sp}.ports"))
+            .iter()
+            .enumerate()
+        {
             let pp = format!("services.{name}.ports[{i}]");
             match published(p) {
                 Some((host_ip, container, proto, published)) => {
@@ -527,16 +795,35 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                         Some(pb) => format!("{pb}/{proto}"),
                         None => format!("{}/{proto}", crate::model::format_number(container)),
                     };
-                    internet_flows.push((e.id.clone(), label, container, proto, origin(&["services", name, "ports"]).replace(&format!("{sp}.ports"), &pp)));
+                    internet_flows.push((
+                        e.id.clone(),
+                        label,
+                        container,
+                        proto,
+                        origin(&["services", name, "ports"]).replace(&format!("{sp}.ports"), &pp),
+                    ));
                 }
-                None => r.diags.push(r.doc.diag(Level::Warning, "wrong-type", &pp, format!("{pp}: not a port mapping; ignored"))),
+                None => r.diags.push(r.doc.diag(
+                    Level::Warning,
+                    "wrong-type",
+                    &pp,
+                    format!("{pp}: not a port mapping; ignored"),
+                )),
             }
         }
         // depends_on / links / env values naming a service: inferred flows.
         let mut deps: Vec<(String, String)> = Vec::new();
         match get(svc, "depends_on") {
-            Some(Y::Sequence(s)) => deps.extend(s.iter().filter_map(scalar).map(|d| (d, "depends_on".to_owned()))),
-            Some(Y::Mapping(m)) => deps.extend(m.keys().filter_map(scalar).map(|d| (d, "depends_on".to_owned()))),
+            Some(Y::Sequence(s)) => deps.extend(
+                s.iter()
+                    .filter_map(scalar)
+                    .map(|d| (d, "depends_on".to_owned())),
+            ),
+            Some(Y::Mapping(m)) => deps.extend(
+                m.keys()
+                    .filter_map(scalar)
+                    .map(|d| (d, "depends_on".to_owned())),
+            ),
             _ => {}
         }
         for l in r.strings(svc, "links", &format!("{sp}.links")) {
@@ -552,7 +839,12 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
         }
         for (d, why) in deps {
             if !names.contains(&d) {
-                r.diags.push(r.doc.diag(Level::Warning, "unknown-service", &format!("{sp}.depends_on"), format!("{sp}: names service `{d}`, which is not defined")));
+                r.diags.push(r.doc.diag(
+                    Level::Warning,
+                    "unknown-service",
+                    &format!("{sp}.depends_on"),
+                    format!("{sp}: names service `{d}`, which is not defined"),
+                ));
                 continue;
             }
             if d == *name {
@@ -577,7 +869,17 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
         // host; several networks -> the host, since the container is on each of them.
         let placed = if mode == "host" || mode == "none" || my_nets.len() != 1 {
             if my_nets.len() > 1 && mode != "host" {
-                r.diags.push(Diagnostic::new(Level::Info, "several-networks", format!("service {name} is on networks {}; it is drawn in the host boundary", my_nets.join(", "))).at(first.file, None));
+                r.diags.push(
+                    Diagnostic::new(
+                        Level::Info,
+                        "several-networks",
+                        format!(
+                            "service {name} is on networks {}; it is drawn in the host boundary",
+                            my_nets.join(", ")
+                        ),
+                    )
+                    .at(first.file, None),
+                );
             }
             BoundaryId::new(HOST)
         } else {
@@ -589,7 +891,12 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
         }
         e.boundary = Some(placed);
         if get(svc, "extends").is_some() {
-            r.diags.push(r.doc.diag(Level::Warning, "unsupported", &format!("{sp}.extends"), format!("{sp}.extends is not followed; only this service's own keys are read")));
+            r.diags.push(r.doc.diag(
+                Level::Warning,
+                "unsupported",
+                &format!("{sp}.extends"),
+                format!("{sp}.extends is not followed; only this service's own keys are read"),
+            ));
         }
         model.elements.insert(e.id.clone(), e);
     }
@@ -618,8 +925,12 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
                 name: format!("volume {name}"),
                 kind: "docker.volume".into(),
                 boundary: Some(BoundaryId::new(HOST)),
-                props: [("mount_type".to_owned(), Value::Text("volume".into()))].into_iter().collect(),
-                provenance: [("mount_type".to_owned(), origin(&["volumes", name]))].into_iter().collect(),
+                props: [("mount_type".to_owned(), Value::Text("volume".into()))]
+                    .into_iter()
+                    .collect(),
+                provenance: [("mount_type".to_owned(), origin(&["volumes", name]))]
+                    .into_iter()
+                    .collect(),
                 ..Default::default()
             },
         );
@@ -627,19 +938,46 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
     if !internet_flows.is_empty() {
         model.boundaries.insert(
             BoundaryId::new("internet"),
-            Boundary { id: BoundaryId::new("internet"), name: "Internet".into(), kind: BoundaryKind::Internet, trust: 0, ..Default::default() },
+            Boundary {
+                id: BoundaryId::new("internet"),
+                name: "Internet".into(),
+                kind: BoundaryKind::Internet,
+                trust: 0,
+                ..Default::default()
+            },
         );
         model.elements.insert(
             ElementId::new("internet.clients"),
-            Element { id: ElementId::new("internet.clients"), name: "Internet clients".into(), kind: "generic.entity".into(), boundary: Some(BoundaryId::new("internet")), ..Default::default() },
+            Element {
+                id: ElementId::new("internet.clients"),
+                name: "Internet clients".into(),
+                kind: "generic.entity".into(),
+                boundary: Some(BoundaryId::new("internet")),
+                provenance: [("kind".to_owned(), "added for published ports".to_owned())]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
         );
         for (t, label, port, proto, from) in internet_flows {
-            flows.push((ElementId::new("internet.clients"), t, label, Some(port), Some(proto), Channel::Network, format!("published port ({from})")));
+            flows.push((
+                ElementId::new("internet.clients"),
+                t,
+                label,
+                Some(port),
+                Some(proto),
+                Channel::Network,
+                format!("published port ({from})"),
+            ));
         }
     }
     let mut fid_taken: BTreeSet<String> = taken.clone();
     for (s, t, name, port, proto, channel, note) in flows {
-        if let Some(f) = model.flows.values_mut().find(|f| f.source == s && f.target == t && f.name == name) {
+        if let Some(f) = model
+            .flows
+            .values_mut()
+            .find(|f| f.source == s && f.target == t && f.name == name)
+        {
             if let Some(Value::Text(n)) = f.props.get_mut(NOTE_SOURCE) {
                 if !n.contains(&note) {
                     n.push('\n');
@@ -664,11 +1002,25 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             props.insert("protocol".into(), Value::Text(p));
         }
         props.insert(NOTE_SOURCE.into(), Value::Text(note));
-        model.flows.insert(FlowId::new(id.clone()), Flow { id: FlowId::new(id), name, source: s, target: t, channel, props });
+        model.flows.insert(
+            FlowId::new(id.clone()),
+            Flow {
+                id: FlowId::new(id),
+                name,
+                source: s,
+                target: t,
+                channel,
+                props,
+            },
+        );
     }
     for (kind, s, t, props) in relations {
         let base = format!("{s}.mounts.{t}");
-        if model.relations.values().any(|r| r.source == s && r.target == t && r.kind == kind) {
+        if model
+            .relations
+            .values()
+            .any(|r| r.source == s && r.target == t && r.kind == kind)
+        {
             continue;
         }
         let mut id = base.clone();
@@ -678,10 +1030,22 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             n += 1;
         }
         fid_taken.insert(id.clone());
-        model.relations.insert(RelationId::new(id.clone()), Relation { id: RelationId::new(id), kind, source: s, target: t, props });
+        model.relations.insert(
+            RelationId::new(id.clone()),
+            Relation {
+                id: RelationId::new(id),
+                kind,
+                source: s,
+                target: t,
+                props,
+            },
+        );
     }
     super::layout::auto_layout(&mut model);
-    Ok(Imported { model, diagnostics: diags })
+    Ok(Imported {
+        model,
+        diagnostics: diags,
+    })
 }
 
 /// A `ports` entry: `(host ip, container port, protocol, published port text)`.
@@ -692,16 +1056,34 @@ fn published(p: &Y) -> Option<(String, f64, String, Option<String>)> {
             let (spec, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
             let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
             // rsplitn gives container first.
-            let container = parts.first()?.split('-').next()?.trim().parse::<f64>().ok()?;
-            let published = parts.get(1).map(|x| x.to_string()).filter(|x| !x.is_empty());
-            let ip = parts.get(2).map(|x| x.trim_matches(['[', ']']).to_string()).unwrap_or_default();
+            let container = parts
+                .first()?
+                .split('-')
+                .next()?
+                .trim()
+                .parse::<f64>()
+                .ok()?;
+            let published = parts
+                .get(1)
+                .map(|x| x.to_string())
+                .filter(|x| !x.is_empty());
+            let ip = parts
+                .get(2)
+                .map(|x| x.trim_matches(['[', ']']).to_string())
+                .unwrap_or_default();
             Some((ip, container, proto.to_owned(), published))
         }
         Y::Mapping(_) => {
-            let target = get(p, "target")?.as_f64().or_else(|| get(p, "target").and_then(scalar).and_then(|s| s.parse().ok()))?;
+            let target = get(p, "target")?.as_f64().or_else(|| {
+                get(p, "target")
+                    .and_then(scalar)
+                    .and_then(|s| s.parse().ok())
+            })?;
             let published = get(p, "published").and_then(scalar);
             let ip = get(p, "host_ip").and_then(scalar).unwrap_or_default();
-            let proto = get(p, "protocol").and_then(scalar).unwrap_or_else(|| "tcp".into());
+            let proto = get(p, "protocol")
+                .and_then(scalar)
+                .unwrap_or_else(|| "tcp".into());
             Some((ip, target, proto, published))
         }
         _ => None,
@@ -709,6 +1091,9 @@ fn published(p: &Y) -> Option<(String, f64, String, Option<String>)> {
 }
 
 fn title(inputs: &[(String, Vec<u8>)]) -> String {
-    let names: Vec<&str> = inputs.iter().map(|(n, _)| n.rsplit(['/', '\\']).next().unwrap_or(n)).collect();
+    let names: Vec<&str> = inputs
+        .iter()
+        .map(|(n, _)| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .collect();
     format!("Docker Compose: {}", names.join(", "))
 }

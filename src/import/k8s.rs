@@ -181,7 +181,10 @@ impl Build {
         }
     }
 
-    fn add_element(&mut self, e: Element) -> ElementId {
+    /// Adds an element; `from` is where the object it stands for is (its `kind`
+    /// provenance, which also marks it as imported for re-sync).
+    fn add_element(&mut self, mut e: Element, from: String) -> ElementId {
+        e.provenance.entry("kind".into()).or_insert(from);
         let id = e.id.clone();
         self.model.elements.insert(id.clone(), e);
         id
@@ -234,6 +237,12 @@ impl Build {
                     name: "Internet clients".into(),
                     kind: "generic.entity".into(),
                     boundary: Some(b),
+                    provenance: [(
+                        "kind".to_owned(),
+                        "added for exposed Services and Ingresses".to_owned(),
+                    )]
+                    .into_iter()
+                    .collect(),
                     ..Default::default()
                 },
             );
@@ -662,7 +671,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                         (a, o.at("automountServiceAccountToken")),
                     );
                 }
-                let id = b.add_element(e.e);
+                let id = b.add_element(e.e, o.at("kind"));
                 sas.insert((ns, o.name.clone()), id);
             }
             "Secret" => {
@@ -670,7 +679,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 let bid = b.ns_boundary(&ns);
                 let id = b.fresh(format!("{}.secret.{}", id_part(&ns), id_part(&o.name)));
                 let e = Elem::new(id, &o.name, "k8s.secret", bid);
-                let id = b.add_element(e.e);
+                let id = b.add_element(e.e, o.at("kind"));
                 secrets.insert((ns, o.name.clone()), id);
             }
             "ConfigMap" => {
@@ -678,7 +687,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 let bid = b.ns_boundary(&ns);
                 let id = b.fresh(format!("{}.cm.{}", id_part(&ns), id_part(&o.name)));
                 let e = Elem::new(id, &o.name, "k8s.configmap", bid);
-                let id = b.add_element(e.e);
+                let id = b.add_element(e.e, o.at("kind"));
                 cms.insert((ns, o.name.clone()), id);
             }
             "Role" | "ClusterRole" => {
@@ -742,7 +751,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                         ),
                     ));
                 }
-                let id = b.add_element(e.e);
+                let id = b.add_element(e.e, o.at("kind"));
                 roles.insert(
                     (o.ns.clone().filter(|_| !cluster), o.name.clone()),
                     (id, perms, why),
@@ -751,7 +760,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             "Node" => {
                 let id = b.fresh(format!("cluster.node.{}", id_part(&o.name)));
                 let e = Elem::new(id, &o.name, "k8s.node", BoundaryId::new(CLUSTER));
-                let id = b.add_element(e.e);
+                let id = b.add_element(e.e, o.at("kind"));
                 nodes.insert(o.name.clone(), id);
             }
             _ => {}
@@ -798,7 +807,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             };
             pod_spec(&mut r, o, spec_path, &mut e, &sa_automount, &mut refs)
         };
-        let wid = b.add_element(e.e);
+        let wid = b.add_element(e.e, o.at("kind"));
         // Relations to what the pods use.
         let sa_name = refs
             .service_account
@@ -811,7 +820,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             let bid = b.ns_boundary(&ns);
             let sid = b.fresh(format!("{}.sa.{}", id_part(&ns), id_part(&sa_name)));
             let e = Elem::new(sid, &sa_name, "k8s.service-account", bid);
-            let sid = b.add_element(e.e);
+            let sid = b.add_element(e.e, o.at("kind"));
             diags.push(o.doc.diag(
                 Level::Info,
                 "referenced-not-defined",
@@ -828,7 +837,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     let bid = b.ns_boundary(&ns);
                     let sid = b.fresh(format!("{}.secret.{}", id_part(&ns), id_part(name)));
                     let e = Elem::new(sid, name, "k8s.secret", bid);
-                    let sid = b.add_element(e.e);
+                    let sid = b.add_element(e.e, o.at("kind"));
                     secrets.insert((ns.clone(), name.clone()), sid.clone());
                     sid
                 }
@@ -846,7 +855,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     let bid = b.ns_boundary(&ns);
                     let cid = b.fresh(format!("{}.cm.{}", id_part(&ns), id_part(name)));
                     let e = Elem::new(cid, name, "k8s.configmap", bid);
-                    let cid = b.add_element(e.e);
+                    let cid = b.add_element(e.e, o.at("kind"));
                     cms.insert((ns.clone(), name.clone()), cid.clone());
                     cid
                 }
@@ -859,7 +868,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 None => {
                     let nid = b.fresh(format!("cluster.node.{}", id_part(node)));
                     let e = Elem::new(nid, node, "k8s.node", BoundaryId::new(CLUSTER));
-                    let nid = b.add_element(e.e);
+                    let nid = b.add_element(e.e, o.at("kind"));
                     nodes.insert(node.clone(), nid.clone());
                     nid
                 }
@@ -965,7 +974,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                         )),
                     }
                 }
-                let bid_el = b.add_element(e.e);
+                let bid_el = b.add_element(e.e, o.at("kind"));
                 if let Some(rid) = role_el {
                     b.relate("k8s.binds-role", &bid_el, &rid, Props::new());
                 }
@@ -977,7 +986,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                                 let nb = b.ns_boundary(sns);
                                 let sid = b.fresh(format!("{}.sa.{}", id_part(sns), id_part(n)));
                                 let e = Elem::new(sid, n, "k8s.service-account", nb);
-                                let sid = b.add_element(e.e);
+                                let sid = b.add_element(e.e, o.at("kind"));
                                 sas.insert((sns.clone(), n.clone()), sid.clone());
                                 sid
                             }
@@ -990,7 +999,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                                 let id = b.fresh(want);
                                 let e =
                                     Elem::new(id, n, "generic.entity", BoundaryId::new(CLUSTER));
-                                b.add_element(e.e)
+                                b.add_element(e.e, o.at("kind"))
                             } else {
                                 eid
                             }
@@ -1041,7 +1050,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 let id = b.fresh(format!("{}.netpol.{}", id_part(&ns), id_part(&o.name)));
                 let mut e = Elem::new(id, &o.name, "k8s.network-policy", bid.clone());
                 let Some(spec) = r.map(o.v, "spec", &o.p("spec")) else {
-                    b.add_element(e.e);
+                    b.add_element(e.e, o.at("kind"));
                     continue;
                 };
                 let sel = read_selector(&mut r, spec, "podSelector", &o.p("spec.podSelector"))
@@ -1073,7 +1082,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     all_pods && types.iter().any(|t| t == "Egress"),
                     o.at("spec.policyTypes"),
                 );
-                let pid = b.add_element(e.e);
+                let pid = b.add_element(e.e, o.at("kind"));
                 if let Some(bd) = b.model.boundaries.get_mut(&bid) {
                     if deny_in || (all_pods && types.iter().any(|t| t == "Ingress")) {
                         bd.props
@@ -1096,7 +1105,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     .map(|s| !r.seq(s, "tls", &o.p("spec.tls")).is_empty())
                     .unwrap_or(false);
                 e.bool("tls", tls, o.at("spec.tls"));
-                let iid = b.add_element(e.e);
+                let iid = b.add_element(e.e, o.at("kind"));
                 let net = b.internet();
                 let (port, proto) = if tls {
                     (443.0, "HTTPS")
@@ -1188,7 +1197,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 if all_ns {
                     e.text("namespace_selector", "all-namespaces", o.at("webhooks"));
                 }
-                b.add_element(e.e);
+                b.add_element(e.e, o.at("kind"));
             }
             k if workload_kind(k).is_some()
                 || matches!(

@@ -12,6 +12,7 @@ mod kinds;
 pub mod layout;
 mod notes;
 mod otm;
+pub mod sync;
 mod tdragon;
 mod threagile;
 mod tm7;
