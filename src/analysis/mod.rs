@@ -436,6 +436,15 @@ fn fire(
             ));
         }
         ev.eval(&rule.condition, &scope, Some(&mut why));
+        if let Some(f) = scope.flow {
+            // A flow an importer inferred (from depends_on, an environment variable naming
+            // a service, ...) says so, since nobody drew it.
+            if let Some(crate::model::Value::Text(note)) = ix.flows[f].props.get("note.source") {
+                if note.starts_with("inferred") {
+                    why.push(format!("the flow is {}", note.lines().next().unwrap_or(note)));
+                }
+            }
+        }
         let subject = subject();
         out.push(Threat {
             id: threat_id(&rule.id, &subject),
