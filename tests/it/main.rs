@@ -7,6 +7,7 @@ mod conditions;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod pairs;
 mod persist;
 mod reliability;
 mod report;
