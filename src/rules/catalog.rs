@@ -2,7 +2,7 @@
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
 use super::template::{
-    Applies, Cond, PropSpec, PropType, RelationKind, Role, Rule, Stencil, Template,
+    Applies, Cond, Dir, PropSpec, PropType, RelationKind, Role, Rule, Stencil, Template,
 };
 use crate::diag::{Diagnostic, Level, Pos};
 use crate::model::{BoundaryKind, Value};
@@ -549,7 +549,6 @@ impl Catalog {
             let ok = match (&ctx, placeholder.as_str()) {
                 (_, "element") => matches!(ctx, Ctx::Element(_)),
                 (Ctx::Flow { .. }, "source" | "target" | "flow") => true,
-                (Ctx::Flow { crossing: true }, "boundary") => true,
                 (Ctx::Element(_), "boundary") => true,
                 _ => false,
             };
@@ -562,10 +561,18 @@ impl Catalog {
                 ));
             }
         }
-        self.check_cond(&r.condition, &ctx)
+        let bctx = match r.applies {
+            Applies::Crossings => BCtx::Any,
+            _ => BCtx::None,
+        };
+        self.check_cond(&r.condition, &ctx, bctx)?;
+        for step in &r.severity_steps {
+            self.check_cond(&step.when, &ctx, bctx)?;
+        }
+        Ok(())
     }
 
-    fn check_cond(&self, c: &Cond, ctx: &Ctx) -> Result<(), (String, String)> {
+    fn check_cond(&self, c: &Cond, ctx: &Ctx, bctx: BCtx) -> Result<(), (String, String)> {
         let flow_only = |name: &str| -> Result<(), (String, String)> {
             if matches!(ctx, Ctx::Flow { .. }) {
                 Ok(())
@@ -590,10 +597,12 @@ impl Catalog {
         };
         match c {
             Cond::Always => Ok(()),
-            Cond::All(v) | Cond::Any(v) => v.iter().try_for_each(|c| self.check_cond(c, ctx)),
-            Cond::Not(c) => self.check_cond(c, ctx),
+            Cond::All(v) | Cond::Any(v) => v
+                .iter()
+                .try_for_each(|c| self.check_cond(c, ctx, bctx)),
+            Cond::Not(c) => self.check_cond(c, ctx, bctx),
             Cond::Is(role, p, v) | Cond::IsNot(role, p, v) => {
-                self.check_prop(ctx, *role, p, |ty| match (ty, v) {
+                self.check_prop(ctx, bctx, *role, p, |ty| match (ty, v) {
                     (PropType::Bool, Value::Bool(_))
                     | (PropType::Number, Value::Number(_))
                     | (PropType::Text, Value::Text(_))
@@ -622,7 +631,7 @@ impl Catalog {
                         format!("\"{p}\""),
                     ));
                 }
-                self.check_prop(ctx, *role, p, |ty| match ty {
+                self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                     PropType::Number => Ok(()),
                     _ => Err(format!(
                         "property `{p}` is {}, but `Below`/`Above` need a number",
@@ -630,7 +639,7 @@ impl Catalog {
                     )),
                 })
             }
-            Cond::OneOf(role, p, opts) => self.check_prop(ctx, *role, p, |ty| match ty {
+            Cond::OneOf(role, p, opts) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
                 PropType::Enum(all) => match opts.iter().find(|o| !all.contains(o)) {
                     Some(o) => Err(format!(
@@ -644,7 +653,7 @@ impl Catalog {
                     ty.name()
                 )),
             }),
-            Cond::Empty(role, p) => self.check_prop(ctx, *role, p, |ty| match ty {
+            Cond::Empty(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
                 _ => Err(format!(
                     "property `{p}` is {}, but `Empty` needs text",
@@ -676,7 +685,11 @@ impl Catalog {
                 if !self.is_known_kind(kind) {
                     return Err((format!("unknown kind `{kind}`"), format!("\"{kind}\"")));
                 }
-                self.check_cond(inner, &Ctx::Element(self.stencils_matching(kind)))
+                self.check_cond(
+                    inner,
+                    &Ctx::Element(self.stencils_matching(kind)),
+                    BCtx::None,
+                )
             }
             Cond::HasFlow(_, inner) => {
                 if !matches!(ctx, Ctx::Element(_)) {
@@ -685,7 +698,62 @@ impl Catalog {
                         "HasFlow".into(),
                     ));
                 }
-                self.check_cond(inner, &Ctx::Flow { crossing: false })
+                self.check_cond(inner, &Ctx::Flow { crossing: false }, BCtx::None)
+            }
+            Cond::Contains(role, p, _)
+            | Cond::ContainsAny(role, p, _)
+            | Cond::SubsetOf(role, p, _)
+            | Cond::ListEmpty(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
+                PropType::List => Ok(()),
+                _ => Err(format!(
+                    "property `{p}` is {}, but list tests (`Contains`, `ContainsAny`, `SubsetOf`, `ListEmpty`) need a list",
+                    ty.name()
+                )),
+            }),
+            Cond::RunsAsUid0(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
+                PropType::Text => Ok(()),
+                _ => Err(format!(
+                    "property `{p}` is {}, but `RunsAsUid0` needs text (a user value)",
+                    ty.name()
+                )),
+            }),
+            Cond::Nearest(role, bk, inner) => {
+                self.check_role(ctx, *role, false)?;
+                self.check_cond(inner, ctx, BCtx::Kind(*bk))
+            }
+            Cond::AnyEnclosing(role, inner) => {
+                self.check_role(ctx, *role, false)?;
+                self.check_cond(inner, ctx, BCtx::Any)
+            }
+            Cond::AnyCrossed(inner) => {
+                flow_only("AnyCrossed")?;
+                self.check_cond(inner, &Ctx::Flow { crossing: true }, BCtx::Any)
+            }
+            Cond::OverNetwork => flow_only("OverNetwork"),
+            Cond::ChannelIn(v) => {
+                if v.is_empty() {
+                    return Err(("`ChannelIn` lists no channel".into(), "ChannelIn".into()));
+                }
+                flow_only("ChannelIn")
+            }
+            Cond::Related(dir, kind, inner) => {
+                if !matches!(ctx, Ctx::Element(_)) {
+                    return Err((
+                        "`Related` is only meaningful in an element rule (or inside `Peer` / `Related`)".into(),
+                        "Related".into(),
+                    ));
+                }
+                let Some(rk) = self.relation_kind(kind) else {
+                    return Err((format!("unknown relation kind `{kind}`"), format!("\"{kind}\"")));
+                };
+                let far = match dir {
+                    Dir::Out => &rk.to,
+                    Dir::In => &rk.from,
+                };
+                let mut cands: Vec<usize> = far.iter().flat_map(|k| self.stencils_matching(k)).collect();
+                cands.sort_unstable();
+                cands.dedup();
+                self.check_cond(inner, &Ctx::Element(cands), BCtx::None)
             }
         }
     }
@@ -716,12 +784,43 @@ impl Catalog {
     fn check_prop(
         &self,
         ctx: &Ctx,
+        bctx: BCtx,
         role: Role,
         prop: &str,
         ty_ok: impl Fn(&PropType) -> Result<(), String>,
     ) -> Result<(), (String, String)> {
-        self.check_role(ctx, role, true)?;
         let needle = format!("\"{prop}\"");
+        if role == Role::Boundary {
+            let specs: Vec<&PropSpec> = match bctx {
+                BCtx::None => {
+                    return Err((
+                        "role `Boundary` is not available here: use it in a crossing rule or inside `Nearest`, `AnyEnclosing` or `AnyCrossed`".into(),
+                        "Boundary".into(),
+                    ));
+                }
+                BCtx::Kind(k) => self.boundary_prop(k, prop).into_iter().collect(),
+                BCtx::Any => self
+                    .boundary_props
+                    .iter()
+                    .filter_map(|(_, ps)| ps.iter().find(|p| p.name == prop))
+                    .collect(),
+            };
+            if specs.is_empty() {
+                let on = match bctx {
+                    BCtx::Kind(k) => format!("boundary kind {}", k.label()),
+                    _ => "any boundary kind".to_owned(),
+                };
+                return Err((
+                    format!("unknown boundary property `{prop}`: not declared for {on}"),
+                    needle,
+                ));
+            }
+            for s in specs {
+                ty_ok(&s.ty).map_err(|m| (m, needle.clone()))?;
+            }
+            return Ok(());
+        }
+        self.check_role(ctx, role, true)?;
         let specs: Vec<&PropSpec> = match (ctx, role) {
             (_, Role::Flow) => self.flow_prop(prop).into_iter().collect(),
             (Ctx::Element(cands), _) => cands
@@ -758,6 +857,17 @@ impl Catalog {
 enum Ctx {
     Element(Vec<usize>),
     Flow { crossing: bool },
+}
+
+/// Which boundary role `Boundary` reads at a point of a condition.
+#[derive(Clone, Copy)]
+enum BCtx {
+    /// None: the role is not available.
+    None,
+    /// The nearest enclosing boundary of this kind (`Nearest`).
+    Kind(BoundaryKind),
+    /// A boundary of any kind (crossed, or any enclosing one).
+    Any,
 }
 
 fn is_base_name(k: &str) -> bool {

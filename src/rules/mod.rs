@@ -10,5 +10,5 @@ pub mod template;
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};
 pub use template::{
     Applies, BaseShape, BoundarySchema, Cond, Dir, PropSpec, PropType, RelationKind, Role, Rule,
-    Stencil, Template,
+    SeverityStep, Stencil, Template,
 };

@@ -2,10 +2,12 @@
 
 mod cli;
 mod common;
+mod conditions;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod pairs;
 mod persist;
 mod reliability;
 mod report;
