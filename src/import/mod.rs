@@ -299,6 +299,14 @@ pub fn import(
     format: Option<Format>,
     files: &[(String, Vec<u8>)],
 ) -> Result<Imported, ImportError> {
+    for (name, bytes) in files {
+        if bytes.len() as u64 > MAX_IMPORT_BYTES {
+            return Err(ImportError::TooLarge {
+                path: name.clone(),
+                limit: MAX_IMPORT_BYTES,
+            });
+        }
+    }
     let Some((first_name, first)) = files.first() else {
         return Err(ImportError::Invalid {
             path: String::new(),

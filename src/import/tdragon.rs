@@ -771,6 +771,7 @@ fn add_threats(
                 String::new()
             },
             owner: String::new(),
+            raw: false,
         })?;
     }
     Ok(())

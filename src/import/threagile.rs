@@ -762,6 +762,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 status,
                 justification,
                 owner: String::new(),
+                raw: false,
             })?;
             if let Some(t) = b.model.triage.get_mut(&id) {
                 t.ticket = ticket;
@@ -823,6 +824,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             status,
             justification,
             owner: String::new(),
+            raw: false,
         })?;
         if let Some(tr) = b.model.triage.get_mut(&id) {
             tr.ticket = ticket;

@@ -624,6 +624,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 status,
                 justification,
                 owner: own("ChangedBy"),
+                raw: false,
             })?;
         }
     }
