@@ -1369,3 +1369,130 @@ fn every_example_survives_the_otm_round_trip() {
         assert_eq!(back, want, "{}", p.display());
     }
 }
+
+// ---------------------------------------------------------------- command line
+
+fn palisade(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    match std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(root())
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run palisade: {e}"),
+    }
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+#[test]
+fn import_and_export_on_the_command_line() {
+    let Some(dir) = samples("threat-dragon") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("demo.ron");
+    let demo = dir.join("v2-threat-model.json");
+    let o = palisade(&[os("import"), demo.as_os_str(), os("-o"), out.as_os_str()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("7 elements, 10 flows, 5 boundaries, 14 carried-over threats"),
+        "{err}"
+    );
+    let model = palisade::persist::load(&out).expect("written model").model;
+    assert_eq!(model.manual_threats.len(), 14);
+    // An existing output is not replaced without --force.
+    let o = palisade(&[os("import"), demo.as_os_str(), os("-o"), out.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    // Export both ways; OTM as YAML by extension.
+    for (to, name) in [
+        ("otm", "demo.otm.json"),
+        ("otm", "demo.otm.yaml"),
+        ("threat-dragon", "demo.td.json"),
+    ] {
+        let target = tmp.path().join(name);
+        let o = palisade(&[
+            os("export"),
+            os("--to"),
+            os(to),
+            out.as_os_str(),
+            os("-o"),
+            target.as_os_str(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let bytes = std::fs::read(&target).expect("export written");
+        let fmt = import::detect(&target, &bytes);
+        assert_eq!(
+            fmt,
+            Some(if to == "otm" {
+                Format::Otm
+            } else {
+                Format::ThreatDragon
+            }),
+            "{name}"
+        );
+    }
+    // Threat Dragon cannot be YAML.
+    let y = tmp.path().join("x.yaml");
+    let o = palisade(&[
+        os("export"),
+        os("--to"),
+        os("threat-dragon"),
+        out.as_os_str(),
+        os("-o"),
+        y.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bad_input_on_the_command_line_is_one_located_line_and_exit_2() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("x.ron");
+    let cut = tmp.path().join("cut.json");
+    std::fs::write(
+        &cut,
+        r#"{"summary":{"title":"x"},"detail":{"diagrams":[{"cells":[{"shape":"#,
+    )
+    .expect("write");
+    let unknown = tmp.path().join("notes.txt");
+    std::fs::write(&unknown, "just some text\n").expect("write");
+    for (input, want) in [(&cut, "cut.json:1:"), (&unknown, "cannot tell the format")] {
+        let o = palisade(&[os("import"), input.as_os_str(), os("-o"), out.as_os_str()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: ") && err.contains(want), "{err}");
+        assert!(!out.exists());
+    }
+    let o = palisade(&[
+        os("import"),
+        os("--from"),
+        os("visio"),
+        unknown.as_os_str(),
+        os("-o"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("threat-dragon"));
+    // Manifest formats are named and not yet read.
+    let o = palisade(&[
+        os("import"),
+        os("--from"),
+        os("k8s"),
+        unknown.as_os_str(),
+        os("-o"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not supported yet"));
+}
