@@ -154,7 +154,7 @@ pub fn menu_bar_ui(
                     }
                 }
             });
-            ui.menu_button("Import…", |ui| {
+            ui.menu_button("Import", |ui| {
                 for f in crate::import::Format::ALL {
                     if ui.button(format!("{}…", f.label())).clicked() {
                         actions.push(Action::Import(f));
