@@ -82,6 +82,8 @@ impl Builder {
     }
 
     pub fn diag(&mut self, level: Level, code: &'static str, message: impl Into<String>) {
+        // Names from the file go to a terminal: control characters are escaped.
+        let message = crate::persist::one_line(&message.into());
         let d = Diagnostic::new(level, code, message).at(&self.file, None);
         self.diags.push(d);
     }

@@ -136,7 +136,7 @@ pub enum ImportError {
     },
     /// The text is not valid in its syntax (JSON, YAML, XML), or a value has the wrong
     /// type, or a limit (depth, count, DTD) was hit at a known place.
-    #[error("{path}:{line}:{col}: {message}")]
+    #[error("{path}:{line}:{col}: {}", crate::persist::one_line(message))]
     Syntax {
         /// The file.
         path: String,
@@ -148,7 +148,7 @@ pub enum ImportError {
         message: String,
     },
     /// The file parsed but is not a model of the format (a required part is missing).
-    #[error("{path}{}: {message}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    #[error("{path}{}: {}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), crate::persist::one_line(message))]
     Invalid {
         /// The file.
         path: String,
