@@ -25,6 +25,10 @@ pub enum Action {
     SaveTo(PathBuf),
     /// Ask for a file and export a report to it.
     Export(Format),
+    /// Ask for another tool's model and import it as a new document.
+    Import(crate::import::Format),
+    /// Ask for a file and write the model for another tool.
+    ExportInterchange(crate::export::ExportFormat),
     /// Close the window (asks about unsaved changes).
     Quit,
     /// Undo the last step.

@@ -183,6 +183,44 @@ impl PalisadeApp {
         false
     }
 
+    /// An imported model opens as a new, unsaved document named after its source.
+    fn open_imported(
+        &mut self,
+        ctx: &egui::Context,
+        source: &std::path::Path,
+        imp: crate::import::Imported,
+    ) {
+        let mut doc = Document::new(imp.model, None, None, &self.catalog);
+        let stem = source
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "imported".into());
+        doc.untitled_name = format!("{stem}.ron");
+        doc.dirty = true;
+        self.replace_doc(doc);
+        let n = imp.diagnostics.len();
+        let warnings: Vec<String> = imp
+            .diagnostics
+            .iter()
+            .filter(|d| d.level >= crate::diag::Level::Warning)
+            .map(|d| d.to_string())
+            .collect();
+        for w in warnings.iter().take(3) {
+            self.banners.push(Banner {
+                text: w.clone(),
+                error: false,
+            });
+        }
+        self.note(
+            ctx,
+            format!(
+                "Imported {}: {n} import notes, {} warnings",
+                file_name(source),
+                warnings.len()
+            ),
+        );
+    }
+
     fn replace_doc(&mut self, doc: Document) {
         if let Some(p) = self.current_recovery_path() {
             files::delete_recovery(&p);
@@ -350,6 +388,28 @@ impl PalisadeApp {
                 let name = format!("{stem}-report.{}", files::export_ext(f).1);
                 self.jobs
                     .dialog(DialogPurpose::Export(f), self.default_dir(), name, ctx);
+            }
+            Action::Import(f) => {
+                if self.guard(&action) {
+                    self.jobs.dialog(
+                        DialogPurpose::Import(f),
+                        self.default_dir(),
+                        String::new(),
+                        ctx,
+                    );
+                }
+            }
+            Action::ExportInterchange(f) => {
+                let stem = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
+                let name = format!("{stem}.{}", f.extension());
+                self.jobs
+                    .dialog(DialogPurpose::Interchange(f), self.default_dir(), name, ctx);
             }
             Action::Quit => {
                 if self.guard(&action) {
@@ -543,6 +603,23 @@ impl PalisadeApp {
                     };
                     self.jobs.export(job, ctx);
                 }
+                JobResult::Dialog(DialogPurpose::Import(f), Some(p)) => {
+                    self.note(ctx, format!("Importing {}…", file_name(&p)));
+                    self.jobs.import(p, f, ctx);
+                }
+                JobResult::Dialog(DialogPurpose::Interchange(f), Some(p)) => {
+                    self.note(ctx, format!("Exporting {}…", file_name(&p)));
+                    let job = (
+                        self.doc.model.clone(),
+                        self.catalog.clone(),
+                        self.doc.analysis.clone(),
+                    );
+                    self.jobs.interchange(p, f, job, ctx);
+                }
+                JobResult::Imported(p, r) => match *r {
+                    Ok(imp) => self.open_imported(ctx, &p, imp),
+                    Err(e) => self.error(e),
+                },
                 JobResult::Loaded(p, r) => match *r {
                     Ok(l) => self.open_loaded(p, l),
                     Err(e) => self.error(e.to_string()),

@@ -55,6 +55,10 @@ pub enum DialogPurpose {
     SaveAs,
     /// Choose where to write a report.
     Export(crate::report::render::Format),
+    /// Choose another tool's model to import (as this format).
+    Import(crate::import::Format),
+    /// Choose where to write a model for another tool.
+    Interchange(crate::export::ExportFormat),
 }
 
 /// Results of work done off the UI thread.
@@ -66,6 +70,8 @@ pub enum JobResult {
     Loaded(PathBuf, Box<Result<Loaded, LoadError>>),
     /// A report was written (or failed).
     Exported(PathBuf, Result<(), String>),
+    /// Another tool's model was read (or failed).
+    Imported(PathBuf, Box<Result<crate::import::Imported, String>>),
 }
 
 /// Runs dialogs, loads and exports on background threads and hands results back.
@@ -128,6 +134,14 @@ impl Jobs {
                             .set_file_name(file_name)
                             .save_file()
                     }
+                    DialogPurpose::Import(f) => d
+                        .add_filter(f.label(), f.extensions())
+                        .add_filter("All files", &["*"])
+                        .pick_file(),
+                    DialogPurpose::Interchange(f) => d
+                        .add_filter(f.label(), &["json", "yaml", "yml"])
+                        .set_file_name(file_name)
+                        .save_file(),
                 };
                 let _ = tx.send(JobResult::Dialog(purpose, path));
                 ctx.request_repaint();
@@ -174,6 +188,73 @@ impl Jobs {
                     &job.source_name,
                 );
                 let _ = tx.send(JobResult::Exported(job.path, r));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
+        }
+    }
+
+    /// Reads and imports another tool's model on a background thread.
+    pub fn import(
+        &mut self,
+        path: PathBuf,
+        format: crate::import::Format,
+        ctx: &eframe::egui::Context,
+    ) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let run = move |p: PathBuf| {
+            let r = crate::import::read_source(&p)
+                .and_then(|bytes| {
+                    crate::import::import(Some(format), &[(p.display().to_string(), bytes)])
+                })
+                .map_err(|e| e.to_string());
+            (p, r)
+        };
+        let tx2 = tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("palisade-import".into())
+            .spawn(move || {
+                let (p, r) = run(path);
+                let _ = tx2.send(JobResult::Imported(p, Box::new(r)));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
+            drop(tx);
+        }
+    }
+
+    /// Writes the model for another tool on a background thread.
+    pub fn interchange(
+        &mut self,
+        path: PathBuf,
+        format: crate::export::ExportFormat,
+        job: (
+            crate::model::Model,
+            crate::rules::Catalog,
+            crate::analysis::Analysis,
+        ),
+        ctx: &eframe::egui::Context,
+    ) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let spawned = std::thread::Builder::new()
+            .name("palisade-export".into())
+            .spawn(move || {
+                let (model, catalog, analysis) = job;
+                let yaml = crate::export::wants_yaml(&path);
+                let r = crate::export::export(&model, &catalog, &analysis, format, yaml)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .and_then(|bytes| {
+                        persist::write_atomic(&path, &bytes, &persist::SaveOptions::default())
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    });
+                let _ = tx.send(JobResult::Exported(path, r));
                 ctx.request_repaint();
             });
         if spawned.is_err() {

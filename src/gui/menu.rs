@@ -154,6 +154,13 @@ pub fn menu_bar_ui(
                     }
                 }
             });
+            ui.menu_button("Import", |ui| {
+                for f in crate::import::Format::ALL {
+                    if ui.button(format!("{}…", f.label())).clicked() {
+                        actions.push(Action::Import(f));
+                    }
+                }
+            });
             ui.separator();
             if item(ui, "Save", Some(&SAVE), true) {
                 actions.push(Action::Save);
@@ -171,6 +178,17 @@ pub fn menu_bar_ui(
             ] {
                 if item(ui, label, None, true) {
                     actions.push(Action::Export(f));
+                }
+            }
+            for (label, f) in [
+                ("Export OTM…", crate::export::ExportFormat::Otm),
+                (
+                    "Export Threat Dragon…",
+                    crate::export::ExportFormat::ThreatDragon,
+                ),
+            ] {
+                if item(ui, label, None, true) {
+                    actions.push(Action::ExportInterchange(f));
                 }
             }
             ui.separator();

@@ -142,7 +142,7 @@ pub enum ImportError {
     },
     /// The text is not valid in its syntax (JSON, YAML, XML), or a value has the wrong
     /// type, or a limit (depth, count, DTD) was hit at a known place.
-    #[error("{path}:{line}:{col}: {message}")]
+    #[error("{path}:{line}:{col}: {}", crate::persist::one_line(message))]
     Syntax {
         /// The file.
         path: String,
@@ -154,7 +154,7 @@ pub enum ImportError {
         message: String,
     },
     /// The file parsed but is not a model of the format (a required part is missing).
-    #[error("{path}{}: {message}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    #[error("{path}{}: {}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), crate::persist::one_line(message))]
     Invalid {
         /// The file.
         path: String,
@@ -305,6 +305,14 @@ pub fn import(
     format: Option<Format>,
     files: &[(String, Vec<u8>)],
 ) -> Result<Imported, ImportError> {
+    for (name, bytes) in files {
+        if bytes.len() as u64 > MAX_IMPORT_BYTES {
+            return Err(ImportError::TooLarge {
+                path: name.clone(),
+                limit: MAX_IMPORT_BYTES,
+            });
+        }
+    }
     let Some((first_name, first)) = files.first() else {
         return Err(ImportError::Invalid {
             path: String::new(),

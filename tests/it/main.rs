@@ -7,6 +7,8 @@ mod conditions;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod interop;
+mod manifests;
 mod pairs;
 mod persist;
 mod reliability;
