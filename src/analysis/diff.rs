@@ -353,6 +353,7 @@ mod tests {
             ("creds", "k8s.secret"),
         ] {
             let e = Element {
+                provenance: Default::default(),
                 id: id.into(),
                 name: id.into(),
                 kind: kind.into(),

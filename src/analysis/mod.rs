@@ -407,6 +407,18 @@ fn fire(
         let mut why = Vec::new();
         ev.eval(&rule.condition, &scope, Some(&mut why));
         let severity = stepped_severity(ev, ri, &[scope], &mut why);
+        if let Some(f) = scope.flow {
+            // A flow an importer inferred (from depends_on, an environment variable naming
+            // a service, ...) says so, since nobody drew it.
+            if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source") {
+                if note.starts_with("inferred") {
+                    why.push(format!(
+                        "the flow is {}",
+                        note.lines().next().unwrap_or(note)
+                    ));
+                }
+            }
+        }
         let subject = subject();
         out.push(Threat {
             id: threat_id(&rule.id, &subject),

@@ -39,7 +39,7 @@ pub(crate) fn props_json(props: &Props) -> J {
                 Value::Bool(b) => J::Bool(*b),
                 Value::Number(n) => num(*n),
                 Value::Text(t) => J::String(t.clone()),
-                Value::List(items) => J::Array(items.iter().cloned().map(J::String).collect()),
+                Value::List(v) => J::Array(v.iter().cloned().map(J::String).collect()),
             },
         );
     }
@@ -144,6 +144,7 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
         "description": md.description,
         "owner": md.owner,
         "attributes": {"palisade": {
+            "title": md.title,
             "reviewers": md.reviewers,
             "doc_version": md.doc_version,
             "date": md.date,
@@ -203,6 +204,8 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
                     pal.insert("subject".into(), J::String(self::subject_key(&mt.subject)));
                     pal.insert("severity".into(), J::String(mt.severity.key().into()));
                     pal.insert("mitigations".into(), json!(mt.mitigations));
+                    pal.insert("title".into(), J::String(mt.title.clone()));
+                    pal.insert("description".into(), J::String(mt.description.clone()));
                 }
             }
         }

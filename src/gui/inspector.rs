@@ -232,12 +232,23 @@ fn element_ui(
     ui.separator();
     ui.label(RichText::new("Properties").strong());
     let specs: Vec<PropSpec> = st.map(|s| s.stencil.properties.clone()).unwrap_or_default();
-    props_ui(ui, "element-props", &specs, &e.props, |name, v| {
-        out.push(
-            Edit::SetElementProp(e.id.clone(), name.to_owned(), v),
-            format!("prop:element:{}:{name}", e.id),
-        );
-    });
+    if let Some(from) = e.provenance.get("kind") {
+        ui.label(RichText::new(format!("Imported from {from}; hover a property for its source")).weak())
+            .on_hover_text("Re-importing the manifests (palisade import --merge, File › Re-sync from manifests) updates these values");
+    }
+    props_ui(
+        ui,
+        "element-props",
+        &specs,
+        &e.props,
+        Some(&e.provenance),
+        |name, v| {
+            out.push(
+                Edit::SetElementProp(e.id.clone(), name.to_owned(), v),
+                format!("prop:element:{}:{name}", e.id),
+            );
+        },
+    );
 }
 
 fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut InspectorOut) {
@@ -305,12 +316,19 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
     }
     ui.separator();
     ui.label(RichText::new("Properties").strong());
-    props_ui(ui, "flow-props", &cat.flow_props, &f.props, |name, v| {
-        out.push(
-            Edit::SetFlowProp(f.id.clone(), name.to_owned(), v),
-            format!("prop:flow:{}:{name}", f.id),
-        );
-    });
+    props_ui(
+        ui,
+        "flow-props",
+        &cat.flow_props,
+        &f.props,
+        None,
+        |name, v| {
+            out.push(
+                Edit::SetFlowProp(f.id.clone(), name.to_owned(), v),
+                format!("prop:flow:{}:{name}", f.id),
+            );
+        },
+    );
 }
 
 fn boundary_ui(
@@ -507,6 +525,7 @@ fn props_ui(
     id: &str,
     specs: &[PropSpec],
     props: &Props,
+    provenance: Option<&std::collections::BTreeMap<String, String>>,
     mut set: impl FnMut(&str, Option<Value>),
 ) {
     if specs.is_empty() {
@@ -535,10 +554,12 @@ fn props_ui(
                         },
                     )
                     .inner;
-                let label = if spec.doc.is_empty() {
-                    label
-                } else {
-                    label.on_hover_text(&spec.doc)
+                let from = provenance.and_then(|p| p.get(&spec.name));
+                let label = match (spec.doc.is_empty(), from) {
+                    (true, None) => label,
+                    (false, None) => label.on_hover_text(&spec.doc),
+                    (true, Some(f)) => label.on_hover_text(format!("From {f}")),
+                    (false, Some(f)) => label.on_hover_text(format!("{}\n\nFrom {f}", spec.doc)),
                 };
                 let id_salt = format!("{id}:{}", spec.name);
                 let changed: Option<Value> = match (&spec.ty, &value) {

@@ -82,6 +82,8 @@ impl Builder {
     }
 
     pub fn diag(&mut self, level: Level, code: &'static str, message: impl Into<String>) {
+        // Names from the file go to a terminal: control characters are escaped.
+        let message = crate::persist::one_line(&message.into());
         let d = Diagnostic::new(level, code, message).at(&self.file, None);
         self.diags.push(d);
     }
@@ -145,10 +147,24 @@ impl Builder {
         self.count()?;
         let id = self.fresh_id(Ns::Threat, &t.id, &t.title, "THREAT");
         let id = ThreatId::new(id);
-        let title = if t.title.trim().is_empty() {
+        let title = if t.raw {
+            t.title.clone()
+        } else if t.title.trim().is_empty() {
             "Untitled threat".to_owned()
         } else {
             one_line(&t.title)
+        };
+        let (description, mitigations) = if t.raw {
+            (t.description.clone(), t.mitigations.clone())
+        } else {
+            (
+                t.description.trim().to_owned(),
+                t.mitigations
+                    .iter()
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .collect(),
+            )
         };
         self.model.manual_threats.insert(
             id.clone(),
@@ -158,13 +174,8 @@ impl Builder {
                 category: t.category,
                 severity: t.severity,
                 subject: t.subject,
-                description: t.description.trim().to_owned(),
-                mitigations: t
-                    .mitigations
-                    .into_iter()
-                    .map(|m| m.trim().to_owned())
-                    .filter(|m| !m.is_empty())
-                    .collect(),
+                description,
+                mitigations,
             },
         );
         self.model.triage.insert(
@@ -200,6 +211,8 @@ pub(crate) struct SourceThreat {
     pub status: Status,
     pub justification: String,
     pub owner: String,
+    /// Texts are kept exactly (a file Palisade wrote), not tidied.
+    pub raw: bool,
 }
 
 /// The STRIDE category a source's category word names. STRIDE names and letters map
@@ -477,6 +490,7 @@ pub(crate) use crate::diag::Level as L;
 /// An element with no properties at a position.
 pub(crate) fn element(id: ElementId, name: &str, kind: &str, pos: (f64, f64)) -> Element {
     Element {
+        provenance: Default::default(),
         id,
         name: one_line(name),
         kind: kind.to_owned(),

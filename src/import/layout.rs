@@ -310,6 +310,7 @@ mod tests {
 
     fn elem(id: &str, b: Option<&str>) -> Element {
         Element {
+            provenance: Default::default(),
             id: id.into(),
             name: id.into(),
             kind: "generic.process".into(),
@@ -327,6 +328,7 @@ mod tests {
             trust: 5,
             parent: parent.map(Into::into),
             rect: (0.0, 0.0, 0.0, 0.0),
+            ..Default::default()
         }
     }
 
@@ -364,6 +366,7 @@ mod tests {
                     source: format!("e{:03}", (i * 7) % n).as_str().into(),
                     target: format!("e{i:03}").as_str().into(),
                     props: Default::default(),
+                    ..Default::default()
                 },
             );
         }
@@ -459,6 +462,7 @@ mod tests {
                     source: s.into(),
                     target: t.into(),
                     props: Default::default(),
+                    ..Default::default()
                 },
             );
         }

@@ -6,13 +6,19 @@
 //! be read as its format at all is one [`ImportError`] naming file, line and column.
 
 mod build;
+pub mod compose;
+pub mod k8s;
 mod kinds;
 pub mod layout;
 mod notes;
 mod otm;
+pub mod sync;
 mod tdragon;
 mod threagile;
 mod tm7;
+mod yaml;
+
+pub use yaml::{MAX_DOCUMENTS, MAX_TOTAL_BYTES};
 
 pub use notes::{NOTE_DESCRIPTION, NOTE_SOURCE, is_note};
 
@@ -136,7 +142,7 @@ pub enum ImportError {
     },
     /// The text is not valid in its syntax (JSON, YAML, XML), or a value has the wrong
     /// type, or a limit (depth, count, DTD) was hit at a known place.
-    #[error("{path}:{line}:{col}: {message}")]
+    #[error("{path}:{line}:{col}: {}", crate::persist::one_line(message))]
     Syntax {
         /// The file.
         path: String,
@@ -148,7 +154,7 @@ pub enum ImportError {
         message: String,
     },
     /// The file parsed but is not a model of the format (a required part is missing).
-    #[error("{path}{}: {message}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    #[error("{path}{}: {}", .pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), crate::persist::one_line(message))]
     Invalid {
         /// The file.
         path: String,
@@ -299,6 +305,14 @@ pub fn import(
     format: Option<Format>,
     files: &[(String, Vec<u8>)],
 ) -> Result<Imported, ImportError> {
+    for (name, bytes) in files {
+        if bytes.len() as u64 > MAX_IMPORT_BYTES {
+            return Err(ImportError::TooLarge {
+                path: name.clone(),
+                limit: MAX_IMPORT_BYTES,
+            });
+        }
+    }
     let Some((first_name, first)) = files.first() else {
         return Err(ImportError::Invalid {
             path: String::new(),
@@ -326,10 +340,8 @@ pub fn import(
         Format::Otm => one().and_then(|(n, b)| otm::import(n, b)),
         Format::Threagile => one().and_then(|(n, b)| threagile::import(n, b)),
         Format::Tm7 => one().and_then(|(n, b)| tm7::import(n, b)),
-        Format::K8s | Format::Compose => Err(ImportError::Unsupported {
-            path: first_name.clone(),
-            format,
-        }),
+        Format::K8s => k8s::import_k8s(files),
+        Format::Compose => compose::import_compose(files),
     }
 }
 

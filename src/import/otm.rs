@@ -356,6 +356,9 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 .unwrap_or_default()
         };
         md.reviewers = strings("reviewers");
+        if let Some(t) = p.get("title").and_then(J::as_str) {
+            md.title = t.to_owned();
+        }
         md.templates = strings("templates");
         md.doc_version = p
             .get("doc_version")
@@ -451,10 +454,10 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         for (k, v) in &z.rest {
             note.add_json(k, v);
         }
-        let name = if z.name.trim().is_empty() {
-            z.id.clone()
-        } else {
-            one_line(&z.name)
+        let name = match p {
+            Some(_) => z.name.clone(),
+            None if z.name.trim().is_empty() => z.id.clone(),
+            None => one_line(&z.name),
         };
         if let Some(d) = z.description.as_ref().filter(|d| !d.trim().is_empty()) {
             push_para(
@@ -531,6 +534,10 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             c.name.clone()
         };
         let mut e = element(id.clone(), &name, &kind, (0.0, 0.0));
+        if p.is_some() {
+            // Palisade wrote it: the name exactly as it was.
+            e.name = c.name.clone();
+        }
         let mut note = SourceNote::default();
         match p.and_then(|p| p.get("props")) {
             Some(props) => e.props = props_from(props),
@@ -652,10 +659,10 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             }
         }
         note.finish(&mut props, "OTM dataflow");
-        let name = if d.name.trim().is_empty() {
-            "Dataflow".to_owned()
-        } else {
-            one_line(&d.name)
+        let name = match p {
+            Some(_) => d.name.clone(),
+            None if d.name.trim().is_empty() => "Dataflow".to_owned(),
+            None => one_line(&d.name),
         };
         if d.bidirectional == Some(true) {
             let back = fid(b.fresh_id(Ns::Flow, "", &format!("{id}-back"), "flow"));
@@ -768,7 +775,8 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             e.pos = (origin.0 + px + w / 2.0, origin.1 + py + h / 2.0);
         }
     }
-    let sensible = complete && positions_sensible(&b.model);
+    let ours = pal(&doc.project.attributes).is_some();
+    let sensible = complete && (ours || positions_sensible(&b.model));
     if !sensible {
         if complete {
             b.diag(
@@ -885,8 +893,11 @@ fn carry(
             .filter_map(|m| m.as_str().map(str::to_owned))
             .collect();
     }
-    let title = def
-        .map(|d| d.name.clone())
+    let title = p
+        .and_then(|p| p.get("title"))
+        .and_then(J::as_str)
+        .map(str::to_owned)
+        .or_else(|| def.map(|d| d.name.clone()))
         .unwrap_or_else(|| format!("Threat {}", inst.threat));
     let cats: Vec<&str> = def
         .and_then(|d| d.categories.as_ref())
@@ -921,7 +932,12 @@ fn carry(
             Status::Open
         }
     });
-    let mut desc = def.and_then(|d| d.description.clone()).unwrap_or_default();
+    let mut desc = p
+        .and_then(|p| p.get("description"))
+        .and_then(J::as_str)
+        .map(str::to_owned)
+        .or_else(|| def.and_then(|d| d.description.clone()))
+        .unwrap_or_default();
     if p.is_none() {
         let mut extra = Vec::new();
         if cats.len() > 1 || (cats.len() == 1 && stride_of(cats[0]).is_none()) {
@@ -971,11 +987,19 @@ fn carry(
         status,
         justification: String::new(),
         owner: String::new(),
+        raw: p.is_some(),
     })?;
-    if let Some(t) = triage {
-        b.model
-            .triage
-            .insert(new_id.clone(), triage_from(&t, &new_id));
+    match triage {
+        Some(t) => {
+            b.model
+                .triage
+                .insert(new_id.clone(), triage_from(&t, &new_id));
+        }
+        // A Palisade manual threat that nobody triaged comes back untriaged.
+        None if p.is_some() => {
+            b.model.triage.remove(&new_id);
+        }
+        None => {}
     }
     Ok(())
 }

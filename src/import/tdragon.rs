@@ -383,11 +383,9 @@ fn import_diagram(
                 if let Some(t) = &c.target {
                     pts.push((t.x.unwrap_or(0.0) + dx, t.y.unwrap_or(0.0) + dy));
                 }
-                let n = if name.is_empty() {
-                    format!("trust boundary line {}", lines.len() + 1)
-                } else {
-                    format!("trust boundary line `{name}`")
-                };
+                // An unnamed line names no zone (the zones are then named after their
+                // members).
+                let n = name.clone();
                 if !name.is_empty() {
                     line_ids.insert(n.clone(), cid.clone());
                 }
@@ -775,6 +773,7 @@ fn add_threats(
                 String::new()
             },
             owner: String::new(),
+            raw: false,
         })?;
     }
     Ok(())

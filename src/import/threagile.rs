@@ -305,7 +305,16 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
     };
     // Everything else at the top level is the author's prose: kept as description.
     let mut desc = String::new();
-    for (k, v) in &file.rest {
+    // The summary and overviews first, then the rest in name order.
+    const FIRST: [&str; 4] = [
+        "management_summary_comment",
+        "business_overview",
+        "technical_overview",
+        "business_criticality",
+    ];
+    let mut rest: Vec<(&String, &J)> = file.rest.iter().collect();
+    rest.sort_by_key(|(k, _)| FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()));
+    for (k, v) in rest {
         if k == "threagile_version" || v.is_null() {
             continue;
         }
@@ -765,6 +774,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 status,
                 justification,
                 owner: String::new(),
+                raw: false,
             })?;
             if let Some(t) = b.model.triage.get_mut(&id) {
                 t.ticket = ticket;
@@ -826,6 +836,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             status,
             justification,
             owner: String::new(),
+            raw: false,
         })?;
         if let Some(tr) = b.model.triage.get_mut(&id) {
             tr.ticket = ticket;

@@ -194,6 +194,7 @@ mod tests {
     fn a_saved_model_keeps_integer_properties_integer() {
         let mut m = crate::model::Model::new("m");
         let mut e = crate::model::Element {
+            provenance: Default::default(),
             id: "d".into(),
             name: "dockerd".into(),
             kind: "docker.daemon".into(),

@@ -549,7 +549,6 @@ impl Catalog {
             let ok = match (&ctx, placeholder.as_str()) {
                 (_, "element") => matches!(ctx, Ctx::Element(_)),
                 (Ctx::Flow { .. }, "source" | "target" | "flow") => true,
-                (Ctx::Flow { crossing: true }, "boundary") => true,
                 (Ctx::Element(_), "boundary") => true,
                 _ => false,
             };

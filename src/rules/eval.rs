@@ -1005,6 +1005,13 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         out.push_str(p);
                     }
                 }
+                // Where an imported value came from (file, document, YAML path).
+                if let Item::Elem(e) = it {
+                    if let Some(from) = self.ix.elems[e].provenance.get(p) {
+                        out.push_str(" — from ");
+                        out.push_str(from);
+                    }
+                }
                 out
             }
             None => format!("no item for property {p}"),

@@ -72,6 +72,7 @@ fn boxed(m: &mut Model, id: &str, boundary: Option<&str>, props: &[(&str, Value)
     m.elements.insert(
         ElementId::new(id),
         Element {
+            provenance: Default::default(),
             id: ElementId::new(id),
             name: id.to_owned(),
             kind: "t.box".into(),

@@ -49,6 +49,7 @@ fn model() -> Model {
         ("db", "orders DB", "generic.store", (600.0, 460.0)),
     ] {
         let e = Element {
+            provenance: Default::default(),
             id: id.into(),
             name: name.into(),
             kind: kind.into(),

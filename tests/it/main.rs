@@ -5,11 +5,14 @@ mod common;
 mod conditions;
 #[cfg(feature = "gui")]
 mod gui;
-#[cfg(feature = "gui")]
-mod gui_review;
 mod gui_relations;
 #[cfg(feature = "gui")]
+mod gui_review;
+#[cfg(feature = "gui")]
 mod gui_triage;
+mod interop;
+mod manifests;
+mod pairs;
 mod persist;
 mod reliability;
 mod report;

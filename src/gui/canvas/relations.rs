@@ -309,6 +309,7 @@ mod tests {
         let mut m = Model::new("t");
         for (id, x) in [("a", 100.0), ("b", 400.0)] {
             let e = Element {
+                provenance: Default::default(),
                 id: id.into(),
                 name: id.to_uppercase(),
                 kind: "generic.process".into(),

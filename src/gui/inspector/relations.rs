@@ -80,6 +80,7 @@ pub(super) fn boundary_props_ui(
         "boundary-props",
         cat.boundary_props(b.kind),
         &b.props,
+        None,
         |name, v| {
             out.push(
                 Edit::SetBoundaryProp(b.id.clone(), name.to_owned(), v),
@@ -464,7 +465,7 @@ pub(super) fn relation_ui(
     ui.separator();
     ui.label(RichText::new("Properties").strong());
     let specs = rk.map_or(&[][..], |k| k.properties.as_slice());
-    props_ui(ui, "relation-props", specs, &r.props, |name, v| {
+    props_ui(ui, "relation-props", specs, &r.props, None, |name, v| {
         let mut n = r.clone();
         match v {
             Some(v) => {
