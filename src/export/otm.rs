@@ -82,6 +82,7 @@ pub(crate) fn triage_json(t: &Triage) -> J {
         "reviewed_by": t.reviewed_by,
         "date": t.date,
         "kept_as_history": t.kept_as_history,
+        "subject_name": t.subject_name,
     })
 }
 
@@ -271,7 +272,9 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             "type": kind_key(b.kind),
             "risk": {"trustRating": f64::from(b.trust) * 10.0},
             "representations": representation(b.id.as_str(), (b.rect.0 - ox, b.rect.1 - oy), (b.rect.2, b.rect.3)),
-            "attributes": {"palisade": {"kind": format!("{:?}", b.kind), "trust": b.trust}},
+            "attributes": {"palisade": {
+                "kind": format!("{:?}", b.kind), "trust": b.trust, "props": props_json(&b.props),
+            }},
         });
         if let (Some(p), Some(o)) = (parent, z.as_object_mut()) {
             o.insert("parent".into(), json!({"trustZone": p}));
@@ -282,7 +285,8 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             o.insert(
                 "attributes".into(),
                 json!({"palisade": {
-                    "kind": format!("{:?}", b.kind), "trust": b.trust, "threats": list,
+                    "kind": format!("{:?}", b.kind), "trust": b.trust,
+                    "props": props_json(&b.props), "threats": list,
                 }}),
             );
         }
@@ -314,7 +318,10 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             "parent": {"trustZone": parent.map(|p| p.as_str()).unwrap_or(OUTSIDE)},
             "representations": representation(e.id.as_str(), pos, ELEM),
             "threats": instances.get(&format!("element:{}", e.id)).cloned().unwrap_or_default(),
-            "attributes": {"palisade": {"props": props_json(&e.props)}},
+            "attributes": {"palisade": {
+                "props": props_json(&e.props),
+                "provenance": e.provenance,
+            }},
         });
         let plain: Props = e
             .props
@@ -344,7 +351,10 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             "destination": f.target.as_str(),
             "bidirectional": false,
             "threats": instances.get(&format!("flow:{}", f.id)).cloned().unwrap_or_default(),
-            "attributes": {"palisade": {"props": props_json(&f.props)}},
+            "attributes": {"palisade": {
+                "props": props_json(&f.props),
+                "channel": f.channel,
+            }},
         });
         if let (Some(desc), Some(o)) = (description_of(&f.props), d.as_object_mut()) {
             o.insert("description".into(), J::String(desc));
@@ -353,6 +363,25 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
     }
     let model_threats = instances.get("model").cloned().unwrap_or_default();
     let mut project = project;
+    // Relations have no OTM counterpart: they travel in Palisade's own attributes.
+    if !model.relations.is_empty()
+        && let Some(a) = project
+            .get_mut("attributes")
+            .and_then(|a| a.get_mut("palisade"))
+            .and_then(J::as_object_mut)
+    {
+        let rels: Vec<J> = model
+            .relations
+            .values()
+            .map(|r| {
+                json!({
+                    "id": r.id.as_str(), "kind": r.kind, "source": r.source.as_str(),
+                    "target": r.target.as_str(), "props": props_json(&r.props),
+                })
+            })
+            .collect();
+        a.insert("relations".into(), J::Array(rels));
+    }
     if !model_threats.is_empty()
         && let Some(a) = project
             .get_mut("attributes")

@@ -218,6 +218,7 @@ fn props_from(v: &J) -> Props {
                 J::Bool(b) => Value::Bool(*b),
                 J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
                 J::String(s) => Value::Text(s.clone()),
+                J::Array(items) => Value::list(items.iter().filter_map(J::as_str)),
                 _ => continue,
             };
             p.insert(k.clone(), val);
@@ -229,7 +230,7 @@ fn props_from(v: &J) -> Props {
 fn triage_from(v: &J, id: &ThreatId) -> Triage {
     let s = |k: &str| v.get(k).and_then(J::as_str).unwrap_or("").to_owned();
     Triage {
-        subject_name: Default::default(),
+        subject_name: s("subject_name"),
         threat: id.clone(),
         status: status_of(&s("status")).unwrap_or_default(),
         severity: v
@@ -474,7 +475,10 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             }
         }
         b.add_boundary(Boundary {
-            props: Default::default(),
+            props: p
+                .and_then(|p| p.get("props"))
+                .map(props_from)
+                .unwrap_or_default(),
             id,
             name,
             kind,
@@ -539,6 +543,12 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             e.name = c.name.clone();
         }
         let mut note = SourceNote::default();
+        if let Some(prov) = p.and_then(|p| p.get("provenance")).and_then(J::as_object) {
+            e.provenance = prov
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect();
+        }
         match p.and_then(|p| p.get("props")) {
             Some(props) => e.props = props_from(props),
             None => {
@@ -634,6 +644,10 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         };
         let id = fid(b.fresh_id(Ns::Flow, &d.id, &d.name, "flow"));
         let p = pal(&d.attributes);
+        let channel = p
+            .and_then(|p| p.get("channel"))
+            .and_then(|c| serde_json::from_value::<crate::model::Channel>(c.clone()).ok())
+            .unwrap_or_default();
         let mut props = Props::new();
         let mut note = SourceNote::default();
         match p.and_then(|p| p.get("props")) {
@@ -667,7 +681,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         if d.bidirectional == Some(true) {
             let back = fid(b.fresh_id(Ns::Flow, "", &format!("{id}-back"), "flow"));
             b.add_flow(Flow {
-                channel: Default::default(),
+                channel,
                 id: back,
                 name: format!("{name} (back)"),
                 source: t.clone(),
@@ -676,7 +690,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             })?;
         }
         b.add_flow(Flow {
-            channel: Default::default(),
+            channel,
             id: id.clone(),
             name,
             source: s.clone(),
@@ -685,6 +699,43 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         })?;
         for t in d.threats.iter().flatten() {
             instances.push((SubjectRef::Flow(id.clone()), t));
+        }
+    }
+
+    // Relations, which only Palisade writes (under the project's own attributes).
+    if let Some(rels) = pal(&doc.project.attributes)
+        .and_then(|p| p.get("relations"))
+        .and_then(J::as_array)
+    {
+        for r in rels {
+            let text = |k: &str| r.get(k).and_then(J::as_str).unwrap_or("");
+            let (Some(src), Some(tgt)) =
+                (comp_ids.get(text("source")), comp_ids.get(text("target")))
+            else {
+                b.diag(
+                    L::Warning,
+                    "dangling-relation",
+                    format!(
+                        "relation `{}` names a component that is not in the file; it is left out",
+                        crate::model::truncate(text("id"), 80)
+                    ),
+                );
+                continue;
+            };
+            let id = crate::model::RelationId::new(text("id"));
+            if crate::model::check_id(id.as_str()).is_err() || b.model.relations.contains_key(&id) {
+                continue;
+            }
+            b.model.relations.insert(
+                id.clone(),
+                crate::model::Relation {
+                    id,
+                    kind: text("kind").to_owned(),
+                    source: src.clone(),
+                    target: tgt.clone(),
+                    props: r.get("props").map(props_from).unwrap_or_default(),
+                },
+            );
         }
     }
 
