@@ -12,6 +12,7 @@
 //!
 //! Cases run interleaved (round-robin, one warm-up round) so that machine noise spreads
 //! over all of them instead of hitting one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! The core (model, persistence, rules, analysis, reports, CLI) knows nothing of the GUI;
 //! the desktop app and the command line are thin front ends over it.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod analysis;
 pub mod cli;

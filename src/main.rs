@@ -1,5 +1,7 @@
 //! The `palisade` binary: the desktop app without a subcommand, the CLI with one.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use palisade::cli::{self, Args, Outcome};
 use std::process::ExitCode;

@@ -105,6 +105,7 @@ pub fn time<T>(f: impl FnOnce() -> T) -> (Duration, Duration, T) {
 /// CPU time consumed by the calling thread (user + system). On a shared machine this is
 /// the steadier number: it does not count the time the thread waited for a core.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub fn thread_cpu() -> Duration {
     #[repr(C)]
     struct Timespec {
