@@ -11,4 +11,5 @@ mod gui_triage;
 mod persist;
 mod reliability;
 mod report;
+mod report_review;
 mod rules;
