@@ -426,6 +426,9 @@ impl PalisadeApp {
             return;
         };
         self.doc.history.seal();
+        // A tab in the background does not change: its recovery copy is written once
+        // now rather than waiting for the next autosave.
+        self.write_recovery_now();
         let old = Tab {
             doc: std::mem::replace(&mut self.doc, t.doc),
             canvas: std::mem::replace(&mut self.canvas, t.canvas),
@@ -962,10 +965,18 @@ impl PalisadeApp {
         {
             return;
         }
+        self.last_autosave = now;
+        self.write_recovery_now();
+    }
+
+    /// Writes the shown document's recovery copy now, if it changed since the last one.
+    fn write_recovery_now(&mut self) {
+        if !self.doc.dirty || self.doc.revision == self.autosaved_revision {
+            return;
+        }
         let Some(path) = self.current_recovery_path() else {
             return;
         };
-        self.last_autosave = now;
         self.autosaved_revision = self.doc.revision;
         let model = self.doc.model.clone();
         let origin = self.doc.path.clone();

@@ -298,6 +298,61 @@ impl Builder<'_> {
 /// Font size of badge text.
 const BADGE_SIZE: f64 = 9.0;
 
+/// An element name in lines of at most `max` points: broken between words; a word too
+/// wide for a line is broken only after a `-`, `/`, `_`, `.` or `:` that leaves at least
+/// four characters on each side ("registry." / "example.com", never "registry.example."
+/// / "com"), else shortened with an ellipsis.
+pub fn name_lines(fonts: &Fonts, name: &str, size: f64, max: f64) -> Vec<String> {
+    let fits = |s: &str| fonts.width(s, size, false) <= max;
+    // Pieces, each marked with whether it starts a word (then a space goes before it).
+    let mut pieces: Vec<(String, bool)> = Vec::new();
+    for word in name.split_whitespace() {
+        let mut rest = word;
+        let mut first = true;
+        while !fits(rest) {
+            let chars: Vec<(usize, char)> = rest.char_indices().collect();
+            let n = chars.len();
+            // After a separator with 4+ characters on both sides; the longest head
+            // that fits.
+            let cut = chars
+                .iter()
+                .enumerate()
+                .rev()
+                .filter(|(k, (_, c))| {
+                    matches!(c, '-' | '/' | '_' | '.' | ':') && *k + 1 >= 4 && n - (*k + 1) >= 4
+                })
+                .map(|(_, (i, c))| i + c.len_utf8())
+                .find(|&i| fits(&rest[..i]));
+            let Some(i) = cut else { break };
+            pieces.push((rest[..i].to_owned(), first));
+            first = false;
+            rest = &rest[i..];
+        }
+        let last = if fits(rest) {
+            rest.to_owned()
+        } else {
+            fonts.ellipsize(rest, size, false, max)
+        };
+        pieces.push((last, first));
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for (p, starts_word) in pieces {
+        if let Some(last) = lines.last_mut() {
+            let joined = if starts_word {
+                format!("{last} {p}")
+            } else {
+                format!("{last}{p}")
+            };
+            if fits(&joined) {
+                *last = joined;
+                continue;
+            }
+        }
+        lines.push(p);
+    }
+    lines
+}
+
 /// Fill, text colour and text of a badge.
 fn badge_look(b: &Badge) -> (Rgb, Rgb, String) {
     match b.worst {
@@ -384,6 +439,7 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         items: Vec::new(),
         bounds: None,
     };
+    let mut badge_boxes: Vec<(f64, f64, f64, f64)> = Vec::new();
     let mut names = BTreeMap::new();
 
     // Boundaries, outer first so inner ones paint over their parents.
@@ -633,11 +689,11 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         let max_w = w - 14.0;
         let (mut size, mut lines) = (
             NAME_SIZE,
-            fonts.wrap(e.name.trim(), NAME_SIZE, false, max_w),
+            name_lines(fonts, e.name.trim(), NAME_SIZE, max_w),
         );
         if lines.len() > 2 {
             size = NAME_SIZE - 2.0;
-            lines = fonts.wrap(e.name.trim(), size, false, max_w);
+            lines = name_lines(fonts, e.name.trim(), size, max_w);
             if lines.len() > 3 {
                 let rest = lines[2..].join(" ");
                 lines.truncate(2);
@@ -662,17 +718,28 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         names.insert(e.id.clone(), lines);
         if let Some(bd) = el_badges.get(&e.id) {
             b.badge(x + w - 8.0, y, bd);
+            if bd.total > 0 {
+                let bw = fonts.width(&badge_look(bd).2, BADGE_SIZE, true) + 10.0;
+                badge_boxes.push((
+                    x + w - 8.0 - bw / 2.0,
+                    y - 7.5,
+                    x + w - 8.0 + bw / 2.0,
+                    y + 7.5,
+                ));
+            }
         }
     }
 
     // Flow labels and their badges on top, slid along the flow off elements and earlier
     // labels where possible.
+    // Element badges stick out of their boxes: a label must not cover one either.
     let mut obstacles: Vec<(f64, f64, f64, f64)> = model
         .elements
         .values()
         .map(|e| element_box(cat, e))
         .filter(|r| r.0.is_finite() && r.1.is_finite())
         .chain(tabs)
+        .chain(badge_boxes.iter().copied())
         .collect();
     for (curve, text, badge) in labels {
         let text = fonts.ellipsize(&text, LABEL_SIZE, false, 160.0);
@@ -717,11 +784,48 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
             let m = at(t);
             [(m.0 + side.0, m.1 + side.1), (m.0 - side.0, m.1 - side.1)]
         });
-        let mid = along
+        let far = [0.5, 0.3, 0.7].map(|t| {
+            let m = at(t);
+            [
+                (m.0 + 2.0 * side.0, m.1 + 2.0 * side.1),
+                (m.0 - 2.0 * side.0, m.1 - 2.0 * side.1),
+            ]
+        });
+        let candidates: Vec<P> = along
             .into_iter()
             .chain(beside.into_iter().flatten())
+            .chain(far.into_iter().flatten())
+            .collect();
+        // The first free place; when there is none, the one that covers the least, a
+        // badge counting far more than an element or another label.
+        let overlap = |r: (f64, f64, f64, f64), o: &(f64, f64, f64, f64)| {
+            let w = (r.2.min(o.2) - r.0.max(o.0)).max(0.0);
+            let h = (r.3.min(o.3) - r.1.max(o.1)).max(0.0);
+            w * h
+        };
+        let cost = |m: P| {
+            let r = boxed(m);
+            let on_badges: f64 = badge_boxes.iter().map(|o| overlap(r, o)).sum();
+            let on_rest: f64 = obstacles.iter().map(|o| overlap(r, o)).sum();
+            on_badges * 1000.0 + on_rest
+        };
+        let mid = candidates
+            .iter()
+            .copied()
             .find(|&m| !hits(boxed(m), &obstacles))
-            .unwrap_or_else(|| at(0.5));
+            .unwrap_or_else(|| {
+                // A crowded spot: search finer along the flow and further to its sides.
+                let mut more = candidates.clone();
+                for i in 2..=18 {
+                    let m = at(i as f64 * 0.05);
+                    for k in [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] {
+                        more.push((m.0 + k * side.0, m.1 + k * side.1));
+                    }
+                }
+                more.into_iter()
+                    .min_by(|a, b| cost(*a).total_cmp(&cost(*b)))
+                    .unwrap_or_else(|| at(0.5))
+            });
         obstacles.push(boxed(mid));
         let left = mid.0 - total_w / 2.0;
         if !text.is_empty() {
@@ -746,6 +850,12 @@ pub fn build(model: &Model, cat: &Catalog, analysis: &Analysis, fonts: &Fonts) -
         }
         if badge.total > 0 {
             b.badge(left + total_w - bw / 2.0, mid.1, &badge);
+            badge_boxes.push((
+                left + total_w - bw,
+                mid.1 - 7.5,
+                left + total_w,
+                mid.1 + 7.5,
+            ));
         }
     }
 

@@ -717,7 +717,8 @@ fn the_inspector_keeps_its_width_and_check_boxes_are_large_enough_to_hit() {
     let mut h = harness(m.clone());
     h.run_steps(3);
     let mut lefts = Vec::new();
-    let picks: Vec<Box<dyn Fn(&mut palisade::gui::selection::Selection)>> = vec![
+    type Pick<'a> = Box<dyn Fn(&mut palisade::gui::selection::Selection) + 'a>;
+    let picks: Vec<Pick> = vec![
         Box::new(|s| {
             s.elements.insert(daemon.clone());
         }),
@@ -754,4 +755,46 @@ fn the_inspector_keeps_its_width_and_check_boxes_are_large_enough_to_hit() {
     for r in boxes {
         assert!(r.height() >= 18.0, "check box {r:?}");
     }
+}
+
+#[test]
+fn a_tab_sent_to_the_background_with_unsaved_work_gets_its_recovery_copy() {
+    let dir = tempdir();
+    let rec = dir.path().to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .allow_missing_glyphs()
+        .with_accessibility_check(false)
+        .build_eframe(move |cc| {
+            palisade::gui::theme::install_fonts(&cc.egui_ctx);
+            let cat = Catalog::builtin();
+            let doc = palisade::gui::document::Document::new(generic_open(), None, None, &cat);
+            PalisadeApp::new(cat, doc, Some(rec))
+        });
+    h.run_steps(2);
+    h.state_mut()
+        .doc
+        .selection
+        .elements
+        .insert(ElementId::new("api"));
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    assert!(h.state().doc.dirty);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_action(&ctx, Action::NewBlank);
+    h.run_steps(1);
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = palisade::gui::files::list_recovery(dir.path());
+        if !found.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(found.len(), 1, "the background tab's work is on disk");
+    let copy = match palisade::persist::load(&found[0].path) {
+        Ok(l) => l.model,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(!copy.elements.contains_key("api"), "with the deletion");
 }

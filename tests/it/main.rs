@@ -18,4 +18,5 @@ mod persist;
 mod reliability;
 mod report;
 mod report_facts;
+mod report_review;
 mod rules;

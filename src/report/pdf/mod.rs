@@ -63,7 +63,7 @@ pub fn render(data: &ReportData, input: &Input<'_>, epoch: i64) -> Result<Render
     facts::add(&mut doc, data);
     threats(&mut doc, data);
     other(&mut doc, data);
-    appendix(&mut doc, data);
+    appendix(&mut doc, data, input);
     let (mut pages, bookmarks) = doc.finish();
     let n = pages.len();
     for (i, p) in pages.iter_mut().enumerate() {
@@ -499,18 +499,28 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     }
     fields.push(("Mitigations", or_dash(&t.mitigations.join("; "))));
     fields.push(("References", or_dash(&t.references.join(", "))));
+    // Accepting a risk, or calling a threat not applicable, is a claim that needs a
+    // reason: say plainly when none was given instead of printing a dash.
+    let claim = matches!(
+        t.status.as_str(),
+        k if k == crate::model::Status::AcceptedRisk.key()
+            || k == crate::model::Status::NotApplicable.key()
+    );
+    let justification = if claim && t.justification.trim().is_empty() {
+        format!("none given (required for {})", status_label(&t.status))
+    } else {
+        or_dash(&t.justification)
+    };
     let mut triage = format!(
-        "Justification: {} · Owner: {} · Ticket: {}",
-        or_dash(&t.justification),
+        "Justification: {justification} · Owner: {} · Ticket: {}",
         or_dash(&t.owner),
         or_dash(&t.ticket)
     );
-    if !t.reviewed_by.is_empty() || !t.date.is_empty() {
-        triage.push_str(&format!(
-            " · Reviewed by {} {}",
-            or_dash(&t.reviewed_by),
-            t.date
-        ));
+    // A date alone is when the status was set, not a review: say "not reviewed".
+    if !t.reviewed_by.trim().is_empty() {
+        triage.push_str(&format!(" · Reviewed by {} {}", t.reviewed_by, t.date));
+    } else if !t.date.is_empty() {
+        triage.push_str(&format!(" · Not reviewed (decided {})", t.date));
     }
     if t.severity != t.rule_severity {
         triage.push_str(&format!(
@@ -754,16 +764,64 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
     }
 }
 
-fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
+/// Ids of the templates a model uses: those declaring (or extended by) the kind of one of
+/// its elements, and those with a rule that fired.
+pub fn used_templates(data: &ReportData, input: &Input<'_>) -> BTreeSet<String> {
+    let cat = input.catalog;
+    let mut used: BTreeSet<String> = data
+        .rules
+        .iter()
+        .filter(|r| r.fired > 0)
+        .map(|r| r.template.clone())
+        .collect();
+    for e in input.model.elements.values() {
+        let Some(st) = cat.stencil(&e.kind) else {
+            continue;
+        };
+        for kind in &st.is_a {
+            if let Some(t) = cat
+                .stencil(kind)
+                .and_then(|s| cat.templates.get(s.template))
+            {
+                used.insert(t.id.clone());
+            }
+        }
+    }
+    used
+}
+
+fn appendix(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>) {
+    let used = used_templates(data, input);
+    let others: Vec<_> = data
+        .cover
+        .templates
+        .iter()
+        .filter(|t| !used.contains(&t.id))
+        .collect();
     doc.heading(1, "Appendix A: Rules evaluated");
-    doc.para(
-        "Every rule of the loaded templates, grouped by template and version. Fired: threats the \
-         rule produced in this model. Deprecated rules are listed but not evaluated.",
-        BODY,
-        false,
-        style::MUTED,
-        0.0,
-    );
+    let mut intro = "The rules of the templates this model uses, grouped by template and \
+         version. Fired: threats the rule produced in this model. Deprecated rules are listed \
+         but not evaluated."
+        .to_owned();
+    if !others.is_empty() {
+        let n: usize = data
+            .rules
+            .iter()
+            .filter(|r| others.iter().any(|t| t.id == r.template))
+            .count();
+        let names: Vec<String> = others
+            .iter()
+            .map(|t| format!("{} {}", t.name, t.version))
+            .collect();
+        intro.push_str(&format!(
+            " The {n} rules of {} other loaded template{} ({}) were evaluated too and raised \
+             nothing for this model; `palisade templates show ID` lists them.",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+    }
+    doc.para(&intro, BODY, false, style::MUTED, 0.0);
     let cols = vec![
         col("Rule", 1.55),
         col("Title", 3.0),
@@ -775,7 +833,7 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData) {
     if data.rules.is_empty() {
         doc.para("No rules are loaded.", BODY, false, style::MUTED, 0.0);
     }
-    for t in &data.cover.templates {
+    for t in data.cover.templates.iter().filter(|t| used.contains(&t.id)) {
         let rows: Vec<Vec<Cell>> = data
             .rules
             .iter()
