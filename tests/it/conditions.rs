@@ -323,7 +323,14 @@ fn a_crossing_rule_gives_one_threat_per_flow_naming_every_boundary() {
         fired(&a, "T-XB"),
         vec!["T-XB@flow:ab", "T-XB@flow:ac", "T-XB@flow:ca"]
     );
-    let why = &a.threat("T-XB@flow:ab").expect("fires").why;
+    let t = a.threat("T-XB@flow:ab").expect("fires");
+    let crossed: Vec<&str> = t.crossed.iter().map(|b| b.as_str()).collect();
+    assert_eq!(
+        crossed,
+        vec!["ns1", "ns2"],
+        "leaving ns1, then entering ns2"
+    );
+    let why = &t.why;
     assert!(
         why[0].contains("crosses 2 boundaries")
             && why[0].contains("`ns1`")
