@@ -17,7 +17,7 @@ const TEMPLATE: &str = r#"(
         (kind: Namespace, properties: [(name: "t_on", ty: Bool, default: false)]),
         (kind: Host, properties: [(name: "t_on", ty: Bool, default: false)]),
     ],
-    relations: [(kind: "t.uses", name: "uses", from: ["t.box"], to: ["t.box"])],
+    relations: [(kind: "t.uses", name: "uses", from: ["t.box"], to: ["t.box"], properties: [(name: "ro", ty: Bool, default: false)])],
     stencils: [(kind: "t.box", name: "Box", base: Process, icon: "B", properties: [
         (name: "n", ty: Number, default: 0),
         (name: "caps", ty: List, default: []),
@@ -37,6 +37,7 @@ const TEMPLATE: &str = r#"(
         (id: "T-REL", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Is(Element, "flag", true)), severity: Low, description: "d", references: ["r"]),
         (id: "T-REL2", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Related(Out, "t.uses", Is(Element, "flag", true))), severity: Low, description: "d", references: ["r"]),
         (id: "T-RELIN", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(In, "t.uses", Is(Element, "flag", true)), severity: Low, description: "d", references: ["r"]),
+        (id: "T-RELPROP", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Is(Relation, "ro", true)), severity: Low, description: "d", references: ["r"]),
         (id: "T-NET", title: "t", category: Spoofing, applies: Flows, condition: OverNetwork, severity: Low, description: "d", references: ["r"]),
         (id: "T-CHAN", title: "t", category: Spoofing, applies: Flows, condition: ChannelIn([UnixSocket, SharedFile]), severity: Low, description: "d", references: ["r"]),
         (id: "T-XB", title: "t", category: Spoofing, applies: Crossings, condition: Is(Boundary, "t_on", true), severity: Low, description: "d", references: ["r"]),
@@ -291,6 +292,20 @@ fn relations_are_followed_nested_and_missing_ends_are_skipped() {
     relate(&mut m, "r4", "t.uses", "c", "d");
     let a = analyze(&m, cat());
     assert_eq!(fired(&a, "T-RELIN"), vec!["T-RELIN@element:d"]);
+    // A property of the relation itself, default false.
+    assert!(fired(&a, "T-RELPROP").is_empty());
+    m.relations
+        .get_mut(&RelationId::new("r4"))
+        .map(|r| r.props.insert("ro".into(), Value::Bool(true)))
+        .expect("r4");
+    let a = analyze(&m, cat());
+    assert_eq!(fired(&a, "T-RELPROP"), vec!["T-RELPROP@element:c"]);
+    let why = &a.threat("T-RELPROP@element:c").expect("fires").why;
+    assert!(
+        why.iter()
+            .any(|w| w == "relation `t.uses` from `c` to `d`: ro = true"),
+        "{why:?}"
+    );
 }
 
 #[test]
@@ -490,6 +505,20 @@ fn new_leaves_are_type_checked_at_load_with_located_errors() {
         (
             rule("Elements([\"k8s.workload\"])", "OverNetwork"),
             "needs a flow",
+        ),
+        (
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Is(Relation, \"as_env\", true)",
+            ),
+            "role `Relation` is not available here",
+        ),
+        (
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Related(Out, \"k8s.mounts-secret\", Is(Relation, \"read_only\", true))",
+            ),
+            "unknown relation property `read_only`",
         ),
         (rule("Flows", "ChannelIn([])"), "lists no channel"),
         (
