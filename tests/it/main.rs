@@ -9,6 +9,7 @@ mod gui;
 mod gui_relations;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod pairs;
 mod persist;
 mod reliability;
 mod report;
