@@ -265,9 +265,18 @@ mod tests {
                     Some(crate::rules::PropType::Number) => {
                         Some(Value::Number(rng.below(5000) as f64))
                     }
-                    Some(crate::rules::PropType::Text) => {
-                        Some(Value::Text(["", "HTTPS", "gRPC"][rng.below(3)].into()))
-                    }
+                    Some(crate::rules::PropType::Text) => Some(Value::Text(
+                        ["", "HTTPS", "gRPC", "0:10001", "10001"][rng.below(5)].into(),
+                    )),
+                    Some(crate::rules::PropType::List) => Some(Value::list(
+                        [
+                            &[][..],
+                            &["NET_BIND_SERVICE"][..],
+                            &["ALL", "SYS_ADMIN"][..],
+                        ][rng.below(3)]
+                        .iter()
+                        .map(|s| (*s).to_owned()),
+                    )),
                     _ => Some(Value::Bool(rng.below(2) == 1)),
                 },
             }
@@ -436,6 +445,27 @@ mod tests {
         .expect("the bundled example loads")
         .model;
         check(model, 200, 42);
+    }
+
+    /// Relations, boundary properties and local channels: an element edit reaches the
+    /// elements whose rules follow a relation to it (service account -> binding -> role).
+    #[test]
+    fn reanalyze_equals_analyze_on_models_with_relations() {
+        for (name, text) in [
+            (
+                "kubernetes-hardened.ron",
+                include_str!("../../examples/kubernetes-hardened.ron"),
+            ),
+            (
+                "fidelity-open.ron",
+                include_str!("../../tests/rules/models/fidelity-open.ron"),
+            ),
+        ] {
+            let model = persist::load_bytes(name, text.as_bytes())
+                .expect("loads")
+                .model;
+            check(model, 300, 7);
+        }
     }
 
     #[test]

@@ -119,6 +119,9 @@ pub struct Threat {
     pub rule_severity: Severity,
     /// Facts that made the rule's condition true.
     pub why: Vec<String>,
+    /// For a crossing rule's threat: the boundaries the flow crosses where the rule held,
+    /// in path order (exits innermost first, then entries). Empty for other threats.
+    pub crossed: Vec<BoundaryId>,
 }
 
 impl Threat {
@@ -181,6 +184,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
             category: m.category,
             rule_severity: m.severity,
             why: vec!["written by the reviewer".to_owned()],
+            crossed: Vec::new(),
         });
     }
     threats.sort_by(|a, b| a.id.cmp(&b.id));
@@ -427,6 +431,7 @@ fn fire(
             category: rule.category,
             rule_severity: severity,
             why,
+            crossed: Vec::new(),
         });
     }
 }
@@ -495,6 +500,11 @@ fn fire_crossing(
         category: rule.category,
         rule_severity: severity,
         why,
+        crossed: hits
+            .iter()
+            .filter_map(|sc| sc.crossed)
+            .map(|x| ix.bounds[x.boundary].id.clone())
+            .collect(),
     });
 }
 

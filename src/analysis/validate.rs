@@ -257,6 +257,116 @@ pub fn validate(
             );
         }
     }
+    // Boundary properties against their kind's schema.
+    for b in ix.bounds.iter() {
+        for (k, v) in &b.props {
+            let br = SubjectRef::Boundary(b.id.clone());
+            match cat.boundary_prop(b.kind, k) {
+                None => out.push(
+                    Diagnostic::new(
+                        Level::Warning,
+                        "unknown-property",
+                        format!(
+                            "boundary `{}`: no property `{}` is declared for boundary kind {}",
+                            b.id,
+                            truncate(k, 60),
+                            b.kind.label()
+                        ),
+                    )
+                    .about(br),
+                ),
+                Some(spec) if !spec.ty.accepts(v) => out.push(
+                    Diagnostic::new(
+                        Level::Error,
+                        "property-type",
+                        format!(
+                            "boundary `{}`: property `{k}` must be {}{}, found {}",
+                            b.id,
+                            spec.ty.name(),
+                            enum_options(&spec.ty),
+                            short(v)
+                        ),
+                    )
+                    .about(br),
+                ),
+                _ => {}
+            }
+        }
+    }
+    // Relations: a declared kind, existing ends of the kinds it allows, typed properties.
+    for r in model.relations.values() {
+        let Some(rk) = cat.relation_kind(&r.kind) else {
+            out.push(Diagnostic::new(
+                Level::Warning,
+                "unknown-relation-kind",
+                format!(
+                    "relation `{}`: no template declares relation kind `{}`",
+                    r.id,
+                    truncate(&r.kind, 60)
+                ),
+            ));
+            continue;
+        };
+        for (end, id, allowed) in [
+            ("source", &r.source, &rk.from),
+            ("target", &r.target, &rk.to),
+        ] {
+            match model.elements.get(id) {
+                None => out.push(Diagnostic::new(
+                    Level::Error,
+                    "dangling-relation",
+                    format!(
+                        "relation `{}`: {end} `{}` does not exist",
+                        r.id,
+                        truncate(id.as_str(), 60)
+                    ),
+                )),
+                Some(e) if cat.is_known_kind(&e.kind) && !cat.kind_matches(&e.kind, allowed) => out
+                    .push(
+                        Diagnostic::new(
+                            Level::Warning,
+                            "relation-end-kind",
+                            format!(
+                                "relation `{}` ({}): {end} `{}` is a {}, not one of {}",
+                                r.id,
+                                rk.name,
+                                e.id,
+                                e.kind,
+                                allowed.join(", ")
+                            ),
+                        )
+                        .about(SubjectRef::Element(e.id.clone())),
+                    ),
+                _ => {}
+            }
+        }
+        for (k, v) in &r.props {
+            match rk.properties.iter().find(|p| &p.name == k) {
+                None => out.push(Diagnostic::new(
+                    Level::Warning,
+                    "unknown-property",
+                    format!(
+                        "relation `{}`: no property `{}` is declared for {}",
+                        r.id,
+                        truncate(k, 60),
+                        rk.kind
+                    ),
+                )),
+                Some(spec) if !spec.ty.accepts(v) => out.push(Diagnostic::new(
+                    Level::Error,
+                    "property-type",
+                    format!(
+                        "relation `{}`: property `{k}` must be {}{}, found {}",
+                        r.id,
+                        spec.ty.name(),
+                        enum_options(&spec.ty),
+                        short(v)
+                    ),
+                )),
+                _ => {}
+            }
+        }
+    }
     for m in model.manual_threats.values() {
         let missing = match &m.subject {
             SubjectRef::Element(e) => !model.elements.contains_key(e),

@@ -67,7 +67,7 @@ pub fn inspector_ui(
                         cat,
                         analysis,
                         selection,
-                        |s| matches!(s, Subject::Element(x) if *x == id),
+                        |t| matches!(&t.subject, Subject::Element(x) if *x == id),
                         false,
                     );
                 }
@@ -81,7 +81,7 @@ pub fn inspector_ui(
                         cat,
                         analysis,
                         selection,
-                        |s| matches!(s, Subject::Flow(x) | Subject::Crossing(x, _) if *x == id),
+                        |t| matches!(&t.subject, Subject::Flow(x) | Subject::Crossing(x, _) if *x == id),
                         false,
                     );
                 }
@@ -96,7 +96,12 @@ pub fn inspector_ui(
                         cat,
                         analysis,
                         selection,
-                        |s| matches!(s, Subject::Boundary(x) | Subject::Crossing(_, x) if *x == id),
+                        // A crossing rule's threat is about its flow and lists the
+                        // boundaries it crossed where the rule held.
+                        |t| {
+                            matches!(&t.subject, Subject::Boundary(x) | Subject::Crossing(_, x) if *x == id)
+                                || t.crossed.contains(&id)
+                        },
                         true,
                     );
                 }
@@ -828,14 +833,10 @@ fn threats_of_ui(
     cat: &Catalog,
     analysis: &Analysis,
     selection: &mut Selection,
-    about: impl Fn(&Subject) -> bool,
+    about: impl Fn(&Threat) -> bool,
     crossing_names_flow: bool,
 ) {
-    let mut list: Vec<&Threat> = analysis
-        .threats
-        .iter()
-        .filter(|t| about(&t.subject))
-        .collect();
+    let mut list: Vec<&Threat> = analysis.threats.iter().filter(|t| about(t)).collect();
     ui.separator();
     let open = list
         .iter()
@@ -898,6 +899,16 @@ fn threats_of_ui(
                         .map_or(b.as_str().to_owned(), |x| x.name.clone())
                 };
                 title = format!("{title}: {other}");
+            } else if let (true, Subject::Flow(f)) = (crossing_names_flow, &t.subject) {
+                // Under a boundary, a flow's crossing threat names its flow.
+                let label = model
+                    .flows
+                    .get(f)
+                    .map_or(String::new(), super::canvas::flow_label);
+                title = format!(
+                    "{title}: {}",
+                    if label.is_empty() { f.as_str() } else { &label }
+                );
             }
             let label = if status.is_untriaged() {
                 title

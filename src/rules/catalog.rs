@@ -540,16 +540,16 @@ impl Catalog {
                     }
                     cands.extend(self.stencils_matching(k));
                 }
-                Ctx::Element(cands)
+                Ctx::Element(cands, None)
             }
             Applies::Flows => Ctx::Flow { crossing: false },
             Applies::Crossings => Ctx::Flow { crossing: true },
         };
         for placeholder in placeholders(&r.description) {
             let ok = match (&ctx, placeholder.as_str()) {
-                (_, "element") => matches!(ctx, Ctx::Element(_)),
+                (_, "element") => matches!(ctx, Ctx::Element(_, _)),
                 (Ctx::Flow { .. }, "source" | "target" | "flow") => true,
-                (Ctx::Element(_), "boundary") => true,
+                (Ctx::Element(_, _), "boundary") => true,
                 _ => false,
             };
             if !ok {
@@ -676,7 +676,7 @@ impl Catalog {
             Cond::Entering => crossing_only("Entering"),
             Cond::BoundaryTrustAtLeast(_) => crossing_only("BoundaryTrustAtLeast"),
             Cond::Peer(_, kind, inner) => {
-                if !matches!(ctx, Ctx::Element(_)) {
+                if !matches!(ctx, Ctx::Element(_, _)) {
                     return Err((
                         "`Peer` is only meaningful in an element rule".into(),
                         "Peer".into(),
@@ -687,12 +687,12 @@ impl Catalog {
                 }
                 self.check_cond(
                     inner,
-                    &Ctx::Element(self.stencils_matching(kind)),
+                    &Ctx::Element(self.stencils_matching(kind), None),
                     BCtx::None,
                 )
             }
             Cond::HasFlow(_, inner) => {
-                if !matches!(ctx, Ctx::Element(_)) {
+                if !matches!(ctx, Ctx::Element(_, _)) {
                     return Err((
                         "`HasFlow` is only meaningful in an element rule".into(),
                         "HasFlow".into(),
@@ -737,7 +737,7 @@ impl Catalog {
                 flow_only("ChannelIn")
             }
             Cond::Related(dir, kind, inner) => {
-                if !matches!(ctx, Ctx::Element(_)) {
+                if !matches!(ctx, Ctx::Element(_, _)) {
                     return Err((
                         "`Related` is only meaningful in an element rule (or inside `Peer` / `Related`)".into(),
                         "Related".into(),
@@ -753,14 +753,15 @@ impl Catalog {
                 let mut cands: Vec<usize> = far.iter().flat_map(|k| self.stencils_matching(k)).collect();
                 cands.sort_unstable();
                 cands.dedup();
-                self.check_cond(inner, &Ctx::Element(cands), BCtx::None)
+                let rel = self.relation_kinds.iter().position(|k| k.kind == *kind);
+                self.check_cond(inner, &Ctx::Element(cands, rel), BCtx::None)
             }
         }
     }
 
     fn check_role(&self, ctx: &Ctx, role: Role, allow_flow: bool) -> Result<(), (String, String)> {
         let ok = match (ctx, role) {
-            (Ctx::Element(_), Role::Element) => true,
+            (Ctx::Element(_, _), Role::Element) => true,
             (Ctx::Flow { .. }, Role::Source | Role::Target) => true,
             (Ctx::Flow { .. }, Role::Flow) => allow_flow,
             _ => false,
@@ -769,7 +770,7 @@ impl Catalog {
             Ok(())
         } else {
             let what = match ctx {
-                Ctx::Element(_) => {
+                Ctx::Element(_, _) => {
                     "an element rule can only test `Element` (use `HasFlow` for its flows)"
                 }
                 Ctx::Flow { .. } => "a flow rule tests `Source`, `Target` or `Flow`, not `Element`",
@@ -820,10 +821,30 @@ impl Catalog {
             }
             return Ok(());
         }
+        if role == Role::Relation {
+            let Ctx::Element(_, Some(rk)) = ctx else {
+                return Err((
+                    "role `Relation` is not available here: use it directly inside `Related`"
+                        .into(),
+                    "Relation".into(),
+                ));
+            };
+            let rk = &self.relation_kinds[*rk];
+            let Some(spec) = rk.properties.iter().find(|p| p.name == prop) else {
+                return Err((
+                    format!(
+                        "unknown relation property `{prop}`: not declared for relation kind `{}`",
+                        rk.kind
+                    ),
+                    needle,
+                ));
+            };
+            return ty_ok(&spec.ty).map_err(|m| (m, needle));
+        }
         self.check_role(ctx, role, true)?;
         let specs: Vec<&PropSpec> = match (ctx, role) {
             (_, Role::Flow) => self.flow_prop(prop).into_iter().collect(),
-            (Ctx::Element(cands), _) => cands
+            (Ctx::Element(cands, _), _) => cands
                 .iter()
                 .filter_map(|&i| self.stencils[i].prop(prop))
                 .collect(),
@@ -832,7 +853,7 @@ impl Catalog {
         if specs.is_empty() {
             let on = match (ctx, role) {
                 (_, Role::Flow) => "flows".to_owned(),
-                (Ctx::Element(c), _) => {
+                (Ctx::Element(c, _), _) => {
                     let mut kinds: Vec<&str> = c
                         .iter()
                         .map(|&i| self.stencils[i].stencil.kind.as_str())
@@ -855,8 +876,12 @@ impl Catalog {
 }
 
 enum Ctx {
-    Element(Vec<usize>),
-    Flow { crossing: bool },
+    /// Candidate stencils of the element, and inside `Related` the relation kind (index
+    /// into `relation_kinds`) that role `Relation` reads.
+    Element(Vec<usize>, Option<usize>),
+    Flow {
+        crossing: bool,
+    },
 }
 
 /// Which boundary role `Boundary` reads at a point of a condition.

@@ -20,6 +20,8 @@ pub struct Scope {
     /// The boundary role `Boundary` reads: the crossed boundary, or the enclosing one
     /// inside `Nearest` / `AnyEnclosing`.
     pub bound: Option<usize>,
+    /// The relation role `Relation` reads: the one `Related` follows.
+    pub rel: Option<usize>,
 }
 
 impl Scope {
@@ -30,6 +32,7 @@ impl Scope {
             flow: None,
             crossed: None,
             bound: None,
+            rel: None,
         }
     }
     /// Scope of a flow rule.
@@ -39,6 +42,7 @@ impl Scope {
             flow: Some(f),
             crossed: None,
             bound: None,
+            rel: None,
         }
     }
     /// Scope of a crossing rule on flow `f` where it crosses `x`.
@@ -48,6 +52,7 @@ impl Scope {
             flow: Some(f),
             crossed: Some(x),
             bound: Some(x.boundary),
+            rel: None,
         }
     }
 }
@@ -276,6 +281,7 @@ enum Item {
     Elem(usize),
     Flow(usize),
     Bound(usize),
+    Rel(usize),
 }
 
 impl<'a, 'm> Evaluator<'a, 'm> {
@@ -302,6 +308,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 .and_then(|f| self.ix.flow_ends[f])
                 .map(|(_, b)| Item::Elem(b)),
             Role::Boundary => s.bound.map(Item::Bound),
+            Role::Relation => s.rel.map(Item::Rel),
         }
     }
 
@@ -334,6 +341,12 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             let spec = self.cat.boundary_prop(bd.kind, prop)?;
             return Some(bd.props.get(prop).unwrap_or(&spec.default));
         }
+        if let Item::Rel(r) = *item {
+            let rel = self.ix.rels[r];
+            let kind = self.cat.relation_kind(&rel.kind)?;
+            let spec = kind.properties.iter().find(|p| p.name == prop)?;
+            return Some(rel.props.get(prop).unwrap_or(&spec.default));
+        }
         let Some(t) = &self.props else {
             return match *item {
                 Item::Elem(e) => {
@@ -345,7 +358,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let spec = self.cat.flow_prop(prop)?;
                     Some(self.ix.flows[f].props.get(prop).unwrap_or(&spec.default))
                 }
-                Item::Bound(_) => None,
+                Item::Bound(_) | Item::Rel(_) => None,
             };
         };
         let id = t.id(prop)?;
@@ -369,7 +382,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 let nfp = self.cat.flow_props.len();
                 Some(t.flow_vals[f * nfp + slot].unwrap_or(&self.cat.flow_props[slot].default))
             }
-            Item::Bound(_) => None,
+            Item::Bound(_) | Item::Rel(_) => None,
         }
     }
 
@@ -388,6 +401,16 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             Item::Bound(b) => {
                 out.push_str("boundary `");
                 out.push_str(&self.ix.bounds[b].name);
+            }
+            Item::Rel(r) => {
+                let rel = self.ix.rels[r];
+                let name = |id: &'a str| self.ix.elem(id).map_or(id, |e| &self.ix.elems[e].name);
+                out.push_str("relation `");
+                out.push_str(rel.kind.as_str());
+                out.push_str("` from `");
+                out.push_str(name(rel.source.as_str()));
+                out.push_str("` to `");
+                out.push_str(name(rel.target.as_str()));
             }
         }
         out.push('`');
@@ -941,11 +964,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         Dir::Out => &ix.rel_out[e],
                         Dir::In => &ix.rel_in[e],
                     };
+                    let at = |ri: usize, far: usize| Scope {
+                        rel: Some(ri),
+                        ..Scope::element(far)
+                    };
                     let hit = list.iter().copied().find(|&(ri, far)| {
-                        ix.rels[ri].kind == *kind && self.fast(inner, &Scope::element(far))
+                        ix.rels[ri].kind == *kind && self.fast(inner, &at(ri, far))
                     });
                     match (hit, facts) {
-                        (Some((_, far)), Some(out)) => {
+                        (Some((ri, far)), Some(out)) => {
                             let verb = self
                                 .cat
                                 .relation_kind(kind)
@@ -958,7 +985,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 "`{}` {verb} `{}`",
                                 ix.elems[a].name, ix.elems[b].name
                             ));
-                            return self.explain(inner, &Scope::element(far), out);
+                            return self.explain(inner, &at(ri, far), out);
                         }
                         (None, Some(out)) => {
                             out.push(format!(

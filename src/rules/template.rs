@@ -278,6 +278,9 @@ pub enum Role {
     /// A boundary: the crossed one in a crossing rule (or inside `AnyCrossed`), the
     /// enclosing one inside `Nearest` / `AnyEnclosing`. Tests its boundary properties.
     Boundary,
+    /// Directly inside `Related`: the relation being followed (e.g. a mount's
+    /// `read_only`, a secret mount's `as_env`).
+    Relation,
 }
 
 /// Direction of flows for [`Cond::HasFlow`].

@@ -17,7 +17,7 @@ const TEMPLATE: &str = r#"(
         (kind: Namespace, properties: [(name: "t_on", ty: Bool, default: false)]),
         (kind: Host, properties: [(name: "t_on", ty: Bool, default: false)]),
     ],
-    relations: [(kind: "t.uses", name: "uses", from: ["t.box"], to: ["t.box"])],
+    relations: [(kind: "t.uses", name: "uses", from: ["t.box"], to: ["t.box"], properties: [(name: "ro", ty: Bool, default: false)])],
     stencils: [(kind: "t.box", name: "Box", base: Process, icon: "B", properties: [
         (name: "n", ty: Number, default: 0),
         (name: "caps", ty: List, default: []),
@@ -37,6 +37,7 @@ const TEMPLATE: &str = r#"(
         (id: "T-REL", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Is(Element, "flag", true)), severity: Low, description: "d", references: ["r"]),
         (id: "T-REL2", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Related(Out, "t.uses", Is(Element, "flag", true))), severity: Low, description: "d", references: ["r"]),
         (id: "T-RELIN", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(In, "t.uses", Is(Element, "flag", true)), severity: Low, description: "d", references: ["r"]),
+        (id: "T-RELPROP", title: "t", category: Spoofing, applies: Elements(["t.box"]), condition: Related(Out, "t.uses", Is(Relation, "ro", true)), severity: Low, description: "d", references: ["r"]),
         (id: "T-NET", title: "t", category: Spoofing, applies: Flows, condition: OverNetwork, severity: Low, description: "d", references: ["r"]),
         (id: "T-CHAN", title: "t", category: Spoofing, applies: Flows, condition: ChannelIn([UnixSocket, SharedFile]), severity: Low, description: "d", references: ["r"]),
         (id: "T-XB", title: "t", category: Spoofing, applies: Crossings, condition: Is(Boundary, "t_on", true), severity: Low, description: "d", references: ["r"]),
@@ -292,6 +293,20 @@ fn relations_are_followed_nested_and_missing_ends_are_skipped() {
     relate(&mut m, "r4", "t.uses", "c", "d");
     let a = analyze(&m, cat());
     assert_eq!(fired(&a, "T-RELIN"), vec!["T-RELIN@element:d"]);
+    // A property of the relation itself, default false.
+    assert!(fired(&a, "T-RELPROP").is_empty());
+    m.relations
+        .get_mut(&RelationId::new("r4"))
+        .map(|r| r.props.insert("ro".into(), Value::Bool(true)))
+        .expect("r4");
+    let a = analyze(&m, cat());
+    assert_eq!(fired(&a, "T-RELPROP"), vec!["T-RELPROP@element:c"]);
+    let why = &a.threat("T-RELPROP@element:c").expect("fires").why;
+    assert!(
+        why.iter()
+            .any(|w| w == "relation `t.uses` from `c` to `d`: ro = true"),
+        "{why:?}"
+    );
 }
 
 #[test]
@@ -324,7 +339,14 @@ fn a_crossing_rule_gives_one_threat_per_flow_naming_every_boundary() {
         fired(&a, "T-XB"),
         vec!["T-XB@flow:ab", "T-XB@flow:ac", "T-XB@flow:ca"]
     );
-    let why = &a.threat("T-XB@flow:ab").expect("fires").why;
+    let t = a.threat("T-XB@flow:ab").expect("fires");
+    let crossed: Vec<&str> = t.crossed.iter().map(|b| b.as_str()).collect();
+    assert_eq!(
+        crossed,
+        vec!["ns1", "ns2"],
+        "leaving ns1, then entering ns2"
+    );
+    let why = &t.why;
     assert!(
         why[0].contains("crosses 2 boundaries")
             && why[0].contains("`ns1`")
@@ -485,6 +507,20 @@ fn new_leaves_are_type_checked_at_load_with_located_errors() {
             rule("Elements([\"k8s.workload\"])", "OverNetwork"),
             "needs a flow",
         ),
+        (
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Is(Relation, \"as_env\", true)",
+            ),
+            "role `Relation` is not available here",
+        ),
+        (
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Related(Out, \"k8s.mounts-secret\", Is(Relation, \"read_only\", true))",
+            ),
+            "unknown relation property `read_only`",
+        ),
         (rule("Flows", "ChannelIn([])"), "lists no channel"),
         (
             rule("Elements([\"k8s.workload\"])", "AnyCrossed(Always)"),
@@ -495,4 +531,71 @@ fn new_leaves_are_type_checked_at_load_with_located_errors() {
         let d = only_user_error(&text);
         assert!(d.message.contains(want), "want {want:?}, got {d}");
     }
+}
+
+#[test]
+fn relations_and_boundary_properties_are_validated() {
+    let mut m = Model::new("t");
+    bound(&mut m, "ns", BoundaryKind::Namespace, None, None);
+    m.boundaries
+        .get_mut(&BoundaryId::new("ns"))
+        .map(|b| {
+            b.props.insert("t_on".into(), Value::Text("yes".into()));
+            b.props.insert("no_such".into(), Value::Bool(true));
+        })
+        .expect("ns");
+    boxed(&mut m, "a", Some("ns"), &[]);
+    m.elements.insert(
+        ElementId::new("sa"),
+        Element {
+            provenance: Default::default(),
+            id: ElementId::new("sa"),
+            name: "sa".into(),
+            kind: "k8s.service-account".into(),
+            boundary: None,
+            pos: (0.0, 0.0),
+            props: Default::default(),
+        },
+    );
+    relate(&mut m, "r-ghost", "t.uses", "a", "ghost");
+    relate(&mut m, "r-kind", "no.such-kind", "a", "a");
+    relate(&mut m, "r-ends", "t.uses", "a", "sa");
+    let a = analyze(&m, cat());
+    let codes: Vec<(&str, &str)> = a
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.message.as_str()))
+        .collect();
+    let has = |code: &str, text: &str| codes.iter().any(|(c, m)| *c == code && m.contains(text));
+    assert!(
+        has(
+            "property-type",
+            "boundary `ns`: property `t_on` must be bool"
+        ),
+        "{codes:?}"
+    );
+    assert!(
+        has(
+            "unknown-property",
+            "no property `no_such` is declared for boundary kind namespace"
+        ),
+        "{codes:?}"
+    );
+    assert!(
+        has(
+            "dangling-relation",
+            "relation `r-ghost`: target `ghost` does not exist"
+        ),
+        "{codes:?}"
+    );
+    assert!(has("unknown-relation-kind", "`no.such-kind`"), "{codes:?}");
+    assert!(
+        has(
+            "relation-end-kind",
+            "relation `r-ends` (uses): target `sa` is a k8s.service-account"
+        ),
+        "{codes:?}"
+    );
+    // A wrong-typed boundary value is never read as the declared type.
+    assert!(fired(&a, "T-NEAREST").is_empty());
 }

@@ -5,7 +5,7 @@
 use eframe::egui;
 use egui::{Modifiers, Pos2, Vec2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use palisade::gui::app::PalisadeApp;
 use palisade::gui::selection::Item;
 use palisade::model::{
@@ -379,4 +379,45 @@ fn the_why_panel_names_the_rules_reference_item() {
             "no reference item for a rule without one"
         );
     }
+}
+
+#[test]
+fn a_boundary_lists_the_crossing_threats_of_flows_that_cross_it() {
+    let m = crate::common::load("tests/rules/models/generic-open.ron");
+    let mut h = harness(m);
+    h.run_steps(3);
+    let crossing = h
+        .state()
+        .doc
+        .analysis
+        .threats
+        .iter()
+        .filter(|t| t.crossed.contains(&BoundaryId::from("dc")))
+        .count();
+    assert!(crossing > 0, "the fixture has flows crossing into dc");
+    select(&mut h, Item::Boundary("dc".into()));
+    // The inspector's count line: "Threats: N (M open)".
+    let right = h.state().canvas.canvas_rect.right();
+    let shown: Vec<usize> = h
+        .query_all_by_label_contains("Threats: ")
+        .filter(|n| n.rect().min.x > right)
+        .filter_map(|n| {
+            let label = n
+                .accesskit_node()
+                .label()
+                .or_else(|| n.value())
+                .unwrap_or_default();
+            label
+                .split("Threats: ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .and_then(|v| v.parse().ok())
+        })
+        .collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0] >= crossing,
+        "{} listed, {crossing} threats cross dc",
+        shown[0]
+    );
 }

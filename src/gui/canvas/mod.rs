@@ -359,6 +359,8 @@ fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
         .filter_map(|id| analysis.threat(id.as_str()))
     {
         h.insert_subject(&t.subject);
+        // A crossing threat is about its flow; the boundaries it crossed light up too.
+        h.boundaries.extend(t.crossed.iter().cloned());
     }
     h
 }
@@ -1288,6 +1290,26 @@ mod tests {
         assert!(doc.redo(&cat).expect("redo"));
         let redone = cached(&mut state, &doc, &cat);
         assert_eq!(redone.layout, moved.layout);
+    }
+
+    #[test]
+    fn a_selected_crossing_threat_highlights_its_flow_and_the_boundaries_crossed() {
+        let cat = Catalog::builtin();
+        let text = include_str!("../../../tests/rules/models/generic-open.ron");
+        let Ok(l) = crate::persist::load_bytes("m", text.as_bytes()) else {
+            panic!("loads")
+        };
+        let a = crate::analysis::analyze(&l.model, &cat);
+        let Some(t) = a.threats.iter().find(|t| !t.crossed.is_empty()) else {
+            panic!("the fixture has a crossing threat")
+        };
+        let mut sel = Selection::default();
+        sel.threats.insert(t.id.clone());
+        let h = highlights(&sel, &a);
+        assert!(t.crossed.iter().all(|b| h.boundaries.contains(b)));
+        if let Subject::Flow(f) = &t.subject {
+            assert!(h.flows.contains(f));
+        }
     }
 
     #[test]
