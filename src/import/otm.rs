@@ -205,6 +205,9 @@ struct Mitigation {
     description: Option<String>,
 }
 
+/// A representation's position and size, when given.
+type Placed = (Option<(f64, f64)>, Option<(f64, f64)>);
+
 /// The `attributes.palisade` object of a Palisade-written item.
 fn pal(attrs: &Option<J>) -> Option<&serde_json::Map<String, J>> {
     attrs.as_ref()?.get("palisade")?.as_object()
@@ -397,8 +400,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
     let zones = doc.trust_zones.as_deref().unwrap_or(&[]);
     let mut zone_ids: BTreeMap<String, BoundaryId> = BTreeMap::new();
     let mut outside: Option<String> = None;
-    let mut zone_rel: BTreeMap<BoundaryId, (Option<(f64, f64)>, Option<(f64, f64)>)> =
-        BTreeMap::new();
+    let mut zone_rel: BTreeMap<BoundaryId, Placed> = BTreeMap::new();
     let mut zone_parent_src: BTreeMap<BoundaryId, String> = BTreeMap::new();
     let mut boundary_threats: Vec<(BoundaryId, J)> = Vec::new();
     for z in zones {
@@ -509,8 +511,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         let id = eid(b.fresh_id(Ns::Element, &c.id, &c.name, "component"));
         comp_ids.insert(c.id.clone(), id);
     }
-    let mut elem_rel: BTreeMap<ElementId, (Option<(f64, f64)>, Option<(f64, f64)>)> =
-        BTreeMap::new();
+    let mut elem_rel: BTreeMap<ElementId, Placed> = BTreeMap::new();
     let mut comp_parent: BTreeMap<ElementId, String> = BTreeMap::new();
     let mut instances: Vec<(SubjectRef, &Instance)> = Vec::new();
     for c in comps {

@@ -242,7 +242,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         };
         let ctx = format!("diagram `{dtitle}`");
         if !d.description.trim().is_empty() || !d.diagram_type.is_empty() {
-            let mut line = format!("{dtitle}");
+            let mut line = dtitle.clone();
             if !d.diagram_type.is_empty() {
                 line.push_str(&format!(" ({} diagram)", d.diagram_type));
             }

@@ -516,11 +516,9 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                         .insert("encrypted_at_rest".into(), Value::Bool(enc != "none"));
                 }
             }
-            "generic.process" => {
-                if !conf.is_empty() {
-                    e.props
-                        .insert("handles_sensitive_data".into(), Value::Bool(sensitive));
-                }
+            "generic.process" if !conf.is_empty() => {
+                e.props
+                    .insert("handles_sensitive_data".into(), Value::Bool(sensitive));
             }
             _ => {}
         }

@@ -646,7 +646,7 @@ fn push_para(t: &mut String, p: &str) {
 /// another is its child.
 pub(crate) fn contain(
     b: &mut Builder,
-    boxes: &[(BoundaryId, (f64, f64, f64, f64))],
+    boxes: &[(BoundaryId, crate::model::RectTuple)],
     rects: &BTreeMap<ElementId, (f64, f64, f64, f64)>,
 ) {
     let area = |r: &(f64, f64, f64, f64)| r.2 * r.3;

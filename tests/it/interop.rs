@@ -554,13 +554,11 @@ fn tmt_samples_import_with_their_counts() {
     }
 }
 
+/// (id, name, parent) triples.
+type Parts = BTreeSet<(String, String, String)>;
+
 /// (id, name, parent) of the trust zones and components of a converter's OTM.
-fn otm_parts(
-    doc: &J,
-) -> (
-    BTreeSet<(String, String, String)>,
-    BTreeSet<(String, String, String)>,
-) {
+fn otm_parts(doc: &J) -> (Parts, Parts) {
     let s = |v: &J| v.as_str().unwrap_or("").to_owned();
     let zones = doc["trustZones"]
         .as_array()
@@ -577,12 +575,7 @@ fn otm_parts(
     (zones, comps)
 }
 
-fn model_parts(
-    m: &Model,
-) -> (
-    BTreeSet<(String, String, String)>,
-    BTreeSet<(String, String, String)>,
-) {
+fn model_parts(m: &Model) -> (Parts, Parts) {
     let zones = m
         .boundaries
         .values()
@@ -1138,16 +1131,19 @@ fn arb_status() -> impl Strategy<Value = Status> {
     prop::sample::select(Status::ALL.to_vec())
 }
 
+/// Boundary index, kind index, position, properties, name.
+type ElemShape = (
+    Option<usize>,
+    usize,
+    (i32, i32),
+    BTreeMap<String, Value>,
+    String,
+);
+
 #[derive(Debug, Clone)]
 struct Shape {
     bounds: Vec<(Option<usize>, u8, usize, String)>,
-    elems: Vec<(
-        Option<usize>,
-        usize,
-        (i32, i32),
-        BTreeMap<String, Value>,
-        String,
-    )>,
+    elems: Vec<ElemShape>,
     flows: Vec<(usize, usize, BTreeMap<String, Value>, String)>,
     manual: Vec<(usize, usize, Status, bool, String)>,
     triage_generated: Vec<(usize, Status, String)>,
