@@ -412,7 +412,10 @@ fn fire(
             // a service, ...) says so, since nobody drew it.
             if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source") {
                 if note.starts_with("inferred") {
-                    why.push(format!("the flow is {}", note.lines().next().unwrap_or(note)));
+                    why.push(format!(
+                        "the flow is {}",
+                        note.lines().next().unwrap_or(note)
+                    ));
                 }
             }
         }

@@ -190,7 +190,13 @@ impl PalisadeApp {
         source: &std::path::Path,
         imp: crate::import::Imported,
     ) {
-        let mut doc = Document::new(imp.model, None, None, &self.catalog);
+        let mut model = imp.model;
+        if !model.metadata.source_format.is_empty() && model.metadata.sources.is_empty() {
+            // Remember the manifests (absolute: the model has no file yet) for re-sync.
+            let abs = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+            model.metadata.sources = vec![abs.display().to_string()];
+        }
+        let mut doc = Document::new(model, None, None, &self.catalog);
         let stem = source
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -388,6 +394,18 @@ impl PalisadeApp {
                 let name = format!("{stem}-report.{}", files::export_ext(f).1);
                 self.jobs
                     .dialog(DialogPurpose::Export(f), self.default_dir(), name, ctx);
+            }
+            Action::Resync => {
+                let format = crate::import::Format::parse(&self.doc.model.metadata.source_format);
+                match format {
+                    Some(f) if !self.doc.model.metadata.sources.is_empty() => {
+                        let base = self.doc.path.clone().unwrap_or_default();
+                        let paths = crate::cli::manifests::resolve_sources(&self.doc.model, &base);
+                        self.note(ctx, format!("Re-syncing from {} source(s)…", paths.len()));
+                        self.jobs.resync(paths, f, ctx);
+                    }
+                    _ => self.error("This model does not remember the manifests it came from"),
+                }
             }
             Action::Import(f) => {
                 if self.guard(&action) {
@@ -616,6 +634,27 @@ impl PalisadeApp {
                     );
                     self.jobs.interchange(p, f, job, ctx);
                 }
+                JobResult::Resynced(r) => match *r {
+                    Ok(mut imp) => {
+                        imp.model.metadata.sources = self.doc.model.metadata.sources.clone();
+                        let (merged, outcome) =
+                            crate::import::sync::merge(&self.doc.model, &imp.model, false);
+                        let edits = crate::import::sync::edits_between(&self.doc.model, &merged);
+                        let n = edits.len();
+                        match self.doc.apply(edits, None, &self.catalog) {
+                            Ok(()) => self.note(
+                                ctx,
+                                format!(
+                                    "Re-synced: {n} changes, {} new, {} no longer in the manifests (kept)",
+                                    outcome.added.len(),
+                                    outcome.missing.len()
+                                ),
+                            ),
+                            Err(e) => self.error(format!("Re-sync failed: {e}")),
+                        }
+                    }
+                    Err(e) => self.error(e),
+                },
                 JobResult::Imported(p, r) => match *r {
                     Ok(imp) => self.open_imported(ctx, &p, imp),
                     Err(e) => self.error(e),
@@ -943,6 +982,8 @@ impl eframe::App for PalisadeApp {
             can_redo: self.doc.history.can_redo(),
             has_selection: !self.doc.selection.is_empty(),
             selected_elements: self.doc.selection.elements.len(),
+            can_resync: !self.doc.model.metadata.sources.is_empty()
+                && crate::import::Format::parse(&self.doc.model.metadata.source_format).is_some(),
         };
         egui::Panel::top("menu").show(ui, |ui| {
             menu::menu_bar_ui(ui, &info, &mut self.canvas, &mut self.theme, &mut actions);

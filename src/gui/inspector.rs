@@ -226,12 +226,19 @@ fn element_ui(
         ui.label(RichText::new(format!("Imported from {from}; hover a property for its source")).weak())
             .on_hover_text("Re-importing the manifests (palisade import --merge, File › Re-sync from manifests) updates these values");
     }
-    props_ui(ui, "element-props", &specs, &e.props, Some(&e.provenance), |name, v| {
-        out.push(
-            Edit::SetElementProp(e.id.clone(), name.to_owned(), v),
-            format!("prop:element:{}:{name}", e.id),
-        );
-    });
+    props_ui(
+        ui,
+        "element-props",
+        &specs,
+        &e.props,
+        Some(&e.provenance),
+        |name, v| {
+            out.push(
+                Edit::SetElementProp(e.id.clone(), name.to_owned(), v),
+                format!("prop:element:{}:{name}", e.id),
+            );
+        },
+    );
 }
 
 fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut InspectorOut) {
@@ -297,12 +304,19 @@ fn flow_ui(ui: &mut egui::Ui, model: &Model, cat: &Catalog, f: &Flow, out: &mut 
     }
     ui.separator();
     ui.label(RichText::new("Properties").strong());
-    props_ui(ui, "flow-props", &cat.flow_props, &f.props, None, |name, v| {
-        out.push(
-            Edit::SetFlowProp(f.id.clone(), name.to_owned(), v),
-            format!("prop:flow:{}:{name}", f.id),
-        );
-    });
+    props_ui(
+        ui,
+        "flow-props",
+        &cat.flow_props,
+        &f.props,
+        None,
+        |name, v| {
+            out.push(
+                Edit::SetFlowProp(f.id.clone(), name.to_owned(), v),
+                format!("prop:flow:{}:{name}", f.id),
+            );
+        },
+    );
 }
 
 fn boundary_ui(ui: &mut egui::Ui, model: &Model, b: &Boundary, out: &mut InspectorOut) {

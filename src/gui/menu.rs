@@ -23,6 +23,8 @@ pub struct MenuInfo<'a> {
     pub has_selection: bool,
     /// Number of selected elements (for align).
     pub selected_elements: usize,
+    /// Whether the model remembers the manifests it was imported from.
+    pub can_resync: bool,
 }
 
 const fn sc(modifiers: Modifiers, key: Key) -> KeyboardShortcut {
@@ -161,6 +163,13 @@ pub fn menu_bar_ui(
                     }
                 }
             });
+            if ui
+                .add_enabled(info.can_resync, egui::Button::new("Re-sync from manifests"))
+                .on_hover_text("Read the Kubernetes or Compose files this model was imported from and update it; positions, hand edits and triage stay")
+                .clicked()
+            {
+                actions.push(Action::Resync);
+            }
             ui.separator();
             if item(ui, "Save", Some(&SAVE), true) {
                 actions.push(Action::Save);

@@ -805,7 +805,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         .copied()
                         .find(|&b| ix.bounds[b].kind == *bk);
                     match (hit, facts) {
-                        (Some(b), None) => return self.fast(inner, &Scope { bound: Some(b), ..*s }),
+                        (Some(b), None) => {
+                            return self.fast(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                            );
+                        }
                         (Some(b), Some(f)) => {
                             f.push(format!(
                                 "`{}` is in {} `{}`",
@@ -813,7 +821,14 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 bk.label(),
                                 ix.bounds[b].name
                             ));
-                            return self.explain(inner, &Scope { bound: Some(b), ..*s }, f);
+                            return self.explain(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                                f,
+                            );
                         }
                         (None, f) => {
                             if let Some(f) = f {
@@ -831,10 +846,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             },
             Cond::AnyEnclosing(role, inner) => match self.elem_of(s, *role) {
                 Some(e) => {
-                    let hit = ix.elem_chain[e]
-                        .iter()
-                        .copied()
-                        .find(|&b| self.fast(inner, &Scope { bound: Some(b), ..*s }));
+                    let hit = ix.elem_chain[e].iter().copied().find(|&b| {
+                        self.fast(
+                            inner,
+                            &Scope {
+                                bound: Some(b),
+                                ..*s
+                            },
+                        )
+                    });
                     match (hit, facts) {
                         (Some(b), Some(f)) => {
                             f.push(format!(
@@ -843,13 +863,17 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 ix.bounds[b].name,
                                 ix.bounds[b].kind.label()
                             ));
-                            return self.explain(inner, &Scope { bound: Some(b), ..*s }, f);
+                            return self.explain(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                                f,
+                            );
                         }
                         (None, Some(f)) => {
-                            f.push(format!(
-                                "no boundary around `{}` matches",
-                                ix.elems[e].name
-                            ));
+                            f.push(format!("no boundary around `{}` matches", ix.elems[e].name));
                             return false;
                         }
                         (hit, None) => return hit.is_some(),

@@ -74,7 +74,10 @@ fn threats_json_is_sorted_and_has_the_documented_fields() {
     // One threat per flow: the why names the boundaries crossed where the rule holds.
     assert_eq!(crossing["subject"]["type"], "flow");
     assert!(
-        crossing["why"][0].as_str().unwrap_or("").contains("crosses"),
+        crossing["why"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("crosses"),
         "{}",
         crossing["why"]
     );

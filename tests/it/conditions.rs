@@ -3,8 +3,8 @@
 
 use palisade::analysis::{Analysis, analyze};
 use palisade::model::{
-    Boundary, BoundaryId, BoundaryKind, Channel, Element, ElementId, Flow, FlowId, Model,
-    Relation, RelationId, Severity, Value,
+    Boundary, BoundaryId, BoundaryKind, Channel, Element, ElementId, Flow, FlowId, Model, Relation,
+    RelationId, Severity, Value,
 };
 use palisade::rules::Catalog;
 use palisade::rules::catalog::BUILTIN;
@@ -167,7 +167,11 @@ fn list_tests_on_empty_one_and_several_items() {
     let on = |rule: &str| -> Vec<String> {
         fired(&a, rule)
             .into_iter()
-            .map(|id| id.split_once("element:").map(|x| x.1.to_owned()).unwrap_or_default())
+            .map(|id| {
+                id.split_once("element:")
+                    .map(|x| x.1.to_owned())
+                    .unwrap_or_default()
+            })
             .collect()
     };
     assert_eq!(on("T-CONTAINS"), vec!["bind-admin"]);
@@ -178,7 +182,9 @@ fn list_tests_on_empty_one_and_several_items() {
     // The why shows the list.
     let t = a.threat("T-CONTAINS@element:bind-admin").expect("fires");
     assert!(
-        t.why.iter().any(|w| w.contains(r#"caps = ["NET_BIND_SERVICE", "SYS_ADMIN"]"#)),
+        t.why
+            .iter()
+            .any(|w| w.contains(r#"caps = ["NET_BIND_SERVICE", "SYS_ADMIN"]"#)),
         "{:?}",
         t.why
     );
@@ -186,10 +192,29 @@ fn list_tests_on_empty_one_and_several_items() {
 
 #[test]
 fn user_values_are_parsed_for_uid_0() {
-    for v in ["0", "root", "0:10001", "root:app", "00", " 0 ", "0:0", "root:root"] {
+    for v in [
+        "0",
+        "root",
+        "0:10001",
+        "root:app",
+        "00",
+        " 0 ",
+        "0:0",
+        "root:root",
+    ] {
         assert!(names_uid0(v), "{v:?} is uid 0");
     }
-    for v in ["", "1000:0", "10001", "10001:10001", "app", "rootless", "0x0", ":0", "nobody:root"] {
+    for v in [
+        "",
+        "1000:0",
+        "10001",
+        "10001:10001",
+        "app",
+        "rootless",
+        "0x0",
+        ":0",
+        "nobody:root",
+    ] {
         assert!(!names_uid0(v), "{v:?} is not uid 0");
     }
     let mut m = Model::new("t");
@@ -206,8 +231,20 @@ fn user_values_are_parsed_for_uid_0() {
 fn boundary_properties_nearest_of_a_kind_and_any_enclosing() {
     let mut m = Model::new("t");
     bound(&mut m, "host", BoundaryKind::Host, None, Some(true));
-    bound(&mut m, "outer-ns", BoundaryKind::Namespace, Some("host"), Some(true));
-    bound(&mut m, "inner-ns", BoundaryKind::Namespace, Some("outer-ns"), Some(false));
+    bound(
+        &mut m,
+        "outer-ns",
+        BoundaryKind::Namespace,
+        Some("host"),
+        Some(true),
+    );
+    bound(
+        &mut m,
+        "inner-ns",
+        BoundaryKind::Namespace,
+        Some("outer-ns"),
+        Some(false),
+    );
     bound(&mut m, "unset-ns", BoundaryKind::Namespace, None, None);
     boxed(&mut m, "in-outer", Some("outer-ns"), &[]);
     boxed(&mut m, "in-inner", Some("inner-ns"), &[]);
@@ -228,7 +265,8 @@ fn boundary_properties_nearest_of_a_kind_and_any_enclosing() {
     );
     let why = &a.threat("T-NEAREST@element:in-outer").expect("fires").why;
     assert!(
-        why.iter().any(|w| w.contains("boundary `outer-ns`: t_on = true")),
+        why.iter()
+            .any(|w| w.contains("boundary `outer-ns`: t_on = true")),
         "{why:?}"
     );
 }
@@ -288,13 +326,21 @@ fn a_crossing_rule_gives_one_threat_per_flow_naming_every_boundary() {
     );
     let why = &a.threat("T-XB@flow:ab").expect("fires").why;
     assert!(
-        why[0].contains("crosses 2 boundaries") && why[0].contains("`ns1`") && why[0].contains("`ns2`"),
+        why[0].contains("crosses 2 boundaries")
+            && why[0].contains("`ns1`")
+            && why[0].contains("`ns2`"),
         "{why:?}"
     );
     let why = &a.threat("T-XB@flow:ac").expect("fires").why;
-    assert!(why[0].contains("crosses 1 boundary") && !why[0].contains("`ns3`"), "{why:?}");
+    assert!(
+        why[0].contains("crosses 1 boundary") && !why[0].contains("`ns3`"),
+        "{why:?}"
+    );
     // AnyCrossed with Entering: only where the flow enters a boundary with t_on.
-    assert_eq!(fired(&a, "T-XANY"), vec!["T-XANY@flow:ab", "T-XANY@flow:ca"]);
+    assert_eq!(
+        fired(&a, "T-XANY"),
+        vec!["T-XANY@flow:ab", "T-XANY@flow:ca"]
+    );
 }
 
 #[test]
@@ -303,23 +349,61 @@ fn severity_steps_raise_with_classification_and_secrets() {
     boxed(&mut m, "a", None, &[]);
     boxed(&mut m, "b", None, &[]);
     let text = |s: &str| Value::Text(s.into());
-    flow(&mut m, "public", "a", "b", Channel::Network, &[("classification", text("public"))]);
-    flow(&mut m, "conf", "a", "b", Channel::Network, &[("classification", text("confidential"))]);
-    flow(&mut m, "secret", "a", "b", Channel::Network, &[("classification", text("secret"))]);
-    flow(&mut m, "creds", "a", "b", Channel::Network, &[("carries_secrets", Value::Bool(true))]);
+    flow(
+        &mut m,
+        "public",
+        "a",
+        "b",
+        Channel::Network,
+        &[("classification", text("public"))],
+    );
+    flow(
+        &mut m,
+        "conf",
+        "a",
+        "b",
+        Channel::Network,
+        &[("classification", text("confidential"))],
+    );
+    flow(
+        &mut m,
+        "secret",
+        "a",
+        "b",
+        Channel::Network,
+        &[("classification", text("secret"))],
+    );
+    flow(
+        &mut m,
+        "creds",
+        "a",
+        "b",
+        Channel::Network,
+        &[("carries_secrets", Value::Bool(true))],
+    );
     let a = analyze(&m, cat());
-    let sev = |f: &str| a.threat(&format!("T-SEV@flow:{f}")).map(|t| t.rule_severity);
+    let sev = |f: &str| {
+        a.threat(&format!("T-SEV@flow:{f}"))
+            .map(|t| t.rule_severity)
+    };
     assert_eq!(sev("public"), Some(Severity::Low));
     assert_eq!(sev("conf"), Some(Severity::Medium));
     assert_eq!(sev("secret"), Some(Severity::High));
     assert_eq!(sev("creds"), Some(Severity::High));
     let why = &a.threat("T-SEV@flow:creds").expect("fires").why;
     assert!(
-        why.iter().any(|w| w.starts_with("severity raised from Low to High")
-            && w.contains("carries_secrets = true")),
+        why.iter()
+            .any(|w| w.starts_with("severity raised from Low to High")
+                && w.contains("carries_secrets = true")),
         "{why:?}"
     );
-    assert!(!a.threat("T-SEV@flow:public").expect("fires").why.iter().any(|w| w.contains("raised")));
+    assert!(
+        !a.threat("T-SEV@flow:public")
+            .expect("fires")
+            .why
+            .iter()
+            .any(|w| w.contains("raised"))
+    );
 }
 
 fn only_user_error(text: &str) -> palisade::diag::Diagnostic {
@@ -345,15 +429,24 @@ fn rule(applies: &str, cond: &str) -> String {
 fn new_leaves_are_type_checked_at_load_with_located_errors() {
     let cases = [
         (
-            rule("Elements([\"k8s.workload\"])", "Contains(Element, \"privileged\", \"x\")"),
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Contains(Element, \"privileged\", \"x\")",
+            ),
             "need a list",
         ),
         (
-            rule("Elements([\"docker.container\"])", "RunsAsUid0(Element, \"cap_add\")"),
+            rule(
+                "Elements([\"docker.container\"])",
+                "RunsAsUid0(Element, \"cap_add\")",
+            ),
             "needs text",
         ),
         (
-            rule("Elements([\"k8s.workload\"])", "Is(Boundary, \"pod_security\", \"restricted\")"),
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Is(Boundary, \"pod_security\", \"restricted\")",
+            ),
             "role `Boundary` is not available here",
         ),
         (
@@ -371,7 +464,10 @@ fn new_leaves_are_type_checked_at_load_with_located_errors() {
             "`strict` is not an option",
         ),
         (
-            rule("Elements([\"k8s.workload\"])", "Related(Out, \"k8s.no-such\", Always)"),
+            rule(
+                "Elements([\"k8s.workload\"])",
+                "Related(Out, \"k8s.no-such\", Always)",
+            ),
             "unknown relation kind `k8s.no-such`",
         ),
         (
@@ -385,7 +481,10 @@ fn new_leaves_are_type_checked_at_load_with_located_errors() {
             ),
             "unknown property `privileged`",
         ),
-        (rule("Elements([\"k8s.workload\"])", "OverNetwork"), "needs a flow"),
+        (
+            rule("Elements([\"k8s.workload\"])", "OverNetwork"),
+            "needs a flow",
+        ),
         (rule("Flows", "ChannelIn([])"), "lists no channel"),
         (
             rule("Elements([\"k8s.workload\"])", "AnyCrossed(Always)"),

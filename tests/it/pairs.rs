@@ -113,7 +113,10 @@ fn every_rule_has_a_minimal_pair_and_each_pair_holds() {
         }
         let mut m = base;
         if !apply(&mut m, &p.flip) {
-            failures.push(format!("{}: flip {:?} names nothing in {}", p.rule, p.flip, p.model));
+            failures.push(format!(
+                "{}: flip {:?} names nothing in {}",
+                p.rule, p.flip, p.model
+            ));
             continue;
         }
         let after = analyze(&m, catalog());
@@ -126,7 +129,10 @@ fn every_rule_has_a_minimal_pair_and_each_pair_holds() {
                 continue;
             }
             (None, true) => {
-                failures.push(format!("{}: {} does not fire after {:?}", p.rule, p.threat, p.flip));
+                failures.push(format!(
+                    "{}: {} does not fire after {:?}",
+                    p.rule, p.threat, p.flip
+                ));
                 continue;
             }
             _ => {}
@@ -310,29 +316,33 @@ fn write_pairs() {
         // First a change that silences the threat and raises no other (the control),
         // then any change that silences it.
         for strict in [true, false] {
-        for (path, m, a) in &models {
-            let ids: BTreeSet<&str> = a.threats.iter().map(|t| t.id.as_str()).collect();
-            for t in a.threats.iter().filter(|t| t.id.as_str().starts_with(&format!("{}@", r.id))) {
-                for flip in candidates(m, t.id.as_str(), &props) {
-                    let mut m2 = m.clone();
-                    if !apply(&mut m2, &flip) || m2 == *m {
-                        continue;
-                    }
-                    let a2 = analyze(&m2, cat);
-                    let adds = a2.threats.iter().any(|x| !ids.contains(x.id.as_str()));
-                    if a2.threat(t.id.as_str()).is_none() && !(strict && adds) {
-                        pairs.push(Pair {
-                            rule: r.id.clone(),
-                            model: path.clone(),
-                            threat: t.id.as_str().to_owned(),
-                            flip,
-                            raises: false,
-                        });
-                        continue 'rules;
+            for (path, m, a) in &models {
+                let ids: BTreeSet<&str> = a.threats.iter().map(|t| t.id.as_str()).collect();
+                for t in a
+                    .threats
+                    .iter()
+                    .filter(|t| t.id.as_str().starts_with(&format!("{}@", r.id)))
+                {
+                    for flip in candidates(m, t.id.as_str(), &props) {
+                        let mut m2 = m.clone();
+                        if !apply(&mut m2, &flip) || m2 == *m {
+                            continue;
+                        }
+                        let a2 = analyze(&m2, cat);
+                        let adds = a2.threats.iter().any(|x| !ids.contains(x.id.as_str()));
+                        if a2.threat(t.id.as_str()).is_none() && !(strict && adds) {
+                            pairs.push(Pair {
+                                rule: r.id.clone(),
+                                model: path.clone(),
+                                threat: t.id.as_str().to_owned(),
+                                flip,
+                                raises: false,
+                            });
+                            continue 'rules;
+                        }
                     }
                 }
             }
-        }
         }
         // A rule that needs several controls at once: in a model where it is quiet,
         // the one change that removes a control and makes it fire.
@@ -347,7 +357,11 @@ fn write_pairs() {
                     continue;
                 }
                 let a2 = analyze(&m2, cat);
-                if let Some(t) = a2.threats.iter().find(|t| t.id.as_str().starts_with(&prefix)) {
+                if let Some(t) = a2
+                    .threats
+                    .iter()
+                    .find(|t| t.id.as_str().starts_with(&prefix))
+                {
                     pairs.push(Pair {
                         rule: r.id.clone(),
                         model: path.clone(),

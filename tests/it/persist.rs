@@ -795,14 +795,21 @@ fn version_1_crossing_triage_moves_to_the_per_flow_id_merged_and_never_orphaned(
     let moved = &m.triage[&ThreatId::new("GEN-X-I-01@flow:user-to-db")];
     assert_eq!(moved.threat.as_str(), "GEN-X-I-01@flow:user-to-db");
     assert_eq!(moved.status, Status::NotApplicable);
-    assert_eq!(moved.justification, "The debug port is closed in production.");
+    assert_eq!(
+        moved.justification,
+        "The debug port is closed in production."
+    );
     // Two records merged: they disagree (Mitigated, AcceptedRisk), so the reviewer is
     // asked again; nothing either said is lost.
     let merged = &m.triage[&ThreatId::new("GEN-X-S-01@flow:user-to-api")];
     assert_eq!(merged.threat.as_str(), "GEN-X-S-01@flow:user-to-api");
     assert_eq!(merged.status, Status::NeedsInvestigation);
     assert_eq!(merged.severity, Some(Severity::Critical));
-    assert!(merged.justification.contains("[boundary dc: Mitigated] The load balancer"));
+    assert!(
+        merged
+            .justification
+            .contains("[boundary dc: Mitigated] The load balancer")
+    );
     assert!(
         merged
             .justification
@@ -812,7 +819,12 @@ fn version_1_crossing_triage_moves_to_the_per_flow_id_merged_and_never_orphaned(
     assert_eq!(merged.ticket, "SEC-1, SEC-2");
     assert_eq!(merged.reviewed_by, "R. One, R. Two");
     assert_eq!(merged.date, "2026-10-05");
-    assert_eq!(loaded.migration_notes.len(), 2, "{:?}", loaded.migration_notes);
+    assert_eq!(
+        loaded.migration_notes.len(),
+        2,
+        "{:?}",
+        loaded.migration_notes
+    );
     // Every record is attached to a threat of the current analysis.
     let a = analyze(m, catalog());
     assert!(a.orphans.is_empty(), "{:?}", a.orphans);
@@ -841,7 +853,10 @@ fn the_four_version_1_examples_load_through_the_migration_with_their_triage_inta
         let count = text.matches("threat: \"").count();
         assert_eq!(m.triage.len(), count, "{name}: every triage record is kept");
         for (k, t) in &m.triage {
-            assert!(text.contains(&format!("threat: \"{k}\"")), "{name}: {k} kept under its id");
+            assert!(
+                text.contains(&format!("threat: \"{k}\"")),
+                "{name}: {k} kept under its id"
+            );
             assert_eq!(&t.threat, k);
         }
         let a = analyze(m, catalog());

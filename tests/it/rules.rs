@@ -257,10 +257,15 @@ fn hardened_examples_explain_every_threat_in_their_description() {
                 })
             })
             .collect();
-        assert_eq!(fired, named, "{path}: fired rules vs rules its description explains");
+        assert_eq!(
+            fired, named,
+            "{path}: fired rules vs rules its description explains"
+        );
         // One threat per flow for crossing rules: no id names a boundary.
         assert!(
-            a.threats.iter().all(|t| !t.id.as_str().contains("/boundary:")),
+            a.threats
+                .iter()
+                .all(|t| !t.id.as_str().contains("/boundary:")),
             "{path}"
         );
     }
