@@ -128,6 +128,10 @@ struct Build {
     model: Model,
     /// Every id taken (elements, flows, relations, boundaries share one space here).
     taken: BTreeSet<String>,
+    /// `(kind, source, target)` of every relation, so each is added once.
+    related: BTreeSet<(String, ElementId, ElementId)>,
+    /// `(source, target, name)` of every flow -> its id, so a repeat joins the first.
+    flow_keys: BTreeMap<(ElementId, ElementId, String), FlowId>,
 }
 
 impl Build {
@@ -194,11 +198,9 @@ impl Build {
         let short = kind.rsplit(['.', '-']).next().unwrap_or(kind);
         let want = format!("{}.{}.{}", source, short, target);
         // Same kind between the same two elements once only.
-        if self
-            .model
-            .relations
-            .values()
-            .any(|r| r.kind == kind && &r.source == source && &r.target == target)
+        if !self
+            .related
+            .insert((kind.to_owned(), source.clone(), target.clone()))
         {
             return;
         }
@@ -264,11 +266,11 @@ impl Build {
         if source == target {
             return;
         }
+        let key = (source.clone(), target.clone(), name.clone());
         if let Some(f) = self
-            .model
-            .flows
-            .values_mut()
-            .find(|f| &f.source == source && &f.target == target && f.name == name)
+            .flow_keys
+            .get(&key)
+            .and_then(|id| self.model.flows.get_mut(id))
         {
             // The same connection named twice (two containers, an init container): one
             // flow, both sources in its note.
@@ -292,6 +294,7 @@ impl Build {
             props.insert("encrypted".into(), Value::Bool(true));
         }
         props.insert(super::NOTE_SOURCE.into(), Value::Text(note));
+        self.flow_keys.insert(key, FlowId::new(id.clone()));
         self.model.flows.insert(
             FlowId::new(id.clone()),
             Flow {
@@ -606,6 +609,8 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     let mut b = Build {
         model: Model::new(&title(inputs)),
         taken: BTreeSet::new(),
+        related: BTreeSet::new(),
+        flow_keys: BTreeMap::new(),
     };
     b.model.metadata.source_format = "k8s".into();
     b.taken.insert(CLUSTER.into());
@@ -1243,7 +1248,11 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             }
         }
     }
-    // Services: which workloads back each one.
+    // Services: which workloads back each one (workloads indexed by namespace).
+    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for w in &workloads {
+        by_ns.entry(w.ns.as_str()).or_default().push(w);
+    }
     let backing = |svc: &Service| -> Vec<ElementId> {
         if svc.selector.is_empty() {
             return Vec::new();
@@ -1252,11 +1261,15 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             labels: svc.selector.clone(),
             exprs: Vec::new(),
         };
-        workloads
-            .iter()
-            .filter(|w| w.ns == svc.ns && selects(&w.labels, &sel))
-            .map(|w| w.id.clone())
-            .collect()
+        by_ns
+            .get(svc.ns.as_str())
+            .map(|ws| {
+                ws.iter()
+                    .filter(|w| selects(&w.labels, &sel))
+                    .map(|w| w.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, s) in services.iter().enumerate() {
@@ -1380,10 +1393,8 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     }
     // NetworkPolicies select workloads.
     for (pid, ns, sel) in &policies {
-        for w in workloads
-            .iter()
-            .filter(|w| &w.ns == ns && selects(&w.labels, sel))
-        {
+        let ws = by_ns.get(ns.as_str()).cloned().unwrap_or_default();
+        for w in ws.iter().filter(|w| selects(&w.labels, sel)) {
             b.relate("k8s.selects", pid, &w.id, Props::new());
         }
     }
