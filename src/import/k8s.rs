@@ -274,11 +274,11 @@ impl Build {
         {
             // The same connection named twice (two containers, an init container): one
             // flow, both sources in its note.
-            if let Some(Value::Text(t)) = f.props.get_mut(super::NOTE_SOURCE) {
-                if !t.contains(&note) {
-                    t.push('\n');
-                    t.push_str(&note);
-                }
+            if let Some(Value::Text(t)) = f.props.get_mut(super::NOTE_SOURCE)
+                && !t.contains(&note)
+            {
+                t.push('\n');
+                t.push_str(&note);
             }
             return;
         }
@@ -559,6 +559,7 @@ fn read_inputs<'a>(
 /// (a directory already expanded, sorted). A file that is too large or not UTF-8 is an
 /// error; a bad document, a wrong field type, a duplicate or an unknown kind is a
 /// diagnostic and the rest still imports.
+#[allow(clippy::type_complexity)]
 pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError> {
     let mut diags = Vec::new();
     let docs = read_inputs(inputs, &mut diags)?;
@@ -783,12 +784,12 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             let ann = r.string_map(r_meta(o.v), "annotations", &o.p("metadata.annotations"));
             if let Some(sa) = ann.get("kubernetes.io/service-account.name") {
                 let ns = o.ns.clone().unwrap_or_default();
-                if let Some(id) = sas.get(&(ns, sa.clone())) {
-                    if let Some(e) = b.model.elements.get_mut(id) {
-                        e.props
-                            .insert("token_type".into(), Value::Text("legacy-secret".into()));
-                        e.provenance.insert("token_type".into(), o.at("type"));
-                    }
+                if let Some(id) = sas.get(&(ns, sa.clone()))
+                    && let Some(e) = b.model.elements.get_mut(id)
+                {
+                    e.props
+                        .insert("token_type".into(), Value::Text("legacy-secret".into()));
+                    e.provenance.insert("token_type".into(), o.at("type"));
                 }
             }
         }
@@ -1130,12 +1131,11 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 let mut backends: Vec<(String, String)> = Vec::new();
                 if let Some(spec) = spec {
                     for key in ["defaultBackend", "backend"] {
-                        if let Some(bk) = r.map(spec, key, &o.p(&format!("spec.{key}"))) {
-                            if let Some(s) =
+                        if let Some(bk) = r.map(spec, key, &o.p(&format!("spec.{key}")))
+                            && let Some(s) =
                                 backend_service(&mut r, bk, &o.p(&format!("spec.{key}")))
-                            {
-                                backends.push((s, o.at(&format!("spec.{key}"))));
-                            }
+                        {
+                            backends.push((s, o.at(&format!("spec.{key}"))));
                         }
                     }
                     for (i, rule) in r.seq(spec, "rules", &o.p("spec.rules")).iter().enumerate() {
@@ -1147,10 +1147,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                                 .enumerate()
                             {
                                 let pp = format!("{rp}.paths[{j}].backend");
-                                if let Some(bk) = r.map(path, "backend", &pp) {
-                                    if let Some(s) = backend_service(&mut r, bk, &pp) {
-                                        backends.push((s, o.doc.at(&pp)));
-                                    }
+                                if let Some(bk) = r.map(path, "backend", &pp)
+                                    && let Some(s) = backend_service(&mut r, bk, &pp)
+                                {
+                                    backends.push((s, o.doc.at(&pp)));
                                 }
                             }
                         }
@@ -1236,16 +1236,15 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
 
     // Namespaces with a LimitRange that sets default limits.
     for w in &workloads {
-        if limit_ranges.contains(&w.ns) {
-            if let Some(e) = b.model.elements.get_mut(&w.id) {
-                if e.props.get("resource_limits") == Some(&Value::Bool(false)) {
-                    e.props.insert("resource_limits".into(), Value::Bool(true));
-                    e.provenance.insert(
-                        "resource_limits".into(),
-                        format!("LimitRange with default limits in namespace {}", w.ns),
-                    );
-                }
-            }
+        if limit_ranges.contains(&w.ns)
+            && let Some(e) = b.model.elements.get_mut(&w.id)
+            && e.props.get("resource_limits") == Some(&Value::Bool(false))
+        {
+            e.props.insert("resource_limits".into(), Value::Bool(true));
+            e.provenance.insert(
+                "resource_limits".into(),
+                format!("LimitRange with default limits in namespace {}", w.ns),
+            );
         }
     }
     // Services: which workloads back each one (workloads indexed by namespace).
@@ -1579,7 +1578,6 @@ struct Refs {
 /// One container's effective security settings (container over pod level).
 struct Ctr {
     path: String,
-    name: String,
     privileged: Option<bool>,
     ape: Option<bool>,
     non_root: Option<(bool, String)>,
@@ -1739,20 +1737,20 @@ fn pod_spec(
         let Some(name) = r.str(v, "name", &format!("{vp}.name")) else {
             continue;
         };
-        if let Some(h) = r.map(v, "hostPath", &format!("{vp}.hostPath")) {
-            if let Some(p) = r.str(h, "path", &format!("{vp}.hostPath.path")) {
-                host_vols.insert(name.clone(), (p, o.doc.at(&format!("{vp}.hostPath.path"))));
-            }
+        if let Some(h) = r.map(v, "hostPath", &format!("{vp}.hostPath"))
+            && let Some(p) = r.str(h, "path", &format!("{vp}.hostPath.path"))
+        {
+            host_vols.insert(name.clone(), (p, o.doc.at(&format!("{vp}.hostPath.path"))));
         }
-        if let Some(s) = r.map(v, "secret", &format!("{vp}.secret")) {
-            if let Some(n) = r.str(s, "secretName", &format!("{vp}.secret.secretName")) {
-                refs.secrets.entry(n).or_insert(false);
-            }
+        if let Some(s) = r.map(v, "secret", &format!("{vp}.secret"))
+            && let Some(n) = r.str(s, "secretName", &format!("{vp}.secret.secretName"))
+        {
+            refs.secrets.entry(n).or_insert(false);
         }
-        if let Some(c) = r.map(v, "configMap", &format!("{vp}.configMap")) {
-            if let Some(n) = r.str(c, "name", &format!("{vp}.configMap.name")) {
-                refs.configmaps.insert(n);
-            }
+        if let Some(c) = r.map(v, "configMap", &format!("{vp}.configMap"))
+            && let Some(n) = r.str(c, "name", &format!("{vp}.configMap.name"))
+        {
+            refs.configmaps.insert(n);
         }
         if let Some(pj) = r.map(v, "projected", &format!("{vp}.projected")) {
             for (j, src) in r
@@ -1761,15 +1759,15 @@ fn pod_spec(
                 .enumerate()
             {
                 let pp = format!("{vp}.projected.sources[{j}]");
-                if let Some(s) = r.map(src, "secret", &format!("{pp}.secret")) {
-                    if let Some(n) = r.str(s, "name", &format!("{pp}.secret.name")) {
-                        refs.secrets.entry(n).or_insert(false);
-                    }
+                if let Some(s) = r.map(src, "secret", &format!("{pp}.secret"))
+                    && let Some(n) = r.str(s, "name", &format!("{pp}.secret.name"))
+                {
+                    refs.secrets.entry(n).or_insert(false);
                 }
-                if let Some(c) = r.map(src, "configMap", &format!("{pp}.configMap")) {
-                    if let Some(n) = r.str(c, "name", &format!("{pp}.configMap.name")) {
-                        refs.configmaps.insert(n);
-                    }
+                if let Some(c) = r.map(src, "configMap", &format!("{pp}.configMap"))
+                    && let Some(n) = r.str(c, "name", &format!("{pp}.configMap.name"))
+                {
+                    refs.configmaps.insert(n);
                 }
             }
         }
@@ -1882,26 +1880,22 @@ fn pod_spec(
                 if let Some(vf) = r.map(ev, "valueFrom", &format!("{ep}.valueFrom")) {
                     if let Some(s) =
                         r.map(vf, "secretKeyRef", &format!("{ep}.valueFrom.secretKeyRef"))
-                    {
-                        if let Some(n) =
+                        && let Some(n) =
                             r.str(s, "name", &format!("{ep}.valueFrom.secretKeyRef.name"))
-                        {
-                            refs.secrets.insert(n, true);
-                            secrets_env.get_or_insert_with(|| {
-                                o.doc.at(&format!("{ep}.valueFrom.secretKeyRef"))
-                            });
-                        }
+                    {
+                        refs.secrets.insert(n, true);
+                        secrets_env.get_or_insert_with(|| {
+                            o.doc.at(&format!("{ep}.valueFrom.secretKeyRef"))
+                        });
                     }
                     if let Some(s) = r.map(
                         vf,
                         "configMapKeyRef",
                         &format!("{ep}.valueFrom.configMapKeyRef"),
-                    ) {
-                        if let Some(n) =
-                            r.str(s, "name", &format!("{ep}.valueFrom.configMapKeyRef.name"))
-                        {
-                            refs.configmaps.insert(n);
-                        }
+                    ) && let Some(n) =
+                        r.str(s, "name", &format!("{ep}.valueFrom.configMapKeyRef.name"))
+                    {
+                        refs.configmaps.insert(n);
                     }
                 }
             }
@@ -1911,21 +1905,20 @@ fn pod_spec(
                 .enumerate()
             {
                 let ep = format!("{cp}.envFrom[{j}]");
-                if let Some(s) = r.map(ef, "secretRef", &format!("{ep}.secretRef")) {
-                    if let Some(n) = r.str(s, "name", &format!("{ep}.secretRef.name")) {
-                        refs.secrets.insert(n, true);
-                        secrets_env.get_or_insert_with(|| o.doc.at(&format!("{ep}.secretRef")));
-                    }
+                if let Some(s) = r.map(ef, "secretRef", &format!("{ep}.secretRef"))
+                    && let Some(n) = r.str(s, "name", &format!("{ep}.secretRef.name"))
+                {
+                    refs.secrets.insert(n, true);
+                    secrets_env.get_or_insert_with(|| o.doc.at(&format!("{ep}.secretRef")));
                 }
-                if let Some(s) = r.map(ef, "configMapRef", &format!("{ep}.configMapRef")) {
-                    if let Some(n) = r.str(s, "name", &format!("{ep}.configMapRef.name")) {
-                        refs.configmaps.insert(n);
-                    }
+                if let Some(s) = r.map(ef, "configMapRef", &format!("{ep}.configMapRef"))
+                    && let Some(n) = r.str(s, "name", &format!("{ep}.configMapRef.name"))
+                {
+                    refs.configmaps.insert(n);
                 }
             }
             ctrs.push(Ctr {
                 path: cp,
-                name,
                 privileged,
                 ape,
                 non_root,
@@ -2235,6 +2228,5 @@ fn pod_spec(
             unset("containers[*].env[*].valueFrom.secretKeyRef"),
         ),
     }
-    let _ = ctrs.iter().map(|c| &c.name).count();
     (labels, env_out)
 }

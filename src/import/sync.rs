@@ -448,10 +448,10 @@ pub fn edits_between(old: &Model, new: &Model) -> Vec<crate::model::Edit> {
         }
     }
     for b in new.boundaries.values() {
-        if let Some(ob) = old.boundaries.get(&b.id) {
-            if ob != b {
-                out.push(Edit::ReplaceBoundary(b.clone()));
-            }
+        if let Some(ob) = old.boundaries.get(&b.id)
+            && ob != b
+        {
+            out.push(Edit::ReplaceBoundary(b.clone()));
         }
     }
     for e in new.elements.values() {
