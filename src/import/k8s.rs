@@ -578,6 +578,24 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             push_obj(&mut objs, &mut r, d, &d.value, String::new());
         }
     }
+    if objs.is_empty() {
+        // Nothing at all to model: a located error (the first document's problem, when
+        // there is one), so a wrong file is not mistaken for an empty cluster.
+        if let Some(d) = diags.iter().find(|d| d.level >= Level::Warning) {
+            let (line, col) = d.pos.map(|p| (p.line, p.col)).unwrap_or((1, 1));
+            return Err(ImportError::Syntax {
+                path: d.file.clone().unwrap_or_default(),
+                line,
+                col,
+                message: format!("no Kubernetes object found: {}", d.message),
+            });
+        }
+        return Err(ImportError::Invalid {
+            path: inputs.first().map(|i| i.0.clone()).unwrap_or_default(),
+            pos: None,
+            message: "no Kubernetes object found (empty input)".into(),
+        });
+    }
     // Duplicates: the later object wins, as `kubectl apply` of the files in order would.
     let mut seen: BTreeMap<(String, Option<String>, String), usize> = BTreeMap::new();
     let mut keep = vec![true; objs.len()];

@@ -1487,7 +1487,7 @@ fn bad_input_on_the_command_line_is_one_located_line_and_exit_2() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("threat-dragon"));
-    // Manifest formats are named and not yet read.
+    // A file that holds no Kubernetes object is refused as manifests, with its place.
     let o = palisade(&[
         os("import"),
         os("--from"),
@@ -1497,5 +1497,5 @@ fn bad_input_on_the_command_line_is_one_located_line_and_exit_2() {
         out.as_os_str(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not supported yet"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no Kubernetes object found"));
 }

@@ -546,6 +546,8 @@ fn hostile_input_gives_errors_or_diagnostics_within_limits() {
     }
     bomb.push_str("kind: Pod\nmetadata: {name: x}\n");
     let t = Instant::now();
+    // The bomb document is refused at its place; a good document after it still imports.
+    bomb.push_str("---\nkind: Pod\nmetadata: {name: after}\n");
     let i = k8s(&bomb);
     assert!(t.elapsed() < Duration::from_secs(10));
     assert!(
@@ -555,6 +557,7 @@ fn hostile_input_gives_errors_or_diagnostics_within_limits() {
         "{:?}",
         i.diagnostics
     );
+    assert!(i.model.elements.contains_key("default.pod.after"));
     // Non-UTF-8: a located error.
     let bad = import_k8s(&[(
         "b.yaml".into(),
@@ -576,7 +579,9 @@ fn hostile_input_gives_errors_or_diagnostics_within_limits() {
         "[".repeat(10_000),
         "]".repeat(10_000)
     );
-    let i = k8s(&deep);
+    let i = k8s(&format!(
+        "{deep}---\nkind: Pod\nmetadata: {{name: after}}\n"
+    ));
     assert!(
         i.diagnostics
             .iter()
@@ -603,7 +608,12 @@ fn hostile_input_gives_errors_or_diagnostics_within_limits() {
         10_000
     );
     // Empty and scalar documents.
-    let i = k8s("---\n---\n42\n---\n- a\n");
+    let e = import_k8s(&[("n.yaml".into(), b"42\n".to_vec())]);
+    assert!(
+        matches!(&e, Err(ImportError::Syntax { message, .. }) if message.contains("no Kubernetes object found")),
+        "{e:?}"
+    );
+    let i = k8s("---\n---\n42\n---\n- a\n---\nkind: Pod\nmetadata: {name: p}\n");
     assert!(
         i.diagnostics
             .iter()
@@ -927,7 +937,9 @@ mod merge_props {
 
     /// A manifest set from a list of (privileged, host_pid, present) per workload.
     fn manifests(ws: &[(bool, bool, bool)]) -> String {
-        let mut s = String::new();
+        // One object that never changes, so no manifest set is empty.
+        let mut s =
+            String::from("kind: ServiceAccount\napiVersion: v1\nmetadata: {name: anchor}\n");
         for (n, (p, h, present)) in ws.iter().enumerate() {
             if !present {
                 continue;
