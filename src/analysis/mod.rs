@@ -414,13 +414,13 @@ fn fire(
         if let Some(f) = scope.flow {
             // A flow an importer inferred (from depends_on, an environment variable naming
             // a service, ...) says so, since nobody drew it.
-            if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source") {
-                if note.starts_with("inferred") {
-                    why.push(format!(
-                        "the flow is {}",
-                        note.lines().next().unwrap_or(note)
-                    ));
-                }
+            if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source")
+                && note.starts_with("inferred")
+            {
+                why.push(format!(
+                    "the flow is {}",
+                    note.lines().next().unwrap_or(note)
+                ));
             }
         }
         let subject = subject();

@@ -27,6 +27,8 @@ pub enum Action {
     Export(Format),
     /// Ask for another tool's model and import it as a new document.
     Import(crate::import::Format),
+    /// Read the manifests the model was imported from again and merge them in.
+    Resync,
     /// Ask for a file and write the model for another tool.
     ExportInterchange(crate::export::ExportFormat),
     /// Close the window (asks about unsaved changes).

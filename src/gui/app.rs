@@ -279,7 +279,13 @@ impl PalisadeApp {
         source: &std::path::Path,
         imp: crate::import::Imported,
     ) {
-        let mut doc = Document::new(imp.model, None, None, &self.catalog);
+        let mut model = imp.model;
+        if !model.metadata.source_format.is_empty() && model.metadata.sources.is_empty() {
+            // Remember the manifests (absolute: the model has no file yet) for re-sync.
+            let abs = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+            model.metadata.sources = vec![abs.display().to_string()];
+        }
+        let mut doc = Document::new(model, None, None, &self.catalog);
         let stem = source
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -579,6 +585,18 @@ impl PalisadeApp {
             Action::SaveAs => self.ask_for_file(ctx, DialogPurpose::SaveAs),
             Action::SaveTo(p) => self.save_then_continue(ctx, &p),
             Action::Export(f) => self.ask_for_file(ctx, DialogPurpose::Export(f)),
+            Action::Resync => {
+                let format = crate::import::Format::parse(&self.doc.model.metadata.source_format);
+                match format {
+                    Some(f) if !self.doc.model.metadata.sources.is_empty() => {
+                        let base = self.doc.path.clone().unwrap_or_default();
+                        let paths = crate::cli::manifests::resolve_sources(&self.doc.model, &base);
+                        self.note(ctx, format!("Re-syncing from {} source(s)…", paths.len()));
+                        self.jobs.resync(paths, f, ctx);
+                    }
+                    _ => self.error("This model does not remember the manifests it came from"),
+                }
+            }
             Action::Import(f) => {
                 if self.guard(&action) {
                     self.ask_for_file(ctx, DialogPurpose::Import(f));
@@ -939,6 +957,27 @@ impl PalisadeApp {
         for r in self.jobs.poll() {
             match r {
                 JobResult::Dialog(purpose, outcome) => self.dialog_done(ctx, purpose, outcome),
+                JobResult::Resynced(r) => match *r {
+                    Ok(mut imp) => {
+                        imp.model.metadata.sources = self.doc.model.metadata.sources.clone();
+                        let (merged, outcome) =
+                            crate::import::sync::merge(&self.doc.model, &imp.model, false);
+                        let edits = crate::import::sync::edits_between(&self.doc.model, &merged);
+                        let n = edits.len();
+                        match self.doc.apply(edits, None, &self.catalog) {
+                            Ok(()) => self.note(
+                                ctx,
+                                format!(
+                                    "Re-synced: {n} changes, {} new, {} no longer in the manifests (kept)",
+                                    outcome.added.len(),
+                                    outcome.missing.len()
+                                ),
+                            ),
+                            Err(e) => self.error(format!("Re-sync failed: {e}")),
+                        }
+                    }
+                    Err(e) => self.error(e),
+                },
                 JobResult::Imported(p, r) => match *r {
                     Ok(imp) => self.open_imported(ctx, &p, imp),
                     Err(e) => self.error(e),
@@ -1274,6 +1313,8 @@ impl eframe::App for PalisadeApp {
             has_selection: !self.doc.selection.is_empty(),
             selected_elements: self.doc.selection.elements.len(),
             tabs: self.tabs.len(),
+            can_resync: !self.doc.model.metadata.sources.is_empty()
+                && crate::import::Format::parse(&self.doc.model.metadata.source_format).is_some(),
         };
         egui::Panel::top("menu").show(ui, |ui| {
             menu::menu_bar_ui(ui, &info, &mut self.canvas, &mut self.theme, &mut actions);

@@ -137,6 +137,13 @@ pub fn commands() -> Vec<Command> {
         };
         v.push(c(label, Action::Import(f), File, &[], Global));
     }
+    v.push(c(
+        "Re-sync from manifests",
+        Action::Resync,
+        File,
+        &[],
+        Global,
+    ));
     v.extend([
         c("Quit", Action::Quit, File, &[sc(CMD, Key::Q)], Global),
         c("Undo", Action::Undo, Edit, &[sc(CMD, Key::Z)], Canvas),

@@ -83,6 +83,8 @@ pub enum JobResult {
     Exported(PathBuf, Result<(), String>),
     /// Another tool's model was read (or failed).
     Imported(PathBuf, Box<Result<crate::import::Imported, String>>),
+    /// The manifests of a re-sync were read and imported (or failed).
+    Resynced(Box<Result<crate::import::Imported, String>>),
 }
 
 /// Runs dialogs, loads and exports on background threads and hands results back.
@@ -253,6 +255,32 @@ impl Jobs {
         if spawned.is_err() {
             self.running -= 1;
             drop(tx);
+        }
+    }
+
+    /// Reads and imports a model's manifests on a background thread (re-sync).
+    pub fn resync(
+        &mut self,
+        paths: Vec<PathBuf>,
+        format: crate::import::Format,
+        ctx: &eframe::egui::Context,
+    ) {
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        self.running += 1;
+        let spawned = std::thread::Builder::new()
+            .name("palisade-resync".into())
+            .spawn(move || {
+                let r = crate::cli::manifests::read_inputs(&paths)
+                    .map_err(|e| format!("{e:#}"))
+                    .and_then(|inputs| {
+                        crate::import::import(Some(format), &inputs).map_err(|e| e.to_string())
+                    });
+                let _ = tx.send(JobResult::Resynced(Box::new(r)));
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            self.running -= 1;
         }
     }
 

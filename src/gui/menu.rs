@@ -26,6 +26,8 @@ pub struct MenuInfo<'a> {
     pub selected_elements: usize,
     /// Open tabs.
     pub tabs: usize,
+    /// Whether the model remembers the manifests it was imported from.
+    pub can_resync: bool,
 }
 
 /// A menu item for the table's command that runs `action`: its label and shortcut come
@@ -82,6 +84,9 @@ pub fn menu_bar_ui(
                     cmd_item(ui, Action::Import(f), true, actions);
                 }
             });
+            if let Some(r) = cmd_item(ui, Action::Resync, info.can_resync, actions) {
+                r.on_hover_text("Read the Kubernetes or Compose files this model was imported from and update it; positions, hand edits and triage stay");
+            }
             ui.separator();
             cmd_item(ui, Action::Save, true, actions);
             cmd_item(ui, Action::SaveAs, true, actions);

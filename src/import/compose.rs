@@ -225,6 +225,7 @@ fn mebibytes(s: &str) -> Option<f64> {
 }
 
 /// Imports Compose files; later files override earlier ones.
+#[allow(clippy::type_complexity)]
 pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError> {
     let mut diags = Vec::new();
     let mut docs: Vec<Doc> = Vec::new();
@@ -978,11 +979,11 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
             .values_mut()
             .find(|f| f.source == s && f.target == t && f.name == name)
         {
-            if let Some(Value::Text(n)) = f.props.get_mut(NOTE_SOURCE) {
-                if !n.contains(&note) {
-                    n.push('\n');
-                    n.push_str(&note);
-                }
+            if let Some(Value::Text(n)) = f.props.get_mut(NOTE_SOURCE)
+                && !n.contains(&note)
+            {
+                n.push('\n');
+                n.push_str(&note);
             }
             continue;
         }

@@ -128,6 +128,10 @@ struct Build {
     model: Model,
     /// Every id taken (elements, flows, relations, boundaries share one space here).
     taken: BTreeSet<String>,
+    /// `(kind, source, target)` of every relation, so each is added once.
+    related: BTreeSet<(String, ElementId, ElementId)>,
+    /// `(source, target, name)` of every flow -> its id, so a repeat joins the first.
+    flow_keys: BTreeMap<(ElementId, ElementId, String), FlowId>,
 }
 
 impl Build {
@@ -194,11 +198,9 @@ impl Build {
         let short = kind.rsplit(['.', '-']).next().unwrap_or(kind);
         let want = format!("{}.{}.{}", source, short, target);
         // Same kind between the same two elements once only.
-        if self
-            .model
-            .relations
-            .values()
-            .any(|r| r.kind == kind && &r.source == source && &r.target == target)
+        if !self
+            .related
+            .insert((kind.to_owned(), source.clone(), target.clone()))
         {
             return;
         }
@@ -264,19 +266,19 @@ impl Build {
         if source == target {
             return;
         }
+        let key = (source.clone(), target.clone(), name.clone());
         if let Some(f) = self
-            .model
-            .flows
-            .values_mut()
-            .find(|f| &f.source == source && &f.target == target && f.name == name)
+            .flow_keys
+            .get(&key)
+            .and_then(|id| self.model.flows.get_mut(id))
         {
             // The same connection named twice (two containers, an init container): one
             // flow, both sources in its note.
-            if let Some(Value::Text(t)) = f.props.get_mut(super::NOTE_SOURCE) {
-                if !t.contains(&note) {
-                    t.push('\n');
-                    t.push_str(&note);
-                }
+            if let Some(Value::Text(t)) = f.props.get_mut(super::NOTE_SOURCE)
+                && !t.contains(&note)
+            {
+                t.push('\n');
+                t.push_str(&note);
             }
             return;
         }
@@ -292,6 +294,7 @@ impl Build {
             props.insert("encrypted".into(), Value::Bool(true));
         }
         props.insert(super::NOTE_SOURCE.into(), Value::Text(note));
+        self.flow_keys.insert(key, FlowId::new(id.clone()));
         self.model.flows.insert(
             FlowId::new(id.clone()),
             Flow {
@@ -556,6 +559,7 @@ fn read_inputs<'a>(
 /// (a directory already expanded, sorted). A file that is too large or not UTF-8 is an
 /// error; a bad document, a wrong field type, a duplicate or an unknown kind is a
 /// diagnostic and the rest still imports.
+#[allow(clippy::type_complexity)]
 pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError> {
     let mut diags = Vec::new();
     let docs = read_inputs(inputs, &mut diags)?;
@@ -573,6 +577,24 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         } else {
             push_obj(&mut objs, &mut r, d, &d.value, String::new());
         }
+    }
+    if objs.is_empty() {
+        // Nothing at all to model: a located error (the first document's problem, when
+        // there is one), so a wrong file is not mistaken for an empty cluster.
+        if let Some(d) = diags.iter().find(|d| d.level >= Level::Warning) {
+            let (line, col) = d.pos.map(|p| (p.line, p.col)).unwrap_or((1, 1));
+            return Err(ImportError::Syntax {
+                path: d.file.clone().unwrap_or_default(),
+                line,
+                col,
+                message: format!("no Kubernetes object found: {}", d.message),
+            });
+        }
+        return Err(ImportError::Invalid {
+            path: inputs.first().map(|i| i.0.clone()).unwrap_or_default(),
+            pos: None,
+            message: "no Kubernetes object found (empty input)".into(),
+        });
     }
     // Duplicates: the later object wins, as `kubectl apply` of the files in order would.
     let mut seen: BTreeMap<(String, Option<String>, String), usize> = BTreeMap::new();
@@ -606,6 +628,8 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     let mut b = Build {
         model: Model::new(&title(inputs)),
         taken: BTreeSet::new(),
+        related: BTreeSet::new(),
+        flow_keys: BTreeMap::new(),
     };
     b.model.metadata.source_format = "k8s".into();
     b.taken.insert(CLUSTER.into());
@@ -778,12 +802,12 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             let ann = r.string_map(r_meta(o.v), "annotations", &o.p("metadata.annotations"));
             if let Some(sa) = ann.get("kubernetes.io/service-account.name") {
                 let ns = o.ns.clone().unwrap_or_default();
-                if let Some(id) = sas.get(&(ns, sa.clone())) {
-                    if let Some(e) = b.model.elements.get_mut(id) {
-                        e.props
-                            .insert("token_type".into(), Value::Text("legacy-secret".into()));
-                        e.provenance.insert("token_type".into(), o.at("type"));
-                    }
+                if let Some(id) = sas.get(&(ns, sa.clone()))
+                    && let Some(e) = b.model.elements.get_mut(id)
+                {
+                    e.props
+                        .insert("token_type".into(), Value::Text("legacy-secret".into()));
+                    e.provenance.insert("token_type".into(), o.at("type"));
                 }
             }
         }
@@ -1125,12 +1149,11 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 let mut backends: Vec<(String, String)> = Vec::new();
                 if let Some(spec) = spec {
                     for key in ["defaultBackend", "backend"] {
-                        if let Some(bk) = r.map(spec, key, &o.p(&format!("spec.{key}"))) {
-                            if let Some(s) =
+                        if let Some(bk) = r.map(spec, key, &o.p(&format!("spec.{key}")))
+                            && let Some(s) =
                                 backend_service(&mut r, bk, &o.p(&format!("spec.{key}")))
-                            {
-                                backends.push((s, o.at(&format!("spec.{key}"))));
-                            }
+                        {
+                            backends.push((s, o.at(&format!("spec.{key}"))));
                         }
                     }
                     for (i, rule) in r.seq(spec, "rules", &o.p("spec.rules")).iter().enumerate() {
@@ -1142,10 +1165,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                                 .enumerate()
                             {
                                 let pp = format!("{rp}.paths[{j}].backend");
-                                if let Some(bk) = r.map(path, "backend", &pp) {
-                                    if let Some(s) = backend_service(&mut r, bk, &pp) {
-                                        backends.push((s, o.doc.at(&pp)));
-                                    }
+                                if let Some(bk) = r.map(path, "backend", &pp)
+                                    && let Some(s) = backend_service(&mut r, bk, &pp)
+                                {
+                                    backends.push((s, o.doc.at(&pp)));
                                 }
                             }
                         }
@@ -1231,19 +1254,22 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
 
     // Namespaces with a LimitRange that sets default limits.
     for w in &workloads {
-        if limit_ranges.contains(&w.ns) {
-            if let Some(e) = b.model.elements.get_mut(&w.id) {
-                if e.props.get("resource_limits") == Some(&Value::Bool(false)) {
-                    e.props.insert("resource_limits".into(), Value::Bool(true));
-                    e.provenance.insert(
-                        "resource_limits".into(),
-                        format!("LimitRange with default limits in namespace {}", w.ns),
-                    );
-                }
-            }
+        if limit_ranges.contains(&w.ns)
+            && let Some(e) = b.model.elements.get_mut(&w.id)
+            && e.props.get("resource_limits") == Some(&Value::Bool(false))
+        {
+            e.props.insert("resource_limits".into(), Value::Bool(true));
+            e.provenance.insert(
+                "resource_limits".into(),
+                format!("LimitRange with default limits in namespace {}", w.ns),
+            );
         }
     }
-    // Services: which workloads back each one.
+    // Services: which workloads back each one (workloads indexed by namespace).
+    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for w in &workloads {
+        by_ns.entry(w.ns.as_str()).or_default().push(w);
+    }
     let backing = |svc: &Service| -> Vec<ElementId> {
         if svc.selector.is_empty() {
             return Vec::new();
@@ -1252,11 +1278,15 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             labels: svc.selector.clone(),
             exprs: Vec::new(),
         };
-        workloads
-            .iter()
-            .filter(|w| w.ns == svc.ns && selects(&w.labels, &sel))
-            .map(|w| w.id.clone())
-            .collect()
+        by_ns
+            .get(svc.ns.as_str())
+            .map(|ws| {
+                ws.iter()
+                    .filter(|w| selects(&w.labels, &sel))
+                    .map(|w| w.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, s) in services.iter().enumerate() {
@@ -1380,10 +1410,8 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     }
     // NetworkPolicies select workloads.
     for (pid, ns, sel) in &policies {
-        for w in workloads
-            .iter()
-            .filter(|w| &w.ns == ns && selects(&w.labels, sel))
-        {
+        let ws = by_ns.get(ns.as_str()).cloned().unwrap_or_default();
+        for w in ws.iter().filter(|w| selects(&w.labels, sel)) {
             b.relate("k8s.selects", pid, &w.id, Props::new());
         }
     }
@@ -1568,7 +1596,6 @@ struct Refs {
 /// One container's effective security settings (container over pod level).
 struct Ctr {
     path: String,
-    name: String,
     privileged: Option<bool>,
     ape: Option<bool>,
     non_root: Option<(bool, String)>,
@@ -1728,20 +1755,20 @@ fn pod_spec(
         let Some(name) = r.str(v, "name", &format!("{vp}.name")) else {
             continue;
         };
-        if let Some(h) = r.map(v, "hostPath", &format!("{vp}.hostPath")) {
-            if let Some(p) = r.str(h, "path", &format!("{vp}.hostPath.path")) {
-                host_vols.insert(name.clone(), (p, o.doc.at(&format!("{vp}.hostPath.path"))));
-            }
+        if let Some(h) = r.map(v, "hostPath", &format!("{vp}.hostPath"))
+            && let Some(p) = r.str(h, "path", &format!("{vp}.hostPath.path"))
+        {
+            host_vols.insert(name.clone(), (p, o.doc.at(&format!("{vp}.hostPath.path"))));
         }
-        if let Some(s) = r.map(v, "secret", &format!("{vp}.secret")) {
-            if let Some(n) = r.str(s, "secretName", &format!("{vp}.secret.secretName")) {
-                refs.secrets.entry(n).or_insert(false);
-            }
+        if let Some(s) = r.map(v, "secret", &format!("{vp}.secret"))
+            && let Some(n) = r.str(s, "secretName", &format!("{vp}.secret.secretName"))
+        {
+            refs.secrets.entry(n).or_insert(false);
         }
-        if let Some(c) = r.map(v, "configMap", &format!("{vp}.configMap")) {
-            if let Some(n) = r.str(c, "name", &format!("{vp}.configMap.name")) {
-                refs.configmaps.insert(n);
-            }
+        if let Some(c) = r.map(v, "configMap", &format!("{vp}.configMap"))
+            && let Some(n) = r.str(c, "name", &format!("{vp}.configMap.name"))
+        {
+            refs.configmaps.insert(n);
         }
         if let Some(pj) = r.map(v, "projected", &format!("{vp}.projected")) {
             for (j, src) in r
@@ -1750,15 +1777,15 @@ fn pod_spec(
                 .enumerate()
             {
                 let pp = format!("{vp}.projected.sources[{j}]");
-                if let Some(s) = r.map(src, "secret", &format!("{pp}.secret")) {
-                    if let Some(n) = r.str(s, "name", &format!("{pp}.secret.name")) {
-                        refs.secrets.entry(n).or_insert(false);
-                    }
+                if let Some(s) = r.map(src, "secret", &format!("{pp}.secret"))
+                    && let Some(n) = r.str(s, "name", &format!("{pp}.secret.name"))
+                {
+                    refs.secrets.entry(n).or_insert(false);
                 }
-                if let Some(c) = r.map(src, "configMap", &format!("{pp}.configMap")) {
-                    if let Some(n) = r.str(c, "name", &format!("{pp}.configMap.name")) {
-                        refs.configmaps.insert(n);
-                    }
+                if let Some(c) = r.map(src, "configMap", &format!("{pp}.configMap"))
+                    && let Some(n) = r.str(c, "name", &format!("{pp}.configMap.name"))
+                {
+                    refs.configmaps.insert(n);
                 }
             }
         }
@@ -1871,26 +1898,22 @@ fn pod_spec(
                 if let Some(vf) = r.map(ev, "valueFrom", &format!("{ep}.valueFrom")) {
                     if let Some(s) =
                         r.map(vf, "secretKeyRef", &format!("{ep}.valueFrom.secretKeyRef"))
-                    {
-                        if let Some(n) =
+                        && let Some(n) =
                             r.str(s, "name", &format!("{ep}.valueFrom.secretKeyRef.name"))
-                        {
-                            refs.secrets.insert(n, true);
-                            secrets_env.get_or_insert_with(|| {
-                                o.doc.at(&format!("{ep}.valueFrom.secretKeyRef"))
-                            });
-                        }
+                    {
+                        refs.secrets.insert(n, true);
+                        secrets_env.get_or_insert_with(|| {
+                            o.doc.at(&format!("{ep}.valueFrom.secretKeyRef"))
+                        });
                     }
                     if let Some(s) = r.map(
                         vf,
                         "configMapKeyRef",
                         &format!("{ep}.valueFrom.configMapKeyRef"),
-                    ) {
-                        if let Some(n) =
-                            r.str(s, "name", &format!("{ep}.valueFrom.configMapKeyRef.name"))
-                        {
-                            refs.configmaps.insert(n);
-                        }
+                    ) && let Some(n) =
+                        r.str(s, "name", &format!("{ep}.valueFrom.configMapKeyRef.name"))
+                    {
+                        refs.configmaps.insert(n);
                     }
                 }
             }
@@ -1900,21 +1923,20 @@ fn pod_spec(
                 .enumerate()
             {
                 let ep = format!("{cp}.envFrom[{j}]");
-                if let Some(s) = r.map(ef, "secretRef", &format!("{ep}.secretRef")) {
-                    if let Some(n) = r.str(s, "name", &format!("{ep}.secretRef.name")) {
-                        refs.secrets.insert(n, true);
-                        secrets_env.get_or_insert_with(|| o.doc.at(&format!("{ep}.secretRef")));
-                    }
+                if let Some(s) = r.map(ef, "secretRef", &format!("{ep}.secretRef"))
+                    && let Some(n) = r.str(s, "name", &format!("{ep}.secretRef.name"))
+                {
+                    refs.secrets.insert(n, true);
+                    secrets_env.get_or_insert_with(|| o.doc.at(&format!("{ep}.secretRef")));
                 }
-                if let Some(s) = r.map(ef, "configMapRef", &format!("{ep}.configMapRef")) {
-                    if let Some(n) = r.str(s, "name", &format!("{ep}.configMapRef.name")) {
-                        refs.configmaps.insert(n);
-                    }
+                if let Some(s) = r.map(ef, "configMapRef", &format!("{ep}.configMapRef"))
+                    && let Some(n) = r.str(s, "name", &format!("{ep}.configMapRef.name"))
+                {
+                    refs.configmaps.insert(n);
                 }
             }
             ctrs.push(Ctr {
                 path: cp,
-                name,
                 privileged,
                 ape,
                 non_root,
@@ -2224,6 +2246,5 @@ fn pod_spec(
             unset("containers[*].env[*].valueFrom.secretKeyRef"),
         ),
     }
-    let _ = ctrs.iter().map(|c| &c.name).count();
     (labels, env_out)
 }

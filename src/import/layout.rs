@@ -300,6 +300,26 @@ fn flow_ranks(model: &Model) -> BTreeMap<ElementId, usize> {
             }
         }
     }
+    // Elements on no flow (service accounts, roles, volumes) go after the last column of
+    // the flow graph, so they do not sit between a flow's ends.
+    let mut on_flow: BTreeSet<&ElementId> = BTreeSet::new();
+    for f in model.flows.values() {
+        on_flow.insert(&f.source);
+        on_flow.insert(&f.target);
+    }
+    if !on_flow.is_empty() {
+        let last = rank
+            .iter()
+            .filter(|(k, _)| on_flow.contains(k))
+            .map(|(_, r)| *r)
+            .max()
+            .unwrap_or(0);
+        for (k, r) in rank.iter_mut() {
+            if !on_flow.contains(k) {
+                *r = last + 1;
+            }
+        }
+    }
     rank
 }
 

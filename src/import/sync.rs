@@ -411,3 +411,86 @@ pub fn drift(model: &Model, imported: &Model, cat: &Catalog, format: &str) -> Ve
     out.sort_by_key(key);
     out
 }
+
+/// The edits that turn `old` into `new` (boundaries, elements, flows, relations and
+/// metadata; triage and manual threats are not compared), so a re-sync in the editor is
+/// one undo step. Applying them to `old` gives a model equal to `new` in those parts.
+pub fn edits_between(old: &Model, new: &Model) -> Vec<crate::model::Edit> {
+    use crate::model::Edit;
+    let mut out = Vec::new();
+    if old.metadata != new.metadata {
+        out.push(Edit::SetMetadata(new.metadata.clone()));
+    }
+    // Boundaries: a new boundary is added after its parent.
+    let mut present: BTreeSet<BoundaryId> = old.boundaries.keys().cloned().collect();
+    let mut pending: Vec<&crate::model::Boundary> = new
+        .boundaries
+        .values()
+        .filter(|b| !present.contains(&b.id))
+        .collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|b| {
+            let ready = b.parent.as_ref().is_none_or(|p| present.contains(p));
+            if ready {
+                out.push(Edit::AddBoundary((*b).clone()));
+                present.insert(b.id.clone());
+            }
+            !ready
+        });
+        if pending.len() == before {
+            // A parent that never appears: add them without it being checked first.
+            for b in pending.drain(..) {
+                let mut nb = b.clone();
+                nb.parent = None;
+                out.push(Edit::AddBoundary(nb));
+            }
+        }
+    }
+    for b in new.boundaries.values() {
+        if let Some(ob) = old.boundaries.get(&b.id)
+            && ob != b
+        {
+            out.push(Edit::ReplaceBoundary(b.clone()));
+        }
+    }
+    for e in new.elements.values() {
+        match old.elements.get(&e.id) {
+            None => out.push(Edit::AddElement(e.clone())),
+            Some(oe) if oe != e => out.push(Edit::ReplaceElement(e.clone())),
+            _ => {}
+        }
+    }
+    for r in old
+        .relations
+        .keys()
+        .filter(|k| !new.relations.contains_key(*k))
+    {
+        out.push(Edit::RemoveRelation(r.clone()));
+    }
+    for f in old.flows.keys().filter(|k| !new.flows.contains_key(*k)) {
+        out.push(Edit::RemoveFlow(f.clone()));
+    }
+    for e in old
+        .elements
+        .keys()
+        .filter(|k| !new.elements.contains_key(*k))
+    {
+        out.push(Edit::RemoveElement(e.clone()));
+    }
+    for f in new.flows.values() {
+        match old.flows.get(&f.id) {
+            None => out.push(Edit::AddFlow(f.clone())),
+            Some(of) if of != f => out.push(Edit::ReplaceFlow(f.clone())),
+            _ => {}
+        }
+    }
+    for r in new.relations.values() {
+        match old.relations.get(&r.id) {
+            None => out.push(Edit::AddRelation(r.clone())),
+            Some(or) if or != r => out.push(Edit::ReplaceRelation(r.clone())),
+            _ => {}
+        }
+    }
+    out
+}

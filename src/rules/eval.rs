@@ -1033,11 +1033,11 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     }
                 }
                 // Where an imported value came from (file, document, YAML path).
-                if let Item::Elem(e) = it {
-                    if let Some(from) = self.ix.elems[e].provenance.get(p) {
-                        out.push_str(" — from ");
-                        out.push_str(from);
-                    }
+                if let Item::Elem(e) = it
+                    && let Some(from) = self.ix.elems[e].provenance.get(p)
+                {
+                    out.push_str(" — from ");
+                    out.push_str(from);
                 }
                 out
             }
