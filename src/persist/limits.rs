@@ -12,9 +12,7 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// Longest string of any other field (a description, a justification, a property
 /// value), in bytes of the file's text.
 pub const MAX_STRING_BYTES: usize = 16 * 1024;
-/// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
-/// twice this many boundaries.
-pub const MAX_BOUNDARY_DEPTH: usize = 32;
+pub use crate::model::MAX_BOUNDARY_DEPTH;
 /// Most elements, flows and boundaries a model may have together: what the analysis and
 /// every report format can serve within about 2 GB of memory.
 pub const MAX_ITEMS: usize = 100_000;
