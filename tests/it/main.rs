@@ -6,6 +6,7 @@ mod common;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod hostile;
 mod persist;
 mod reliability;
 mod report;
