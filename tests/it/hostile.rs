@@ -611,3 +611,22 @@ fn messages_name_their_cause_once_and_accept_the_documented_order() {
     let o = run(&[HARDENED, "validate", HARDENED]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn models_past_the_item_and_crossing_limits_are_refused_naming_them() {
+    use palisade::persist::{MAX_CROSSINGS, MAX_ITEMS};
+    // One element more than MAX_ITEMS allows.
+    let text = crate::reliability::wide_model(MAX_ITEMS + 1);
+    let err = palisade::persist::load_bytes("items.ron", text.as_bytes()).expect_err("refused");
+    assert!(err.to_string().ends_with("(MAX_ITEMS)"), "{err}");
+    // Flows that cross the 32 nested boundaries, more than MAX_CROSSINGS in all.
+    let depth = palisade::model::MAX_BOUNDARY_DEPTH;
+    let flows = MAX_CROSSINGS / depth + 1;
+    let err = palisade::persist::load_bytes("x.ron", nested(depth, flows).as_bytes())
+        .expect_err("refused");
+    let msg = err.to_string();
+    assert!(msg.starts_with("x.ron:") && msg.ends_with("(MAX_CROSSINGS)"), "{msg}");
+    // At the limit they load.
+    let ok = nested(depth, MAX_CROSSINGS / depth);
+    assert!(palisade::persist::load_bytes("ok.ron", ok.as_bytes()).is_ok());
+}
