@@ -272,6 +272,9 @@ fn printing_commands() -> Vec<Vec<String>> {
         s(&["templates", "list"]),
         s(&["templates", "show", "kubernetes"]),
         s(&["--templates", "tests/corpus/templates", "templates", "list"]),
+        s(&["--help"]),
+        s(&["report", "--help"]),
+        s(&["--version"]),
     ]
 }
 
