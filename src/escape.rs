@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn markdown_inline_escapes_html_and_markdown() {
-        let s = md_inline("<script>alert(1)</script> <img src=x onerror=alert(1)> **b** [l](u) &lt;");
+        let s =
+            md_inline("<script>alert(1)</script> <img src=x onerror=alert(1)> **b** [l](u) &lt;");
         // Every `<`, `>`, `*` and `[` is escaped.
         let b = s.as_bytes();
         for (i, c) in b.iter().enumerate() {

@@ -31,9 +31,10 @@ fn main() -> ExitCode {
         Err(err) => {
             // A reader that went away (`palisade threats x | head`) is not an error worth
             // a line, as with any Unix tool; the exit status still says it failed.
-            let broken_pipe = err
-                .chain()
-                .any(|c| c.downcast_ref::<cli::StdoutError>().is_some_and(|e| e.is_broken_pipe()));
+            let broken_pipe = err.chain().any(|c| {
+                c.downcast_ref::<cli::StdoutError>()
+                    .is_some_and(|e| e.is_broken_pipe())
+            });
             if !broken_pipe {
                 cli::warn(&format!("error: {}", cli::error_line(&err)));
             }

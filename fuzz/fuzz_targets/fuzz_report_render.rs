@@ -41,19 +41,36 @@ fuzz_target!(|data: &[u8]| {
     // limited), so each output is bounded by the threats, the items and the input.
     let items = model.elements.len() + model.flows.len() + model.boundaries.len();
     let bound = 64 * 1024 * (a.threats.len() + items + 16) + 64 * data.len();
-    for format in [Format::Json, Format::Markdown, Format::Html, Format::Sarif, Format::Pdf] {
+    for format in [
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+        Format::Sarif,
+        Format::Pdf,
+    ] {
         let out = match render::render(&input, format) {
             Ok(b) => b,
             Err(e) => panic!("{format:?} failed on a model that loads: {e}"),
         };
-        assert!(out.len() <= bound, "{format:?}: {} bytes for {} input bytes", out.len(), data.len());
+        assert!(
+            out.len() <= bound,
+            "{format:?}: {} bytes for {} input bytes",
+            out.len(),
+            data.len()
+        );
         match format {
             Format::Json | Format::Sarif => {
-                assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok(), "{format:?} is not JSON");
+                assert!(
+                    serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+                    "{format:?} is not JSON"
+                );
             }
             Format::Markdown => {
                 let md = String::from_utf8_lossy(&out);
-                assert!(!raw_controls(&md), "raw control character in the Markdown report");
+                assert!(
+                    !raw_controls(&md),
+                    "raw control character in the Markdown report"
+                );
             }
             _ => {}
         }
@@ -64,8 +81,17 @@ fuzz_target!(|data: &[u8]| {
     }
     let views = report::threat_views(&model, catalog(), &a);
     let table = text::table(&views);
-    assert!(!raw_controls(&table), "raw control character in the threat table");
+    assert!(
+        !raw_controls(&table),
+        "raw control character in the threat table"
+    );
     let md = text::markdown(&views);
-    assert!(!raw_controls(&md), "raw control character in the Markdown table");
-    assert!(md.lines().count() == views.len() + 2, "a Markdown row spans lines");
+    assert!(
+        !raw_controls(&md),
+        "raw control character in the Markdown table"
+    );
+    assert!(
+        md.lines().count() == views.len() + 2,
+        "a Markdown row spans lines"
+    );
 });

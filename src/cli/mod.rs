@@ -325,9 +325,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             let b = load_model(&new)?;
             let cat = load_catalog(templates);
             // Each change line is escaped by the renderer.
-            out.raw(&analysis::diff::render(&analysis::diff::diff(
-                &a, &b, &cat,
-            )))?;
+            out.raw(&analysis::diff::render(&analysis::diff::diff(&a, &b, &cat)))?;
             Ok(Outcome::Ok)
         }
         Cmd::Report {
@@ -376,7 +374,11 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 return Ok(Outcome::Ok);
             }
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
-            warn(&format!("wrote {} ({} bytes)", output.display(), bytes.len()));
+            warn(&format!(
+                "wrote {} ({} bytes)",
+                output.display(),
+                bytes.len()
+            ));
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {
@@ -388,18 +390,19 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                         out.raw(&format!(
                             "{}\n",
                             format_args!(
-                            "{}\t{}\t{}\t{} stencils\t{} rules\t{}",
-                            crate::escape::terminal(&t.id),
-                            crate::escape::terminal(&t.version),
-                            crate::escape::terminal(&t.name),
-                            t.stencil_count,
-                            t.rule_count,
-                            if t.builtin {
-                                "built-in".to_owned()
-                            } else {
-                                crate::escape::terminal(&t.file).into_owned()
-                            }
-                        )))?;
+                                "{}\t{}\t{}\t{} stencils\t{} rules\t{}",
+                                crate::escape::terminal(&t.id),
+                                crate::escape::terminal(&t.version),
+                                crate::escape::terminal(&t.name),
+                                t.stencil_count,
+                                t.rule_count,
+                                if t.builtin {
+                                    "built-in".to_owned()
+                                } else {
+                                    crate::escape::terminal(&t.file).into_owned()
+                                }
+                            )
+                        ))?;
                     }
                 }
                 TemplatesCmd::Show { id } => {

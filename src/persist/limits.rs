@@ -95,7 +95,10 @@ pub fn long_string(text: &str) -> Option<LongString> {
         if let Some(end) = string_end {
             // The text between the quotes: without the `b` / `r` prefix, the `#`s and
             // the quotes themselves.
-            let q = b[start..].iter().position(|&c| c == b'"').map_or(n, |k| start + k);
+            let q = b[start..]
+                .iter()
+                .position(|&c| c == b'"')
+                .map_or(n, |k| start + k);
             let hashes = b[start..q].iter().filter(|&&c| c == b'#').count();
             let len = end.saturating_sub(q + 2 + hashes);
             let name = field
@@ -229,14 +232,18 @@ mod tests {
     #[test]
     fn long_strings_are_found_with_their_field() {
         let name = "n".repeat(MAX_NAME_BYTES + 1);
-        let text = format!("(metadata: (title: \"ok\"), elements: [(id: \"a\", name: \"{name}\")])");
+        let text =
+            format!("(metadata: (title: \"ok\"), elements: [(id: \"a\", name: \"{name}\")])");
         let got = long_string(&text).map(|l| (l.field, l.limit_name, l.len));
         assert_eq!(
             got,
             Some((Some("name".into()), "MAX_NAME_BYTES", MAX_NAME_BYTES + 1))
         );
         // The same length is fine elsewhere, in a comment and in a raw string up to the limit.
-        let text = format!("(d: \"{name}\", // \"{}\"\n x: r#\"{name}\"#)", "c".repeat(99_999));
+        let text = format!(
+            "(d: \"{name}\", // \"{}\"\n x: r#\"{name}\"#)",
+            "c".repeat(99_999)
+        );
         assert_eq!(long_string(&text), None);
         let long = "x".repeat(MAX_STRING_BYTES + 1);
         for text in [

@@ -142,8 +142,8 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
 /// version 1 (`duplicate id `x``, `property `p` is given twice`).
 mod unique {
     use super::{Status, V0Boundary, V0Element, V0Flow};
-    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::collections::{BTreeMap, BTreeSet};
     use std::fmt;
     use std::marker::PhantomData;
@@ -168,10 +168,7 @@ mod unique {
     }
 
     fn duplicate<E: de::Error>(id: &str) -> E {
-        E::custom(format!(
-            "duplicate id `{}`",
-            crate::model::truncate(id, 80)
-        ))
+        E::custom(format!("duplicate id `{}`", crate::model::truncate(id, 80)))
     }
 
     struct ListVisitor<T>(PhantomData<T>);

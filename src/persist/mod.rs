@@ -10,7 +10,8 @@ mod migrate;
 pub mod output;
 
 pub use limits::{
-    LongString, MAX_BOUNDARY_DEPTH, MAX_CROSSINGS, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES, long_string,
+    LongString, MAX_BOUNDARY_DEPTH, MAX_CROSSINGS, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
+    long_string,
 };
 
 use crate::diag::offset_to_pos;

@@ -141,7 +141,9 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// same with `.bak` after it. Returns the writer's process id.
 pub fn temp_name_pid(name: &str) -> Option<u32> {
     let rest = name.strip_prefix('.')?;
-    let rest = rest.strip_suffix(".tmp.bak").or_else(|| rest.strip_suffix(".tmp"))?;
+    let rest = rest
+        .strip_suffix(".tmp.bak")
+        .or_else(|| rest.strip_suffix(".tmp"))?;
     let mut parts = rest.rsplitn(3, '.');
     let n = parts.next()?;
     let pid = parts.next()?;

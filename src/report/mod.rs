@@ -409,7 +409,10 @@ mod fill_tests {
     fn names_are_data_never_templates() {
         let n = names();
         assert_eq!(
-            fill("{element} {source} {target} {flow} {boundary} {other} {", &n),
+            fill(
+                "{element} {source} {target} {flow} {boundary} {other} {",
+                &n
+            ),
             "{target}{flow} S{boundary} T{element} F{source} B{flow} {other} {"
         );
         assert_eq!(fill("no placeholders", &n), "no placeholders");

@@ -5,10 +5,10 @@
 use super::data::ReportData;
 use super::render::Input;
 use crate::diag::Pos;
-use std::collections::HashMap;
 use crate::model::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The SARIF schema URI written into `$schema`.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -273,7 +273,18 @@ mod tests {
     #[test]
     fn locator_agrees_with_locate() {
         let text = "(\n  elements: [(id: \"a\", name: \"ü b\"), (id: \"b\", x: \"c\")],\n  flows: [(id: \"f\\\"x\", source: \"a\", target: \"zz\")],\n  triage: [(threat: \"GEN@element:q\")],\n)";
-        let ids = ["a", "b", "c", "zz", "f", "GEN@element:q", "missing", "", "ü b", ", name: "];
+        let ids = [
+            "a",
+            "b",
+            "c",
+            "zz",
+            "f",
+            "GEN@element:q",
+            "missing",
+            "",
+            "ü b",
+            ", name: ",
+        ];
         let got = Locator::new(text).positions(ids.iter().copied());
         for (id, got) in ids.iter().zip(got) {
             let want = if id.is_empty() {

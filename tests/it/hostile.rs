@@ -105,7 +105,11 @@ fn report_to_dash_and_dev_stdout_writes_standard_output() {
     // Without --format, `-` has no extension to go by.
     let o = run(&["report", HARDENED, "-o", "-"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("use --format"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("use --format"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[cfg(unix)]
@@ -116,7 +120,10 @@ fn a_device_stays_a_device_and_a_fifo_gets_the_bytes() {
     let o = run(&["report", HARDENED, "-o", "/dev/null", "--format", "pdf"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let m = fs::symlink_metadata("/dev/null").expect("/dev/null");
-    assert!(m.file_type().is_char_device(), "/dev/null is no longer a device");
+    assert!(
+        m.file_type().is_char_device(),
+        "/dev/null is no longer a device"
+    );
     // /dev/zero and /dev/full are never read: the first takes the bytes, the second is
     // a full disk, reported on one line.
     let o = run(&["report", HARDENED, "-o", "/dev/zero", "--format", "json"]);
@@ -125,7 +132,10 @@ fn a_device_stays_a_device_and_a_fifo_gets_the_bytes() {
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o.stderr);
     assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.starts_with("error: /dev/full: ") && e.contains("No space left"), "{e}");
+    assert!(
+        e.starts_with("error: /dev/full: ") && e.contains("No space left"),
+        "{e}"
+    );
     // A FIFO: the reader gets exactly the report, and the FIFO stays a FIFO.
     let d = tmp();
     let fifo = d.path().join("report.json");
@@ -158,13 +168,15 @@ fn a_huge_existing_target_is_replaced_without_being_read() {
     f.set_len(5 << 30).expect("sparse file");
     drop(f);
     let mut c = Command::new("sh");
-    c.current_dir(root()).env("SOURCE_DATE_EPOCH", "1700000000").args([
-        "-c",
-        "ulimit -v 2000000 && exec \"$0\" report \"$1\" -o \"$2\" --format json",
-        env!("CARGO_BIN_EXE_palisade"),
-        HARDENED,
-        &arg(&target),
-    ]);
+    c.current_dir(root())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "-c",
+            "ulimit -v 2000000 && exec \"$0\" report \"$1\" -o \"$2\" --format json",
+            env!("CARGO_BIN_EXE_palisade"),
+            HARDENED,
+            &arg(&target),
+        ]);
     let o = run_within(c, Duration::from_secs(60));
     assert_no_panic("5 GiB target", &o);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -183,7 +195,15 @@ fn the_model_is_never_overwritten_through_a_hard_link_or_another_path() {
         targets.push(link);
     }
     for t in &targets {
-        let o = run(&["report", &arg(&model), "-o", &arg(t), "--force", "--format", "json"]);
+        let o = run(&[
+            "report",
+            &arg(&model),
+            "-o",
+            &arg(t),
+            "--force",
+            "--format",
+            "json",
+        ]);
         assert_eq!(o.status.code(), Some(2), "{}", arg(t));
         assert!(
             text(&o.stderr).contains("refusing to write the report over the model"),
@@ -268,7 +288,14 @@ fn printing_commands() -> Vec<Vec<String>> {
         s(&["validate", KUBERNETES]),
         s(&["diff", HARDENED, KUBERNETES]),
         s(&["report", KUBERNETES, "-o", "-", "--format", "markdown"]),
-        s(&["report", KUBERNETES, "-o", "/dev/stdout", "--format", "json"]),
+        s(&[
+            "report",
+            KUBERNETES,
+            "-o",
+            "/dev/stdout",
+            "--format",
+            "json",
+        ]),
         s(&["templates", "list"]),
         s(&["templates", "show", "kubernetes"]),
         s(&["--templates", "tests/corpus/templates", "templates", "list"]),
@@ -285,7 +312,12 @@ fn every_subcommand_survives_closed_broken_and_full_standard_output() {
         let what = args.join(" ");
         // Standard output closed: nothing to print to, never a panic.
         let mut c = Command::new("sh");
-        c.current_dir(root()).args(["-c", "exec \"$@\" >&-", "sh", env!("CARGO_BIN_EXE_palisade")]);
+        c.current_dir(root()).args([
+            "-c",
+            "exec \"$@\" >&-",
+            "sh",
+            env!("CARGO_BIN_EXE_palisade"),
+        ]);
         c.args(&args);
         let o = run_within(c, Duration::from_secs(120));
         assert_no_panic(&format!("{what} >&-"), &o);
@@ -308,14 +340,23 @@ fn every_subcommand_survives_closed_broken_and_full_standard_output() {
             .output()
             .expect("runs");
         assert_no_panic(&format!("{what} > /dev/full"), &o);
-        assert_eq!(o.status.code(), Some(2), "{what} > /dev/full: {}", text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{what} > /dev/full: {}",
+            text(&o.stderr)
+        );
         let e = text(&o.stderr);
         let last = e.lines().last().unwrap_or("");
         assert!(
             last.starts_with("error: ") && last.contains("No space left on device"),
             "{what} > /dev/full: {e}"
         );
-        assert_eq!(e.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{e}");
+        assert_eq!(
+            e.lines().filter(|l| l.starts_with("error: ")).count(),
+            1,
+            "{e}"
+        );
         // A broken pipe (the reader is gone before the first write): exit 2, silently.
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
@@ -327,7 +368,12 @@ fn every_subcommand_survives_closed_broken_and_full_standard_output() {
             .output()
             .expect("runs");
         assert_no_panic(&format!("{what} | (closed)"), &o);
-        assert_eq!(o.status.code(), Some(2), "{what} | (closed): {}", text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{what} | (closed): {}",
+            text(&o.stderr)
+        );
         let e = text(&o.stderr);
         assert!(!e.contains("error: cannot write"), "{what} | (closed): {e}");
     }
@@ -381,17 +427,31 @@ fn no_control_character_from_a_model_or_template_reaches_the_terminal() {
         let o = run(args);
         assert_no_panic(&args.join(" "), &o);
         let (out, err) = (text(&o.stdout), text(&o.stderr));
-        assert_eq!(raw_controls(&out), Vec::<char>::new(), "{args:?} stdout: {out}");
-        assert_eq!(raw_controls(&err), Vec::<char>::new(), "{args:?} stderr: {err}");
+        assert_eq!(
+            raw_controls(&out),
+            Vec::<char>::new(),
+            "{args:?} stdout: {out}"
+        );
+        assert_eq!(
+            raw_controls(&err),
+            Vec::<char>::new(),
+            "{args:?} stderr: {err}"
+        );
     }
     // The manual threat's title cannot fake the summary line: it stays on its own line,
     // escaped, and the real summary is the last line.
     let o = run(&["check", INJECTION, "--fail-on", "low"]);
     let out = text(&o.stdout);
-    let manual = out.lines().find(|l| l.contains("MANUAL-1")).expect("manual threat");
+    let manual = out
+        .lines()
+        .find(|l| l.contains("MANUAL-1"))
+        .expect("manual threat");
     assert!(manual.contains("real\\r\\u{1b}[2K"), "{manual}");
     let last = out.lines().last().unwrap_or("");
-    assert!(last.starts_with(INJECTION) && last.contains("14 threats"), "{last}");
+    assert!(
+        last.starts_with(INJECTION) && last.contains("14 threats"),
+        "{last}"
+    );
     // Each check line has exactly four tab-separated fields.
     for l in out.lines().filter(|l| l.contains('\t')) {
         assert_eq!(l.split('\t').count(), 4, "{l}");
@@ -448,13 +508,24 @@ fn markdown_output_escapes_html_and_closes_code_spans() {
     // The HTML report escapes the same text.
     let o = run(&["report", INJECTION, "-o", "-", "--format", "html"]);
     let html = text(&o.stdout);
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "html");
-    assert!(!html.contains("<script") && !html.contains("<img src=x"), "html");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "html"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("<img src=x"),
+        "html"
+    );
 }
 
 #[test]
 fn names_with_placeholders_are_filled_once() {
-    let o = run(&["threats", "tests/corpus/models/placeholder-names.ron", "--format", "json"]);
+    let o = run(&[
+        "threats",
+        "tests/corpus/models/placeholder-names.ron",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let threats = v.as_array().expect("array");
@@ -464,7 +535,10 @@ fn names_with_placeholders_are_filled_once() {
     for t in threats {
         let d = t["description"].as_str().unwrap_or("");
         assert!(d.len() < 1_000, "{d}");
-        assert!(d.contains(element) || d.contains(flow) || d.contains("{target}{target}"), "{d}");
+        assert!(
+            d.contains(element) || d.contains(flow) || d.contains("{target}{target}"),
+            "{d}"
+        );
     }
     // A template description with `{element}` a million times is refused by the string
     // limit before it can be filled.
@@ -478,13 +552,18 @@ fn names_with_placeholders_are_filled_once() {
     let o = run(&["--templates", &arg(d.path()), "check", HARDENED]);
     assert_no_panic("million placeholders", &o);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("MAX_STRING_BYTES"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("MAX_STRING_BYTES"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 /// A model of `depth` boundaries each inside the previous, and `flows` flows from
 /// outside into the innermost.
 fn nested(depth: usize, flows: usize) -> String {
-    let mut t = String::from("(\n    version: 1,\n    metadata: (title: \"nested\"),\n    boundaries: [\n");
+    let mut t =
+        String::from("(\n    version: 1,\n    metadata: (title: \"nested\"),\n    boundaries: [\n");
     for i in 0..depth {
         let parent = if i == 0 {
             "None".to_owned()
@@ -557,7 +636,11 @@ fn a_template_directory_skips_fifos_and_repeated_links_and_is_limited_in_all() {
     assert_no_panic("template dir", &o);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert_eq!(out.lines().filter(|l| l.starts_with("mine\t")).count(), 1, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("mine\t")).count(),
+        1,
+        "{out}"
+    );
     let e = text(&o.stderr);
     if made {
         assert!(e.contains("fifo.ron: warning: not a regular file"), "{e}");
@@ -583,13 +666,20 @@ fn a_template_directory_skips_fifos_and_repeated_links_and_is_limited_in_all() {
     }
     let o = run(&["check", HARDENED, "--templates", &arg(d2.path())]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("MAX_TEMPLATE_DIR_BYTES"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("MAX_TEMPLATE_DIR_BYTES"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
 fn messages_name_their_cause_once_and_accept_the_documented_order() {
     // A directory given as the model: one line, the cause once.
-    for args in [vec!["validate", "/"], vec!["report", "/", "-o", "-", "--format", "json"]] {
+    for args in [
+        vec!["validate", "/"],
+        vec!["report", "/", "-o", "-", "--format", "json"],
+    ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2));
         let e = text(&o.stderr);
@@ -628,7 +718,10 @@ fn models_past_the_item_and_crossing_limits_are_refused_naming_them() {
     let err = palisade::persist::load_bytes("x.ron", nested(depth, flows).as_bytes())
         .expect_err("refused");
     let msg = err.to_string();
-    assert!(msg.starts_with("x.ron:") && msg.ends_with("(MAX_CROSSINGS)"), "{msg}");
+    assert!(
+        msg.starts_with("x.ron:") && msg.ends_with("(MAX_CROSSINGS)"),
+        "{msg}"
+    );
     // At the limit they load.
     let ok = nested(depth, MAX_CROSSINGS / depth);
     assert!(palisade::persist::load_bytes("ok.ron", ok.as_bytes()).is_ok());
