@@ -13,9 +13,11 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// value), in bytes of the file's text.
 pub const MAX_STRING_BYTES: usize = 16 * 1024;
 pub use crate::model::MAX_BOUNDARY_DEPTH;
-/// Most elements, flows and boundaries a model may have together: what the analysis and
-/// every report format can serve within about 2 GB of memory.
-pub const MAX_ITEMS: usize = 100_000;
+/// Most elements, flows and boundaries a model may have together: what the analysis,
+/// the threat list and the text reports serve within about 2 GB of memory (100,000
+/// items with 446,661 threats took 1.0 GB for the threat table; the PDF and SARIF
+/// reports have their own limits on threats, `report::render::MAX_PDF_THREATS`).
+pub const MAX_ITEMS: usize = 50_000;
 
 /// Most boundary crossings of all flows together (a flow from inside `k` boundaries to
 /// outside them crosses `k`): each crossing is a subject of the crossing rules, so this

@@ -726,3 +726,32 @@ fn models_past_the_item_and_crossing_limits_are_refused_naming_them() {
     let ok = nested(depth, MAX_CROSSINGS / depth);
     assert!(palisade::persist::load_bytes("ok.ron", ok.as_bytes()).is_ok());
 }
+
+#[test]
+fn a_pdf_or_sarif_report_past_its_threat_limit_is_refused_naming_it() {
+    use palisade::report::render::{MAX_PDF_THREATS, MAX_SARIF_THREATS};
+    let d = tmp();
+    let model = d.path().join("wide.ron");
+    fs::write(&model, crate::reliability::wide_model(4_000)).expect("model");
+    let o = run(&["check", &arg(&model), "--fail-on", "critical"]);
+    let summary = text(&o.stdout);
+    let threats: usize = summary
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        threats > MAX_PDF_THREATS && threats <= MAX_SARIF_THREATS,
+        "{summary}"
+    );
+    let out = d.path().join("r.pdf");
+    let o = run(&["report", &arg(&model), "-o", &arg(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("(MAX_PDF_THREATS)") && e.lines().count() == 1,
+        "{e}"
+    );
+    assert!(!out.exists());
+}
