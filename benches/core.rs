@@ -500,6 +500,26 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             }));
         }
         {
+            // SARIF locates every untriaged threat's subject in the model text: linear in
+            // the text and the threats (it once searched the whole text per threat).
+            let (m, c, a) = (model.clone(), cat.clone(), a.clone());
+            let source = std::fs::read(&path).unwrap_or_default();
+            cases.push(case(format!("report SARIF N={n}"), None, move || {
+                let input = render::Input {
+                    model: &m,
+                    catalog: &c,
+                    analysis: &a,
+                    source: &source,
+                    source_name: "model.ron",
+                    source_date_epoch: Some(0),
+                    paper: render::Paper::A4,
+                };
+                render::render(&input, render::Format::Sarif)
+                    .map(|b| b.len())
+                    .unwrap_or(0)
+            }));
+        }
+        {
             // What `threats --format json` costs after analysis: views rendered a chunk at
             // a time (on two threads when there are two cores) and streamed out.
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());

@@ -15,7 +15,10 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // A standard stream closed at start is reopened on /dev/null by the Rust runtime, so
     // no file opened later takes descriptor 1; what is printed to it is then discarded.
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => return usage(&e),
+    };
     let result = match (args.cmd, args.file) {
         (Some(_), Some(file)) => Err(anyhow::anyhow!(
             "{}: a model file and a subcommand cannot both be given; put the file after the subcommand",
@@ -36,6 +39,27 @@ fn main() -> ExitCode {
             });
             if !broken_pipe {
                 cli::warn(&format!("error: {}", cli::error_line(&err)));
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints `--help`, `--version` or a usage error as clap would, but a failed write to
+/// standard output is exit 2 with one line (or silent on a closed pipe), never ignored.
+fn usage(e: &clap::Error) -> ExitCode {
+    use std::io::Write as _;
+    let text = e.render().to_string();
+    if e.use_stderr() {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        return ExitCode::from(2);
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                cli::warn(&format!("error: cannot write to standard output: {err}"));
             }
             ExitCode::from(2)
         }

@@ -76,7 +76,9 @@ impl<'m> ModelIndex<'m> {
             let mut out = Vec::new();
             let mut cur = start;
             while let Some(b) = cur {
-                if out.contains(&b) {
+                // Cut at a repeat (a cycle) or past the nesting limit (a validation
+                // error), so a walk costs at most MAX_BOUNDARY_DEPTH steps.
+                if out.len() >= crate::model::MAX_BOUNDARY_DEPTH || out.contains(&b) {
                     break;
                 }
                 out.push(b);

@@ -236,6 +236,36 @@ pub fn validate(
             }
         }
     }
+    // Nesting past the limit (possible only through edits: such files are refused at
+    // load), reported once for the first boundary found too deep.
+    let limit = crate::model::MAX_BOUNDARY_DEPTH;
+    if let Some(b) = model.boundaries.values().find(|b| {
+        let mut chain: Vec<&str> = vec![b.id.as_str()];
+        let mut cur: &crate::model::Boundary = b;
+        while let Some(p) = cur.parent.as_ref().and_then(|p| model.boundaries.get(p)) {
+            if chain.contains(&p.id.as_str()) {
+                return false;
+            }
+            chain.push(p.id.as_str());
+            if chain.len() > limit {
+                return true;
+            }
+            cur = p;
+        }
+        false
+    }) {
+        out.push(
+            Diagnostic::new(
+                Level::Error,
+                "boundary-depth",
+                format!(
+                    "boundary `{}` is nested more than {limit} levels deep through `parent`; the limit is {limit} (MAX_BOUNDARY_DEPTH)",
+                    truncate(b.id.as_str(), 60)
+                ),
+            )
+            .about(SubjectRef::Boundary(b.id.clone())),
+        );
+    }
     for scc in tarjan_scc(&g) {
         let cyclic = scc.len() > 1 || scc.iter().any(|&n| g.contains_edge(n, n));
         if cyclic {

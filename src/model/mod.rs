@@ -12,6 +12,11 @@ pub use edit::{Edit, EditError};
 pub use ids::{
     BoundaryId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
 };
+
+/// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
+/// twice this many boundaries. Deeper files are refused at load; a deeper chain made in
+/// the editor is a `boundary-depth` error, and walks stop there.
+pub const MAX_BOUNDARY_DEPTH: usize = 32;
 pub use value::{Value, format_number};
 
 use serde::{Deserialize, Serialize};
@@ -631,7 +636,11 @@ impl Model {
         let mut out: Vec<BoundaryId> = Vec::new();
         let mut cur = b.cloned();
         while let Some(id) = cur {
-            if out.contains(&id) || !self.boundaries.contains_key(&id) {
+            // A chain deeper than the limit (a validation error) is cut there.
+            if out.len() >= MAX_BOUNDARY_DEPTH
+                || out.contains(&id)
+                || !self.boundaries.contains_key(&id)
+            {
                 break;
             }
             cur = self.boundaries.get(&id).and_then(|x| x.parent.clone());

@@ -12,12 +12,17 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// Longest string of any other field (a description, a justification, a property
 /// value), in bytes of the file's text.
 pub const MAX_STRING_BYTES: usize = 16 * 1024;
-/// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
-/// twice this many boundaries.
-pub const MAX_BOUNDARY_DEPTH: usize = 32;
-/// Most elements, flows and boundaries a model may have together: what the analysis and
-/// every report format can serve within about 2 GB of memory.
-pub const MAX_ITEMS: usize = 100_000;
+pub use crate::model::MAX_BOUNDARY_DEPTH;
+/// Most elements, flows and boundaries a model may have together: what the analysis,
+/// the threat list and the text reports serve within about 2 GB of memory (100,000
+/// items with 446,661 threats took 1.0 GB for the threat table; the PDF and SARIF
+/// reports have their own limits on threats, `report::render::MAX_PDF_THREATS`).
+pub const MAX_ITEMS: usize = 50_000;
+
+/// Most boundary crossings of all flows together (a flow from inside `k` boundaries to
+/// outside them crosses `k`): each crossing is a subject of the crossing rules, so this
+/// bounds their threats as [`MAX_ITEMS`] bounds the others.
+pub const MAX_CROSSINGS: usize = 100_000;
 
 /// A string literal over its limit: where it starts (a byte offset), its length in
 /// bytes and the limit with its name.
@@ -165,6 +170,9 @@ pub fn structure(m: &Model) -> Option<(String, Option<String>)> {
         .values()
         .filter_map(|b| b.parent.as_ref().map(|p| (b.id.as_str(), p.as_str())))
         .collect();
+    // Each boundary's chain, innermost first, as the analysis walks it: cut at a cycle,
+    // at a missing parent and at the depth limit.
+    let mut chains: HashMap<&str, Vec<&str>> = HashMap::with_capacity(m.boundaries.len());
     for b in m.boundaries.values() {
         let mut chain: Vec<&str> = vec![b.id.as_str()];
         let mut cur = b.id.as_str();
@@ -183,6 +191,37 @@ pub fn structure(m: &Model) -> Option<(String, Option<String>)> {
                 ));
             }
             cur = p;
+        }
+        chains.insert(b.id.as_str(), chain);
+    }
+    let empty: Vec<&str> = Vec::new();
+    let chain_of = |e: &crate::model::ElementId| -> &Vec<&str> {
+        (m.elements.get(e))
+            .and_then(|el| el.boundary.as_ref())
+            .and_then(|b| chains.get(b.as_str()))
+            .unwrap_or(&empty)
+    };
+    let mut crossings = 0usize;
+    for f in m.flows.values() {
+        if !m.elements.contains_key(&f.source) || !m.elements.contains_key(&f.target) {
+            continue;
+        }
+        let (s, t) = (chain_of(&f.source), chain_of(&f.target));
+        // Boundaries both ends are in (the common outer part) are not crossed.
+        let common = s
+            .iter()
+            .rev()
+            .zip(t.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        crossings += s.len() + t.len() - 2 * common;
+        if crossings > MAX_CROSSINGS {
+            return Some((
+                format!(
+                    "the flows cross more than {MAX_CROSSINGS} trust boundaries in all; the limit is {MAX_CROSSINGS} (MAX_CROSSINGS)"
+                ),
+                Some(format!("id: \"{}\"", f.id.as_str())),
+            ));
         }
     }
     None

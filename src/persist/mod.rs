@@ -9,7 +9,10 @@ mod limits;
 mod migrate;
 pub mod output;
 
-pub use limits::{MAX_BOUNDARY_DEPTH, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES};
+pub use limits::{
+    LongString, MAX_BOUNDARY_DEPTH, MAX_CROSSINGS, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
+    long_string,
+};
 
 use crate::diag::offset_to_pos;
 use crate::model::{FORMAT_VERSION, MAX_ID_LEN, Model, SubjectRef};

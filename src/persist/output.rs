@@ -191,10 +191,11 @@ pub fn clean_stale_temps(dir: &Path) -> usize {
         let Ok(meta) = entry.metadata() else {
             continue;
         };
-        if meta.is_file() && writer_gone(pid, meta.modified().ok()) {
-            if fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
+        if meta.is_file()
+            && writer_gone(pid, meta.modified().ok())
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
         }
     }
     removed

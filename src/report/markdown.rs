@@ -232,6 +232,7 @@ fn mm(s: &str) -> String {
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '#' => out.push_str("#35;"),
+            '|' => out.push_str("#124;"),
             c if crate::escape::is_unsafe_char(c) => out.push(' '),
             c => out.push(c),
         }

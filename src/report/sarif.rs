@@ -4,10 +4,11 @@
 
 use super::data::ReportData;
 use super::render::Input;
-use crate::diag::locate;
+use crate::diag::Pos;
 use crate::model::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The SARIF schema URI written into `$schema`.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -82,8 +83,13 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
         rules.push(rule);
     }
     let mut results: Vec<Value> = Vec::new();
-    for g in &data.groups {
-        for t in g.threats.iter().filter(|t| t.stat.is_untriaged()) {
+    let untriaged: Vec<&super::ThreatView> = (data.groups.iter())
+        .flat_map(|g| g.threats.iter().filter(|t| t.stat.is_untriaged()))
+        .collect();
+    // Every subject located in one pass over the text (never a search per threat).
+    let regions = Locator::new(text).positions(untriaged.iter().map(|t| t.subject.id.as_str()));
+    {
+        for (t, region) in untriaged.iter().zip(regions) {
             if !index.contains_key(&t.rule_id) {
                 index.insert(t.rule_id.clone(), rules.len());
                 rules.push(json!({
@@ -106,12 +112,8 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
             };
             let mut physical =
                 json!({ "artifactLocation": { "uri": input.source_name, "index": 0 } });
-            if !subject.id.is_empty() {
-                let pos = locate(text, &[&format!("id: \"{}\"", subject.id)])
-                    .or_else(|| locate(text, &[&format!("\"{}\"", subject.id)]));
-                if let Some(p) = pos {
-                    physical["region"] = json!({ "startLine": p.line, "startColumn": p.col });
-                }
+            if let Some(p) = region {
+                physical["region"] = json!({ "startLine": p.line, "startColumn": p.col });
             }
             let mut logical = vec![json!({
                 "name": subject.name,
@@ -174,4 +176,124 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
     s
+}
+
+/// Finds where subjects are defined in the model text, as `diag::locate` would for
+/// `id: "X"` and then `"X"`, for any number of subjects in time linear in the text: the
+/// text is indexed once, and positions are computed in one sweep over it.
+struct Locator<'t> {
+    text: &'t str,
+    /// The first offset of `id: "X"` for each X (the raw text up to the next quote).
+    by_id: HashMap<&'t str, usize>,
+    /// The first offset of `"X"` for each X, built only when an id is not found above.
+    by_quote: Option<HashMap<&'t str, usize>>,
+}
+
+impl<'t> Locator<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut by_id = HashMap::new();
+        for (o, pat) in text.match_indices("id: \"") {
+            let start = o + pat.len();
+            if let Some(len) = text[start..].find('"') {
+                by_id.entry(&text[start..start + len]).or_insert(o);
+            }
+        }
+        Locator {
+            text,
+            by_id,
+            by_quote: None,
+        }
+    }
+
+    fn quoted(&mut self) -> &HashMap<&'t str, usize> {
+        let text = self.text;
+        self.by_quote.get_or_insert_with(|| {
+            let mut m = HashMap::new();
+            let quotes: Vec<usize> = text.match_indices('"').map(|(o, _)| o).collect();
+            for w in quotes.windows(2) {
+                m.entry(&text[w[0] + 1..w[1]]).or_insert(w[0]);
+            }
+            m
+        })
+    }
+
+    /// The position of each id's definition (`None` for an empty or absent id), in order.
+    fn positions<'a>(mut self, ids: impl Iterator<Item = &'a str>) -> Vec<Option<Pos>> {
+        let offsets: Vec<Option<usize>> = ids
+            .map(|id| {
+                if id.is_empty() {
+                    return None;
+                }
+                match self.by_id.get(id) {
+                    Some(&o) => Some(o),
+                    None => self.quoted().get(id).copied(),
+                }
+            })
+            .collect();
+        let mut wanted: Vec<usize> = offsets.iter().flatten().copied().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let found = sweep(self.text, &wanted);
+        offsets
+            .into_iter()
+            .map(|o| o.and_then(|o| wanted.binary_search(&o).ok().map(|i| found[i])))
+            .collect()
+    }
+}
+
+/// Line and column (1-based, columns in characters) of each sorted offset, in one pass.
+fn sweep(text: &str, sorted: &[usize]) -> Vec<Pos> {
+    let mut out = Vec::with_capacity(sorted.len());
+    let (mut line, mut col) = (1usize, 1usize);
+    let mut chars = text.char_indices().peekable();
+    for &want in sorted {
+        while let Some(&(i, c)) = chars.peek() {
+            if i >= want {
+                break;
+            }
+            if c == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+            chars.next();
+        }
+        out.push(Pos { line, col });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::locate;
+
+    /// The one-pass locator gives what a search per subject gives.
+    #[test]
+    fn locator_agrees_with_locate() {
+        let text = "(\n  elements: [(id: \"a\", name: \"ü b\"), (id: \"b\", x: \"c\")],\n  flows: [(id: \"f\\\"x\", source: \"a\", target: \"zz\")],\n  triage: [(threat: \"GEN@element:q\")],\n)";
+        let ids = [
+            "a",
+            "b",
+            "c",
+            "zz",
+            "f",
+            "GEN@element:q",
+            "missing",
+            "",
+            "ü b",
+            ", name: ",
+        ];
+        let got = Locator::new(text).positions(ids.iter().copied());
+        for (id, got) in ids.iter().zip(got) {
+            let want = if id.is_empty() {
+                None
+            } else {
+                locate(text, &[&format!("id: \"{id}\"")])
+                    .or_else(|| locate(text, &[&format!("\"{id}\"")]))
+            };
+            assert_eq!(got, want, "{id}");
+        }
+    }
 }

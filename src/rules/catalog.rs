@@ -35,6 +35,11 @@ pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
 pub const TEMPLATE_RECURSION_LIMIT: usize = 256;
 /// Longest chain of stencils extending one another.
 pub const MAX_EXTENDS_DEPTH: usize = 64;
+/// Most bytes read from a `--templates` directory in all (each file is also limited to
+/// [`MAX_TEMPLATE_BYTES`]); files past it are not loaded, with an error.
+pub const MAX_TEMPLATE_DIR_BYTES: u64 = 32 * 1024 * 1024;
+/// Most `*.ron` files loaded from a `--templates` directory.
+pub const MAX_TEMPLATE_FILES: usize = 1_000;
 
 /// Where a template came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,33 +131,9 @@ impl Catalog {
             .collect();
         let mut diags = Vec::new();
         if let Some(dir) = dir {
-            match std::fs::read_dir(dir) {
-                Ok(rd) => {
-                    let mut paths: Vec<_> = rd
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-                        .collect();
-                    paths.sort();
-                    for p in paths {
-                        let name = p.display().to_string();
-                        match read_limited(&p) {
-                            Ok(text) => sources.push((name, text, false)),
-                            Err(msg) => diags.push(
-                                Diagnostic::new(Level::Error, "template-unreadable", msg)
-                                    .at(&name, None),
-                            ),
-                        }
-                    }
-                }
-                Err(e) => diags.push(
-                    Diagnostic::new(
-                        Level::Error,
-                        "template-dir-unreadable",
-                        format!("cannot read template directory: {e}"),
-                    )
-                    .at(&dir.display().to_string(), None),
-                ),
-            }
+            let (mut user, mut d) = read_user_dir(dir);
+            sources.append(&mut user);
+            diags.append(&mut d);
         }
         let mut cat = Catalog::from_sources(sources);
         diags.append(&mut cat.diagnostics);
@@ -984,6 +965,27 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic
             .at(file, None),
         ));
     }
+    // A byte order mark is accepted and ignored, as in model files.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Every string of a rule is repeated in each threat it makes: each is limited as in
+    // model files.
+    if let Some(long) = crate::persist::long_string(text) {
+        let p = crate::diag::offset_to_pos(text, long.offset);
+        let what = long
+            .field
+            .map_or_else(|| "a string".to_owned(), |f| format!("`{f}`"));
+        return Err(Box::new(
+            Diagnostic::new(
+                Level::Error,
+                "template-limit",
+                format!(
+                    "{what} is {} bytes long; the limit is {} bytes ({})",
+                    long.len, long.limit, long.limit_name
+                ),
+            )
+            .at(file, Some(p)),
+        ));
+    }
     let opts = ron::Options::default().with_recursion_limit(TEMPLATE_RECURSION_LIMIT);
     opts.from_str::<Template>(text).map_err(|e| {
         Box::new(
@@ -1001,6 +1003,129 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic
             ),
         )
     })
+}
+
+/// Reads the `*.ron` files of a template directory, in name order: regular files only
+/// (a FIFO, a device or a directory named `x.ron` is skipped with a warning, never
+/// opened), each file once however many links name it, at most [`MAX_TEMPLATE_FILES`]
+/// files and [`MAX_TEMPLATE_DIR_BYTES`] in all.
+fn read_user_dir(dir: &Path) -> (Vec<(String, String, bool)>, Vec<Diagnostic>) {
+    let mut sources = Vec::new();
+    let mut diags = Vec::new();
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(
+                    Level::Error,
+                    "template-dir-unreadable",
+                    format!("cannot read template directory: {e}"),
+                )
+                .at(&dir.display().to_string(), None),
+            );
+            return (sources, diags);
+        }
+    };
+    let mut paths: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .take(MAX_TEMPLATE_FILES + 1)
+        .collect();
+    paths.sort();
+    if paths.len() > MAX_TEMPLATE_FILES {
+        paths.truncate(MAX_TEMPLATE_FILES);
+        diags.push(
+            Diagnostic::new(
+                Level::Error,
+                "template-dir-limit",
+                format!(
+                    "more than {MAX_TEMPLATE_FILES} template files (MAX_TEMPLATE_FILES); only the first {MAX_TEMPLATE_FILES} found are loaded"
+                ),
+            )
+            .at(&dir.display().to_string(), None),
+        );
+    }
+    let mut total: u64 = 0;
+    let mut seen: HashMap<(u64, u64), String> = HashMap::new();
+    for p in paths {
+        let name = p.display().to_string();
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::new(Level::Error, "template-unreadable", e.to_string())
+                        .at(&name, None),
+                );
+                continue;
+            }
+        };
+        if !meta.is_file() {
+            diags.push(
+                Diagnostic::new(
+                    Level::Warning,
+                    "template-skipped",
+                    "not a regular file (a directory, FIFO, socket or device); skipped",
+                )
+                .at(&name, None),
+            );
+            continue;
+        }
+        if let Some(key) = file_key(&meta) {
+            if let Some(first) = seen.get(&key) {
+                diags.push(
+                    Diagnostic::new(
+                        Level::Warning,
+                        "template-skipped",
+                        format!("the same file as {first}; loaded once"),
+                    )
+                    .at(&name, None),
+                );
+                continue;
+            }
+            seen.insert(key, name.clone());
+        }
+        let size = meta.len().min(MAX_TEMPLATE_BYTES as u64 + 1);
+        if total + size > MAX_TEMPLATE_DIR_BYTES {
+            diags.push(
+                Diagnostic::new(
+                    Level::Error,
+                    "template-dir-limit",
+                    format!(
+                        "the template directory holds more than {MAX_TEMPLATE_DIR_BYTES} bytes (MAX_TEMPLATE_DIR_BYTES); this file and the ones after it are not loaded"
+                    ),
+                )
+                .at(&name, None),
+            );
+            break;
+        }
+        match read_limited(&p) {
+            Ok(text) => {
+                total += text.len() as u64;
+                sources.push((name, text, false));
+            }
+            Err(msg) => {
+                total += size;
+                diags.push(
+                    Diagnostic::new(Level::Error, "template-unreadable", msg).at(&name, None),
+                );
+            }
+        }
+    }
+    (sources, diags)
+}
+
+/// Device and inode of a file, where the platform has them.
+fn file_key(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
 }
 
 fn read_limited(p: &Path) -> Result<String, String> {

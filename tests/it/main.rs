@@ -14,6 +14,7 @@ mod gui_triage;
 mod interop;
 mod manifests;
 mod pairs;
+mod hostile;
 mod persist;
 mod reliability;
 mod report;

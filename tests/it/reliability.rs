@@ -150,7 +150,7 @@ fn nesting_100000_deep_is_a_located_error() {
 }
 
 /// A model with `n` elements in a few boundaries and a flow from each to the next.
-fn wide_model(n: usize) -> String {
+pub fn wide_model(n: usize) -> String {
     let mut t = String::with_capacity(n * 160);
     t.push_str("(\n    version: 1,\n    metadata: (title: \"wide\"),\n    boundaries: [\n");
     for b in 0..10 {
