@@ -194,6 +194,17 @@ pub struct Element {
     /// Property values that differ from, or restate, the stencil defaults.
     #[serde(with = "serde_util::prop_map", default)]
     pub props: Props,
+    /// Marked by the reviewer as an entry point of attack paths (written only when set).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub entry_point: bool,
+    /// Marked by the reviewer as a crown jewel, a target of attack paths (written only
+    /// when set).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub crown_jewel: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A directed data flow from one element to another.

@@ -1332,6 +1332,8 @@ mod tests {
                 boundary: boundary.map(BoundaryId::new),
                 pos,
                 props,
+                entry_point: false,
+                crown_jewel: false,
             });
         let flow = (text(), text(), text(), text(), props()).prop_map(
             |(id, name, source, target, props)| Flow {

@@ -1153,6 +1153,8 @@ mod tests {
                 boundary: (x < 600.0).then(|| "zone".into()),
                 pos: (x, 200.0),
                 props: Props::new(),
+                entry_point: false,
+                crown_jewel: false,
             };
             m.elements.insert(e.id.clone(), e);
         }
