@@ -906,3 +906,682 @@ impl<'a> ThreatLinks<'a> {
         Self::summarize(ids.iter().filter_map(|id| self.analysis.threat(id)), model)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Boundary, BoundaryId, BoundaryKind, Element, Flow, Relation, RelationId};
+
+    /// A small model builder for minimal pairs.
+    #[derive(Clone)]
+    struct B(Model);
+
+    impl B {
+        fn new() -> B {
+            B(Model::new("t"))
+        }
+        fn bound(mut self, id: &str, kind: BoundaryKind, trust: u8, parent: Option<&str>) -> B {
+            self.0.boundaries.insert(
+                BoundaryId::new(id),
+                Boundary {
+                    id: BoundaryId::new(id),
+                    name: id.to_owned(),
+                    kind,
+                    trust,
+                    parent: parent.map(BoundaryId::new),
+                    ..Default::default()
+                },
+            );
+            self
+        }
+        fn el(mut self, id: &str, kind: &str, b: Option<&str>, props: &[(&str, Value)]) -> B {
+            self.0.elements.insert(
+                ElementId::new(id),
+                Element {
+                    id: ElementId::new(id),
+                    name: id.to_owned(),
+                    kind: kind.to_owned(),
+                    boundary: b.map(BoundaryId::new),
+                    pos: (0.0, 0.0),
+                    props: props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
+                    entry_point: false,
+                    crown_jewel: false,
+                },
+            );
+            self
+        }
+        fn set(mut self, id: &str, k: &str, v: Value) -> B {
+            if let Some(e) = self.0.elements.get_mut(id) {
+                e.props.insert(k.to_owned(), v);
+            }
+            self
+        }
+        fn flow(mut self, id: &str, a: &str, b: &str, props: &[(&str, Value)]) -> B {
+            self.0.flows.insert(
+                FlowId::new(id),
+                Flow {
+                    id: FlowId::new(id),
+                    name: id.to_owned(),
+                    source: ElementId::new(a),
+                    target: ElementId::new(b),
+                    props: props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
+                    ..Default::default()
+                },
+            );
+            self
+        }
+        fn rel(mut self, kind: &str, a: &str, b: &str) -> B {
+            let id = format!("r{}", self.0.relations.len());
+            self.0.relations.insert(
+                RelationId::new(&id),
+                Relation {
+                    id: RelationId::new(&id),
+                    kind: kind.to_owned(),
+                    source: ElementId::new(a),
+                    target: ElementId::new(b),
+                    ..Default::default()
+                },
+            );
+            self
+        }
+        fn mark(mut self, id: &str, entry: bool, jewel: bool) -> B {
+            if let Some(e) = self.0.elements.get_mut(id) {
+                e.entry_point = entry;
+                e.crown_jewel = jewel;
+            }
+            self
+        }
+    }
+
+    fn t() -> Value {
+        Value::Bool(true)
+    }
+    fn f() -> Value {
+        Value::Bool(false)
+    }
+    fn s(x: &str) -> Value {
+        Value::Text(x.to_owned())
+    }
+
+    /// Every edge of the model's attack graph as (from, step, to).
+    fn edges(m: &Model) -> Vec<(String, String, String)> {
+        let cat = Catalog::builtin();
+        let ix = ModelIndex::new(m, &cat);
+        let g = Graph::new(m, &cat, &ix);
+        g.edges
+            .iter()
+            .map(|e| {
+                let id = match &e.via {
+                    Via::Flow { step, .. } => cat.flow_steps[*step].id.clone(),
+                    Via::Pivot { pivot, .. } => cat.pivots[*pivot].id.clone(),
+                };
+                (
+                    ix.elems[e.from as usize].id.to_string(),
+                    id,
+                    ix.elems[e.to as usize].id.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn has(m: &B, from: &str, step: &str, to: &str) -> bool {
+        edges(&m.0)
+            .iter()
+            .any(|(a, s, b)| a == from && s == step && b == to)
+    }
+
+    /// (step, model where it fires, the same model with one fact changed, from, to).
+    fn cases() -> Vec<(&'static str, B, B, &'static str, &'static str)> {
+        let k8s_node = |pod: &[(&str, Value)]| {
+            B::new()
+                .el("pod", "k8s.pod", None, pod)
+                .el("node", "k8s.node", None, &[])
+                .rel("k8s.runs-on", "pod", "node")
+        };
+        let docker_host = |c: &[(&str, Value)]| {
+            B::new()
+                .bound("host", BoundaryKind::Host, 8, None)
+                .bound("rt", BoundaryKind::ContainerRuntime, 6, Some("host"))
+                .el("daemon", "docker.daemon", Some("host"), &[])
+                .el("c", "docker.container", Some("rt"), c)
+        };
+        let ns = |role: &[(&str, Value)], other: (&str, &str)| {
+            B::new()
+                .bound("ns", BoundaryKind::Namespace, 6, None)
+                .el("role", "k8s.role", Some("ns"), role)
+                .el(other.0, other.1, Some("ns"), &[])
+        };
+        let caps = |c: &[&str]| Value::list(c.iter().map(|x| (*x).to_owned()));
+        let b = k8s_node(&[("privileged", t())]);
+        let mut out = vec![
+            (
+                "PIVOT-ESCAPE-PRIVILEGED",
+                b.clone(),
+                b.set("pod", "privileged", f()),
+                "pod",
+                "node",
+            ),
+            {
+                let b = docker_host(&[("privileged", t())]);
+                (
+                    "PIVOT-ESCAPE-PRIVILEGED",
+                    b.clone(),
+                    b.set("c", "privileged", f()),
+                    "c",
+                    "daemon",
+                )
+            },
+            {
+                let b = k8s_node(&[
+                    ("host_pid", t()),
+                    ("capabilities_added", caps(&["SYS_PTRACE"])),
+                ]);
+                (
+                    "PIVOT-ESCAPE-HOST-PID",
+                    b.clone(),
+                    b.set("pod", "host_pid", f()),
+                    "pod",
+                    "node",
+                )
+            },
+            {
+                let b = k8s_node(&[("capabilities_added", caps(&["SYS_MODULE"]))]);
+                (
+                    "PIVOT-ESCAPE-MODULE",
+                    b.clone(),
+                    b.set("pod", "capabilities_added", caps(&[])),
+                    "pod",
+                    "node",
+                )
+            },
+            {
+                let b = k8s_node(&[("host_path_mounts", s("writable"))]);
+                (
+                    "PIVOT-ESCAPE-HOST-WRITE",
+                    b.clone(),
+                    b.set("pod", "host_path_mounts", s("read-only")),
+                    "pod",
+                    "node",
+                )
+            },
+            {
+                let b = docker_host(&[("docker_socket_mounted", t())]);
+                (
+                    "PIVOT-ESCAPE-DOCKER-SOCKET",
+                    b.clone(),
+                    b.set("c", "docker_socket_mounted", f()),
+                    "c",
+                    "daemon",
+                )
+            },
+            {
+                let b = B::new()
+                    .el("pod", "k8s.pod", None, &[])
+                    .el("sa", "k8s.service-account", None, &[])
+                    .rel("k8s.uses-service-account", "pod", "sa");
+                (
+                    "PIVOT-TOKEN-THEFT",
+                    b.clone(),
+                    b.set("pod", "automount_sa_token", f()),
+                    "pod",
+                    "sa",
+                )
+            },
+            {
+                let base = B::new().el("ci", "generic.entity", None, &[]).el(
+                    "sa",
+                    "k8s.service-account",
+                    None,
+                    &[],
+                );
+                (
+                    "PIVOT-CREDENTIAL-USE",
+                    base.clone().rel("k8s.authenticates-as", "ci", "sa"),
+                    base,
+                    "ci",
+                    "sa",
+                )
+            },
+            {
+                let base = B::new()
+                    .el("sa", "k8s.service-account", None, &[])
+                    .el("rb", "k8s.rbac-binding", None, &[])
+                    .el("role", "k8s.role", None, &[])
+                    .rel("k8s.binds-role", "rb", "role");
+                (
+                    "PIVOT-GRANTED",
+                    base.clone().rel("k8s.binds-subject", "rb", "sa"),
+                    base,
+                    "sa",
+                    "role",
+                )
+            },
+            {
+                let b = B::new()
+                    .el("role", "k8s.role", None, &[("can_create_pods", t())])
+                    .el("node", "k8s.node", None, &[]);
+                (
+                    "PIVOT-RBAC-CREATE-PODS",
+                    b.clone(),
+                    b.set("role", "can_create_pods", f()),
+                    "role",
+                    "node",
+                )
+            },
+            {
+                let b = ns(&[("can_exec", t())], ("pod", "k8s.pod"));
+                (
+                    "PIVOT-RBAC-EXEC",
+                    b.clone(),
+                    b.set("role", "can_exec", f()),
+                    "role",
+                    "pod",
+                )
+            },
+            {
+                let b = B::new()
+                    .el(
+                        "role",
+                        "k8s.role",
+                        None,
+                        &[("can_exec", t()), ("cluster_wide", t())],
+                    )
+                    .el("pod", "k8s.deployment", None, &[]);
+                (
+                    "PIVOT-RBAC-EXEC-CLUSTER",
+                    b.clone(),
+                    b.set("role", "cluster_wide", f()),
+                    "role",
+                    "pod",
+                )
+            },
+            {
+                let b = B::new()
+                    .el("role", "k8s.role", None, &[("can_bind_escalate", t())])
+                    .el("admin", "k8s.role", None, &[("wildcard", t())]);
+                (
+                    "PIVOT-RBAC-BIND-ESCALATE",
+                    b.clone(),
+                    b.set("admin", "wildcard", f()),
+                    "role",
+                    "admin",
+                )
+            },
+            {
+                let b = B::new()
+                    .el("role", "k8s.role", None, &[("can_impersonate", t())])
+                    .el("sa", "k8s.service-account", None, &[]);
+                (
+                    "PIVOT-RBAC-IMPERSONATE",
+                    b.clone(),
+                    b.set("role", "can_impersonate", f()),
+                    "role",
+                    "sa",
+                )
+            },
+            {
+                let b = ns(&[("can_read_secrets", t())], ("sec", "k8s.secret"));
+                (
+                    "PIVOT-RBAC-READ-SECRETS",
+                    b.clone(),
+                    b.set("role", "can_read_secrets", f()),
+                    "role",
+                    "sec",
+                )
+            },
+            {
+                let b = B::new()
+                    .el(
+                        "rb",
+                        "k8s.rbac-binding",
+                        None,
+                        &[("role", s("cluster-admin"))],
+                    )
+                    .el("sec", "k8s.secret", None, &[]);
+                (
+                    "PIVOT-RBAC-READ-ALL-SECRETS",
+                    b.clone(),
+                    b.set("rb", "role", s("edit")),
+                    "rb",
+                    "sec",
+                )
+            },
+            {
+                let b = B::new()
+                    .el(
+                        "rb",
+                        "k8s.rbac-binding",
+                        None,
+                        &[("role", s("cluster-admin"))],
+                    )
+                    .el("api", "k8s.api-server", None, &[]);
+                (
+                    "PIVOT-CLUSTER-ADMIN",
+                    b.clone(),
+                    b.set("rb", "role", s("admin")),
+                    "rb",
+                    "api",
+                )
+            },
+            {
+                let base =
+                    B::new()
+                        .el("pod", "k8s.pod", None, &[])
+                        .el("node", "k8s.node", None, &[]);
+                (
+                    "PIVOT-NODE-PODS",
+                    base.clone().rel("k8s.runs-on", "pod", "node"),
+                    base,
+                    "node",
+                    "pod",
+                )
+            },
+            {
+                let b = B::new().el("node", "k8s.node", None, &[]).el(
+                    "api",
+                    "k8s.api-server",
+                    None,
+                    &[],
+                );
+                (
+                    "PIVOT-NODE-KUBELET-CREDS",
+                    b.clone(),
+                    b.set("node", "kubelet_credentials_scoped", t()),
+                    "node",
+                    "api",
+                )
+            },
+            {
+                let b = B::new().el("node", "k8s.node", None, &[]).el(
+                    "etcd",
+                    "k8s.etcd",
+                    None,
+                    &[("client_cert_auth", t())],
+                );
+                (
+                    "PIVOT-NODE-ETCD",
+                    b.clone(),
+                    b.set("etcd", "reachable_from_workloads", f()),
+                    "node",
+                    "etcd",
+                )
+            },
+            {
+                let b = B::new()
+                    .bound("host", BoundaryKind::Host, 7, None)
+                    .el(
+                        "kubelet",
+                        "k8s.kubelet",
+                        Some("host"),
+                        &[("authorization_mode", s("Webhook"))],
+                    )
+                    .el("node", "k8s.node", Some("host"), &[]);
+                (
+                    "PIVOT-KUBELET-OPEN",
+                    b.clone(),
+                    b.set("kubelet", "anonymous_auth", f()),
+                    "kubelet",
+                    "node",
+                )
+            },
+            {
+                let b = docker_host(&[]);
+                let apart = b.clone().bound("other", BoundaryKind::Host, 8, None);
+                let mut apart = apart;
+                if let Some(e) = apart.0.elements.get_mut("c") {
+                    e.boundary = Some(BoundaryId::new("other"));
+                }
+                ("PIVOT-DAEMON-CONTAINERS", b, apart, "daemon", "c")
+            },
+            {
+                let b =
+                    B::new()
+                        .el("ing", "k8s.ingress", None, &[])
+                        .el("sec", "k8s.secret", None, &[]);
+                (
+                    "PIVOT-INGRESS-SNIPPETS",
+                    b.clone(),
+                    b.set("ing", "snippets_allowed", f()),
+                    "ing",
+                    "sec",
+                )
+            },
+            {
+                let b = B::new()
+                    .el("reg", "docker.registry", None, &[])
+                    .el("pod", "k8s.deployment", None, &[])
+                    .rel("k8s.pulls-from", "pod", "reg");
+                (
+                    "PIVOT-REGISTRY-IMPLANT",
+                    b.clone(),
+                    b.set("reg", "signing_required", t()),
+                    "reg",
+                    "pod",
+                )
+            },
+            {
+                let b = B::new().el("ci", "docker.build", None, &[]).el(
+                    "reg",
+                    "docker.registry",
+                    None,
+                    &[],
+                );
+                (
+                    "PIVOT-CI-PUSH",
+                    b.clone(),
+                    b.set("ci", "build_provenance", t()),
+                    "ci",
+                    "reg",
+                )
+            },
+        ];
+        // Flow steps.
+        let two = |kind: &str| {
+            B::new()
+                .el("a", "generic.process", None, &[])
+                .el("b", kind, None, &[])
+        };
+        let b = two("generic.process").flow("ab", "a", "b", &[]);
+        out.push((
+            "FLOW-INPUT",
+            b.clone(),
+            two("generic.process").flow("ab", "a", "b", &[("validated_by_receiver", t())]),
+            "a",
+            "b",
+        ));
+        let b = two("generic.store").flow("ab", "a", "b", &[]);
+        out.push(("FLOW-STORE", b, two("generic.store"), "a", "b"));
+        let b = two("docker.registry").flow("ab", "a", "b", &[]);
+        out.push((
+            "FLOW-REGISTRY-PUSH",
+            b.clone(),
+            b.set("b", "push_restricted", t()),
+            "a",
+            "b",
+        ));
+        out
+    }
+
+    #[test]
+    fn every_step_fires_on_its_model_and_not_on_the_changed_one() {
+        let cases = cases();
+        for (step, yes, no, from, to) in &cases {
+            assert!(
+                has(yes, from, step, to),
+                "{step} should fire: {:?}",
+                edges(&yes.0)
+            );
+            assert!(
+                !has(no, from, step, to),
+                "{step} should not fire: {:?}",
+                edges(&no.0)
+            );
+        }
+        // Every built-in step has a minimal pair.
+        let cat = Catalog::builtin();
+        for id in cat
+            .pivots
+            .iter()
+            .map(|p| &p.id)
+            .chain(cat.flow_steps.iter().map(|s| &s.id))
+        {
+            assert!(cases.iter().any(|c| c.0 == id), "no minimal pair for {id}");
+        }
+    }
+
+    /// entry -> a -> c (target) and entry -> b -> c, where the flows to `a` are
+    /// authenticated and those to `b` are not; `d` is a second way into `c` from `b`.
+    fn diamond() -> B {
+        B::new()
+            .bound("net", BoundaryKind::Internet, 0, None)
+            .el("entry", "generic.entity", Some("net"), &[])
+            .el("a", "generic.process", None, &[])
+            .el("b", "generic.process", None, &[])
+            .el("c", "generic.store", None, &[])
+            .flow(
+                "e-a",
+                "entry",
+                "a",
+                &[("authenticated", t()), ("encrypted", t())],
+            )
+            .flow("e-b", "entry", "b", &[])
+            .flow("a-c", "a", "c", &[])
+            .flow("b-c", "b", "c", &[])
+    }
+
+    fn find_all(m: &Model, q: &Query) -> Paths {
+        let cat = Catalog::builtin();
+        let a = crate::analysis::analyze(m, &cat);
+        match find(m, &cat, &a, q) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_shortest_path_takes_the_weakest_controls_on_a_tie_and_the_cut_is_minimal() {
+        let m = diamond().0;
+        let p = find_all(
+            &m,
+            &Query {
+                cuts: true,
+                ..Query::default()
+            },
+        );
+        assert_eq!(p.paths.len(), 1);
+        let path = &p.paths[0];
+        assert_eq!(path.id, "entry->c");
+        let via: Vec<&str> = path.steps.iter().map(|s| s.to.as_str()).collect();
+        assert_eq!(via, ["b", "c"], "the unauthenticated way is weaker");
+        assert_eq!(path.steps[0].controls, 0);
+        // Two disjoint ways: the cut needs two steps, one on each.
+        let cut: Vec<(&str, &str)> = path
+            .cut
+            .iter()
+            .map(|s| (s.from.as_str(), s.to.as_str()))
+            .collect();
+        assert_eq!(cut.len(), 2, "{cut:?}");
+        // Closing b-c leaves one way, so one step cuts it.
+        let mut m2 = m.clone();
+        m2.flows.remove("b-c");
+        let p2 = find_all(
+            &m2,
+            &Query {
+                cuts: true,
+                ..Query::default()
+            },
+        );
+        assert_eq!(p2.paths[0].cut.len(), 1);
+        assert_eq!(
+            p2.paths[0]
+                .steps
+                .iter()
+                .map(|s| s.to.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+    }
+
+    #[test]
+    fn marks_add_entries_and_targets_and_queries_restrict_them() {
+        let m = diamond().mark("a", true, false).mark("b", false, true).0;
+        let p = find_all(&m, &Query::default());
+        let ids: Vec<&str> = p.paths.iter().map(|x| x.id.as_str()).collect();
+        // `a` (marked entry) reaches `c` in one step; `b` (marked jewel) from `entry`.
+        assert_eq!(
+            ids,
+            ["entry->b", "a->c"],
+            "equal length and controls: target id order"
+        );
+        let only = find_all(
+            &m,
+            &Query {
+                from: Some(ElementId::new("entry")),
+                to: Some(ElementId::new("c")),
+                ..Query::default()
+            },
+        );
+        assert_eq!(only.paths.len(), 1);
+        assert_eq!(only.paths[0].id, "entry->c");
+        let cat = Catalog::builtin();
+        let a = crate::analysis::analyze(&m, &cat);
+        let bad = find(
+            &m,
+            &cat,
+            &a,
+            &Query {
+                from: Some(ElementId::new("nope")),
+                ..Query::default()
+            },
+        );
+        assert!(matches!(bad, Err(PathsError::UnknownFrom(_))));
+        let capped = find_all(
+            &m,
+            &Query {
+                max: Some(1),
+                ..Query::default()
+            },
+        );
+        assert_eq!((capped.paths.len(), capped.left_out), (1, 1));
+    }
+
+    #[test]
+    fn a_triaged_step_makes_the_path_no_longer_untriaged() {
+        let mut m = diamond().0;
+        let p = find_all(&m, &Query::default());
+        assert!(p.paths[0].untriaged());
+        let first = p.paths[0].steps[0].open_threats.first().cloned();
+        let Some(tid) = first else {
+            panic!("the unauthenticated flow has open threats");
+        };
+        m.triage.insert(
+            tid.clone(),
+            crate::model::Triage {
+                threat: tid.clone(),
+                status: crate::model::Status::Mitigated,
+                ..Default::default()
+            },
+        );
+        let p = find_all(&m, &Query::default());
+        assert!(!p.paths[0].untriaged());
+        assert!(!p.paths[0].steps[0].open_threats.contains(&tid));
+    }
+
+    #[test]
+    fn nothing_to_reach_without_entries_or_edges() {
+        let m = B::new()
+            .el("a", "generic.process", None, &[])
+            .el("c", "generic.store", None, &[])
+            .flow("a-c", "a", "c", &[])
+            .0;
+        assert!(find_all(&m, &Query::default()).paths.is_empty());
+        let lone = B::new().el("x", "generic.entity", None, &[]).0;
+        assert!(find_all(&lone, &Query::default()).paths.is_empty());
+    }
+}

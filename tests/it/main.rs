@@ -6,6 +6,7 @@ mod common;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod paths;
 mod persist;
 mod reliability;
 mod report;
