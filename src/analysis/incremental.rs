@@ -8,7 +8,9 @@
 //!   scope `Peer` and `HasFlow` have no element and are false);
 //! - an element rule on `x` reads `x`; each `HasFlow` level adds the flows of `x` and
 //!   their two ends; each `Peer` level adds the members of the boundaries around `x` and
-//!   what a condition on *them* reads, one level down.
+//!   what a condition on *them* reads, one level down; each `Related` level adds the
+//!   elements related to `x` (either direction) likewise. Boundary properties, channels
+//!   and relations are structure: edits to them take the full analysis.
 //!
 //! So with `K` the deepest nesting of `Peer`/`HasFlow` in any element rule, the element
 //! subjects to re-evaluate are those within `K` such steps of the edited item (a
@@ -16,7 +18,7 @@
 //! edited flow or the flows touching the edited element.
 
 use super::index::ModelIndex;
-use super::{Analysis, Origin, Subject, analyze, fire};
+use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing};
 use crate::model::{Edit, Model};
 use crate::rules::eval::{Evaluator, RulePlan, Scope};
 use crate::rules::{Applies, Catalog, Cond};
@@ -54,16 +56,24 @@ fn touches<'e>(edit: &'e Edit, out: &mut Vec<Touch<'e>>) -> Option<()> {
 fn reach(cat: &Catalog) -> usize {
     fn depth(c: &Cond) -> usize {
         match c {
-            Cond::Peer(_, _, inner) | Cond::HasFlow(_, inner) => 1 + depth(inner),
+            Cond::Peer(_, _, inner) | Cond::HasFlow(_, inner) | Cond::Related(_, _, inner) => {
+                1 + depth(inner)
+            }
             Cond::All(v) | Cond::Any(v) => v.iter().map(depth).max().unwrap_or(0),
-            Cond::Not(inner) => depth(inner),
+            Cond::Not(inner)
+            | Cond::Nearest(_, _, inner)
+            | Cond::AnyEnclosing(_, inner)
+            | Cond::AnyCrossed(inner) => depth(inner),
             _ => 0,
         }
     }
     cat.rules
         .iter()
         .filter(|r| r.rule.deprecated.is_none() && matches!(r.rule.applies, Applies::Elements(_)))
-        .map(|r| depth(&r.rule.condition))
+        .map(|r| {
+            let steps = r.rule.severity_steps.iter().map(|st| depth(&st.when));
+            steps.fold(depth(&r.rule.condition), usize::max)
+        })
         .max()
         .unwrap_or(0)
 }
@@ -121,6 +131,10 @@ fn affected(
         let mut next: Vec<bool> = seeds.iter().zip(&near).map(|(a, b)| *a || *b).collect();
         let mut seen = vec![false; ix.bounds.len()];
         for (x, _) in cur.iter().enumerate().filter(|(_, on)| **on) {
+            // A `Related` of an element rule on `y` reads the far ends of y's relations.
+            for &(_, y) in ix.rel_out[x].iter().chain(&ix.rel_in[x]) {
+                next[y] = true;
+            }
             for &b in &ix.elem_chain[x] {
                 if !std::mem::replace(&mut seen[b], true) {
                     for &m in &ix.bound_members[b] {
@@ -186,21 +200,9 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
                     &mut fresh,
                 );
             }
-            for x in &ix.crossings[f] {
-                let b = ix.bounds[x.boundary];
+            if !ix.crossings[f].is_empty() {
                 for &ri in &plan.crossing {
-                    let scope = Scope {
-                        elem: None,
-                        flow: Some(f),
-                        crossed: Some(*x),
-                    };
-                    fire(
-                        &ev,
-                        ri,
-                        scope,
-                        &|| Subject::Crossing(fl.id.clone(), b.id.clone()),
-                        &mut fresh,
-                    );
+                    fire_crossing(&ev, ri, f, &|| Subject::Flow(fl.id.clone()), &mut fresh);
                 }
             }
         }

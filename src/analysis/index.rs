@@ -1,7 +1,7 @@
 //! A read-only index over one model: dense indices, boundary chains, crossings and
 //! adjacency, built once per evaluation. Indices never leave the analysis and rules code.
 
-use crate::model::{Boundary, Element, Flow, Model};
+use crate::model::{Boundary, Element, Flow, Model, Relation};
 use crate::rules::Catalog;
 use std::collections::HashMap;
 
@@ -36,6 +36,13 @@ pub struct ModelIndex<'m> {
     pub out_flows: Vec<Vec<usize>>,
     /// Flows arriving at each element.
     pub in_flows: Vec<Vec<usize>>,
+    /// Relations in id order.
+    pub rels: Vec<&'m Relation>,
+    /// For each element, the relations starting at it: (relation index, target element);
+    /// relations with a missing end are left out.
+    pub rel_out: Vec<Vec<(usize, usize)>>,
+    /// For each element, the relations ending at it: (relation index, source element).
+    pub rel_in: Vec<Vec<(usize, usize)>>,
     elem_pos: HashMap<&'m str, usize>,
     bound_pos: HashMap<&'m str, usize>,
 }
@@ -119,7 +126,22 @@ impl<'m> ModelIndex<'m> {
                 None => crossings.push(Vec::new()),
             }
         }
+        let rels: Vec<&Relation> = model.relations.values().collect();
+        let mut rel_out = vec![Vec::new(); elems.len()];
+        let mut rel_in = vec![Vec::new(); elems.len()];
+        for (ri, r) in rels.iter().enumerate() {
+            if let (Some(&s), Some(&t)) = (
+                elem_pos.get(r.source.as_str()),
+                elem_pos.get(r.target.as_str()),
+            ) {
+                rel_out[s].push((ri, t));
+                rel_in[t].push((ri, s));
+            }
+        }
         ModelIndex {
+            rels,
+            rel_out,
+            rel_in,
             elems,
             elem_stencil,
             elem_chain,

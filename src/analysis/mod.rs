@@ -25,7 +25,9 @@ pub enum Subject {
     Element(ElementId),
     /// A flow.
     Flow(FlowId),
-    /// A flow where it crosses a boundary.
+    /// A flow where it crosses one boundary: the subject of a version-1 per-boundary
+    /// crossing id (`flow:X/boundary:B`), which only old triage keys still name.
+    /// Analysis never produces it: a crossing rule gives one threat per flow.
     Crossing(FlowId, BoundaryId),
     /// A boundary (manual threats only).
     Boundary(BoundaryId),
@@ -287,17 +289,11 @@ pub fn evaluate_with(
             .map(|&ri| (format!("{}@", cat.rules[ri].rule.id), ri, Pass::Crossing)),
     );
     order.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    // Crossings of each flow in boundary id order (boundary indices follow id order).
-    // Flattened: the crossings of flow `f` are `crossed[starts[f]..starts[f + 1]]`.
-    let (mut crossed, mut starts) = (Vec::new(), vec![0]);
-    if !plan.crossing.is_empty() {
-        for c in &ix.crossings {
-            let from = crossed.len();
-            crossed.extend_from_slice(c);
-            crossed[from..].sort_by_key(|x| x.boundary);
-            starts.push(crossed.len());
-        }
-    }
+    let crossed: usize = if plan.crossing.is_empty() {
+        0
+    } else {
+        ix.crossings.iter().map(Vec::len).sum()
+    };
     // Elements of each stencil, in index (= id) order: a rule for one stencil visits only
     // those instead of testing every element.
     let mut stencil_elems: Vec<Vec<usize>> = vec![Vec::new(); plan.by_stencil.len()];
@@ -357,23 +353,10 @@ pub fn evaluate_with(
                 }
                 Pass::Crossing => {
                     for (f, fl) in ix.flows.iter().enumerate() {
-                        if ix.flow_ends[f].is_none() {
+                        if ix.flow_ends[f].is_none() || ix.crossings[f].is_empty() {
                             continue;
                         }
-                        for x in &crossed[starts[f]..starts[f + 1]] {
-                            let b = ix.bounds[x.boundary];
-                            let scope = Scope {
-                                elem: None,
-                                flow: Some(f),
-                                crossed: Some(*x),
-                            };
-                            fire(
-                                ri,
-                                scope,
-                                &|| Subject::Crossing(fl.id.clone(), b.id.clone()),
-                                &mut out,
-                            );
-                        }
+                        fire_crossing(&ev, ri, f, &|| Subject::Flow(fl.id.clone()), &mut out);
                     }
                 }
             }
@@ -389,7 +372,7 @@ pub fn evaluate_with(
                 None => ix.elems.len(),
             },
             Pass::Flow => ix.flows.len(),
-            Pass::Crossing => crossed.len(),
+            Pass::Crossing => crossed,
         }
     };
     let total: usize = order.iter().map(cost).sum();
@@ -436,33 +419,121 @@ fn fire(
     subject: &dyn Fn() -> Subject,
     out: &mut Vec<Threat>,
 ) {
-    let (cat, ix) = (ev.cat, ev.ix);
-    let rule = &cat.rules[ri].rule;
+    let rule = &ev.cat.rules[ri].rule;
     if ev.eval(&rule.condition, &scope, None) {
         let mut why = Vec::new();
-        if let (Some(f), Some(x)) = (scope.flow, scope.crossed) {
-            // A crossing threat always says which boundary it is about.
-            let b = ix.bounds[x.boundary];
-            why.push(format!(
-                "flow `{}` {} boundary `{}` (kind {}, trust {})",
-                ix.flows[f].name,
-                if x.entering { "enters" } else { "leaves" },
-                b.name,
-                b.kind.label(),
-                b.trust
-            ));
-        }
         ev.eval(&rule.condition, &scope, Some(&mut why));
+        let severity = stepped_severity(ev, ri, &[scope], &mut why);
         let subject = subject();
         out.push(Threat {
             id: threat_id(&rule.id, &subject),
             origin: Origin::Rule(ri),
             subject,
             category: rule.category,
-            rule_severity: rule.severity,
+            rule_severity: severity,
             why,
         });
     }
+}
+
+/// Evaluates crossing rule `ri` on flow `f` at each boundary it crosses (in path order:
+/// exits innermost first, then entries outermost first) and, when it holds at one or
+/// more, appends one threat for the flow whose why names every such boundary.
+fn fire_crossing(
+    ev: &Evaluator<'_, '_>,
+    ri: usize,
+    f: usize,
+    subject: &dyn Fn() -> Subject,
+    out: &mut Vec<Threat>,
+) {
+    let (cat, ix) = (ev.cat, ev.ix);
+    let rule = &cat.rules[ri].rule;
+    let hits: Vec<Scope> = ix.crossings[f]
+        .iter()
+        .map(|x| Scope::crossing(f, *x))
+        .filter(|sc| ev.eval(&rule.condition, sc, None))
+        .collect();
+    if hits.is_empty() {
+        return;
+    }
+    let mut list = String::new();
+    for sc in &hits {
+        if let Some(x) = sc.crossed {
+            let b = ix.bounds[x.boundary];
+            if !list.is_empty() {
+                list.push_str(", ");
+            }
+            list.push_str(&format!(
+                "`{}` ({}, trust {}, {})",
+                b.name,
+                b.kind.label(),
+                b.trust,
+                if x.entering { "entering" } else { "leaving" }
+            ));
+        }
+    }
+    let mut why = vec![format!(
+        "flow `{}` crosses {} {}: {list}",
+        ix.flows[f].name,
+        hits.len(),
+        if hits.len() == 1 {
+            "boundary where this applies"
+        } else {
+            "boundaries where this applies"
+        }
+    )];
+    let mut facts = Vec::new();
+    for sc in &hits {
+        ev.eval(&rule.condition, sc, Some(&mut facts));
+        for fact in facts.drain(..) {
+            if !why.contains(&fact) {
+                why.push(fact);
+            }
+        }
+    }
+    let severity = stepped_severity(ev, ri, &hits, &mut why);
+    let subject = subject();
+    out.push(Threat {
+        id: threat_id(&rule.id, &subject),
+        origin: Origin::Rule(ri),
+        subject,
+        category: rule.category,
+        rule_severity: severity,
+        why,
+    });
+}
+
+/// The rule's severity raised by the highest of its severity steps that holds in one of
+/// `scopes`; the why says which step raised it.
+fn stepped_severity(
+    ev: &Evaluator<'_, '_>,
+    ri: usize,
+    scopes: &[Scope],
+    why: &mut Vec<String>,
+) -> Severity {
+    let rule = &ev.cat.rules[ri].rule;
+    let mut sev = rule.severity;
+    let mut best: Option<(usize, usize)> = None;
+    for (si, step) in rule.severity_steps.iter().enumerate() {
+        if step.at_least <= sev {
+            continue;
+        }
+        if let Some(k) = scopes.iter().position(|sc| ev.eval(&step.when, sc, None)) {
+            sev = step.at_least;
+            best = Some((si, k));
+        }
+    }
+    if let Some((si, k)) = best {
+        let mut facts = Vec::new();
+        ev.eval(&rule.severity_steps[si].when, &scopes[k], Some(&mut facts));
+        why.push(format!(
+            "severity raised from {} to {}: {}",
+            rule.severity.label(),
+            sev.label(),
+            facts.join("; ")
+        ));
+    }
+    sev
 }
 
 /// `RULE@suffix`, built in one allocation (same text as `format!("{rule}@{}", s.id_suffix())`).

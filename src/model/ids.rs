@@ -58,7 +58,8 @@ string_id!(
     RelationId
 );
 string_id!(
-    /// Identifies a threat: `RULE@element:ID`, `RULE@flow:ID` or `RULE@flow:ID/boundary:ID`,
+    /// Identifies a threat: `RULE@element:ID` or `RULE@flow:ID` (crossing rules too; files
+    /// before version 2 used `RULE@flow:ID/boundary:ID`, migrated on load),
     /// or the id of a manual threat. Triage is keyed by it, so it must stay stable.
     ThreatId
 );

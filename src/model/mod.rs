@@ -17,8 +17,9 @@ pub use value::{Value, format_number};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The file format version this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The file format version this build writes. Version 2: crossing threats are one per
+/// flow (`RULE@flow:X`, no `/boundary:B`), capabilities are lists.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Named property values of an element or a flow, in name order.
 pub type Props = BTreeMap<String, Value>;

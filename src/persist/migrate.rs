@@ -3,7 +3,7 @@
 
 use crate::model::{
     Boundary, BoundaryId, BoundaryKind, Element, ElementId, FORMAT_VERSION, Flow, FlowId, Metadata,
-    Model, Props, Status, ThreatId, Triage,
+    Model, Props, Status, ThreatId, Triage, Value,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -137,4 +137,141 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         );
     }
     Ok(m)
+}
+
+/// Properties that were free text in version 1 and are lists from version 2 (comma or
+/// space separated names).
+const V1_LIST_PROPS: &[&str] = &["capabilities_added", "cap_add"];
+
+/// Brings a version-1 model (or a converted version-0 one) to version 2:
+/// - triage keyed by a per-boundary crossing id `RULE@flow:X/boundary:B` moves to the
+///   per-flow id `RULE@flow:X`; several records that land on one id are merged (see
+///   [`merge_triage`]), so no decision is dropped or silently orphaned;
+/// - the text properties of [`V1_LIST_PROPS`] become lists.
+///
+/// Returns one line per change worth telling the user about.
+pub fn v1_to_v2(m: &mut Model) -> Vec<String> {
+    let mut notes = Vec::new();
+    for el in m.elements.values_mut() {
+        for name in V1_LIST_PROPS {
+            if let Some(Value::Text(t)) = el.props.get(*name) {
+                let items = t
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
+                let list = Value::list(items);
+                el.props.insert((*name).to_owned(), list);
+            }
+        }
+    }
+    let mut groups: BTreeMap<ThreatId, Vec<(String, Triage)>> = BTreeMap::new();
+    let old = std::mem::take(&mut m.triage);
+    for (key, t) in old {
+        let (new_key, boundary) = match per_flow_id(key.as_str()) {
+            Some((id, b)) => (ThreatId::new(id), b.to_owned()),
+            None => (key, String::new()),
+        };
+        groups.entry(new_key).or_default().push((boundary, t));
+    }
+    for (key, mut recs) in groups {
+        let moved: Vec<String> = recs
+            .iter()
+            .filter(|(b, _)| !b.is_empty())
+            .map(|(b, _)| b.clone())
+            .collect();
+        let t = if recs.len() == 1 {
+            let (_, mut t) = recs.remove(0);
+            t.threat = key.clone();
+            t
+        } else {
+            merge_triage(&key, recs)
+        };
+        if !moved.is_empty() {
+            notes.push(format!(
+                "triage of {key} moved from its per-boundary id{} (boundary {})",
+                if moved.len() > 1 { "s, merged" } else { "" },
+                moved.join(", ")
+            ));
+        }
+        m.triage.insert(key, t);
+    }
+    m.version = FORMAT_VERSION;
+    notes
+}
+
+/// `(RULE@flow:X, B)` for a version-1 crossing id `RULE@flow:X/boundary:B`.
+fn per_flow_id(key: &str) -> Option<(&str, &str)> {
+    let (rule, subject) = key.split_once('@')?;
+    let rest = subject.strip_prefix("flow:")?;
+    let (flow, b) = rest.split_once("/boundary:")?;
+    if rule.is_empty() || flow.is_empty() {
+        return None;
+    }
+    Some((&key[..rule.len() + 1 + "flow:".len() + flow.len()], b))
+}
+
+/// Merges triage records (with the boundary each came from; empty for a record already
+/// under the new id) into one for `key`. Nothing is lost and nothing is claimed that
+/// not every record claimed:
+/// - status: the common one when all agree; otherwise the least settled one present
+///   (Open before Needs investigation), and when they are all settled but disagree,
+///   Needs investigation, so the reviewer decides again;
+/// - severity override: the highest;
+/// - justification: each record's, prefixed with its boundary, plus a line saying it
+///   was merged; owner, ticket, reviewer: the distinct values joined; date: the latest;
+/// - kept as history only when every record was.
+pub fn merge_triage(key: &ThreatId, recs: Vec<(String, Triage)>) -> Triage {
+    let first = recs.first().map(|(_, t)| t.status).unwrap_or_default();
+    let status = if recs.iter().all(|(_, t)| t.status == first) {
+        first
+    } else if recs.iter().any(|(_, t)| t.status == Status::Open) {
+        Status::Open
+    } else {
+        Status::NeedsInvestigation
+    };
+    let join = |get: &dyn Fn(&Triage) -> &str| {
+        let mut seen: Vec<&str> = Vec::new();
+        for (_, t) in &recs {
+            let v = get(t).trim();
+            if !v.is_empty() && !seen.contains(&v) {
+                seen.push(v);
+            }
+        }
+        seen.join(", ")
+    };
+    let mut just = vec![format!(
+        "Merged when per-boundary crossing threats became one threat per flow ({} records).",
+        recs.len()
+    )];
+    for (b, t) in &recs {
+        let where_ = if b.is_empty() {
+            "this flow".to_owned()
+        } else {
+            format!("boundary {b}")
+        };
+        let j = t.justification.trim();
+        just.push(format!(
+            "[{where_}: {}]{}{}",
+            t.status.label(),
+            if j.is_empty() { "" } else { " " },
+            j
+        ));
+    }
+    Triage {
+        threat: key.clone(),
+        status,
+        severity: recs.iter().filter_map(|(_, t)| t.severity).max(),
+        justification: just.join("\n"),
+        owner: join(&|t| &t.owner),
+        ticket: join(&|t| &t.ticket),
+        reviewed_by: join(&|t| &t.reviewed_by),
+        date: recs
+            .iter()
+            .map(|(_, t)| t.date.as_str())
+            .max()
+            .unwrap_or_default()
+            .to_owned(),
+        kept_as_history: recs.iter().all(|(_, t)| t.kept_as_history),
+    }
 }

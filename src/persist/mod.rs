@@ -142,6 +142,9 @@ pub struct Loaded {
     pub stamp: Stamp,
     /// The version the file was written in (older than current when migrated).
     pub file_version: u64,
+    /// What the migration from an older version changed that the user should know
+    /// (triage moved to a new threat id or merged), one line each.
+    pub migration_notes: Vec<String>,
 }
 
 /// Reads at most `limit` bytes of a file; a larger file is an error.
@@ -214,12 +217,23 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
     } else {
         (Stamp::of(bytes), parse_text(name, text))
     };
-    let (model, file_version) = result?;
+    let (model, file_version, migration_notes) = result?;
     Ok(Loaded {
         model,
         stamp,
         file_version,
+        migration_notes,
     })
+}
+
+/// Brings a model parsed from an older file version to the current one (what loading
+/// does after parsing); returns what changed that the user should know, one line each.
+/// A current model is left as it is.
+pub fn upgrade(model: &mut Model) -> Vec<String> {
+    if model.version >= 2 {
+        return Vec::new();
+    }
+    migrate::v1_to_v2(model)
 }
 
 /// Files at least this large are hashed on a second thread while they are parsed.
@@ -227,7 +241,7 @@ const PARALLEL_HASH_BYTES: usize = 1 << 20;
 
 /// Parses model text (migrating old versions) into the current model and the version
 /// the file was written in.
-fn parse_text(name: &str, text: &str) -> Result<(Model, u64), LoadError> {
+fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadError> {
     let newer = |found: u64| LoadError::NewerVersion {
         path: name.to_owned(),
         found,
@@ -236,9 +250,10 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64), LoadError> {
     match sniff_version(text) {
         Some(v) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
         Some(0) => {
-            let model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
+            let mut model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
+            let notes = migrate::v1_to_v2(&mut model);
             check_limits(name, text, &model)?;
-            Ok((model, 0))
+            Ok((model, 0, notes))
         }
         _ => {
             // The fast path reads what Palisade writes; on anything else, or any error, the
@@ -252,9 +267,11 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64), LoadError> {
             if model.version > FORMAT_VERSION {
                 return Err(newer(u64::from(model.version)));
             }
+            let found = model.version;
+            let notes = upgrade(&mut model);
             model.version = FORMAT_VERSION;
             check_limits(name, text, &model)?;
-            Ok((model, u64::from(FORMAT_VERSION)))
+            Ok((model, u64::from(found), notes))
         }
     }
 }

@@ -2,8 +2,8 @@
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
 use super::template::{
-    Applies, Cond, FlowStep, Pivot, PropSpec, PropType, Reach, RelationKind, Role, Rule, Selector,
-    Stencil, Template,
+    Applies, Cond, Dir, FlowStep, Pivot, PropSpec, PropType, Reach, RelationKind, Role, Rule,
+    Selector, Stencil, Template,
 };
 use crate::diag::{Diagnostic, Level, Pos};
 use crate::model::{BoundaryKind, Value};
@@ -486,7 +486,7 @@ impl Catalog {
             }
         }
         no_on_path(&fs.condition)?;
-        self.check_cond(&fs.condition, &Ctx::Flow { crossing: false })
+        self.check_cond(&fs.condition, &Ctx::Flow { crossing: false }, BCtx::None)
     }
 
     fn kinds_ctx(&self, kinds: &[String], field: &str) -> Result<Ctx, (String, String)> {
@@ -509,7 +509,7 @@ impl Catalog {
         self.check_step_common(&pv.id, &pv.references, &pv.control)?;
         let from = self.kinds_ctx(&pv.from, "from")?;
         no_on_path(&pv.condition)?;
-        self.check_cond(&pv.condition, &from)?;
+        self.check_cond(&pv.condition, &from, BCtx::None)?;
         if pv.to.is_empty() {
             return Err((
                 "`to` says no way to find the gained elements".into(),
@@ -542,7 +542,7 @@ impl Catalog {
         no_on_path(&pv.target_condition)?;
         // The gained elements can be of any kind the ways reach.
         let all = Ctx::Element((0..self.stencils.len()).collect());
-        self.check_cond(&pv.target_condition, &all)?;
+        self.check_cond(&pv.target_condition, &all, BCtx::None)?;
         if let Some(bad) = pv.rules.iter().find(|r| self.rule(r).is_none()) {
             return Err((format!("unknown rule `{bad}`"), format!("\"{bad}\"")));
         }
@@ -552,7 +552,7 @@ impl Catalog {
     fn check_selector(&self, sel: &Selector) -> Result<(), (String, String)> {
         let ctx = self.kinds_ctx(&sel.kinds, "kinds")?;
         no_on_path(&sel.condition)?;
-        self.check_cond(&sel.condition, &ctx)
+        self.check_cond(&sel.condition, &ctx, BCtx::None)
     }
 
     fn resolve_inheritance(&mut self, parsed: &[(usize, Template, String)]) {
@@ -769,10 +769,18 @@ impl Catalog {
                 ));
             }
         }
-        self.check_cond(&r.condition, &ctx)
+        let bctx = match r.applies {
+            Applies::Crossings => BCtx::Any,
+            _ => BCtx::None,
+        };
+        self.check_cond(&r.condition, &ctx, bctx)?;
+        for step in &r.severity_steps {
+            self.check_cond(&step.when, &ctx, bctx)?;
+        }
+        Ok(())
     }
 
-    fn check_cond(&self, c: &Cond, ctx: &Ctx) -> Result<(), (String, String)> {
+    fn check_cond(&self, c: &Cond, ctx: &Ctx, bctx: BCtx) -> Result<(), (String, String)> {
         let flow_only = |name: &str| -> Result<(), (String, String)> {
             if matches!(ctx, Ctx::Flow { .. }) {
                 Ok(())
@@ -797,10 +805,12 @@ impl Catalog {
         };
         match c {
             Cond::Always => Ok(()),
-            Cond::All(v) | Cond::Any(v) => v.iter().try_for_each(|c| self.check_cond(c, ctx)),
-            Cond::Not(c) => self.check_cond(c, ctx),
+            Cond::All(v) | Cond::Any(v) => v
+                .iter()
+                .try_for_each(|c| self.check_cond(c, ctx, bctx)),
+            Cond::Not(c) => self.check_cond(c, ctx, bctx),
             Cond::Is(role, p, v) | Cond::IsNot(role, p, v) => {
-                self.check_prop(ctx, *role, p, |ty| match (ty, v) {
+                self.check_prop(ctx, bctx, *role, p, |ty| match (ty, v) {
                     (PropType::Bool, Value::Bool(_))
                     | (PropType::Number, Value::Number(_))
                     | (PropType::Text, Value::Text(_))
@@ -829,7 +839,7 @@ impl Catalog {
                         format!("\"{p}\""),
                     ));
                 }
-                self.check_prop(ctx, *role, p, |ty| match ty {
+                self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                     PropType::Number => Ok(()),
                     _ => Err(format!(
                         "property `{p}` is {}, but `Below`/`Above` need a number",
@@ -837,7 +847,7 @@ impl Catalog {
                     )),
                 })
             }
-            Cond::OneOf(role, p, opts) => self.check_prop(ctx, *role, p, |ty| match ty {
+            Cond::OneOf(role, p, opts) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
                 PropType::Enum(all) => match opts.iter().find(|o| !all.contains(o)) {
                     Some(o) => Err(format!(
@@ -851,7 +861,7 @@ impl Catalog {
                     ty.name()
                 )),
             }),
-            Cond::Empty(role, p) => self.check_prop(ctx, *role, p, |ty| match ty {
+            Cond::Empty(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
                 PropType::Text => Ok(()),
                 _ => Err(format!(
                     "property `{p}` is {}, but `Empty` needs text",
@@ -883,7 +893,11 @@ impl Catalog {
                 if !self.is_known_kind(kind) {
                     return Err((format!("unknown kind `{kind}`"), format!("\"{kind}\"")));
                 }
-                self.check_cond(inner, &Ctx::Element(self.stencils_matching(kind)))
+                self.check_cond(
+                    inner,
+                    &Ctx::Element(self.stencils_matching(kind)),
+                    BCtx::None,
+                )
             }
             Cond::OnAttackPath(role) => self.check_role(ctx, *role, true),
             Cond::HasFlow(_, inner) => {
@@ -893,7 +907,62 @@ impl Catalog {
                         "HasFlow".into(),
                     ));
                 }
-                self.check_cond(inner, &Ctx::Flow { crossing: false })
+                self.check_cond(inner, &Ctx::Flow { crossing: false }, BCtx::None)
+            }
+            Cond::Contains(role, p, _)
+            | Cond::ContainsAny(role, p, _)
+            | Cond::SubsetOf(role, p, _)
+            | Cond::ListEmpty(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
+                PropType::List => Ok(()),
+                _ => Err(format!(
+                    "property `{p}` is {}, but list tests (`Contains`, `ContainsAny`, `SubsetOf`, `ListEmpty`) need a list",
+                    ty.name()
+                )),
+            }),
+            Cond::RunsAsUid0(role, p) => self.check_prop(ctx, bctx, *role, p, |ty| match ty {
+                PropType::Text => Ok(()),
+                _ => Err(format!(
+                    "property `{p}` is {}, but `RunsAsUid0` needs text (a user value)",
+                    ty.name()
+                )),
+            }),
+            Cond::Nearest(role, bk, inner) => {
+                self.check_role(ctx, *role, false)?;
+                self.check_cond(inner, ctx, BCtx::Kind(*bk))
+            }
+            Cond::AnyEnclosing(role, inner) => {
+                self.check_role(ctx, *role, false)?;
+                self.check_cond(inner, ctx, BCtx::Any)
+            }
+            Cond::AnyCrossed(inner) => {
+                flow_only("AnyCrossed")?;
+                self.check_cond(inner, &Ctx::Flow { crossing: true }, BCtx::Any)
+            }
+            Cond::OverNetwork => flow_only("OverNetwork"),
+            Cond::ChannelIn(v) => {
+                if v.is_empty() {
+                    return Err(("`ChannelIn` lists no channel".into(), "ChannelIn".into()));
+                }
+                flow_only("ChannelIn")
+            }
+            Cond::Related(dir, kind, inner) => {
+                if !matches!(ctx, Ctx::Element(_)) {
+                    return Err((
+                        "`Related` is only meaningful in an element rule (or inside `Peer` / `Related`)".into(),
+                        "Related".into(),
+                    ));
+                }
+                let Some(rk) = self.relation_kind(kind) else {
+                    return Err((format!("unknown relation kind `{kind}`"), format!("\"{kind}\"")));
+                };
+                let far = match dir {
+                    Dir::Out => &rk.to,
+                    Dir::In => &rk.from,
+                };
+                let mut cands: Vec<usize> = far.iter().flat_map(|k| self.stencils_matching(k)).collect();
+                cands.sort_unstable();
+                cands.dedup();
+                self.check_cond(inner, &Ctx::Element(cands), BCtx::None)
             }
         }
     }
@@ -924,12 +993,43 @@ impl Catalog {
     fn check_prop(
         &self,
         ctx: &Ctx,
+        bctx: BCtx,
         role: Role,
         prop: &str,
         ty_ok: impl Fn(&PropType) -> Result<(), String>,
     ) -> Result<(), (String, String)> {
-        self.check_role(ctx, role, true)?;
         let needle = format!("\"{prop}\"");
+        if role == Role::Boundary {
+            let specs: Vec<&PropSpec> = match bctx {
+                BCtx::None => {
+                    return Err((
+                        "role `Boundary` is not available here: use it in a crossing rule or inside `Nearest`, `AnyEnclosing` or `AnyCrossed`".into(),
+                        "Boundary".into(),
+                    ));
+                }
+                BCtx::Kind(k) => self.boundary_prop(k, prop).into_iter().collect(),
+                BCtx::Any => self
+                    .boundary_props
+                    .iter()
+                    .filter_map(|(_, ps)| ps.iter().find(|p| p.name == prop))
+                    .collect(),
+            };
+            if specs.is_empty() {
+                let on = match bctx {
+                    BCtx::Kind(k) => format!("boundary kind {}", k.label()),
+                    _ => "any boundary kind".to_owned(),
+                };
+                return Err((
+                    format!("unknown boundary property `{prop}`: not declared for {on}"),
+                    needle,
+                ));
+            }
+            for s in specs {
+                ty_ok(&s.ty).map_err(|m| (m, needle.clone()))?;
+            }
+            return Ok(());
+        }
+        self.check_role(ctx, role, true)?;
         let specs: Vec<&PropSpec> = match (ctx, role) {
             (_, Role::Flow) => self.flow_prop(prop).into_iter().collect(),
             (Ctx::Element(cands), _) => cands
@@ -973,7 +1073,13 @@ pub(crate) fn cond_uses_on_path(c: &Cond) -> bool {
     match c {
         Cond::OnAttackPath(_) => true,
         Cond::All(v) | Cond::Any(v) => v.iter().any(cond_uses_on_path),
-        Cond::Not(c) | Cond::Peer(_, _, c) | Cond::HasFlow(_, c) => cond_uses_on_path(c),
+        Cond::Not(c)
+        | Cond::Peer(_, _, c)
+        | Cond::HasFlow(_, c)
+        | Cond::Related(_, _, c)
+        | Cond::Nearest(_, _, c)
+        | Cond::AnyEnclosing(_, c)
+        | Cond::AnyCrossed(c) => cond_uses_on_path(c),
         _ => false,
     }
 }
@@ -989,6 +1095,17 @@ fn no_on_path(c: &Cond) -> Result<(), (String, String)> {
     } else {
         Ok(())
     }
+}
+
+/// Which boundary role `Boundary` reads at a point of a condition.
+#[derive(Clone, Copy)]
+enum BCtx {
+    /// None: the role is not available.
+    None,
+    /// The nearest enclosing boundary of this kind (`Nearest`).
+    Kind(BoundaryKind),
+    /// A boundary of any kind (crossed, or any enclosing one).
+    Any,
 }
 
 fn is_base_name(k: &str) -> bool {

@@ -18,6 +18,9 @@ pub struct Scope {
     pub flow: Option<usize>,
     /// The crossing of a crossing rule.
     pub crossed: Option<Crossed>,
+    /// The boundary role `Boundary` reads: the crossed boundary, or the enclosing one
+    /// inside `Nearest` / `AnyEnclosing`.
+    pub bound: Option<usize>,
 }
 
 impl Scope {
@@ -27,6 +30,7 @@ impl Scope {
             elem: Some(e),
             flow: None,
             crossed: None,
+            bound: None,
         }
     }
     /// Scope of a flow rule.
@@ -35,8 +39,30 @@ impl Scope {
             elem: None,
             flow: Some(f),
             crossed: None,
+            bound: None,
         }
     }
+    /// Scope of a crossing rule on flow `f` where it crosses `x`.
+    pub fn crossing(f: usize, x: Crossed) -> Self {
+        Scope {
+            elem: None,
+            flow: Some(f),
+            crossed: Some(x),
+            bound: Some(x.boundary),
+        }
+    }
+}
+
+/// Whether a `user` / `runAsUser` value names uid 0 as the user: the part before `:`
+/// is `root` or a decimal number equal to 0 (`0`, `00`, `0:10001`, `root:app`). Names
+/// other than `root` and numbers other than 0 are not uid 0; so is an empty value.
+pub fn names_uid0(value: &str) -> bool {
+    let user = value.trim();
+    let user = user.split_once(':').map_or(user, |(u, _)| u).trim();
+    if user == "root" {
+        return true;
+    }
+    !user.is_empty() && user.bytes().all(|b| b == b'0')
 }
 
 /// Evaluates conditions; `facts` is `None` on the fast path.
@@ -182,9 +208,20 @@ fn collect_prop_names<'a>(c: &'a Cond, f: &mut impl FnMut(&'a str)) {
         | Cond::Below(_, p, _)
         | Cond::Above(_, p, _)
         | Cond::OneOf(_, p, _)
-        | Cond::Empty(_, p) => f(p),
+        | Cond::Empty(_, p)
+        | Cond::Contains(_, p, _)
+        | Cond::ContainsAny(_, p, _)
+        | Cond::SubsetOf(_, p, _)
+        | Cond::ListEmpty(_, p)
+        | Cond::RunsAsUid0(_, p) => f(p),
         Cond::All(v) | Cond::Any(v) => v.iter().for_each(|c| collect_prop_names(c, f)),
-        Cond::Not(c) | Cond::Peer(_, _, c) | Cond::HasFlow(_, c) => collect_prop_names(c, f),
+        Cond::Not(c)
+        | Cond::Peer(_, _, c)
+        | Cond::HasFlow(_, c)
+        | Cond::Nearest(_, _, c)
+        | Cond::AnyEnclosing(_, c)
+        | Cond::AnyCrossed(c)
+        | Cond::Related(_, _, c) => collect_prop_names(c, f),
         _ => {}
     }
 }
@@ -242,6 +279,7 @@ impl Hasher for FastHasher {
 enum Item {
     Elem(usize),
     Flow(usize),
+    Bound(usize),
 }
 
 impl<'a, 'm> Evaluator<'a, 'm> {
@@ -274,6 +312,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 .flow
                 .and_then(|f| self.ix.flow_ends[f])
                 .map(|(_, b)| Item::Elem(b)),
+            Role::Boundary => s.bound.map(Item::Bound),
         }
     }
 
@@ -302,6 +341,11 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     where
         'm: 'a,
     {
+        if let Item::Bound(b) = *item {
+            let bd = self.ix.bounds[b];
+            let spec = self.cat.boundary_prop(bd.kind, prop)?;
+            return Some(bd.props.get(prop).unwrap_or(&spec.default));
+        }
         let Some(t) = &self.props else {
             return match *item {
                 Item::Elem(e) => {
@@ -313,6 +357,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let spec = self.cat.flow_prop(prop)?;
                     Some(self.ix.flows[f].props.get(prop).unwrap_or(&spec.default))
                 }
+                Item::Bound(_) => None,
             };
         };
         let id = t.id(prop)?;
@@ -336,6 +381,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 let nfp = self.cat.flow_props.len();
                 Some(t.flow_vals[f * nfp + slot].unwrap_or(&self.cat.flow_props[slot].default))
             }
+            Item::Bound(_) => None,
         }
     }
 
@@ -350,6 +396,10 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             Item::Flow(f) => {
                 out.push_str("flow `");
                 out.push_str(&self.ix.flows[f].name);
+            }
+            Item::Bound(b) => {
+                out.push_str("boundary `");
+                out.push_str(&self.ix.bounds[b].name);
             }
         }
         out.push('`');
@@ -716,6 +766,220 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             return false;
                         }
                         (found, None) => return found.is_some(),
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::Contains(role, p, item) => {
+                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                    Value::List(l) => l.binary_search(item).is_ok(),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+            }
+            Cond::ContainsAny(role, p, items) => {
+                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                    Value::List(l) => items.iter().any(|i| l.binary_search(i).is_ok()),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+            }
+            Cond::SubsetOf(role, p, items) => {
+                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                    Value::List(l) => l.iter().all(|x| items.contains(x)),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+            }
+            Cond::ListEmpty(role, p) => {
+                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                    Value::List(l) => l.is_empty(),
+                    _ => false,
+                });
+                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+            }
+            Cond::RunsAsUid0(role, p) => {
+                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                    Value::Text(t) => names_uid0(t),
+                    _ => false,
+                });
+                let fact = facts.as_ref().map(|_| {
+                    let mut f = self.prop_fact(it, p);
+                    f.push_str(if r { " (uid 0)" } else { " (not uid 0)" });
+                    f
+                });
+                (r, fact)
+            }
+            Cond::Nearest(role, bk, inner) => match self.elem_of(s, *role) {
+                Some(e) => {
+                    let hit = ix.elem_chain[e]
+                        .iter()
+                        .copied()
+                        .find(|&b| ix.bounds[b].kind == *bk);
+                    match (hit, facts) {
+                        (Some(b), None) => {
+                            return self.fast(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                            );
+                        }
+                        (Some(b), Some(f)) => {
+                            f.push(format!(
+                                "`{}` is in {} `{}`",
+                                ix.elems[e].name,
+                                bk.label(),
+                                ix.bounds[b].name
+                            ));
+                            return self.explain(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                                f,
+                            );
+                        }
+                        (None, f) => {
+                            if let Some(f) = f {
+                                f.push(format!(
+                                    "`{}` is not inside any {} boundary",
+                                    ix.elems[e].name,
+                                    bk.label()
+                                ));
+                            }
+                            return false;
+                        }
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::AnyEnclosing(role, inner) => match self.elem_of(s, *role) {
+                Some(e) => {
+                    let hit = ix.elem_chain[e].iter().copied().find(|&b| {
+                        self.fast(
+                            inner,
+                            &Scope {
+                                bound: Some(b),
+                                ..*s
+                            },
+                        )
+                    });
+                    match (hit, facts) {
+                        (Some(b), Some(f)) => {
+                            f.push(format!(
+                                "`{}` is inside boundary `{}` ({})",
+                                ix.elems[e].name,
+                                ix.bounds[b].name,
+                                ix.bounds[b].kind.label()
+                            ));
+                            return self.explain(
+                                inner,
+                                &Scope {
+                                    bound: Some(b),
+                                    ..*s
+                                },
+                                f,
+                            );
+                        }
+                        (None, Some(f)) => {
+                            f.push(format!("no boundary around `{}` matches", ix.elems[e].name));
+                            return false;
+                        }
+                        (hit, None) => return hit.is_some(),
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::AnyCrossed(inner) => match s.flow {
+                Some(f) => {
+                    let at = |x: &Crossed| Scope {
+                        crossed: Some(*x),
+                        bound: Some(x.boundary),
+                        ..*s
+                    };
+                    let hit = ix.crossings[f].iter().find(|x| self.fast(inner, &at(x)));
+                    match (hit, facts) {
+                        (Some(x), Some(out)) => {
+                            let b = ix.bounds[x.boundary];
+                            out.push(format!(
+                                "flow `{}` {} boundary `{}` ({})",
+                                ix.flows[f].name,
+                                if x.entering { "enters" } else { "leaves" },
+                                b.name,
+                                b.kind.label()
+                            ));
+                            return self.explain(inner, &at(x), out);
+                        }
+                        (None, Some(out)) => {
+                            out.push(format!(
+                                "no boundary crossed by flow `{}` matches",
+                                ix.flows[f].name
+                            ));
+                            return false;
+                        }
+                        (hit, None) => return hit.is_some(),
+                    }
+                }
+                None => (false, None),
+            },
+            Cond::OverNetwork | Cond::ChannelIn(_) => match s.flow {
+                Some(f) => {
+                    let ch = ix.flows[f].channel;
+                    let r = match c {
+                        Cond::ChannelIn(v) => v.contains(&ch),
+                        _ => ch.is_network(),
+                    };
+                    let fact = facts.as_ref().map(|_| {
+                        if ch.is_network() {
+                            format!("flow `{}` travels over the network", ix.flows[f].name)
+                        } else {
+                            format!(
+                                "flow `{}` stays on the host (channel: {})",
+                                ix.flows[f].name,
+                                ch.label()
+                            )
+                        }
+                    });
+                    (r, fact)
+                }
+                None => (false, None),
+            },
+            Cond::Related(dir, kind, inner) => match s.elem {
+                Some(e) => {
+                    let list = match dir {
+                        Dir::Out => &ix.rel_out[e],
+                        Dir::In => &ix.rel_in[e],
+                    };
+                    let hit = list.iter().copied().find(|&(ri, far)| {
+                        ix.rels[ri].kind == *kind && self.fast(inner, &Scope::element(far))
+                    });
+                    match (hit, facts) {
+                        (Some((_, far)), Some(out)) => {
+                            let verb = self
+                                .cat
+                                .relation_kind(kind)
+                                .map_or(kind.as_str(), |k| k.name.as_str());
+                            let (a, b) = match dir {
+                                Dir::Out => (e, far),
+                                Dir::In => (far, e),
+                            };
+                            out.push(format!(
+                                "`{}` {verb} `{}`",
+                                ix.elems[a].name, ix.elems[b].name
+                            ));
+                            return self.explain(inner, &Scope::element(far), out);
+                        }
+                        (None, Some(out)) => {
+                            out.push(format!(
+                                "no `{kind}` relation of `{}` leads to a match",
+                                ix.elems[e].name
+                            ));
+                            return false;
+                        }
+                        (hit, None) => return hit.is_some(),
                     }
                 }
                 None => (false, None),

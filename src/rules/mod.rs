@@ -10,5 +10,5 @@ pub mod template;
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};
 pub use template::{
     Applies, BaseShape, BoundarySchema, Cond, Dir, FlowStep, Pivot, PropSpec, PropType, Reach,
-    RelationKind, Role, Rule, Selector, Stencil, Template,
+    RelationKind, Role, Rule, Selector, SeverityStep, Stencil, Template,
 };

@@ -1,7 +1,7 @@
 //! What a template file holds: stencils (element kinds with a property schema) and rules
 //! (typed conditions over the model). Templates are plain data; nothing in them executes.
 
-use crate::model::{BoundaryKind, Likelihood, Severity, Stride, Value};
+use crate::model::{BoundaryKind, Channel, Likelihood, Severity, Stride, Value};
 use serde::{Deserialize, Serialize};
 
 /// One template file.
@@ -283,6 +283,11 @@ pub struct Rule {
     pub condition: Cond,
     /// Default severity.
     pub severity: Severity,
+    /// Steps that raise the severity when their condition holds (e.g. per data
+    /// classification of the flow, or when it carries secrets); the highest step that
+    /// holds wins, and the why says which one.
+    #[serde(default)]
+    pub severity_steps: Vec<SeverityStep>,
     /// Likelihood.
     #[serde(default = "medium")]
     pub likelihood: Likelihood,
@@ -296,6 +301,22 @@ pub struct Rule {
     /// Set on a retired rule: it no longer fires, and says what replaced it.
     #[serde(default)]
     pub deprecated: Option<String>,
+    /// The item of the reference document the rule implements (e.g.
+    /// `Docker Registry / Elevation of privilege`), kept apart from the description so
+    /// the description can name the real component.
+    #[serde(default)]
+    pub seed_item: String,
+}
+
+/// A severity step of a rule: when `when` holds for the subject, the threat's severity
+/// is at least `at_least`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityStep {
+    /// The condition, checked like the rule's own (same subject, same roles).
+    pub when: Cond,
+    /// The severity the threat gets at least when it holds.
+    pub at_least: Severity,
 }
 
 fn always() -> Cond {
@@ -314,7 +335,9 @@ pub enum Applies {
     Elements(Vec<String>),
     /// Every flow.
     Flows,
-    /// Every (flow, boundary it crosses) pair.
+    /// Every flow that crosses a boundary: the condition is tested on each boundary the
+    /// flow crosses (`BoundaryKind`, `Entering`, role `Boundary` read that boundary), and
+    /// one threat per flow lists every crossed boundary where it holds.
     Crossings,
 }
 
@@ -329,6 +352,9 @@ pub enum Role {
     Target,
     /// The flow itself.
     Flow,
+    /// A boundary: the crossed one in a crossing rule (or inside `AnyCrossed`), the
+    /// enclosing one inside `Nearest` / `AnyEnclosing`. Tests its boundary properties.
+    Boundary,
 }
 
 /// Direction of flows for [`Cond::HasFlow`].
@@ -388,6 +414,36 @@ pub enum Cond {
     /// Some flow into or out of the element satisfies the condition, evaluated with the
     /// flow as `Flow` and its ends as `Source` and `Target`.
     HasFlow(Dir, Box<Cond>),
+    /// The list property contains the item.
+    Contains(Role, String, String),
+    /// The list property contains at least one of the items.
+    ContainsAny(Role, String, Vec<String>),
+    /// Every item of the list property is one of the items (true for an empty list):
+    /// "adds only NET_BIND_SERVICE".
+    SubsetOf(Role, String, Vec<String>),
+    /// The list property is empty.
+    ListEmpty(Role, String),
+    /// The text property (a `user` / `runAsUser` value such as `0`, `root`, `0:10001`,
+    /// `root:app`) names uid 0 as the user. An empty value (the image default) is not
+    /// uid 0 by this test; combine with `Empty` where the default counts.
+    RunsAsUid0(Role, String),
+    /// The item's nearest enclosing boundary of this kind exists and satisfies the
+    /// condition, evaluated with that boundary as `Boundary`.
+    Nearest(Role, BoundaryKind, Box<Cond>),
+    /// Some boundary enclosing the item, at any depth, satisfies the condition
+    /// (evaluated with that boundary as `Boundary`).
+    AnyEnclosing(Role, Box<Cond>),
+    /// Flow rules: some boundary the flow crosses satisfies the condition, evaluated
+    /// with it as `Boundary` (and as the crossing for `BoundaryKind` / `Entering`).
+    AnyCrossed(Box<Cond>),
+    /// The flow travels over a network (its channel is `Network`).
+    OverNetwork,
+    /// The flow's channel is one of these.
+    ChannelIn(Vec<Channel>),
+    /// Element rules: some relation of this kind from (`Out`) or to (`In`) the element
+    /// leads to an element that satisfies the condition, evaluated with that far end as
+    /// `Element`. Relations whose far end is missing are skipped.
+    Related(Dir, String, Box<Cond>),
     /// The element or flow lies on an attack path from an entry point to a crown jewel
     /// (an element of the path, or a flow it rides). Rules only; not in attack-path steps.
     OnAttackPath(Role),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod conditions;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]

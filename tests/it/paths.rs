@@ -56,7 +56,8 @@ fn kubernetes_example_paths_are_the_ones_a_reviewer_draws() {
     assert_eq!(
         drawn(&p),
         [
-            // The CI system's stored deploy token is cluster-admin.
+            // The CI system's stored deploy token is a cluster-admin identity.
+            "ci-pipeline -PIVOT-CREDENTIAL-USE-> ci-deployer-sa",
             "ci-pipeline -PIVOT-CREDENTIAL-USE-> ci-deployer-sa -PIVOT-GRANTED-> ci-deployer-binding",
             // ingress-nginx with snippets reads every Secret (CVE-2021-25742 class).
             "customers -FLOW-INPUT-> ingress -PIVOT-INGRESS-SNIPPETS-> payments-db-creds",
@@ -114,7 +115,14 @@ fn docker_example_path_is_the_unverified_pull_into_the_daemon() {
 
 #[test]
 fn hardened_examples_have_no_attack_path() {
-    for rel in ["examples/docker-hardened.ron"] {
+    let hardened: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with("hardened.ron"))
+        .map(|n| format!("examples/{n}"))
+        .collect();
+    assert!(!hardened.is_empty());
+    for rel in hardened.iter().map(String::as_str) {
         let p = found(rel);
         assert!(p.paths.is_empty(), "{rel}: {:?}", drawn(&p));
         let o = palisade(&["paths", rel]);
@@ -133,8 +141,8 @@ fn paths_command_formats_and_queries() {
     let o = palisade(&["paths", k8s, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    assert_eq!(v["paths"].as_array().map(Vec::len), Some(7));
-    assert_eq!(v["paths"][0]["id"], "ci-pipeline->ci-deployer-binding");
+    assert_eq!(v["paths"].as_array().map(Vec::len), Some(8));
+    assert_eq!(v["paths"][0]["id"], "ci-pipeline->ci-deployer-sa");
     assert_eq!(v["paths"][0]["steps"][0]["step"], "PIVOT-CREDENTIAL-USE");
     // Same input, same bytes.
     let again = palisade(&["paths", k8s, "--format", "json"]);
@@ -146,7 +154,7 @@ fn paths_command_formats_and_queries() {
     let o = palisade(&["paths", k8s, "--max", "2", "--format", "markdown"]);
     let out = text(&o.stdout);
     assert!(out.starts_with("# Attack paths"), "{out}");
-    assert!(out.contains("5 more left out by `--max`"), "{out}");
+    assert!(out.contains("6 more left out by `--max`"), "{out}");
     let o = palisade(&["paths", k8s, "--from", "no-such-element"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -22,7 +22,8 @@
 use crate::common::{catalog, root};
 use palisade::analysis::analyze;
 use palisade::model::{
-    BoundaryId, BoundaryKind, ElementId, FORMAT_VERSION, FlowId, Model, Status, ThreatId, Value,
+    BoundaryId, BoundaryKind, ElementId, FORMAT_VERSION, FlowId, Model, Severity, Status, ThreatId,
+    Value,
 };
 use palisade::persist::{self, LoadError, SaveError, SaveOptions, Stamp};
 use palisade::rules::Catalog;
@@ -684,11 +685,15 @@ fn ron_only(text: &str) -> Result<Model, ron::error::SpannedError> {
 fn assert_loader_agrees_with_ron(what: &str, text: &str) {
     let loaded = persist::load_bytes(what, text.as_bytes());
     match (loaded, ron_only(text)) {
-        (Ok(l), Ok(m)) => assert_eq!(
-            persist::to_text(&l.model),
-            persist::to_text(&m),
-            "{what}: the loader and ron give different models"
-        ),
+        (Ok(l), Ok(mut m)) => {
+            // An older file is migrated after parsing; ron's model goes the same way.
+            persist::upgrade(&mut m);
+            assert_eq!(
+                persist::to_text(&l.model),
+                persist::to_text(&m),
+                "{what}: the loader and ron give different models"
+            )
+        }
         (Ok(l), Err(e)) => assert_eq!(l.file_version, 0, "{what}: ron refuses ({e}) but it loads"),
         (Err(e), Ok(_)) => assert!(
             matches!(e, LoadError::Limit { .. } | LoadError::NewerVersion { .. }),
@@ -768,4 +773,101 @@ fn the_loader_gives_what_ron_gives_for_mutated_files() {
         }
     }
     assert!(loaded > 50, "only {loaded} mutants loaded");
+}
+
+#[test]
+fn version_1_crossing_triage_moves_to_the_per_flow_id_merged_and_never_orphaned() {
+    let path = root().join("tests/fixtures/v1-crossing-triage.ron");
+    let loaded = persist::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.file_version, 1);
+    let m = &loaded.model;
+    assert_eq!(m.version, FORMAT_VERSION);
+    let keys: Vec<&str> = m.triage.keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "GEN-I-03@flow:api-to-db",
+            "GEN-X-I-01@flow:user-to-db",
+            "GEN-X-S-01@flow:user-to-api"
+        ]
+    );
+    // One record moved as it was (its key and `threat` field both change).
+    let moved = &m.triage[&ThreatId::new("GEN-X-I-01@flow:user-to-db")];
+    assert_eq!(moved.threat.as_str(), "GEN-X-I-01@flow:user-to-db");
+    assert_eq!(moved.status, Status::NotApplicable);
+    assert_eq!(
+        moved.justification,
+        "The debug port is closed in production."
+    );
+    // Two records merged: they disagree (Mitigated, AcceptedRisk), so the reviewer is
+    // asked again; nothing either said is lost.
+    let merged = &m.triage[&ThreatId::new("GEN-X-S-01@flow:user-to-api")];
+    assert_eq!(merged.threat.as_str(), "GEN-X-S-01@flow:user-to-api");
+    assert_eq!(merged.status, Status::NeedsInvestigation);
+    assert_eq!(merged.severity, Some(Severity::Critical));
+    assert!(
+        merged
+            .justification
+            .contains("[boundary dc: Mitigated] The load balancer")
+    );
+    assert!(
+        merged
+            .justification
+            .contains("[boundary internet: Accepted risk] Customers are anonymous")
+    );
+    assert_eq!(merged.owner, "Platform, Product");
+    assert_eq!(merged.ticket, "SEC-1, SEC-2");
+    assert_eq!(merged.reviewed_by, "R. One, R. Two");
+    assert_eq!(merged.date, "2026-10-05");
+    assert_eq!(
+        loaded.migration_notes.len(),
+        2,
+        "{:?}",
+        loaded.migration_notes
+    );
+    // Every record is attached to a threat of the current analysis.
+    let a = analyze(m, catalog());
+    assert!(a.orphans.is_empty(), "{:?}", a.orphans);
+    // Saved and loaded again, the file is version 2 and nothing moves any more.
+    let text = persist::to_text(m).expect("writable");
+    assert!(text.contains("version: 2"));
+    let again = persist::load_bytes("v2.ron", text.as_bytes()).expect("loads");
+    assert_eq!(again.file_version, 2);
+    assert!(again.migration_notes.is_empty());
+    assert_eq!(&again.model, m);
+}
+
+#[test]
+fn the_four_version_1_examples_load_through_the_migration_with_their_triage_intact() {
+    for name in [
+        "docker-attack-surface",
+        "docker-hardened",
+        "kubeflow-mlops",
+        "kubernetes-cluster",
+    ] {
+        let path = root().join(format!("tests/fixtures/v1-examples/{name}.ron"));
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        let loaded = persist::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.file_version, 1, "{name}");
+        let m = &loaded.model;
+        let count = text.matches("threat: \"").count();
+        assert_eq!(m.triage.len(), count, "{name}: every triage record is kept");
+        for (k, t) in &m.triage {
+            assert!(
+                text.contains(&format!("threat: \"{k}\"")),
+                "{name}: {k} kept under its id"
+            );
+            assert_eq!(&t.threat, k);
+        }
+        let a = analyze(m, catalog());
+        assert!(a.orphans.is_empty(), "{name}: orphaned {:?}", a.orphans);
+        // Version-1 text capabilities became lists.
+        for el in m.elements.values() {
+            for p in ["capabilities_added", "cap_add"] {
+                if let Some(v) = el.props.get(p) {
+                    assert!(matches!(v, Value::List(_)), "{name}: {} {p} = {v:?}", el.id);
+                }
+            }
+        }
+    }
 }

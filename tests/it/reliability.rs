@@ -978,6 +978,18 @@ fn cond_reads_only_the_model(c: &palisade::rules::Cond) -> bool {
         Cond::BoundaryKind(_) | Cond::Entering | Cond::BoundaryTrustAtLeast(_) => true,
         // Other elements and flows of the same model.
         Cond::Peer(_, _, inner) | Cond::HasFlow(_, inner) => cond_reads_only_the_model(inner),
+        // List properties compared with literals, and a user value parsed in memory.
+        Cond::Contains(_role, _prop, _)
+        | Cond::ContainsAny(_role, _prop, _)
+        | Cond::SubsetOf(_role, _prop, _)
+        | Cond::ListEmpty(_role, _prop)
+        | Cond::RunsAsUid0(_role, _prop) => true,
+        // Boundary properties of the model's boundaries, a flow's channel, relations.
+        Cond::Nearest(_role, _, inner) | Cond::AnyEnclosing(_role, inner) => {
+            cond_reads_only_the_model(inner)
+        }
+        Cond::AnyCrossed(inner) | Cond::Related(_, _, inner) => cond_reads_only_the_model(inner),
+        Cond::OverNetwork | Cond::ChannelIn(_) => true,
         // Whether the item lies on an attack path, which is derived from the model.
         Cond::OnAttackPath(_role) => true,
     }
@@ -1107,11 +1119,16 @@ fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_
                 mitigations: _,
                 references: _,
                 deprecated: _,
+                seed_item: _,
+                severity_steps,
             } = r;
             match applies {
                 Applies::Elements(_) | Applies::Flows | Applies::Crossings => {}
             }
             assert!(cond_reads_only_the_model(&condition), "{id}");
+            for palisade::rules::SeverityStep { when, at_least: _ } in &severity_steps {
+                assert!(cond_reads_only_the_model(when), "{id}");
+            }
         }
     }
     // The code that evaluates rules has no way out either: no file system, process or
