@@ -7,7 +7,9 @@
 pub mod analysis;
 pub mod cli;
 pub mod diag;
+pub mod export;
 pub mod geometry;
+pub mod import;
 pub mod model;
 pub mod persist;
 pub mod report;

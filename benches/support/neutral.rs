@@ -246,6 +246,7 @@ pub fn convert(j: &J) -> Result<Model, String> {
         model.elements.insert(
             ElementId::new(id.clone()),
             Element {
+                provenance: Default::default(),
                 id: ElementId::new(id),
                 name: s(e, "name").to_owned(),
                 kind: stencil.to_owned(),

@@ -398,6 +398,7 @@ mod tests {
             m.elements.insert(
                 ElementId::new(id.clone()),
                 Element {
+                    provenance: Default::default(),
                     id: ElementId::new(id),
                     name: format!("E{i}"),
                     kind: kinds[i % kinds.len()].into(),

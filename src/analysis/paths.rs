@@ -947,8 +947,7 @@ mod tests {
                         .iter()
                         .map(|(k, v)| ((*k).to_owned(), v.clone()))
                         .collect(),
-                    entry_point: false,
-                    crown_jewel: false,
+                    ..Default::default()
                 },
             );
             self

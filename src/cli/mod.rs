@@ -1,5 +1,8 @@
 //! The command line: subcommands over the core. `anyhow` lives at this edge only.
 
+pub mod interop;
+pub mod manifests;
+
 use crate::analysis::{self, Analysis};
 use crate::diag::Level;
 use crate::model::{Model, Severity};
@@ -106,6 +109,56 @@ pub enum Cmd {
         paper: report::render::Paper,
         /// Overwrite an existing `.ron` file with the report (refused by default: it is
         /// probably a model). The model file itself is never overwritten.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read another tool's model (Threat Dragon, OTM, Threagile, TMT .tm7) into a Palisade model.
+    Import {
+        /// Source format: threat-dragon, otm, threagile, tm7, k8s, compose (from the content when omitted).
+        #[arg(long, value_parser = interop::parse_format)]
+        from: Option<crate::import::Format>,
+        /// Source files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The model to write (.ron).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace an existing output file (its previous content is kept as .bak).
+        #[arg(long)]
+        force: bool,
+        /// Kubernetes / Compose: re-import into this reviewed model, keeping positions,
+        /// hand edits, triage and hand-drawn items (the output may be the same file).
+        #[arg(long, value_name = "EXISTING.ron")]
+        merge: Option<PathBuf>,
+        /// With --merge: remove imported items that are no longer in the manifests
+        /// (their triage is kept, orphaned).
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Where a model and the Kubernetes or Compose manifests disagree (exit 1), agree (0).
+    Drift {
+        /// Model file.
+        file: PathBuf,
+        /// Manifest format: k8s or compose.
+        #[arg(long, value_parser = interop::parse_format)]
+        from: crate::import::Format,
+        /// Manifest files or directories (default: the sources the model remembers).
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: manifests::DriftFormat,
+    },
+    /// Write a model for another tool: OTM (JSON, or YAML by extension) or Threat Dragon v2 JSON.
+    Export {
+        /// Target format.
+        #[arg(long, value_enum)]
+        to: crate::export::ExportFormat,
+        /// Model file.
+        file: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Overwrite an existing `.ron` file with the export.
         #[arg(long)]
         force: bool,
     },
@@ -370,6 +423,58 @@ pub fn run(cmd: Cmd, templates: Option<&Path>) -> Result<Outcome> {
             check_report_target(&file, &output, force)?;
             persist::write_atomic(&output, &bytes, &persist::SaveOptions::default())?;
             eprintln!("wrote {} ({} bytes)", output.display(), bytes.len());
+            Ok(Outcome::Ok)
+        }
+        Cmd::Import {
+            from,
+            paths,
+            output,
+            force,
+            merge,
+            prune,
+        } => {
+            let manifest_input = paths.iter().any(|p| p.is_dir() || p.as_os_str() == "-")
+                || from.is_some_and(manifests::is_manifest_format)
+                || merge.is_some()
+                || (from.is_none()
+                    && paths.first().is_some_and(|p| {
+                        crate::import::read_source(p).is_ok_and(|b| {
+                            crate::import::detect(p, &b).is_some_and(manifests::is_manifest_format)
+                        })
+                    }));
+            if manifest_input {
+                let inputs = manifests::read_inputs(&paths)?;
+                let format = manifests::format_of(from, &inputs)
+                    .filter(|f| manifests::is_manifest_format(*f))
+                    .context("cannot tell Kubernetes manifests from Compose files by their content; use --from k8s or --from compose")?;
+                manifests::run_import(
+                    format,
+                    inputs,
+                    &paths,
+                    &output,
+                    force,
+                    merge.as_deref(),
+                    prune,
+                    templates,
+                )?;
+            } else {
+                interop::run_import(from, &paths, &output, force, templates)?;
+            }
+            Ok(Outcome::Ok)
+        }
+        Cmd::Drift {
+            file,
+            from,
+            paths,
+            format,
+        } => manifests::run_drift(&file, from, &paths, format, templates),
+        Cmd::Export {
+            to,
+            file,
+            output,
+            force,
+        } => {
+            interop::run_export(to, &file, &output, force, templates)?;
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {

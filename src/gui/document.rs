@@ -175,6 +175,7 @@ mod tests {
 
     fn element(id: &str) -> Element {
         Element {
+            provenance: Default::default(),
             id: id.into(),
             name: id.into(),
             kind: "generic.process".into(),

@@ -135,6 +135,7 @@ mod tests {
     fn model() -> Model {
         let mut m = Model::new("t");
         let e = Element {
+            provenance: Default::default(),
             id: "api".into(),
             name: "A".into(),
             kind: "generic.process".into(),

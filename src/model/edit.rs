@@ -376,6 +376,7 @@ mod tests {
 
     fn el(id: &str, b: Option<&str>) -> Element {
         Element {
+            provenance: Default::default(),
             id: ElementId::new(id),
             name: id.to_uppercase(),
             kind: "generic.process".into(),

@@ -75,6 +75,13 @@ pub struct Metadata {
     pub date: String,
     /// Template ids this model uses (all built-in ones when empty).
     pub templates: Vec<String>,
+    /// The manifests the model was imported from (paths relative to the model file's
+    /// folder, or absolute), so that it can be re-synced from them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// The format of [`Metadata::sources`] (`k8s` or `compose`); empty when not imported.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source_format: String,
 }
 
 /// The kind of a trust boundary.
@@ -195,6 +202,11 @@ pub struct Element {
     /// Property values that differ from, or restate, the stencil defaults.
     #[serde(with = "serde_util::prop_map", default)]
     pub props: Props,
+    /// Where imported property values came from, by property name: file, document and
+    /// path in it (`deploy.yaml doc 3, spec.template.spec.containers[0].securityContext.privileged`).
+    /// Written by importers, shown by the inspector and in the why of threats.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provenance: BTreeMap<String, String>,
     /// Marked by the reviewer as an entry point of attack paths (written only when set).
     #[serde(default, skip_serializing_if = "is_false")]
     pub entry_point: bool,
@@ -206,6 +218,22 @@ pub struct Element {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+impl Default for Element {
+    fn default() -> Self {
+        Element {
+            id: ElementId::default(),
+            name: String::new(),
+            kind: String::new(),
+            boundary: None,
+            pos: (0.0, 0.0),
+            props: Props::new(),
+            provenance: BTreeMap::new(),
+            entry_point: false,
+            crown_jewel: false,
+        }
+    }
 }
 
 /// A directed data flow from one element to another.

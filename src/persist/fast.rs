@@ -1294,15 +1294,21 @@ mod tests {
             proptest::collection::vec(text(), 0..3),
             text(),
             proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec(text(), 0..3),
+            text(),
         )
             .prop_map(
-                |(title, owner, reviewers, description, templates)| Metadata {
-                    title,
-                    owner,
-                    reviewers,
-                    description,
-                    templates,
-                    ..Metadata::default()
+                |(title, owner, reviewers, description, templates, sources, source_format)| {
+                    Metadata {
+                        title,
+                        owner,
+                        reviewers,
+                        description,
+                        templates,
+                        sources,
+                        source_format,
+                        ..Metadata::default()
+                    }
                 },
             );
         let boundary = (
@@ -1329,17 +1335,24 @@ mod tests {
             proptest::option::of(text()),
             (number(), number()),
             props(),
+            proptest::collection::btree_map(text(), text(), 0..3),
+            (proptest::bool::ANY, proptest::bool::ANY),
         )
-            .prop_map(|(id, name, kind, boundary, pos, props)| Element {
-                id: ElementId::new(id),
-                name,
-                kind,
-                boundary: boundary.map(BoundaryId::new),
-                pos,
-                props,
-                entry_point: false,
-                crown_jewel: false,
-            });
+            .prop_map(
+                |(id, name, kind, boundary, pos, props, provenance, (entry_point, crown_jewel))| {
+                    Element {
+                        provenance,
+                        id: ElementId::new(id),
+                        name,
+                        kind,
+                        boundary: boundary.map(BoundaryId::new),
+                        pos,
+                        props,
+                        entry_point,
+                        crown_jewel,
+                    }
+                },
+            );
         let flow = (text(), text(), text(), text(), props()).prop_map(
             |(id, name, source, target, props)| Flow {
                 channel: Default::default(),

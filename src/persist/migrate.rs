@@ -102,6 +102,7 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
         m.elements.insert(
             ElementId::new(&e.id),
             Element {
+                provenance: Default::default(),
                 id: ElementId::new(e.id),
                 name: e.name,
                 kind: e.kind,

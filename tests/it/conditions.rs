@@ -81,8 +81,7 @@ fn boxed(m: &mut Model, id: &str, boundary: Option<&str>, props: &[(&str, Value)
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
-            entry_point: false,
-            crown_jewel: false,
+            ..Default::default()
         },
     );
 }

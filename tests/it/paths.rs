@@ -313,11 +313,18 @@ fn attack_path_steps_are_checked_at_load_with_a_location() {
     assert_eq!(cat.pivots.len(), catalog().pivots.len());
 }
 
-/// Each KubeHound sample that describes an escalation yields a path from its workload
-/// to the node or to a cluster-admin-grade privilege, once `palisade import --from k8s`
-/// builds models with relations (skipped, with a message, where it does not).
+/// Each KubeHound sample that describes an escalation, imported with `palisade import
+/// --from k8s`, yields a path from its workload (the attacker holds the container, as
+/// in KubeHound) to the node or to a cluster-admin-grade identity. Manifests name no
+/// node and no cluster admin, so the test adds the context every cluster has: one node
+/// every workload runs on (marked as a crown jewel), a cluster-admin service account
+/// with its binding and wildcard ClusterRole in kube-system, a privileged agent pod and
+/// a Secret in the sample's namespace. A benign pod in the same context reaches nothing.
 #[test]
 fn kubehound_escalation_samples_yield_paths() {
+    use palisade::model::{
+        Boundary, BoundaryId, BoundaryKind, Element, ElementId, Model, Relation, RelationId, Value,
+    };
     let dir = root().join("../shared/samples/kubernetes/kubehound-attacks");
     if !dir.is_dir() {
         eprintln!("skipped: {} is absent", dir.display());
@@ -328,45 +335,202 @@ fn kubehound_escalation_samples_yield_paths() {
         eprintln!("skipped: this build has no `palisade import --from k8s`");
         return;
     }
-    // (sample, workload the attacker holds, what it must reach: a step id on the way).
+    fn context(m: &mut Model) {
+        let ns = m
+            .boundaries
+            .values()
+            .find(|b| b.kind == BoundaryKind::Namespace)
+            .map(|b| b.id.clone());
+        let cluster = m
+            .boundaries
+            .values()
+            .find(|b| b.kind == BoundaryKind::Cluster)
+            .map(|b| b.id.clone());
+        m.boundaries.insert(
+            BoundaryId::new("ctx.kube-system"),
+            Boundary {
+                id: BoundaryId::new("ctx.kube-system"),
+                name: "kube-system".into(),
+                kind: BoundaryKind::Namespace,
+                parent: cluster.clone(),
+                ..Default::default()
+            },
+        );
+        let mut add = |id: &str, kind: &str, b: Option<BoundaryId>, props: &[(&str, Value)]| {
+            m.elements.insert(
+                ElementId::new(id),
+                Element {
+                    id: ElementId::new(id),
+                    name: id.into(),
+                    kind: kind.into(),
+                    boundary: b,
+                    props: props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
+                    ..Default::default()
+                },
+            );
+        };
+        let ks = Some(BoundaryId::new("ctx.kube-system"));
+        add("ctx.node", "k8s.node", cluster.clone(), &[]);
+        add("ctx.admin-sa", "k8s.service-account", ks.clone(), &[]);
+        add(
+            "ctx.admin-binding",
+            "k8s.rbac-binding",
+            ks.clone(),
+            &[("role", Value::Text("cluster-admin".into()))],
+        );
+        add(
+            "ctx.admin-role",
+            "k8s.role",
+            ks,
+            &[
+                ("wildcard", Value::Bool(true)),
+                ("cluster_wide", Value::Bool(true)),
+            ],
+        );
+        add(
+            "ctx.agent",
+            "k8s.daemonset",
+            ns.clone(),
+            &[("privileged", Value::Bool(true))],
+        );
+        add("ctx.secret", "k8s.secret", ns, &[]);
+        if let Some(n) = m.elements.get_mut("ctx.node") {
+            n.crown_jewel = true;
+        }
+        let workloads: Vec<ElementId> = m
+            .elements
+            .values()
+            .filter(|e| catalog().kind_matches(&e.kind, &["k8s.workload".to_owned()]))
+            .map(|e| e.id.clone())
+            .collect();
+        let mut rel = |kind: &str, a: &ElementId, b: &str| {
+            let id = RelationId::new(format!("ctx.{}.{a}", m.relations.len()));
+            m.relations.insert(
+                id.clone(),
+                Relation {
+                    id,
+                    kind: kind.into(),
+                    source: a.clone(),
+                    target: ElementId::new(b),
+                    ..Default::default()
+                },
+            );
+        };
+        for w in &workloads {
+            rel("k8s.runs-on", w, "ctx.node");
+        }
+        rel(
+            "k8s.binds-subject",
+            &ElementId::new("ctx.admin-binding"),
+            "ctx.admin-sa",
+        );
+        rel(
+            "k8s.binds-role",
+            &ElementId::new("ctx.admin-binding"),
+            "ctx.admin-role",
+        );
+    }
+    // (sample, a step the escalation takes, where it must lead).
     let cases = [
-        ("CE_MODULE_LOAD.yaml", "PIVOT-ESCAPE-MODULE"),
-        ("CE_NSENTER.yaml", "PIVOT-ESCAPE-PRIVILEGED"),
-        ("CE_PRIV_MOUNT.yaml", "PIVOT-ESCAPE-PRIVILEGED"),
-        ("CE_SYS_PTRACE.yaml", "PIVOT-ESCAPE-HOST-PID"),
-        ("EXPLOIT_HOST_WRITE.yaml", "PIVOT-ESCAPE-HOST-WRITE"),
-        ("IDENTITY_IMPERSONATE.yaml", "PIVOT-RBAC-IMPERSONATE"),
-        ("POD_CREATE.yaml", "PIVOT-RBAC-CREATE-PODS"),
-        ("POD_EXEC.yaml", "PIVOT-RBAC-EXEC"),
-        ("ROLE_BIND_CRB_CR.yaml", "PIVOT-RBAC-BIND-ESCALATE"),
-        ("ROLE_BIND_RB_R-SA.yaml", "PIVOT-RBAC-BIND-ESCALATE"),
-        ("SHARE_PS_NAMESPACE.yaml", "PIVOT-SHARED-PID"),
-        ("TOKEN_LIST.yaml", "PIVOT-RBAC-READ-SECRETS"),
+        ("CE_MODULE_LOAD.yaml", "PIVOT-ESCAPE-MODULE", "ctx.node"),
+        ("CE_NSENTER.yaml", "PIVOT-ESCAPE-PRIVILEGED", "ctx.node"),
+        ("CE_PRIV_MOUNT.yaml", "PIVOT-ESCAPE-PRIVILEGED", "ctx.node"),
+        ("CE_SYS_PTRACE.yaml", "PIVOT-ESCAPE-HOST-PID", "ctx.node"),
+        (
+            "EXPLOIT_HOST_WRITE.yaml",
+            "PIVOT-ESCAPE-HOST-WRITE",
+            "ctx.node",
+        ),
+        (
+            "IDENTITY_IMPERSONATE.yaml",
+            "PIVOT-RBAC-IMPERSONATE",
+            "ctx.admin-sa",
+        ),
+        ("POD_CREATE.yaml", "PIVOT-RBAC-CREATE-PODS", "ctx.node"),
+        ("POD_EXEC.yaml", "PIVOT-RBAC-EXEC", "ctx.node"),
+        (
+            "ROLE_BIND_CRB_CR.yaml",
+            "PIVOT-RBAC-BIND-ESCALATE",
+            "ctx.admin-role",
+        ),
+        (
+            "ROLE_BIND_RB_R-SA.yaml",
+            "PIVOT-RBAC-BIND-ESCALATE",
+            "ctx.admin-role",
+        ),
+        // Listing the namespace's Secrets reaches its Secrets (their tokens), not the
+        // node: the escalation the sample describes.
+        ("TOKEN_LIST.yaml", "PIVOT-RBAC-READ-SECRETS", "ctx.secret"),
+        // SHARE_PS_NAMESPACE is left out: containers of one pod see each other, which
+        // is below the model's grain (a pod is one element) and leads to no other.
     ];
     let out = tempfile::tempdir().expect("tempdir");
-    for (sample, step) in cases {
+    let import = |sample: &str| -> Option<Model> {
         let src = dir.join(sample);
         if !src.is_file() {
             eprintln!("skipped: {} is absent", src.display());
-            continue;
+            return None;
         }
         let model = out.path().join(format!("{sample}.ron"));
         let (src_s, model_s) = (src.display().to_string(), model.display().to_string());
-        let o = palisade(&["import", "--from", "k8s", &src_s, "-o", &model_s]);
+        let o = palisade(&["import", "--from", "k8s", &src_s, "-o", &model_s, "--force"]);
         assert_eq!(o.status.code(), Some(0), "{sample}: {}", text(&o.stderr));
-        let o = palisade(&["paths", &model_s, "--format", "json"]);
-        assert_eq!(o.status.code(), Some(0), "{sample}: {}", text(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-        let steps: Vec<String> = v["paths"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|p| p["steps"].as_array().cloned().unwrap_or_default())
-            .filter_map(|s| s["step"].as_str().map(str::to_owned))
+        match palisade::persist::load(&model) {
+            Ok(l) => Some(l.model),
+            Err(e) => panic!("{sample}: {e}"),
+        }
+    };
+    for (sample, step, target) in cases {
+        let Some(mut m) = import(sample) else {
+            continue;
+        };
+        context(&mut m);
+        let a = palisade::analysis::analyze(&m, catalog());
+        let mut hits = Vec::new();
+        let starts: Vec<ElementId> = m
+            .elements
+            .values()
+            .filter(|e| !e.id.as_str().starts_with("ctx.") && e.kind.starts_with("k8s.pod"))
+            .map(|e| e.id.clone())
             .collect();
+        assert!(!starts.is_empty(), "{sample}: no pod imported");
+        for w in starts {
+            let q = Query {
+                from: Some(w.clone()),
+                to: Some(ElementId::new(target)),
+                ..Query::default()
+            };
+            let p = paths::find(&m, catalog(), &a, &q).unwrap_or_else(|e| panic!("{e}"));
+            for x in &p.paths {
+                let steps: Vec<&str> = x.steps.iter().map(|s| s.step.as_str()).collect();
+                hits.push(format!("{}: {}", x.id, steps.join(" ")));
+            }
+        }
         assert!(
-            steps.iter().any(|s| s == step),
-            "{sample}: no path takes {step}; steps on paths: {steps:?}"
+            hits.iter().any(|h| h.contains(step)),
+            "{sample}: no path to {target} takes {step}: {hits:?}"
         );
+    }
+    // The negative control: a pod that asks for nothing reaches neither the node nor
+    // an admin identity in the same context.
+    let Some(mut m) = import("POD_CREATE.yaml") else {
+        return;
+    };
+    m.elements
+        .retain(|id, _| id.as_str().starts_with("default.pod."));
+    m.relations.clear();
+    context(&mut m);
+    let a = palisade::analysis::analyze(&m, catalog());
+    for target in ["ctx.node", "ctx.admin-sa", "ctx.admin-role"] {
+        let q = Query {
+            from: Some(ElementId::new("default.pod.pod-create-pod")),
+            to: Some(ElementId::new(target)),
+            ..Query::default()
+        };
+        let p = paths::find(&m, catalog(), &a, &q).unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.paths.is_empty(), "a benign pod reaches {target}");
     }
 }

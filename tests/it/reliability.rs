@@ -510,6 +510,7 @@ fn generation(n: u64) -> palisade::model::Model {
     for i in 0..2000u64 {
         let id = ElementId::new(format!("e{i:04}"));
         let mut e = Element {
+            provenance: Default::default(),
             id: id.clone(),
             name: format!("element {i} of generation {n}"),
             kind: "generic.process".into(),
@@ -796,6 +797,7 @@ mod triage_props {
             .collect();
         Some(match op {
             Op::AddElement(i, k, b) => Edit::AddElement(Element {
+                provenance: Default::default(),
                 id: eid(*i),
                 name: format!("Element {i}"),
                 kind: KINDS[*k as usize].into(),

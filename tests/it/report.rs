@@ -187,6 +187,7 @@ fn unicode_model() -> Model {
     m.elements.insert(
         ElementId::new("tokyo"),
         Element {
+            provenance: Default::default(),
             id: ElementId::new("tokyo"),
             name: "東京 gateway é ü".to_owned(),
             kind: "generic.process".to_owned(),
@@ -200,6 +201,7 @@ fn unicode_model() -> Model {
     m.elements.insert(
         ElementId::new("user"),
         Element {
+            provenance: Default::default(),
             id: ElementId::new("user"),
             name: "Müller → 日本".to_owned(),
             kind: "generic.entity".to_owned(),
@@ -293,6 +295,7 @@ fn big_model() -> Model {
                 m.elements.insert(
                     id.clone(),
                     Element {
+                        provenance: Default::default(),
                         id: id.clone(),
                         name: format!("Node {n:03}"),
                         kind: kinds[n % 3].to_owned(),

@@ -193,6 +193,7 @@ fn peer_never_counts_the_element_itself_in_a_large_boundary() {
         m.elements.insert(
             id.as_str().into(),
             Element {
+                provenance: Default::default(),
                 id: id.as_str().into(),
                 name: id.clone(),
                 kind: "generic.process".into(),

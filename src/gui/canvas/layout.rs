@@ -642,6 +642,7 @@ mod tests {
 
     fn el(id: &str, x: f64, y: f64, b: Option<&str>) -> Element {
         Element {
+            provenance: Default::default(),
             id: id.into(),
             name: id.to_uppercase(),
             kind: "generic.process".into(),

@@ -1147,6 +1147,7 @@ mod tests {
             ("c", 800.0, "generic.entity"),
         ] {
             let e = Element {
+                provenance: Default::default(),
                 id: id.into(),
                 name: id.to_uppercase(),
                 kind: kind.into(),

@@ -207,6 +207,7 @@ pub fn new_element(model: &Model, cat: &Catalog, kind: &str, centre: Pos2) -> El
         .unwrap_or_else(|| kind.to_owned());
     let id = IdMaker::new(model).make(kind);
     Element {
+        provenance: Default::default(),
         id: ElementId::new(id),
         name,
         kind: kind.to_owned(),
@@ -423,6 +424,7 @@ pub fn paste_edits(model: &Model, cat: &Catalog, clip: &Model, offset: Vec2) -> 
             None => membership_on_drop(&layout, centre),
         };
         let ne = Element {
+            provenance: Default::default(),
             id: new_id.clone(),
             boundary,
             pos: pos_tuple(centre),

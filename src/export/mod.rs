@@ -1,0 +1,113 @@
+//! Writing a model for other tools: Open Threat Model 0.2.0 (JSON or YAML) and OWASP
+//! Threat Dragon v2 JSON. Both carry the model's threats, generated and manual, with
+//! their triage, so a colleague's tool sees what the review decided.
+//!
+//! Output is deterministic: objects are written with sorted keys and lists in id order.
+
+mod otm;
+mod tdragon;
+
+use crate::analysis::Analysis;
+use crate::model::Model;
+use crate::rules::Catalog;
+use std::path::Path;
+
+pub use otm::OTM_VERSION;
+
+/// A format `palisade export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Open Threat Model 0.2.0 (JSON; YAML when the output ends in `.yaml` / `.yml`).
+    Otm,
+    /// OWASP Threat Dragon v2 JSON.
+    ThreatDragon,
+}
+
+impl ExportFormat {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Otm => "otm",
+            ExportFormat::ThreatDragon => "threat-dragon",
+        }
+    }
+    /// A human name for menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Otm => "Open Threat Model (OTM)",
+            ExportFormat::ThreatDragon => "Threat Dragon v2",
+        }
+    }
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Otm => "otm.json",
+            ExportFormat::ThreatDragon => "json",
+        }
+    }
+}
+
+/// Why a model could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The document could not be encoded (a non-finite number, for instance).
+    #[error("cannot encode the {format} document: {message}")]
+    Encode {
+        /// The format.
+        format: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Whether an OTM output path asks for YAML (by its extension).
+pub fn wants_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// Exports `model` (analysed as `analysis` with `catalog`) as `format`; `yaml` picks
+/// YAML for OTM.
+pub fn export(
+    model: &Model,
+    catalog: &Catalog,
+    analysis: &Analysis,
+    format: ExportFormat,
+    yaml: bool,
+) -> Result<Vec<u8>, ExportError> {
+    match format {
+        ExportFormat::Otm => {
+            let doc = otm::document(model, catalog, analysis);
+            let text = if yaml {
+                serde_norway::to_string(&doc).map_err(|e| ExportError::Encode {
+                    format: "OTM",
+                    message: e.to_string(),
+                })?
+            } else {
+                pretty(&doc, "OTM")?
+            };
+            Ok(text.into_bytes())
+        }
+        ExportFormat::ThreatDragon => {
+            let doc = tdragon::document(model, catalog, analysis);
+            Ok(pretty(&doc, "Threat Dragon")?.into_bytes())
+        }
+    }
+}
+
+fn pretty(v: &serde_json::Value, format: &'static str) -> Result<String, ExportError> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| ExportError::Encode {
+        format,
+        message: e.to_string(),
+    })?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// A finite number as JSON (non-finite coordinates become 0, which validation of the
+/// model reports anyway).
+pub(crate) fn num(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(if x.is_finite() { x } else { 0.0 })
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}

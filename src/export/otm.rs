@@ -1,0 +1,382 @@
+//! Open Threat Model 0.2.0.
+//!
+//! Boundaries become trust zones (`parent` for nesting, `type` the boundary kind,
+//! `trustRating` = trust × 10), elements components (`type` the stencil kind, `parent`
+//! their boundary), flows dataflows, and every threat (generated, manual, and orphaned
+//! triage records) a threat with an instance on its subject whose `state` is the triage
+//! status. What OTM has no field for (properties, triage details, the rule a threat came
+//! from) goes under `attributes.palisade`, which Palisade reads back exactly; other tools
+//! ignore it.
+
+use super::num;
+use crate::analysis::{Analysis, Origin, Subject};
+use crate::import::{NOTE_DESCRIPTION, is_note};
+use crate::model::{
+    Boundary, BoundaryKind, Model, Props, Severity, Status, SubjectRef, Triage, Value,
+};
+use crate::report;
+use crate::rules::Catalog;
+use serde_json::{Map, Value as J, json};
+use std::collections::BTreeMap;
+
+/// The OTM version written.
+pub const OTM_VERSION: &str = "0.2.0";
+/// The one representation every position refers to.
+pub(crate) const DIAGRAM: &str = "palisade-diagram";
+/// The trust zone that holds elements outside every boundary (OTM components need a
+/// parent); marked so that Palisade drops it again on import.
+pub(crate) const OUTSIDE: &str = "palisade-outside";
+
+/// Element box size written to `representations` (the largest drawn).
+const ELEM: (f64, f64) = (140.0, 70.0);
+
+pub(crate) fn props_json(props: &Props) -> J {
+    let mut m = Map::new();
+    for (k, v) in props {
+        m.insert(
+            k.clone(),
+            match v {
+                Value::Bool(b) => J::Bool(*b),
+                Value::Number(n) => num(*n),
+                Value::Text(t) => J::String(t.clone()),
+                Value::List(v) => J::Array(v.iter().cloned().map(J::String).collect()),
+            },
+        );
+    }
+    J::Object(m)
+}
+
+/// The boundary kind as an OTM trust zone `type`.
+pub(crate) fn kind_key(k: BoundaryKind) -> String {
+    k.label().replace(' ', "-")
+}
+
+fn status_state(s: Status) -> &'static str {
+    s.key()
+}
+
+pub(crate) fn impact(s: Severity) -> f64 {
+    match s {
+        Severity::Low => 25.0,
+        Severity::Medium => 50.0,
+        Severity::High => 75.0,
+        Severity::Critical => 100.0,
+    }
+}
+
+fn likelihood(l: &str) -> f64 {
+    match l {
+        "low" => 25.0,
+        "high" => 100.0,
+        _ => 50.0,
+    }
+}
+
+pub(crate) fn triage_json(t: &Triage) -> J {
+    json!({
+        "status": t.status.key(),
+        "severity": t.severity.map(|s| s.key()),
+        "justification": t.justification,
+        "owner": t.owner,
+        "ticket": t.ticket,
+        "reviewed_by": t.reviewed_by,
+        "date": t.date,
+        "kept_as_history": t.kept_as_history,
+    })
+}
+
+fn subject_key(s: &SubjectRef) -> String {
+    match s {
+        SubjectRef::Element(e) => format!("element:{e}"),
+        SubjectRef::Flow(f) => format!("flow:{f}"),
+        SubjectRef::Boundary(b) => format!("boundary:{b}"),
+        SubjectRef::Model => "model".into(),
+    }
+}
+
+fn rect_origin(model: &Model, parent: Option<&crate::model::BoundaryId>) -> (f64, f64) {
+    parent
+        .and_then(|p| model.boundaries.get(p))
+        .map(|b| (b.rect.0, b.rect.1))
+        .unwrap_or((0.0, 0.0))
+}
+
+fn representation(id: &str, pos: (f64, f64), size: (f64, f64)) -> J {
+    json!([{
+        "representation": DIAGRAM,
+        "id": format!("{id}-shape"),
+        "position": {"x": num(pos.0), "y": num(pos.1)},
+        "size": {"width": num(size.0), "height": num(size.1)},
+    }])
+}
+
+fn description_of(props: &Props) -> Option<String> {
+    match props.get(NOTE_DESCRIPTION) {
+        Some(Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) -> J {
+    let md = &model.metadata;
+    let project_id = {
+        let s: String = md
+            .title
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let s = s.trim_matches('-').to_owned();
+        if s.is_empty() {
+            "palisade-model".to_owned()
+        } else {
+            s
+        }
+    };
+    let project = json!({
+        "name": if md.title.is_empty() { "Untitled model" } else { md.title.as_str() },
+        "id": project_id,
+        "description": md.description,
+        "owner": md.owner,
+        "attributes": {"palisade": {
+            "reviewers": md.reviewers,
+            "doc_version": md.doc_version,
+            "date": md.date,
+            "templates": md.templates,
+        }},
+    });
+    // Threat instances per subject, filled while the threats are written.
+    let mut instances: BTreeMap<String, Vec<J>> = BTreeMap::new();
+    let mut threats: Vec<J> = Vec::new();
+    let mut mitigation_ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut mitigation_of = |text: &str| -> String {
+        let n = mitigation_ids.len() + 1;
+        mitigation_ids
+            .entry(text.to_owned())
+            .or_insert_with(|| format!("mitigation-{n}"))
+            .clone()
+    };
+    for t in &analysis.threats {
+        let v = report::threat_view(model, catalog, t);
+        let triage = t.triage(model);
+        let status = t.status(model);
+        let mitigations: Vec<J> = v
+            .mitigations
+            .iter()
+            .map(|m| {
+                json!({
+                    "mitigation": mitigation_of(m),
+                    "state": if status == Status::Mitigated { "implemented" } else { "recommended" },
+                })
+            })
+            .collect();
+        let subject_key = match &t.subject {
+            Subject::Element(e) => format!("element:{e}"),
+            Subject::Flow(f) | Subject::Crossing(f, _) => format!("flow:{f}"),
+            Subject::Boundary(b) => format!("boundary:{b}"),
+            Subject::Model => "model".into(),
+        };
+        instances
+            .entry(subject_key.clone())
+            .or_default()
+            .push(json!({
+                "threat": t.id.as_str(),
+                "state": status_state(status),
+                "mitigations": mitigations,
+            }));
+        let mut pal = Map::new();
+        match &t.origin {
+            Origin::Rule(_) => {
+                pal.insert("rule".into(), J::String(v.rule_id.clone()));
+                if let Subject::Crossing(_, b) = &t.subject {
+                    pal.insert("crossing".into(), J::String(b.to_string()));
+                }
+            }
+            Origin::Manual => {
+                if let Some(mt) = model.manual_threats.get(&t.id) {
+                    pal.insert("manual".into(), J::Bool(true));
+                    pal.insert("subject".into(), J::String(self::subject_key(&mt.subject)));
+                    pal.insert("severity".into(), J::String(mt.severity.key().into()));
+                    pal.insert("mitigations".into(), json!(mt.mitigations));
+                }
+            }
+        }
+        if let Some(tr) = triage {
+            pal.insert("triage".into(), triage_json(tr));
+        }
+        let cwes: Vec<&String> = v
+            .references
+            .iter()
+            .filter(|r| r.starts_with("CWE-"))
+            .collect();
+        let mut threat = json!({
+            "id": t.id.as_str(),
+            "name": v.title,
+            "description": v.description,
+            "categories": [t.category.label()],
+            "cwes": cwes,
+            "risk": {
+                "likelihood": likelihood(&v.likelihood),
+                "impact": impact(t.severity(model)),
+            },
+            "attributes": {"palisade": J::Object(pal)},
+        });
+        if !v.why.is_empty()
+            && let Some(r) = threat.get_mut("risk").and_then(J::as_object_mut)
+        {
+            r.insert("likelihoodComment".into(), J::String(v.why.join("; ")));
+        }
+        threats.push(threat);
+    }
+    // Triage records whose threat is gone are kept too, so nothing the reviewer decided
+    // is lost on the way out and back.
+    for id in &analysis.orphans {
+        if let Some(tr) = model.triage.get(id) {
+            threats.push(json!({
+                "id": id.as_str(),
+                "name": format!("Orphaned triage record {id}"),
+                "description": "A triage record whose threat no longer exists in the model.",
+                "risk": {"likelihood": J::Null, "impact": impact(tr.severity.unwrap_or(Severity::Low))},
+                "attributes": {"palisade": {"orphan": true, "triage": triage_json(tr)}},
+            }));
+        }
+    }
+    // Trust zones.
+    let mut zones: Vec<J> = Vec::new();
+    let needs_outside = model.elements.values().any(|e| {
+        e.boundary
+            .as_ref()
+            .is_none_or(|b| !model.boundaries.contains_key(b))
+    });
+    let zone_parent = |b: &Boundary| -> Option<String> {
+        b.parent
+            .as_ref()
+            .filter(|p| model.boundaries.contains_key(*p))
+            .map(|p| p.to_string())
+    };
+    for b in model.boundaries.values() {
+        let parent = zone_parent(b);
+        let (ox, oy) = rect_origin(model, parent.as_deref().map(Into::into).as_ref());
+        let mut z = json!({
+            "id": b.id.as_str(),
+            "name": b.name,
+            "type": kind_key(b.kind),
+            "risk": {"trustRating": f64::from(b.trust) * 10.0},
+            "representations": representation(b.id.as_str(), (b.rect.0 - ox, b.rect.1 - oy), (b.rect.2, b.rect.3)),
+            "attributes": {"palisade": {"kind": format!("{:?}", b.kind), "trust": b.trust}},
+        });
+        if let (Some(p), Some(o)) = (parent, z.as_object_mut()) {
+            o.insert("parent".into(), json!({"trustZone": p}));
+        }
+        if let Some(list) = instances.get(&format!("boundary:{}", b.id))
+            && let Some(o) = z.as_object_mut()
+        {
+            o.insert(
+                "attributes".into(),
+                json!({"palisade": {
+                    "kind": format!("{:?}", b.kind), "trust": b.trust, "threats": list,
+                }}),
+            );
+        }
+        zones.push(z);
+    }
+    if needs_outside {
+        zones.push(json!({
+            "id": OUTSIDE,
+            "name": "Outside every boundary",
+            "type": "palisade-outside",
+            "description": "Holds the components that sit in no trust boundary in Palisade (every OTM component needs a parent).",
+            "risk": {"trustRating": 0.0},
+            "attributes": {"palisade": {"outside": true}},
+        }));
+    }
+    // Components.
+    let mut components: Vec<J> = Vec::new();
+    for e in model.elements.values() {
+        let parent = e
+            .boundary
+            .as_ref()
+            .filter(|b| model.boundaries.contains_key(*b));
+        let (ox, oy) = rect_origin(model, parent);
+        let pos = (e.pos.0 - ELEM.0 / 2.0 - ox, e.pos.1 - ELEM.1 / 2.0 - oy);
+        let mut c = json!({
+            "id": e.id.as_str(),
+            "name": e.name,
+            "type": e.kind,
+            "parent": {"trustZone": parent.map(|p| p.as_str()).unwrap_or(OUTSIDE)},
+            "representations": representation(e.id.as_str(), pos, ELEM),
+            "threats": instances.get(&format!("element:{}", e.id)).cloned().unwrap_or_default(),
+            "attributes": {"palisade": {"props": props_json(&e.props)}},
+        });
+        let plain: Props = e
+            .props
+            .iter()
+            .filter(|(k, _)| !is_note(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(o) = c.as_object_mut() {
+            if let Some(d) = description_of(&e.props) {
+                o.insert("description".into(), J::String(d));
+            }
+            let tags: Vec<String> = plain
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.display().trim_matches('"')))
+                .collect();
+            o.insert("tags".into(), json!(tags));
+        }
+        components.push(c);
+    }
+    // Dataflows.
+    let mut flows: Vec<J> = Vec::new();
+    for f in model.flows.values() {
+        let mut d = json!({
+            "id": f.id.as_str(),
+            "name": f.name,
+            "source": f.source.as_str(),
+            "destination": f.target.as_str(),
+            "bidirectional": false,
+            "threats": instances.get(&format!("flow:{}", f.id)).cloned().unwrap_or_default(),
+            "attributes": {"palisade": {"props": props_json(&f.props)}},
+        });
+        if let (Some(desc), Some(o)) = (description_of(&f.props), d.as_object_mut()) {
+            o.insert("description".into(), J::String(desc));
+        }
+        flows.push(d);
+    }
+    let model_threats = instances.get("model").cloned().unwrap_or_default();
+    let mut project = project;
+    if !model_threats.is_empty()
+        && let Some(a) = project
+            .get_mut("attributes")
+            .and_then(|a| a.get_mut("palisade"))
+            .and_then(J::as_object_mut)
+    {
+        a.insert("threats".into(), J::Array(model_threats));
+    }
+    let mut mitigations: Vec<(String, String)> =
+        mitigation_ids.into_iter().map(|(t, id)| (id, t)).collect();
+    mitigations.sort_by_key(|(id, _)| {
+        id.trim_start_matches("mitigation-")
+            .parse::<usize>()
+            .unwrap_or(0)
+    });
+    let mitigations: Vec<J> = mitigations
+        .into_iter()
+        .map(|(id, text)| json!({"id": id, "name": text, "description": text, "riskReduction": 50.0}))
+        .collect();
+    json!({
+        "otmVersion": OTM_VERSION,
+        "project": project,
+        "representations": [{"name": "Palisade diagram", "id": DIAGRAM, "type": "diagram"}],
+        "trustZones": zones,
+        "components": components,
+        "dataflows": flows,
+        "threats": threats,
+        "mitigations": mitigations,
+    })
+}

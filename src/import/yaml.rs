@@ -1,0 +1,347 @@
+//! Multi-document YAML for the manifest importers: splitting a stream into documents,
+//! parsing each on its own (one bad document is a located diagnostic, the others still
+//! import), and typed access to a parsed value that reports wrong types at a path.
+//!
+//! Parsing is `serde_norway`'s: its recursion limit (128 levels) bounds depth and its
+//! alias-repetition limit stops "billion laughs" expansion; the limits here bound the
+//! number of documents and the input size.
+
+use crate::diag::{Diagnostic, Level, Pos, locate};
+use serde_norway::Value;
+
+/// Most documents read from one import (all files together); past it the rest of the
+/// input is skipped with a diagnostic. A generated 5,000-workload set has about 20,000.
+pub const MAX_DOCUMENTS: usize = 100_000;
+/// Largest total input of one import, all files together.
+pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
+
+/// One parsed document of a file.
+pub(crate) struct Doc<'a> {
+    /// File name as given (used in messages and provenance).
+    pub file: &'a str,
+    /// 1-based document number in the file, counting documents with content.
+    pub index: usize,
+    /// 1-based line of the document's first line in the file.
+    pub line: usize,
+    /// The document's text.
+    pub text: &'a str,
+    /// The parsed value (merge keys `<<` applied).
+    pub value: Value,
+}
+
+impl Doc<'_> {
+    /// Provenance text for a path in this document.
+    pub fn at(&self, path: &str) -> String {
+        if path.is_empty() {
+            format!("{} doc {}", self.file, self.index)
+        } else {
+            format!("{} doc {}, {}", self.file, self.index, path)
+        }
+    }
+
+    /// Where a dotted path's last key is in the file (best effort: the keys are searched
+    /// for in order in the document's text).
+    pub fn pos_of(&self, path: &str) -> Pos {
+        let keys: Vec<&str> = path
+            .split(['.', '['])
+            .filter(|k| !k.is_empty() && !k.ends_with(']'))
+            .collect();
+        match locate(self.text, &keys) {
+            Some(p) => Pos {
+                line: p.line + self.line - 1,
+                col: p.col,
+            },
+            None => Pos {
+                line: self.line,
+                col: 1,
+            },
+        }
+    }
+
+    /// A diagnostic located at a path of this document.
+    pub fn diag(&self, level: Level, code: &'static str, path: &str, msg: String) -> Diagnostic {
+        Diagnostic::new(level, code, msg).at(self.file, Some(self.pos_of(path)))
+    }
+}
+
+/// Whether a line starts a new YAML document (`---` at column 1, alone or followed by
+/// white space and content).
+fn is_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+}
+
+/// Whether a chunk of YAML text holds anything but blank lines, comments, directives
+/// and document markers.
+fn has_content(chunk: &str) -> bool {
+    chunk.lines().any(|l| {
+        let t = l.trim();
+        let t = t.strip_prefix("---").unwrap_or(t).trim();
+        !(t.is_empty() || t.starts_with('#') || t == "..." || l.starts_with('%'))
+    })
+}
+
+/// Splits `text` into documents and parses each. A document that does not parse is an
+/// error diagnostic at its line and column; `budget` counts documents against
+/// [`MAX_DOCUMENTS`] across files.
+pub(crate) fn documents<'a>(
+    file: &'a str,
+    text: &'a str,
+    budget: &mut usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Doc<'a>> {
+    let mut chunks: Vec<(usize, usize, usize)> = Vec::new(); // (start byte, end byte, line)
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut off = 0usize;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        if is_separator(line.trim_end_matches('\n')) && off > start {
+            chunks.push((start, off, start_line));
+            start = off;
+            start_line = n + 1;
+        }
+        off += line.len();
+    }
+    if off > start {
+        chunks.push((start, off, start_line));
+    }
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    for (s, e, line) in chunks {
+        let chunk = &text[s..e];
+        if !has_content(chunk) {
+            continue;
+        }
+        index += 1;
+        if *budget == 0 {
+            diags.push(
+                Diagnostic::new(
+                    Level::Error,
+                    "too-many-documents",
+                    format!(
+                        "more than {MAX_DOCUMENTS} documents; this one and the rest of the input are skipped"
+                    ),
+                )
+                .at(file, Some(Pos { line, col: 1 })),
+            );
+            break;
+        }
+        *budget -= 1;
+        match serde_norway::from_str::<Value>(chunk) {
+            Ok(mut value) => {
+                if value.apply_merge().is_err() {
+                    diags.push(
+                        Diagnostic::new(
+                            Level::Warning,
+                            "yaml-merge",
+                            format!("document {index}: a `<<` merge key does not name a mapping; it is kept as a key"),
+                        )
+                        .at(file, Some(Pos { line, col: 1 })),
+                    );
+                }
+                out.push(Doc {
+                    file,
+                    index,
+                    line,
+                    text: chunk,
+                    value,
+                });
+            }
+            Err(err) => {
+                let (l, c) = err
+                    .location()
+                    .map(|p| (p.line(), p.column()))
+                    .unwrap_or((1, 1));
+                let msg = err.to_string();
+                let msg = msg
+                    .rsplit_once(" at line ")
+                    .map(|(m, _)| m.to_owned())
+                    .unwrap_or(msg);
+                diags.push(
+                    Diagnostic::new(
+                        Level::Error,
+                        "yaml-syntax",
+                        format!("document {index} is not valid YAML ({msg}); it is skipped"),
+                    )
+                    .at(
+                        file,
+                        Some(Pos {
+                            line: l.max(1) + line - 1,
+                            col: c.max(1),
+                        }),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The value at a key of a mapping (`None` for other values or a missing key).
+pub(crate) fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    match v {
+        Value::Mapping(m) => m.get(key),
+        Value::Tagged(t) => get(&t.value, key),
+        _ => None,
+    }
+}
+
+/// A value's type name, for messages.
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// A scalar as text (strings, numbers and booleans), `None` otherwise.
+pub(crate) fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Tagged(t) => scalar(&t.value),
+        _ => None,
+    }
+}
+
+/// Typed reads of one document that report a wrong type as a located warning (the
+/// field is then treated as absent), so a bad field never stops the import.
+pub(crate) struct Reader<'d, 'a> {
+    /// The document read.
+    pub doc: &'d Doc<'a>,
+    /// Where wrong types are reported.
+    pub diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Reader<'_, '_> {
+    fn wrong(&mut self, path: &str, want: &str, v: &Value) {
+        let d = self.doc.diag(
+            Level::Warning,
+            "wrong-type",
+            path,
+            format!(
+                "{path}: expected {want}, found {}; the field is ignored",
+                type_name(v)
+            ),
+        );
+        self.diags.push(d);
+    }
+
+    /// A mapping field (absent or null: `None`).
+    pub fn map<'v>(&mut self, v: &'v Value, key: &str, path: &str) -> Option<&'v Value> {
+        match get(v, key)? {
+            Value::Null => None,
+            m @ Value::Mapping(_) => Some(m),
+            Value::Tagged(t) if matches!(t.value, Value::Mapping(_)) => Some(&t.value),
+            other => {
+                self.wrong(path, "a mapping", other);
+                None
+            }
+        }
+    }
+
+    /// A list field (absent or null: empty).
+    pub fn seq<'v>(&mut self, v: &'v Value, key: &str, path: &str) -> &'v [Value] {
+        match get(v, key) {
+            None | Some(Value::Null) => &[],
+            Some(Value::Sequence(s)) => s,
+            Some(other) => {
+                self.wrong(path, "a list", other);
+                &[]
+            }
+        }
+    }
+
+    /// A string field; numbers and booleans are read as their text.
+    pub fn str(&mut self, v: &Value, key: &str, path: &str) -> Option<String> {
+        match get(v, key)? {
+            Value::Null => None,
+            other => match scalar(other) {
+                Some(s) => Some(s),
+                None => {
+                    self.wrong(path, "a string", other);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A boolean field (`true` / `false`; the strings "true" / "false" are accepted).
+    pub fn bool(&mut self, v: &Value, key: &str, path: &str) -> Option<bool> {
+        match get(v, key)? {
+            Value::Null => None,
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s == "true" || s == "false" => Some(s == "true"),
+            other => {
+                self.wrong(path, "true or false", other);
+                None
+            }
+        }
+    }
+
+    /// A list of strings (scalars read as text; other items are reported and skipped).
+    pub fn strings(&mut self, v: &Value, key: &str, path: &str) -> Vec<String> {
+        let items = self.seq(v, key, path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            match scalar(it) {
+                Some(s) => out.push(s),
+                None => self.wrong(&format!("{path}[{i}]"), "a string", it),
+            }
+        }
+        out
+    }
+
+    /// String keys and scalar values of a mapping field (labels, selectors).
+    pub fn string_map(
+        &mut self,
+        v: &Value,
+        key: &str,
+        path: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(Value::Mapping(m)) = self.map(v, key, path) {
+            for (k, val) in m {
+                if let (Some(k), Some(val)) = (scalar(k), scalar(val)) {
+                    out.insert(k, val);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> (Vec<(usize, usize)>, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        let mut budget = MAX_DOCUMENTS;
+        let v = documents("f.yaml", text, &mut budget, &mut d);
+        (v.iter().map(|x| (x.index, x.line)).collect(), d)
+    }
+
+    #[test]
+    fn documents_are_split_at_column_one_markers_and_numbered_by_content() {
+        let (v, d) = docs("# c\n---\na: 1\n---\n\n--- # x\nb: 2\n...\n---\nc: |\n  ---\n  x\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(v, vec![(1, 2), (2, 6), (3, 9)]);
+    }
+
+    #[test]
+    fn a_bad_document_is_located_and_the_others_parse() {
+        let (v, d) = docs("a: 1\n---\nb: [1,\n---\nc: 3\n");
+        assert_eq!(v.len(), 2);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "yaml-syntax");
+        let p = d[0].pos.unwrap_or(Pos { line: 0, col: 0 });
+        assert!(p.line >= 3 && p.line <= 4, "{p:?}");
+    }
+}
