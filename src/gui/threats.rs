@@ -28,6 +28,7 @@ enum Tab {
     Threats,
     Orphans,
     Diagnostics,
+    Paths,
 }
 
 #[derive(Clone)]
@@ -126,6 +127,7 @@ pub fn threats_panel_ui(
             Tab::Diagnostics,
             format!("Diagnostics ({})", analysis.diagnostics.len()),
         );
+        ui.selectable_value(&mut st.tab, Tab::Paths, super::paths::tab_label(ui.ctx(), model, analysis, catalog));
         ui.separator();
         summary_ui(ui, summary, &mut st, dark);
     });
@@ -135,6 +137,10 @@ pub fn threats_panel_ui(
         Tab::Threats => threats_tab_ui(ui, model, analysis, catalog, selection, edits, &mut st),
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
         Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, selection),
+        Tab::Paths => super::paths::paths_tab_ui(ui, model, analysis, catalog, selection),
+    }
+    if st.tab != Tab::Paths {
+        super::paths::clear_focus(ui.ctx());
     }
     ui.ctx().data_mut(|d| d.insert_temp(state_id(), st));
 }

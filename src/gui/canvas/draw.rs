@@ -93,6 +93,8 @@ pub struct Emphasis {
     pub hovered: bool,
     /// The subject of a selected threat.
     pub highlighted: bool,
+    /// Off the attack path shown in the Paths tab: drawn faint.
+    pub dimmed: bool,
 }
 
 /// Open threats on one subject: how many, and the worst severity.
@@ -320,6 +322,8 @@ impl Draw<'_> {
             self.pal.selection
         } else if em.hovered {
             self.pal.hover
+        } else if em.dimmed {
+            self.pal.flow.gamma_multiply(0.2)
         } else {
             self.pal.flow
         };
@@ -343,6 +347,14 @@ impl Draw<'_> {
         let base = b - dir * head;
         let tri = [b, base + normal * head * 0.45, base - normal * head * 0.45];
         (Stroke::new(width, colour), path, tri)
+    }
+
+    /// Covers an element drawn before with the canvas colour, mostly opaque: how items
+    /// off the attack path shown in the Paths tab fade.
+    pub fn veil(&self, rect_in_diagram: Rect) {
+        let rect = self.r(rect_in_diagram).expand(3.0);
+        self.painter
+            .rect_filled(rect, CornerRadius::ZERO, self.pal.canvas.gamma_multiply(0.75));
     }
 
     /// Starts the overview painting of elements (see [`OVERVIEW_MAX_ZOOM`]); `None` when
