@@ -743,7 +743,10 @@ impl<'a, 'm> Graph<'a, 'm> {
                     self.ev
                         .eval(&pv.target_condition, &Scope::element(b), Some(&mut why));
                 }
-                let (open, triaged) = threats.on_element(&pv.rules, &ix.elems[a].id, model);
+                // A pivot's threats sit on either end (a privileged pod's on the pod, a
+                // long-lived token's on the service account it belongs to).
+                let (open, triaged) =
+                    threats.on_elements(&pv.rules, &[&ix.elems[a].id, &ix.elems[b].id], model);
                 Step {
                     from: ix.elems[a].id.clone(),
                     to: ix.elems[b].id.clone(),
@@ -899,8 +902,16 @@ impl<'a> ThreatLinks<'a> {
         Self::summarize(idx.iter().map(|&i| &self.analysis.threats[i]), model)
     }
 
-    fn on_element(&self, rules: &[String], e: &ElementId, model: &Model) -> (Vec<ThreatId>, bool) {
-        let mut ids: Vec<String> = rules.iter().map(|r| format!("{r}@element:{e}")).collect();
+    fn on_elements(
+        &self,
+        rules: &[String],
+        ends: &[&ElementId],
+        model: &Model,
+    ) -> (Vec<ThreatId>, bool) {
+        let mut ids: Vec<String> = rules
+            .iter()
+            .flat_map(|r| ends.iter().map(move |e| format!("{r}@element:{e}")))
+            .collect();
         ids.sort();
         ids.dedup();
         Self::summarize(ids.iter().filter_map(|id| self.analysis.threat(id)), model)

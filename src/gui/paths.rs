@@ -35,6 +35,8 @@ pub struct Focus {
     pub elements: BTreeSet<ElementId>,
     /// Flows the path rides.
     pub flows: BTreeSet<FlowId>,
+    /// Pivot steps (no flow to draw): from, to.
+    pub pivots: Vec<(ElementId, ElementId)>,
 }
 
 /// Most paths listed (the shortest); the rest are counted.
@@ -108,6 +110,12 @@ fn focus_of(p: &AttackPath) -> Focus {
     Focus {
         elements: p.elements().cloned().collect(),
         flows: p.steps.iter().filter_map(|s| s.flow.clone()).collect(),
+        pivots: p
+            .steps
+            .iter()
+            .filter(|s| s.flow.is_none())
+            .map(|s| (s.from.clone(), s.to.clone()))
+            .collect(),
     }
 }
 
@@ -121,7 +129,8 @@ pub fn paths_tab_ui(
 ) {
     let ctx = ui.ctx().clone();
     let all = current(&ctx, model, analysis, catalog);
-    let mut st: TabState = ctx.data_mut(|d| d.get_temp_mut_or_default::<TabState>(state_id()).clone());
+    let mut st: TabState =
+        ctx.data_mut(|d| d.get_temp_mut_or_default::<TabState>(state_id()).clone());
     if st
         .selected
         .as_ref()
@@ -174,13 +183,10 @@ pub fn paths_tab_ui(
                         let weakest = p
                             .steps
                             .get(p.weakest)
-                            .map(|s| s.title.clone())
+                            .map(|s| format!("{} {}", s.title, name(model, &s.to)))
                             .unwrap_or_default();
-                        let head = format!(
-                            "{} → {}",
-                            name(model, &p.entry),
-                            name(model, &p.target)
-                        );
+                        let head =
+                            format!("{} → {}", name(model, &p.entry), name(model, &p.target));
                         let on = st.selected.as_deref() == Some(p.id.as_str());
                         let text = RichText::new(format!(
                             "{head}\n{} · weakest: {weakest}{}",
@@ -251,8 +257,11 @@ fn path_detail_ui(ui: &mut egui::Ui, model: &Model, p: &AttackPath, selection: &
             });
             ui.add_space(6.0);
             ui.label(
-                RichText::new(format!("What cuts this path ({})", steps_label(p.cut.len())))
-                    .strong(),
+                RichText::new(format!(
+                    "What cuts this path ({})",
+                    steps_label(p.cut.len())
+                ))
+                .strong(),
             )
             .on_hover_text(
                 "The fewest steps whose controls leave no entry point a way to this crown jewel",
@@ -305,7 +314,11 @@ fn step_ui(
         for w in &s.why {
             ui.label(RichText::new(w).small());
         }
-        ui.label(RichText::new(format!("Cut by: {}", s.control)).small().weak());
+        ui.label(
+            RichText::new(format!("Cut by: {}", s.control))
+                .small()
+                .weak(),
+        );
     });
 }
 

@@ -127,7 +127,11 @@ pub fn threats_panel_ui(
             Tab::Diagnostics,
             format!("Diagnostics ({})", analysis.diagnostics.len()),
         );
-        ui.selectable_value(&mut st.tab, Tab::Paths, super::paths::tab_label(ui.ctx(), model, analysis, catalog));
+        ui.selectable_value(
+            &mut st.tab,
+            Tab::Paths,
+            super::paths::tab_label(ui.ctx(), model, analysis, catalog),
+        );
         ui.separator();
         summary_ui(ui, summary, &mut st, dark);
     });

@@ -795,10 +795,15 @@ pub fn canvas_ui(
     if let Some(o) = overview {
         o.finish();
     }
-    if focus.is_some() {
+    if let Some(f) = &focus {
         for eb in shown.elements.iter().filter(|eb| cull.intersects(eb.rect)) {
             if element_emphasis(&eb.id).dimmed {
                 d.veil(eb.rect);
+            }
+        }
+        for (a, b) in &f.pivots {
+            if let (Some(a), Some(b)) = (shown.element(a), shown.element(b)) {
+                d.pivot_arrow(a.rect, b.rect);
             }
         }
     }
