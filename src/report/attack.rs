@@ -341,3 +341,42 @@ pub fn markdown_path(model: &Model, path: &AttackPath, h: &str) -> String {
     }
     out
 }
+
+/// A model holding only a path's elements, one row left to right in step order, with
+/// one arrow per step (the flow's name, or the pivot's step id): what the report draws
+/// for the path with the shared scene builder. No boundaries, so nothing else shows.
+pub fn path_model(model: &Model, path: &AttackPath) -> Model {
+    use crate::model::{Element, Flow, FlowId};
+    let mut m = Model::new(&model.metadata.title);
+    for (i, id) in path.elements().enumerate() {
+        let Some(e) = model.elements.get(id) else {
+            continue;
+        };
+        m.elements.insert(
+            id.clone(),
+            Element {
+                boundary: None,
+                pos: (90.0 + 230.0 * i as f64, 70.0),
+                ..e.clone()
+            },
+        );
+    }
+    for (i, s) in path.steps.iter().enumerate() {
+        let label = match s.flow.as_ref().and_then(|f| model.flows.get(f)) {
+            Some(f) => f.name.clone(),
+            None => s.step.trim_start_matches("PIVOT-").to_lowercase(),
+        };
+        let id = FlowId::new(format!("step-{}", i + 1));
+        m.flows.insert(
+            id.clone(),
+            Flow {
+                id,
+                name: format!("{}. {label}", i + 1),
+                source: s.from.clone(),
+                target: s.to.clone(),
+                ..Default::default()
+            },
+        );
+    }
+    m
+}
