@@ -208,6 +208,8 @@ struct Graph<'a, 'm> {
     start: Vec<usize>,
     entries: Vec<(usize, String)>,
     targets: Vec<(usize, String)>,
+    /// Edges arriving at each element, built by the first cut.
+    in_edges: std::sync::OnceLock<Vec<Vec<usize>>>,
 }
 
 /// Finds attack paths. Triage of the threats on each step comes from `analysis`.
@@ -531,6 +533,7 @@ impl<'a, 'm> Graph<'a, 'm> {
             start,
             entries,
             targets,
+            in_edges: std::sync::OnceLock::new(),
         }
     }
 
@@ -612,10 +615,13 @@ impl<'a, 'm> Graph<'a, 'm> {
         let m = self.edges.len();
         // flow[ei] in {0, 1}; residual: forward if flow 0, backward if flow 1.
         let mut flow = vec![false; m];
-        let mut in_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (ei, e) in self.edges.iter().enumerate() {
-            in_edges[e.to as usize].push(ei);
-        }
+        let in_edges = self.in_edges.get_or_init(|| {
+            let mut v: Vec<Vec<usize>> = vec![Vec::new(); n];
+            for (ei, e) in self.edges.iter().enumerate() {
+                v[e.to as usize].push(ei);
+            }
+            v
+        });
         const BACK: u32 = 0x8000_0000;
         let is_source: Vec<bool> = {
             let mut v = vec![false; n];
