@@ -216,6 +216,31 @@ fn threat_json_marks_what_lies_on_a_path_and_nothing_else() {
     // Prometheus is on no path: its threats carry no attack-path fields at all.
     let (flag, ids) = on("K8S-T-04@element:prometheus").unwrap_or_default();
     assert!(flag.is_null() && ids.is_null(), "{flag} {ids}");
+    // SARIF says the same in the result's properties.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sarif = dir.path().join("k8s.sarif");
+    let sarif_s = sarif.display().to_string();
+    let o = palisade(&["report", "examples/kubernetes-cluster.ron", "-o", &sarif_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif).expect("sarif")).expect("SARIF JSON");
+    let results = v["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ingress = results
+        .iter()
+        .find(|r| r["properties"]["threatId"] == "K8S-E-23@element:ingress")
+        .expect("ingress result");
+    assert_eq!(
+        ingress["properties"]["onAttackPath"],
+        serde_json::Value::Bool(true)
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r["properties"]["onAttackPath"].is_null())
+    );
     // A model without paths gives exactly the JSON it gave before.
     let o = palisade(&[
         "threats",
