@@ -451,6 +451,26 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             ));
         }
         {
+            // Attack paths: graph, entries and targets, shortest path to every crown
+            // jewel, the steps' why and threats, and the minimum cut of the first 20.
+            let (m, c) = (model.clone(), cat.clone());
+            let a = analysis::analyze(&m, &c);
+            cases.push(case(
+                format!("attack paths (graph + paths + cuts of 20) N={n}"),
+                big.then_some(200.0),
+                move || {
+                    let q = analysis::paths::Query {
+                        max: Some(20),
+                        cuts: true,
+                        ..Default::default()
+                    };
+                    analysis::paths::find(&m, &c, &a, &q)
+                        .map(|p| p.paths.len() + p.left_out)
+                        .unwrap_or(0)
+                },
+            ));
+        }
+        {
             // What the editor does after an inspector edit: reuse the previous analysis.
             let (mut m, c) = (model.clone(), cat.clone());
             let target = edit_target(&m);

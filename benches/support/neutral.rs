@@ -253,6 +253,8 @@ pub fn convert(j: &J) -> Result<Model, String> {
                 boundary,
                 pos: at,
                 props: element_props(kind, p),
+                entry_point: false,
+                crown_jewel: false,
             },
         );
     }

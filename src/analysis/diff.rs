@@ -353,6 +353,8 @@ mod tests {
             ("creds", "k8s.secret"),
         ] {
             let e = Element {
+                crown_jewel: Default::default(),
+                entry_point: Default::default(),
                 provenance: Default::default(),
                 id: id.into(),
                 name: id.into(),

@@ -156,6 +156,10 @@ fn affected(
 /// same catalog. Equal to `analyze(model, cat)`; much faster for property, position and
 /// triage edits, which are what the inspector and the triage panel produce.
 pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> Analysis {
+    // Any edit can open or close an attack path far from what it touched.
+    if cat.uses_on_attack_path {
+        return analyze(model, cat);
+    }
     let mut touched = Vec::new();
     if touches(edit, &mut touched).is_none() {
         return analyze(model, cat);
@@ -410,6 +414,8 @@ mod tests {
                     boundary,
                     pos: (0.0, 0.0),
                     props: Default::default(),
+                    entry_point: false,
+                    crown_jewel: false,
                 },
             );
         }

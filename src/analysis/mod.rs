@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod incremental;
 pub mod index;
+pub mod paths;
 pub mod validate;
 
 pub use incremental::reanalyze;
@@ -175,7 +176,12 @@ impl Analysis {
 pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     let ix = ModelIndex::new(model, cat);
     let plan = RulePlan::new(cat);
-    let mut threats = evaluate(&ix, cat, &plan);
+    // Two phases when a rule asks whether something is on an attack path: the paths
+    // depend only on the model and the steps' conditions, never on the threats.
+    let on_path = cat
+        .uses_on_attack_path
+        .then(|| paths::on_path(model, cat, &ix));
+    let mut threats = evaluate_with(&ix, cat, &plan, on_path.as_ref());
     for m in model.manual_threats.values() {
         threats.push(Threat {
             id: m.id.clone(),
@@ -237,7 +243,18 @@ pub fn orphans_of(model: &Model, threats: &[Threat]) -> Vec<ThreatId> {
 /// stable sort in [`analyze`] then only has to confirm it (a linear pass) instead of
 /// sorting tens of thousands of ids.
 pub fn evaluate(ix: &ModelIndex<'_>, cat: &Catalog, plan: &RulePlan) -> Vec<Threat> {
-    let ev = Evaluator::new(cat, ix);
+    evaluate_with(ix, cat, plan, None)
+}
+
+/// [`evaluate`], answering [`crate::rules::Cond::OnAttackPath`] from `on_path` (false
+/// everywhere without it).
+pub fn evaluate_with(
+    ix: &ModelIndex<'_>,
+    cat: &Catalog,
+    plan: &RulePlan,
+    on_path: Option<&paths::OnPath>,
+) -> Vec<Threat> {
+    let ev = Evaluator::new(cat, ix).with_paths(on_path);
     let fire = |ri: usize, scope: Scope, subject: &dyn Fn() -> Subject, out: &mut Vec<Threat>| {
         fire(&ev, ri, scope, subject, out)
     };

@@ -61,6 +61,26 @@ pub enum Cmd {
         /// Lowest severity that fails the check.
         #[arg(long, default_value = "high", value_parser = parse_severity)]
         fail_on: Severity,
+        /// Also fail when an attack path reaches a crown jewel with every step untriaged.
+        #[arg(long)]
+        fail_on_path: bool,
+    },
+    /// Attack paths from the entry points to the crown jewels, step by step.
+    Paths {
+        /// Model file.
+        file: PathBuf,
+        /// Start only at this element (by id).
+        #[arg(long, value_name = "ID")]
+        from: Option<String>,
+        /// End only at this element (by id).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Show at most this many paths (the shortest).
+        #[arg(long, value_name = "N")]
+        max: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ThreatFormat,
     },
     /// Check a model for errors (dangling ids, cycles, unknown kinds, wrong types).
     Validate {
@@ -285,8 +305,16 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             if format == ThreatFormat::Json {
                 // Streamed: views are built, written and dropped a chunk at a time, so a
                 // large model's threats never sit in memory as views or as one JSON text.
-                text::write_threats_json(out.writer(), &model, &cat, &a.threats)
-                    .map_err(StdoutError)?;
+                let paths =
+                    analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
+                text::write_threats_json_with_paths(
+                    out.writer(),
+                    &model,
+                    &cat,
+                    &a.threats,
+                    Some(&paths),
+                )
+                .map_err(StdoutError)?;
                 return Ok(Outcome::Ok);
             }
             let views = report::threat_views(&model, &cat, &a);
@@ -299,7 +327,36 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             out.raw(&text)?;
             Ok(Outcome::Ok)
         }
-        Cmd::Check { file, fail_on } => {
+        Cmd::Paths {
+            file,
+            from,
+            to,
+            max,
+            format,
+        } => {
+            let (model, cat, a) = analysed(&file, templates)?;
+            print_model_errors(&file, &a);
+            let q = analysis::paths::Query {
+                from: from.map(crate::model::ElementId::new),
+                to: to.map(crate::model::ElementId::new),
+                max,
+                cuts: true,
+            };
+            let p = analysis::paths::find(&model, &cat, &a, &q)
+                .with_context(|| format!("{}", file.display()))?;
+            let out = match format {
+                ThreatFormat::Table => report::attack::table(&model, &p),
+                ThreatFormat::Json => report::attack::json(&model, &p),
+                ThreatFormat::Markdown => report::attack::markdown(&model, &p),
+            };
+            print!("{out}");
+            Ok(Outcome::Ok)
+        }
+        Cmd::Check {
+            file,
+            fail_on,
+            fail_on_path,
+        } => {
             let (model, cat, a) = analysed(&file, templates)?;
             let errors = print_model_errors(&file, &a);
             if cat.has_errors() {
@@ -339,11 +396,31 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 a.orphans.len(),
                 errors
             ))?;
+            let mut path_failed = false;
+            if fail_on_path {
+                let p =
+                    analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
+                let open: Vec<_> = p.paths.iter().filter(|x| x.untriaged()).collect();
+                for x in &open {
+                    out.line(&format!(
+                        "path\t{}\t{}\tevery step untriaged",
+                        crate::escape::terminal(&x.id),
+                        report::attack::steps_label(x.steps.len())
+                    ))?;
+                }
+                out.line(&format!(
+                    "{}: {} attack paths, {} with every step untriaged",
+                    file.display(),
+                    p.paths.len(),
+                    open.len()
+                ))?;
+                path_failed = !open.is_empty();
+            }
             if errors > 0 {
                 out.flush()?;
                 bail!("{}: the model has {errors} error(s)", file.display());
             }
-            Ok(if failing == 0 {
+            Ok(if failing == 0 && !path_failed {
                 Outcome::Ok
             } else {
                 Outcome::Failed

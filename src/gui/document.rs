@@ -182,6 +182,8 @@ mod tests {
             boundary: None,
             pos: (0.0, 0.0),
             props: Props::new(),
+            entry_point: false,
+            crown_jewel: false,
         }
     }
 

@@ -142,6 +142,8 @@ mod tests {
             boundary: None,
             pos: (0.0, 0.0),
             props: Props::new(),
+            entry_point: false,
+            crown_jewel: false,
         };
         m.elements.insert(e.id.clone(), e);
         m

@@ -225,6 +225,12 @@ fn element_ui(
             }
             ui.end_row();
         });
+    if let Some(marked) = super::paths::marks_ui(ui, e) {
+        out.push(
+            Edit::ReplaceElement(marked),
+            format!("marks:element:{}", e.id),
+        );
+    }
     if st.is_none() {
         ui.colored_label(
             ui.visuals().error_fg_color,

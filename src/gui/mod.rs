@@ -18,6 +18,7 @@ pub mod history;
 pub mod inspector;
 pub mod menu;
 pub mod palette;
+pub mod paths;
 pub mod selection;
 pub mod theme;
 pub mod threats;

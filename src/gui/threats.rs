@@ -28,6 +28,7 @@ enum Tab {
     Threats,
     Orphans,
     Diagnostics,
+    Paths,
 }
 
 /// The canvas selection's elements, flows and boundaries.
@@ -140,6 +141,11 @@ pub fn threats_panel_ui(
             Tab::Diagnostics,
             format!("Diagnostics ({})", analysis.diagnostics.len()),
         );
+        ui.selectable_value(
+            &mut st.tab,
+            Tab::Paths,
+            super::paths::tab_label(ui.ctx(), model, analysis, catalog),
+        );
         ui.separator();
         summary_ui(ui, summary, &mut st, dark);
     });
@@ -149,6 +155,10 @@ pub fn threats_panel_ui(
         Tab::Threats => threats_tab_ui(ui, model, analysis, catalog, selection, edits, &mut st),
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
         Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, selection),
+        Tab::Paths => super::paths::paths_tab_ui(ui, model, analysis, catalog, selection),
+    }
+    if st.tab != Tab::Paths {
+        super::paths::clear_focus(ui.ctx());
     }
     // A resizable panel takes the size of what it shows: a short list would shrink it
     // (and that size is remembered). Claim the rest, so every tab keeps the height the

@@ -497,5 +497,7 @@ pub(crate) fn element(id: ElementId, name: &str, kind: &str, pos: (f64, f64)) ->
         boundary: None,
         pos,
         props: Default::default(),
+        entry_point: false,
+        crown_jewel: false,
     }
 }

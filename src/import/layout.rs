@@ -337,6 +337,8 @@ mod tests {
             boundary: b.map(Into::into),
             pos: (0.0, 0.0),
             props: Default::default(),
+            entry_point: false,
+            crown_jewel: false,
         }
     }
     fn bound(id: &str, parent: Option<&str>) -> Boundary {

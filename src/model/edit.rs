@@ -383,6 +383,8 @@ mod tests {
             boundary: b.map(BoundaryId::new),
             pos: (0.0, 0.0),
             props: Default::default(),
+            entry_point: false,
+            crown_jewel: false,
         }
     }
 

@@ -226,6 +226,17 @@ pub struct Element {
     /// Written by importers, shown by the inspector and in the why of threats.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub provenance: BTreeMap<String, String>,
+    /// Marked by the reviewer as an entry point of attack paths (written only when set).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub entry_point: bool,
+    /// Marked by the reviewer as a crown jewel, a target of attack paths (written only
+    /// when set).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub crown_jewel: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for Element {
@@ -238,6 +249,8 @@ impl Default for Element {
             pos: (0.0, 0.0),
             props: Props::new(),
             provenance: BTreeMap::new(),
+            entry_point: false,
+            crown_jewel: false,
         }
     }
 }

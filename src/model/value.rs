@@ -194,6 +194,8 @@ mod tests {
     fn a_saved_model_keeps_integer_properties_integer() {
         let mut m = crate::model::Model::new("m");
         let mut e = crate::model::Element {
+            crown_jewel: Default::default(),
+            entry_point: Default::default(),
             provenance: Default::default(),
             id: "d".into(),
             name: "dockerd".into(),

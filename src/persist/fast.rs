@@ -1337,16 +1337,21 @@ mod tests {
             (number(), number()),
             props(),
             proptest::collection::btree_map(text(), text(), 0..3),
+            (proptest::bool::ANY, proptest::bool::ANY),
         )
             .prop_map(
-                |(id, name, kind, boundary, pos, props, provenance)| Element {
-                    provenance,
-                    id: ElementId::new(id),
-                    name,
-                    kind,
-                    boundary: boundary.map(BoundaryId::new),
-                    pos,
-                    props,
+                |(id, name, kind, boundary, pos, props, provenance, (entry_point, crown_jewel))| {
+                    Element {
+                        provenance,
+                        id: ElementId::new(id),
+                        name,
+                        kind,
+                        boundary: boundary.map(BoundaryId::new),
+                        pos,
+                        props,
+                        entry_point,
+                        crown_jewel,
+                    }
                 },
             );
         let flow = (text(), text(), text(), text(), props()).prop_map(

@@ -112,6 +112,8 @@ pub fn from_v0(text: &str) -> Result<Model, ron::error::SpannedError> {
                 boundary: e.inside.map(BoundaryId::new),
                 pos: (e.x, e.y),
                 props: e.props,
+                entry_point: false,
+                crown_jewel: false,
             },
         );
     }

@@ -35,7 +35,15 @@ pub struct ReportData {
     pub diagnostics: Vec<DiagnosticView>,
     /// Every rule of the loaded templates, in id order.
     pub rules: Vec<RuleView>,
+    /// Attack paths from the entry points to the crown jewels (the shortest
+    /// [`ATTACK_PATHS`], with their cuts); not in the JSON report, whose threats carry
+    /// `on_attack_path` instead.
+    #[serde(skip)]
+    pub attack_paths: crate::analysis::paths::Paths,
 }
+
+/// Attack paths a report draws (the shortest; the rest are counted).
+pub const ATTACK_PATHS: usize = 12;
 
 /// Title page facts.
 #[derive(Clone, Debug, Serialize)]
@@ -349,7 +357,30 @@ pub struct RuleView {
 pub fn build(input: &Input<'_>, date: &str) -> ReportData {
     let model = input.model;
     let cat = input.catalog;
-    let views = threat_views(model, cat, input.analysis);
+    let mut views = threat_views(model, cat, input.analysis);
+    // Every path marks the threats on it; the report draws the shortest few. The query
+    // names no element, so it cannot fail.
+    let all_paths = crate::analysis::paths::find(
+        model,
+        cat,
+        input.analysis,
+        &crate::analysis::paths::Query::default(),
+    )
+    .unwrap_or_default();
+    for (v, t) in views.iter_mut().zip(&input.analysis.threats) {
+        super::mark_paths(v, t, &all_paths);
+    }
+    let attack_paths = crate::analysis::paths::find(
+        model,
+        cat,
+        input.analysis,
+        &crate::analysis::paths::Query {
+            max: Some(ATTACK_PATHS),
+            cuts: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_default();
     let meta = &model.metadata;
     let cover = Cover {
         title: if meta.title.trim().is_empty() {
@@ -466,6 +497,7 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
         orphaned_triage,
         diagnostics,
         rules,
+        attack_paths,
     }
 }
 

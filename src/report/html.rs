@@ -119,6 +119,8 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
     o.push_str("<h3>Top open risks</h3>\n");
     table(&mut o, &table::top_open(data));
 
+    attack_paths_html(&mut o, data, input, &fonts);
+
     o.push_str("<h2 id=\"diagram\">2 Diagram</h2>\n");
     if input.model.elements.is_empty() && input.model.boundaries.is_empty() {
         o.push_str("<p class=\"muted\">The model has no elements or boundaries yet.</p>\n");
@@ -290,4 +292,108 @@ fn threat(o: &mut String, t: &ThreatView) {
         );
     }
     o.push_str("</dl>\n</div>\n");
+}
+
+/// The attack paths after the summary: each drawn on its own small diagram (only its
+/// elements) with its steps as a table.
+fn attack_paths_html(o: &mut String, data: &ReportData, input: &Input<'_>, fonts: &Fonts) {
+    use super::attack::{name, path_model, steps_label};
+    let p = &data.attack_paths;
+    o.push_str("<h3 id=\"attack-paths\">Attack paths</h3>\n");
+    let _ = writeln!(
+        o,
+        "<p>{} from {} entry points to {} crown jewels, shortest first{}. Each step is an edge the templates declare (a flow an attacker rides, or a pivot step) with the facts that make it exist.</p>",
+        match p.paths.len() + p.left_out {
+            0 => "No attack path".to_owned(),
+            1 => "1 attack path".to_owned(),
+            n => format!("{n} attack paths"),
+        },
+        p.entries.len(),
+        p.targets.len(),
+        if p.left_out > 0 {
+            format!(" ({} more not shown)", p.left_out)
+        } else {
+            String::new()
+        }
+    );
+    for (k, path) in p.paths.iter().enumerate() {
+        let m = input.model;
+        let _ = writeln!(
+            o,
+            "<h4 id=\"path-{}\">{} → {} ({}{})</h4>",
+            k + 1,
+            escape(&name(m, &path.entry)),
+            escape(&name(m, &path.target)),
+            steps_label(path.steps.len()),
+            if path.untriaged() {
+                ", every step untriaged"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            o,
+            "<p class=\"muted\">From: {}. To: {}.</p>",
+            escape(&path.entry_why),
+            escape(&path.target_why)
+        );
+        let sub = path_model(m, path);
+        let sc = scene::build(&sub, input.catalog, input.analysis, fonts);
+        o.push_str("<div class=\"diagram\">\n");
+        o.push_str(&svg::render(
+            &sc,
+            &format!(
+                "Attack path from {} to {}",
+                name(m, &path.entry),
+                name(m, &path.target)
+            ),
+        ));
+        o.push_str("</div>\n<table>\n<tr><th>#</th><th>Step</th><th>Why</th><th>Open threats</th><th>Cut by</th></tr>\n");
+        for (i, s) in path.steps.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}{}</td><td>{} {} {} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                if i == path.weakest { " (weakest)" } else { "" },
+                escape(&name(m, &s.from)),
+                escape(&s.title),
+                escape(&name(m, &s.to)),
+                escape(&s.step),
+                s.why
+                    .iter()
+                    .map(|w| escape(w))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
+                if s.open_threats.is_empty() {
+                    "none".to_owned()
+                } else {
+                    s.open_threats
+                        .iter()
+                        .map(|t| format!("<code>{}</code>", escape(t.as_str())))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                },
+                escape(&s.control)
+            );
+        }
+        o.push_str("</table>\n");
+        if !path.cut.is_empty() {
+            let _ = writeln!(
+                o,
+                "<p>What cuts this path ({}): {}</p>",
+                steps_label(path.cut.len()),
+                path.cut
+                    .iter()
+                    .map(|s| format!(
+                        "{} {} {} ({})",
+                        escape(&name(m, &s.from)),
+                        escape(&s.title),
+                        escape(&name(m, &s.to)),
+                        escape(&s.control)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //!
 //! `render::render(&Input, Format)` is the entry point.
 
+pub mod attack;
 pub mod data;
 pub mod fonts;
 pub mod html;
@@ -80,6 +81,13 @@ pub struct ThreatView {
     pub reviewed_by: String,
     /// Triage date.
     pub date: String,
+    /// Whether the threat's subject lies on an attack path (written only when true, so
+    /// output without attack paths is unchanged).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_attack_path: bool,
+    /// Ids of the attack paths its subject lies on (written only when there are some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attack_paths: Vec<String>,
     #[serde(skip)]
     /// Parsed category, for grouping.
     pub stride: Stride,
@@ -152,6 +160,8 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         ticket: field(|x| &x.ticket),
         reviewed_by: field(|x| &x.reviewed_by),
         date: field(|x| &x.date),
+        on_attack_path: false,
+        attack_paths: Vec::new(),
         stride: t.category,
         sev,
         stat,
@@ -165,6 +175,13 @@ pub fn threat_title(model: &Model, cat: &Catalog, t: &Threat) -> String {
         Origin::Manual => model.manual_threats.get(&t.id).map(|m| m.title.clone()),
     }
     .unwrap_or_default()
+}
+
+/// Marks the view of threat `t` with the attack paths its subject lies on.
+pub fn mark_paths(view: &mut ThreatView, t: &Threat, paths: &crate::analysis::paths::Paths) {
+    let ids = paths.of_threat(t);
+    view.on_attack_path = !ids.is_empty();
+    view.attack_paths = ids.into_iter().map(str::to_owned).collect();
 }
 
 /// The model items a subject names, looked up once.

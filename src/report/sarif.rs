@@ -140,6 +140,12 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
                     "references": t.references,
                 }
             }));
+            if t.on_attack_path
+                && let Some(r) = results.last_mut()
+            {
+                r["properties"]["onAttackPath"] = json!(true);
+                r["properties"]["attackPaths"] = json!(t.attack_paths);
+            }
         }
     }
     results.sort_by(|a, b| {

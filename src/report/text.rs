@@ -81,13 +81,25 @@ pub fn write_threats_json<W: std::io::Write>(
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
 ) -> std::io::Result<()> {
+    write_threats_json_with_paths(out, model, cat, threats, None)
+}
+
+/// [`write_threats_json`], each threat marked with the attack paths of `paths` its
+/// subject lies on (see [`super::mark_paths`]).
+pub fn write_threats_json_with_paths<W: std::io::Write>(
+    out: W,
+    model: &crate::model::Model,
+    cat: &crate::rules::Catalog,
+    threats: &[crate::analysis::Threat],
+    paths: Option<&crate::analysis::paths::Paths>,
+) -> std::io::Result<()> {
     let two = crate::analysis::two_cores();
     let chunk = if two && threats.len() >= PARALLEL_JSON_MIN {
         JSON_CHUNK
     } else {
         threats.len().max(1)
     };
-    write_threats_json_chunked(out, model, cat, threats, chunk)
+    write_threats_json_chunked(out, model, cat, threats, chunk, paths)
 }
 
 /// Threats below which [`write_threats_json`] stays on one thread.
@@ -103,6 +115,7 @@ fn write_threats_json_chunked<W: std::io::Write>(
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
     chunk: usize,
+    paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
     if threats.is_empty() {
         return out.write_all(b"[]\n");
@@ -111,7 +124,13 @@ fn write_threats_json_chunked<W: std::io::Write>(
     // the brackets, are exactly what the whole array holds for them, at the same depth.
     let render = |part: &[crate::analysis::Threat]| -> std::io::Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(part.len() * 1_200);
-        let views = part.iter().map(|t| super::threat_view(model, cat, t));
+        let views = part.iter().map(|t| {
+            let mut v = super::threat_view(model, cat, t);
+            if let Some(p) = paths {
+                super::mark_paths(&mut v, t, p);
+            }
+            v
+        });
         serde_json::to_writer_pretty(&mut buf, &IterSeq(std::cell::Cell::new(Some(views))))
             .map_err(std::io::Error::other)?;
         Ok(buf)
@@ -227,7 +246,7 @@ mod tests {
             let want = json(&crate::report::threat_views(&model, &cat, &a));
             for chunk in [1, 2, 3, 7, 64, 100_000] {
                 let mut got = Vec::new();
-                write_threats_json_chunked(&mut got, &model, &cat, &a.threats, chunk)
+                write_threats_json_chunked(&mut got, &model, &cat, &a.threats, chunk, None)
                     .unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(String::from_utf8_lossy(&got), want, "{name}, chunk {chunk}");
             }
@@ -265,12 +284,12 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let a = analyze(&model, &cat);
         for budget in [0, 10, 5_000, 50_000] {
-            let r = write_threats_json_chunked(Fails(budget), &model, &cat, &a.threats, 3);
+            let r = write_threats_json_chunked(Fails(budget), &model, &cat, &a.threats, 3, None);
             assert!(r.is_err(), "budget {budget}");
         }
         let empty: [crate::analysis::Threat; 0] = [];
         let mut got = Vec::new();
-        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3)
+        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, b"[]\n");
         assert_eq!(json(&[]), "[]\n");

@@ -2,7 +2,8 @@
 //! A bad template or rule becomes a diagnostic with file:line:column; the rest loads.
 
 use super::template::{
-    Applies, Cond, Dir, PropSpec, PropType, RelationKind, Role, Rule, Stencil, Template,
+    Applies, Cond, Dir, FlowStep, Pivot, PropSpec, PropType, Reach, RelationKind, Role, Rule,
+    Selector, Stencil, Template,
 };
 use crate::diag::{Diagnostic, Level, Pos};
 use crate::model::{BoundaryKind, Value};
@@ -26,6 +27,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "templates/kubeflow.ron",
         include_str!("../../templates/kubeflow.ron"),
+    ),
+    (
+        "templates/attack-paths.ron",
+        include_str!("../../templates/attack-paths.ron"),
     ),
 ];
 
@@ -106,6 +111,17 @@ pub struct Catalog {
     pub relation_kinds: Vec<RelationKind>,
     /// Rules that passed checks (deprecated ones included; they never fire).
     pub rules: Vec<LoadedRule>,
+    /// Attack-graph edges along flows that passed checks, in load order.
+    pub flow_steps: Vec<FlowStep>,
+    /// Pivot steps that passed checks, in load order.
+    pub pivots: Vec<Pivot>,
+    /// Entry-point defaults that passed checks.
+    pub entry_points: Vec<Selector>,
+    /// Crown-jewel defaults that passed checks.
+    pub crown_jewels: Vec<Selector>,
+    /// Whether a loaded rule tests [`Cond::OnAttackPath`]: analysis then finds the
+    /// attack paths before it evaluates rules.
+    pub uses_on_attack_path: bool,
     /// Problems found while loading.
     pub diagnostics: Vec<Diagnostic>,
     kind_index: HashMap<String, usize>,
@@ -326,7 +342,198 @@ impl Catalog {
                 }
             }
         }
+        cat.load_attack_content(&parsed);
+        cat.uses_on_attack_path = cat
+            .rules
+            .iter()
+            .any(|r| r.rule.deprecated.is_none() && cond_uses_on_path(&r.rule.condition));
         cat
+    }
+
+    /// Phase 3: flow steps, pivots, entry points and crown jewels, checked against every
+    /// stencil, relation kind and rule loaded.
+    fn load_attack_content(&mut self, parsed: &[(usize, Template, String)]) {
+        let mut step_ids: HashSet<String> = HashSet::new();
+        for (ti, t, text) in parsed {
+            let tix = TextIndex::new(text);
+            let file = self.templates[*ti].file.clone();
+            for fs in &t.flow_steps {
+                let needle = format!("\"{}\"", fs.id);
+                let res = if !step_ids.insert(fs.id.clone()) {
+                    Err((format!("step id `{}` is used twice", fs.id), needle.clone()))
+                } else {
+                    self.check_flow_step(fs)
+                };
+                match res {
+                    Ok(()) => self.flow_steps.push(fs.clone()),
+                    Err((msg, at)) => self.diagnostics.push(
+                        Diagnostic::new(
+                            Level::Error,
+                            "bad-flow-step",
+                            format!("flow step `{}`: {msg}; the step is not loaded", fs.id),
+                        )
+                        .at(&file, tix.locate(&[&needle, &at])),
+                    ),
+                }
+            }
+            for pv in &t.pivots {
+                let needle = format!("\"{}\"", pv.id);
+                let res = if !step_ids.insert(pv.id.clone()) {
+                    Err((format!("step id `{}` is used twice", pv.id), needle.clone()))
+                } else {
+                    self.check_pivot(pv)
+                };
+                match res {
+                    Ok(()) => self.pivots.push(pv.clone()),
+                    Err((msg, at)) => self.diagnostics.push(
+                        Diagnostic::new(
+                            Level::Error,
+                            "bad-pivot",
+                            format!("pivot `{}`: {msg}; the step is not loaded", pv.id),
+                        )
+                        .at(&file, tix.locate(&[&needle, &at])),
+                    ),
+                }
+            }
+            for (list, field, sels) in [
+                (0, "entry_points", &t.entry_points),
+                (1, "crown_jewels", &t.crown_jewels),
+            ] {
+                for sel in sels.iter() {
+                    match self.check_selector(sel) {
+                        Ok(()) if list == 0 => self.entry_points.push(sel.clone()),
+                        Ok(()) => self.crown_jewels.push(sel.clone()),
+                        Err((msg, at)) => self.diagnostics.push(
+                            Diagnostic::new(
+                                Level::Error,
+                                "bad-selector",
+                                format!("{field}: {msg}; the entry is not loaded"),
+                            )
+                            .at(&file, tix.locate(&[field, &at])),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_step_common(
+        &self,
+        id: &str,
+        references: &[String],
+        control: &str,
+    ) -> Result<(), (String, String)> {
+        if id.is_empty() || id.contains(char::is_whitespace) || id.contains("->") {
+            return Err((
+                "a step id must be non-empty, without spaces or `->`".into(),
+                "id".into(),
+            ));
+        }
+        if references.is_empty() {
+            return Err((
+                "a step needs at least one reference".into(),
+                "references".into(),
+            ));
+        }
+        if control.trim().is_empty() {
+            return Err((
+                "a step needs the control that removes it".into(),
+                "control".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_flow_step(&self, fs: &FlowStep) -> Result<(), (String, String)> {
+        self.check_step_common(&fs.id, &fs.references, &fs.control)?;
+        for c in &fs.controls {
+            match self.flow_prop(c) {
+                Some(p) if p.ty == PropType::Bool => {}
+                Some(p) => {
+                    return Err((
+                        format!(
+                            "control `{c}` is a {} flow property, not a bool",
+                            p.ty.name()
+                        ),
+                        format!("\"{c}\""),
+                    ));
+                }
+                None => {
+                    return Err((
+                        format!("control `{c}` is not a declared flow property"),
+                        format!("\"{c}\""),
+                    ));
+                }
+            }
+        }
+        no_on_path(&fs.condition)?;
+        self.check_cond(&fs.condition, &Ctx::Flow { crossing: false }, BCtx::None)
+    }
+
+    fn kinds_ctx(&self, kinds: &[String], field: &str) -> Result<Ctx, (String, String)> {
+        if kinds.is_empty() {
+            return Err((format!("`{field}` lists no kinds"), field.into()));
+        }
+        let mut cands = Vec::new();
+        for k in kinds {
+            if !self.is_known_kind(k) {
+                return Err((format!("unknown kind `{k}`"), format!("\"{k}\"")));
+            }
+            cands.extend(self.stencils_matching(k));
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        Ok(Ctx::Element(cands, None))
+    }
+
+    fn check_pivot(&self, pv: &Pivot) -> Result<(), (String, String)> {
+        self.check_step_common(&pv.id, &pv.references, &pv.control)?;
+        let from = self.kinds_ctx(&pv.from, "from")?;
+        no_on_path(&pv.condition)?;
+        self.check_cond(&pv.condition, &from, BCtx::None)?;
+        if pv.to.is_empty() {
+            return Err((
+                "`to` says no way to find the gained elements".into(),
+                "to".into(),
+            ));
+        }
+        let relation = |k: &str| -> Result<(), (String, String)> {
+            if self.relation_kind(k).is_some() {
+                Ok(())
+            } else {
+                Err((format!("unknown relation kind `{k}`"), format!("\"{k}\"")))
+            }
+        };
+        for r in &pv.to {
+            match r {
+                Reach::Relation(_, k) => relation(k)?,
+                Reach::Chain(links) => {
+                    if links.is_empty() {
+                        return Err(("`Chain` lists no relations".into(), "Chain".into()));
+                    }
+                    for (_, k) in links {
+                        relation(k)?;
+                    }
+                }
+                Reach::Peer(_, kinds) | Reach::Every(kinds) => {
+                    self.kinds_ctx(kinds, "to")?;
+                }
+            }
+        }
+        no_on_path(&pv.target_condition)?;
+        // The gained elements can be of any kind the ways reach.
+        let all = Ctx::Element((0..self.stencils.len()).collect(), None);
+        self.check_cond(&pv.target_condition, &all, BCtx::None)?;
+        if let Some(bad) = pv.rules.iter().find(|r| self.rule(r).is_none()) {
+            return Err((format!("unknown rule `{bad}`"), format!("\"{bad}\"")));
+        }
+        Ok(())
+    }
+
+    fn check_selector(&self, sel: &Selector) -> Result<(), (String, String)> {
+        let ctx = self.kinds_ctx(&sel.kinds, "kinds")?;
+        no_on_path(&sel.condition)?;
+        self.check_cond(&sel.condition, &ctx, BCtx::None)
     }
 
     fn resolve_inheritance(&mut self, parsed: &[(usize, Template, String)]) {
@@ -672,6 +879,7 @@ impl Catalog {
                     BCtx::None,
                 )
             }
+            Cond::OnAttackPath(role) => self.check_role(ctx, *role, true),
             Cond::HasFlow(_, inner) => {
                 if !matches!(ctx, Ctx::Element(_, _)) {
                     return Err((
@@ -863,6 +1071,35 @@ enum Ctx {
     Flow {
         crossing: bool,
     },
+}
+
+/// Whether a condition tests [`Cond::OnAttackPath`].
+pub(crate) fn cond_uses_on_path(c: &Cond) -> bool {
+    match c {
+        Cond::OnAttackPath(_) => true,
+        Cond::All(v) | Cond::Any(v) => v.iter().any(cond_uses_on_path),
+        Cond::Not(c)
+        | Cond::Peer(_, _, c)
+        | Cond::HasFlow(_, c)
+        | Cond::Related(_, _, c)
+        | Cond::Nearest(_, _, c)
+        | Cond::AnyEnclosing(_, c)
+        | Cond::AnyCrossed(c) => cond_uses_on_path(c),
+        _ => false,
+    }
+}
+
+/// Attack-path steps and selectors decide what the paths are, so they cannot ask
+/// whether something is on one.
+fn no_on_path(c: &Cond) -> Result<(), (String, String)> {
+    if cond_uses_on_path(c) {
+        Err((
+            "`OnAttackPath` is only meaningful in a rule: the paths are made of these steps".into(),
+            "OnAttackPath".into(),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Which boundary role `Boundary` reads at a point of a condition.

@@ -4,6 +4,7 @@
 use super::catalog::Catalog;
 use super::template::{Applies, Cond, Dir, Role};
 use crate::analysis::index::{Crossed, ModelIndex};
+use crate::analysis::paths::OnPath;
 use crate::model::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -82,6 +83,9 @@ pub struct Evaluator<'a, 'm> {
     /// member order, that are of the peer kind and satisfy the inner condition. Found
     /// once, so a rule over n members of one boundary costs O(n) instead of O(n²).
     peers: PeerCache,
+    /// Which elements and flows lie on attack paths, for [`Cond::OnAttackPath`]; `None`
+    /// while the paths themselves are being found (the test is then false).
+    on_path: Option<&'a OnPath>,
 }
 
 type PeerCache =
@@ -292,7 +296,14 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             ix,
             props: Some(PropTable::new(cat, ix)),
             peers: PeerCache::default(),
+            on_path: None,
         }
+    }
+
+    /// The same evaluator, answering [`Cond::OnAttackPath`] from `on_path`.
+    pub fn with_paths(mut self, on_path: Option<&'a OnPath>) -> Self {
+        self.on_path = on_path;
+        self
     }
 
     fn item(&self, s: &Scope, role: Role) -> Option<Item> {
@@ -329,6 +340,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             ix,
             props: None,
             peers: PeerCache::default(),
+            on_path: None,
         }
     }
 
@@ -999,6 +1011,27 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 }
                 None => (false, None),
             },
+            Cond::OnAttackPath(role) => {
+                let item = self.item(s, *role);
+                let hit = match (&item, self.on_path) {
+                    (Some(Item::Elem(e)), Some(p)) => p.element(*e),
+                    (Some(Item::Flow(f)), Some(p)) => p.flow(*f),
+                    _ => None,
+                };
+                let fact = match (facts.is_some(), &item) {
+                    (false, _) | (true, None) => None,
+                    (true, Some(it)) => {
+                        let mut out = String::new();
+                        self.write_item_label(&mut out, it);
+                        match hit {
+                            Some(path) => out.push_str(&format!(" is on attack path {path}")),
+                            None => out.push_str(" is on no attack path"),
+                        }
+                        Some(out)
+                    }
+                };
+                (hit.is_some(), fact)
+            }
             Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => (self.fast(c, s), None),
         };
         if let (Some(f), Some(fact)) = (facts, fact) {

@@ -9,6 +9,6 @@ pub mod template;
 
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};
 pub use template::{
-    Applies, BaseShape, BoundarySchema, Cond, Dir, PropSpec, PropType, RelationKind, Role, Rule,
-    SeverityStep, Stencil, Template,
+    Applies, BaseShape, BoundarySchema, Cond, Dir, FlowStep, Pivot, PropSpec, PropType, Reach,
+    RelationKind, Role, Rule, Selector, SeverityStep, Stencil, Template,
 };

@@ -35,6 +35,103 @@ pub struct Template {
     /// Threat rules.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Flows an attacker who holds the flow's source can ride to its target (edges of
+    /// the attack graph), each with a condition.
+    #[serde(default)]
+    pub flow_steps: Vec<FlowStep>,
+    /// Pivot steps: ways an attacker who holds an element gains another (a container
+    /// escape to its node, a stolen token to its identity), each with a condition.
+    #[serde(default)]
+    pub pivots: Vec<Pivot>,
+    /// Which elements are entry points of attack paths, besides those in untrusted
+    /// boundaries (trust 0, kind Internet) and those the reviewer marks.
+    #[serde(default)]
+    pub entry_points: Vec<Selector>,
+    /// Which elements are crown jewels (attack-path targets) by default, besides those
+    /// the reviewer marks.
+    #[serde(default)]
+    pub crown_jewels: Vec<Selector>,
+}
+
+/// An edge of the attack graph along a data flow: an attacker who holds the flow's
+/// source uses the flow to gain its target. The condition is a flow condition (`Source`,
+/// `Target`, `Flow`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowStep {
+    /// Stable id, e.g. `FLOW-INPUT`.
+    pub id: String,
+    /// Short title, read between the ends (`sends unvalidated input to`).
+    pub title: String,
+    /// When the flow is an edge.
+    #[serde(default = "always")]
+    pub condition: Cond,
+    /// Flow properties (booleans) that count as controls on the step: a path through
+    /// fewer of them is weaker, which breaks ties between paths of equal length.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// The control that removes the step.
+    pub control: String,
+    /// ATT&CK techniques and other references.
+    pub references: Vec<String>,
+}
+
+/// A pivot step: an attacker who holds an element of one of the `from` kinds for which
+/// `condition` holds gains every element `to` finds for which `target_condition` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pivot {
+    /// Stable id, e.g. `PIVOT-ESCAPE-PRIVILEGED`.
+    pub id: String,
+    /// Short title, read between the ends (`escapes to its node`).
+    pub title: String,
+    /// Element kinds (or base shapes) the step starts at.
+    pub from: Vec<String>,
+    /// When the step exists, evaluated with the starting element as `Element`.
+    #[serde(default = "always")]
+    pub condition: Cond,
+    /// How the gained elements are found (the union of every way listed).
+    pub to: Vec<Reach>,
+    /// Which of the found elements are gained, evaluated with each as `Element`.
+    #[serde(default = "always")]
+    pub target_condition: Cond,
+    /// The control that removes the step.
+    pub control: String,
+    /// Rules whose threats (on the starting element) describe this step: their triage
+    /// is the step's triage, and they are the threats to fix.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// ATT&CK techniques and other references.
+    pub references: Vec<String>,
+}
+
+/// How a pivot step finds the elements it gains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reach {
+    /// The other ends of the element's relations of this kind (`Out`: relations that
+    /// start at the element; `In`: relations that point to it).
+    Relation(Dir, String),
+    /// The ends reached by following relations of these kinds one after the other (a
+    /// service account's role: `[(In, "k8s.binds-subject"), (Out, "k8s.binds-role")]`).
+    Chain(Vec<(Dir, String)>),
+    /// Elements of these kinds in the nearest enclosing boundary of this kind (its whole
+    /// subtree): the daemon of a container's host.
+    Peer(BoundaryKind, Vec<String>),
+    /// Every element of these kinds in the model (what a cluster-wide right reaches).
+    Every(Vec<String>),
+}
+
+/// Elements chosen by kind and condition (an entry point or crown-jewel default).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// Element kinds (or base shapes).
+    pub kinds: Vec<String>,
+    /// Which of them, evaluated with the element as `Element`.
+    #[serde(default = "always")]
+    pub condition: Cond,
+    /// Why they are chosen, shown with the path.
+    pub why: String,
 }
 
 /// The DFD shape a stencil derives from.
@@ -370,4 +467,7 @@ pub enum Cond {
     /// leads to an element that satisfies the condition, evaluated with that far end as
     /// `Element`. Relations whose far end is missing are skipped.
     Related(Dir, String, Box<Cond>),
+    /// The element or flow lies on an attack path from an entry point to a crown jewel
+    /// (an element of the path, or a flow it rides). Rules only; not in attack-path steps.
+    OnAttackPath(Role),
 }

@@ -83,6 +83,7 @@ fn boxed(m: &mut Model, id: &str, boundary: Option<&str>, props: &[(&str, Value)
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
+            ..Default::default()
         },
     );
 }
@@ -548,6 +549,8 @@ fn relations_and_boundary_properties_are_validated() {
     m.elements.insert(
         ElementId::new("sa"),
         Element {
+            crown_jewel: Default::default(),
+            entry_point: Default::default(),
             provenance: Default::default(),
             id: ElementId::new("sa"),
             name: "sa".into(),

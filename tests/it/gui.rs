@@ -701,3 +701,31 @@ fn arrow_nudges_of_one_selection_fold_into_one_undo_step() {
     h.run_steps(2);
     assert_eq!(h.state().doc.model.elements["api"].pos, (400.0, 100.0));
 }
+
+#[test]
+fn attack_paths_tab_lists_paths_and_dims_the_canvas_around_the_selected_one() {
+    let mut h = harness(common::load("examples/kubernetes-cluster.ron"));
+    h.run();
+    h.get_by_label("Attack paths (8)").click();
+    h.run();
+    assert!(palisade::gui::paths::canvas_focus(&h.ctx).is_none());
+    h.get_by_label_contains("Customers → payments PostgreSQL (RDS)")
+        .click();
+    h.run();
+    let focus = palisade::gui::paths::canvas_focus(&h.ctx).expect("a path is shown");
+    let on: Vec<&str> = focus.elements.iter().map(|e| e.as_str()).collect();
+    assert_eq!(on, ["customers", "ingress", "payments-api", "payments-rds"]);
+    assert!(
+        focus
+            .flows
+            .iter()
+            .any(|f| f.as_str() == "ingress-to-payments")
+    );
+    // The steps and the cut are listed.
+    h.get_by_label_contains("2. ingress-nginx controller sends unvalidated input to payments-api");
+    h.get_by_label_contains("What cuts this path");
+    // Back on the threats table, nothing is dimmed.
+    h.get_by_label("Threats (131)").click();
+    h.run();
+    assert!(palisade::gui::paths::canvas_focus(&h.ctx).is_none());
+}

@@ -49,6 +49,8 @@ fn model() -> Model {
         ("db", "orders DB", "generic.store", (600.0, 460.0)),
     ] {
         let e = Element {
+            crown_jewel: Default::default(),
+            entry_point: Default::default(),
             provenance: Default::default(),
             id: id.into(),
             name: name.into(),

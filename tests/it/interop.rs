@@ -1233,6 +1233,8 @@ fn build(s: &Shape) -> Model {
         m.elements.insert(
             format!("e{i}").as_str().into(),
             Element {
+                crown_jewel: Default::default(),
+                entry_point: Default::default(),
                 provenance: Default::default(),
                 id: format!("e{i}").as_str().into(),
                 name: name.clone(),

@@ -11,10 +11,11 @@ mod gui_relations;
 mod gui_review;
 #[cfg(feature = "gui")]
 mod gui_triage;
+mod hostile;
 mod interop;
 mod manifests;
 mod pairs;
-mod hostile;
+mod paths;
 mod persist;
 mod reliability;
 mod report;

@@ -539,6 +539,8 @@ fn generation(n: u64) -> palisade::model::Model {
             boundary: None,
             pos: ((i * 7 + n) as f64, (i * 13) as f64),
             props: Default::default(),
+            entry_point: false,
+            crown_jewel: false,
         };
         e.props.insert(
             "validates_input".into(),
@@ -824,6 +826,8 @@ mod triage_props {
                 boundary: b.map(bid),
                 pos: (f64::from(*i) * 10.0, 0.0),
                 props: Default::default(),
+                entry_point: false,
+                crown_jewel: false,
             }),
             Op::RemoveElement(i) => Edit::RemoveElement(eid(*i)),
             Op::ReplaceElement(i, k) => {
@@ -1010,6 +1014,8 @@ fn cond_reads_only_the_model(c: &palisade::rules::Cond) -> bool {
         }
         Cond::AnyCrossed(inner) | Cond::Related(_, _, inner) => cond_reads_only_the_model(inner),
         Cond::OverNetwork | Cond::ChannelIn(_) => true,
+        // Whether the item lies on an attack path, which is derived from the model.
+        Cond::OnAttackPath(_role) => true,
     }
 }
 
@@ -1034,7 +1040,53 @@ fn templates_are_data_with_no_construct_to_read_files_run_commands_or_reach_the_
             relations,
             stencils,
             rules,
+            flow_steps,
+            pivots,
+            entry_points,
+            crown_jewels,
         } = t;
+        // Attack-path steps and selectors are conditions and ways to find elements of
+        // the same model: data, like rules.
+        use palisade::rules::{FlowStep, Pivot, Reach, Selector};
+        for FlowStep {
+            id,
+            title: _,
+            condition,
+            controls: _,
+            control: _,
+            references: _,
+        } in flow_steps
+        {
+            assert!(cond_reads_only_the_model(&condition), "{id}");
+        }
+        for Pivot {
+            id,
+            title: _,
+            from: _,
+            condition,
+            to,
+            target_condition,
+            control: _,
+            rules: _,
+            references: _,
+        } in pivots
+        {
+            assert!(cond_reads_only_the_model(&condition), "{id}");
+            assert!(cond_reads_only_the_model(&target_condition), "{id}");
+            for r in to {
+                match r {
+                    Reach::Relation(..) | Reach::Chain(_) | Reach::Peer(..) | Reach::Every(_) => {}
+                }
+            }
+        }
+        for Selector {
+            kinds: _,
+            condition,
+            why: _,
+        } in entry_points.into_iter().chain(crown_jewels)
+        {
+            assert!(cond_reads_only_the_model(&condition));
+        }
         let mut schema_props = Vec::new();
         for BoundarySchema {
             kind: _,

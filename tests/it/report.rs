@@ -194,6 +194,8 @@ fn unicode_model() -> Model {
             boundary: None,
             pos: (100.0, 100.0),
             props: BTreeMap::new(),
+            entry_point: false,
+            crown_jewel: false,
         },
     );
     m.elements.insert(
@@ -206,6 +208,8 @@ fn unicode_model() -> Model {
             boundary: None,
             pos: (400.0, 100.0),
             props: BTreeMap::new(),
+            entry_point: false,
+            crown_jewel: false,
         },
     );
     m.flows.insert(
@@ -298,6 +302,8 @@ fn big_model() -> Model {
                         boundary: Some(hid.clone()),
                         pos: (hx + 100.0 + col as f64 * 200.0, 150.0 + row as f64 * 220.0),
                         props: BTreeMap::new(),
+                        entry_point: false,
+                        crown_jewel: false,
                     },
                 );
                 if k > 0 {

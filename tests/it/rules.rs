@@ -200,6 +200,8 @@ fn peer_never_counts_the_element_itself_in_a_large_boundary() {
                 boundary: Some("ns".into()),
                 pos: (1.0, 1.0),
                 props,
+                entry_point: false,
+                crown_jewel: false,
             },
         );
     }

@@ -93,6 +93,8 @@ pub struct Emphasis {
     pub hovered: bool,
     /// The subject of a selected threat.
     pub highlighted: bool,
+    /// Off the attack path shown in the Paths tab: drawn faint.
+    pub dimmed: bool,
 }
 
 /// Open threats on one subject: how many, and the worst severity.
@@ -352,6 +354,8 @@ impl Draw<'_> {
             self.pal.selection
         } else if em.hovered {
             self.pal.hover
+        } else if em.dimmed {
+            self.pal.flow.gamma_multiply(0.2)
         } else {
             self.pal.flow
         };
@@ -375,6 +379,41 @@ impl Draw<'_> {
         let base = b - dir * head;
         let tri = [b, base + normal * head * 0.45, base - normal * head * 0.45];
         (Stroke::new(width, colour), path, tri)
+    }
+
+    /// Covers an element drawn before with the canvas colour, mostly opaque: how items
+    /// off the attack path shown in the Paths tab fade.
+    pub fn veil(&self, rect_in_diagram: Rect) {
+        let rect = self.r(rect_in_diagram).expand(3.0);
+        self.painter.rect_filled(
+            rect,
+            CornerRadius::ZERO,
+            self.pal.canvas.gamma_multiply(0.75),
+        );
+    }
+
+    /// A pivot step of the attack path shown (no flow to draw): a dashed arrow from one
+    /// element's centre to the other's edge, in the selection colour.
+    pub fn pivot_arrow(&self, from: Rect, to: Rect) {
+        let (a, b) = (self.s(from.center()), self.r(to));
+        let dir = (b.center() - a).normalized();
+        // Stop at the target's box, roughly.
+        let end = b.center() - dir * (b.width().min(b.height()) * 0.5 + 2.0);
+        let stroke = Stroke::new(2.0, self.pal.selection);
+        self.painter
+            .extend(Shape::dashed_line(&[a, end], stroke, 7.0, 4.0));
+        let head = 9.0;
+        let normal = Vec2::new(-dir.y, dir.x);
+        let base = end - dir * head;
+        self.painter.add(Shape::convex_polygon(
+            vec![
+                end,
+                base + normal * head * 0.45,
+                base - normal * head * 0.45,
+            ],
+            self.pal.selection,
+            Stroke::NONE,
+        ));
     }
 
     /// Starts the overview painting of elements (see [`OVERVIEW_MAX_ZOOM`]); `None` when

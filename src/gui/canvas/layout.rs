@@ -649,6 +649,8 @@ mod tests {
             boundary: b.map(BoundaryId::from),
             pos: (x, y),
             props: Props::new(),
+            entry_point: false,
+            crown_jewel: false,
         }
     }
 

@@ -689,6 +689,9 @@ pub fn canvas_ui(
             .filter(|_| same)
     };
     let hl = highlights(selection, analysis);
+    let focus = crate::gui::paths::canvas_focus(ui.ctx());
+    let dim_element = |id: &ElementId| focus.as_ref().is_some_and(|f| !f.elements.contains(id));
+    let dim_flow = |id: &FlowId| focus.as_ref().is_some_and(|f| !f.flows.contains(id));
     let hovered_item = state.hovered.as_ref().and_then(item_of);
     let hovered_element = match &hovered_item {
         Some(Item::Element(id)) => Some(id),
@@ -706,16 +709,19 @@ pub fn canvas_ui(
         selected: selection.elements.contains(id),
         hovered: hovered_element == Some(id),
         highlighted: hl.elements.contains(id),
+        dimmed: dim_element(id),
     };
     let flow_emphasis = |id: &FlowId| Emphasis {
         selected: selection.flows.contains(id),
         hovered: hovered_flow == Some(id),
         highlighted: hl.flows.contains(id),
+        dimmed: dim_flow(id),
     };
     let boundary_emphasis = |id: &BoundaryId| Emphasis {
         selected: selection.boundaries.contains(id),
         hovered: hovered_boundary == Some(id),
         highlighted: hl.boundaries.contains(id),
+        dimmed: false,
     };
     let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
 
@@ -831,6 +837,18 @@ pub fn canvas_ui(
     }
     if let Some(o) = overview {
         o.finish();
+    }
+    if let Some(f) = &focus {
+        for eb in shown.elements.iter().filter(|eb| cull.intersects(eb.rect)) {
+            if element_emphasis(&eb.id).dimmed {
+                d.veil(eb.rect);
+            }
+        }
+        for (a, b) in &f.pivots {
+            if let (Some(a), Some(b)) = (shown.element(a), shown.element(b)) {
+                d.pivot_arrow(a.rect, b.rect);
+            }
+        }
     }
     for id in &selection.boundaries {
         if let Some(bb) = shown.boundary(id) {
@@ -1198,6 +1216,8 @@ mod tests {
                 boundary: (x < 600.0).then(|| "zone".into()),
                 pos: (x, 200.0),
                 props: Props::new(),
+                entry_point: false,
+                crown_jewel: false,
             };
             m.elements.insert(e.id.clone(), e);
         }

@@ -214,6 +214,8 @@ pub fn new_element(model: &Model, cat: &Catalog, kind: &str, centre: Pos2) -> El
         boundary: membership_on_drop(&layout, centre),
         pos: pos_tuple(centre),
         props: Props::new(),
+        entry_point: false,
+        crown_jewel: false,
     }
 }
 

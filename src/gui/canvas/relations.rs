@@ -309,6 +309,8 @@ mod tests {
         let mut m = Model::new("t");
         for (id, x) in [("a", 100.0), ("b", 400.0)] {
             let e = Element {
+                crown_jewel: Default::default(),
+                entry_point: Default::default(),
                 provenance: Default::default(),
                 id: id.into(),
                 name: id.to_uppercase(),

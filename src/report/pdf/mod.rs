@@ -46,6 +46,7 @@ pub fn render(data: &ReportData, input: &Input<'_>, epoch: i64) -> Result<Render
     let mut doc = Doc::new(&fonts, page_size(input.paper));
     cover(&mut doc, data);
     summary(&mut doc, data);
+    attack_paths(&mut doc, data, input, &fonts);
     // The diagram.
     let sc = scene::build(input.model, input.catalog, input.analysis, &fonts);
     if input.model.elements.is_empty() && input.model.boundaries.is_empty() {
@@ -1013,4 +1014,153 @@ fn assemble(
     lo.save_to(&mut bytes)
         .map_err(|e| format!("cannot write the PDF: {e}"))?;
     Ok((bytes, used.contains_key(&Face::Fallback)))
+}
+
+/// The attack paths after the summary: each path drawn small (only its elements, one
+/// row, one arrow per step) above its steps table, and what cuts it.
+fn attack_paths(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>, fonts: &Fonts) {
+    use super::attack::{name, path_model, steps_label};
+    let p = &data.attack_paths;
+    let m = input.model;
+    doc.heading(2, "Attack paths");
+    doc.bookmark("Attack paths");
+    let total = p.paths.len() + p.left_out;
+    doc.para(
+        &format!(
+            "{} from {} entry points to {} crown jewels, shortest first{}. Each step is an edge the templates declare (a flow an attacker rides, or a pivot step) with the facts that make it exist.",
+            match total {
+                0 => "No attack path".to_owned(),
+                1 => "1 attack path".to_owned(),
+                n => format!("{n} attack paths"),
+            },
+            p.entries.len(),
+            p.targets.len(),
+            if p.left_out > 0 {
+                format!(" ({} more not shown)", p.left_out)
+            } else {
+                String::new()
+            }
+        ),
+        BODY,
+        false,
+        style::TEXT,
+        0.0,
+    );
+    for path in &p.paths {
+        let sub = path_model(m, path);
+        let sc = scene::build(&sub, input.catalog, input.analysis, fonts);
+        let w = doc.width();
+        let (bw, bh) = (
+            (sc.bounds.2 - sc.bounds.0).max(1.0),
+            (sc.bounds.3 - sc.bounds.1).max(1.0),
+        );
+        let h = (w * bh / bw).clamp(30.0, 70.0);
+        // A short path is drawn at most at 0.6 points per diagram unit, centred.
+        let (x, w) = {
+            let dw = (bw * 0.6).min(w);
+            (MARGIN + (doc.width() - dw) / 2.0, dw)
+        };
+        doc.ensure(28.0 + h + 60.0);
+        doc.heading(
+            3,
+            &format!(
+                "{} → {} ({}{})",
+                name(m, &path.entry),
+                name(m, &path.target),
+                steps_label(path.steps.len()),
+                if path.untriaged() {
+                    ", every step untriaged"
+                } else {
+                    ""
+                }
+            ),
+        );
+        doc.para(
+            &format!("From: {}. To: {}.", path.entry_why, path.target_why),
+            BODY - 1.0,
+            false,
+            style::MUTED,
+            0.0,
+        );
+        let y = doc.y;
+        diagram::draw_scene(&mut doc.page, fonts, &sc, sc.bounds, (x, y, w, h), false);
+        doc.y = y + h + 6.0;
+        let cols = vec![
+            Col {
+                title: "#".into(),
+                weight: 0.3,
+            },
+            Col {
+                title: "Step".into(),
+                weight: 2.4,
+            },
+            Col {
+                title: "Why".into(),
+                weight: 3.2,
+            },
+            Col {
+                title: "Open threats".into(),
+                weight: 1.8,
+            },
+            Col {
+                title: "Cut by".into(),
+                weight: 2.0,
+            },
+        ];
+        let rows: Vec<Vec<Cell>> = path
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                vec![
+                    Cell::new((i + 1).to_string()),
+                    Cell::new(format!(
+                        "{} {} {} ({}){}",
+                        name(m, &s.from),
+                        s.title,
+                        name(m, &s.to),
+                        s.step,
+                        if i == path.weakest {
+                            ", the weakest step"
+                        } else {
+                            ""
+                        }
+                    )),
+                    Cell::muted(s.why.join("; ")),
+                    Cell::new(if s.open_threats.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        s.open_threats
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }),
+                    Cell::new(s.control.clone()),
+                ]
+            })
+            .collect();
+        doc.table(&cols, &rows);
+        if !path.cut.is_empty() {
+            let items: Vec<String> = path
+                .cut
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {} {}: {}",
+                        name(m, &s.from),
+                        s.title,
+                        name(m, &s.to),
+                        s.control
+                    )
+                })
+                .collect();
+            doc.bullets(
+                &format!("Cut ({})", steps_label(path.cut.len())),
+                &items,
+                70.0,
+                0.0,
+            );
+        }
+    }
 }
