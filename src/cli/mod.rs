@@ -402,11 +402,14 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                     analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
                 let open: Vec<_> = p.paths.iter().filter(|x| x.untriaged()).collect();
                 for x in &open {
-                    out.line(&format!(
+                    // Tab-separated like the threat lines; the id escaped on its own.
+                    let line = format!(
                         "path\t{}\t{}\tevery step untriaged",
                         crate::escape::terminal(&x.id),
                         report::attack::steps_label(x.steps.len())
-                    ))?;
+                    );
+                    out.raw(&line)?;
+                    out.raw("\n")?;
                 }
                 out.line(&format!(
                     "{}: {} attack paths, {} with every step untriaged",
