@@ -350,7 +350,6 @@ mod tests {
             trust: 5,
             parent: parent.map(Into::into),
             rect: (0.0, 0.0, 0.0, 0.0),
-            ..Default::default()
         }
     }
 
@@ -388,7 +387,6 @@ mod tests {
                     source: format!("e{:03}", (i * 7) % n).as_str().into(),
                     target: format!("e{i:03}").as_str().into(),
                     props: Default::default(),
-                    ..Default::default()
                 },
             );
         }
@@ -484,7 +482,6 @@ mod tests {
                     source: s.into(),
                     target: t.into(),
                     props: Default::default(),
-                    ..Default::default()
                 },
             );
         }

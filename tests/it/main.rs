@@ -6,6 +6,7 @@ mod common;
 mod conditions;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
 mod gui_relations;
 #[cfg(feature = "gui")]
 mod gui_review;
