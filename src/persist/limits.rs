@@ -56,29 +56,8 @@ pub fn long_string(text: &str) -> Option<LongString> {
     while i < n {
         let c = b[i];
         match c {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(n, |k| i + k + 1);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut level = 0usize;
-                while i < n {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        level += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        level = level.saturating_sub(1);
-                        i += 2;
-                        if level == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+            b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => {
+                i = super::comment_end(b, i);
                 continue;
             }
             c if c.is_ascii_whitespace() => {

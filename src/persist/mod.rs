@@ -461,30 +461,8 @@ fn sniff_version(text: &str) -> Option<Version> {
     while i < n {
         let c = b[i];
         match c {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(n, |k| i + k + 1);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                // Block comments nest in RON.
-                let mut level = 0usize;
-                while i < n {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        level += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        level -= 1;
-                        i += 2;
-                        if level == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+            b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => {
+                i = comment_end(b, i);
                 continue;
             }
             c if c.is_ascii_whitespace() => {
@@ -548,6 +526,34 @@ enum Version {
     Plain(u64),
     /// A number written otherwise, at this byte offset.
     NotPlain(usize),
+}
+
+/// The index after the comment that starts at `i` (`//` to the end of the line, or a
+/// `/* */` block, which nests in RON; an unclosed one runs to the end of the text).
+pub(super) fn comment_end(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    if b.get(i + 1) == Some(&b'/') {
+        return b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(n, |k| i + k + 1);
+    }
+    let mut level = 0usize;
+    while i < n {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            level += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            level = level.saturating_sub(1);
+            i += 2;
+            if level == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
 }
 
 /// Skips whitespace and comments that may sit between `version:` and its number.
