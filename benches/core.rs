@@ -26,7 +26,7 @@ use palisade::rules::Catalog;
 // the CLI and the app run.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use palisade::rules::eval::RulePlan;
+use palisade::analysis::eval::RulePlan;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::{median, ms, time};

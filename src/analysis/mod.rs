@@ -2,6 +2,7 @@
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
 pub mod diff;
+pub mod eval;
 pub mod incremental;
 pub mod index;
 pub mod paths;
@@ -14,7 +15,7 @@ use crate::model::{
     BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
 };
 use crate::rules::Catalog;
-use crate::rules::eval::{Evaluator, RulePlan, Scope};
+use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use index::ModelIndex;
 use std::collections::HashSet;
 

@@ -16,7 +16,7 @@
 use super::index::ModelIndex;
 use super::{Analysis, Subject, Threat};
 use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
-use crate::rules::eval::{Evaluator, Scope};
+use crate::analysis::eval::{Evaluator, Scope};
 use crate::rules::template::{Cond, Dir, Reach, Role};
 use crate::rules::{Catalog, Pivot};
 use std::cmp::Reverse;

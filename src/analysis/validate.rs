@@ -4,7 +4,7 @@ use super::index::ModelIndex;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{Model, SubjectRef, ThreatId, Value, check_id, truncate};
 use crate::rules::Catalog;
-use crate::rules::eval::NameMap;
+use crate::analysis::eval::NameMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 

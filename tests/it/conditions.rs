@@ -8,7 +8,7 @@ use palisade::model::{
 };
 use palisade::rules::Catalog;
 use palisade::rules::catalog::BUILTIN;
-use palisade::rules::eval::names_uid0;
+use palisade::analysis::eval::names_uid0;
 use std::sync::OnceLock;
 
 const TEMPLATE: &str = r#"(
