@@ -3,9 +3,9 @@
 
 use super::index::{Crossed, ModelIndex};
 use super::paths::OnPath;
+use crate::model::Value;
 use crate::rules::catalog::Catalog;
 use crate::rules::template::{Applies, Cond, Dir, Role};
-use crate::model::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 

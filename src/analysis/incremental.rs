@@ -19,8 +19,8 @@
 
 use super::index::ModelIndex;
 use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing};
-use crate::model::{Edit, Model};
 use crate::analysis::eval::{Evaluator, RulePlan, Scope};
+use crate::model::{Edit, Model};
 use crate::rules::{Applies, Catalog, Cond};
 use std::collections::HashSet;
 

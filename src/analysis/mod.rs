@@ -10,12 +10,12 @@ pub mod validate;
 
 pub use incremental::reanalyze;
 
+use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use crate::diag::Diagnostic;
 use crate::model::{
     BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
 };
 use crate::rules::Catalog;
-use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use index::ModelIndex;
 use std::collections::HashSet;
 

@@ -1,10 +1,10 @@
 //! Model validation: every problem becomes a diagnostic that names its culprit.
 
 use super::index::ModelIndex;
+use crate::analysis::eval::NameMap;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{Model, SubjectRef, ThreatId, Value, check_id, truncate};
 use crate::rules::Catalog;
-use crate::analysis::eval::NameMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 

@@ -8,13 +8,17 @@ mod fast;
 mod limits;
 mod migrate;
 pub mod output;
+pub mod templates;
 
 pub use limits::{
     LongString, MAX_BOUNDARY_DEPTH, MAX_CROSSINGS, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
     long_string,
 };
 
-use crate::diag::offset_to_pos;
+pub use crate::diag::{MAX_MESSAGE_CHARS, one_line};
+pub use templates::{Source, read_template_dir};
+
+use crate::diag::{offset_to_pos, ron_message};
 use crate::model::{FORMAT_VERSION, MAX_ID_LEN, Model, SubjectRef};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -398,52 +402,13 @@ fn ron_options() -> ron::Options {
 }
 
 fn syntax(name: &str, e: &ron::error::SpannedError) -> LoadError {
-    let message = match e.code {
-        ron::Error::ExceededRecursionLimit => {
-            format!("nesting is deeper than {MODEL_RECURSION_LIMIT} levels (MODEL_RECURSION_LIMIT)")
-        }
-        _ => ron_message(&e.code),
-    };
+    let message = ron_message(&e.code, "MODEL_RECURSION_LIMIT", MODEL_RECURSION_LIMIT);
     LoadError::Syntax {
         path: name.to_owned(),
         line: e.span.start.line,
         col: e.span.start.col,
         message,
     }
-}
-
-/// Longest error message kept from the RON parser, in characters; longer ones (an
-/// unknown 1 MB field name, say) are cut.
-pub const MAX_MESSAGE_CHARS: usize = 300;
-
-/// A RON error as one readable line: limits named, control characters escaped, and
-/// at most [`MAX_MESSAGE_CHARS`] characters.
-pub fn ron_message(e: &ron::Error) -> String {
-    match e {
-        ron::Error::ExceededRecursionLimit => format!(
-            "nesting is too deep (the limits are MODEL_RECURSION_LIMIT = {MODEL_RECURSION_LIMIT} levels for models, TEMPLATE_RECURSION_LIMIT = {} for templates)",
-            crate::rules::catalog::TEMPLATE_RECURSION_LIMIT
-        ),
-        other => one_line(&other.to_string()),
-    }
-}
-
-/// Escapes control characters (so a message is one line) and cuts it to
-/// [`MAX_MESSAGE_CHARS`].
-pub fn one_line(s: &str) -> String {
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_MESSAGE_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Finds the top-level `version: N` without parsing the whole file, so that a newer

@@ -27,7 +27,6 @@ use palisade::model::{
 };
 use palisade::persist::{self, LoadError, SaveError, SaveOptions, Stamp};
 use palisade::rules::Catalog;
-use palisade::rules::catalog::BUILTIN;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -224,11 +223,8 @@ fn every_corpus_model_gives_its_expected_error_or_diagnostics() {
 
 /// Loads the built-in templates plus one user template.
 pub fn catalog_with(file: &str, text: String) -> Catalog {
-    let mut sources: Vec<(String, String, bool)> = BUILTIN
-        .iter()
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-        .collect();
-    sources.push((file.to_owned(), text, false));
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new(file, text, false));
     Catalog::from_sources(sources)
 }
 
