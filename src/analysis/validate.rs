@@ -74,7 +74,7 @@ pub fn validate(
                 for (k, v) in &e.props {
                     match st.prop(k) {
                         // Free-text notes kept from an imported source (`note.*`).
-                        None if crate::import::is_note(k) => {}
+                        None if crate::model::is_note(k) => {}
                         None => out.push(
                             Diagnostic::new(
                                 Level::Warning,
@@ -149,7 +149,7 @@ pub fn validate(
         }
         for (k, v) in &f.props {
             match flow_specs.get(k.as_str()).copied() {
-                None if crate::import::is_note(k) => {}
+                None if crate::model::is_note(k) => {}
                 None => out.push(
                     Diagnostic::new(
                         Level::Warning,
