@@ -198,6 +198,17 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Parses model bytes; `name` is used in messages.
 pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    load_bytes_with(name, bytes, true)
+}
+
+/// [`load_bytes`] with the `ron` parser alone (no fast path): only for the benchmark
+/// that measures what the fast path saves.
+#[doc(hidden)]
+pub fn load_bytes_ron_only(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    load_bytes_with(name, bytes, false)
+}
+
+fn load_bytes_with(name: &str, bytes: &[u8], fast_path: bool) -> Result<Loaded, LoadError> {
     if bytes.len() as u64 > MAX_MODEL_BYTES {
         return Err(LoadError::TooLarge {
             path: name.to_owned(),
@@ -220,7 +231,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
     let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
         std::thread::scope(|s| {
             let hasher = std::thread::Builder::new().spawn_scoped(s, || Stamp::of(bytes));
-            let result = parse_text(name, text);
+            let result = parse_text(name, text, fast_path);
             // Without a thread (or should it fail), hash here.
             let stamp = match hasher.map(|h| h.join()) {
                 Ok(Ok(stamp)) => stamp,
@@ -229,7 +240,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             (stamp, result)
         })
     } else {
-        (Stamp::of(bytes), parse_text(name, text))
+        (Stamp::of(bytes), parse_text(name, text, fast_path))
     };
     let (model, file_version, migration_notes) = result?;
     Ok(Loaded {
@@ -255,7 +266,11 @@ const PARALLEL_HASH_BYTES: usize = 1 << 20;
 
 /// Parses model text (migrating old versions) into the current model and the version
 /// the file was written in.
-fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadError> {
+fn parse_text(
+    name: &str,
+    text: &str,
+    fast_path: bool,
+) -> Result<(Model, u64, Vec<String>), LoadError> {
     let newer = |found: u64| LoadError::NewerVersion {
         path: name.to_owned(),
         found,
@@ -281,9 +296,14 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
         _ => {
             // The fast path reads what Palisade writes; on anything else, or any error, the
             // full RON parser reads the text again and gives the result and the message.
-            let parsed = match fast::parse(text) {
-                Ok(model) => Ok(model),
-                Err(_) => ron_options().from_str::<Model>(text),
+            let fast = if fast_path {
+                fast::parse(text).ok()
+            } else {
+                None
+            };
+            let parsed = match fast {
+                Some(model) => Ok(model),
+                None => ron_options().from_str::<Model>(text),
             };
             let mut model = parsed.map_err(|e| syntax(name, &e))?;
             // The header is read for plain `version: N` only; the parsed number has the
