@@ -207,7 +207,8 @@ pub fn warn(line: &str) {
 
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
-    let cat = Catalog::with_user_dir(dir);
+    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
+    let cat = Catalog::with_user_sources(user, diags);
     for d in &cat.diagnostics {
         warn(&d.to_string());
     }
