@@ -2,7 +2,7 @@
 //! shared by every renderer (PDF, Markdown, HTML, JSON, SARIF). Everything here is sorted
 //! and free of clocks and randomness except the date, which the caller fixes.
 
-use super::render::Input;
+use super::Input;
 use super::{SubjectView, ThreatView, threat_views};
 use crate::analysis::Subject;
 use crate::model::{Likelihood, Severity, Status, Stride};

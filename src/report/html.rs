@@ -1,10 +1,10 @@
 //! The full report as one standalone HTML file: inline CSS, an inline SVG of the diagram,
 //! every text escaped. No scripts and no external resources.
 
+use super::Input;
 use super::ThreatView;
 use super::data::ReportData;
 use super::fonts::Fonts;
-use super::render::Input;
 use super::scene;
 use super::style;
 use super::svg::{self, escape};
@@ -55,8 +55,8 @@ fn or_dash(s: &str) -> String {
 }
 
 /// Renders the HTML report.
-pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
-    let fonts = Fonts::load().map_err(anyhow::Error::msg)?;
+pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::ReportError> {
+    let fonts = Fonts::load().map_err(super::ReportError::Render)?;
     let c = &data.cover;
     let mut o = String::new();
     let _ = write!(

@@ -2,9 +2,9 @@
 //! as a Mermaid flowchart, threats grouped by element and flow, manual threats, orphaned
 //! triage, diagnostics and the rule appendix.
 
+use super::Input;
 use super::ThreatView;
 use super::data::ReportData;
-use super::render::Input;
 use super::table::{self, Align, Span, Table};
 use crate::geometry;
 use crate::model::{BoundaryId, Model, Severity};

@@ -2,8 +2,8 @@
 //! metadata from the templates, each result located in the model file (at the subject's
 //! definition when it can be found) with a logical location naming the subject.
 
+use super::Input;
 use super::data::ReportData;
-use super::render::Input;
 use crate::diag::Pos;
 use crate::model::Severity;
 use serde_json::{Value, json};

@@ -21,5 +21,6 @@ mod persist;
 mod reliability;
 mod report;
 mod report_facts;
+mod report_layers;
 mod report_review;
 mod rules;

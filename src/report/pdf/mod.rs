@@ -9,9 +9,9 @@ pub mod writer;
 use super::ThreatView;
 use super::data::{ReportData, SubjectGroup};
 use super::fonts::{self, Face, Fonts};
-use super::render::{Input, Paper};
 use super::scene;
 use super::style;
+use super::{Input, Paper};
 use crate::model::{Severity, Stride};
 use printpdf::{
     FontId, Op, PageAnnotId, PageAnnotation, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt,
