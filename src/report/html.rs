@@ -34,16 +34,13 @@ code{font-size:.92em;background:#f3f4f6;padding:0 .2em;border-radius:3px;word-br
 .facts td:first-child{width:13em;color:#5f6670;font-weight:bold}
 ";
 
-fn sev_chip(key: &str) -> String {
-    match Severity::parse(key) {
-        Some(s) => format!(
-            "<span class=\"sev\" style=\"background:{};color:{}\">{}</span>",
-            style::severity_color(s).hex(),
-            style::severity_text(s).hex(),
-            s.label()
-        ),
-        None => escape(key),
-    }
+fn sev_chip(s: Severity) -> String {
+    format!(
+        "<span class=\"sev\" style=\"background:{};color:{}\">{}</span>",
+        style::severity_color(s).hex(),
+        style::severity_text(s).hex(),
+        s.label()
+    )
 }
 
 fn or_dash(s: &str) -> String {
@@ -217,7 +214,7 @@ fn table(o: &mut String, t: &Table) {
                     Span::Muted(s) => {
                         let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
                     }
-                    Span::Severity(k) => o.push_str(&sev_chip(k)),
+                    Span::Severity(k) => o.push_str(&sev_chip(*k)),
                     Span::Break => o.push_str("<br>"),
                 }
             }
@@ -229,33 +226,37 @@ fn table(o: &mut String, t: &Table) {
 }
 
 fn threat(o: &mut String, t: &ThreatView) {
-    let color = style::severity_color(t.sev).hex();
+    let color = style::severity_color(t.severity).hex();
     let _ = writeln!(
         o,
         "<div class=\"threat\" style=\"border-left-color:{color}\">\n<h4>{} {}</h4>\n<code>{}</code>\n<dl>",
-        sev_chip(&t.severity),
+        sev_chip(t.severity),
         escape(&t.title),
         escape(&t.id)
     );
     let sev = if t.severity != t.rule_severity {
         format!(
             "{} (rule: {}), likelihood {}",
-            t.sev.label(),
-            escape(&t.rule_severity),
-            escape(&t.likelihood)
+            t.severity.label(),
+            t.rule_severity.key(),
+            t.likelihood.key()
         )
     } else {
-        format!("{}, likelihood {}", t.sev.label(), escape(&t.likelihood))
+        format!("{}, likelihood {}", t.severity.label(), t.likelihood.key())
     };
     let mut dl = |k: &str, v: String| {
         let _ = writeln!(o, "<dt>{k}</dt><dd>{v}</dd>");
     };
     dl(
         "Category",
-        format!("{} (threatens {})", t.stride.label(), t.stride.property()),
+        format!(
+            "{} (threatens {})",
+            t.category.label(),
+            t.category.property()
+        ),
     );
     dl("Severity", sev);
-    dl("Status", t.stat.label().to_owned());
+    dl("Status", t.status.label().to_owned());
     dl("Description", or_dash(&t.description));
     if !t.why.is_empty() {
         dl(

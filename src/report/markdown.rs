@@ -7,7 +7,7 @@ use super::ThreatView;
 use super::data::ReportData;
 use super::table::{self, Align, Span, Table};
 use crate::geometry;
-use crate::model::{BoundaryId, Model, Severity};
+use crate::model::{BoundaryId, Model};
 use crate::rules::{BaseShape, Catalog};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -28,10 +28,6 @@ fn or_dash(s: &str) -> String {
     } else {
         inline(s)
     }
-}
-
-fn sev_label(key: &str) -> &'static str {
-    Severity::parse(key).map(|s| s.label()).unwrap_or("")
 }
 
 /// Renders the Markdown report.
@@ -153,7 +149,7 @@ fn table(o: &mut String, t: &Table) {
                 match span {
                     Span::Text(s) | Span::Strong(s) | Span::Muted(s) => o.push_str(&inline(s)),
                     Span::Code(s) => o.push_str(&crate::escape::md_code_cell(s)),
-                    Span::Severity(k) => o.push_str(sev_label(k)),
+                    Span::Severity(k) => o.push_str(k.label()),
                     Span::Break => o.push(' '),
                 }
             }
@@ -166,18 +162,22 @@ fn table(o: &mut String, t: &Table) {
 fn threat(o: &mut String, t: &ThreatView) {
     let _ = writeln!(o, "#### {} — {}\n", code(&t.id), inline(&t.title));
     let sev = if t.severity != t.rule_severity {
-        format!("{} (rule: {})", t.sev.label(), sev_label(&t.rule_severity))
+        format!("{} (rule: {})", t.severity.label(), t.rule_severity.label())
     } else {
-        t.sev.label().to_owned()
+        t.severity.label().to_owned()
     };
     let _ = writeln!(
         o,
         "- **Category:** {} (threatens {})",
-        t.stride.label(),
-        t.stride.property()
+        t.category.label(),
+        t.category.property()
     );
-    let _ = writeln!(o, "- **Severity:** {sev}, likelihood {}", t.likelihood);
-    let _ = writeln!(o, "- **Status:** {}", t.stat.label());
+    let _ = writeln!(
+        o,
+        "- **Severity:** {sev}, likelihood {}",
+        t.likelihood.key()
+    );
+    let _ = writeln!(o, "- **Status:** {}", t.status.label());
     let _ = writeln!(o, "- **Description:** {}", or_dash(&t.description));
     if !t.why.is_empty() {
         let why: Vec<String> = t.why.iter().map(|w| inline(w)).collect();

@@ -11,6 +11,7 @@ pub mod attack;
 pub mod data;
 pub mod fonts;
 pub mod html;
+pub mod keys;
 pub mod markdown;
 pub mod pdf;
 pub mod sarif;
@@ -21,7 +22,7 @@ pub mod table;
 pub mod text;
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
-use crate::model::{Model, Severity, Status, Stride};
+use crate::model::{Likelihood, Model, Severity, Status, Stride};
 use crate::rules::Catalog;
 use serde::Serialize;
 use std::path::Path;
@@ -206,16 +207,21 @@ pub struct ThreatView {
     pub rule_id: String,
     /// Title.
     pub title: String,
-    /// STRIDE category key.
-    pub category: String,
-    /// Effective severity key (after any override).
-    pub severity: String,
+    /// STRIDE category (written as its key, `information_disclosure`).
+    #[serde(serialize_with = "keys::key")]
+    pub category: Stride,
+    /// Effective severity (after any override), written as its key.
+    #[serde(serialize_with = "keys::key")]
+    pub severity: Severity,
     /// Severity the rule gives.
-    pub rule_severity: String,
-    /// Likelihood key.
-    pub likelihood: String,
-    /// Status key.
-    pub status: String,
+    #[serde(serialize_with = "keys::key")]
+    pub rule_severity: Severity,
+    /// Likelihood.
+    #[serde(serialize_with = "keys::key")]
+    pub likelihood: Likelihood,
+    /// Triage status.
+    #[serde(serialize_with = "keys::key")]
+    pub status: Status,
     /// The subject.
     pub subject: SubjectView,
     /// Description with placeholders filled in.
@@ -245,15 +251,6 @@ pub struct ThreatView {
     /// Ids of the attack paths its subject lies on (written only when there are some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attack_paths: Vec<String>,
-    #[serde(skip)]
-    /// Parsed category, for grouping.
-    pub stride: Stride,
-    #[serde(skip)]
-    /// Parsed effective severity.
-    pub sev: Severity,
-    #[serde(skip)]
-    /// Parsed status.
-    pub stat: Status,
 }
 
 /// Renders the view of one threat.
@@ -269,7 +266,7 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
                 (
                     r.id.clone(),
                     r.title.clone(),
-                    r.likelihood.key().to_owned(),
+                    r.likelihood,
                     fill(&r.description, &names),
                     r.mitigations.clone(),
                     r.references.clone(),
@@ -284,7 +281,7 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
                 (
                     "manual".to_owned(),
                     m.map(|m| m.title.clone()).unwrap_or_default(),
-                    "medium".to_owned(),
+                    Likelihood::Medium,
                     m.map(|m| m.description.clone()).unwrap_or_default(),
                     m.map(|m| m.mitigations.clone()).unwrap_or_default(),
                     Vec::new(),
@@ -301,11 +298,11 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         id: t.id.0.clone(),
         rule_id,
         title,
-        category: t.category.key().to_owned(),
-        severity: sev.key().to_owned(),
-        rule_severity: t.rule_severity.key().to_owned(),
+        category: t.category,
+        severity: sev,
+        rule_severity: t.rule_severity,
         likelihood,
-        status: stat.key().to_owned(),
+        status: stat,
         subject,
         description,
         why: t.why.clone(),
@@ -319,9 +316,6 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         date: field(|x| &x.date),
         on_attack_path: false,
         attack_paths: Vec::new(),
-        stride: t.category,
-        sev,
-        stat,
     }
 }
 

@@ -3,7 +3,7 @@
 //! table here once and only decide how a table, a cell and a span are written.
 
 use super::data::{ReportData, subject_label};
-use crate::model::{Severity, Stride};
+use crate::model::Severity;
 
 /// How a column's cells are aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +34,8 @@ pub enum Span {
     Strong(String),
     /// De-emphasised text (formats without colour show it plain).
     Muted(String),
-    /// A severity by key: a coloured chip, or its label in plain formats.
-    Severity(String),
+    /// A severity: a coloured chip, or its label in plain formats.
+    Severity(Severity),
     /// A line break inside the cell (a space where cells are one line).
     Break,
 }
@@ -76,8 +76,8 @@ fn code(s: &str) -> Cell {
     vec![Span::Code(s.to_owned())]
 }
 
-fn severity(key: &str) -> Cell {
-    vec![Span::Severity(key.to_owned())]
+fn severity(s: Severity) -> Cell {
+    vec![Span::Severity(s)]
 }
 
 /// Free text, or a dash when it is blank.
@@ -92,14 +92,6 @@ fn titled(title: &str, id: &str) -> Cell {
         Span::Break,
         Span::Code(id.to_owned()),
     ]
-}
-
-fn stride_label(key: &str) -> &'static str {
-    Stride::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| s.label())
-        .unwrap_or("")
 }
 
 /// Threats per STRIDE category and severity.
@@ -170,8 +162,8 @@ pub fn top_open(data: &ReportData) -> Table {
                     text((i + 1).to_string()),
                     titled(&r.title, &r.id),
                     text(r.subject.clone()),
-                    text(stride_label(&r.category)),
-                    severity(&r.severity),
+                    text(r.category.label()),
+                    severity(r.severity),
                 ]
             })
             .collect(),
@@ -196,9 +188,9 @@ pub fn manual_threats(data: &ReportData) -> Table {
                 vec![
                     titled(&t.title, &t.id),
                     text(subject_label(&t.subject)),
-                    text(t.stride.label()),
-                    severity(&t.severity),
-                    text(t.stat.label()),
+                    text(t.category.label()),
+                    severity(t.severity),
+                    text(t.status.label()),
                 ]
             })
             .collect(),
@@ -223,7 +215,7 @@ pub fn orphaned_triage(data: &ReportData) -> Table {
             .map(|r| {
                 vec![
                     code(&r.id),
-                    text(r.status.clone()),
+                    text(r.status.key()),
                     or_dash(&r.justification),
                     or_dash(&r.owner),
                     or_dash(&r.ticket),
@@ -244,7 +236,7 @@ pub fn diagnostics(data: &ReportData) -> Table {
             .iter()
             .map(|d| {
                 vec![
-                    text(d.level.clone()),
+                    text(d.level.key()),
                     code(&d.code),
                     text(d.message.clone()),
                     or_dash(&d.location),
@@ -283,8 +275,8 @@ pub fn rules(data: &ReportData) -> Table {
                 vec![
                     code(&r.id),
                     title,
-                    text(r.stride.letter().to_string()),
-                    severity(&r.severity),
+                    text(r.category.letter().to_string()),
+                    severity(r.severity),
                     text(format!("{} {}", r.template, r.template_version)),
                     text(r.references.join(", ")),
                     text(r.fired.to_string()),

@@ -12,7 +12,7 @@ use super::fonts::{self, Face, Fonts};
 use super::scene;
 use super::style;
 use super::{Input, Paper};
-use crate::model::{Severity, Stride};
+use crate::model::Severity;
 use printpdf::{
     FontId, Op, PageAnnotId, PageAnnotation, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt,
     Rect, TextItem,
@@ -122,25 +122,8 @@ fn footer(p: &mut Page, fonts: &Fonts, data: &ReportData, no: usize, total: usiz
     );
 }
 
-fn sev_of(key: &str) -> Severity {
-    Severity::parse(key).unwrap_or(Severity::Low)
-}
-
-fn sev_cell(key: &str) -> Cell {
-    let s = sev_of(key);
+fn sev_cell(s: Severity) -> Cell {
     Cell::chip(s.label(), style::severity_color(s), style::severity_text(s))
-}
-
-fn status_label(key: &str) -> String {
-    crate::model::Status::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| s.label().to_owned())
-        .unwrap_or_else(|| key.to_owned())
-}
-
-fn stride_of(key: &str) -> Option<Stride> {
-    Stride::ALL.iter().copied().find(|s| s.key() == key)
 }
 
 fn or_dash(s: &str) -> String {
@@ -277,7 +260,7 @@ fn summary(doc: &mut Doc<'_>, data: &ReportData) {
     let sev = |k: Severity| {
         s.by_severity
             .iter()
-            .find(|x| x.severity == k.key())
+            .find(|x| x.severity == k)
             .map(|x| x.total)
             .unwrap_or(0)
     };
@@ -360,8 +343,8 @@ fn summary(doc: &mut Doc<'_>, data: &ReportData) {
                 Cell::muted((i + 1).to_string()),
                 Cell::new(format!("{}\n{}", r.title, r.id)),
                 Cell::new(r.subject.clone()),
-                Cell::new(stride_of(&r.category).map(|c| c.label()).unwrap_or("")),
-                sev_cell(&r.severity),
+                Cell::new(r.category.label()),
+                sev_cell(r.severity),
             ]
         })
         .collect();
@@ -471,7 +454,7 @@ fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
     // Keep the heading with the start of its first threat.
     doc.ensure(150.0);
     doc.heading(2, &g.heading);
-    let open = g.threats.iter().filter(|t| t.stat.is_untriaged()).count();
+    let open = g.threats.iter().filter(|t| t.status.is_untriaged()).count();
     let ctx = format!(
         "{} · {} threats, {} untriaged",
         g.context,
@@ -503,12 +486,11 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     // Accepting a risk, or calling a threat not applicable, is a claim that needs a
     // reason: say plainly when none was given instead of printing a dash.
     let claim = matches!(
-        t.status.as_str(),
-        k if k == crate::model::Status::AcceptedRisk.key()
-            || k == crate::model::Status::NotApplicable.key()
+        t.status,
+        crate::model::Status::AcceptedRisk | crate::model::Status::NotApplicable
     );
     let justification = if claim && t.justification.trim().is_empty() {
-        format!("none given (required for {})", status_label(&t.status))
+        format!("none given (required for {})", t.status.label())
     } else {
         or_dash(&t.justification)
     };
@@ -526,8 +508,8 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     if t.severity != t.rule_severity {
         triage.push_str(&format!(
             " · Severity set to {} by the reviewer (rule: {})",
-            t.sev.label(),
-            sev_of(&t.rule_severity).label()
+            t.severity.label(),
+            t.rule_severity.label()
         ));
     }
     fields.push(("Triage", triage.trim_end().to_owned()));
@@ -542,25 +524,25 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     doc.ensure(height.min(doc.bottom() - MARGIN - 40.0));
     // Header: severity chip and id on the left; category, likelihood and status right.
     let size = 8.0;
-    let label = t.sev.label().to_uppercase();
+    let label = t.severity.label().to_uppercase();
     let cw = fonts.width(&label, size, true) + 8.0;
     let y = doc.y;
-    let color = style::severity_color(t.sev);
+    let color = style::severity_color(t.severity);
     doc.page.fill_rect(MARGIN, y, cw, 12.0, 3.0, color);
-    let fg = style::severity_text(t.sev);
+    let fg = style::severity_text(t.severity);
     doc.page
         .text(fonts, MARGIN + 4.0, y + 9.0, size, true, fg, &label);
-    let status = t.stat.label();
+    let status = t.status.label();
     let sw = fonts.width(status, 8.5, true);
     let meta = format!(
         "{} ({}) · likelihood {} · ",
-        t.stride.label(),
-        t.stride.property(),
-        t.likelihood
+        t.category.label(),
+        t.category.property(),
+        t.likelihood.key()
     );
     let mw = fonts.width(&meta, 8.0, false);
     let right = MARGIN + doc.width();
-    let sc = if t.stat.is_untriaged() {
+    let sc = if t.status.is_untriaged() {
         style::severity_color(Severity::High)
     } else {
         style::MUTED
@@ -641,9 +623,9 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
                 vec![
                     Cell::new(format!("{}\n{}", t.title, t.id)),
                     Cell::new(super::data::subject_label(&t.subject)),
-                    Cell::new(t.stride.label()),
-                    sev_cell(&t.severity),
-                    Cell::new(t.stat.label()),
+                    Cell::new(t.category.label()),
+                    sev_cell(t.severity),
+                    Cell::new(t.status.label()),
                 ]
             })
             .collect();
@@ -695,7 +677,7 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
             .map(|o| {
                 vec![
                     Cell::new(o.id.clone()),
-                    Cell::new(status_label(&o.status)),
+                    Cell::new(o.status.label().to_owned()),
                     Cell::new(or_dash(&o.justification)),
                     Cell::new(
                         format!("{} {}", or_dash(&o.owner), o.ticket)
@@ -740,18 +722,18 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
             .diagnostics
             .iter()
             .map(|d| {
-                let lvl = match d.level.as_str() {
-                    "error" => Cell::chip(
+                let lvl = match d.level {
+                    crate::diag::Level::Error => Cell::chip(
                         "error",
                         style::severity_color(Severity::Critical),
                         style::WHITE,
                     ),
-                    "warning" => Cell::chip(
+                    crate::diag::Level::Warning => Cell::chip(
                         "warning",
                         style::severity_color(Severity::Medium),
                         style::TEXT,
                     ),
-                    other => Cell::new(other),
+                    other => Cell::new(other.key()),
                 };
                 vec![
                     lvl,
@@ -850,8 +832,8 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>) {
                 vec![
                     Cell::bold(r.id.clone()),
                     Cell::new(title),
-                    Cell::new(r.stride.letter().to_string()),
-                    sev_cell(&r.severity),
+                    Cell::new(r.category.letter().to_string()),
+                    sev_cell(r.severity),
                     Cell::new(r.references.join(", ")),
                     Cell::new(r.fired.to_string()),
                 ]
