@@ -76,6 +76,74 @@ pub struct Cover {
     pub boundaries: usize,
 }
 
+/// What a cover fact is, for formats that lay some out differently (the PDF lists the
+/// templates as bullets with their names and prints the size in its statistics line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactKind {
+    /// Owner, reviewers, date, version, file, hash, Palisade's version.
+    Identity,
+    /// The templates loaded, `id version` each.
+    Templates,
+    /// Elements, flows and trust boundaries.
+    Size,
+}
+
+/// One labelled fact of the cover.
+#[derive(Clone, Debug)]
+pub struct Fact {
+    /// Label.
+    pub label: &'static str,
+    /// Value (a dash when blank).
+    pub value: super::table::Cell,
+    /// What it is.
+    pub kind: FactKind,
+}
+
+impl Cover {
+    /// The cover's facts in the order every format shows them.
+    pub fn facts(&self) -> Vec<Fact> {
+        use super::table::{Span, text};
+        let id = |label, value| Fact {
+            label,
+            value,
+            kind: FactKind::Identity,
+        };
+        let dash = |s: &str| text(super::or_dash(s));
+        let mut templates = Vec::new();
+        for (i, t) in self.templates.iter().enumerate() {
+            if i > 0 {
+                templates.push(Span::Text(", ".to_owned()));
+            }
+            templates.push(Span::Text(format!("{} {}", t.id, t.version)));
+        }
+        vec![
+            id("Owner", dash(&self.owner)),
+            id("Reviewers", dash(&self.reviewers.join(", "))),
+            id("Date", dash(&self.date)),
+            id("Document version", dash(&self.doc_version)),
+            id("Model file", dash(&self.model_file)),
+            id(
+                "SHA-256 of the model",
+                vec![Span::Code(self.model_sha256.clone())],
+            ),
+            id("Palisade", text(self.palisade_version.clone())),
+            Fact {
+                label: "Templates",
+                value: templates,
+                kind: FactKind::Templates,
+            },
+            Fact {
+                label: "Size",
+                value: text(format!(
+                    "{} elements, {} flows, {} trust boundaries",
+                    self.elements, self.flows, self.boundaries
+                )),
+                kind: FactKind::Size,
+            },
+        ]
+    }
+}
+
 /// A template and its version.
 #[derive(Clone, Debug, Serialize)]
 pub struct TemplateRef {

@@ -2,13 +2,13 @@
 //! every text escaped. No scripts and no external resources.
 
 use super::Input;
-use super::ThreatView;
 use super::data::ReportData;
 use super::fonts::Fonts;
 use super::scene;
 use super::style;
 use super::svg::{self, escape};
 use super::table::{self, Align, Span, Table};
+use super::{ThreatView, or_dash};
 use crate::model::Severity;
 use std::fmt::Write;
 
@@ -43,14 +43,6 @@ fn sev_chip(s: Severity) -> String {
     )
 }
 
-fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() {
-        "—".to_owned()
-    } else {
-        escape(s)
-    }
-}
-
 /// Renders the HTML report.
 pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::ReportError> {
     let fonts = Fonts::load().map_err(super::ReportError::Render)?;
@@ -72,32 +64,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::Rep
         let _ = writeln!(o, "<p>{}</p>", escape(&c.description));
     }
     o.push_str("<table class=\"facts\">\n");
-    let templates: Vec<String> = c
-        .templates
-        .iter()
-        .map(|t| format!("{} {}", escape(&t.id), escape(&t.version)))
-        .collect();
-    for (k, v) in [
-        ("Owner", or_dash(&c.owner)),
-        ("Reviewers", or_dash(&c.reviewers.join(", "))),
-        ("Date", or_dash(&c.date)),
-        ("Document version", or_dash(&c.doc_version)),
-        ("Model file", or_dash(&c.model_file)),
-        (
-            "SHA-256 of the model",
-            format!("<code>{}</code>", escape(&c.model_sha256)),
-        ),
-        ("Palisade", escape(&c.palisade_version)),
-        ("Templates", templates.join(", ")),
-        (
-            "Size",
-            format!(
-                "{} elements, {} flows, {} trust boundaries",
-                c.elements, c.flows, c.boundaries
-            ),
-        ),
-    ] {
-        let _ = writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>");
+    for f in c.facts() {
+        let _ = write!(o, "<tr><td>{}</td><td>", f.label);
+        spans(&mut o, &f.value);
+        o.push_str("</td></tr>\n");
     }
     o.push_str("</table>\n");
 
@@ -202,27 +172,34 @@ fn table(o: &mut String, t: &Table) {
         o.push_str("<tr>");
         for (c, cell) in t.columns.iter().zip(row) {
             let _ = write!(o, "<td{}>", class(c.align));
-            for span in cell {
-                match span {
-                    Span::Text(s) => o.push_str(&escape(s)),
-                    Span::Code(s) => {
-                        let _ = write!(o, "<code>{}</code>", escape(s));
-                    }
-                    Span::Strong(s) => {
-                        let _ = write!(o, "<b>{}</b>", escape(s));
-                    }
-                    Span::Muted(s) => {
-                        let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
-                    }
-                    Span::Severity(k) => o.push_str(&sev_chip(*k)),
-                    Span::Break => o.push_str("<br>"),
-                }
-            }
+            spans(o, cell);
             o.push_str("</td>");
         }
         o.push_str("</tr>\n");
     }
     o.push_str("</table>\n");
+}
+
+/// Writes the spans of a cell.
+fn spans(o: &mut String, cell: &[Span]) {
+    for span in cell {
+        match span {
+            Span::Text(s) => o.push_str(&escape(s)),
+            Span::Code(s) => {
+                let _ = write!(o, "<code>{}</code>", escape(s));
+            }
+            Span::Strong(s) => {
+                let _ = write!(o, "<b>{}</b>", escape(s));
+            }
+            Span::Muted(s) => {
+                let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
+            }
+            Span::Severity(k) => o.push_str(&sev_chip(*k)),
+            Span::Level(l) => o.push_str(&escape(l.key())),
+            Span::Break => o.push_str("<br>"),
+            Span::ItemBreak => o.push_str(";<br>"),
+        }
+    }
 }
 
 fn threat(o: &mut String, t: &ThreatView) {
@@ -257,7 +234,7 @@ fn threat(o: &mut String, t: &ThreatView) {
     );
     dl("Severity", sev);
     dl("Status", t.status.label().to_owned());
-    dl("Description", or_dash(&t.description));
+    dl("Description", escape(or_dash(&t.description)));
     if !t.why.is_empty() {
         dl(
             "Why",
@@ -282,10 +259,10 @@ fn threat(o: &mut String, t: &ThreatView) {
             )
         },
     );
-    dl("References", or_dash(&t.references.join(", ")));
-    dl("Justification", or_dash(&t.justification));
-    dl("Owner", or_dash(&t.owner));
-    dl("Ticket", or_dash(&t.ticket));
+    dl("References", escape(or_dash(&t.references.join(", "))));
+    dl("Justification", escape(or_dash(&t.justification)));
+    dl("Owner", escape(or_dash(&t.owner)));
+    dl("Ticket", escape(or_dash(&t.ticket)));
     if !t.reviewed_by.is_empty() || !t.date.is_empty() {
         dl(
             "Reviewed",

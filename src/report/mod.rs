@@ -551,6 +551,11 @@ pub fn threat_views(model: &Model, cat: &Catalog, a: &Analysis) -> Vec<ThreatVie
         .collect()
 }
 
+/// Free text as a report shows it: a dash when blank. Each renderer escapes the result.
+pub fn or_dash(s: &str) -> &str {
+    if s.trim().is_empty() { "—" } else { s }
+}
+
 /// The whole report data as pretty JSON, with a final newline.
 pub fn json(data: &data::ReportData) -> String {
     let mut s =
