@@ -16,7 +16,7 @@ pub use crate::model::MAX_BOUNDARY_DEPTH;
 /// Most elements, flows and boundaries a model may have together: what the analysis,
 /// the threat list and the text reports serve within about 2 GB of memory (100,000
 /// items with 446,661 threats took 1.0 GB for the threat table; the PDF and SARIF
-/// reports have their own limits on threats, `report::render::MAX_PDF_THREATS`).
+/// reports have their own limits on threats, `report::MAX_PDF_THREATS`).
 pub const MAX_ITEMS: usize = 50_000;
 
 /// Most boundary crossings of all flows together (a flow from inside `k` boundaries to
