@@ -1376,15 +1376,20 @@ impl eframe::App for PalisadeApp {
             });
         let mut canvas_edits: Vec<Edit> = Vec::new();
         let canvas_key = canvas::DerivedKey::new(self.doc.generation(), &self.catalog);
+        let focus = super::paths::canvas_focus(&ctx);
         egui::CentralPanel::no_frame().show(ui, |ui| {
+            let scene = canvas::Scene {
+                model: &self.doc.model,
+                analysis: &self.doc.analysis,
+                catalog: &self.catalog,
+                key: canvas_key,
+                focus: focus.as_deref(),
+            };
             canvas::canvas_ui(
                 ui,
-                &self.doc.model,
-                &self.doc.analysis,
-                &self.catalog,
+                &scene,
                 &mut self.doc.selection,
                 &mut self.canvas,
-                canvas_key,
                 &mut canvas_edits,
                 &mut actions,
             );

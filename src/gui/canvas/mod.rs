@@ -2,25 +2,31 @@
 //! painting, and gestures (move, connect, resize, rectangle select, place, draw a
 //! boundary). Gesture state lives here, apart from the model: a drag is shown as a
 //! preview and becomes edits only when it ends, so one drag is one undo step.
+//!
+//! A frame is two passes over one read-only [`Scene`]: `gestures.rs` reads the input and
+//! changes the selection, the view and the gesture; `paint.rs` draws what they are.
+//! `layout.rs` (geometry, hit testing) and `draw.rs` (shapes) are pure of input.
 
 pub mod draw;
 mod gestures;
 pub mod layout;
 pub mod ops;
+mod paint;
 pub mod relations;
 pub mod view;
 
 use super::actions::Action;
-use super::selection::{Item, Selection};
+use super::selection::Selection;
 use crate::analysis::{Analysis, Subject};
+use crate::gui::paths::Focus;
 use crate::model::{BoundaryId, Edit, ElementId, FlowId, Model, Value};
 use crate::rules::Catalog;
-use draw::{Badge, Draw, Emphasis};
-use eframe::egui::{self, CursorIcon, Key, PointerButton, Pos2, Rect, Sense, Vec2};
-use layout::{Corner, Hit, Layout, Preview, Tolerance};
+use draw::Badge;
+use eframe::egui::{self, Pos2, Rect, Vec2};
+use gestures::Gesture;
+use layout::{Hit, Layout, Preview};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use gestures::{Gesture, click_select, context_menu_ui, finish_gesture, item_of, start_gesture};
 use view::View;
 
 /// Grid spacing in diagram units; positions snap to it.
@@ -332,582 +338,36 @@ fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
     h
 }
 
-/// Shows the canvas. Pushes model changes to `edits` (applied after the frame as one
-/// undo step) and commands to `actions`; changes the selection directly.
-#[allow(clippy::too_many_arguments)]
+/// What the canvas reads in a frame and never changes: the document shown, the catalog,
+/// and what the rest of the app asks it to show.
+#[derive(Clone, Copy)]
+pub struct Scene<'a> {
+    /// The model shown.
+    pub model: &'a Model,
+    /// Its analysis.
+    pub analysis: &'a Analysis,
+    /// Templates, stencils and rules.
+    pub catalog: &'a Catalog,
+    /// Identifies the model state, for the cached layout.
+    pub key: DerivedKey,
+    /// The attack path selected in the Paths tab: everything off it is dimmed.
+    pub focus: Option<&'a Focus>,
+}
+
+/// Shows the canvas: the gesture pass reads the input, then the painting pass draws what
+/// it left. Pushes model changes to `edits` (applied after the frame as one undo step)
+/// and commands to `actions`; changes the selection directly.
 pub fn canvas_ui(
     ui: &mut egui::Ui,
-    model: &Model,
-    analysis: &Analysis,
-    cat: &Catalog,
+    scene: &Scene<'_>,
     selection: &mut Selection,
     state: &mut CanvasState,
-    key: DerivedKey,
     edits: &mut Vec<Edit>,
     actions: &mut Vec<Action>,
 ) {
-    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
-    state.canvas_rect = rect;
-    // While the canvas has focus, arrows nudge the selection and Escape cancels: they
-    // must not move keyboard focus to another widget.
-    if response.has_focus() {
-        ui.memory_mut(|m| {
-            m.set_focus_lock_filter(
-                response.id,
-                egui::EventFilter {
-                    tab: false,
-                    horizontal_arrows: true,
-                    vertical_arrows: true,
-                    escape: true,
-                },
-            )
-        });
-    }
-    if state.fit_pending && rect.width() > 50.0 {
-        state.fit(model, cat);
-        state.fit_pending = false;
-    }
-    let (modifiers, space_down, zoom_delta, scroll) = ui.input(|i| {
-        (
-            i.modifiers,
-            i.key_down(Key::Space),
-            i.zoom_delta(),
-            i.smooth_scroll_delta(),
-        )
-    });
-    let text_focused = ui.ctx().text_edit_focused();
-    let alt = modifiers.alt;
-
-    // Zoom about the cursor (pinch / Ctrl+wheel arrive as zoom_delta; a plain wheel zooms
-    // too, horizontal scrolling pans).
-    if let Some(hover) = response.hover_pos() {
-        if zoom_delta != 1.0 {
-            state.view.zoom_about(rect, hover, zoom_delta);
-        }
-        if scroll.y != 0.0 {
-            state
-                .view
-                .zoom_about(rect, hover, (scroll.y * 0.0018).exp());
-        }
-        if scroll.x != 0.0 {
-            state.view.pan(Vec2::new(scroll.x, 0.0));
-        }
-    }
-
-    let diagram_from_screen = state.view.diagram_from_screen(rect);
-    // `hover_pos` is empty while a palette stencil is dragged over the canvas, so use the
-    // raw pointer whenever it is inside.
-    let inside = if response.contains_pointer() {
-        ui.ctx().pointer_latest_pos()
-    } else {
-        None
-    };
-    let pointer = response.interact_pointer_pos().or(inside);
-    let pointer_in_diagram = pointer.map(|p| diagram_from_screen * p);
-    state.pointer_in_diagram = inside.map(|p| diagram_from_screen * p);
-    let tol = Tolerance::at_zoom(state.view.zoom);
-    let last_tabs = std::mem::take(&mut state.boundary_tabs);
-    let tab_of = |b: &layout::BoundaryBox| match last_tabs.get(&b.id) {
-        Some(r) => *r,
-        None => b.tab_rect(model.boundaries.get(&b.id).map_or(4, |x| {
-            x.name.chars().count() + x.kind.label().chars().count() + 5
-        })),
-    };
-
-    // Hit testing against the current (un-previewed) layout.
-    let derived = state.derived(model, analysis, cat, key);
-    let base_layout = &derived.layout;
-    let selected_boundaries = selection.boundaries.clone();
-    let last_labels = std::mem::take(&mut state.flow_labels);
-    let hit_at = |p: Pos2| {
-        layout::hit_test(
-            base_layout,
-            p,
-            tol,
-            &selected_boundaries,
-            &tab_of,
-            &last_labels,
-        )
-    };
-    state.hovered = match (&state.gesture, state.pointer_in_diagram) {
-        (Gesture::Idle, Some(p)) => Some(hit_at(p)),
-        _ => None,
-    };
-
-    // --- Gestures -------------------------------------------------------------------
-    let grid = state.snap_grid(alt);
-    if response.drag_started_by(PointerButton::Middle)
-        || (response.drag_started() && space_down && !text_focused)
-    {
-        state.gesture = Gesture::Pan;
-    } else if response.drag_started_by(PointerButton::Primary) {
-        let origin = ui
-            .input(|i| i.pointer.press_origin())
-            .map(|p| diagram_from_screen * p);
-        if let Some(origin) = origin {
-            let hit = hit_at(origin);
-            state.gesture = start_gesture(
-                model,
-                base_layout,
-                selection,
-                &state.tool,
-                hit,
-                origin,
-                modifiers,
-            );
-        }
-    } else if response.drag_started_by(PointerButton::Secondary) {
-        state.gesture = Gesture::Pan;
-    }
-
-    if response.dragged() {
-        match &mut state.gesture {
-            Gesture::Pan => state.view.pan(response.drag_delta()),
-            Gesture::Move {
-                anchor,
-                grab,
-                delta,
-                ..
-            } => {
-                if let Some(p) = pointer_in_diagram {
-                    *delta = layout::snapped_delta(*anchor, p - *grab, grid);
-                }
-            }
-            Gesture::Resize {
-                corner,
-                original,
-                rect,
-                ..
-            } => {
-                if let Some(p) = pointer_in_diagram {
-                    *rect = corner.drag(*original, layout::snap(p, grid), Vec2::new(80.0, 60.0));
-                }
-            }
-            Gesture::Connect { to, .. } => {
-                if let Some(p) = pointer_in_diagram {
-                    *to = p;
-                }
-            }
-            Gesture::Marquee { end, .. } => {
-                if let Some(p) = pointer_in_diagram {
-                    *end = p;
-                }
-            }
-            Gesture::DrawBoundary { end, .. } => {
-                if let Some(p) = pointer_in_diagram {
-                    *end = layout::snap(p, grid);
-                }
-            }
-            Gesture::Idle => {}
-        }
-    }
-
-    if response.drag_stopped() {
-        let gesture = std::mem::take(&mut state.gesture);
-        finish_gesture(
-            model,
-            cat,
-            base_layout,
-            selection,
-            state,
-            gesture,
-            pointer_in_diagram,
-            tol,
-            edits,
-            &hit_at,
-        );
-    }
-
-    // --- Clicks ---------------------------------------------------------------------
-    // A focused widget also "clicks" on Space or Enter; on the canvas only real pointer
-    // clicks count (Space is for panning).
-    let pointer_click = ui.input(|i| i.pointer.any_click());
-    if response.clicked()
-        && pointer_click
-        && let Some(p) = pointer_in_diagram
-    {
-        match state.tool.clone() {
-            Tool::Place(kind) => {
-                let e = ops::new_element(model, cat, &kind, layout::snap(p, grid));
-                selection.select_only(Item::Element(e.id.clone()));
-                edits.push(Edit::AddElement(e));
-                if !modifiers.shift {
-                    state.tool = Tool::Select;
-                }
-            }
-            _ => {
-                let hit = hit_at(p);
-                if !relations::click(
-                    model,
-                    base_layout,
-                    &state.relations,
-                    selection,
-                    &hit,
-                    p,
-                    tol,
-                    modifiers.shift,
-                ) {
-                    click_select(selection, hit, modifiers.shift);
-                }
-            }
-        }
-        response.request_focus();
-    }
-    if response.double_clicked()
-        && let Some(p) = pointer_in_diagram
-        && let Hit::Flow(_) | Hit::Element(_) | Hit::ElementEdge(_) | Hit::BoundaryFrame(_) =
-            hit_at(p)
-    {
-        actions.push(Action::Rename);
-    }
-    if response.secondary_clicked()
-        && let Some(p) = pointer_in_diagram
-    {
-        let hit = hit_at(p);
-        if let Some(item) = item_of(&hit)
-            && !selection.contains(&item)
-        {
-            selection.select_only(item);
-        }
-        state.context = Some(hit);
-    }
-    response
-        .context_menu(|ui| context_menu_ui(ui, model, selection, state.context.as_ref(), actions));
-
-    // Drop from the palette.
-    if let Some(payload) = response.dnd_release_payload::<PaletteDrag>()
-        && let Some(p) = pointer_in_diagram
-    {
-        let e = ops::new_element(model, cat, &payload.kind, layout::snap(p, grid));
-        selection.select_only(Item::Element(e.id.clone()));
-        edits.push(Edit::AddElement(e));
-    }
-
-    // --- Cursor ---------------------------------------------------------------------
-    let cursor = match (&state.gesture, &state.hovered, &state.tool) {
-        (Gesture::Pan, ..) => Some(CursorIcon::Grabbing),
-        (Gesture::Move { .. }, ..) => Some(CursorIcon::Grabbing),
-        (Gesture::Connect { .. } | Gesture::DrawBoundary { .. }, ..) => Some(CursorIcon::Crosshair),
-        (_, _, Tool::Place(_) | Tool::Boundary) => Some(CursorIcon::Crosshair),
-        (_, Some(Hit::ElementEdge(_)), _) | (_, Some(Hit::Element(_)), Tool::Connect) => {
-            Some(CursorIcon::Crosshair)
-        }
-        (_, Some(Hit::Element(_) | Hit::BoundaryFrame(_)), _) => Some(CursorIcon::Grab),
-        (_, Some(Hit::Flow(_)), _) => Some(CursorIcon::PointingHand),
-        (_, Some(Hit::BoundaryCorner(_, c)), _) => Some(match c {
-            Corner::TopLeft | Corner::BottomRight => CursorIcon::ResizeNwSe,
-            _ => CursorIcon::ResizeNeSw,
-        }),
-        _ => None,
-    };
-    if let Some(c) = cursor
-        && response.hovered()
-    {
-        ui.ctx().set_cursor_icon(c);
-    }
-
-    // --- Painting -------------------------------------------------------------------
-    let painter = ui.painter_at(rect);
-    let pal = super::theme::Palette::of(ui.visuals());
-    painter.rect_filled(rect, 0.0, pal.canvas);
-    let screen_from_diagram = state.view.screen_from_diagram(rect);
-    let d = Draw {
-        painter: &painter,
-        screen_from_diagram,
-        pal,
-        meshes: draw::MeshPool::new(std::mem::take(&mut state.meshes)),
-    };
-    let visible = state.view.visible_in_diagram(rect);
-    if state.show_grid {
-        d.grid(visible, GRID);
-    }
-    let preview = state.preview(model);
-    let preview_layout;
-    let shown: &Layout = if preview == Preview::default() {
-        base_layout
-    } else {
-        preview_layout = base_layout.with_preview(model, cat, &preview);
-        debug_assert!(
-            preview_layout == Layout::new(model, cat, &preview),
-            "a previewed layout differs from a fresh one"
-        );
-        &preview_layout
-    };
-    // A preview layout lists the same items in the same order as the base layout (a
-    // gesture only moves things), so badges are looked up by index; the id check guards
-    // that assumption.
-    let same_items = std::ptr::eq(shown, base_layout);
-    let element_badge = |i: usize, eb: &layout::ElementBox| {
-        let same = same_items || base_layout.elements.get(i).is_some_and(|b| b.id == eb.id);
-        derived
-            .element_badges
-            .get(i)
-            .copied()
-            .flatten()
-            .filter(|_| same)
-    };
-    let flow_badge = |i: usize, fc: &layout::FlowCurve| {
-        let same = same_items || base_layout.flows.get(i).is_some_and(|b| b.id == fc.id);
-        derived
-            .flow_badges
-            .get(i)
-            .copied()
-            .flatten()
-            .filter(|_| same)
-    };
-    let hl = highlights(selection, analysis);
-    let focus = crate::gui::paths::canvas_focus(ui.ctx());
-    let dim_element = |id: &ElementId| focus.as_ref().is_some_and(|f| !f.elements.contains(id));
-    let dim_flow = |id: &FlowId| focus.as_ref().is_some_and(|f| !f.flows.contains(id));
-    let hovered_item = state.hovered.as_ref().and_then(item_of);
-    let hovered_element = match &hovered_item {
-        Some(Item::Element(id)) => Some(id),
-        _ => None,
-    };
-    let hovered_flow = match &hovered_item {
-        Some(Item::Flow(id)) => Some(id),
-        _ => None,
-    };
-    let hovered_boundary = match &hovered_item {
-        Some(Item::Boundary(id)) => Some(id),
-        _ => None,
-    };
-    let element_emphasis = |id: &ElementId| Emphasis {
-        selected: selection.elements.contains(id),
-        hovered: hovered_element == Some(id),
-        highlighted: hl.elements.contains(id),
-        dimmed: dim_element(id),
-    };
-    let flow_emphasis = |id: &FlowId| Emphasis {
-        selected: selection.flows.contains(id),
-        hovered: hovered_flow == Some(id),
-        highlighted: hl.flows.contains(id),
-        dimmed: dim_flow(id),
-    };
-    let boundary_emphasis = |id: &BoundaryId| Emphasis {
-        selected: selection.boundaries.contains(id),
-        hovered: hovered_boundary == Some(id),
-        highlighted: hl.boundaries.contains(id),
-        dimmed: false,
-    };
-    let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
-
-    for bb in &shown.boundaries {
-        if !model.boundaries.contains_key(&bb.id) {
-            continue;
-        }
-        let with_tab = Rect::from_min_max(
-            bb.rect.min - Vec2::new(0.0, layout::TAB_HEIGHT),
-            bb.rect.max,
-        );
-        if !cull.intersects(with_tab) {
-            continue;
-        }
-        d.boundary(bb, boundary_emphasis(&bb.id));
-    }
-    let visible_flows: Vec<(usize, &layout::FlowCurve)> = shown
-        .flows
-        .iter()
-        .enumerate()
-        .filter(|(_, fc)| cull.intersects(fc.bounds()))
-        .collect();
-    d.flow_lines(
-        visible_flows
-            .iter()
-            .map(|&(_, fc)| (fc, flow_emphasis(&fc.id))),
-    );
-    // Labels after all lines, greedily: emphasised flows first, then the rest in id
-    // order; a label that would cover another label or an element is left out. Zoomed
-    // far out there are no labels at all.
-    let mut labels = Vec::new();
-    if state.view.zoom >= draw::FLOW_LABEL_MIN_ZOOM {
-        let mut occupied: Vec<Rect> = shown
-            .elements
-            .iter()
-            .filter(|eb| cull.intersects(eb.rect))
-            .map(|eb| screen_from_diagram * eb.rect)
-            .collect();
-        let mut order: Vec<(usize, &layout::FlowCurve, Emphasis)> = visible_flows
-            .iter()
-            .map(|&(i, fc)| (i, fc, flow_emphasis(&fc.id)))
-            .collect();
-        order.sort_by_key(|(_, _, em)| !(em.selected || em.hovered || em.highlighted));
-        for (i, fc, em) in order {
-            let Some(f) = model.flows.get(&fc.id) else {
-                continue;
-            };
-            let force = em.selected || em.hovered || em.highlighted;
-            let badge = flow_badge(i, fc);
-            if let Some(plate) = d.flow_label(fc, &flow_label(f), badge, em, &mut occupied, force) {
-                labels.push((fc.id.clone(), diagram_from_screen * plate));
-            }
-        }
-    }
-    let mut occupied_by_labels: Vec<Rect> = labels
-        .iter()
-        .map(|(_, r)| screen_from_diagram * *r)
-        .collect();
-    occupied_by_labels.extend(
-        shown
-            .elements
-            .iter()
-            .filter(|eb| cull.intersects(eb.rect))
-            .map(|eb| screen_from_diagram * eb.rect),
-    );
-    state.flow_labels = labels;
-    relations::paint(
-        &d,
-        model,
-        cat,
-        shown,
-        selection,
-        &mut state.relations,
-        cull,
-        occupied_by_labels,
-    );
-    // Titles on top of the lines, outermost first.
-    for bb in &shown.boundaries {
-        let Some(b) = model.boundaries.get(&bb.id) else {
-            continue;
-        };
-        let with_tab = Rect::from_min_max(
-            bb.rect.min - Vec2::new(0.0, layout::TAB_HEIGHT),
-            bb.rect.max,
-        );
-        if !cull.intersects(with_tab) {
-            continue;
-        }
-        let tab = d.boundary_tab(bb, b, boundary_emphasis(&bb.id));
-        state
-            .boundary_tabs
-            .insert(bb.id.clone(), diagram_from_screen * tab);
-    }
-    let mut overview = d.overview();
-    for (i, eb) in shown.elements.iter().enumerate() {
-        if !cull.intersects(eb.rect) {
-            continue;
-        }
-        let em = element_emphasis(&eb.id);
-        let badge = element_badge(i, eb);
-        if let Some(o) = overview.as_mut()
-            && o.element(eb, badge, em)
-        {
-            continue;
-        }
-        let Some(e) = model.elements.get(&eb.id) else {
-            continue;
-        };
-        let st = cat.stencil(&e.kind);
-        let icon = st.map_or("?", |s| s.stencil.icon.as_str());
-        let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
-        d.element(eb, e, icon, kind_name, badge, em);
-    }
-    if let Some(o) = overview {
-        o.finish();
-    }
-    if let Some(f) = &focus {
-        for eb in shown.elements.iter().filter(|eb| cull.intersects(eb.rect)) {
-            if element_emphasis(&eb.id).dimmed {
-                d.veil(eb.rect);
-            }
-        }
-        for (a, b) in &f.pivots {
-            if let (Some(a), Some(b)) = (shown.element(a), shown.element(b)) {
-                d.pivot_arrow(a.rect, b.rect);
-            }
-        }
-    }
-    for id in &selection.boundaries {
-        if let Some(bb) = shown.boundary(id) {
-            d.handles(bb.rect);
-        }
-    }
-
-    // Ghosts of the gesture in progress.
-    match &state.gesture {
-        Gesture::Connect { from, to } => {
-            if let Some(src) = base_layout.element(from) {
-                let target = match hit_at(*to) {
-                    Hit::Element(t) | Hit::ElementEdge(t) if t != *from => {
-                        base_layout.element(&t).map(|b| b.rect)
-                    }
-                    _ => None,
-                };
-                let end = target.map_or(*to, |r| r.center());
-                let start = layout::curve_between(
-                    src.rect,
-                    Rect::from_center_size(end, Vec2::splat(1.0)),
-                    0.0,
-                )[0];
-                let end = target.map_or(end, |r| layout::curve_between(src.rect, r, 0.0)[2]);
-                d.ghost_flow(start, end, target.is_some());
-            }
-        }
-        Gesture::Marquee { start, end, .. } => {
-            d.ghost_rect(Rect::from_two_pos(*start, *end), false)
-        }
-        Gesture::DrawBoundary { start, end } => {
-            d.ghost_rect(Rect::from_two_pos(*start, *end), true)
-        }
-        _ => {}
-    }
-    if let Tool::Place(kind) = &state.tool
-        && let Some(p) = state.pointer_in_diagram
-    {
-        let st = cat.stencil(kind);
-        let base = st.map(|s| s.stencil.base);
-        let (w, h) = crate::geometry::element_size(base);
-        let name = st.map_or(kind.as_str(), |s| s.stencil.name.as_str());
-        d.ghost_element(
-            Rect::from_center_size(layout::snap(p, grid), Vec2::new(w as f32, h as f32)),
-            base,
-            name,
-        );
-    }
-    if let Some(payload) = response.dnd_hover_payload::<PaletteDrag>()
-        && let Some(p) = state.pointer_in_diagram
-    {
-        let st = cat.stencil(&payload.kind);
-        let base = st.map(|s| s.stencil.base);
-        let (w, h) = crate::geometry::element_size(base);
-        let name = st.map_or(payload.kind.as_str(), |s| s.stencil.name.as_str());
-        d.ghost_element(
-            Rect::from_center_size(layout::snap(p, grid), Vec2::new(w as f32, h as f32)),
-            base,
-            name,
-        );
-    }
-    let hint = match &state.tool {
-        Tool::Select if model.elements.is_empty() && model.boundaries.is_empty() => {
-            Some("Drag a stencil from the palette, or click one and then click here")
-        }
-        Tool::Select => None,
-        Tool::Place(_) => Some("Click to place  ·  Shift+click to place several  ·  Esc to cancel"),
-        Tool::Connect => Some("Drag from one element to another to draw a flow  ·  Esc to stop"),
-        Tool::Boundary => Some("Drag a rectangle to draw a trust boundary  ·  Esc to stop"),
-    };
-    if let Some(h) = hint {
-        d.hint(rect, h);
-    }
-    // Accessibility: one labelled node per visible element, so screen readers (and the
-    // UI tests) can find elements by name.
-    for eb in &shown.elements {
-        let r = screen_from_diagram * eb.rect;
-        if !rect.intersects(r) {
-            continue;
-        }
-        let Some(e) = model.elements.get(&eb.id) else {
-            continue;
-        };
-        let id = response.id.with(("element", eb.id.as_str()));
-        let resp = ui.interact(r.intersect(rect), id, Sense::hover());
-        let selected = selection.elements.contains(&eb.id);
-        resp.widget_info(|| {
-            egui::WidgetInfo::selected(egui::Role::ListItem, true, selected, &e.name)
-        });
-    }
-    state.meshes = d.meshes.into_used();
-    relations::toggle_ui(ui, rect, model, &mut state.relations);
+    let frame = gestures::update(ui, scene, selection, state, edits, actions);
+    paint::paint(ui, scene, selection, state, &frame);
+    relations::toggle_ui(ui, frame.rect, scene.model, &mut state.relations);
 }
 
 #[cfg(test)]
