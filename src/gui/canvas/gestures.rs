@@ -105,7 +105,7 @@ pub(super) fn update(
     edits: &mut Vec<Edit>,
     actions: &mut Vec<Action>,
 ) -> Frame {
-    let (model, cat) = (scene.model, scene.catalog);
+    let (model, cat) = (scene.doc.model, scene.doc.catalog);
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     state.canvas_rect = rect;
     // While the canvas has focus, arrows nudge the selection and Escape cancels: they
@@ -165,7 +165,7 @@ pub(super) fn update(
     let pointer_in_diagram = pointer.map(|p| diagram_from_screen * p);
     state.pointer_in_diagram = inside.map(|p| diagram_from_screen * p);
 
-    let derived = state.derived(model, scene.analysis, cat, scene.key);
+    let derived = state.derived(model, scene.doc.analysis, cat, scene.key);
     let hits = Hits {
         model,
         layout: &derived.layout,

@@ -18,6 +18,7 @@ pub mod view;
 use super::actions::Action;
 use super::selection::Selection;
 use crate::analysis::{Analysis, Subject};
+use crate::gui::ReadCtx;
 use crate::gui::paths::Focus;
 use crate::model::{BoundaryId, Edit, ElementId, FlowId, Model, Value};
 use crate::rules::Catalog;
@@ -342,12 +343,8 @@ fn highlights(sel: &Selection, analysis: &Analysis) -> Highlights {
 /// and what the rest of the app asks it to show.
 #[derive(Clone, Copy)]
 pub struct Scene<'a> {
-    /// The model shown.
-    pub model: &'a Model,
-    /// Its analysis.
-    pub analysis: &'a Analysis,
-    /// Templates, stencils and rules.
-    pub catalog: &'a Catalog,
+    /// The document shown.
+    pub doc: ReadCtx<'a>,
     /// Identifies the model state, for the cached layout.
     pub key: DerivedKey,
     /// The attack path selected in the Paths tab: everything off it is dimmed.
@@ -367,7 +364,7 @@ pub fn canvas_ui(
 ) {
     let frame = gestures::update(ui, scene, selection, state, edits, actions);
     paint::paint(ui, scene, selection, state, &frame);
-    relations::toggle_ui(ui, frame.rect, scene.model, &mut state.relations);
+    relations::toggle_ui(ui, frame.rect, scene.doc.model, &mut state.relations);
 }
 
 #[cfg(test)]

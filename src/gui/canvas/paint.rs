@@ -21,7 +21,7 @@ pub(super) fn paint(
     state: &mut CanvasState,
     frame: &Frame,
 ) {
-    let (model, cat) = (scene.model, scene.catalog);
+    let (model, cat) = (scene.doc.model, scene.doc.catalog);
     let rect = frame.rect;
     let painter = ui.painter_at(rect);
     let pal = crate::gui::theme::Palette::of(ui.visuals());
@@ -185,7 +185,7 @@ impl<'a> Emphases<'a> {
     fn new(scene: &Scene<'a>, selection: &'a Selection, state: &CanvasState) -> Emphases<'a> {
         Emphases {
             selection,
-            highlights: super::highlights(selection, scene.analysis),
+            highlights: super::highlights(selection, scene.doc.analysis),
             hovered: state.hovered.as_ref().and_then(|h| h.item()),
             focus: scene.focus,
         }
@@ -243,7 +243,7 @@ fn flow_labels(
         .collect();
     order.sort_by_key(|(_, _, em)| !(em.selected || em.hovered || em.highlighted));
     for (i, fc, em) in order {
-        let Some(f) = scene.model.flows.get(&fc.id) else {
+        let Some(f) = scene.doc.model.flows.get(&fc.id) else {
             continue;
         };
         let force = em.selected || em.hovered || em.highlighted;
@@ -277,10 +277,10 @@ fn elements(
         {
             continue;
         }
-        let Some(e) = scene.model.elements.get(&eb.id) else {
+        let Some(e) = scene.doc.model.elements.get(&eb.id) else {
             continue;
         };
-        let st = scene.catalog.stencil(&e.kind);
+        let st = scene.doc.catalog.stencil(&e.kind);
         let icon = st.map_or("?", |s| s.stencil.icon.as_str());
         let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
         d.element(eb, e, icon, kind_name, badge, emphasis);
@@ -332,7 +332,7 @@ fn ghosts(d: &Draw<'_>, scene: &Scene<'_>, state: &CanvasState, frame: &Frame) {
         .dnd_hover_payload::<PaletteDrag>()
         .map(|payload| payload.kind.clone());
     for kind in [placing, dragged].into_iter().flatten() {
-        let st = scene.catalog.stencil(&kind);
+        let st = scene.doc.catalog.stencil(&kind);
         let shape = st.map(|s| s.stencil.base);
         let (w, h) = crate::geometry::element_size(shape);
         let name = st.map_or(kind.as_str(), |s| s.stencil.name.as_str());
@@ -347,7 +347,9 @@ fn ghosts(d: &Draw<'_>, scene: &Scene<'_>, state: &CanvasState, frame: &Frame) {
 /// The line of help at the bottom of the canvas for the tool in use.
 fn hint(scene: &Scene<'_>, tool: &Tool) -> Option<&'static str> {
     match tool {
-        Tool::Select if scene.model.elements.is_empty() && scene.model.boundaries.is_empty() => {
+        Tool::Select
+            if scene.doc.model.elements.is_empty() && scene.doc.model.boundaries.is_empty() =>
+        {
             Some("Drag a stencil from the palette, or click one and then click here")
         }
         Tool::Select => None,
@@ -373,7 +375,7 @@ fn accessibility(
         if !rect.intersects(r) {
             continue;
         }
-        let Some(e) = scene.model.elements.get(&eb.id) else {
+        let Some(e) = scene.doc.model.elements.get(&eb.id) else {
             continue;
         };
         let id = frame.response.id.with(("element", eb.id.as_str()));

@@ -93,7 +93,7 @@ pub fn paint(
     state: &mut RelationsState,
     (cull, mut occupied): (Rect, Vec<Rect>),
 ) {
-    let (model, cat) = (scene.model, scene.catalog);
+    let (model, cat) = (scene.doc.model, scene.doc.catalog);
     state.labels.clear();
     if !state.show || model.relations.is_empty() {
         return;
