@@ -346,12 +346,12 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             };
             let p = analysis::paths::find(&model, &cat, &a, &q)
                 .with_context(|| format!("{}", file.display()))?;
-            let out = match format {
+            let text = match format {
                 ThreatFormat::Table => report::attack::table(&model, &p),
                 ThreatFormat::Json => report::attack::json(&model, &p),
                 ThreatFormat::Markdown => report::attack::markdown(&model, &p),
             };
-            print!("{out}");
+            out.raw(&text)?;
             Ok(Outcome::Ok)
         }
         Cmd::Check {
@@ -547,6 +547,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                     merge.as_deref(),
                     prune,
                     templates,
+                    out,
                 )?;
             } else {
                 interop::run_import(from, &paths, &output, force, templates)?;
@@ -558,7 +559,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             from,
             paths,
             format,
-        } => manifests::run_drift(&file, from, &paths, format, templates),
+        } => manifests::run_drift(&file, from, &paths, format, templates, out),
         Cmd::Export {
             to,
             file,
