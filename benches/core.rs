@@ -19,7 +19,7 @@ mod support;
 use palisade::analysis::{self, index::ModelIndex, validate};
 use palisade::model::{Edit, ElementId, Model, Value};
 use palisade::persist;
-use palisade::report::{self, render, text};
+use palisade::report::{self, text};
 use palisade::rules::Catalog;
 
 // The same allocator as the `palisade` binary (src/main.rs), so the cases measure what
@@ -542,16 +542,16 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());
             let source = std::fs::read(&path).unwrap_or_default();
             cases.push(case(format!("report SARIF N={n}"), None, move || {
-                let input = render::Input {
+                let input = report::Input {
                     model: &m,
                     catalog: &c,
                     analysis: &a,
                     source: &source,
                     source_name: "model.ron",
                     source_date_epoch: Some(0),
-                    paper: render::Paper::A4,
+                    paper: report::Paper::A4,
                 };
-                render::render(&input, render::Format::Sarif)
+                report::render(&input, report::Format::Sarif)
                     .map(|b| b.len())
                     .unwrap_or(0)
             }));
@@ -709,16 +709,16 @@ fn pdf_case(
 ) {
     let threats = a.threats.len();
     let try_render = |model: &Model, cat: &Catalog, a: &analysis::Analysis, source: &[u8]| {
-        let input = render::Input {
+        let input = report::Input {
             model,
             catalog: cat,
             analysis: a,
             source,
             source_name: "palisade_330.ron",
             source_date_epoch: Some(0),
-            paper: render::Paper::A4,
+            paper: report::Paper::A4,
         };
-        render::render(&input, render::Format::Pdf)
+        report::render(&input, report::Format::Pdf)
     };
     match try_render(&model, &cat, &a, &source) {
         Err(e) => notes.push(format!(

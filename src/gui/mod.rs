@@ -23,11 +23,26 @@ pub mod selection;
 pub mod theme;
 pub mod threats;
 
+use crate::analysis::Analysis;
+use crate::model::Model;
 use crate::rules::Catalog;
 use app::{Banner, PalisadeApp};
 use document::Document;
 use eframe::egui;
 use std::path::PathBuf;
+
+/// The shown document as the panels read it during a frame: the model, its analysis and
+/// the catalog. Panels never change it; they push edits and actions, which the app
+/// applies after the frame.
+#[derive(Clone, Copy)]
+pub struct ReadCtx<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// Its analysis.
+    pub analysis: &'a Analysis,
+    /// Templates, stencils and rules.
+    pub catalog: &'a Catalog,
+}
 
 /// Opens the main window with `file`, or with the bundled Docker example when no file is
 /// given. `templates` is a directory of extra template files.

@@ -17,7 +17,7 @@ pub use crate::model::MAX_BOUNDARY_DEPTH;
 /// benchmark model of 100,000 elements, 200,000 flows and 316 boundaries (300,316 items,
 /// a 149 MB file), which loads, analyses and streams its threat list as JSON within
 /// 1.5 GB (BENCHMARKS.md, "Core at 100,000"). The PDF, SARIF and other reports have
-/// their own limits on threats (`report::render::MAX_PDF_THREATS` and the others).
+/// their own limits on threats (`report::MAX_PDF_THREATS` and the others).
 pub const MAX_ITEMS: usize = 400_000;
 
 /// Most boundary crossings of all flows together (a flow from inside `k` boundaries to

@@ -468,9 +468,38 @@ pub fn to_text(model: &Model) -> Result<String, String> {
         .new_line("\n")
         .struct_names(false)
         .separate_tuple_members(false);
-    let mut s = ron::ser::to_string_pretty(model, cfg).map_err(|e| e.to_string())?;
+    // Sized up front from the number of items (written models take 0.5-1 KiB an item),
+    // so a large model's text is not copied each time it outgrows its buffer.
+    let items = model.elements.len()
+        + model.flows.len()
+        + model.boundaries.len()
+        + model.relations.len()
+        + model.manual_threats.len()
+        + model.triage.len();
+    let mut s = String::with_capacity(4096 + items.saturating_mul(1024));
+    ron::Options::default()
+        .to_writer_pretty(Text(&mut s), model, cfg)
+        .map_err(|e| e.to_string())?;
     s.push('\n');
     Ok(s)
+}
+
+/// The model text being written. The serializer writes escaped strings a character at
+/// a time, so a one-byte piece is pushed without the general copy.
+struct Text<'a>(&'a mut String);
+
+impl std::fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match s.as_bytes() {
+            [b] if b.is_ascii() => self.0.push(char::from(*b)),
+            _ => self.0.push_str(s),
+        }
+        Ok(())
+    }
+    fn write_char(&mut self, c: char) -> std::fmt::Result {
+        self.0.push(c);
+        Ok(())
+    }
 }
 
 /// Options for [`save`].

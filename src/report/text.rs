@@ -13,9 +13,9 @@ pub fn table(views: &[ThreatView]) -> String {
             // Control characters in an id or a title never reach the terminal raw.
             [
                 crate::escape::terminal(&v.id).into_owned(),
-                v.stride.label().to_owned(),
-                v.sev.label().to_owned(),
-                v.stat.label().to_owned(),
+                v.category.label().to_owned(),
+                v.severity.label().to_owned(),
+                v.status.label().to_owned(),
                 crate::escape::terminal(&v.title).into_owned(),
             ]
         })
@@ -215,9 +215,9 @@ pub fn markdown(views: &[ThreatView]) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             crate::escape::md_code_cell(&v.id),
-            v.stride.label(),
-            v.sev.label(),
-            v.stat.label(),
+            v.category.label(),
+            v.severity.label(),
+            v.status.label(),
             md_cell(&v.title),
             md_cell(&v.subject.name)
         ));

@@ -22,5 +22,6 @@ mod persist;
 mod reliability;
 mod report;
 mod report_facts;
+mod report_layers;
 mod report_review;
 mod rules;

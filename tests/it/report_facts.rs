@@ -5,7 +5,7 @@
 use crate::common::{catalog, load};
 use palisade::analysis::{Analysis, analyze};
 use palisade::model::{Channel, Edit, Model, Relation, Value};
-use palisade::report::render::{self, Format, Input, Paper};
+use palisade::report::{self, Format, Input, Paper};
 use palisade::report::{data, pdf, text, threat_views};
 
 const NASTY: &str = "sa <b>|*x*</b>";
@@ -65,7 +65,7 @@ fn input<'a>(m: &'a Model, a: &'a Analysis) -> Input<'a> {
 
 fn render_text(m: &Model, format: Format) -> String {
     let a = analyze(m, catalog());
-    match render::render(&input(m, &a), format) {
+    match report::render(&input(m, &a), format) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{format:?}: {e}"),
     }
@@ -258,7 +258,7 @@ fn the_rule_appendix_shows_a_rules_reference_item_escaped() {
         catalog: &cat,
         ..input(&m, &a)
     };
-    let md = match render::render(&inp, Format::Markdown) {
+    let md = match report::render(&inp, Format::Markdown) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{e}"),
     };
@@ -272,7 +272,7 @@ fn the_rule_appendix_shows_a_rules_reference_item_escaped() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let html = match render::render(&inp, Format::Html) {
+    let html = match report::render(&inp, Format::Html) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{e}"),
     };
