@@ -28,6 +28,10 @@ pub struct Args {
     /// Global: before or after the subcommand.
     #[arg(long, global = true, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Largest model file to load, in bytes (default 268435456, 256 MiB: what the tool
+    /// serves within about 2 GB of memory). Global: before or after the subcommand.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_model_bytes: Option<u64>,
     /// What to do; without one, the desktop app opens.
     #[command(subcommand)]
     pub cmd: Option<Cmd>,
@@ -670,9 +674,10 @@ pub fn error_line(err: &anyhow::Error) -> String {
 
 /// Reads a model file given on the command line, refusing files over the model size limit.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    persist::read_file_limited(path, persist::MAX_MODEL_BYTES).with_context(|| {
+    let limit = persist::max_model_bytes();
+    persist::read_file_limited(path, limit).with_context(|| {
         format!(
-            "{}: cannot read (files over MAX_MODEL_BYTES = {} bytes are refused)",
+            "{}: cannot read (files over {limit} bytes are refused: --max-model-bytes, default MAX_MODEL_BYTES = {})",
             path.display(),
             persist::MAX_MODEL_BYTES
         )
