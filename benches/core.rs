@@ -26,7 +26,7 @@ use palisade::rules::Catalog;
 // the CLI and the app run.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use palisade::rules::eval::RulePlan;
+use palisade::analysis::eval::RulePlan;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::{median, ms, time};
@@ -171,12 +171,13 @@ fn dump_cmd(args: &[String]) -> Result<(), String> {
 /// `analysis::reanalyze` gives exactly what `analysis::analyze` gives.
 fn verify_incremental_cmd(args: &[String]) -> Result<(), String> {
     let cat = Catalog::builtin();
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    // Deterministic choices (the same edits every run), from proptest's generator.
+    let mut rng = proptest::test_runner::TestRng::deterministic_rng(
+        proptest::test_runner::RngAlgorithm::ChaCha,
+    );
     let mut rnd = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
+        use proptest::prelude::Rng;
+        (rng.next_u64() % n.max(1) as u64) as usize
     };
     for f in args {
         let mut m = persist::load(Path::new(f))
@@ -416,6 +417,22 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                 format!("load (parse RON) N={n}"),
                 big.then_some(200.0),
                 move || load(&p).elements.len(),
+            ));
+        }
+        {
+            // The same load with the `ron` parser alone: what the fast path saves.
+            let p = path.clone();
+            cases.push(case(
+                format!("load, ron parser only (no fast path) N={n}"),
+                None,
+                move || {
+                    let bytes = std::fs::read(&p).expect("read");
+                    persist::load_bytes_ron_only("model.ron", &bytes)
+                        .expect("load")
+                        .model
+                        .elements
+                        .len()
+                },
             ));
         }
         {

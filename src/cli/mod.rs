@@ -222,7 +222,8 @@ pub fn warn(line: &str) {
 
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
-    let cat = Catalog::with_user_dir(dir);
+    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
+    let cat = Catalog::with_user_sources(user, diags);
     for d in &cat.diagnostics {
         warn(&d.to_string());
     }
@@ -366,12 +367,12 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             };
             let p = analysis::paths::find(&model, &cat, &a, &q)
                 .with_context(|| format!("{}", file.display()))?;
-            let out = match format {
+            let text = match format {
                 PathFormat::Table => report::attack::table(&model, &p),
                 PathFormat::Json => report::attack::json(&model, &p),
                 PathFormat::Markdown => report::attack::markdown(&model, &p),
             };
-            print!("{out}");
+            out.raw(&text)?;
             Ok(Outcome::Ok)
         }
         Cmd::Check {
@@ -567,6 +568,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                     merge.as_deref(),
                     prune,
                     templates,
+                    out,
                 )?;
             } else {
                 interop::run_import(from, &paths, &output, force, templates)?;
@@ -578,7 +580,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             from,
             paths,
             format,
-        } => manifests::run_drift(&file, from, &paths, format, templates),
+        } => manifests::run_drift(&file, from, &paths, format, templates, out),
         Cmd::Export {
             to,
             file,

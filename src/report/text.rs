@@ -1,6 +1,7 @@
 //! Plain-text renderers for the command line: a table, JSON and Markdown.
 
 use super::ThreatView;
+use unicode_width::UnicodeWidthStr;
 
 /// An aligned text table, one threat a line; ids and titles escaped for the terminal
 /// ([`crate::escape::terminal`]).
@@ -19,10 +20,12 @@ pub fn table(views: &[ThreatView]) -> String {
             ]
         })
         .collect();
-    let mut widths = headers.map(|h| h.chars().count());
+    // Columns are counted in terminal cells, not characters: a CJK character or an
+    // emoji takes two, a combining mark none.
+    let mut widths = headers.map(UnicodeWidthStr::width);
     for r in &rows {
         for (i, c) in r.iter().enumerate().take(4) {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(c.width());
         }
     }
     let mut out = String::new();
@@ -30,7 +33,7 @@ pub fn table(views: &[ThreatView]) -> String {
         for (i, c) in cells.iter().enumerate() {
             out.push_str(c);
             if i < 4 {
-                let pad = widths[i] + 2 - c.chars().count();
+                let pad = (widths[i] + 2).saturating_sub(c.width());
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }

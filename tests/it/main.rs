@@ -14,6 +14,7 @@ mod gui_review;
 mod gui_triage;
 mod hostile;
 mod interop;
+mod layers;
 mod manifests;
 mod pairs;
 mod paths;

@@ -222,19 +222,15 @@ fn a_model_without_facts_has_no_facts_section() {
 /// The built-in templates plus a user template with one rule that traces to a reference
 /// item (with text that needs escaping).
 pub fn catalog_with_seed() -> palisade::rules::Catalog {
-    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
-        .iter()
-        .map(|(f, t)| ((*f).to_owned(), (*t).to_owned(), true))
-        .collect();
-    sources.push((
-        "user.ron".to_owned(),
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new(
+        "user.ron",
         r#"(id: "u", name: "User rules", version: "1", group: "U", rules: [
   (id: "U-S-01", title: "Seeded rule", category: Spoofing,
    applies: Elements(["k8s.secret"]), condition: Always,
    severity: Low, description: "A secret exists", references: ["CWE-1"],
    seed_item: "Docker Registry / <Elevation> | *of* privilege"),
-])"#
-        .to_owned(),
+])"#,
         false,
     ));
     let c = palisade::rules::Catalog::from_sources(sources);

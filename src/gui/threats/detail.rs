@@ -546,12 +546,11 @@ fn manual_ui(
     edits: &mut Vec<Edit>,
     st: &mut DetailState,
 ) {
-    let subject = match selection.single() {
-        Some(super::super::selection::Item::Element(e)) => SubjectRef::Element(e),
-        Some(super::super::selection::Item::Flow(f)) => SubjectRef::Flow(f),
-        Some(super::super::selection::Item::Boundary(b)) => SubjectRef::Boundary(b),
-        Some(super::super::selection::Item::Relation(_)) | None => SubjectRef::Model,
-    };
+    // A relation, or no single item, gives a threat to the whole system.
+    let subject = selection
+        .single()
+        .and_then(|item| SubjectRef::try_from(&item).ok())
+        .unwrap_or(SubjectRef::Model);
     let subject_name = match &subject {
         SubjectRef::Element(e) => model
             .elements
