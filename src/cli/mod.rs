@@ -46,6 +46,20 @@ pub enum ThreatFormat {
     Json,
     /// Markdown table.
     Markdown,
+    /// JSON Lines for machines: a header line with each fired rule's texts once, then
+    /// one compact line per threat.
+    Jsonl,
+}
+
+/// Output format of `paths`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum PathFormat {
+    /// Aligned text.
+    Table,
+    /// JSON array.
+    Json,
+    /// Markdown table.
+    Markdown,
 }
 
 /// Subcommands.
@@ -85,7 +99,7 @@ pub enum Cmd {
         max: Option<usize>,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
-        format: ThreatFormat,
+        format: PathFormat,
     },
     /// Check a model for errors (dangling ids, cycles, unknown kinds, wrong types).
     Validate {
@@ -323,10 +337,17 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 .map_err(StdoutError)?;
                 return Ok(Outcome::Ok);
             }
+            if format == ThreatFormat::Jsonl {
+                let paths =
+                    analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
+                report::jsonl::write(out.writer(), &model, &cat, &a.threats, Some(&paths))
+                    .map_err(StdoutError)?;
+                return Ok(Outcome::Ok);
+            }
             let views = report::threat_views(&model, &cat, &a);
             let text = match format {
                 ThreatFormat::Table => text::table(&views),
-                ThreatFormat::Json => text::json(&views),
+                ThreatFormat::Json | ThreatFormat::Jsonl => text::json(&views),
                 ThreatFormat::Markdown => text::markdown(&views),
             };
             // Every field of the table and the Markdown is escaped where it is written.
@@ -351,9 +372,9 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             let p = analysis::paths::find(&model, &cat, &a, &q)
                 .with_context(|| format!("{}", file.display()))?;
             let text = match format {
-                ThreatFormat::Table => report::attack::table(&model, &p),
-                ThreatFormat::Json => report::attack::json(&model, &p),
-                ThreatFormat::Markdown => report::attack::markdown(&model, &p),
+                PathFormat::Table => report::attack::table(&model, &p),
+                PathFormat::Json => report::attack::json(&model, &p),
+                PathFormat::Markdown => report::attack::markdown(&model, &p),
             };
             out.raw(&text)?;
             Ok(Outcome::Ok)
