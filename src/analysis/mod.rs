@@ -2,6 +2,7 @@
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
 pub mod diff;
+pub mod eval;
 pub mod incremental;
 pub mod index;
 pub mod paths;
@@ -9,12 +10,12 @@ pub mod validate;
 
 pub use incremental::reanalyze;
 
+use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use crate::diag::Diagnostic;
 use crate::model::{
     BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
 };
 use crate::rules::Catalog;
-use crate::rules::eval::{Evaluator, RulePlan, Scope};
 use index::ModelIndex;
 use std::collections::HashSet;
 

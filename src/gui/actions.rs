@@ -2,7 +2,7 @@
 //! UI code pushes them; the app carries them out after the frame.
 
 use super::canvas::ops::Align;
-use crate::report::render::Format;
+use crate::report::Format;
 use eframe::egui::Vec2;
 use std::path::PathBuf;
 

@@ -47,7 +47,10 @@ pub struct ReadCtx<'a> {
 /// Opens the main window with `file`, or with the bundled Docker example when no file is
 /// given. `templates` is a directory of extra template files.
 pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<()> {
-    let catalog = Catalog::with_user_dir(templates.as_deref());
+    let (user, diags) = (templates.as_deref())
+        .map(crate::persist::read_template_dir)
+        .unwrap_or_default();
+    let catalog = Catalog::with_user_sources(user, diags);
     let (doc, load_error) = initial_document(file, &catalog);
     let recovery = files::recovery_dir_from_env();
     files::dialog_errors::install();

@@ -271,7 +271,7 @@ fn threat_ui(
         ui.label("·");
         ui.label(format!("rule severity {}", t.rule_severity.label()));
         if let Origin::Rule(_) = t.origin {
-            ui.label(format!("· likelihood {}", v.likelihood));
+            ui.label(format!("· likelihood {}", v.likelihood.key()));
             ui.label(format!("· template {}", v.template));
         } else {
             ui.label("· written by the reviewer");
