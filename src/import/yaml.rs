@@ -15,6 +15,27 @@ pub const MAX_DOCUMENTS: usize = 100_000;
 /// Largest total input of one import, all files together.
 pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
 
+/// One input's text after the size limits (this file, and `total` over all inputs so far)
+/// and the UTF-8 check, each refusal naming the file and the limit.
+pub fn input_text<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    total: &mut u64,
+) -> Result<&'a str, super::ImportError> {
+    let too_large = |limit| super::ImportError::TooLarge {
+        path: name.to_owned(),
+        limit,
+    };
+    if bytes.len() as u64 > super::MAX_IMPORT_BYTES {
+        return Err(too_large(super::MAX_IMPORT_BYTES));
+    }
+    *total += bytes.len() as u64;
+    if *total > MAX_TOTAL_BYTES {
+        return Err(too_large(MAX_TOTAL_BYTES));
+    }
+    super::utf8(name, bytes)
+}
+
 /// One parsed document of a file.
 pub(crate) struct Doc<'a> {
     /// File name as given (used in messages and provenance).

@@ -810,7 +810,7 @@ fn models_past_the_item_and_crossing_limits_are_refused_naming_them() {
 
 #[test]
 fn a_pdf_or_sarif_report_past_its_threat_limit_is_refused_naming_it() {
-    use palisade::report::render::{MAX_PDF_THREATS, MAX_SARIF_THREATS};
+    use palisade::report::{MAX_PDF_THREATS, MAX_SARIF_THREATS};
     let d = tmp();
     let model = d.path().join("wide.ron");
     fs::write(&model, crate::reliability::wide_model(4_000)).expect("model");
