@@ -6,8 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use palisade::report::render::{self, Format, Input, Paper};
-use palisade::report::{self, text};
+use palisade::report::{self, Format, Input, Paper, text};
 use palisade::{analysis, persist, rules::Catalog};
 use std::sync::OnceLock;
 
@@ -48,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         Format::Sarif,
         Format::Pdf,
     ] {
-        let out = match render::render(&input, format) {
+        let out = match report::render(&input, format) {
             Ok(b) => b,
             Err(e) => panic!("{format:?} failed on a model that loads: {e}"),
         };
@@ -75,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             _ => {}
         }
         if format != Format::Pdf {
-            let again = render::render(&input, format).unwrap_or_default();
+            let again = report::render(&input, format).unwrap_or_default();
             assert!(again == out, "{format:?} is not deterministic");
         }
     }

@@ -18,7 +18,7 @@ use crate::model::{
     RelationId, Value,
 };
 use serde_norway::Value as Y;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Id of the cluster boundary.
 pub const CLUSTER: &str = "cluster";
@@ -123,15 +123,16 @@ fn id_part(s: &str) -> String {
         .collect()
 }
 
-/// Everything the import builds, plus its diagnostics.
+/// Everything the import builds, plus its diagnostics. The sets below are only asked
+/// whether they hold a key (never iterated), so hashing them keeps the output the same.
 struct Build {
     model: Model,
     /// Every id taken (elements, flows, relations, boundaries share one space here).
-    taken: BTreeSet<String>,
+    taken: HashSet<String>,
     /// `(kind, source, target)` of every relation, so each is added once.
-    related: BTreeSet<(String, ElementId, ElementId)>,
+    related: HashSet<(String, ElementId, ElementId)>,
     /// `(source, target, name)` of every flow -> its id, so a repeat joins the first.
-    flow_keys: BTreeMap<(ElementId, ElementId, String), FlowId>,
+    flow_keys: HashMap<(ElementId, ElementId, String), FlowId>,
 }
 
 impl Build {
@@ -659,9 +660,9 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
 
     let mut b = Build {
         model: Model::new(&title(inputs)),
-        taken: BTreeSet::new(),
-        related: BTreeSet::new(),
-        flow_keys: BTreeMap::new(),
+        taken: HashSet::new(),
+        related: HashSet::new(),
+        flow_keys: HashMap::new(),
     };
     b.model.metadata.source_format = "k8s".into();
     b.taken.insert(CLUSTER.into());

@@ -411,6 +411,37 @@ mod tests {
     }
 
     #[test]
+    fn a_large_input_parses_on_two_threads_in_document_order() {
+        // Past PARALLEL_MIN_BYTES, with a bad document in the second half.
+        let mut text = String::new();
+        let n = 6_000;
+        for i in 0..n {
+            if i == 5_000 {
+                // Four lines, as the others.
+                text.push_str("---\nbad: [1,\n# a\n# b\n");
+            } else {
+                text.push_str(&format!("---\nkind: ConfigMap\nmetadata:\n  name: cm{i}\n"));
+            }
+        }
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let mut d = Vec::new();
+        let mut budget = MAX_DOCUMENTS;
+        let docs = documents("f.yaml", &text, &mut budget, &mut d);
+        assert_eq!(docs.len(), n - 1);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "yaml-syntax");
+        let p = d[0].pos.unwrap_or(Pos { line: 0, col: 0 });
+        assert!((5_000 * 4 + 2..=5_000 * 4 + 5).contains(&p.line), "{p:?}");
+        for (k, doc) in docs.iter().enumerate() {
+            let i = if k < 5_000 { k } else { k + 1 };
+            assert_eq!(doc.index, i + 1);
+            assert_eq!(doc.line, i * 4 + 1);
+            let name = get(&doc.value, "metadata").and_then(|m| get(m, "name"));
+            assert_eq!(name.and_then(scalar), Some(format!("cm{i}")));
+        }
+    }
+
+    #[test]
     fn a_bad_document_is_located_and_the_others_parse() {
         let (v, d) = docs("a: 1\n---\nb: [1,\n---\nc: 3\n");
         assert_eq!(v.len(), 2);

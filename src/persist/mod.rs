@@ -181,7 +181,10 @@ pub struct Loaded {
 /// Reads at most `limit` bytes of a file; a larger file is an error.
 pub fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let f = fs::File::open(path)?;
-    let mut buf = Vec::new();
+    // Sized from the metadata (within the limit), so a large file is read without
+    // regrowing the buffer; a device reports no size and grows it as it goes.
+    let size = f.metadata().map(|m| m.len().min(limit + 1)).unwrap_or(0);
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     f.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
