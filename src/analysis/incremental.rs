@@ -41,7 +41,11 @@ fn touches<'e>(edit: &'e Edit, out: &mut Vec<Touch<'e>>) -> Option<()> {
     match edit {
         Edit::SetElementProp(id, _, _) => out.push(Touch::Element(id.as_str())),
         Edit::SetFlowProp(id, _, _) => out.push(Touch::Flow(id.as_str())),
-        Edit::MoveElement(..) | Edit::SetTriage(..) => out.push(Touch::Nothing),
+        // Controls change statuses and diagnostics, never which threats exist.
+        Edit::MoveElement(..)
+        | Edit::SetTriage(..)
+        | Edit::PutControl(..)
+        | Edit::RemoveControl(..) => out.push(Touch::Nothing),
         Edit::Batch(v) => {
             for e in v {
                 touches(e, out)?;

@@ -1,10 +1,12 @@
 //! Derived state: crossings, threats with their *why*, orphaned triage and diagnostics,
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
+pub mod controls;
 pub mod diff;
 pub mod incremental;
 pub mod index;
 pub mod paths;
+pub mod risk;
 pub mod validate;
 
 pub use incremental::reanalyze;
@@ -130,9 +132,15 @@ impl Threat {
     pub fn triage<'m>(&self, model: &'m Model) -> Option<&'m Triage> {
         model.triage.get(&self.id)
     }
-    /// Status after triage (Open when untriaged).
+    /// Status after triage (Open when untriaged); an untriaged (or Open) threat whose
+    /// controls are all Implemented or Verified counts as Mitigated
+    /// ([`controls::decision`] says which controls decided it).
     pub fn status(&self, model: &Model) -> Status {
-        self.triage(model).map(|t| t.status).unwrap_or_default()
+        let own = self.triage(model).map(|t| t.status).unwrap_or_default();
+        if own == Status::Open && controls::decision(model, self.id.as_str()).is_some() {
+            return Status::Mitigated;
+        }
+        own
     }
     /// Severity after the reviewer's override.
     pub fn severity(&self, model: &Model) -> Severity {
@@ -202,7 +210,17 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
 /// and a fresh generation. Shared by [`analyze`] and [`reanalyze`].
 fn finish(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, threats: Vec<Threat>) -> Analysis {
     let orphans = orphans_of(model, &threats);
-    let diagnostics = validate::validate(model, cat, ix, &orphans);
+    let mut diagnostics = validate::validate(model, cat, ix, &orphans);
+    let cvss = risk::diagnostics(model);
+    if !model.controls.is_empty() || !cvss.is_empty() {
+        diagnostics.extend(cvss);
+        diagnostics.extend(controls::diagnostics(model, cat, &threats));
+        diagnostics.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then_with(|| a.message.cmp(&b.message))
+        });
+    }
     Analysis {
         threats,
         orphans,

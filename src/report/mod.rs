@@ -151,7 +151,14 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         status: stat.key().to_owned(),
         subject,
         description,
-        why: t.why.clone(),
+        why: {
+            // A threat that its controls mitigate says which controls decided it.
+            let mut why = t.why.clone();
+            if let Some(d) = crate::analysis::controls::decision(model, t.id.as_str()) {
+                why.push(d.why());
+            }
+            why
+        },
         mitigations,
         references,
         template,
