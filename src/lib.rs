@@ -16,6 +16,7 @@ pub mod model;
 pub mod persist;
 pub mod report;
 pub mod rules;
+pub mod triage_import;
 #[cfg(test)]
 mod test_rng;
 
