@@ -19,14 +19,14 @@ mod support;
 use palisade::analysis::{self, index::ModelIndex, validate};
 use palisade::model::{Edit, ElementId, Model, Value};
 use palisade::persist;
-use palisade::report::{self, render, text};
+use palisade::report::{self, text};
 use palisade::rules::Catalog;
 
 // The same allocator as the `palisade` binary (src/main.rs), so the cases measure what
 // the CLI and the app run.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use palisade::rules::eval::RulePlan;
+use palisade::analysis::eval::RulePlan;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::{median, ms, time};
@@ -171,12 +171,13 @@ fn dump_cmd(args: &[String]) -> Result<(), String> {
 /// `analysis::reanalyze` gives exactly what `analysis::analyze` gives.
 fn verify_incremental_cmd(args: &[String]) -> Result<(), String> {
     let cat = Catalog::builtin();
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    // Deterministic choices (the same edits every run), from proptest's generator.
+    let mut rng = proptest::test_runner::TestRng::deterministic_rng(
+        proptest::test_runner::RngAlgorithm::ChaCha,
+    );
     let mut rnd = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
+        use proptest::prelude::Rng;
+        (rng.next_u64() % n.max(1) as u64) as usize
     };
     for f in args {
         let mut m = persist::load(Path::new(f))
@@ -419,6 +420,22 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             ));
         }
         {
+            // The same load with the `ron` parser alone: what the fast path saves.
+            let p = path.clone();
+            cases.push(case(
+                format!("load, ron parser only (no fast path) N={n}"),
+                None,
+                move || {
+                    let bytes = std::fs::read(&p).expect("read");
+                    persist::load_bytes_ron_only("model.ron", &bytes)
+                        .expect("load")
+                        .model
+                        .elements
+                        .len()
+                },
+            ));
+        }
+        {
             let (p, c) = (path.clone(), cat.clone());
             cases.push(case(
                 format!("load + validate N={n}"),
@@ -525,16 +542,16 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());
             let source = std::fs::read(&path).unwrap_or_default();
             cases.push(case(format!("report SARIF N={n}"), None, move || {
-                let input = render::Input {
+                let input = report::Input {
                     model: &m,
                     catalog: &c,
                     analysis: &a,
                     source: &source,
                     source_name: "model.ron",
                     source_date_epoch: Some(0),
-                    paper: render::Paper::A4,
+                    paper: report::Paper::A4,
                 };
-                render::render(&input, render::Format::Sarif)
+                report::render(&input, report::Format::Sarif)
                     .map(|b| b.len())
                     .unwrap_or(0)
             }));
@@ -692,16 +709,16 @@ fn pdf_case(
 ) {
     let threats = a.threats.len();
     let try_render = |model: &Model, cat: &Catalog, a: &analysis::Analysis, source: &[u8]| {
-        let input = render::Input {
+        let input = report::Input {
             model,
             catalog: cat,
             analysis: a,
             source,
             source_name: "palisade_330.ron",
             source_date_epoch: Some(0),
-            paper: render::Paper::A4,
+            paper: report::Paper::A4,
         };
-        render::render(&input, render::Format::Pdf)
+        report::render(&input, report::Format::Pdf)
     };
     match try_render(&model, &cat, &a, &source) {
         Err(e) => notes.push(format!(

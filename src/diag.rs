@@ -122,3 +122,37 @@ pub fn offset_to_pos(src: &str, off: usize) -> Pos {
         + 1;
     Pos { line, col }
 }
+
+/// Longest error message kept from the RON parser, in characters; longer ones (an
+/// unknown 1 MB field name, say) are cut.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// A RON error as one readable line: control characters escaped, at most
+/// [`MAX_MESSAGE_CHARS`] characters, and a recursion error naming the limit the caller
+/// parsed with (`limit_name` = `limit` levels).
+pub fn ron_message(e: &ron::Error, limit_name: &str, limit: usize) -> String {
+    match e {
+        ron::Error::ExceededRecursionLimit => {
+            format!("nesting is deeper than {limit} levels ({limit_name} = {limit})")
+        }
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// Escapes control characters (so a message is one line) and cuts it to
+/// [`MAX_MESSAGE_CHARS`].
+pub fn one_line(s: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use palisade::{analysis, persist, rules::Catalog, rules::catalog::BUILTIN};
+use palisade::{analysis, persist, persist::Source, rules::Catalog, rules::catalog::BUILTIN};
 use std::sync::OnceLock;
 
 const MODEL: &str = r#"(
@@ -43,12 +43,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut sources: Vec<(String, String, bool)> = BUILTIN
+    let mut sources: Vec<Source> = BUILTIN
         .iter()
         .filter(|(f, _)| f.ends_with("generic.ron"))
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
+        .map(|(f, s)| Source::new(*f, *s, true))
         .collect();
-    sources.push(("user/fuzz.ron".to_owned(), text.to_owned(), false));
+    sources.push(Source::new("user/fuzz.ron", text, false));
     let cat = Catalog::from_sources(sources);
     for d in &cat.diagnostics {
         let _ = d.to_string();

@@ -19,8 +19,8 @@
 
 use super::index::ModelIndex;
 use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing};
+use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use crate::model::{Edit, Model};
-use crate::rules::eval::{Evaluator, RulePlan, Scope};
 use crate::rules::{Applies, Catalog, Cond};
 use std::collections::HashSet;
 
@@ -254,7 +254,8 @@ mod tests {
     };
     use crate::persist;
 
-    use crate::test_rng::Rng;
+    use crate::test_rng::{Rng, picks};
+    use proptest::prelude::*;
 
     /// A random property edit: a declared property set to a value of its type (or of
     /// the wrong type, or cleared), or an undeclared one; sometimes a move or a batch.
@@ -353,9 +354,11 @@ mod tests {
         a.threats == b.threats && a.orphans == b.orphans && a.diagnostics == b.diagnostics
     }
 
-    fn check(mut model: Model, steps: usize, seed: u64) {
+    /// Applies `steps` random edits chosen by `picks`; after each, the incremental
+    /// analysis must equal the full one.
+    fn check(mut model: Model, steps: usize, picks: Vec<u32>) {
         let cat = Catalog::builtin();
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(picks);
         let mut a = analyze(&model, &cat);
         for step in 0..steps {
             let edit = random_edit(&model, &cat, &mut rng);
@@ -441,26 +444,39 @@ mod tests {
         m
     }
 
-    #[test]
-    fn reanalyze_equals_analyze_on_a_mixed_model() {
-        check(mixed_model(), 300, 0x9E37_79B9_7F4A_7C15);
+    /// Picks enough for `steps` edits (an edit takes about six).
+    fn enough(steps: usize) -> impl Strategy<Value = Vec<u32>> {
+        picks(steps * 8)
     }
 
-    #[test]
-    fn reanalyze_equals_analyze_on_the_bundled_example() {
-        let model = persist::load_bytes(
-            crate::DEFAULT_EXAMPLE.0,
-            crate::DEFAULT_EXAMPLE.1.as_bytes(),
-        )
-        .expect("the bundled example loads")
-        .model;
-        check(model, 200, 42);
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn reanalyze_equals_analyze_on_a_mixed_model(p in enough(300)) {
+            check(mixed_model(), 300, p);
+        }
+
+        #[test]
+        fn reanalyze_equals_analyze_on_the_bundled_example(p in enough(200)) {
+            let model = persist::load_bytes(
+                crate::DEFAULT_EXAMPLE.0,
+                crate::DEFAULT_EXAMPLE.1.as_bytes(),
+            )
+            .expect("the bundled example loads")
+            .model;
+            check(model, 200, p);
+        }
+
+        /// Relations, boundary properties and local channels: an element edit reaches the
+        /// elements whose rules follow a relation to it (service account -> binding -> role).
+        #[test]
+        fn reanalyze_equals_analyze_on_models_with_relations(p in enough(300)) {
+            relations_case(p);
+        }
     }
 
-    /// Relations, boundary properties and local channels: an element edit reaches the
-    /// elements whose rules follow a relation to it (service account -> binding -> role).
-    #[test]
-    fn reanalyze_equals_analyze_on_models_with_relations() {
+    fn relations_case(p: Vec<u32>) {
         for (name, text) in [
             (
                 "kubernetes-hardened.ron",
@@ -474,7 +490,7 @@ mod tests {
             let model = persist::load_bytes(name, text.as_bytes())
                 .expect("loads")
                 .model;
-            check(model, 300, 7);
+            check(model, 300, p.clone());
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod controls;
 pub mod diff;
+pub mod eval;
 pub mod incremental;
 pub mod index;
 pub mod paths;
@@ -11,12 +12,12 @@ pub mod validate;
 
 pub use incremental::reanalyze;
 
+use crate::analysis::eval::{Evaluator, RulePlan, Scope};
 use crate::diag::Diagnostic;
 use crate::model::{
     BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
 };
 use crate::rules::Catalog;
-use crate::rules::eval::{Evaluator, RulePlan, Scope};
 use index::ModelIndex;
 use std::collections::HashSet;
 
@@ -70,14 +71,9 @@ impl Subject {
         }
     }
 
-    /// The subject of a manual threat.
+    /// The subject of a manual threat (the same as `Subject::from(r)`).
     pub fn from_ref(r: &SubjectRef) -> Subject {
-        match r {
-            SubjectRef::Element(e) => Subject::Element(e.clone()),
-            SubjectRef::Flow(f) => Subject::Flow(f.clone()),
-            SubjectRef::Boundary(b) => Subject::Boundary(b.clone()),
-            SubjectRef::Model => Subject::Model,
-        }
+        Subject::from(r)
     }
 
     /// Parses the subject part of a generated threat id (`element:x`, `flow:x/boundary:y`).
@@ -95,6 +91,39 @@ impl Subject {
             return Some(Subject::Boundary(BoundaryId::new(rest)));
         }
         (s == "model").then_some(Subject::Model)
+    }
+}
+
+/// A saved subject (of a manual threat or a diagnostic) is a subject: the model's
+/// [`SubjectRef`] is the part of this vocabulary a file can name.
+impl From<&SubjectRef> for Subject {
+    fn from(r: &SubjectRef) -> Subject {
+        match r {
+            SubjectRef::Element(e) => Subject::Element(e.clone()),
+            SubjectRef::Flow(f) => Subject::Flow(f.clone()),
+            SubjectRef::Boundary(b) => Subject::Boundary(b.clone()),
+            SubjectRef::Model => Subject::Model,
+        }
+    }
+}
+
+impl From<SubjectRef> for Subject {
+    fn from(r: SubjectRef) -> Subject {
+        Subject::from(&r)
+    }
+}
+
+/// A subject a file can name; a per-boundary crossing (old triage keys only) is none.
+impl TryFrom<&Subject> for SubjectRef {
+    type Error = ();
+    fn try_from(s: &Subject) -> Result<SubjectRef, ()> {
+        match s {
+            Subject::Element(e) => Ok(SubjectRef::Element(e.clone())),
+            Subject::Flow(f) => Ok(SubjectRef::Flow(f.clone())),
+            Subject::Boundary(b) => Ok(SubjectRef::Boundary(b.clone())),
+            Subject::Model => Ok(SubjectRef::Model),
+            Subject::Crossing(..) => Err(()),
+        }
     }
 }
 

@@ -15,8 +15,8 @@
 
 use super::index::ModelIndex;
 use super::{Analysis, Subject, Threat};
+use crate::analysis::eval::{Evaluator, Scope};
 use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
-use crate::rules::eval::{Evaluator, Scope};
 use crate::rules::template::{Cond, Dir, Reach, Role};
 use crate::rules::{Catalog, Pivot};
 use std::cmp::Reverse;

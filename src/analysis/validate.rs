@@ -1,10 +1,10 @@
 //! Model validation: every problem becomes a diagnostic that names its culprit.
 
 use super::index::ModelIndex;
+use crate::analysis::eval::NameMap;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{Model, SubjectRef, ThreatId, Value, check_id, truncate};
 use crate::rules::Catalog;
-use crate::rules::eval::NameMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
@@ -74,7 +74,7 @@ pub fn validate(
                 for (k, v) in &e.props {
                     match st.prop(k) {
                         // Free-text notes kept from an imported source (`note.*`).
-                        None if crate::import::is_note(k) => {}
+                        None if crate::model::is_note(k) => {}
                         None => out.push(
                             Diagnostic::new(
                                 Level::Warning,
@@ -149,7 +149,7 @@ pub fn validate(
         }
         for (k, v) in &f.props {
             match flow_specs.get(k.as_str()).copied() {
-                None if crate::import::is_note(k) => {}
+                None if crate::model::is_note(k) => {}
                 None => out.push(
                     Diagnostic::new(
                         Level::Warning,

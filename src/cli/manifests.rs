@@ -193,6 +193,7 @@ pub fn run_import(
     merge: Option<&Path>,
     prune: bool,
     templates: Option<&Path>,
+    out: &mut super::Out,
 ) -> Result<()> {
     if !output
         .extension()
@@ -227,7 +228,7 @@ pub fn run_import(
             let existing = super::load_model(existing_path)?;
             let (merged, outcome) = sync::merge(&existing, &imported.model, prune);
             let changes = analysis::diff::diff(&existing, &merged, &cat);
-            print!("{}", analysis::diff::render(&changes));
+            out.raw(&analysis::diff::render(&changes))?;
             for m in &outcome.missing {
                 if outcome.pruned {
                     eprintln!("removed (no longer in the manifests): {m}");
@@ -238,16 +239,28 @@ pub fn run_import(
             merged
         }
     };
-    persist::save(
-        output,
-        &model,
-        &persist::SaveOptions {
-            backup: true,
-            force: true,
-            ..Default::default()
-        },
-    )?;
-    let a = analysis::analyze(&model, &cat);
+    // The analysis (for the summary line) runs on another thread while the model is
+    // written; both only read it.
+    let (saved, a) = std::thread::scope(|s| {
+        let analysis =
+            std::thread::Builder::new().spawn_scoped(s, || analysis::analyze(&model, &cat));
+        let saved = persist::save(
+            output,
+            &model,
+            &persist::SaveOptions {
+                backup: true,
+                force: true,
+                ..Default::default()
+            },
+        );
+        let a = match analysis.map(|h| h.join()) {
+            Ok(Ok(a)) => a,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => analysis::analyze(&model, &cat),
+        };
+        (saved, a)
+    });
+    saved?;
     let errors = a
         .diagnostics
         .iter()
@@ -275,6 +288,7 @@ pub fn run_drift(
     paths: &[PathBuf],
     format: DriftFormat,
     templates: Option<&Path>,
+    out: &mut super::Out,
 ) -> Result<super::Outcome> {
     if !is_manifest_format(from) {
         bail!("drift compares with Kubernetes or Compose manifests (--from k8s or --from compose)");
@@ -314,12 +328,12 @@ pub fn run_drift(
     match format {
         DriftFormat::Text => {
             for d in &drift {
-                println!("{}", terminal_safe(&d.line()));
+                out.line(&d.line())?;
             }
             if drift.is_empty() {
-                println!("the model and the manifests agree");
+                out.line("the model and the manifests agree")?;
             } else {
-                println!("{} disagreement(s)", drift.len());
+                out.line(&format!("{} disagreement(s)", drift.len()))?;
             }
         }
         DriftFormat::Json => {
@@ -329,7 +343,8 @@ pub fn run_drift(
                 "agree": drift.is_empty(),
                 "drift": drift,
             });
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            out.raw(&serde_json::to_string_pretty(&v)?)?;
+            out.raw("\n")?;
         }
     }
     Ok(if drift.is_empty() {
@@ -337,17 +352,4 @@ pub fn run_drift(
     } else {
         super::Outcome::Failed
     })
-}
-
-/// Control characters (a manifest value could hold escape sequences) shown escaped.
-fn terminal_safe(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

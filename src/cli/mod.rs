@@ -2,6 +2,7 @@
 
 pub mod interop;
 pub mod manifests;
+pub mod report_args;
 
 use crate::analysis::{self, Analysis};
 use crate::diag::Level;
@@ -104,10 +105,10 @@ pub enum Cmd {
         output: PathBuf,
         /// Output format (default: from the output file's extension).
         #[arg(long, value_enum)]
-        format: Option<report::render::Format>,
+        format: Option<report_args::ReportFormat>,
         /// Paper size of the PDF.
         #[arg(long, value_enum, default_value = "a4")]
-        paper: report::render::Paper,
+        paper: report_args::PaperArg,
         /// Overwrite an existing `.ron` file with the report (refused by default: it is
         /// probably a model). The model file itself is never overwritten.
         #[arg(long)]
@@ -229,7 +230,8 @@ pub fn warn(line: &str) {
 
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
-    let cat = Catalog::with_user_dir(dir);
+    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
+    let cat = Catalog::with_user_sources(user, diags);
     for d in &cat.diagnostics {
         warn(&d.to_string());
     }
@@ -366,12 +368,12 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             };
             let p = analysis::paths::find(&model, &cat, &a, &q)
                 .with_context(|| format!("{}", file.display()))?;
-            let out = match format {
+            let text = match format {
                 ThreatFormat::Table => report::attack::table(&model, &p),
                 ThreatFormat::Json => report::attack::json(&model, &p),
                 ThreatFormat::Markdown => report::attack::markdown(&model, &p),
             };
-            print!("{out}");
+            out.raw(&text)?;
             Ok(Outcome::Ok)
         }
         Cmd::Check {
@@ -499,8 +501,8 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             force,
         } => {
             let format = match format {
-                Some(f) => f,
-                None => report::render::Format::from_path(&output).with_context(|| {
+                Some(f) => f.into(),
+                None => report::Format::from_path(&output).with_context(|| {
                     format!(
                         "{}: cannot tell the report format from the extension; use --format",
                         output.display()
@@ -515,16 +517,16 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             let a = analysis::analyze(&model, &cat);
             print_model_errors(&file, &a);
             let source_name = file.display().to_string();
-            let input = report::render::Input {
+            let input = report::Input {
                 model: &model,
                 catalog: &cat,
                 analysis: &a,
                 source: &source,
                 source_name: &source_name,
                 source_date_epoch: None,
-                paper,
+                paper: paper.into(),
             };
-            let bytes = report::render::render(&input, format)?;
+            let bytes = report::render(&input, format)?;
             let target = persist::output::classify(&output).map_err(|e| {
                 anyhow::Error::new(persist::SaveError::Io {
                     path: output.display().to_string(),
@@ -575,6 +577,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                     merge.as_deref(),
                     prune,
                     templates,
+                    out,
                 )?;
             } else {
                 interop::run_import(from, &paths, &output, force, templates)?;
@@ -586,7 +589,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             from,
             paths,
             format,
-        } => manifests::run_drift(&file, from, &paths, format, templates),
+        } => manifests::run_drift(&file, from, &paths, format, templates, out),
         Cmd::Export {
             to,
             file,

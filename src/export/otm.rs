@@ -64,11 +64,11 @@ pub(crate) fn impact(s: Severity) -> f64 {
     }
 }
 
-fn likelihood(l: &str) -> f64 {
+fn likelihood(l: crate::model::Likelihood) -> f64 {
     match l {
-        "low" => 25.0,
-        "high" => 100.0,
-        _ => 50.0,
+        crate::model::Likelihood::Low => 25.0,
+        crate::model::Likelihood::High => 100.0,
+        crate::model::Likelihood::Medium => 50.0,
     }
 }
 
@@ -226,7 +226,7 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             "categories": [t.category.label()],
             "cwes": cwes,
             "risk": {
-                "likelihood": likelihood(&v.likelihood),
+                "likelihood": likelihood(v.likelihood),
                 "impact": impact(t.severity(model)),
             },
             "attributes": {"palisade": J::Object(pal)},

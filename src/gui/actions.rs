@@ -2,7 +2,7 @@
 //! UI code pushes them; the app carries them out after the frame.
 
 use super::canvas::ops::Align;
-use crate::report::render::Format;
+use crate::report::Format;
 use eframe::egui::Vec2;
 use std::path::PathBuf;
 
@@ -69,6 +69,9 @@ pub enum Action {
     Help,
     /// Centre the canvas on the selection.
     RevealSelection,
+    /// Select what a threat or diagnostic is about on the canvas (a crossing: its flow and
+    /// boundary) and centre the view on it.
+    Reveal(crate::analysis::Subject),
     /// Focus the name field of the selected item, with the whole name selected.
     Rename,
     /// Close the current tab (asks about unsaved changes).

@@ -75,6 +75,8 @@ pub struct PalisadeApp {
     pub command_palette: super::commands::PaletteState,
     /// Canvas view, tool and gesture.
     pub canvas: CanvasState,
+    /// The threats workspace: tab, filters, sorting, forms, the Paths tab.
+    pub threats: super::threats::ThreatsPanel,
     /// Palette find box.
     pub palette: PaletteState,
     /// Messages under the menu bar.
@@ -129,6 +131,7 @@ impl PalisadeApp {
             active: 0,
             command_palette: super::commands::PaletteState::default(),
             canvas: CanvasState::default(),
+            threats: super::threats::ThreatsPanel::default(),
             palette: PaletteState::default(),
             banners,
             prompt: None,
@@ -823,6 +826,11 @@ impl PalisadeApp {
                 self.canvas
                     .reveal(&self.doc.model, &self.catalog, &self.doc.selection)
             }
+            Action::Reveal(subject) => {
+                super::threats::select_subject(&mut self.doc.selection, &subject);
+                self.canvas
+                    .reveal(&self.doc.model, &self.catalog, &self.doc.selection)
+            }
         }
     }
 
@@ -1335,12 +1343,16 @@ impl eframe::App for PalisadeApp {
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(
                     ui,
-                    &self.doc.model,
-                    &self.doc.analysis,
+                    super::ReadCtx {
+                        model: &self.doc.model,
+                        analysis: &self.doc.analysis,
+                        catalog: &self.catalog,
+                    },
                     &self.doc.summary,
-                    &self.catalog,
+                    &mut self.threats,
                     &mut self.doc.selection,
                     &mut threat_edits,
+                    &mut actions,
                 );
             });
         egui::Panel::left("palette")
@@ -1376,23 +1388,26 @@ impl eframe::App for PalisadeApp {
             });
         let mut canvas_edits: Vec<Edit> = Vec::new();
         let canvas_key = canvas::DerivedKey::new(self.doc.generation(), &self.catalog);
+        let focus = self.threats.canvas_focus().cloned();
         egui::CentralPanel::no_frame().show(ui, |ui| {
+            let scene = canvas::Scene {
+                doc: super::ReadCtx {
+                    model: &self.doc.model,
+                    analysis: &self.doc.analysis,
+                    catalog: &self.catalog,
+                },
+                key: canvas_key,
+                focus: focus.as_deref(),
+            };
             canvas::canvas_ui(
                 ui,
-                &self.doc.model,
-                &self.doc.analysis,
-                &self.catalog,
+                &scene,
                 &mut self.doc.selection,
                 &mut self.canvas,
-                canvas_key,
                 &mut canvas_edits,
                 &mut actions,
             );
         });
-        if let Some(subject) = super::threats::take_focus_request(&ctx) {
-            super::threats::select_subject(&mut self.doc.selection, &subject);
-            actions.push(Action::RevealSelection);
-        }
         self.prompt_ui(&ctx);
         self.builtin_dialog_ui(&ctx);
         if let Some(a) = super::commands::palette_ui(&ctx, &mut self.command_palette) {

@@ -5,7 +5,7 @@
 
 use super::actions::Action;
 use super::canvas::ops::Align;
-use crate::report::render::Format;
+use crate::report::Format;
 use eframe::egui::{self, Key, KeyboardShortcut, ModifierNames, Modifiers, RichText};
 
 /// Where a command lives in the menu bar.

@@ -111,7 +111,7 @@ impl BuiltinDialog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::render::Format;
+    use crate::report::Format;
 
     #[test]
     fn a_typed_name_without_extension_gets_the_purpose_s_one() {

@@ -54,7 +54,7 @@ pub enum DialogPurpose {
     /// Choose where to save the model.
     SaveAs,
     /// Choose where to write a report.
-    Export(crate::report::render::Format),
+    Export(crate::report::Format),
     /// Choose another tool's model to import (as this format).
     Import(crate::import::Format),
     /// Choose where to write a model for another tool.
@@ -417,7 +417,7 @@ pub struct ExportJob {
     /// Where to write.
     pub path: PathBuf,
     /// Which format.
-    pub format: crate::report::render::Format,
+    pub format: crate::report::Format,
     /// A copy of the model.
     pub model: crate::model::Model,
     /// A copy of the catalog.
@@ -429,8 +429,8 @@ pub struct ExportJob {
 }
 
 /// Filter label and extension of a report format.
-pub fn export_ext(f: crate::report::render::Format) -> (&'static str, &'static str) {
-    use crate::report::render::Format;
+pub fn export_ext(f: crate::report::Format) -> (&'static str, &'static str) {
+    use crate::report::Format;
     match f {
         Format::Pdf => ("PDF report", "pdf"),
         Format::Markdown => ("Markdown report", "md"),
@@ -443,24 +443,24 @@ pub fn export_ext(f: crate::report::render::Format) -> (&'static str, &'static s
 /// Renders a report and writes it atomically.
 pub fn export_report(
     path: &Path,
-    format: crate::report::render::Format,
+    format: crate::report::Format,
     model: &crate::model::Model,
     catalog: &crate::rules::Catalog,
     analysis: &crate::analysis::Analysis,
     source_name: &str,
 ) -> Result<(), String> {
     let source = persist::to_text(model).map_err(|e| format!("{}: {e}", path.display()))?;
-    let input = crate::report::render::Input {
+    let input = crate::report::Input {
         model,
         catalog,
         analysis,
         source: source.as_bytes(),
         source_name,
         source_date_epoch: None,
-        paper: crate::report::render::Paper::default(),
+        paper: crate::report::Paper::default(),
     };
-    let bytes = crate::report::render::render(&input, format)
-        .map_err(|e| format!("{}: {e:#}", path.display()))?;
+    let bytes =
+        crate::report::render(&input, format).map_err(|e| format!("{}: {e:#}", path.display()))?;
     let opts = persist::SaveOptions {
         expected: None,
         force: true,
@@ -796,7 +796,7 @@ mod tests {
         let out = dir.path().join("r.md");
         let r = export_report(
             &out,
-            crate::report::render::Format::Markdown,
+            crate::report::Format::Markdown,
             &model,
             &cat,
             &analysis,

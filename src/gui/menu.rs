@@ -6,7 +6,7 @@ use super::canvas::CanvasState;
 use super::canvas::ops::Align;
 use super::commands;
 use super::files::EXAMPLES;
-use crate::report::render::Format;
+use crate::report::Format;
 use eframe::egui::{self, ThemePreference};
 use std::path::PathBuf;
 

@@ -23,16 +23,34 @@ pub mod selection;
 pub mod theme;
 pub mod threats;
 
+use crate::analysis::Analysis;
+use crate::model::Model;
 use crate::rules::Catalog;
 use app::{Banner, PalisadeApp};
 use document::Document;
 use eframe::egui;
 use std::path::PathBuf;
 
+/// The shown document as the panels read it during a frame: the model, its analysis and
+/// the catalog. Panels never change it; they push edits and actions, which the app
+/// applies after the frame.
+#[derive(Clone, Copy)]
+pub struct ReadCtx<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// Its analysis.
+    pub analysis: &'a Analysis,
+    /// Templates, stencils and rules.
+    pub catalog: &'a Catalog,
+}
+
 /// Opens the main window with `file`, or with the bundled Docker example when no file is
 /// given. `templates` is a directory of extra template files.
 pub fn run(file: Option<PathBuf>, templates: Option<PathBuf>) -> anyhow::Result<()> {
-    let catalog = Catalog::with_user_dir(templates.as_deref());
+    let (user, diags) = (templates.as_deref())
+        .map(crate::persist::read_template_dir)
+        .unwrap_or_default();
+    let catalog = Catalog::with_user_sources(user, diags);
     let (doc, load_error) = initial_document(file, &catalog);
     let recovery = files::recovery_dir_from_env();
     files::dialog_errors::install();

@@ -1,17 +1,19 @@
 //! The Paths tab beside Threats: attack paths from the entry points to the crown jewels,
 //! shortest first, with length and weakest step; the selected path's steps with their
 //! why, the threats to fix, and what cuts the path. While a path is selected the canvas
-//! shows its elements and flows and dims the rest ([`canvas_focus`]).
+//! shows its elements and flows and dims the rest ([`PathsTab::canvas_focus`]).
 //!
 //! Paths are derived from the document's analysis and cached per
-//! [`Analysis::generation`], like the threat table.
+//! [`crate::analysis::Analysis::generation`], like the threat table. The tab's state is a
+//! field of the threats panel ([`PathsTab`]).
 
+use crate::analysis::Subject;
 use crate::analysis::paths::{self, AttackPath, Paths, Query, Step};
-use crate::analysis::{Analysis, Subject};
+use crate::gui::ReadCtx;
+use crate::gui::actions::Action;
 use crate::gui::selection::Selection;
 use crate::model::{ElementId, FlowId, Model};
 use crate::report::attack::{name, steps_label};
-use crate::rules::Catalog;
 use eframe::egui::{self, RichText};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,10 +24,13 @@ struct Cache {
     paths: Arc<Paths>,
 }
 
-/// What the tab remembers: the selected path, by id.
-#[derive(Clone, Default)]
-struct TabState {
+/// What the tab remembers between frames (a field of the threats panel): the selected
+/// path by id, the paths of the last analysis, and what the canvas shows of the path.
+#[derive(Default)]
+pub struct PathsTab {
     selected: Option<String>,
+    cache: Option<Cache>,
+    focus: Option<Arc<Focus>>,
 }
 
 /// The elements and flows of the path shown; everything else is dimmed on the canvas.
@@ -42,67 +47,45 @@ pub struct Focus {
 /// Most paths listed (the shortest); the rest are counted.
 const MAX_LISTED: usize = 200;
 
-fn cache_id() -> egui::Id {
-    egui::Id::unique("palisade.paths.cache")
-}
-fn state_id() -> egui::Id {
-    egui::Id::unique("palisade.paths.state")
-}
-fn focus_id() -> egui::Id {
-    egui::Id::unique("palisade.paths.focus")
-}
-
-/// The attack paths of the current analysis (computed once per generation).
-pub fn current(
-    ctx: &egui::Context,
-    model: &Model,
-    analysis: &Analysis,
-    catalog: &Catalog,
-) -> Arc<Paths> {
-    let cached = ctx.data(|d| d.get_temp::<Arc<Cache>>(cache_id()));
-    if let Some(c) = cached.filter(|c| c.generation == analysis.generation) {
-        return c.paths.clone();
+impl PathsTab {
+    /// The attack paths of the current analysis (computed once per generation).
+    pub fn current(&mut self, cx: ReadCtx<'_>) -> Arc<Paths> {
+        if let Some(c) = self
+            .cache
+            .as_ref()
+            .filter(|c| c.generation == cx.analysis.generation)
+        {
+            return c.paths.clone();
+        }
+        let q = Query {
+            max: Some(MAX_LISTED),
+            cuts: true,
+            ..Query::default()
+        };
+        // The query names no element, so it cannot fail; an empty list is the fallback.
+        let paths =
+            Arc::new(paths::find(cx.model, cx.catalog, cx.analysis, &q).unwrap_or_default());
+        self.cache = Some(Cache {
+            generation: cx.analysis.generation,
+            paths: paths.clone(),
+        });
+        paths
     }
-    let q = Query {
-        max: Some(MAX_LISTED),
-        cuts: true,
-        ..Query::default()
-    };
-    // The query names no element, so it cannot fail; an empty list is the fallback.
-    let paths = Arc::new(paths::find(model, catalog, analysis, &q).unwrap_or_default());
-    ctx.data_mut(|d| {
-        d.insert_temp(
-            cache_id(),
-            Arc::new(Cache {
-                generation: analysis.generation,
-                paths: paths.clone(),
-            }),
-        )
-    });
-    paths
-}
 
-/// The tab's label with the number of paths.
-pub fn tab_label(
-    ctx: &egui::Context,
-    model: &Model,
-    analysis: &Analysis,
-    catalog: &Catalog,
-) -> String {
-    let p = current(ctx, model, analysis, catalog);
-    format!("Attack paths ({})", p.paths.len() + p.left_out)
-}
+    /// The tab's label with the number of paths.
+    pub fn label(&mut self, cx: ReadCtx<'_>) -> String {
+        let p = self.current(cx);
+        format!("Attack paths ({})", p.paths.len() + p.left_out)
+    }
 
-/// The path the canvas should show, if the Paths tab has one selected.
-pub fn canvas_focus(ctx: &egui::Context) -> Option<Arc<Focus>> {
-    ctx.data(|d| d.get_temp::<Option<Arc<Focus>>>(focus_id()))
-        .flatten()
-}
+    /// The path the canvas should show, while one is selected in the tab shown.
+    pub fn canvas_focus(&self) -> Option<&Arc<Focus>> {
+        self.focus.as_ref()
+    }
 
-/// Stops dimming the canvas (another tab is shown).
-pub fn clear_focus(ctx: &egui::Context) {
-    if canvas_focus(ctx).is_some() {
-        ctx.data_mut(|d| d.insert_temp::<Option<Arc<Focus>>>(focus_id(), None));
+    /// Stops dimming the canvas (another tab is shown).
+    pub fn clear_focus(&mut self) {
+        self.focus = None;
     }
 }
 
@@ -119,18 +102,16 @@ fn focus_of(p: &AttackPath) -> Focus {
     }
 }
 
-/// Shows the Paths tab.
+/// Shows the Paths tab. Clicking a step or a threat pushes [`Action::Reveal`].
 pub fn paths_tab_ui(
     ui: &mut egui::Ui,
-    model: &Model,
-    analysis: &Analysis,
-    catalog: &Catalog,
+    cx: ReadCtx<'_>,
+    st: &mut PathsTab,
     selection: &mut Selection,
+    actions: &mut Vec<Action>,
 ) {
-    let ctx = ui.ctx().clone();
-    let all = current(&ctx, model, analysis, catalog);
-    let mut st: TabState =
-        ctx.data_mut(|d| d.get_temp_mut_or_default::<TabState>(state_id()).clone());
+    let model = cx.model;
+    let all = st.current(cx);
     if st
         .selected
         .as_ref()
@@ -144,17 +125,16 @@ pub fn paths_tab_ui(
             all.entries.len(),
             all.targets.len()
         ));
-        clear_focus(&ctx);
-        ctx.data_mut(|d| d.insert_temp(state_id(), st));
+        st.clear_focus();
         return;
     }
     let selected = st
         .selected
         .as_ref()
         .and_then(|id| all.paths.iter().find(|p| &p.id == id));
-    let focus = selected.map(|p| Arc::new(focus_of(p)));
-    if canvas_focus(&ctx) != focus {
-        ctx.data_mut(|d| d.insert_temp(focus_id(), focus));
+    let focus = selected.map(focus_of);
+    if st.focus.as_deref() != focus.as_ref() {
+        st.focus = focus.map(Arc::new);
     }
     let avail = ui.available_size();
     ui.horizontal_top(|ui| {
@@ -204,16 +184,21 @@ pub fn paths_tab_ui(
         });
         ui.separator();
         ui.vertical(|ui| match selected {
-            Some(p) => path_detail_ui(ui, model, p, selection),
+            Some(p) => path_detail_ui(ui, model, p, selection, actions),
             None => {
                 ui.label("Select a path to see its steps on the canvas");
             }
         });
     });
-    ctx.data_mut(|d| d.insert_temp(state_id(), st));
 }
 
-fn path_detail_ui(ui: &mut egui::Ui, model: &Model, p: &AttackPath, selection: &mut Selection) {
+fn path_detail_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    p: &AttackPath,
+    selection: &mut Selection,
+    actions: &mut Vec<Action>,
+) {
     egui::ScrollArea::vertical()
         .id_salt("paths-detail")
         .auto_shrink([false, false])
@@ -231,7 +216,13 @@ fn path_detail_ui(ui: &mut egui::Ui, model: &Model, p: &AttackPath, selection: &
             ui.label(RichText::new(format!("To: {}", p.target_why)).weak());
             ui.add_space(4.0);
             for (i, s) in p.steps.iter().enumerate() {
-                step_ui(ui, model, i, s, i == p.weakest, selection);
+                if step_ui(ui, model, (i, s), i == p.weakest) {
+                    selection.clear_items();
+                    actions.push(Action::Reveal(match &s.flow {
+                        Some(f) => Subject::Flow(f.clone()),
+                        None => Subject::Element(s.to.clone()),
+                    }));
+                }
             }
             ui.add_space(6.0);
             let fix: BTreeSet<&str> = p
@@ -250,7 +241,7 @@ fn path_detail_ui(ui: &mut egui::Ui, model: &Model, p: &AttackPath, selection: &
                             .split_once('@')
                             .and_then(|(_, suffix)| Subject::parse_suffix(suffix))
                         {
-                            crate::gui::threats::request_focus(ui.ctx(), s);
+                            actions.push(Action::Reveal(s));
                         }
                     }
                 }
@@ -278,14 +269,8 @@ fn path_detail_ui(ui: &mut egui::Ui, model: &Model, p: &AttackPath, selection: &
         });
 }
 
-fn step_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    i: usize,
-    s: &Step,
-    weakest: bool,
-    selection: &mut Selection,
-) {
+/// One step of the path shown; whether it was clicked.
+fn step_ui(ui: &mut egui::Ui, model: &Model, (i, s): (usize, &Step), weakest: bool) -> bool {
     let head = format!(
         "{}. {} {} {}{}",
         i + 1,
@@ -297,19 +282,6 @@ fn step_ui(
     let r = ui
         .add(egui::Label::new(RichText::new(head)).sense(egui::Sense::click()))
         .on_hover_text(format!("{}\n{}", s.step, s.references.join("\n")));
-    if r.clicked() {
-        selection.clear_items();
-        match &s.flow {
-            Some(f) => {
-                selection.flows.insert(f.clone());
-                crate::gui::threats::request_focus(ui.ctx(), Subject::Flow(f.clone()));
-            }
-            None => {
-                selection.elements.insert(s.to.clone());
-                crate::gui::threats::request_focus(ui.ctx(), Subject::Element(s.to.clone()));
-            }
-        }
-    }
     ui.indent(("step", i), |ui| {
         for w in &s.why {
             ui.label(RichText::new(w).small());
@@ -320,6 +292,7 @@ fn step_ui(
                 .weak(),
         );
     });
+    r.clicked()
 }
 
 /// The reviewer's attack-path marks of an element (inspector): the element with the

@@ -1,8 +1,8 @@
 //! What the user has selected. Pruned every frame so no id points at nothing after an
 //! undo or a delete.
 
-use crate::analysis::Analysis;
-use crate::model::{BoundaryId, ElementId, FlowId, Model, RelationId, ThreatId};
+use crate::analysis::{Analysis, Subject};
+use crate::model::{BoundaryId, ElementId, FlowId, Model, RelationId, SubjectRef, ThreatId};
 use std::collections::BTreeSet;
 
 /// The selection: canvas items and threats.
@@ -20,7 +20,10 @@ pub struct Selection {
     pub threats: BTreeSet<ThreatId>,
 }
 
-/// One selectable canvas item.
+/// One selectable canvas item. Elements, flows and boundaries are threat subjects
+/// ([`Subject`]); relations are items but never subjects. A subject is shown by the items
+/// of [`Item::of_subject`]; a hit on the canvas names its item with
+/// [`crate::gui::canvas::layout::Hit::item`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Item {
     /// An element.
@@ -31,6 +34,44 @@ pub enum Item {
     Boundary(BoundaryId),
     /// A relation between two elements.
     Relation(RelationId),
+}
+
+impl Item {
+    /// The items that show a subject on the canvas: a crossing is its flow and its
+    /// boundary, the whole model is none.
+    pub fn of_subject(s: &Subject) -> impl Iterator<Item = Item> + use<> {
+        let (a, b) = match s {
+            Subject::Element(e) => (Some(Item::Element(e.clone())), None),
+            Subject::Flow(f) => (Some(Item::Flow(f.clone())), None),
+            Subject::Crossing(f, b) => {
+                (Some(Item::Flow(f.clone())), Some(Item::Boundary(b.clone())))
+            }
+            Subject::Boundary(b) => (Some(Item::Boundary(b.clone())), None),
+            Subject::Model => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+
+    /// The subject a threat about this item has; a relation is none.
+    pub fn subject(&self) -> Option<Subject> {
+        match self {
+            Item::Element(e) => Some(Subject::Element(e.clone())),
+            Item::Flow(f) => Some(Subject::Flow(f.clone())),
+            Item::Boundary(b) => Some(Subject::Boundary(b.clone())),
+            Item::Relation(_) => None,
+        }
+    }
+}
+
+/// What a manual threat about an item names; a relation is no threat subject.
+impl TryFrom<&Item> for SubjectRef {
+    type Error = ();
+    fn try_from(item: &Item) -> Result<SubjectRef, ()> {
+        item.subject()
+            .as_ref()
+            .ok_or(())
+            .and_then(SubjectRef::try_from)
+    }
 }
 
 impl Selection {
@@ -136,23 +177,9 @@ impl Selection {
     }
 
     /// Adds what a threat is about: a crossing adds its flow and its boundary.
-    pub fn insert_subject(&mut self, s: &crate::analysis::Subject) {
-        use crate::analysis::Subject;
-        match s {
-            Subject::Element(e) => {
-                self.elements.insert(e.clone());
-            }
-            Subject::Flow(f) => {
-                self.flows.insert(f.clone());
-            }
-            Subject::Crossing(f, b) => {
-                self.flows.insert(f.clone());
-                self.boundaries.insert(b.clone());
-            }
-            Subject::Boundary(b) => {
-                self.boundaries.insert(b.clone());
-            }
-            Subject::Model => {}
+    pub fn insert_subject(&mut self, s: &Subject) {
+        for item in Item::of_subject(s) {
+            self.insert(item);
         }
     }
 
@@ -193,5 +220,31 @@ mod tests {
         assert_eq!(s.single(), None);
         s.toggle(Item::Element("a".into()));
         assert_eq!(s.single(), Some(Item::Flow("f".into())));
+    }
+
+    #[test]
+    fn subjects_and_items_convert_both_ways() {
+        let crossing = Subject::Crossing("f".into(), "b".into());
+        let items: Vec<Item> = Item::of_subject(&crossing).collect();
+        assert_eq!(items, [Item::Flow("f".into()), Item::Boundary("b".into())]);
+        assert_eq!(Item::of_subject(&Subject::Model).count(), 0);
+        for item in [
+            Item::Element("e".into()),
+            Item::Flow("f".into()),
+            Item::Boundary("b".into()),
+        ] {
+            let Some(s) = item.subject() else {
+                panic!("{item:?} is a subject")
+            };
+            assert_eq!(Item::of_subject(&s).collect::<Vec<_>>(), vec![item.clone()]);
+            let Ok(r) = SubjectRef::try_from(&item) else {
+                panic!("{item:?} can be saved")
+            };
+            assert_eq!(Subject::from(&r), s);
+        }
+        let relation = Item::Relation("r".into());
+        assert_eq!(relation.subject(), None);
+        assert!(SubjectRef::try_from(&relation).is_err());
+        assert!(SubjectRef::try_from(&crossing).is_err());
     }
 }

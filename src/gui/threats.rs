@@ -11,12 +11,13 @@ pub mod rows;
 
 use crate::analysis::{Analysis, Subject};
 use crate::model::{BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, ThreatId};
-use crate::rules::Catalog;
 use eframe::egui::{self, Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use rows::{Filter, Grouping, Row, SortBy, StatusFilter, Summary};
 use std::collections::BTreeSet;
 
+use super::ReadCtx;
+use super::actions::Action;
 use super::selection::Selection;
 use super::theme::{severity_color, severity_letter, severity_text_color, triaged_color};
 use crate::model::Edit;
@@ -42,8 +43,10 @@ fn canvas_pick(selection: &Selection) -> CanvasPick {
     )
 }
 
-#[derive(Clone)]
-struct PanelState {
+/// What the threats workspace remembers between frames (a field of the app): the tab
+/// shown, filters, sorting, grouping, the detail form, the lists' forms, the Paths tab
+/// and the table's cached rows.
+pub struct ThreatsPanel {
     tab: Tab,
     filter: Filter,
     follow_selection: bool,
@@ -55,17 +58,17 @@ struct PanelState {
     own_selection: Option<CanvasPick>,
     detail: detail::DetailState,
     lists: lists::ListState,
-    /// The table's rows under their key; shared, so the per-frame copy of this state
-    /// does not copy tens of thousands of rows.
+    paths: super::paths::PathsTab,
+    /// The table's rows under their key.
     cache: Option<(u64, std::sync::Arc<[Row]>)>,
     scroll_to: Option<usize>,
     /// The row of the last plain or Ctrl click: Shift+click selects from it.
     anchor: Option<ThreatId>,
 }
 
-impl Default for PanelState {
+impl Default for ThreatsPanel {
     fn default() -> Self {
-        PanelState {
+        ThreatsPanel {
             tab: Tab::Threats,
             filter: Filter::default(),
             follow_selection: true,
@@ -75,6 +78,7 @@ impl Default for PanelState {
             own_selection: None,
             detail: detail::DetailState::default(),
             lists: lists::ListState::default(),
+            paths: super::paths::PathsTab::default(),
             cache: None,
             scroll_to: None,
             anchor: None,
@@ -82,23 +86,12 @@ impl Default for PanelState {
     }
 }
 
-fn state_id() -> egui::Id {
-    egui::Id::unique("palisade.threats.panel")
-}
-
-fn focus_id() -> egui::Id {
-    egui::Id::unique("palisade.threats.focus")
-}
-
-/// Asks the canvas to centre on a subject (a threat's, or a diagnostic's culprit).
-pub fn request_focus(ctx: &egui::Context, subject: Subject) {
-    ctx.data_mut(|d| d.insert_temp(focus_id(), Some(subject)));
-}
-
-/// Takes the pending request to centre the canvas on a subject, if any.
-pub fn take_focus_request(ctx: &egui::Context) -> Option<Subject> {
-    ctx.data_mut(|d| d.remove_temp::<Option<Subject>>(focus_id()))
-        .flatten()
+impl ThreatsPanel {
+    /// The attack path the canvas shows (everything off it dimmed): the one selected in
+    /// the Paths tab, while that tab is shown.
+    pub fn canvas_focus(&self) -> Option<&std::sync::Arc<super::paths::Focus>> {
+        self.paths.canvas_focus()
+    }
 }
 
 /// Makes a subject the canvas selection (a crossing selects its flow and its boundary).
@@ -107,19 +100,22 @@ pub fn select_subject(selection: &mut Selection, s: &Subject) {
     selection.insert_subject(s);
 }
 
-/// Shows the threats workspace.
+/// Shows the threats workspace. Pushes triage and manual-threat edits to `edits` and
+/// commands (such as [`Action::Reveal`]) to `actions`.
 pub fn threats_panel_ui(
     ui: &mut egui::Ui,
-    model: &Model,
-    analysis: &Analysis,
+    cx: ReadCtx<'_>,
     summary: &Summary,
-    catalog: &Catalog,
+    st: &mut ThreatsPanel,
     selection: &mut Selection,
     edits: &mut Vec<Edit>,
+    actions: &mut Vec<Action>,
 ) {
-    let mut st: PanelState = ui
-        .ctx()
-        .data_mut(|d| d.get_temp_mut_or_default::<PanelState>(state_id()).clone());
+    let ReadCtx {
+        model,
+        analysis,
+        catalog,
+    } = cx;
     let dark = ui.visuals().dark_mode;
 
     // Header: tabs and the summary strip.
@@ -141,24 +137,21 @@ pub fn threats_panel_ui(
             Tab::Diagnostics,
             format!("Diagnostics ({})", analysis.diagnostics.len()),
         );
-        ui.selectable_value(
-            &mut st.tab,
-            Tab::Paths,
-            super::paths::tab_label(ui.ctx(), model, analysis, catalog),
-        );
+        let paths_label = st.paths.label(cx);
+        ui.selectable_value(&mut st.tab, Tab::Paths, paths_label);
         ui.separator();
-        summary_ui(ui, summary, &mut st, dark);
+        summary_ui(ui, summary, st, dark);
     });
     ui.separator();
 
     match st.tab {
-        Tab::Threats => threats_tab_ui(ui, model, analysis, catalog, selection, edits, &mut st),
+        Tab::Threats => threats_tab_ui(ui, cx, selection, (edits, actions), st),
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
-        Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, selection),
-        Tab::Paths => super::paths::paths_tab_ui(ui, model, analysis, catalog, selection),
+        Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, actions),
+        Tab::Paths => super::paths::paths_tab_ui(ui, cx, &mut st.paths, selection, actions),
     }
     if st.tab != Tab::Paths {
-        super::paths::clear_focus(ui.ctx());
+        st.paths.clear_focus();
     }
     // A resizable panel takes the size of what it shows: a short list would shrink it
     // (and that size is remembered). Claim the rest, so every tab keeps the height the
@@ -167,10 +160,9 @@ pub fn threats_panel_ui(
     if rest.x > 0.0 && rest.y > 0.0 {
         ui.allocate_space(rest);
     }
-    ui.ctx().data_mut(|d| d.insert_temp(state_id(), st));
 }
 
-fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut PanelState, dark: bool) {
+fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut ThreatsPanel, dark: bool) {
     let open: usize = s.open_by_severity.iter().sum();
     ui.label(format!("{open} open"));
     for (i, sev) in Severity::ALL.iter().enumerate().rev() {
@@ -213,16 +205,18 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut PanelState, dark: bool) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn threats_tab_ui(
     ui: &mut egui::Ui,
-    model: &Model,
-    analysis: &Analysis,
-    catalog: &Catalog,
+    cx: ReadCtx<'_>,
     selection: &mut Selection,
-    edits: &mut Vec<Edit>,
-    st: &mut PanelState,
+    (edits, actions): (&mut Vec<Edit>, &mut Vec<Action>),
+    st: &mut ThreatsPanel,
 ) {
+    let ReadCtx {
+        model,
+        analysis,
+        catalog,
+    } = cx;
     // The canvas selection narrows the table unless this panel made it.
     let canvas_sel = canvas_pick(selection);
     let follows = st.follow_selection
@@ -274,11 +268,13 @@ fn threats_tab_ui(
                 r
             }
         };
-        table_ui(ui, model, analysis, catalog, selection, &rows, st);
+        if let Some(s) = table_ui(ui, cx, selection, &rows, st) {
+            actions.push(Action::Reveal(s));
+        }
     });
 }
 
-fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Model) {
+fn filters_ui(ui: &mut egui::Ui, st: &mut ThreatsPanel, follows: bool, model: &Model) {
     ui.horizontal_wrapped(|ui| {
         let find = ui.label("Find");
         let search = ui
@@ -398,7 +394,7 @@ fn filters_ui(ui: &mut egui::Ui, st: &mut PanelState, follows: bool, model: &Mod
     });
 }
 
-fn cache_key(model: &Model, analysis: &Analysis, st: &PanelState) -> u64 {
+fn cache_key(model: &Model, analysis: &Analysis, st: &ThreatsPanel) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     // A new analysis (after any edit) has a new generation; triage is hashed as well
@@ -413,21 +409,26 @@ fn cache_key(model: &Model, analysis: &Analysis, st: &PanelState) -> u64 {
     h.finish()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The threats table. Returns the subject to reveal on the canvas when a plain click
+/// selected a threat.
 fn table_ui(
     ui: &mut egui::Ui,
-    model: &Model,
-    analysis: &Analysis,
-    catalog: &Catalog,
+    cx: ReadCtx<'_>,
     selection: &mut Selection,
     rows: &[Row],
-    st: &mut PanelState,
-) {
+    st: &mut ThreatsPanel,
+) -> Option<Subject> {
+    let ReadCtx {
+        model,
+        analysis,
+        catalog,
+    } = cx;
     let dark = ui.visuals().dark_mode;
     let row_h = 20.0;
     let mut clicked: Option<(usize, egui::Modifiers)> = None;
     let mut clicked_row: Option<usize> = None;
     let mut sort_click: Option<SortBy> = None;
+    let mut reveal = None;
     let mut table = TableBuilder::new(ui)
         .id_salt("palisade.threats.table.v2")
         .striped(true)
@@ -581,12 +582,13 @@ fn table_ui(
             selection.threats.insert(t.id.clone());
             select_subject(selection, &t.subject);
             st.own_selection = Some(canvas_pick(selection));
-            request_focus(ui.ctx(), t.subject.clone());
+            reveal = Some(t.subject.clone());
         }
     }
     if rows.is_empty() {
         ui.label(RichText::new("No threats match the filters").italics());
     }
+    reveal
 }
 
 /// A table cell's text: not selectable, so a click anywhere on the row selects the row.
@@ -597,6 +599,7 @@ fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Catalog;
 
     /// The table's rows are cached per analysis: a re-analysis that reuses the threat
     /// vector in place (incremental, same length, e.g. after a rename) must still re-key
@@ -611,7 +614,7 @@ mod tests {
         let mut model = crate::persist::load(std::path::Path::new(&path))
             .map(|l| l.model)
             .unwrap_or_else(|e| panic!("{e}"));
-        let st = PanelState::default();
+        let st = ThreatsPanel::default();
         let a = crate::analysis::analyze(&model, &cat);
         assert_eq!(
             cache_key(&model, &a, &st),

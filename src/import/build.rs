@@ -5,9 +5,9 @@ use super::{ImportError, Imported, MAX_IMPORT_ITEMS};
 use crate::diag::{Diagnostic, Level};
 use crate::model::{
     Boundary, BoundaryId, Element, ElementId, Flow, FlowId, MAX_ID_LEN, ManualThreat, Model,
-    Severity, Status, Stride, SubjectRef, ThreatId, Triage, check_id,
+    RectTuple, Severity, Status, Stride, SubjectRef, ThreatId, Triage, check_id,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A model under construction with the diagnostics found so far.
 pub(crate) struct Builder {
@@ -58,6 +58,49 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 impl Builder {
+    /// Boxes: the smallest box holding an element's centre is its boundary; a box inside
+    /// another is its child.
+    pub(crate) fn contain(
+        &mut self,
+        boxes: &[(BoundaryId, RectTuple)],
+        rects: &BTreeMap<ElementId, RectTuple>,
+    ) {
+        let area = |r: &(f64, f64, f64, f64)| r.2 * r.3;
+        let holds = |o: &(f64, f64, f64, f64), x: f64, y: f64| {
+            x >= o.0 && x <= o.0 + o.2 && y >= o.1 && y <= o.1 + o.3
+        };
+        for (id, r) in boxes {
+            let parent = boxes
+                .iter()
+                .filter(|(o, or)| {
+                    o != id
+                        && area(or) > area(r)
+                        && holds(or, r.0, r.1)
+                        && holds(or, r.0 + r.2, r.1 + r.3)
+                })
+                .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
+                .map(|(o, _)| o.clone());
+            if let Some(p) = parent
+                && let Some(bb) = self.model.boundaries.get_mut(id)
+            {
+                bb.parent = Some(p);
+            }
+        }
+        for (eid, r) in rects {
+            let (cx, cy) = (r.0 + r.2 / 2.0, r.1 + r.3 / 2.0);
+            let home = boxes
+                .iter()
+                .filter(|(_, br)| holds(br, cx, cy))
+                .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
+                .map(|(o, _)| o.clone());
+            if let Some(h) = home
+                && let Some(e) = self.model.elements.get_mut(eid)
+            {
+                e.boundary = Some(h);
+            }
+        }
+    }
+
     pub fn new(file: &str, title: &str) -> Builder {
         Builder {
             model: Model::new(title),

@@ -11,7 +11,7 @@
 //! the file and path of the last file that set it.
 
 use super::yaml::{self, Doc, Reader, get, scalar};
-use super::{ImportError, Imported, MAX_IMPORT_BYTES, NOTE_SOURCE};
+use super::{ImportError, Imported, NOTE_SOURCE};
 use crate::diag::{Diagnostic, Level};
 use crate::model::{
     Boundary, BoundaryId, BoundaryKind, Channel, Element, ElementId, Flow, FlowId, Model, Props,
@@ -232,20 +232,7 @@ pub fn import_compose(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportEr
     let mut budget = yaml::MAX_DOCUMENTS;
     let mut total = 0u64;
     for (name, bytes) in inputs {
-        if bytes.len() as u64 > MAX_IMPORT_BYTES {
-            return Err(ImportError::TooLarge {
-                path: name.clone(),
-                limit: MAX_IMPORT_BYTES,
-            });
-        }
-        total += bytes.len() as u64;
-        if total > yaml::MAX_TOTAL_BYTES {
-            return Err(ImportError::TooLarge {
-                path: name.clone(),
-                limit: yaml::MAX_TOTAL_BYTES,
-            });
-        }
-        let text = super::utf8(name, bytes)?;
+        let text = yaml::input_text(name, bytes, &mut total)?;
         let mut d = yaml::documents(name, text, &mut budget, &mut diags);
         if d.len() > 1 {
             diags.push(

@@ -11,7 +11,7 @@
 //! property records its file, document and YAML path in [`Element::provenance`].
 
 use super::yaml::{self, Doc, Reader, get, scalar};
-use super::{ImportError, Imported, MAX_IMPORT_BYTES};
+use super::{ImportError, Imported};
 use crate::diag::{Diagnostic, Level};
 use crate::model::{
     Boundary, BoundaryId, BoundaryKind, Element, ElementId, Flow, FlowId, Model, Props, Relation,
@@ -536,20 +536,7 @@ fn read_inputs<'a>(
     let mut budget = yaml::MAX_DOCUMENTS;
     let mut docs = Vec::new();
     for (name, bytes) in inputs {
-        if bytes.len() as u64 > MAX_IMPORT_BYTES {
-            return Err(ImportError::TooLarge {
-                path: name.clone(),
-                limit: MAX_IMPORT_BYTES,
-            });
-        }
-        total += bytes.len() as u64;
-        if total > yaml::MAX_TOTAL_BYTES {
-            return Err(ImportError::TooLarge {
-                path: name.clone(),
-                limit: yaml::MAX_TOTAL_BYTES,
-            });
-        }
-        let text = super::utf8(name, bytes)?;
+        let text = yaml::input_text(name, bytes, &mut total)?;
         docs.extend(yaml::documents(name, text, &mut budget, diags));
     }
     Ok(docs)

@@ -10,10 +10,7 @@ pub const NOTE_DESCRIPTION: &str = "note.description";
 /// source format and type.
 pub const NOTE_SOURCE: &str = "note.source";
 
-/// Whether a property name is a free-text note rather than a stencil property.
-pub fn is_note(name: &str) -> bool {
-    name.starts_with("note.")
-}
+pub use crate::model::is_note;
 
 /// Sets the description note when the text is not blank.
 pub(crate) fn set_description(props: &mut Props, text: &str) {

@@ -465,42 +465,7 @@ fn import_diagram(
             add_threats(b, &data.threats, SubjectRef::Element(id.clone()), ctx)?;
         }
     }
-    // Boxes: the smallest box holding an element's centre is its boundary; a box inside
-    // another is its child.
-    let area = |r: &(f64, f64, f64, f64)| r.2 * r.3;
-    let holds = |o: &(f64, f64, f64, f64), x: f64, y: f64| {
-        x >= o.0 && x <= o.0 + o.2 && y >= o.1 && y <= o.1 + o.3
-    };
-    for (id, r) in &boxes {
-        let parent = boxes
-            .iter()
-            .filter(|(o, or)| {
-                o != id
-                    && area(or) > area(r)
-                    && holds(or, r.0, r.1)
-                    && holds(or, r.0 + r.2, r.1 + r.3)
-            })
-            .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
-            .map(|(o, _)| o.clone());
-        if let Some(p) = parent
-            && let Some(bb) = b.model.boundaries.get_mut(id)
-        {
-            bb.parent = Some(p);
-        }
-    }
-    for (eid, r) in &rects {
-        let (cx, cy) = (r.0 + r.2 / 2.0, r.1 + r.3 / 2.0);
-        let home = boxes
-            .iter()
-            .filter(|(_, br)| holds(br, cx, cy))
-            .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
-            .map(|(o, _)| o.clone());
-        if let Some(h) = home
-            && let Some(e) = b.model.elements.get_mut(eid)
-        {
-            e.boundary = Some(h);
-        }
-    }
+    b.contain(&boxes, &rects);
     // Flows, with loose ends snapped to the element they touch.
     let mut pending: Vec<Pending> = Vec::new();
     for c in flows {

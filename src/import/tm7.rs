@@ -420,7 +420,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         {
             bb.rect.3 = max_y + 60.0;
         }
-        contain(&mut b, &boxes, &rects);
+        b.contain(&boxes, &rects);
         // Connectors.
         let mut cut_list: Vec<(FlowId, Vec<String>)> = Vec::new();
         for v in connectors {
@@ -640,47 +640,4 @@ fn push_para(t: &mut String, p: &str) {
         t.push_str("\n\n");
     }
     t.push_str(p);
-}
-
-/// Boxes: the smallest box holding an element's centre is its boundary; a box inside
-/// another is its child.
-pub(crate) fn contain(
-    b: &mut Builder,
-    boxes: &[(BoundaryId, crate::model::RectTuple)],
-    rects: &BTreeMap<ElementId, (f64, f64, f64, f64)>,
-) {
-    let area = |r: &(f64, f64, f64, f64)| r.2 * r.3;
-    let holds = |o: &(f64, f64, f64, f64), x: f64, y: f64| {
-        x >= o.0 && x <= o.0 + o.2 && y >= o.1 && y <= o.1 + o.3
-    };
-    for (id, r) in boxes {
-        let parent = boxes
-            .iter()
-            .filter(|(o, or)| {
-                o != id
-                    && area(or) > area(r)
-                    && holds(or, r.0, r.1)
-                    && holds(or, r.0 + r.2, r.1 + r.3)
-            })
-            .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
-            .map(|(o, _)| o.clone());
-        if let Some(p) = parent
-            && let Some(bb) = b.model.boundaries.get_mut(id)
-        {
-            bb.parent = Some(p);
-        }
-    }
-    for (eid, r) in rects {
-        let (cx, cy) = (r.0 + r.2 / 2.0, r.1 + r.3 / 2.0);
-        let home = boxes
-            .iter()
-            .filter(|(_, br)| holds(br, cx, cy))
-            .min_by(|a, b| area(&a.1).total_cmp(&area(&b.1)))
-            .map(|(o, _)| o.clone());
-        if let Some(h) = home
-            && let Some(e) = b.model.elements.get_mut(eid)
-        {
-            e.boundary = Some(h);
-        }
-    }
 }

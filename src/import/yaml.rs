@@ -15,6 +15,27 @@ pub const MAX_DOCUMENTS: usize = 100_000;
 /// Largest total input of one import, all files together.
 pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
 
+/// One input's text after the size limits (this file, and `total` over all inputs so far)
+/// and the UTF-8 check, each refusal naming the file and the limit.
+pub fn input_text<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    total: &mut u64,
+) -> Result<&'a str, super::ImportError> {
+    let too_large = |limit| super::ImportError::TooLarge {
+        path: name.to_owned(),
+        limit,
+    };
+    if bytes.len() as u64 > super::MAX_IMPORT_BYTES {
+        return Err(too_large(super::MAX_IMPORT_BYTES));
+    }
+    *total += bytes.len() as u64;
+    if *total > MAX_TOTAL_BYTES {
+        return Err(too_large(MAX_TOTAL_BYTES));
+    }
+    super::utf8(name, bytes)
+}
+
 /// One parsed document of a file.
 pub(crate) struct Doc<'a> {
     /// File name as given (used in messages and provenance).
@@ -105,7 +126,8 @@ pub(crate) fn documents<'a>(
     if off > start {
         chunks.push((start, off, start_line));
     }
-    let mut out = Vec::new();
+    // The documents to parse, numbered, within the document budget.
+    let mut todo: Vec<(usize, usize, &'a str)> = Vec::new(); // (index, line, text)
     let mut index = 0usize;
     for (s, e, line) in chunks {
         let chunk = &text[s..e];
@@ -127,9 +149,16 @@ pub(crate) fn documents<'a>(
             break;
         }
         *budget -= 1;
-        match serde_norway::from_str::<Value>(chunk) {
-            Ok(mut value) => {
-                if value.apply_merge().is_err() {
+        todo.push((index, line, chunk));
+    }
+    // Each document parses on its own, so a large input is parsed on two threads; the
+    // results are put back in document order, so the output does not depend on it.
+    let parsed = parse_all(&todo);
+    let mut out = Vec::with_capacity(todo.len());
+    for (&(index, line, chunk), result) in todo.iter().zip(parsed) {
+        match result {
+            Ok((value, merged)) => {
+                if !merged {
                     diags.push(
                         Diagnostic::new(
                             Level::Warning,
@@ -175,6 +204,52 @@ pub(crate) fn documents<'a>(
         }
     }
     out
+}
+
+/// Bytes of YAML below which [`parse_all`] stays on one thread (a thread costs tens of
+/// microseconds; a megabyte of manifests parses in about 30 ms).
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// A parsed document and whether its `<<` merge keys applied.
+type Parsed = Result<(Value, bool), serde_norway::Error>;
+
+/// Parses one document and applies its merge keys.
+fn parse_one(text: &str) -> Parsed {
+    let mut value = serde_norway::from_str::<Value>(text)?;
+    let merged = value.apply_merge().is_ok();
+    Ok((value, merged))
+}
+
+/// Parses the documents in order, on two threads when the input is large and the
+/// machine has a second core (halves of about the same size in bytes).
+fn parse_all(todo: &[(usize, usize, &str)]) -> Vec<Parsed> {
+    let run = |part: &[(usize, usize, &str)]| -> Vec<Parsed> {
+        part.iter().map(|(_, _, t)| parse_one(t)).collect()
+    };
+    let total: usize = todo.iter().map(|(_, _, t)| t.len()).sum();
+    if total < PARALLEL_MIN_BYTES || todo.len() < 2 || !crate::analysis::two_cores() {
+        return run(todo);
+    }
+    let mut acc = 0;
+    let mid = todo
+        .iter()
+        .position(|(_, _, t)| {
+            acc += t.len();
+            acc * 2 >= total
+        })
+        .map_or(todo.len(), |i| i + 1);
+    let (first, second) = todo.split_at(mid);
+    std::thread::scope(|s| {
+        // Without a thread (none can be started), the second half is parsed here too.
+        let other = std::thread::Builder::new().spawn_scoped(s, || run(second));
+        let mut out = run(first);
+        match other.map(|h| h.join()) {
+            Ok(Ok(rest)) => out.extend(rest),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => out.extend(run(second)),
+        }
+        out
+    })
 }
 
 /// The value at a key of a mapping (`None` for other values or a missing key).

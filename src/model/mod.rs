@@ -29,6 +29,12 @@ use std::collections::BTreeMap;
 /// flow (`RULE@flow:X`, no `/boundary:B`), capabilities are lists.
 pub const FORMAT_VERSION: u32 = 2;
 
+/// Whether a property name is a free-text note (`note.*`, kept by imports) rather than a
+/// stencil property: every kind accepts notes, so validation does not report them.
+pub fn is_note(name: &str) -> bool {
+    name.starts_with("note.")
+}
+
 /// Named property values of an element or a flow, in name order.
 pub type Props = BTreeMap<String, Value>;
 

@@ -16,7 +16,7 @@ pub use crate::model::MAX_BOUNDARY_DEPTH;
 /// Most elements, flows and boundaries a model may have together: what the analysis,
 /// the threat list and the text reports serve within about 2 GB of memory (100,000
 /// items with 446,661 threats took 1.0 GB for the threat table; the PDF and SARIF
-/// reports have their own limits on threats, `report::render::MAX_PDF_THREATS`).
+/// reports have their own limits on threats, `report::MAX_PDF_THREATS`).
 pub const MAX_ITEMS: usize = 50_000;
 
 /// Most boundary crossings of all flows together (a flow from inside `k` boundaries to
@@ -57,7 +57,7 @@ pub fn long_string(text: &str) -> Option<LongString> {
         let c = b[i];
         match c {
             b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => {
-                i = super::comment_end(b, i);
+                i = comment_end(b, i);
                 continue;
             }
             c if c.is_ascii_whitespace() => {
@@ -68,9 +68,9 @@ pub fn long_string(text: &str) -> Option<LongString> {
         }
         let start = i;
         let string_end = match c {
-            b'"' => Some(super::skip_string(b, i + 1)),
-            b'r' | b'b' if super::is_raw_string_start(b, i) => Some(super::skip_raw_string(b, i)),
-            b'b' if b.get(i + 1) == Some(&b'"') => Some(super::skip_string(b, i + 2)),
+            b'"' => Some(skip_string(b, i + 1)),
+            b'r' | b'b' if is_raw_string_start(b, i) => Some(skip_raw_string(b, i)),
+            b'b' if b.get(i + 1) == Some(&b'"') => Some(skip_string(b, i + 2)),
             _ => None,
         };
         if let Some(end) = string_end {
@@ -106,7 +106,7 @@ pub fn long_string(text: &str) -> Option<LongString> {
         }
         match c {
             b'\'' => {
-                i = super::skip_char(b, i + 1).max(i + 1);
+                i = skip_char(b, i + 1).max(i + 1);
                 last_ident = None;
                 field = None;
             }
@@ -204,6 +204,104 @@ pub fn structure(m: &Model) -> Option<(String, Option<String>)> {
         }
     }
     None
+}
+
+// ---- the scanner's lexer: comments, strings, raw strings and characters skipped whole ----
+
+/// The index after the comment that starts at `i` (`//` to the end of the line, or a
+/// `/* */` block, which nests in RON; an unclosed one runs to the end of the text).
+fn comment_end(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    if b.get(i + 1) == Some(&b'/') {
+        return b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(n, |k| i + k + 1);
+    }
+    let mut level = 0usize;
+    while i < n {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            level += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            level = level.saturating_sub(1);
+            i += 2;
+            if level == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// The index after a string whose opening quote is just before `i`.
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The index after a character literal whose opening quote is just before `i`.
+fn skip_char(b: &[u8], i: usize) -> usize {
+    // Lifetimes do not occur in RON, so a quote is always a character literal; a broken
+    // one is left for the parser to report.
+    let mut j = i;
+    while j < b.len() && j < i + 12 {
+        match b[j] {
+            b'\\' => j += 2,
+            b'\'' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    i
+}
+
+/// Whether `r"`, `r#"`, `br"` or `br#"` starts at `i`.
+fn is_raw_string_start(b: &[u8], i: usize) -> bool {
+    let mut j = i;
+    if b.get(j) == Some(&b'b') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'r') || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+    {
+        return false;
+    }
+    j += 1;
+    while b.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    b.get(j) == Some(&b'"')
+}
+
+/// The index after a raw string starting at `i` (see [`is_raw_string_start`]).
+fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'b' {
+        i += 1;
+    }
+    i += 1;
+    let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
+    i += hashes + 1;
+    while i < b.len() {
+        if b[i] == b'"'
+            && b[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
+            return i + 1 + hashes;
+        }
+        i += 1;
+    }
+    b.len()
 }
 
 #[cfg(test)]

@@ -5,16 +5,21 @@
 //! and flushes the directory, so a crash leaves either the old or the new file whole.
 
 mod fast;
+mod header;
 mod limits;
 mod migrate;
 pub mod output;
+pub mod templates;
 
 pub use limits::{
     LongString, MAX_BOUNDARY_DEPTH, MAX_CROSSINGS, MAX_ITEMS, MAX_NAME_BYTES, MAX_STRING_BYTES,
     long_string,
 };
 
-use crate::diag::offset_to_pos;
+pub use crate::diag::{MAX_MESSAGE_CHARS, one_line};
+pub use templates::{Source, read_template_dir};
+
+use crate::diag::{offset_to_pos, ron_message};
 use crate::model::{FORMAT_VERSION, MAX_ID_LEN, Model, SubjectRef};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -193,6 +198,17 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Parses model bytes; `name` is used in messages.
 pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    load_bytes_with(name, bytes, true)
+}
+
+/// [`load_bytes`] with the `ron` parser alone (no fast path): only for the benchmark
+/// that measures what the fast path saves.
+#[doc(hidden)]
+pub fn load_bytes_ron_only(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    load_bytes_with(name, bytes, false)
+}
+
+fn load_bytes_with(name: &str, bytes: &[u8], fast_path: bool) -> Result<Loaded, LoadError> {
     if bytes.len() as u64 > MAX_MODEL_BYTES {
         return Err(LoadError::TooLarge {
             path: name.to_owned(),
@@ -215,7 +231,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
     let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
         std::thread::scope(|s| {
             let hasher = std::thread::Builder::new().spawn_scoped(s, || Stamp::of(bytes));
-            let result = parse_text(name, text);
+            let result = parse_text(name, text, fast_path);
             // Without a thread (or should it fail), hash here.
             let stamp = match hasher.map(|h| h.join()) {
                 Ok(Ok(stamp)) => stamp,
@@ -224,7 +240,7 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError> {
             (stamp, result)
         })
     } else {
-        (Stamp::of(bytes), parse_text(name, text))
+        (Stamp::of(bytes), parse_text(name, text, fast_path))
     };
     let (model, file_version, migration_notes) = result?;
     Ok(Loaded {
@@ -250,14 +266,18 @@ const PARALLEL_HASH_BYTES: usize = 1 << 20;
 
 /// Parses model text (migrating old versions) into the current model and the version
 /// the file was written in.
-fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadError> {
+fn parse_text(
+    name: &str,
+    text: &str,
+    fast_path: bool,
+) -> Result<(Model, u64, Vec<String>), LoadError> {
     let newer = |found: u64| LoadError::NewerVersion {
         path: name.to_owned(),
         found,
         supported: FORMAT_VERSION,
     };
-    match sniff_version(text) {
-        Some(Version::NotPlain(off)) => {
+    match header::read_version(text, &ron_options()) {
+        Some(header::Version::NotPlain(off)) => {
             let p = offset_to_pos(text, off);
             Err(LoadError::Syntax {
                 path: name.to_owned(),
@@ -266,8 +286,8 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
                 message: "the version must be a plain decimal number, like `version: 2`".into(),
             })
         }
-        Some(Version::Plain(v)) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
-        Some(Version::Plain(0)) => {
+        Some(header::Version::Plain(v)) if v > u64::from(FORMAT_VERSION) => Err(newer(v)),
+        Some(header::Version::Plain(0)) => {
             let mut model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
             let notes = migrate::v1_to_v2(&mut model);
             check_limits(name, text, &model)?;
@@ -276,12 +296,18 @@ fn parse_text(name: &str, text: &str) -> Result<(Model, u64, Vec<String>), LoadE
         _ => {
             // The fast path reads what Palisade writes; on anything else, or any error, the
             // full RON parser reads the text again and gives the result and the message.
-            let parsed = match fast::parse(text) {
-                Ok(model) => Ok(model),
-                Err(_) => ron_options().from_str::<Model>(text),
+            let fast = if fast_path {
+                fast::parse(text).ok()
+            } else {
+                None
+            };
+            let parsed = match fast {
+                Some(model) => Ok(model),
+                None => ron_options().from_str::<Model>(text),
             };
             let mut model = parsed.map_err(|e| syntax(name, &e))?;
-            // The sniffer reads only plain `version: N`; the parsed number has the last word.
+            // The header is read for plain `version: N` only; the parsed number has the
+            // last word.
             if model.version > FORMAT_VERSION {
                 return Err(newer(u64::from(model.version)));
             }
@@ -398,246 +424,13 @@ fn ron_options() -> ron::Options {
 }
 
 fn syntax(name: &str, e: &ron::error::SpannedError) -> LoadError {
-    let message = match e.code {
-        ron::Error::ExceededRecursionLimit => {
-            format!("nesting is deeper than {MODEL_RECURSION_LIMIT} levels (MODEL_RECURSION_LIMIT)")
-        }
-        _ => ron_message(&e.code),
-    };
+    let message = ron_message(&e.code, "MODEL_RECURSION_LIMIT", MODEL_RECURSION_LIMIT);
     LoadError::Syntax {
         path: name.to_owned(),
         line: e.span.start.line,
         col: e.span.start.col,
         message,
     }
-}
-
-/// Longest error message kept from the RON parser, in characters; longer ones (an
-/// unknown 1 MB field name, say) are cut.
-pub const MAX_MESSAGE_CHARS: usize = 300;
-
-/// A RON error as one readable line: limits named, control characters escaped, and
-/// at most [`MAX_MESSAGE_CHARS`] characters.
-pub fn ron_message(e: &ron::Error) -> String {
-    match e {
-        ron::Error::ExceededRecursionLimit => format!(
-            "nesting is too deep (the limits are MODEL_RECURSION_LIMIT = {MODEL_RECURSION_LIMIT} levels for models, TEMPLATE_RECURSION_LIMIT = {} for templates)",
-            crate::rules::catalog::TEMPLATE_RECURSION_LIMIT
-        ),
-        other => one_line(&other.to_string()),
-    }
-}
-
-/// Escapes control characters (so a message is one line) and cuts it to
-/// [`MAX_MESSAGE_CHARS`].
-pub fn one_line(s: &str) -> String {
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_MESSAGE_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Finds the top-level `version: N` without parsing the whole file, so that a newer
-/// file is refused as newer rather than as malformed. A small RON lexer skips comments,
-/// strings and nested values; only a `version` field of the outermost struct counts.
-/// Returns `u64::MAX` for a number too large to read, and [`Version::NotPlain`] for a
-/// number written any other way than plain decimal digits (`0x1`, `-0`, `1.0`, `1_0`).
-fn sniff_version(text: &str) -> Option<Version> {
-    let b = text.as_bytes();
-    let n = b.len();
-    let mut i = 0;
-    let mut depth = 0usize;
-    // Where the previous token ended, and whether it was `version` at depth 1.
-    let mut after_version: Option<usize> = None;
-    while i < n {
-        let c = b[i];
-        match c {
-            b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => {
-                i = comment_end(b, i);
-                continue;
-            }
-            c if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
-        // Any token but `:` after `version` means it was not the field name.
-        let version_before = after_version.take();
-        match c {
-            b'"' => i = skip_string(b, i + 1),
-            b'r' | b'b' if is_raw_string_start(b, i) => i = skip_raw_string(b, i),
-            b'b' if b.get(i + 1) == Some(&b'"') => i = skip_string(b, i + 2),
-            b'\'' => i = skip_char(b, i + 1),
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' | b']' | b'}' => {
-                // Back at depth 0 (after a `#![enable(..)]` attribute, say), keep looking.
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b':' if version_before.is_some() => {
-                let rest = skip_trivia(b, i + 1);
-                let digits: &[u8] =
-                    &b[rest..][..b[rest..].iter().take_while(|d| d.is_ascii_digit()).count()];
-                let after = b.get(rest + digits.len()).copied();
-                let numberish = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.');
-                if digits.is_empty() {
-                    // A sign starts a number that is not plain; anything else (a string,
-                    // say) is left for the parser to name.
-                    return matches!(after, Some(b'-' | b'+')).then_some(Version::NotPlain(rest));
-                }
-                if after.is_some_and(numberish) {
-                    return Some(Version::NotPlain(rest));
-                }
-                let num = std::str::from_utf8(digits).ok()?;
-                return Some(Version::Plain(num.parse().unwrap_or(u64::MAX)));
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' => {
-                let start = i;
-                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                if depth == 1 && &b[start..i] == b"version" {
-                    after_version = Some(i);
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The top-level version as the sniffer reads it.
-#[derive(Debug, PartialEq, Eq)]
-enum Version {
-    /// Plain decimal digits.
-    Plain(u64),
-    /// A number written otherwise, at this byte offset.
-    NotPlain(usize),
-}
-
-/// The index after the comment that starts at `i` (`//` to the end of the line, or a
-/// `/* */` block, which nests in RON; an unclosed one runs to the end of the text).
-pub(super) fn comment_end(b: &[u8], mut i: usize) -> usize {
-    let n = b.len();
-    if b.get(i + 1) == Some(&b'/') {
-        return b[i..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(n, |k| i + k + 1);
-    }
-    let mut level = 0usize;
-    while i < n {
-        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-            level += 1;
-            i += 2;
-        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-            level = level.saturating_sub(1);
-            i += 2;
-            if level == 0 {
-                break;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    i
-}
-
-/// Skips whitespace and comments that may sit between `version:` and its number.
-fn skip_trivia(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        if b[i].is_ascii_whitespace() {
-            i += 1;
-        } else if b[i] == b'/' && b.get(i + 1) == Some(&b'/') {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
-        } else {
-            break;
-        }
-    }
-    i
-}
-
-/// The index after a string whose opening quote is just before `i`.
-fn skip_string(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// The index after a character literal whose opening quote is just before `i`.
-fn skip_char(b: &[u8], i: usize) -> usize {
-    // Lifetimes do not occur in RON, so a quote is always a character literal; a broken
-    // one is left for the parser to report.
-    let mut j = i;
-    while j < b.len() && j < i + 12 {
-        match b[j] {
-            b'\\' => j += 2,
-            b'\'' => return j + 1,
-            _ => j += 1,
-        }
-    }
-    i
-}
-
-/// Whether `r"`, `r#"`, `br"` or `br#"` starts at `i`.
-fn is_raw_string_start(b: &[u8], i: usize) -> bool {
-    let mut j = i;
-    if b.get(j) == Some(&b'b') {
-        j += 1;
-    }
-    if b.get(j) != Some(&b'r') || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-    {
-        return false;
-    }
-    j += 1;
-    while b.get(j) == Some(&b'#') {
-        j += 1;
-    }
-    b.get(j) == Some(&b'"')
-}
-
-/// The index after a raw string starting at `i` (see [`is_raw_string_start`]).
-fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
-    if b[i] == b'b' {
-        i += 1;
-    }
-    i += 1;
-    let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-    i += hashes + 1;
-    while i < b.len() {
-        if b[i] == b'"'
-            && b[i + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&c| c == b'#')
-                .count()
-                == hashes
-        {
-            return i + 1 + hashes;
-        }
-        i += 1;
-    }
-    b.len()
 }
 
 /// The canonical text of a model: stable field order, lists in id order, and always the
@@ -654,9 +447,38 @@ pub fn to_text(model: &Model) -> Result<String, String> {
         .new_line("\n")
         .struct_names(false)
         .separate_tuple_members(false);
-    let mut s = ron::ser::to_string_pretty(model, cfg).map_err(|e| e.to_string())?;
+    // Sized up front from the number of items (written models take 0.5-1 KiB an item),
+    // so a large model's text is not copied each time it outgrows its buffer.
+    let items = model.elements.len()
+        + model.flows.len()
+        + model.boundaries.len()
+        + model.relations.len()
+        + model.manual_threats.len()
+        + model.triage.len();
+    let mut s = String::with_capacity(4096 + items.saturating_mul(1024));
+    ron::Options::default()
+        .to_writer_pretty(Text(&mut s), model, cfg)
+        .map_err(|e| e.to_string())?;
     s.push('\n');
     Ok(s)
+}
+
+/// The model text being written. The serializer writes escaped strings a character at
+/// a time, so a one-byte piece is pushed without the general copy.
+struct Text<'a>(&'a mut String);
+
+impl std::fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match s.as_bytes() {
+            [b] if b.is_ascii() => self.0.push(char::from(*b)),
+            _ => self.0.push_str(s),
+        }
+        Ok(())
+    }
+    fn write_char(&mut self, c: char) -> std::fmt::Result {
+        self.0.push(c);
+        Ok(())
+    }
 }
 
 /// Options for [`save`].
@@ -819,56 +641,4 @@ fn sync_dir(dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = dir;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Version, sniff_version};
-
-    #[test]
-    fn sniff_reads_only_the_top_level_version_field() {
-        let cases: &[(&str, Option<u64>)] = &[
-            ("(version: 1)", Some(1)),
-            ("Model(\n  version :\n 7, x: 1)", Some(7)),
-            ("#![enable(implicit_some)]\n(version: 3)", Some(3)),
-            ("// version: 9\n(version: 1)", Some(1)),
-            (
-                "/* version: 9 /* nested */ version: 8 */ (version: 2)",
-                Some(2),
-            ),
-            ("(title: \"version: 9\", version: 4)", Some(4)),
-            ("(title: \"a \\\" version: 9\", version: 4)", Some(4)),
-            (
-                "(title: r##\"version: 9 \"# still\"##, version: 5)",
-                Some(5),
-            ),
-            ("(c: 'v', d: '\\'', version: 6)", Some(6)),
-            ("(metadata: (version: 9), version: 1)", Some(1)),
-            ("(doc_version: 9, my_version: 8)", None),
-            ("(version: \"1\")", None),
-            ("(version: 99999999999999999999999)", Some(u64::MAX)),
-            ("[(version: 9)]", None),
-            ("", None),
-            ("(version", None),
-            ("(version:", None),
-            ("(r\"", None),
-            ("(br##\"x\"# ", None),
-            ("('", None),
-            ("(\"\\", None),
-            ("/*/", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(sniff_version(text), want.map(Version::Plain), "{text:?}");
-        }
-        for (text, at) in [
-            ("(version: 0x1)", 10),
-            ("(version: -0)", 10),
-            ("(version: +1)", 10),
-            ("(version: 1.0)", 10),
-            ("(version: 1_0)", 10),
-            ("(version: 1e0)", 10),
-        ] {
-            assert_eq!(sniff_version(text), Some(Version::NotPlain(at)), "{text:?}");
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! shared by every renderer (PDF, Markdown, HTML, JSON, SARIF). Everything here is sorted
 //! and free of clocks and randomness except the date, which the caller fixes.
 
-use super::render::Input;
+use super::Input;
 use super::{SubjectView, ThreatView, threat_views};
 use crate::analysis::Subject;
 use crate::model::{Likelihood, Severity, Status, Stride};
@@ -76,6 +76,74 @@ pub struct Cover {
     pub boundaries: usize,
 }
 
+/// What a cover fact is, for formats that lay some out differently (the PDF lists the
+/// templates as bullets with their names and prints the size in its statistics line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactKind {
+    /// Owner, reviewers, date, version, file, hash, Palisade's version.
+    Identity,
+    /// The templates loaded, `id version` each.
+    Templates,
+    /// Elements, flows and trust boundaries.
+    Size,
+}
+
+/// One labelled fact of the cover.
+#[derive(Clone, Debug)]
+pub struct Fact {
+    /// Label.
+    pub label: &'static str,
+    /// Value (a dash when blank).
+    pub value: super::table::Cell,
+    /// What it is.
+    pub kind: FactKind,
+}
+
+impl Cover {
+    /// The cover's facts in the order every format shows them.
+    pub fn facts(&self) -> Vec<Fact> {
+        use super::table::{Span, text};
+        let id = |label, value| Fact {
+            label,
+            value,
+            kind: FactKind::Identity,
+        };
+        let dash = |s: &str| text(super::or_dash(s));
+        let mut templates = Vec::new();
+        for (i, t) in self.templates.iter().enumerate() {
+            if i > 0 {
+                templates.push(Span::Text(", ".to_owned()));
+            }
+            templates.push(Span::Text(format!("{} {}", t.id, t.version)));
+        }
+        vec![
+            id("Owner", dash(&self.owner)),
+            id("Reviewers", dash(&self.reviewers.join(", "))),
+            id("Date", dash(&self.date)),
+            id("Document version", dash(&self.doc_version)),
+            id("Model file", dash(&self.model_file)),
+            id(
+                "SHA-256 of the model",
+                vec![Span::Code(self.model_sha256.clone())],
+            ),
+            id("Palisade", text(self.palisade_version.clone())),
+            Fact {
+                label: "Templates",
+                value: templates,
+                kind: FactKind::Templates,
+            },
+            Fact {
+                label: "Size",
+                value: text(format!(
+                    "{} elements, {} flows, {} trust boundaries",
+                    self.elements, self.flows, self.boundaries
+                )),
+                kind: FactKind::Size,
+            },
+        ]
+    }
+}
+
 /// A template and its version.
 #[derive(Clone, Debug, Serialize)]
 pub struct TemplateRef {
@@ -113,8 +181,9 @@ pub struct Summary {
 /// One STRIDE category's counts.
 #[derive(Clone, Debug, Serialize)]
 pub struct CategoryRow {
-    /// Category key.
-    pub category: String,
+    /// Category, written as its key.
+    #[serde(serialize_with = "super::keys::key")]
+    pub category: Stride,
     /// Human name.
     pub label: String,
     /// Its letter.
@@ -127,9 +196,6 @@ pub struct CategoryRow {
     pub total: usize,
     /// Untriaged threats of the category.
     pub untriaged: usize,
-    #[serde(skip)]
-    /// Parsed category.
-    pub stride: Stride,
 }
 
 impl CategoryRow {
@@ -142,8 +208,9 @@ impl CategoryRow {
 /// Count of one severity.
 #[derive(Clone, Debug, Serialize)]
 pub struct SeverityCount {
-    /// Severity key.
-    pub severity: String,
+    /// Severity, written as its key.
+    #[serde(serialize_with = "super::keys::key")]
+    pub severity: Severity,
     /// Threats with it.
     pub total: usize,
     /// Untriaged threats with it.
@@ -153,8 +220,9 @@ pub struct SeverityCount {
 /// Count of one status.
 #[derive(Clone, Debug, Serialize)]
 pub struct StatusCount {
-    /// Status key.
-    pub status: String,
+    /// Status, written as its key.
+    #[serde(serialize_with = "super::keys::key")]
+    pub status: Status,
     /// Human name.
     pub label: String,
     /// Threats with it.
@@ -168,16 +236,20 @@ pub struct RiskRow {
     pub id: String,
     /// Title.
     pub title: String,
-    /// Severity key.
-    pub severity: String,
-    /// Likelihood key.
-    pub likelihood: String,
-    /// Category key.
-    pub category: String,
+    /// Effective severity.
+    #[serde(serialize_with = "super::keys::key")]
+    pub severity: Severity,
+    /// Likelihood.
+    #[serde(serialize_with = "super::keys::key")]
+    pub likelihood: Likelihood,
+    /// STRIDE category.
+    #[serde(serialize_with = "super::keys::key")]
+    pub category: Stride,
     /// Subject display name.
     pub subject: String,
-    /// Status key.
-    pub status: String,
+    /// Status.
+    #[serde(serialize_with = "super::keys::key")]
+    pub status: Status,
 }
 
 /// The model's facts a diagram does not show: the properties set on boundaries, the
@@ -281,9 +353,11 @@ pub struct OrphanView {
     /// The threat id it was recorded for.
     pub id: String,
     /// Status recorded.
-    pub status: String,
-    /// Severity override recorded, if any.
-    pub severity: String,
+    #[serde(serialize_with = "super::keys::key")]
+    pub status: Status,
+    /// Severity override recorded, if any (an empty string in JSON when none).
+    #[serde(serialize_with = "super::keys::key_or_empty")]
+    pub severity: Option<Severity>,
     /// Justification.
     pub justification: String,
     /// Owner.
@@ -302,7 +376,8 @@ pub struct OrphanView {
 #[derive(Clone, Debug, Serialize)]
 pub struct DiagnosticView {
     /// `error`, `warning` or `info`.
-    pub level: String,
+    #[serde(serialize_with = "super::keys::key")]
+    pub level: crate::diag::Level,
     /// Stable code.
     pub code: String,
     /// The message.
@@ -318,12 +393,15 @@ pub struct RuleView {
     pub id: String,
     /// Title.
     pub title: String,
-    /// Category key.
-    pub category: String,
-    /// Default severity key.
-    pub severity: String,
-    /// Likelihood key.
-    pub likelihood: String,
+    /// STRIDE category.
+    #[serde(serialize_with = "super::keys::key")]
+    pub category: Stride,
+    /// Default severity.
+    #[serde(serialize_with = "super::keys::key")]
+    pub severity: Severity,
+    /// Likelihood.
+    #[serde(serialize_with = "super::keys::key")]
+    pub likelihood: Likelihood,
     /// What it is evaluated on.
     pub applies_to: String,
     /// Description template.
@@ -345,12 +423,6 @@ pub struct RuleView {
     pub seed_item: String,
     /// How many threats it produced in this model.
     pub fired: usize,
-    #[serde(skip)]
-    /// Parsed category.
-    pub stride: Stride,
-    #[serde(skip)]
-    /// Parsed severity.
-    pub sev: Severity,
 }
 
 /// Builds the report content. `date` is the report date (`YYYY-MM-DD`).
@@ -428,8 +500,8 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
         .filter_map(|id| model.triage.get(id).map(|t| (id, t)))
         .map(|(id, t)| OrphanView {
             id: id.0.clone(),
-            status: t.status.key().to_owned(),
-            severity: t.severity.map(|s| s.key().to_owned()).unwrap_or_default(),
+            status: t.status,
+            severity: t.severity,
             justification: t.justification.clone(),
             owner: t.owner.clone(),
             ticket: t.ticket.clone(),
@@ -443,7 +515,7 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
         .diagnostics
         .iter()
         .map(|d| DiagnosticView {
-            level: d.level.key().to_owned(),
+            level: d.level,
             code: d.code.to_owned(),
             message: d.message.clone(),
             location: match (&d.file, d.pos) {
@@ -466,9 +538,9 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
             RuleView {
                 id: r.id.clone(),
                 title: r.title.clone(),
-                category: r.category.key().to_owned(),
-                severity: r.severity.key().to_owned(),
-                likelihood: r.likelihood.key().to_owned(),
+                category: r.category,
+                severity: r.severity,
+                likelihood: r.likelihood,
                 applies_to: match &r.applies {
                     Applies::Elements(kinds) => format!("elements: {}", kinds.join(", ")),
                     Applies::Flows => "flows".to_owned(),
@@ -482,8 +554,6 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
                 deprecated: r.deprecated.clone(),
                 seed_item: r.seed_item.trim().to_owned(),
                 fired: fired.get(r.id.as_str()).copied().unwrap_or(0),
-                stride: r.category,
-                sev: r.severity,
             }
         })
         .collect();
@@ -609,21 +679,13 @@ fn relation_phrases(facts: &ModelFacts) -> BTreeMap<&str, Vec<String>> {
     out
 }
 
-fn likelihood_rank(key: &str) -> u8 {
-    match key {
-        k if k == Likelihood::High.key() => 2,
-        k if k == Likelihood::Medium.key() => 1,
-        _ => 0,
-    }
-}
-
 fn summarize(views: &[ThreatView], input: &Input<'_>) -> Summary {
     let by_category = Stride::ALL
         .iter()
         .map(|&c| {
-            let of: Vec<&ThreatView> = views.iter().filter(|v| v.stride == c).collect();
+            let of: Vec<&ThreatView> = views.iter().filter(|v| v.category == c).collect();
             CategoryRow {
-                category: c.key().to_owned(),
+                category: c,
                 label: c.label().to_owned(),
                 letter: c.letter().to_string(),
                 property: c.property().to_owned(),
@@ -632,13 +694,12 @@ fn summarize(views: &[ThreatView], input: &Input<'_>) -> Summary {
                     .map(|s| {
                         (
                             s.key().to_owned(),
-                            of.iter().filter(|v| v.sev == *s).count(),
+                            of.iter().filter(|v| v.severity == *s).count(),
                         )
                     })
                     .collect(),
                 total: of.len(),
-                untriaged: of.iter().filter(|v| v.stat.is_untriaged()).count(),
-                stride: c,
+                untriaged: of.iter().filter(|v| v.status.is_untriaged()).count(),
             }
         })
         .collect();
@@ -646,27 +707,27 @@ fn summarize(views: &[ThreatView], input: &Input<'_>) -> Summary {
         .iter()
         .rev()
         .map(|&s| SeverityCount {
-            severity: s.key().to_owned(),
-            total: views.iter().filter(|v| v.sev == s).count(),
+            severity: s,
+            total: views.iter().filter(|v| v.severity == s).count(),
             untriaged: views
                 .iter()
-                .filter(|v| v.sev == s && v.stat.is_untriaged())
+                .filter(|v| v.severity == s && v.status.is_untriaged())
                 .count(),
         })
         .collect();
     let by_status = Status::ALL
         .iter()
         .map(|&s| StatusCount {
-            status: s.key().to_owned(),
+            status: s,
             label: s.label().to_owned(),
-            count: views.iter().filter(|v| v.stat == s).count(),
+            count: views.iter().filter(|v| v.status == s).count(),
         })
         .collect();
-    let mut open: Vec<&ThreatView> = views.iter().filter(|v| v.stat.is_untriaged()).collect();
+    let mut open: Vec<&ThreatView> = views.iter().filter(|v| v.status.is_untriaged()).collect();
     open.sort_by(|a, b| {
-        b.sev
-            .cmp(&a.sev)
-            .then(likelihood_rank(&b.likelihood).cmp(&likelihood_rank(&a.likelihood)))
+        b.severity
+            .cmp(&a.severity)
+            .then(b.likelihood.cmp(&a.likelihood))
             .then(a.id.cmp(&b.id))
     });
     let top_open = open
@@ -675,16 +736,16 @@ fn summarize(views: &[ThreatView], input: &Input<'_>) -> Summary {
         .map(|v| RiskRow {
             id: v.id.clone(),
             title: v.title.clone(),
-            severity: v.severity.clone(),
-            likelihood: v.likelihood.clone(),
-            category: v.category.clone(),
+            severity: v.severity,
+            likelihood: v.likelihood,
+            category: v.category,
             subject: subject_label(&v.subject),
-            status: v.status.clone(),
+            status: v.status,
         })
         .collect();
     Summary {
         total: views.len(),
-        untriaged: views.iter().filter(|v| v.stat.is_untriaged()).count(),
+        untriaged: views.iter().filter(|v| v.status.is_untriaged()).count(),
         by_category,
         by_severity,
         by_status,
@@ -728,7 +789,7 @@ fn group(input: &Input<'_>, views: &[ThreatView], facts: &ModelFacts) -> Vec<Sub
     groups
         .into_iter()
         .map(|((order, id), mut threats)| {
-            threats.sort_by(|a, b| a.stride.cmp(&b.stride).then(a.id.cmp(&b.id)));
+            threats.sort_by(|a, b| a.category.cmp(&b.category).then(a.id.cmp(&b.id)));
             let (subject, heading, context) = match order {
                 0 => {
                     let s = super::subject_view(

@@ -1,14 +1,14 @@
 //! The full report as one standalone HTML file: inline CSS, an inline SVG of the diagram,
 //! every text escaped. No scripts and no external resources.
 
-use super::ThreatView;
+use super::Input;
 use super::data::ReportData;
 use super::fonts::Fonts;
-use super::render::Input;
 use super::scene;
 use super::style;
 use super::svg::{self, escape};
 use super::table::{self, Align, Span, Table};
+use super::{ThreatView, or_dash};
 use crate::model::Severity;
 use std::fmt::Write;
 
@@ -34,29 +34,18 @@ code{font-size:.92em;background:#f3f4f6;padding:0 .2em;border-radius:3px;word-br
 .facts td:first-child{width:13em;color:#5f6670;font-weight:bold}
 ";
 
-fn sev_chip(key: &str) -> String {
-    match Severity::parse(key) {
-        Some(s) => format!(
-            "<span class=\"sev\" style=\"background:{};color:{}\">{}</span>",
-            style::severity_color(s).hex(),
-            style::severity_text(s).hex(),
-            s.label()
-        ),
-        None => escape(key),
-    }
-}
-
-fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() {
-        "—".to_owned()
-    } else {
-        escape(s)
-    }
+fn sev_chip(s: Severity) -> String {
+    format!(
+        "<span class=\"sev\" style=\"background:{};color:{}\">{}</span>",
+        style::severity_color(s).hex(),
+        style::severity_text(s).hex(),
+        s.label()
+    )
 }
 
 /// Renders the HTML report.
-pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
-    let fonts = Fonts::load().map_err(anyhow::Error::msg)?;
+pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::ReportError> {
+    let fonts = Fonts::load().map_err(super::ReportError::Render)?;
     let c = &data.cover;
     let mut o = String::new();
     let _ = write!(
@@ -75,32 +64,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> anyhow::Result<String> {
         let _ = writeln!(o, "<p>{}</p>", escape(&c.description));
     }
     o.push_str("<table class=\"facts\">\n");
-    let templates: Vec<String> = c
-        .templates
-        .iter()
-        .map(|t| format!("{} {}", escape(&t.id), escape(&t.version)))
-        .collect();
-    for (k, v) in [
-        ("Owner", or_dash(&c.owner)),
-        ("Reviewers", or_dash(&c.reviewers.join(", "))),
-        ("Date", or_dash(&c.date)),
-        ("Document version", or_dash(&c.doc_version)),
-        ("Model file", or_dash(&c.model_file)),
-        (
-            "SHA-256 of the model",
-            format!("<code>{}</code>", escape(&c.model_sha256)),
-        ),
-        ("Palisade", escape(&c.palisade_version)),
-        ("Templates", templates.join(", ")),
-        (
-            "Size",
-            format!(
-                "{} elements, {} flows, {} trust boundaries",
-                c.elements, c.flows, c.boundaries
-            ),
-        ),
-    ] {
-        let _ = writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>");
+    for f in c.facts() {
+        let _ = write!(o, "<tr><td>{}</td><td>", f.label);
+        spans(&mut o, &f.value);
+        o.push_str("</td></tr>\n");
     }
     o.push_str("</table>\n");
 
@@ -205,22 +172,7 @@ fn table(o: &mut String, t: &Table) {
         o.push_str("<tr>");
         for (c, cell) in t.columns.iter().zip(row) {
             let _ = write!(o, "<td{}>", class(c.align));
-            for span in cell {
-                match span {
-                    Span::Text(s) => o.push_str(&escape(s)),
-                    Span::Code(s) => {
-                        let _ = write!(o, "<code>{}</code>", escape(s));
-                    }
-                    Span::Strong(s) => {
-                        let _ = write!(o, "<b>{}</b>", escape(s));
-                    }
-                    Span::Muted(s) => {
-                        let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
-                    }
-                    Span::Severity(k) => o.push_str(&sev_chip(k)),
-                    Span::Break => o.push_str("<br>"),
-                }
-            }
+            spans(o, cell);
             o.push_str("</td>");
         }
         o.push_str("</tr>\n");
@@ -228,35 +180,61 @@ fn table(o: &mut String, t: &Table) {
     o.push_str("</table>\n");
 }
 
+/// Writes the spans of a cell.
+fn spans(o: &mut String, cell: &[Span]) {
+    for span in cell {
+        match span {
+            Span::Text(s) => o.push_str(&escape(s)),
+            Span::Code(s) => {
+                let _ = write!(o, "<code>{}</code>", escape(s));
+            }
+            Span::Strong(s) => {
+                let _ = write!(o, "<b>{}</b>", escape(s));
+            }
+            Span::Muted(s) => {
+                let _ = write!(o, "<span class=\"muted\">{}</span>", escape(s));
+            }
+            Span::Severity(k) => o.push_str(&sev_chip(*k)),
+            Span::Level(l) => o.push_str(&escape(l.key())),
+            Span::Break => o.push_str("<br>"),
+            Span::ItemBreak => o.push_str(";<br>"),
+        }
+    }
+}
+
 fn threat(o: &mut String, t: &ThreatView) {
-    let color = style::severity_color(t.sev).hex();
+    let color = style::severity_color(t.severity).hex();
     let _ = writeln!(
         o,
         "<div class=\"threat\" style=\"border-left-color:{color}\">\n<h4>{} {}</h4>\n<code>{}</code>\n<dl>",
-        sev_chip(&t.severity),
+        sev_chip(t.severity),
         escape(&t.title),
         escape(&t.id)
     );
     let sev = if t.severity != t.rule_severity {
         format!(
             "{} (rule: {}), likelihood {}",
-            t.sev.label(),
-            escape(&t.rule_severity),
-            escape(&t.likelihood)
+            t.severity.label(),
+            t.rule_severity.key(),
+            t.likelihood.key()
         )
     } else {
-        format!("{}, likelihood {}", t.sev.label(), escape(&t.likelihood))
+        format!("{}, likelihood {}", t.severity.label(), t.likelihood.key())
     };
     let mut dl = |k: &str, v: String| {
         let _ = writeln!(o, "<dt>{k}</dt><dd>{v}</dd>");
     };
     dl(
         "Category",
-        format!("{} (threatens {})", t.stride.label(), t.stride.property()),
+        format!(
+            "{} (threatens {})",
+            t.category.label(),
+            t.category.property()
+        ),
     );
     dl("Severity", sev);
-    dl("Status", t.stat.label().to_owned());
-    dl("Description", or_dash(&t.description));
+    dl("Status", t.status.label().to_owned());
+    dl("Description", escape(or_dash(&t.description)));
     if !t.why.is_empty() {
         dl(
             "Why",
@@ -281,10 +259,10 @@ fn threat(o: &mut String, t: &ThreatView) {
             )
         },
     );
-    dl("References", or_dash(&t.references.join(", ")));
-    dl("Justification", or_dash(&t.justification));
-    dl("Owner", or_dash(&t.owner));
-    dl("Ticket", or_dash(&t.ticket));
+    dl("References", escape(or_dash(&t.references.join(", "))));
+    dl("Justification", escape(or_dash(&t.justification)));
+    dl("Owner", escape(or_dash(&t.owner)));
+    dl("Ticket", escape(or_dash(&t.ticket)));
     if !t.reviewed_by.is_empty() || !t.date.is_empty() {
         dl(
             "Reviewed",

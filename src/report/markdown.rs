@@ -2,12 +2,12 @@
 //! as a Mermaid flowchart, threats grouped by element and flow, manual threats, orphaned
 //! triage, diagnostics and the rule appendix.
 
-use super::ThreatView;
+use super::Input;
 use super::data::ReportData;
-use super::render::Input;
 use super::table::{self, Align, Span, Table};
+use super::{ThreatView, or_dash};
 use crate::geometry;
-use crate::model::{BoundaryId, Model, Severity};
+use crate::model::{BoundaryId, Model};
 use crate::rules::{BaseShape, Catalog};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -22,18 +22,6 @@ pub fn code(s: &str) -> String {
     crate::escape::md_code(s)
 }
 
-fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() {
-        "—".to_owned()
-    } else {
-        inline(s)
-    }
-}
-
-fn sev_label(key: &str) -> &'static str {
-    Severity::parse(key).map(|s| s.label()).unwrap_or("")
-}
-
 /// Renders the Markdown report.
 pub fn render(data: &ReportData, input: &Input<'_>) -> String {
     let mut o = String::new();
@@ -43,29 +31,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
         let _ = writeln!(o, "{}\n", inline(&c.description));
     }
     o.push_str("| | |\n|---|---|\n");
-    let templates: Vec<String> = c
-        .templates
-        .iter()
-        .map(|t| format!("{} {}", inline(&t.id), inline(&t.version)))
-        .collect();
-    for (k, v) in [
-        ("Owner", or_dash(&c.owner)),
-        ("Reviewers", or_dash(&c.reviewers.join(", "))),
-        ("Date", or_dash(&c.date)),
-        ("Document version", or_dash(&c.doc_version)),
-        ("Model file", or_dash(&c.model_file)),
-        ("SHA-256 of the model", code(&c.model_sha256)),
-        ("Palisade", inline(&c.palisade_version)),
-        ("Templates", templates.join(", ")),
-        (
-            "Size",
-            format!(
-                "{} elements, {} flows, {} trust boundaries",
-                c.elements, c.flows, c.boundaries
-            ),
-        ),
-    ] {
-        let _ = writeln!(o, "| {k} | {v} |");
+    for f in c.facts() {
+        let _ = write!(o, "| {} | ", f.label);
+        spans(&mut o, &f.value);
+        o.push_str(" |\n");
     }
     let s = &data.summary;
     let _ = writeln!(o, "\n## 1 Summary\n");
@@ -149,36 +118,47 @@ fn table(o: &mut String, t: &Table) {
     for row in t.rows.iter() {
         for cell in row.iter().take(t.columns.len()) {
             o.push_str("| ");
-            for span in cell {
-                match span {
-                    Span::Text(s) | Span::Strong(s) | Span::Muted(s) => o.push_str(&inline(s)),
-                    Span::Code(s) => o.push_str(&crate::escape::md_code_cell(s)),
-                    Span::Severity(k) => o.push_str(sev_label(k)),
-                    Span::Break => o.push(' '),
-                }
-            }
+            spans(o, cell);
             o.push(' ');
         }
         o.push_str("|\n");
     }
 }
 
+/// Writes the spans of a cell on one line.
+fn spans(o: &mut String, cell: &[Span]) {
+    for span in cell {
+        match span {
+            Span::Text(s) | Span::Strong(s) | Span::Muted(s) => o.push_str(&inline(s)),
+            Span::Code(s) => o.push_str(&crate::escape::md_code_cell(s)),
+            Span::Severity(k) => o.push_str(k.label()),
+            Span::Level(l) => o.push_str(&inline(l.key())),
+            Span::Break => o.push(' '),
+            Span::ItemBreak => o.push_str("; "),
+        }
+    }
+}
+
 fn threat(o: &mut String, t: &ThreatView) {
     let _ = writeln!(o, "#### {} — {}\n", code(&t.id), inline(&t.title));
     let sev = if t.severity != t.rule_severity {
-        format!("{} (rule: {})", t.sev.label(), sev_label(&t.rule_severity))
+        format!("{} (rule: {})", t.severity.label(), t.rule_severity.label())
     } else {
-        t.sev.label().to_owned()
+        t.severity.label().to_owned()
     };
     let _ = writeln!(
         o,
         "- **Category:** {} (threatens {})",
-        t.stride.label(),
-        t.stride.property()
+        t.category.label(),
+        t.category.property()
     );
-    let _ = writeln!(o, "- **Severity:** {sev}, likelihood {}", t.likelihood);
-    let _ = writeln!(o, "- **Status:** {}", t.stat.label());
-    let _ = writeln!(o, "- **Description:** {}", or_dash(&t.description));
+    let _ = writeln!(
+        o,
+        "- **Severity:** {sev}, likelihood {}",
+        t.likelihood.key()
+    );
+    let _ = writeln!(o, "- **Status:** {}", t.status.label());
+    let _ = writeln!(o, "- **Description:** {}", inline(or_dash(&t.description)));
     if !t.why.is_empty() {
         let why: Vec<String> = t.why.iter().map(|w| inline(w)).collect();
         let _ = writeln!(o, "- **Why:** {}", why.join("; "));
@@ -201,12 +181,16 @@ fn threat(o: &mut String, t: &ThreatView) {
             refs.join(", ")
         }
     );
-    let _ = writeln!(o, "- **Justification:** {}", or_dash(&t.justification));
+    let _ = writeln!(
+        o,
+        "- **Justification:** {}",
+        inline(or_dash(&t.justification))
+    );
     let _ = writeln!(
         o,
         "- **Owner:** {} · **Ticket:** {}",
-        or_dash(&t.owner),
-        or_dash(&t.ticket)
+        inline(or_dash(&t.owner)),
+        inline(or_dash(&t.ticket))
     );
     if !t.reviewed_by.is_empty() || !t.date.is_empty() {
         let _ = writeln!(

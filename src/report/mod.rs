@@ -2,15 +2,18 @@
 //! the same [`data::ReportData`], so the CLI, the GUI and the tests produce identical
 //! output: PDF ([`pdf`]), Markdown, standalone HTML with an SVG diagram, JSON and SARIF.
 //!
-//! `render::render(&Input, Format)` is the entry point.
+//! [`render`]`(&Input, Format)` is the entry point. The shared types ([`Input`],
+//! [`Format`], [`Paper`]) live here, so the renderers import from this module and this
+//! module calls them: no cycle. Errors are a [`ReportError`]; the CLI maps its own
+//! argument enums onto [`Format`] and [`Paper`], so no front end's crate is needed here.
 
 pub mod attack;
 pub mod data;
 pub mod fonts;
 pub mod html;
+pub mod keys;
 pub mod markdown;
 pub mod pdf;
-pub mod render;
 pub mod sarif;
 pub mod scene;
 pub mod style;
@@ -19,9 +22,164 @@ pub mod table;
 pub mod text;
 
 use crate::analysis::{Analysis, Origin, Subject, Threat};
-use crate::model::{Model, Severity, Status, Stride};
+use crate::model::{Likelihood, Model, Severity, Status, Stride};
 use crate::rules::Catalog;
 use serde::Serialize;
+use std::path::Path;
+
+/// Output format of a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// PDF document.
+    Pdf,
+    /// Markdown.
+    Markdown,
+    /// Standalone HTML.
+    Html,
+    /// JSON.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+impl Format {
+    /// The format for a file name's extension.
+    pub fn from_path(p: &Path) -> Option<Format> {
+        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "pdf" => Some(Format::Pdf),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
+            _ => None,
+        }
+    }
+}
+
+/// Paper size of the PDF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Paper {
+    /// 210 × 297 mm.
+    #[default]
+    A4,
+    /// 8.5 × 11 in.
+    Letter,
+}
+
+/// Everything a report is made from.
+pub struct Input<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// The templates.
+    pub catalog: &'a Catalog,
+    /// The analysis of the model.
+    pub analysis: &'a Analysis,
+    /// The model file's bytes (for its hash on the cover).
+    pub source: &'a [u8],
+    /// The model file's name as given by the user; SARIF results point at it.
+    pub source_name: &'a str,
+    /// The report time in seconds since 1970, as `SOURCE_DATE_EPOCH` would give it. When
+    /// `None`, the `SOURCE_DATE_EPOCH` environment variable is read; when that is unset,
+    /// the model's own date is used, else today.
+    pub source_date_epoch: Option<i64>,
+    /// Paper size.
+    pub paper: Paper,
+}
+
+impl Input<'_> {
+    /// The report date (`YYYY-MM-DD`) and the Unix time written into the PDF.
+    pub fn date(&self) -> (String, i64) {
+        let epoch = self.source_date_epoch.or_else(data::env_source_date_epoch);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        data::report_date(epoch, &self.model.metadata.date, now)
+    }
+}
+
+/// Most threats a PDF report is made for: what it renders within about 2 GB of memory
+/// (89,327 threats took 3.6 GB and 168 s).
+pub const MAX_PDF_THREATS: usize = 40_000;
+/// Most threats a SARIF report is made for (89,327 threats took 1.7 GB).
+pub const MAX_SARIF_THREATS: usize = 100_000;
+/// Most threats a JSON, Markdown or HTML report is made for (89,327 threats took 0.5 GB
+/// for JSON, 0.35 GB for Markdown and HTML).
+pub const MAX_REPORT_THREATS: usize = 300_000;
+
+/// Why a report could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportError {
+    /// The model has more threats than the format is made for.
+    TooManyThreats {
+        /// The format asked for.
+        format: Format,
+        /// Threats in the model.
+        threats: usize,
+        /// The format's limit.
+        limit: usize,
+        /// The limit's constant, named in the message.
+        name: &'static str,
+    },
+    /// The embedded fonts could not be read, or the PDF could not be written.
+    Render(String),
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReportError::TooManyThreats {
+                format,
+                threats,
+                limit,
+                name,
+            } => write!(
+                f,
+                "the model has {threats} threats; a {format:?} report is limited to {limit} ({name}); use a smaller model{}",
+                if *format == Format::Pdf || *format == Format::Sarif {
+                    ", or --format json, markdown or html"
+                } else {
+                    ""
+                }
+            ),
+            ReportError::Render(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+/// Renders a report. A model with more threats than the format's limit is refused,
+/// naming the limit, before any work.
+pub fn render(input: &Input<'_>, format: Format) -> Result<Vec<u8>, ReportError> {
+    let (limit, name) = match format {
+        Format::Pdf => (MAX_PDF_THREATS, "MAX_PDF_THREATS"),
+        Format::Sarif => (MAX_SARIF_THREATS, "MAX_SARIF_THREATS"),
+        _ => (MAX_REPORT_THREATS, "MAX_REPORT_THREATS"),
+    };
+    let n = input.analysis.threats.len();
+    if n > limit {
+        return Err(ReportError::TooManyThreats {
+            format,
+            threats: n,
+            limit,
+            name,
+        });
+    }
+    let (date, epoch) = input.date();
+    let data = data::build(input, &date);
+    Ok(match format {
+        Format::Json => json(&data).into_bytes(),
+        Format::Markdown => markdown::render(&data, input).into_bytes(),
+        Format::Html => html::render(&data, input)?.into_bytes(),
+        Format::Sarif => sarif::render(&data, input).into_bytes(),
+        Format::Pdf => {
+            pdf::render(&data, input, epoch)
+                .map_err(ReportError::Render)?
+                .bytes
+        }
+    })
+}
 
 /// What a threat is about, for output.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -49,16 +207,21 @@ pub struct ThreatView {
     pub rule_id: String,
     /// Title.
     pub title: String,
-    /// STRIDE category key.
-    pub category: String,
-    /// Effective severity key (after any override).
-    pub severity: String,
+    /// STRIDE category (written as its key, `information_disclosure`).
+    #[serde(serialize_with = "keys::key")]
+    pub category: Stride,
+    /// Effective severity (after any override), written as its key.
+    #[serde(serialize_with = "keys::key")]
+    pub severity: Severity,
     /// Severity the rule gives.
-    pub rule_severity: String,
-    /// Likelihood key.
-    pub likelihood: String,
-    /// Status key.
-    pub status: String,
+    #[serde(serialize_with = "keys::key")]
+    pub rule_severity: Severity,
+    /// Likelihood.
+    #[serde(serialize_with = "keys::key")]
+    pub likelihood: Likelihood,
+    /// Triage status.
+    #[serde(serialize_with = "keys::key")]
+    pub status: Status,
     /// The subject.
     pub subject: SubjectView,
     /// Description with placeholders filled in.
@@ -88,15 +251,6 @@ pub struct ThreatView {
     /// Ids of the attack paths its subject lies on (written only when there are some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attack_paths: Vec<String>,
-    #[serde(skip)]
-    /// Parsed category, for grouping.
-    pub stride: Stride,
-    #[serde(skip)]
-    /// Parsed effective severity.
-    pub sev: Severity,
-    #[serde(skip)]
-    /// Parsed status.
-    pub stat: Status,
 }
 
 /// Renders the view of one threat.
@@ -112,7 +266,7 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
                 (
                     r.id.clone(),
                     r.title.clone(),
-                    r.likelihood.key().to_owned(),
+                    r.likelihood,
                     fill(&r.description, &names),
                     r.mitigations.clone(),
                     r.references.clone(),
@@ -127,7 +281,7 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
                 (
                     "manual".to_owned(),
                     m.map(|m| m.title.clone()).unwrap_or_default(),
-                    "medium".to_owned(),
+                    Likelihood::Medium,
                     m.map(|m| m.description.clone()).unwrap_or_default(),
                     m.map(|m| m.mitigations.clone()).unwrap_or_default(),
                     Vec::new(),
@@ -144,11 +298,11 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         id: t.id.0.clone(),
         rule_id,
         title,
-        category: t.category.key().to_owned(),
-        severity: sev.key().to_owned(),
-        rule_severity: t.rule_severity.key().to_owned(),
+        category: t.category,
+        severity: sev,
+        rule_severity: t.rule_severity,
         likelihood,
-        status: stat.key().to_owned(),
+        status: stat,
         subject,
         description,
         why: {
@@ -169,9 +323,6 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         date: field(|x| &x.date),
         on_attack_path: false,
         attack_paths: Vec::new(),
-        stride: t.category,
-        sev,
-        stat,
     }
 }
 
@@ -405,6 +556,11 @@ pub fn threat_views(model: &Model, cat: &Catalog, a: &Analysis) -> Vec<ThreatVie
         .iter()
         .map(|t| threat_view(model, cat, t))
         .collect()
+}
+
+/// Free text as a report shows it: a dash when blank. Each renderer escapes the result.
+pub fn or_dash(s: &str) -> &str {
+    if s.trim().is_empty() { "—" } else { s }
 }
 
 /// The whole report data as pretty JSON, with a final newline.

@@ -2,8 +2,8 @@
 //! metadata from the templates, each result located in the model file (at the subject's
 //! definition when it can be found) with a logical location naming the subject.
 
+use super::Input;
 use super::data::ReportData;
-use super::render::Input;
 use crate::diag::Pos;
 use crate::model::Severity;
 use serde_json::{Value, json};
@@ -65,10 +65,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
             "shortDescription": { "text": r.title },
             "fullDescription": { "text": r.description },
             "help": { "text": help.trim_end(), "markdown": md.trim_end() },
-            "defaultConfiguration": { "level": level(r.sev) },
+            "defaultConfiguration": { "level": level(r.severity) },
             "properties": {
-                "tags": ["security", "stride", r.category],
-                "security-severity": score(r.sev),
+                "tags": ["security", "stride", r.category.key()],
+                "security-severity": score(r.severity),
                 "precision": "high",
                 "references": r.references,
                 "template": r.template,
@@ -84,7 +84,7 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
     }
     let mut results: Vec<Value> = Vec::new();
     let untriaged: Vec<&super::ThreatView> = (data.groups.iter())
-        .flat_map(|g| g.threats.iter().filter(|t| t.stat.is_untriaged()))
+        .flat_map(|g| g.threats.iter().filter(|t| t.status.is_untriaged()))
         .collect();
     // Every subject located in one pass over the text (never a search per threat).
     let regions = Locator::new(text).positions(untriaged.iter().map(|t| t.subject.id.as_str()));
@@ -126,15 +126,15 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
             results.push(json!({
                 "ruleId": t.rule_id,
                 "ruleIndex": index.get(&t.rule_id).copied().unwrap_or(0),
-                "level": level(t.sev),
+                "level": level(t.severity),
                 "message": { "text": msg },
                 "locations": [{ "physicalLocation": physical, "logicalLocations": logical }],
                 "partialFingerprints": { "palisadeThreatId/v1": t.id },
                 "properties": {
                     "threatId": t.id,
-                    "category": t.category,
-                    "severity": t.severity,
-                    "status": t.status,
+                    "category": t.category.key(),
+                    "severity": t.severity.key(),
+                    "status": t.status.key(),
                     "subject": subject.name,
                     "mitigations": t.mitigations,
                     "references": t.references,

@@ -1,6 +1,7 @@
 //! Plain-text renderers for the command line: a table, JSON and Markdown.
 
 use super::ThreatView;
+use unicode_width::UnicodeWidthStr;
 
 /// An aligned text table, one threat a line; ids and titles escaped for the terminal
 /// ([`crate::escape::terminal`]).
@@ -12,17 +13,19 @@ pub fn table(views: &[ThreatView]) -> String {
             // Control characters in an id or a title never reach the terminal raw.
             [
                 crate::escape::terminal(&v.id).into_owned(),
-                v.stride.label().to_owned(),
-                v.sev.label().to_owned(),
-                v.stat.label().to_owned(),
+                v.category.label().to_owned(),
+                v.severity.label().to_owned(),
+                v.status.label().to_owned(),
                 crate::escape::terminal(&v.title).into_owned(),
             ]
         })
         .collect();
-    let mut widths = headers.map(|h| h.chars().count());
+    // Columns are counted in terminal cells, not characters: a CJK character or an
+    // emoji takes two, a combining mark none.
+    let mut widths = headers.map(UnicodeWidthStr::width);
     for r in &rows {
         for (i, c) in r.iter().enumerate().take(4) {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(c.width());
         }
     }
     let mut out = String::new();
@@ -30,7 +33,7 @@ pub fn table(views: &[ThreatView]) -> String {
         for (i, c) in cells.iter().enumerate() {
             out.push_str(c);
             if i < 4 {
-                let pad = widths[i] + 2 - c.chars().count();
+                let pad = (widths[i] + 2).saturating_sub(c.width());
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
@@ -212,9 +215,9 @@ pub fn markdown(views: &[ThreatView]) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             crate::escape::md_code_cell(&v.id),
-            v.stride.label(),
-            v.sev.label(),
-            v.stat.label(),
+            v.category.label(),
+            v.severity.label(),
+            v.status.label(),
             md_cell(&v.title),
             md_cell(&v.subject.name)
         ));

@@ -8,7 +8,6 @@ use super::template::{
 use crate::diag::{Diagnostic, Level, Pos};
 use crate::model::{BoundaryKind, Value};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 /// The templates built into the binary, as (file name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -34,17 +33,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Largest template file accepted, in bytes.
-pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::persist::templates::{
+    MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DIR_BYTES, MAX_TEMPLATE_FILES, Source,
+};
+
 /// Deepest nesting accepted in a template (conditions included).
 pub const TEMPLATE_RECURSION_LIMIT: usize = 256;
 /// Longest chain of stencils extending one another.
 pub const MAX_EXTENDS_DEPTH: usize = 64;
-/// Most bytes read from a `--templates` directory in all (each file is also limited to
-/// [`MAX_TEMPLATE_BYTES`]); files past it are not loaded, with an error.
-pub const MAX_TEMPLATE_DIR_BYTES: u64 = 32 * 1024 * 1024;
-/// Most `*.ron` files loaded from a `--templates` directory.
-pub const MAX_TEMPLATE_FILES: usize = 1_000;
 
 /// Where a template came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -130,40 +126,33 @@ pub struct Catalog {
 impl Catalog {
     /// The built-in templates only.
     pub fn builtin() -> Catalog {
-        Catalog::from_sources(
-            BUILTIN
-                .iter()
-                .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-                .collect(),
-        )
+        Catalog::from_sources(builtin_sources())
     }
 
-    /// The built-in templates plus every `*.ron` file in `dir` (in name order).
-    /// A directory that cannot be read is an error diagnostic, not a failure.
-    pub fn with_user_dir(dir: Option<&Path>) -> Catalog {
-        let mut sources: Vec<(String, String, bool)> = BUILTIN
-            .iter()
-            .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-            .collect();
-        let mut diags = Vec::new();
-        if let Some(dir) = dir {
-            let (mut user, mut d) = read_user_dir(dir);
-            sources.append(&mut user);
-            diags.append(&mut d);
-        }
+    /// The built-in templates plus a user's (in the order given, as
+    /// `persist::read_template_dir` returns them), with the diagnostics of
+    /// reading them first.
+    pub fn with_user_sources(user: Vec<Source>, mut diags: Vec<Diagnostic>) -> Catalog {
+        let mut sources = builtin_sources();
+        sources.extend(user);
         let mut cat = Catalog::from_sources(sources);
         diags.append(&mut cat.diagnostics);
         cat.diagnostics = diags;
         cat
     }
 
-    /// Loads templates from (file name, text, built-in) triples.
-    pub fn from_sources(sources: Vec<(String, String, bool)>) -> Catalog {
+    /// Loads templates from their sources, in order.
+    pub fn from_sources(sources: Vec<Source>) -> Catalog {
         let mut cat = Catalog::default();
         let mut parsed: Vec<(usize, Template, String)> = Vec::new();
         let mut seen_templates: HashSet<String> = HashSet::new();
         // Phase 1: parse, and register templates, stencils and flow properties.
-        for (file, text, builtin) in sources {
+        for Source {
+            file,
+            text,
+            builtin,
+        } in sources
+        {
             let t = match parse_template(&file, &text) {
                 Ok(t) => t,
                 Err(d) => {
@@ -1187,6 +1176,14 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
+/// The built-in templates as sources.
+pub fn builtin_sources() -> Vec<Source> {
+    BUILTIN
+        .iter()
+        .map(|(f, s)| Source::new(*f, *s, true))
+        .collect()
+}
+
 /// Parses one template file, turning a syntax or type error into a located diagnostic.
 pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic>> {
     if text.len() > MAX_TEMPLATE_BYTES {
@@ -1229,7 +1226,11 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic
             Diagnostic::new(
                 Level::Error,
                 "template-syntax",
-                crate::persist::ron_message(&e.code),
+                crate::diag::ron_message(
+                    &e.code,
+                    "TEMPLATE_RECURSION_LIMIT",
+                    TEMPLATE_RECURSION_LIMIT,
+                ),
             )
             .at(
                 file,
@@ -1238,140 +1239,6 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, Box<Diagnostic
                     col: e.span.start.col,
                 }),
             ),
-        )
-    })
-}
-
-/// Reads the `*.ron` files of a template directory, in name order: regular files only
-/// (a FIFO, a device or a directory named `x.ron` is skipped with a warning, never
-/// opened), each file once however many links name it, at most [`MAX_TEMPLATE_FILES`]
-/// files and [`MAX_TEMPLATE_DIR_BYTES`] in all.
-fn read_user_dir(dir: &Path) -> (Vec<(String, String, bool)>, Vec<Diagnostic>) {
-    let mut sources = Vec::new();
-    let mut diags = Vec::new();
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            diags.push(
-                Diagnostic::new(
-                    Level::Error,
-                    "template-dir-unreadable",
-                    format!("cannot read template directory: {e}"),
-                )
-                .at(&dir.display().to_string(), None),
-            );
-            return (sources, diags);
-        }
-    };
-    let mut paths: Vec<_> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-        .take(MAX_TEMPLATE_FILES + 1)
-        .collect();
-    paths.sort();
-    if paths.len() > MAX_TEMPLATE_FILES {
-        paths.truncate(MAX_TEMPLATE_FILES);
-        diags.push(
-            Diagnostic::new(
-                Level::Error,
-                "template-dir-limit",
-                format!(
-                    "more than {MAX_TEMPLATE_FILES} template files (MAX_TEMPLATE_FILES); only the first {MAX_TEMPLATE_FILES} found are loaded"
-                ),
-            )
-            .at(&dir.display().to_string(), None),
-        );
-    }
-    let mut total: u64 = 0;
-    let mut seen: HashMap<(u64, u64), String> = HashMap::new();
-    for p in paths {
-        let name = p.display().to_string();
-        let meta = match std::fs::metadata(&p) {
-            Ok(m) => m,
-            Err(e) => {
-                diags.push(
-                    Diagnostic::new(Level::Error, "template-unreadable", e.to_string())
-                        .at(&name, None),
-                );
-                continue;
-            }
-        };
-        if !meta.is_file() {
-            diags.push(
-                Diagnostic::new(
-                    Level::Warning,
-                    "template-skipped",
-                    "not a regular file (a directory, FIFO, socket or device); skipped",
-                )
-                .at(&name, None),
-            );
-            continue;
-        }
-        if let Some(key) = file_key(&meta) {
-            if let Some(first) = seen.get(&key) {
-                diags.push(
-                    Diagnostic::new(
-                        Level::Warning,
-                        "template-skipped",
-                        format!("the same file as {first}; loaded once"),
-                    )
-                    .at(&name, None),
-                );
-                continue;
-            }
-            seen.insert(key, name.clone());
-        }
-        let size = meta.len().min(MAX_TEMPLATE_BYTES as u64 + 1);
-        if total + size > MAX_TEMPLATE_DIR_BYTES {
-            diags.push(
-                Diagnostic::new(
-                    Level::Error,
-                    "template-dir-limit",
-                    format!(
-                        "the template directory holds more than {MAX_TEMPLATE_DIR_BYTES} bytes (MAX_TEMPLATE_DIR_BYTES); this file and the ones after it are not loaded"
-                    ),
-                )
-                .at(&name, None),
-            );
-            break;
-        }
-        match read_limited(&p) {
-            Ok(text) => {
-                total += text.len() as u64;
-                sources.push((name, text, false));
-            }
-            Err(msg) => {
-                total += size;
-                diags.push(
-                    Diagnostic::new(Level::Error, "template-unreadable", msg).at(&name, None),
-                );
-            }
-        }
-    }
-    (sources, diags)
-}
-
-/// Device and inode of a file, where the platform has them.
-fn file_key(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some((meta.dev(), meta.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
-fn read_limited(p: &Path) -> Result<String, String> {
-    let bytes = crate::persist::read_file_limited(p, MAX_TEMPLATE_BYTES as u64)
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
         )
     })
 }
@@ -1529,11 +1396,8 @@ mod tests {
     use super::*;
 
     fn with_user(text: &str) -> Catalog {
-        let mut sources: Vec<(String, String, bool)> = BUILTIN
-            .iter()
-            .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-            .collect();
-        sources.push(("user.ron".into(), text.to_owned(), false));
+        let mut sources = builtin_sources();
+        sources.push(Source::new("user.ron", text, false));
         Catalog::from_sources(sources)
     }
 

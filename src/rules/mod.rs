@@ -1,10 +1,9 @@
-//! Templates, stencils, typed conditions, and their evaluation into threats.
+//! Templates, stencils and typed conditions: the rules as data (evaluated by `analysis::eval`).
 //!
 //! Rules are data: a template can only describe conditions over the model. There is no
 //! construct that reads files, runs commands or reaches the network.
 
 pub mod catalog;
-pub mod eval;
 pub mod template;
 
 pub use catalog::{Catalog, LoadedRule, ResolvedStencil, TemplateInfo};

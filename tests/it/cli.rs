@@ -271,3 +271,34 @@ fn report_never_overwrites_the_model_it_reads() {
     let o = palisade(&["report", m, "-o", o_s, "--format", "json", "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
+
+/// The text table counts terminal cells, not characters: with CJK, emoji and combining
+/// marks in the id column, every row's CATEGORY column starts at the same cell.
+#[test]
+fn text_table_aligns_wide_and_combining_characters() {
+    use unicode_width::UnicodeWidthStr;
+    let model = palisade::persist::load(&root().join(OPEN))
+        .expect("load")
+        .model;
+    let cat = palisade::rules::Catalog::builtin();
+    let a = palisade::analysis::analyze(&model, &cat);
+    let mut views = palisade::report::threat_views(&model, &cat, &a);
+    assert!(views.len() >= 4, "only {} threats", views.len());
+    views[0].id = "数据库@element:服务器".to_owned();
+    views[1].id = "GEN-T-01@element:🔒vault".to_owned();
+    views[2].id = "GEN-T-01@element:cafe\u{301}".to_owned();
+    let table = palisade::report::text::table(&views);
+    let lines: Vec<&str> = table.lines().filter(|l| !l.ends_with(" threats")).collect();
+    // The cell where the second column starts: the width of the first cell plus its
+    // padding, i.e. up to the first run of two spaces.
+    let start = |l: &str| {
+        let cut = l.find("  ").expect("a padded first column");
+        let rest = &l[cut..];
+        l[..cut].width() + (rest.len() - rest.trim_start().len())
+    };
+    let header = start(lines[0]);
+    for l in &lines {
+        assert_eq!(start(l), header, "misaligned row: {l:?}");
+    }
+    assert!(table.contains("数据库@element:服务器"), "{table}");
+}

@@ -1,14 +1,13 @@
 //! Every condition leaf at its edges, on small models built here, with a test template
 //! whose rules each use one leaf; and the load-time checks of the new leaves.
 
+use palisade::analysis::eval::names_uid0;
 use palisade::analysis::{Analysis, analyze};
 use palisade::model::{
     Boundary, BoundaryId, BoundaryKind, Channel, Element, ElementId, Flow, FlowId, Model, Relation,
     RelationId, Severity, Value,
 };
 use palisade::rules::Catalog;
-use palisade::rules::catalog::BUILTIN;
-use palisade::rules::eval::names_uid0;
 use std::sync::OnceLock;
 
 const TEMPLATE: &str = r#"(
@@ -61,11 +60,8 @@ fn cat() -> &'static Catalog {
 }
 
 fn with_user(text: &str) -> Catalog {
-    let mut sources: Vec<(String, String, bool)> = BUILTIN
-        .iter()
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-        .collect();
-    sources.push(("user.ron".into(), text.to_owned(), false));
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new("user.ron", text, false));
     Catalog::from_sources(sources)
 }
 

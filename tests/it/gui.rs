@@ -708,11 +708,16 @@ fn attack_paths_tab_lists_paths_and_dims_the_canvas_around_the_selected_one() {
     h.run();
     h.get_by_label("Attack paths (8)").click();
     h.run();
-    assert!(palisade::gui::paths::canvas_focus(&h.ctx).is_none());
+    assert!(h.state().threats.canvas_focus().is_none());
     h.get_by_label_contains("Customers → payments PostgreSQL (RDS)")
         .click();
     h.run();
-    let focus = palisade::gui::paths::canvas_focus(&h.ctx).expect("a path is shown");
+    let focus = h
+        .state()
+        .threats
+        .canvas_focus()
+        .cloned()
+        .expect("a path is shown");
     let on: Vec<&str> = focus.elements.iter().map(|e| e.as_str()).collect();
     assert_eq!(on, ["customers", "ingress", "payments-api", "payments-rds"]);
     assert!(
@@ -728,5 +733,5 @@ fn attack_paths_tab_lists_paths_and_dims_the_canvas_around_the_selected_one() {
     let threats = format!("Threats ({})", h.state().doc.analysis.threats.len());
     h.get_by_label(&threats).click();
     h.run();
-    assert!(palisade::gui::paths::canvas_focus(&h.ctx).is_none());
+    assert!(h.state().threats.canvas_focus().is_none());
 }

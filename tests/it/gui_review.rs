@@ -131,10 +131,8 @@ fn export_through_the_built_in_dialog_writes_the_report() {
     let mut h = harness(generic_open());
     h.run_steps(2);
     let ctx = h.ctx.clone();
-    h.state_mut().run_action(
-        &ctx,
-        Action::Export(palisade::report::render::Format::Markdown),
-    );
+    h.state_mut()
+        .run_action(&ctx, Action::Export(palisade::report::Format::Markdown));
     h.run_steps(2);
     type_into_builtin_dialog(&mut h, "Untitled-report.md", &target.display().to_string());
     let out = target.with_extension("md");

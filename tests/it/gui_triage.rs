@@ -254,3 +254,26 @@ fn filters_narrow_the_table() {
     assert!(shown(&h, "GEN-R-02@element:api"));
     assert!(!shown(&h, S02));
 }
+
+#[test]
+fn clicking_a_threat_selects_its_subject_and_brings_it_into_view() {
+    let mut h = harness(open_model());
+    h.run_steps(3);
+    // Pan the diagram far away, so the subject is off the canvas.
+    let canvas = h.state().canvas.canvas_rect;
+    h.state_mut().canvas.view.offset += Vec2::new(20_000.0, 20_000.0);
+    h.run_steps(2);
+    let pos = |h: &Harness<'_, PalisadeApp>| {
+        let e = &h.state().doc.model.elements[&ElementId::from("api")];
+        egui::pos2(e.pos.0 as f32, e.pos.1 as f32)
+    };
+    let visible = |h: &Harness<'_, PalisadeApp>| h.state().canvas.view.visible_in_diagram(canvas);
+    assert!(!visible(&h).contains(pos(&h)));
+    select_threat(&mut h, S02);
+    let sel = &h.state().doc.selection;
+    assert_eq!(
+        sel.elements.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        ["api"]
+    );
+    assert!(visible(&h).contains(pos(&h)), "the canvas centred on api");
+}

@@ -277,10 +277,71 @@ fn stale_temporary_files_of_a_killed_writer_are_removed_on_the_next_write() {
     assert_eq!(fs::read(&out).expect("report"), report_bytes("json"));
 }
 
-/// Every subcommand that prints, with the arguments that make it print the most.
-fn printing_commands() -> Vec<Vec<String>> {
+/// A small Kubernetes manifest for the commands that read manifests (`import`,
+/// `drift`): a privileged Deployment behind a LoadBalancer, which the Kubernetes example
+/// does not have, so `drift` and `import --merge` have plenty to print.
+const MANIFEST: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          securityContext:
+            privileged: true
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  type: LoadBalancer
+  selector:
+    app: web
+  ports:
+    - port: 443
+";
+
+/// Every subcommand that prints, with the arguments that make it print the most;
+/// `dir` holds a manifest for `import` and `drift` and takes the models they write.
+fn printing_commands(dir: &Path) -> Vec<Vec<String>> {
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let manifest = dir.join("manifest.yaml");
+    fs::write(&manifest, MANIFEST).expect("manifest");
+    let manifest = arg(&manifest);
+    let merged = arg(&dir.join("merged.ron"));
     vec![
+        s(&["paths", KUBERNETES]),
+        s(&["paths", KUBERNETES, "--format", "json"]),
+        s(&["paths", KUBERNETES, "--format", "markdown"]),
+        s(&["check", KUBERNETES, "--fail-on-path"]),
+        s(&["export", "--to", "otm", KUBERNETES, "-o", "-"]),
+        s(&[
+            "export",
+            "--to",
+            "threat-dragon",
+            KUBERNETES,
+            "-o",
+            "/dev/stdout",
+        ]),
+        s(&["drift", KUBERNETES, "--from", "k8s", &manifest]),
+        s(&[
+            "drift", KUBERNETES, "--from", "k8s", &manifest, "--format", "json",
+        ]),
+        s(&[
+            "import", "--from", "k8s", &manifest, "-o", &merged, "--force", "--merge", KUBERNETES,
+        ]),
         s(&["threats", KUBERNETES]),
         s(&["threats", KUBERNETES, "--format", "json"]),
         s(&["threats", KUBERNETES, "--format", "markdown"]),
@@ -308,7 +369,27 @@ fn printing_commands() -> Vec<Vec<String>> {
 #[cfg(unix)]
 #[test]
 fn every_subcommand_survives_closed_broken_and_full_standard_output() {
-    for args in printing_commands() {
+    let d = tmp();
+    let commands = printing_commands(d.path());
+    // Every subcommand that writes to standard output is here.
+    for sub in [
+        "threats",
+        "check",
+        "paths",
+        "validate",
+        "diff",
+        "report",
+        "import",
+        "drift",
+        "export",
+        "templates",
+    ] {
+        assert!(
+            commands.iter().any(|c| c[0] == sub),
+            "{sub} is not tried with a closed, broken or full standard output"
+        );
+    }
+    for args in commands {
         let what = args.join(" ");
         // Standard output closed: nothing to print to, never a panic.
         let mut c = Command::new("sh");
@@ -729,7 +810,7 @@ fn models_past_the_item_and_crossing_limits_are_refused_naming_them() {
 
 #[test]
 fn a_pdf_or_sarif_report_past_its_threat_limit_is_refused_naming_it() {
-    use palisade::report::render::{MAX_PDF_THREATS, MAX_SARIF_THREATS};
+    use palisade::report::{MAX_PDF_THREATS, MAX_SARIF_THREATS};
     let d = tmp();
     let model = d.path().join("wide.ron");
     fs::write(&model, crate::reliability::wide_model(4_000)).expect("model");

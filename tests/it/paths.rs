@@ -313,11 +313,8 @@ fn attack_path_steps_are_checked_at_load_with_a_location() {
         (id: "F-1", title: "x", controls: ["classification"], control: "c", references: ["r"]),
     ],
 )"#;
-    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
-        .iter()
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-        .collect();
-    sources.push(("bad.ron".to_owned(), bad.to_owned(), false));
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new("bad.ron", bad, false));
     let cat = palisade::rules::Catalog::from_sources(sources);
     let msgs: Vec<String> = cat.diagnostics.iter().map(|d| d.to_string()).collect();
     assert_eq!(msgs.len(), 5, "{msgs:#?}");

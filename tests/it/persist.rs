@@ -27,7 +27,8 @@ use palisade::model::{
 };
 use palisade::persist::{self, LoadError, SaveError, SaveOptions, Stamp};
 use palisade::rules::Catalog;
-use palisade::rules::catalog::BUILTIN;
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -224,11 +225,8 @@ fn every_corpus_model_gives_its_expected_error_or_diagnostics() {
 
 /// Loads the built-in templates plus one user template.
 pub fn catalog_with(file: &str, text: String) -> Catalog {
-    let mut sources: Vec<(String, String, bool)> = BUILTIN
-        .iter()
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-        .collect();
-    sources.push((file.to_owned(), text, false));
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new(file, text, false));
     Catalog::from_sources(sources)
 }
 
@@ -742,39 +740,45 @@ fn the_loader_gives_what_ron_gives_for_mutated_files() {
         .map(|f| fs::read_to_string(root().join("examples").join(f)).expect("example"))
         .collect();
     texts.push(persist::to_text(&small_model()).expect("writable"));
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n.max(1) as u64) as usize
-    };
     const BYTES: &[u8] = b"()[]{},:\"\\/*-+.e_09 \nrSomeNinf";
-    let mut loaded = 0;
-    for text in &texts {
-        for round in 0..300 {
-            let mut b = text.as_bytes().to_vec();
-            let at = next(b.len());
-            let c = BYTES[next(BYTES.len())];
-            match next(3) {
-                0 => {
-                    b.remove(at);
-                }
-                1 => b[at] = c,
-                _ => b.insert(at, c),
+    // One byte deleted, replaced or inserted, chosen by proptest: a failing mutant shrinks
+    // to the earliest position and the first byte and operation that still fail.
+    let mutation = (
+        0..texts.len(),
+        any::<prop::sample::Index>(),
+        prop::sample::select(BYTES),
+        0..3u8,
+    );
+    let loaded = std::cell::Cell::new(0);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 900,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&mutation, |(k, at, c, op)| {
+        let mut b = texts[k].as_bytes().to_vec();
+        let at = at.index(b.len());
+        match op {
+            0 => {
+                b.remove(at);
             }
-            let Ok(t) = String::from_utf8(b) else {
-                continue;
-            };
-            if persist::load_bytes("m.ron", t.as_bytes()).is_ok() {
-                loaded += 1;
-            }
-            let name = format!("mutation {round}");
-            on_small_stack(&name.clone(), move || {
-                assert_loader_agrees_with_ron(&name, &t)
-            });
+            1 => b[at] = c,
+            _ => b.insert(at, c),
         }
-    }
+        let Ok(t) = String::from_utf8(b) else {
+            return Ok(());
+        };
+        if persist::load_bytes("m.ron", t.as_bytes()).is_ok() {
+            loaded.set(loaded.get() + 1);
+        }
+        let name = format!("text {k}, op {op} of {c:?} at {at}");
+        on_small_stack(&name.clone(), move || {
+            assert_loader_agrees_with_ron(&name, &t)
+        });
+        Ok(())
+    });
+    assert!(result.is_ok(), "{result:?}");
+    let loaded = loaded.get();
     assert!(loaded > 50, "only {loaded} mutants loaded");
 }
 

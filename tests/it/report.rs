@@ -12,7 +12,7 @@ use palisade::model::{
 };
 use palisade::report::fonts::Fonts;
 use palisade::report::pdf::{self, diagram};
-use palisade::report::render::{self, Format, Input, Paper};
+use palisade::report::{self, Format, Input, Paper};
 use palisade::report::{data, scene};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -44,7 +44,7 @@ fn render_pdf(m: &Model, a: &Analysis, source: &[u8]) -> pdf::Rendered {
 
 fn render_text(m: &Model, a: &Analysis, format: Format) -> String {
     let inp = input(m, a, b"", Paper::A4);
-    match render::render(&inp, format) {
+    match report::render(&inp, format) {
         Ok(b) => String::from_utf8(b).expect("text reports are UTF-8"),
         Err(e) => panic!("{format:?} render failed: {e}"),
     }
@@ -154,7 +154,7 @@ fn pdf_is_reproducible_byte_for_byte() {
     assert!(one == two, "two renders of the same input differ");
     // Through the public dispatcher as well.
     let inp = input(&m, &a, src, Paper::A4);
-    let three = render::render(&inp, Format::Pdf).expect("render");
+    let three = report::render(&inp, Format::Pdf).expect("render");
     assert!(one == three);
     // The date comes from SOURCE_DATE_EPOCH (given in the input): 2023-11-14.
     let text = render_text(&m, &a, Format::Json);
@@ -173,11 +173,11 @@ fn pdf_without_cjk_does_not_embed_the_fallback_font_and_stays_small() {
 fn letter_paper_gives_letter_pages() {
     let (m, a) = analysed("tests/rules/models/generic-open.ron");
     let inp = input(&m, &a, b"x", Paper::Letter);
-    let bytes = render::render(&inp, Format::Pdf).expect("render");
+    let bytes = report::render(&inp, Format::Pdf).expect("render");
     let s = String::from_utf8_lossy(&bytes);
     assert!(s.contains("/MediaBox[0 0 612 792]"), "no Letter media box");
     let inp = input(&m, &a, b"x", Paper::A4);
-    let bytes = render::render(&inp, Format::Pdf).expect("render");
+    let bytes = report::render(&inp, Format::Pdf).expect("render");
     assert!(String::from_utf8_lossy(&bytes).contains("/MediaBox[0 0 595.276 841.89]"));
 }
 
@@ -406,7 +406,7 @@ fn sarif_has_the_2_1_0_shape_and_one_result_per_untriaged_threat() {
         source: &source,
         ..input(&m, &a, b"", Paper::A4)
     };
-    let bytes = render::render(&inp, Format::Sarif).expect("sarif");
+    let bytes = report::render(&inp, Format::Sarif).expect("sarif");
     let v: serde_json::Value = serde_json::from_slice(&bytes).expect("SARIF is JSON");
     assert_eq!(v["version"], "2.1.0");
     assert!(
@@ -543,7 +543,7 @@ fn empty_model_still_renders_every_format() {
         Format::Sarif,
     ] {
         let inp = input(&m, &a, b"", Paper::A4);
-        let bytes = render::render(&inp, f).expect("render");
+        let bytes = report::render(&inp, f).expect("render");
         assert!(!bytes.is_empty(), "{f:?}");
     }
 }

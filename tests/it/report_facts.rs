@@ -5,7 +5,7 @@
 use crate::common::{catalog, load};
 use palisade::analysis::{Analysis, analyze};
 use palisade::model::{Channel, Edit, Model, Relation, Value};
-use palisade::report::render::{self, Format, Input, Paper};
+use palisade::report::{self, Format, Input, Paper};
 use palisade::report::{data, pdf, text, threat_views};
 
 const NASTY: &str = "sa <b>|*x*</b>";
@@ -65,7 +65,7 @@ fn input<'a>(m: &'a Model, a: &'a Analysis) -> Input<'a> {
 
 fn render_text(m: &Model, format: Format) -> String {
     let a = analyze(m, catalog());
-    match render::render(&input(m, &a), format) {
+    match report::render(&input(m, &a), format) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{format:?}: {e}"),
     }
@@ -222,19 +222,15 @@ fn a_model_without_facts_has_no_facts_section() {
 /// The built-in templates plus a user template with one rule that traces to a reference
 /// item (with text that needs escaping).
 pub fn catalog_with_seed() -> palisade::rules::Catalog {
-    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
-        .iter()
-        .map(|(f, t)| ((*f).to_owned(), (*t).to_owned(), true))
-        .collect();
-    sources.push((
-        "user.ron".to_owned(),
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new(
+        "user.ron",
         r#"(id: "u", name: "User rules", version: "1", group: "U", rules: [
   (id: "U-S-01", title: "Seeded rule", category: Spoofing,
    applies: Elements(["k8s.secret"]), condition: Always,
    severity: Low, description: "A secret exists", references: ["CWE-1"],
    seed_item: "Docker Registry / <Elevation> | *of* privilege"),
-])"#
-        .to_owned(),
+])"#,
         false,
     ));
     let c = palisade::rules::Catalog::from_sources(sources);
@@ -262,7 +258,7 @@ fn the_rule_appendix_shows_a_rules_reference_item_escaped() {
         catalog: &cat,
         ..input(&m, &a)
     };
-    let md = match render::render(&inp, Format::Markdown) {
+    let md = match report::render(&inp, Format::Markdown) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{e}"),
     };
@@ -276,7 +272,7 @@ fn the_rule_appendix_shows_a_rules_reference_item_escaped() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let html = match render::render(&inp, Format::Html) {
+    let html = match report::render(&inp, Format::Html) {
         Ok(b) => String::from_utf8(b).expect("UTF-8"),
         Err(e) => panic!("{e}"),
     };

@@ -6,8 +6,8 @@ use crate::common::{analysed, catalog};
 use palisade::analysis::analyze;
 use palisade::model::{Status, Triage};
 use palisade::report::fonts::Fonts;
-use palisade::report::render::{Input, Paper};
 use palisade::report::scene::{self, Item};
+use palisade::report::{Input, Paper};
 use palisade::report::{data, pdf};
 
 const EPOCH: i64 = 1_700_000_000;

@@ -161,11 +161,8 @@ fn peer_never_counts_the_element_itself_in_a_large_boundary() {
         ),
     ],
 )"#;
-    let mut sources: Vec<(String, String, bool)> = palisade::rules::catalog::BUILTIN
-        .iter()
-        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned(), true))
-        .collect();
-    sources.push(("peer-test.ron".to_owned(), rule.to_owned(), false));
+    let mut sources = palisade::rules::catalog::builtin_sources();
+    sources.push(palisade::persist::Source::new("peer-test.ron", rule, false));
     let cat = Catalog::from_sources(sources);
     assert!(!cat.has_errors(), "{:?}", cat.diagnostics);
     let mut m = Model::new("peer");

@@ -3,6 +3,7 @@
 //! touches egui's context, so it is unit tested directly.
 
 use crate::geometry;
+use crate::gui::selection::Item;
 use crate::model::{BoundaryId, ElementId, FlowId, Model};
 use crate::rules::{BaseShape, Catalog};
 use eframe::egui::{Pos2, Rect, Vec2};
@@ -413,6 +414,20 @@ pub enum Hit {
     BoundaryInterior(BoundaryId),
     /// Empty canvas.
     Nothing,
+}
+
+impl Hit {
+    /// The selectable item hit (a boundary by any of its parts), if any.
+    pub fn item(&self) -> Option<Item> {
+        match self {
+            Hit::Element(e) | Hit::ElementEdge(e) => Some(Item::Element(e.clone())),
+            Hit::Flow(f) => Some(Item::Flow(f.clone())),
+            Hit::BoundaryFrame(b) | Hit::BoundaryInterior(b) | Hit::BoundaryCorner(b, _) => {
+                Some(Item::Boundary(b.clone()))
+            }
+            Hit::Nothing => None,
+        }
+    }
 }
 
 /// Tolerances for hit testing, in diagram units (screen points divided by the zoom).

@@ -3,12 +3,12 @@
 //! filled arrowheads). They can be hidden (View ▸ Show relations, or the canvas toggle),
 //! are culled like flows, and a click on one selects it.
 
+use super::Scene;
 use super::draw::{Draw, FLOW_LABEL_MIN_ZOOM};
 use super::layout::{Hit, Layout, Tolerance, distance_to_segment};
 use crate::geometry;
 use crate::gui::selection::{Item, Selection};
 use crate::model::{Model, RelationId};
-use crate::rules::Catalog;
 use eframe::egui::{self, Color32, CornerRadius, FontId, Pos2, Rect, Shape, Stroke, Vec2};
 
 /// Relation display state kept between frames.
@@ -82,19 +82,18 @@ pub fn lines(model: &Model, layout: &Layout) -> Vec<RelationLine> {
 }
 
 /// Paints the visible relations (lines, arrowheads, then labels that fit) and remembers
-/// the label plates for hit testing. `occupied` are screen rectangles labels must not
-/// cover (elements, flow labels).
-#[allow(clippy::too_many_arguments)]
+/// the label plates for hit testing. `cull` is the diagram-space rectangle worth
+/// painting; `occupied` are screen rectangles labels must not cover (elements, flow
+/// labels).
 pub fn paint(
     d: &Draw<'_>,
-    model: &Model,
-    cat: &Catalog,
+    scene: &Scene<'_>,
     layout: &Layout,
     selection: &Selection,
     state: &mut RelationsState,
-    cull: Rect,
-    mut occupied: Vec<Rect>,
+    (cull, mut occupied): (Rect, Vec<Rect>),
 ) {
+    let (model, cat) = (scene.doc.model, scene.doc.catalog);
     state.labels.clear();
     if !state.show || model.relations.is_empty() {
         return;
@@ -233,17 +232,15 @@ pub fn hit(
         .map(|(_, id)| id)
 }
 
-/// Handles a click that the canvas's own hit test put on empty space or a boundary's
-/// interior: selects a relation under the pointer. Returns whether it did.
-#[allow(clippy::too_many_arguments)]
+/// Handles a click at `p` that the canvas's own hit test (`under`, with tolerance `tol`)
+/// put on empty space or a boundary's interior: selects a relation under the pointer.
+/// Returns whether it did.
 pub fn click(
     model: &Model,
     layout: &Layout,
     state: &RelationsState,
     selection: &mut Selection,
-    under: &Hit,
-    p: Pos2,
-    tol: Tolerance,
+    (under, p, tol): (&Hit, Pos2, Tolerance),
     shift: bool,
 ) -> bool {
     if !matches!(under, Hit::Nothing | Hit::BoundaryInterior(_)) {
@@ -304,6 +301,7 @@ pub fn delete_edits(model: &Model, selection: &Selection) -> Vec<crate::model::E
 mod tests {
     use super::*;
     use crate::model::{Element, Props, Relation};
+    use crate::rules::Catalog;
 
     fn model() -> Model {
         let mut m = Model::new("t");
@@ -369,9 +367,7 @@ mod tests {
             &layout,
             &state,
             &mut sel,
-            &Hit::Nothing,
-            mid,
-            tol,
+            (&Hit::Nothing, mid, tol),
             false
         ));
         assert_eq!(sel.single(), Some(Item::Relation("r1".into())));
@@ -381,9 +377,7 @@ mod tests {
             &layout,
             &state,
             &mut sel,
-            &Hit::Nothing,
-            far,
-            tol,
+            (&Hit::Nothing, far, tol),
             false
         ));
         // Elements and flows win over a relation passing under them.
@@ -393,9 +387,7 @@ mod tests {
             &layout,
             &state,
             &mut sel,
-            &on_element,
-            mid,
-            tol,
+            (&on_element, mid, tol),
             false
         ));
         state.show = false;
@@ -405,9 +397,7 @@ mod tests {
             &layout,
             &state,
             &mut sel,
-            &Hit::Nothing,
-            mid,
-            tol,
+            (&Hit::Nothing, mid, tol),
             false
         ));
         assert!(sel.is_empty());

@@ -271,7 +271,7 @@ fn threat_ui(
         ui.label("·");
         ui.label(format!("rule severity {}", t.rule_severity.label()));
         if let Origin::Rule(_) = t.origin {
-            ui.label(format!("· likelihood {}", v.likelihood));
+            ui.label(format!("· likelihood {}", v.likelihood.key()));
             ui.label(format!("· template {}", v.template));
         } else {
             ui.label("· written by the reviewer");
@@ -546,12 +546,11 @@ fn manual_ui(
     edits: &mut Vec<Edit>,
     st: &mut DetailState,
 ) {
-    let subject = match selection.single() {
-        Some(super::super::selection::Item::Element(e)) => SubjectRef::Element(e),
-        Some(super::super::selection::Item::Flow(f)) => SubjectRef::Flow(f),
-        Some(super::super::selection::Item::Boundary(b)) => SubjectRef::Boundary(b),
-        Some(super::super::selection::Item::Relation(_)) | None => SubjectRef::Model,
-    };
+    // A relation, or no single item, gives a threat to the whole system.
+    let subject = selection
+        .single()
+        .and_then(|item| SubjectRef::try_from(&item).ok())
+        .unwrap_or(SubjectRef::Model);
     let subject_name = match &subject {
         SubjectRef::Element(e) => model
             .elements

@@ -8,8 +8,7 @@ use crate::rules::Catalog;
 use eframe::egui::{self, RichText};
 use std::collections::BTreeMap;
 
-use super::super::selection::Selection;
-use super::{request_focus, select_subject};
+use super::super::actions::Action;
 
 /// State of the lists between frames: the re-attach target chosen per orphan.
 #[derive(Clone, Debug, Default)]
@@ -191,7 +190,7 @@ pub fn orphans_ui(
 }
 
 /// The diagnostics list; clicking one selects its culprit.
-pub fn diagnostics_ui(ui: &mut egui::Ui, analysis: &Analysis, selection: &mut Selection) {
+pub fn diagnostics_ui(ui: &mut egui::Ui, analysis: &Analysis, actions: &mut Vec<Action>) {
     if analysis.diagnostics.is_empty() {
         ui.label(RichText::new("No diagnostics").italics());
         return;
@@ -222,9 +221,7 @@ pub fn diagnostics_ui(ui: &mut egui::Ui, analysis: &Analysis, selection: &mut Se
                                 .on_hover_text("Select it on the canvas")
                                 .clicked()
                             {
-                                let s = Subject::from_ref(r);
-                                select_subject(selection, &s);
-                                request_focus(ui.ctx(), s);
+                                actions.push(Action::Reveal(Subject::from(r)));
                             }
                         }
                         None => {

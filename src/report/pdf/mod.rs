@@ -6,19 +6,20 @@ pub mod diagram;
 mod facts;
 pub mod writer;
 
-use super::ThreatView;
-use super::data::{ReportData, SubjectGroup};
+use super::data::{FactKind, ReportData, SubjectGroup};
 use super::fonts::{self, Face, Fonts};
-use super::render::{Input, Paper};
 use super::scene;
 use super::style;
-use crate::model::{Severity, Stride};
+use super::table::{self, Column, Table};
+use super::{Input, Paper};
+use super::{ThreatView, or_dash};
+use crate::model::Severity;
 use printpdf::{
     FontId, Op, PageAnnotId, PageAnnotation, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Pt,
     Rect, TextItem,
 };
 use std::collections::{BTreeMap, BTreeSet};
-use writer::{BODY, Cell, Col, Doc, MARGIN, Page};
+use writer::{BODY, Doc, MARGIN, Page};
 
 /// Page size in points (portrait).
 pub fn page_size(p: Paper) -> (f64, f64) {
@@ -122,35 +123,6 @@ fn footer(p: &mut Page, fonts: &Fonts, data: &ReportData, no: usize, total: usiz
     );
 }
 
-fn sev_of(key: &str) -> Severity {
-    Severity::parse(key).unwrap_or(Severity::Low)
-}
-
-fn sev_cell(key: &str) -> Cell {
-    let s = sev_of(key);
-    Cell::chip(s.label(), style::severity_color(s), style::severity_text(s))
-}
-
-fn status_label(key: &str) -> String {
-    crate::model::Status::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| s.label().to_owned())
-        .unwrap_or_else(|| key.to_owned())
-}
-
-fn stride_of(key: &str) -> Option<Stride> {
-    Stride::ALL.iter().copied().find(|s| s.key() == key)
-}
-
-fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() {
-        "—".to_owned()
-    } else {
-        s.to_owned()
-    }
-}
-
 fn cover(doc: &mut Doc<'_>, data: &ReportData) {
     let c = &data.cover;
     doc.new_page();
@@ -183,19 +155,25 @@ fn cover(doc: &mut Doc<'_>, data: &ReportData) {
         doc.y += 10.0;
     }
     let lw = 118.0;
-    doc.field("Owner", &or_dash(&c.owner), lw, 0.0);
-    doc.field("Reviewers", &or_dash(&c.reviewers.join(", ")), lw, 0.0);
-    doc.field("Date", &or_dash(&c.date), lw, 0.0);
-    doc.field("Document version", &or_dash(&c.doc_version), lw, 0.0);
-    doc.field("Model file", &or_dash(&c.model_file), lw, 0.0);
-    doc.field("SHA-256 of the model", &c.model_sha256, lw, 0.0);
-    doc.field("Palisade", &c.palisade_version, lw, 0.0);
-    let templates: Vec<String> = c
-        .templates
-        .iter()
-        .map(|t| format!("{} {} ({}, {} rules)", t.id, t.version, t.name, t.rules))
-        .collect();
-    doc.bullets("Templates", &templates, lw, 0.0);
+    for f in c.facts() {
+        match f.kind {
+            FactKind::Identity => {
+                let value: String = f.value.iter().map(table::Span::line_text).collect();
+                doc.field(f.label, &value, lw, 0.0);
+            }
+            // With names and rule counts, one a line.
+            FactKind::Templates => {
+                let templates: Vec<String> = c
+                    .templates
+                    .iter()
+                    .map(|t| format!("{} {} ({}, {} rules)", t.id, t.version, t.name, t.rules))
+                    .collect();
+                doc.bullets(f.label, &templates, lw, 0.0);
+            }
+            // In the statistics line below.
+            FactKind::Size => {}
+        }
+    }
     doc.y += 12.0;
     let s = &data.summary;
     let stats = format!(
@@ -224,148 +202,16 @@ fn summary(doc: &mut Doc<'_>, data: &ReportData) {
     doc.gap(8.0);
     doc.heading(2, "Threats by STRIDE category and severity");
     chart(doc, data);
-    let cols = vec![
-        Col {
-            title: "Category".into(),
-            weight: 2.3,
-        },
-        Col {
-            title: "Threatens".into(),
-            weight: 1.8,
-        },
-        Col {
-            title: "Critical".into(),
-            weight: 0.9,
-        },
-        Col {
-            title: "High".into(),
-            weight: 0.8,
-        },
-        Col {
-            title: "Medium".into(),
-            weight: 0.9,
-        },
-        Col {
-            title: "Low".into(),
-            weight: 0.8,
-        },
-        Col {
-            title: "Total".into(),
-            weight: 0.8,
-        },
-        Col {
-            title: "Untriaged".into(),
-            weight: 1.25,
-        },
-    ];
-    let mut rows: Vec<Vec<Cell>> = s
-        .by_category
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::bold(format!("{} · {}", r.letter, r.label)),
-                Cell::new(r.property.clone()),
-                Cell::new(r.count(Severity::Critical).to_string()),
-                Cell::new(r.count(Severity::High).to_string()),
-                Cell::new(r.count(Severity::Medium).to_string()),
-                Cell::new(r.count(Severity::Low).to_string()),
-                Cell::bold(r.total.to_string()),
-                Cell::new(r.untriaged.to_string()),
-            ]
-        })
-        .collect();
-    let sev = |k: Severity| {
-        s.by_severity
-            .iter()
-            .find(|x| x.severity == k.key())
-            .map(|x| x.total)
-            .unwrap_or(0)
-    };
-    rows.push(vec![
-        Cell::bold("All categories"),
-        Cell::new(""),
-        Cell::bold(sev(Severity::Critical).to_string()),
-        Cell::bold(sev(Severity::High).to_string()),
-        Cell::bold(sev(Severity::Medium).to_string()),
-        Cell::bold(sev(Severity::Low).to_string()),
-        Cell::bold(s.total.to_string()),
-        Cell::bold(s.untriaged.to_string()),
-    ]);
-    doc.table(&cols, &rows);
+    let mut by_category = table::by_category(data);
+    by_category.rows.push(table::category_totals(data));
+    doc.render_table(&by_category);
     doc.heading(2, "Threats by status");
-    let cols = vec![
-        Col {
-            title: "Status".into(),
-            weight: 2.0,
-        },
-        Col {
-            title: "Threats".into(),
-            weight: 1.0,
-        },
-        Col {
-            title: "Share".into(),
-            weight: 4.0,
-        },
-    ];
-    let rows: Vec<Vec<Cell>> = s
-        .by_status
-        .iter()
-        .map(|r| {
-            let share = if s.total == 0 {
-                0.0
-            } else {
-                r.count as f64 * 100.0 / s.total as f64
-            };
-            vec![
-                Cell::new(r.label.clone()),
-                Cell::bold(r.count.to_string()),
-                Cell::muted(format!("{share:.0}%")),
-            ]
-        })
-        .collect();
-    doc.table(&cols, &rows);
+    doc.render_table(&table::by_status(data).with_column(
+        Column::text("Share", 4.0).muted(),
+        table::status_shares(data),
+    ));
     doc.heading(2, "Top open risks");
-    if s.top_open.is_empty() {
-        doc.para("No untriaged threats.", BODY, false, style::MUTED, 0.0);
-        return;
-    }
-    let cols = vec![
-        Col {
-            title: "#".into(),
-            weight: 0.35,
-        },
-        Col {
-            title: "Threat".into(),
-            weight: 4.2,
-        },
-        Col {
-            title: "Subject".into(),
-            weight: 1.8,
-        },
-        Col {
-            title: "Category".into(),
-            weight: 1.5,
-        },
-        Col {
-            title: "Severity".into(),
-            weight: 1.25,
-        },
-    ];
-    let rows: Vec<Vec<Cell>> = s
-        .top_open
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            vec![
-                Cell::muted((i + 1).to_string()),
-                Cell::new(format!("{}\n{}", r.title, r.id)),
-                Cell::new(r.subject.clone()),
-                Cell::new(stride_of(&r.category).map(|c| c.label()).unwrap_or("")),
-                sev_cell(&r.severity),
-            ]
-        })
-        .collect();
-    doc.table(&cols, &rows);
+    doc.render_table(&table::top_open(data));
 }
 
 /// Horizontal bars per STRIDE category, stacked by severity (most severe first).
@@ -471,7 +317,7 @@ fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
     // Keep the heading with the start of its first threat.
     doc.ensure(150.0);
     doc.heading(2, &g.heading);
-    let open = g.threats.iter().filter(|t| t.stat.is_untriaged()).count();
+    let open = g.threats.iter().filter(|t| t.status.is_untriaged()).count();
     let ctx = format!(
         "{} · {} threats, {} untriaged",
         g.context,
@@ -494,23 +340,22 @@ fn group(doc: &mut Doc<'_>, g: &SubjectGroup) {
 fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     let fonts = doc.fonts;
     let lw = 72.0;
-    let mut fields: Vec<(&str, String)> = vec![("Description", or_dash(&t.description))];
+    let mut fields: Vec<(&str, String)> = vec![("Description", or_dash(&t.description).to_owned())];
     if !t.why.is_empty() {
         fields.push(("Why", t.why.join("; ")));
     }
-    fields.push(("Mitigations", or_dash(&t.mitigations.join("; "))));
-    fields.push(("References", or_dash(&t.references.join(", "))));
+    fields.push(("Mitigations", or_dash(&t.mitigations.join("; ")).to_owned()));
+    fields.push(("References", or_dash(&t.references.join(", ")).to_owned()));
     // Accepting a risk, or calling a threat not applicable, is a claim that needs a
     // reason: say plainly when none was given instead of printing a dash.
     let claim = matches!(
-        t.status.as_str(),
-        k if k == crate::model::Status::AcceptedRisk.key()
-            || k == crate::model::Status::NotApplicable.key()
+        t.status,
+        crate::model::Status::AcceptedRisk | crate::model::Status::NotApplicable
     );
     let justification = if claim && t.justification.trim().is_empty() {
-        format!("none given (required for {})", status_label(&t.status))
+        format!("none given (required for {})", t.status.label())
     } else {
-        or_dash(&t.justification)
+        or_dash(&t.justification).to_owned()
     };
     let mut triage = format!(
         "Justification: {justification} · Owner: {} · Ticket: {}",
@@ -526,8 +371,8 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     if t.severity != t.rule_severity {
         triage.push_str(&format!(
             " · Severity set to {} by the reviewer (rule: {})",
-            t.sev.label(),
-            sev_of(&t.rule_severity).label()
+            t.severity.label(),
+            t.rule_severity.label()
         ));
     }
     fields.push(("Triage", triage.trim_end().to_owned()));
@@ -542,25 +387,25 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     doc.ensure(height.min(doc.bottom() - MARGIN - 40.0));
     // Header: severity chip and id on the left; category, likelihood and status right.
     let size = 8.0;
-    let label = t.sev.label().to_uppercase();
+    let label = t.severity.label().to_uppercase();
     let cw = fonts.width(&label, size, true) + 8.0;
     let y = doc.y;
-    let color = style::severity_color(t.sev);
+    let color = style::severity_color(t.severity);
     doc.page.fill_rect(MARGIN, y, cw, 12.0, 3.0, color);
-    let fg = style::severity_text(t.sev);
+    let fg = style::severity_text(t.severity);
     doc.page
         .text(fonts, MARGIN + 4.0, y + 9.0, size, true, fg, &label);
-    let status = t.stat.label();
+    let status = t.status.label();
     let sw = fonts.width(status, 8.5, true);
     let meta = format!(
         "{} ({}) · likelihood {} · ",
-        t.stride.label(),
-        t.stride.property(),
-        t.likelihood
+        t.category.label(),
+        t.category.property(),
+        t.likelihood.key()
     );
     let mw = fonts.width(&meta, 8.0, false);
     let right = MARGIN + doc.width();
-    let sc = if t.stat.is_untriaged() {
+    let sc = if t.status.is_untriaged() {
         style::severity_color(Severity::High)
     } else {
         style::MUTED
@@ -608,57 +453,12 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
 fn other(doc: &mut Doc<'_>, data: &ReportData) {
     doc.heading(1, "4 Manual threats, orphaned triage and diagnostics");
     doc.heading(2, "Manual threats");
-    if data.manual_threats.is_empty() {
-        doc.para("None recorded.", BODY, false, style::MUTED, 0.0);
-    } else {
+    if !data.manual_threats.is_empty() {
         doc.para("Threats written by the reviewer rather than by a rule; their details are in section 3.", BODY, false, style::MUTED, 0.0);
-        let cols = vec![
-            Col {
-                title: "Threat".into(),
-                weight: 3.5,
-            },
-            Col {
-                title: "Subject".into(),
-                weight: 1.8,
-            },
-            Col {
-                title: "Category".into(),
-                weight: 1.5,
-            },
-            Col {
-                title: "Severity".into(),
-                weight: 1.25,
-            },
-            Col {
-                title: "Status".into(),
-                weight: 1.3,
-            },
-        ];
-        let rows: Vec<Vec<Cell>> = data
-            .manual_threats
-            .iter()
-            .map(|t| {
-                vec![
-                    Cell::new(format!("{}\n{}", t.title, t.id)),
-                    Cell::new(super::data::subject_label(&t.subject)),
-                    Cell::new(t.stride.label()),
-                    sev_cell(&t.severity),
-                    Cell::new(t.stat.label()),
-                ]
-            })
-            .collect();
-        doc.table(&cols, &rows);
     }
+    doc.render_table(&table::manual_threats(data));
     doc.heading(2, "Orphaned triage");
-    if data.orphaned_triage.is_empty() {
-        doc.para(
-            "None: every triage record matches a current threat.",
-            BODY,
-            false,
-            style::MUTED,
-            0.0,
-        );
-    } else {
+    if !data.orphaned_triage.is_empty() {
         doc.para(
             "Triage records whose threat no longer exists (the element was deleted or the property fixed). They are kept in the \
              model until the reviewer re-attaches or deletes them.",
@@ -667,102 +467,10 @@ fn other(doc: &mut Doc<'_>, data: &ReportData) {
             style::MUTED,
             0.0,
         );
-        let cols = vec![
-            Col {
-                title: "Threat id".into(),
-                weight: 3.0,
-            },
-            Col {
-                title: "Status".into(),
-                weight: 1.3,
-            },
-            Col {
-                title: "Justification".into(),
-                weight: 3.0,
-            },
-            Col {
-                title: "Owner / ticket".into(),
-                weight: 1.6,
-            },
-            Col {
-                title: "History".into(),
-                weight: 0.9,
-            },
-        ];
-        let rows: Vec<Vec<Cell>> = data
-            .orphaned_triage
-            .iter()
-            .map(|o| {
-                vec![
-                    Cell::new(o.id.clone()),
-                    Cell::new(status_label(&o.status)),
-                    Cell::new(or_dash(&o.justification)),
-                    Cell::new(
-                        format!("{} {}", or_dash(&o.owner), o.ticket)
-                            .trim()
-                            .to_owned(),
-                    ),
-                    Cell::new(if o.kept_as_history { "kept" } else { "—" }),
-                ]
-            })
-            .collect();
-        doc.table(&cols, &rows);
     }
+    doc.render_table(&table::orphaned_triage_compact(data));
     doc.heading(2, "Model diagnostics");
-    if data.diagnostics.is_empty() {
-        doc.para(
-            "None: the model validates cleanly.",
-            BODY,
-            false,
-            style::MUTED,
-            0.0,
-        );
-    } else {
-        let cols = vec![
-            Col {
-                title: "Level".into(),
-                weight: 0.9,
-            },
-            Col {
-                title: "Code".into(),
-                weight: 1.7,
-            },
-            Col {
-                title: "Message".into(),
-                weight: 5.0,
-            },
-            Col {
-                title: "Location".into(),
-                weight: 1.6,
-            },
-        ];
-        let rows: Vec<Vec<Cell>> = data
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let lvl = match d.level.as_str() {
-                    "error" => Cell::chip(
-                        "error",
-                        style::severity_color(Severity::Critical),
-                        style::WHITE,
-                    ),
-                    "warning" => Cell::chip(
-                        "warning",
-                        style::severity_color(Severity::Medium),
-                        style::TEXT,
-                    ),
-                    other => Cell::new(other),
-                };
-                vec![
-                    lvl,
-                    Cell::new(d.code.clone()),
-                    Cell::new(d.message.clone()),
-                    Cell::muted(or_dash(&d.location)),
-                ]
-            })
-            .collect();
-        doc.table(&cols, &rows);
-    }
+    doc.render_table(&table::diagnostics(data));
 }
 
 /// Ids of the templates a model uses: those declaring (or extended by) the kind of one of
@@ -823,41 +531,12 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>) {
         ));
     }
     doc.para(&intro, BODY, false, style::MUTED, 0.0);
-    let cols = vec![
-        col("Rule", 1.55),
-        col("Title", 3.0),
-        col("STRIDE", 0.9),
-        col("Severity", 1.2),
-        col("References", 3.0),
-        col("Fired", 0.8),
-    ];
     if data.rules.is_empty() {
         doc.para("No rules are loaded.", BODY, false, style::MUTED, 0.0);
     }
     for t in data.cover.templates.iter().filter(|t| used.contains(&t.id)) {
-        let rows: Vec<Vec<Cell>> = data
-            .rules
-            .iter()
-            .filter(|r| r.template == t.id)
-            .map(|r| {
-                let mut title = match &r.deprecated {
-                    Some(d) => format!("{} (deprecated: {d})", r.title),
-                    None => r.title.clone(),
-                };
-                if !r.seed_item.is_empty() {
-                    title.push_str(&format!("\nReference item: {}", r.seed_item));
-                }
-                vec![
-                    Cell::bold(r.id.clone()),
-                    Cell::new(title),
-                    Cell::new(r.stride.letter().to_string()),
-                    sev_cell(&r.severity),
-                    Cell::new(r.references.join(", ")),
-                    Cell::new(r.fired.to_string()),
-                ]
-            })
-            .collect();
-        if rows.is_empty() {
+        let rules = table::template_rules(data, &t.id);
+        if rules.rows.is_empty() {
             continue;
         }
         let title = format!(
@@ -865,18 +544,10 @@ fn appendix(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>) {
             t.id,
             t.version,
             t.name,
-            rows.len()
+            rules.rows.len()
         );
         doc.heading(2, &title);
-        doc.table(&cols, &rows);
-    }
-}
-
-/// A table column.
-fn col(title: &str, weight: f64) -> Col {
-    Col {
-        title: title.to_owned(),
-        weight,
+        doc.render_table(&rules);
     }
 }
 
@@ -1085,62 +756,49 @@ fn attack_paths(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>, fonts: 
         let y = doc.y;
         diagram::draw_scene(&mut doc.page, fonts, &sc, sc.bounds, (x, y, w, h), false);
         doc.y = y + h + 6.0;
-        let cols = vec![
-            Col {
-                title: "#".into(),
-                weight: 0.3,
-            },
-            Col {
-                title: "Step".into(),
-                weight: 2.4,
-            },
-            Col {
-                title: "Why".into(),
-                weight: 3.2,
-            },
-            Col {
-                title: "Open threats".into(),
-                weight: 1.8,
-            },
-            Col {
-                title: "Cut by".into(),
-                weight: 2.0,
-            },
-        ];
-        let rows: Vec<Vec<Cell>> = path
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                vec![
-                    Cell::new((i + 1).to_string()),
-                    Cell::new(format!(
-                        "{} {} {} ({}){}",
-                        name(m, &s.from),
-                        s.title,
-                        name(m, &s.to),
-                        s.step,
-                        if i == path.weakest {
-                            ", the weakest step"
+        doc.render_table(&Table {
+            columns: vec![
+                Column::text("#", 0.3),
+                Column::text("Step", 2.4),
+                Column::text("Why", 3.2),
+                Column::text("Open threats", 1.8),
+                Column::text("Cut by", 2.0),
+            ],
+            rows: path
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    vec![
+                        table::text((i + 1).to_string()),
+                        table::text(format!(
+                            "{} {} {} ({}){}",
+                            name(m, &s.from),
+                            s.title,
+                            name(m, &s.to),
+                            s.step,
+                            if i == path.weakest {
+                                ", the weakest step"
+                            } else {
+                                ""
+                            }
+                        )),
+                        table::muted(s.why.join("; ")),
+                        table::text(if s.open_threats.is_empty() {
+                            "none".to_owned()
                         } else {
-                            ""
-                        }
-                    )),
-                    Cell::muted(s.why.join("; ")),
-                    Cell::new(if s.open_threats.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        s.open_threats
-                            .iter()
-                            .map(|t| t.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }),
-                    Cell::new(s.control.clone()),
-                ]
-            })
-            .collect();
-        doc.table(&cols, &rows);
+                            s.open_threats
+                                .iter()
+                                .map(|t| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }),
+                        table::text(s.control.clone()),
+                    ]
+                })
+                .collect(),
+            empty: None,
+        });
         if !path.cut.is_empty() {
             let items: Vec<String> = path
                 .cut

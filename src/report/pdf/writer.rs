@@ -4,6 +4,7 @@
 
 use crate::report::fonts::{Face, Fonts};
 use crate::report::style::{self, Rgb};
+use crate::report::table::{Span, Table, Tone};
 use printpdf::{
     Color, FontId, Line, LineDashPattern, LinePoint, Op, PaintMode, PdfFontHandle, Point, Polygon,
     PolygonRing, Pt, TextItem, TextMatrix, WindingOrder,
@@ -260,18 +261,18 @@ pub fn rect_segs(x: f64, y: f64, w: f64, h: f64, r: f64) -> Vec<PSeg> {
     ]
 }
 
-/// A table column.
+/// A table column as laid out.
 #[derive(Clone, Debug)]
-pub struct Col {
+struct Col {
     /// Header text.
     pub title: String,
     /// Share of the table width.
     pub weight: f64,
 }
 
-/// A table cell.
+/// A table cell as drawn: one style for its whole text.
 #[derive(Clone, Debug, Default)]
-pub struct Cell {
+struct Cell {
     /// Text (wrapped to the column).
     pub text: String,
     /// Bold.
@@ -283,35 +284,63 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// Plain text.
-    pub fn new(s: impl Into<String>) -> Cell {
-        Cell {
-            text: s.into(),
-            ..Cell::default()
-        }
-    }
-    /// Bold text.
-    pub fn bold(s: impl Into<String>) -> Cell {
-        Cell {
-            text: s.into(),
-            bold: true,
-            ..Cell::default()
-        }
-    }
-    /// Muted text.
-    pub fn muted(s: impl Into<String>) -> Cell {
-        Cell {
-            text: s.into(),
-            muted: true,
-            ..Cell::default()
-        }
-    }
     /// Text on a coloured chip.
-    pub fn chip(s: impl Into<String>, fill: Rgb, fg: Rgb) -> Cell {
+    fn chip(s: impl Into<String>, fill: Rgb, fg: Rgb) -> Cell {
         Cell {
             text: s.into(),
             chip: Some((fill, fg)),
             ..Cell::default()
+        }
+    }
+
+    /// How the PDF draws a cell of a [`Table`]: a lone severity (or error / warning
+    /// level) on its chip; spans all bold or all grey in that style; anything else in
+    /// the column's tone. Code is plain text; breaks are new lines.
+    fn of(cell: &[Span], tone: Tone) -> Cell {
+        use crate::diag::Level;
+        use crate::model::Severity;
+        match cell {
+            [Span::Severity(s)] => {
+                return Cell::chip(
+                    s.label(),
+                    style::severity_color(*s),
+                    style::severity_text(*s),
+                );
+            }
+            [Span::Level(Level::Error)] => {
+                return Cell::chip(
+                    "error",
+                    style::severity_color(Severity::Critical),
+                    style::WHITE,
+                );
+            }
+            [Span::Level(Level::Warning)] => {
+                return Cell::chip(
+                    "warning",
+                    style::severity_color(Severity::Medium),
+                    style::TEXT,
+                );
+            }
+            _ => {}
+        }
+        let text: String = cell.iter().map(Span::line_text).collect();
+        let styled: Vec<&Span> = cell
+            .iter()
+            .filter(|s| !matches!(s, Span::Break | Span::ItemBreak))
+            .collect();
+        let all = |f: fn(&&Span) -> bool| !styled.is_empty() && styled.iter().all(f);
+        let tone = if all(|s| matches!(s, Span::Strong(_))) {
+            Tone::Strong
+        } else if all(|s| matches!(s, Span::Muted(_))) {
+            Tone::Muted
+        } else {
+            tone
+        };
+        Cell {
+            text,
+            bold: tone == Tone::Strong,
+            muted: tone == Tone::Muted,
+            chip: None,
         }
     }
 }
@@ -627,10 +656,38 @@ impl<'f> Doc<'f> {
         self.y += h;
     }
 
+    /// Draws a report [`Table`] (see [`crate::report::table`]): its message when it has no rows and
+    /// one, else its header and rows at the columns' weights.
+    pub fn render_table(&mut self, t: &Table) {
+        if let (true, Some(msg)) = (t.rows.is_empty(), t.empty) {
+            self.para(msg, BODY, false, style::MUTED, 0.0);
+            return;
+        }
+        let cols: Vec<Col> = t
+            .columns
+            .iter()
+            .map(|c| Col {
+                title: c.title.to_owned(),
+                weight: c.weight,
+            })
+            .collect();
+        let rows: Vec<Vec<Cell>> = t
+            .rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&t.columns)
+                    .map(|(cell, c)| Cell::of(cell, c.tone))
+                    .collect()
+            })
+            .collect();
+        self.table(&cols, &rows);
+    }
+
     /// A table with wrapped cells. Rows move to the next page when they do not fit (and
     /// split between lines when a single row is taller than a page); the header is
     /// repeated on every page the table spans.
-    pub fn table(&mut self, cols: &[Col], rows: &[Vec<Cell>]) {
+    fn table(&mut self, cols: &[Col], rows: &[Vec<Cell>]) {
         let width = self.width();
         let size = BODY;
         let lh = size * 1.3;
@@ -726,5 +783,53 @@ impl<'f> Doc<'f> {
             self.pages.push(self.page);
         }
         (self.pages, self.bookmarks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Level;
+    use crate::model::Severity;
+
+    /// A table cell is drawn in the style its spans say, else in its column's tone.
+    #[test]
+    fn cells_take_their_spans_style_else_the_columns() {
+        let c = Cell::of(&[Span::Severity(Severity::High)], Tone::Plain);
+        assert_eq!(c.text, "High");
+        assert_eq!(
+            c.chip,
+            Some((
+                style::severity_color(Severity::High),
+                style::severity_text(Severity::High)
+            ))
+        );
+        let c = Cell::of(&[Span::Level(Level::Error)], Tone::Plain);
+        assert_eq!((c.text.as_str(), c.chip.is_some()), ("error", true));
+        let c = Cell::of(&[Span::Level(Level::Info)], Tone::Muted);
+        assert_eq!((c.text.as_str(), c.chip, c.muted), ("info", None, true));
+        let titled = [
+            Span::Text("Title".into()),
+            Span::Break,
+            Span::Code("id".into()),
+        ];
+        let c = Cell::of(&titled, Tone::Plain);
+        assert_eq!((c.text.as_str(), c.bold, c.muted), ("Title\nid", false, false));
+        let c = Cell::of(&[Span::Strong("7".into())], Tone::Muted);
+        assert!(c.bold && !c.muted);
+        let c = Cell::of(&[Span::Code("R-1".into())], Tone::Strong);
+        assert!(c.bold);
+        let list = [
+            Span::Code("a".into()),
+            Span::Text(" = 1".into()),
+            Span::ItemBreak,
+            Span::Code("b".into()),
+            Span::Text(" = 2".into()),
+        ];
+        assert_eq!(Cell::of(&list, Tone::Plain).text, "a = 1\nb = 2");
+        let mixed = [Span::Text("x ".into()), Span::Muted("(old)".into())];
+        let c = Cell::of(&mixed, Tone::Plain);
+        assert!(!c.bold && !c.muted);
+        assert_eq!(Cell::of(&[], Tone::Muted).text, "");
     }
 }

@@ -1,11 +1,11 @@
 //! Evaluating rules over a [`ModelIndex`]. A first pass answers yes/no cheaply; only a
 //! rule that fires is evaluated again to collect its *why*: the facts that decided it.
 
-use super::catalog::Catalog;
-use super::template::{Applies, Cond, Dir, Role};
-use crate::analysis::index::{Crossed, ModelIndex};
-use crate::analysis::paths::OnPath;
+use super::index::{Crossed, ModelIndex};
+use super::paths::OnPath;
 use crate::model::Value;
+use crate::rules::catalog::Catalog;
+use crate::rules::template::{Applies, Cond, Dir, Role};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
