@@ -103,8 +103,8 @@ pub fn csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, String
         rows.push(vec![
             v.id.clone(),
             v.title.clone(),
-            v.sev.key().to_owned(),
-            v.stat.key().to_owned(),
+            v.severity.key().to_owned(),
+            v.status.key().to_owned(),
             t.category.key().to_owned(),
             subject_label(&v),
             v.description.clone(),
@@ -148,11 +148,11 @@ pub fn jira_csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, S
         rows.push(vec![
             format!("{} ({})", v.title, v.subject.name),
             "Task".to_owned(),
-            jira_priority(v.sev).to_owned(),
+            jira_priority(v.severity).to_owned(),
             desc,
             "threat-model".to_owned(),
             format!("stride-{}", t.category.key().replace('_', "-")),
-            format!("severity-{}", v.sev.key()),
+            format!("severity-{}", v.severity.key()),
             v.owner.clone(),
             v.id.clone(),
         ]);
@@ -171,7 +171,7 @@ pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::
         let mut body = String::new();
         body.push_str(&format!(
             "**{}** · {} · {}\n\n",
-            v.sev.label(),
+            v.severity.label(),
             t.category.label(),
             md_inline(&subject_label(&v))
         ));
@@ -221,7 +221,7 @@ pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::
             "labels": [
                 "threat-model",
                 format!("stride:{}", t.category.key()),
-                format!("severity:{}", v.sev.key()),
+                format!("severity:{}", v.severity.key()),
             ],
             "palisade_id": v.id,
         }));
