@@ -8,6 +8,7 @@
 //! argument enums onto [`Format`] and [`Paper`], so no front end's crate is needed here.
 
 pub mod attack;
+pub mod controls;
 pub mod data;
 pub mod fonts;
 pub mod html;
