@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => return usage(&e),
     };
+    if let Some(limit) = args.max_model_bytes {
+        palisade::persist::set_max_model_bytes(limit);
+    }
     let result = match (args.cmd, args.file) {
         (Some(_), Some(file)) => Err(anyhow::anyhow!(
             "{}: a model file and a subcommand cannot both be given; put the file after the subcommand",

@@ -18,11 +18,16 @@
 //! edited flow or the flows touching the edited element.
 
 use super::index::ModelIndex;
-use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing};
-use crate::analysis::eval::{Evaluator, RulePlan, Scope};
+use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing, validate};
+use crate::analysis::eval::{Evaluator, FastHasher, RulePlan, Scope};
 use crate::model::{Edit, Model};
 use crate::rules::{Applies, Catalog, Cond};
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
+/// A set of ids hashed cheaply (the ids are the model's, not an attacker's choice of
+/// hash-flooding keys: a model is size-limited and its ids length-limited).
+type NameSet<'a> = HashSet<&'a str, BuildHasherDefault<FastHasher>>;
 
 /// What an edit changed, as far as analysis is concerned.
 enum Touch<'e> {
@@ -30,6 +35,8 @@ enum Touch<'e> {
     Element(&'e str),
     /// A flow's properties.
     Flow(&'e str),
+    /// An element's position: no rule reads it; only its own diagnostics can change.
+    Moved(&'e str),
     /// Nothing a rule reads (a position, a triage record): only orphans and
     /// diagnostics can change.
     Nothing,
@@ -41,7 +48,8 @@ fn touches<'e>(edit: &'e Edit, out: &mut Vec<Touch<'e>>) -> Option<()> {
     match edit {
         Edit::SetElementProp(id, _, _) => out.push(Touch::Element(id.as_str())),
         Edit::SetFlowProp(id, _, _) => out.push(Touch::Flow(id.as_str())),
-        Edit::MoveElement(..) | Edit::SetTriage(..) => out.push(Touch::Nothing),
+        Edit::MoveElement(id, _) => out.push(Touch::Moved(id.as_str())),
+        Edit::SetTriage(..) => out.push(Touch::Nothing),
         Edit::Batch(v) => {
             for e in v {
                 touches(e, out)?;
@@ -118,6 +126,9 @@ fn affected(
                     near[s] = true;
                     near[t] = true;
                 }
+            }
+            Touch::Moved(id) => {
+                ix.elem(id)?;
             }
             Touch::Nothing => {}
         }
@@ -207,14 +218,14 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
             }
         }
         // Drop the generated threats of the re-evaluated subjects, keep everything else.
-        let elem_ids: HashSet<&str> = ix
+        let elem_ids: NameSet<'_> = ix
             .elems
             .iter()
             .zip(&elems)
             .filter(|(_, on)| **on)
             .map(|(e, _)| e.id.as_str())
             .collect();
-        let flow_ids: HashSet<&str> = ix
+        let flow_ids: NameSet<'_> = ix
             .flows
             .iter()
             .zip(&flows)
@@ -229,16 +240,71 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
                     Subject::Boundary(_) | Subject::Model => true,
                 }
         });
-        threats.extend(fresh);
-        // As in `analyze`: by id, a generated threat before a manual one with the same id
-        // (the kept threats are sorted, so this is a linear merge of two runs).
-        threats.sort_by(|a, b| {
-            a.id.cmp(&b.id)
-                .then((a.origin == Origin::Manual).cmp(&(b.origin == Origin::Manual)))
-        });
+        merge_sorted(&mut threats, fresh);
         threats.dedup_by(|a, b| a.id == b.id);
     }
-    super::finish(model, cat, &ix, threats)
+    let orphans = super::orphans_of(model, &threats);
+    let diagnostics = validate::revalidate(
+        prev.diagnostics,
+        model,
+        cat,
+        &ix,
+        &orphans,
+        &validation_touches(&ix, &touched),
+    );
+    Analysis {
+        threats,
+        orphans,
+        diagnostics,
+        generation: super::next_generation(),
+    }
+}
+
+/// The elements and flows (by index) whose own diagnostics an edit can change: those
+/// whose properties it set, and moved elements (a position can be non-finite).
+fn validation_touches(ix: &ModelIndex<'_>, touched: &[Touch<'_>]) -> validate::Touched {
+    let mut t = validate::Touched::default();
+    for x in touched {
+        match *x {
+            Touch::Element(id) | Touch::Moved(id) => t.elems.extend(ix.elem(id)),
+            Touch::Flow(id) => {
+                t.flows
+                    .extend(ix.flows.binary_search_by(|f| f.id.as_str().cmp(id)).ok());
+            }
+            Touch::Nothing => {}
+        }
+    }
+    // A batch can touch one item twice (a property and a move).
+    for v in [&mut t.elems, &mut t.flows] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    t
+}
+
+/// Merges `fresh` into `threats` (sorted by id): as in `analyze`, by id, a generated
+/// threat before a manual one with the same id. `fresh` is small (the threats of a few
+/// subjects); the kept threats are moved once, with no scratch copy of the whole list (a
+/// full sort of tens of thousands of threats allocated and filled one each time).
+fn merge_sorted(threats: &mut Vec<super::Threat>, mut fresh: Vec<super::Threat>) {
+    fresh.sort_by(|a, b| a.id.cmp(&b.id));
+    let kept = threats.len();
+    // Where each fresh threat goes among the kept ones: before the first kept threat with
+    // an id not below its own (so before a manual threat with the same id).
+    let at: Vec<usize> = fresh
+        .iter()
+        .map(|f| threats.partition_point(|t| t.id < f.id))
+        .collect();
+    threats.extend(fresh);
+    // From the back: the block of kept threats after the j-th insertion point moves right
+    // past the fresh threats not yet placed, which then start at that point; the last of
+    // them is where it belongs.
+    let mut end = kept + at.len();
+    for (j, &p) in at.iter().enumerate().rev() {
+        let placed_from = p + j;
+        threats[p..end].rotate_right(j + 1);
+        end = placed_from;
+    }
 }
 
 #[cfg(test)]

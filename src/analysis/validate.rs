@@ -16,169 +16,12 @@ pub fn validate(
     orphans: &[ThreatId],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let el = |id: &crate::model::ElementId| SubjectRef::Element(id.clone());
-    for (ei, e) in model.elements.values().enumerate() {
-        if let Err(m) = check_id(e.id.as_str()) {
-            out.push(
-                Diagnostic::new(Level::Error, "bad-id", format!("element: {m}")).about(el(&e.id)),
-            );
-        }
-        if !(e.pos.0.is_finite() && e.pos.1.is_finite()) {
-            out.push(
-                Diagnostic::new(
-                    Level::Error,
-                    "bad-position",
-                    format!("element `{}` has a non-finite position", e.id),
-                )
-                .about(el(&e.id)),
-            );
-        }
-        match &e.boundary {
-            // The index resolved the boundary: the chain is empty only when it is missing.
-            Some(b) if ix.elem_chain[ei].is_empty() => out.push(
-                Diagnostic::new(
-                    Level::Error,
-                    "dangling-boundary",
-                    format!(
-                        "element `{}` is in boundary `{}`, which does not exist",
-                        e.id,
-                        truncate(b.as_str(), 60)
-                    ),
-                )
-                .about(el(&e.id)),
-            ),
-            None => out.push(
-                Diagnostic::new(
-                    Level::Info,
-                    "outside-boundaries",
-                    format!("element `{}` is outside every trust boundary", e.id),
-                )
-                .about(el(&e.id)),
-            ),
-            _ => {}
-        }
-        match ix.elem_stencil[ei].map(|si| &cat.stencils[si]) {
-            None => out.push(
-                Diagnostic::new(
-                    Level::Error,
-                    "unknown-kind",
-                    format!(
-                        "element `{}` has unknown kind `{}`; no rule can apply to it",
-                        e.id,
-                        truncate(&e.kind, 60)
-                    ),
-                )
-                .about(el(&e.id)),
-            ),
-            Some(st) => {
-                for (k, v) in &e.props {
-                    match st.prop(k) {
-                        // Free-text notes kept from an imported source (`note.*`).
-                        None if crate::model::is_note(k) => {}
-                        None => out.push(
-                            Diagnostic::new(
-                                Level::Warning,
-                                "unknown-property",
-                                format!(
-                                    "element `{}`: kind `{}` declares no property `{}`",
-                                    e.id,
-                                    e.kind,
-                                    truncate(k, 60)
-                                ),
-                            )
-                            .about(el(&e.id)),
-                        ),
-                        Some(spec) if !spec.ty.accepts(v) => out.push(
-                            Diagnostic::new(
-                                Level::Error,
-                                "property-type",
-                                format!(
-                                    "element `{}`: property `{k}` must be {}{}, found {}",
-                                    e.id,
-                                    spec.ty.name(),
-                                    enum_options(&spec.ty),
-                                    short(v)
-                                ),
-                            )
-                            .about(el(&e.id)),
-                        ),
-                        _ => {}
-                    }
-                }
-            }
-        }
+    for ei in 0..ix.elems.len() {
+        element_diags(&mut out, cat, ix, ei);
     }
-    // Flow property specs by name (the first declaration wins, as in `Catalog::flow_prop`).
-    let mut flow_specs: NameMap<&crate::rules::PropSpec> = NameMap::default();
-    for spec in &cat.flow_props {
-        flow_specs.entry(spec.name.as_str()).or_insert(spec);
-    }
-    for (fi, f) in model.flows.values().enumerate() {
-        // Built only when a diagnostic needs it.
-        let fr = || SubjectRef::Flow(f.id.clone());
-        if let Err(m) = check_id(f.id.as_str()) {
-            out.push(Diagnostic::new(Level::Error, "bad-id", format!("flow: {m}")).about(fr()));
-        }
-        // The index already resolved both ends; look them up again only when one is missing.
-        let dangling = ix.flow_ends[fi].is_none();
-        for (end, id) in [("source", &f.source), ("target", &f.target)] {
-            if dangling && !model.elements.contains_key(id) {
-                out.push(
-                    Diagnostic::new(
-                        Level::Error,
-                        "dangling-flow",
-                        format!(
-                            "flow `{}` has {end} `{}`, which does not exist",
-                            f.id,
-                            truncate(id.as_str(), 60)
-                        ),
-                    )
-                    .about(fr()),
-                );
-            }
-        }
-        if f.source == f.target {
-            out.push(
-                Diagnostic::new(
-                    Level::Warning,
-                    "self-loop",
-                    format!("flow `{}` starts and ends at `{}`", f.id, f.source),
-                )
-                .about(fr()),
-            );
-        }
-        for (k, v) in &f.props {
-            match flow_specs.get(k.as_str()).copied() {
-                None if crate::model::is_note(k) => {}
-                None => out.push(
-                    Diagnostic::new(
-                        Level::Warning,
-                        "unknown-property",
-                        format!(
-                            "flow `{}`: no flow property `{}` is declared",
-                            f.id,
-                            truncate(k, 60)
-                        ),
-                    )
-                    .about(fr()),
-                ),
-                Some(spec) if !spec.ty.accepts(v) => out.push(
-                    Diagnostic::new(
-                        Level::Error,
-                        "property-type",
-                        format!(
-                            "flow `{}`: property `{k}` must be {}{}, found {}",
-                            f.id,
-                            spec.ty.name(),
-                            enum_options(&spec.ty),
-                            short(v)
-                        ),
-                    )
-                    .about(fr()),
-                ),
-                _ => {}
-            }
-        }
+    let flow_specs = flow_specs(cat);
+    for fi in 0..ix.flows.len() {
+        flow_diags(&mut out, model, ix, &flow_specs, fi);
     }
     // Boundary nesting: a graph from child to parent; any strongly connected component
     // with more than one node (or a self-parent) is a cycle.
@@ -415,6 +258,13 @@ pub fn validate(
             ));
         }
     }
+    orphan_diags(&mut out, model, orphans);
+    out.sort_by(order);
+    out
+}
+
+/// One diagnostic per orphaned triage record.
+fn orphan_diags(out: &mut Vec<Diagnostic>, model: &Model, orphans: &[ThreatId]) {
     for o in orphans {
         let kept = model.triage.get(o).is_some_and(|t| t.kept_as_history);
         out.push(Diagnostic::new(
@@ -431,11 +281,284 @@ pub fn validate(
             ),
         ));
     }
-    out.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then_with(|| a.message.cmp(&b.message))
-    });
+}
+
+/// The order of the diagnostics: most serious first, then by message.
+fn order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
+    b.level
+        .cmp(&a.level)
+        .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Flow property specs by name (the first declaration wins, as in `Catalog::flow_prop`).
+fn flow_specs(cat: &Catalog) -> NameMap<'_, &crate::rules::PropSpec> {
+    let mut flow_specs: NameMap<&crate::rules::PropSpec> = NameMap::default();
+    for spec in &cat.flow_props {
+        flow_specs.entry(spec.name.as_str()).or_insert(spec);
+    }
+    flow_specs
+}
+
+/// The diagnostics of one element on its own: id, position, boundary, kind, properties.
+/// Each is about the element ([`Diagnostic::subject`]), and no other diagnostic about an
+/// element is made elsewhere except `relation-end-kind` ([`revalidate`] relies on it).
+fn element_diags(out: &mut Vec<Diagnostic>, cat: &Catalog, ix: &ModelIndex<'_>, ei: usize) {
+    let e = ix.elems[ei];
+    let el = |id: &crate::model::ElementId| SubjectRef::Element(id.clone());
+    if let Err(m) = check_id(e.id.as_str()) {
+        out.push(Diagnostic::new(Level::Error, "bad-id", format!("element: {m}")).about(el(&e.id)));
+    }
+    if !(e.pos.0.is_finite() && e.pos.1.is_finite()) {
+        out.push(
+            Diagnostic::new(
+                Level::Error,
+                "bad-position",
+                format!("element `{}` has a non-finite position", e.id),
+            )
+            .about(el(&e.id)),
+        );
+    }
+    match &e.boundary {
+        // The index resolved the boundary: the chain is empty only when it is missing.
+        Some(b) if ix.elem_chain[ei].is_empty() => out.push(
+            Diagnostic::new(
+                Level::Error,
+                "dangling-boundary",
+                format!(
+                    "element `{}` is in boundary `{}`, which does not exist",
+                    e.id,
+                    truncate(b.as_str(), 60)
+                ),
+            )
+            .about(el(&e.id)),
+        ),
+        None => out.push(
+            Diagnostic::new(
+                Level::Info,
+                "outside-boundaries",
+                format!("element `{}` is outside every trust boundary", e.id),
+            )
+            .about(el(&e.id)),
+        ),
+        _ => {}
+    }
+    match ix.elem_stencil[ei].map(|si| &cat.stencils[si]) {
+        None => out.push(
+            Diagnostic::new(
+                Level::Error,
+                "unknown-kind",
+                format!(
+                    "element `{}` has unknown kind `{}`; no rule can apply to it",
+                    e.id,
+                    truncate(&e.kind, 60)
+                ),
+            )
+            .about(el(&e.id)),
+        ),
+        Some(st) => {
+            for (k, v) in &e.props {
+                match st.prop(k) {
+                    // Free-text notes kept from an imported source (`note.*`).
+                    None if crate::model::is_note(k) => {}
+                    None => out.push(
+                        Diagnostic::new(
+                            Level::Warning,
+                            "unknown-property",
+                            format!(
+                                "element `{}`: kind `{}` declares no property `{}`",
+                                e.id,
+                                e.kind,
+                                truncate(k, 60)
+                            ),
+                        )
+                        .about(el(&e.id)),
+                    ),
+                    Some(spec) if !spec.ty.accepts(v) => out.push(
+                        Diagnostic::new(
+                            Level::Error,
+                            "property-type",
+                            format!(
+                                "element `{}`: property `{k}` must be {}{}, found {}",
+                                e.id,
+                                spec.ty.name(),
+                                enum_options(&spec.ty),
+                                short(v)
+                            ),
+                        )
+                        .about(el(&e.id)),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The diagnostics of one flow on its own: id, ends, self-loop, properties; each is about
+/// the flow.
+fn flow_diags(
+    out: &mut Vec<Diagnostic>,
+    model: &Model,
+    ix: &ModelIndex<'_>,
+    flow_specs: &NameMap<'_, &crate::rules::PropSpec>,
+    fi: usize,
+) {
+    let f = ix.flows[fi];
+    // Built only when a diagnostic needs it.
+    let fr = || SubjectRef::Flow(f.id.clone());
+    if let Err(m) = check_id(f.id.as_str()) {
+        out.push(Diagnostic::new(Level::Error, "bad-id", format!("flow: {m}")).about(fr()));
+    }
+    // The index already resolved both ends; look them up again only when one is missing.
+    let dangling = ix.flow_ends[fi].is_none();
+    for (end, id) in [("source", &f.source), ("target", &f.target)] {
+        if dangling && !model.elements.contains_key(id) {
+            out.push(
+                Diagnostic::new(
+                    Level::Error,
+                    "dangling-flow",
+                    format!(
+                        "flow `{}` has {end} `{}`, which does not exist",
+                        f.id,
+                        truncate(id.as_str(), 60)
+                    ),
+                )
+                .about(fr()),
+            );
+        }
+    }
+    if f.source == f.target {
+        out.push(
+            Diagnostic::new(
+                Level::Warning,
+                "self-loop",
+                format!("flow `{}` starts and ends at `{}`", f.id, f.source),
+            )
+            .about(fr()),
+        );
+    }
+    for (k, v) in &f.props {
+        match flow_specs.get(k.as_str()).copied() {
+            None if crate::model::is_note(k) => {}
+            None => out.push(
+                Diagnostic::new(
+                    Level::Warning,
+                    "unknown-property",
+                    format!(
+                        "flow `{}`: no flow property `{}` is declared",
+                        f.id,
+                        truncate(k, 60)
+                    ),
+                )
+                .about(fr()),
+            ),
+            Some(spec) if !spec.ty.accepts(v) => out.push(
+                Diagnostic::new(
+                    Level::Error,
+                    "property-type",
+                    format!(
+                        "flow `{}`: property `{k}` must be {}{}, found {}",
+                        f.id,
+                        spec.ty.name(),
+                        enum_options(&spec.ty),
+                        short(v)
+                    ),
+                )
+                .about(fr()),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The elements and flows (dense indices) whose own diagnostics may have changed.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    /// Elements.
+    pub elems: Vec<usize>,
+    /// Flows.
+    pub flows: Vec<usize>,
+}
+
+/// Which part of [`validate`] made a diagnostic.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Part<'d> {
+    /// [`element_diags`] of this element.
+    Element(&'d str),
+    /// [`flow_diags`] of this flow.
+    Flow(&'d str),
+    /// Boundaries, relations, manual threats: structure, which the edits that
+    /// [`revalidate`] is given never change.
+    Structure,
+    /// Orphaned triage (it changes with the threats).
+    Orphan,
+}
+
+fn part(d: &Diagnostic) -> Part<'_> {
+    match (&d.subject, d.code) {
+        (_, "orphaned-triage") => Part::Orphan,
+        (Some(SubjectRef::Element(e)), c) if c != "relation-end-kind" => Part::Element(e.as_str()),
+        (Some(SubjectRef::Flow(f)), _) => Part::Flow(f.as_str()),
+        _ => Part::Structure,
+    }
+}
+
+/// [`validate`] after an edit that changed only the properties or positions of the
+/// `touched` elements and flows (and triage), given `prev`, the diagnostics before it:
+/// the diagnostics of the touched items and the orphaned triage are made again and
+/// merged into the others in order. Equal to `validate` of the edited model (the
+/// incremental tests check it on random edits).
+pub(crate) fn revalidate(
+    prev: Vec<Diagnostic>,
+    model: &Model,
+    cat: &Catalog,
+    ix: &ModelIndex<'_>,
+    orphans: &[ThreatId],
+    touched: &Touched,
+) -> Vec<Diagnostic> {
+    let elem_ids: Vec<&str> = touched
+        .elems
+        .iter()
+        .map(|&e| ix.elems[e].id.as_str())
+        .collect();
+    let flow_ids: Vec<&str> = touched
+        .flows
+        .iter()
+        .map(|&f| ix.flows[f].id.as_str())
+        .collect();
+    let mut fresh = Vec::new();
+    for &ei in &touched.elems {
+        element_diags(&mut fresh, cat, ix, ei);
+    }
+    if !touched.flows.is_empty() {
+        let specs = flow_specs(cat);
+        for &fi in &touched.flows {
+            flow_diags(&mut fresh, model, ix, &specs, fi);
+        }
+    }
+    orphan_diags(&mut fresh, model, orphans);
+    if fresh.is_empty() && prev.is_empty() {
+        return prev;
+    }
+    // In `validate`, equal diagnostics keep the order they were made in: elements (in id
+    // order), flows (in id order), structure, orphans; `Part`'s order is that order.
+    let key = |a: &Diagnostic, b: &Diagnostic| order(a, b).then_with(|| part(a).cmp(&part(b)));
+    let stale = |d: &Diagnostic| match part(d) {
+        Part::Element(e) => elem_ids.contains(&e),
+        Part::Flow(f) => flow_ids.contains(&f),
+        Part::Orphan => true,
+        Part::Structure => false,
+    };
+    fresh.sort_by(key);
+    let mut out = Vec::with_capacity(prev.len() + fresh.len());
+    let mut fresh = fresh.into_iter().peekable();
+    for d in prev.into_iter().filter(|d| !stale(d)) {
+        while let Some(f) = fresh.next_if(|f| key(f, &d) == std::cmp::Ordering::Less) {
+            out.push(f);
+        }
+        out.push(d);
+    }
+    out.extend(fresh);
     out
 }
 

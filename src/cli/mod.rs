@@ -28,6 +28,10 @@ pub struct Args {
     /// Global: before or after the subcommand.
     #[arg(long, global = true, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Largest model file to load, in bytes (default 268435456, 256 MiB: what the tool
+    /// serves within about 2 GB of memory). Global: before or after the subcommand.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_model_bytes: Option<u64>,
     /// What to do; without one, the desktop app opens.
     #[command(subcommand)]
     pub cmd: Option<Cmd>,
@@ -36,6 +40,20 @@ pub struct Args {
 /// Output format of `threats`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum ThreatFormat {
+    /// Aligned text.
+    Table,
+    /// JSON array.
+    Json,
+    /// Markdown table.
+    Markdown,
+    /// JSON Lines for machines: a header line with each fired rule's texts once, then
+    /// one compact line per threat.
+    Jsonl,
+}
+
+/// Output format of `paths`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum PathFormat {
     /// Aligned text.
     Table,
     /// JSON array.
@@ -81,7 +99,7 @@ pub enum Cmd {
         max: Option<usize>,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
-        format: ThreatFormat,
+        format: PathFormat,
     },
     /// Check a model for errors (dangling ids, cycles, unknown kinds, wrong types).
     Validate {
@@ -319,10 +337,17 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 .map_err(StdoutError)?;
                 return Ok(Outcome::Ok);
             }
+            if format == ThreatFormat::Jsonl {
+                let paths =
+                    analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
+                report::jsonl::write(out.writer(), &model, &cat, &a.threats, Some(&paths))
+                    .map_err(StdoutError)?;
+                return Ok(Outcome::Ok);
+            }
             let views = report::threat_views(&model, &cat, &a);
             let text = match format {
                 ThreatFormat::Table => text::table(&views),
-                ThreatFormat::Json => text::json(&views),
+                ThreatFormat::Json | ThreatFormat::Jsonl => text::json(&views),
                 ThreatFormat::Markdown => text::markdown(&views),
             };
             // Every field of the table and the Markdown is escaped where it is written.
@@ -347,9 +372,9 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             let p = analysis::paths::find(&model, &cat, &a, &q)
                 .with_context(|| format!("{}", file.display()))?;
             let text = match format {
-                ThreatFormat::Table => report::attack::table(&model, &p),
-                ThreatFormat::Json => report::attack::json(&model, &p),
-                ThreatFormat::Markdown => report::attack::markdown(&model, &p),
+                PathFormat::Table => report::attack::table(&model, &p),
+                PathFormat::Json => report::attack::json(&model, &p),
+                PathFormat::Markdown => report::attack::markdown(&model, &p),
             };
             out.raw(&text)?;
             Ok(Outcome::Ok)
@@ -670,9 +695,10 @@ pub fn error_line(err: &anyhow::Error) -> String {
 
 /// Reads a model file given on the command line, refusing files over the model size limit.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    persist::read_file_limited(path, persist::MAX_MODEL_BYTES).with_context(|| {
+    let limit = persist::max_model_bytes();
+    persist::read_file_limited(path, limit).with_context(|| {
         format!(
-            "{}: cannot read (files over MAX_MODEL_BYTES = {} bytes are refused)",
+            "{}: cannot read (files over {limit} bytes are refused: --max-model-bytes, default MAX_MODEL_BYTES = {})",
             path.display(),
             persist::MAX_MODEL_BYTES
         )

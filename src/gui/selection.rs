@@ -24,7 +24,7 @@ pub struct Selection {
 /// ([`Subject`]); relations are items but never subjects. A subject is shown by the items
 /// of [`Item::of_subject`]; a hit on the canvas names its item with
 /// [`crate::gui::canvas::layout::Hit::item`].
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Item {
     /// An element.
     Element(ElementId),

@@ -339,6 +339,51 @@ impl Elem {
     }
 }
 
+/// Image repositories of CNI plugins that enforce NetworkPolicy (flannel alone does not).
+const ENFORCING_CNI: &[&str] = &[
+    "calico/node",
+    "calico-node",
+    "cilium/cilium",
+    "antrea/antrea-agent",
+    "antrea/antrea-ubuntu",
+    "weaveworks/weave-npc",
+    "weaveworks/weave-kube",
+    "kube-router",
+];
+
+/// The first DaemonSet (by id) running an image of a CNI that enforces NetworkPolicy:
+/// its name, the image and where its images came from.
+fn enforcing_cni(model: &crate::model::Model) -> Option<(String, String, String)> {
+    model
+        .elements
+        .values()
+        .filter(|e| e.kind == "k8s.daemonset")
+        .find_map(|e| {
+            let Some(Value::List(images)) = e.props.get("images") else {
+                return None;
+            };
+            let image = images.iter().find(|i| {
+                let repo = image_repository(i);
+                ENFORCING_CNI
+                    .iter()
+                    .any(|c| repo.ends_with(c) || repo.contains(&format!("{c}-")))
+            })?;
+            let from = e.provenance.get("images").cloned().unwrap_or_default();
+            Some((e.name.clone(), image.clone(), from))
+        })
+}
+
+/// An image reference without its digest and tag, lower-cased: `quay.io/cilium/cilium`
+/// for `quay.io/cilium/cilium:v1.15@sha256:…`; a registry port (`host:5000/x`) stays.
+fn image_repository(image: &str) -> String {
+    let no_digest = image.split('@').next().unwrap_or("");
+    let name = match no_digest.rfind(':') {
+        Some(c) if c > no_digest.rfind('/').unwrap_or(0) => &no_digest[..c],
+        _ => no_digest,
+    };
+    name.to_ascii_lowercase()
+}
+
 /// How an image is referenced: `digest`, `tag` or `latest` (no tag, or `:latest`).
 pub fn image_reference(image: &str) -> &'static str {
     if image.contains('@') {
@@ -1401,6 +1446,22 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         let ws = by_ns.get(ns.as_str()).cloned().unwrap_or_default();
         for w in ws.iter().filter(|w| selects(&w.labels, sel)) {
             b.relate("k8s.selects", pid, &w.id, Props::new());
+        }
+    }
+    // A CNI DaemonSet that enforces NetworkPolicy (Calico, Cilium, Antrea, Weave Net,
+    // kube-router) in the same input is the evidence for `enforced`; without one the
+    // importer says nothing, and the model says the enforcement is unknown.
+    if !policies.is_empty()
+        && let Some((ds, image, from)) = enforcing_cni(&b.model)
+    {
+        for (pid, _, _) in &policies {
+            if let Some(p) = b.model.elements.get_mut(pid) {
+                p.props.insert("enforced".into(), Value::Bool(true));
+                p.provenance.insert(
+                    "enforced".into(),
+                    format!("{from} (DaemonSet {ds} runs the enforcing CNI image {image})"),
+                );
+            }
         }
     }
     // Istio: STRICT mutual TLS for a namespace, or for every one from the root namespace.

@@ -27,8 +27,25 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Largest model file accepted, in bytes.
-pub const MAX_MODEL_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest model file accepted by default, in bytes (`--max-model-bytes` changes it for a
+/// run, see [`set_max_model_bytes`]): what loading, analysis and the JSON threat list
+/// serve within about 2 GB of memory (BENCHMARKS.md, "Core at 100,000": a 149 MB model
+/// with 100,000 elements and 200,000 flows).
+pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The model size limit of this process; [`MAX_MODEL_BYTES`] unless set.
+static MODEL_BYTES_LIMIT: AtomicU64 = AtomicU64::new(MAX_MODEL_BYTES);
+
+/// The largest model file this process loads, in bytes.
+pub fn max_model_bytes() -> u64 {
+    MODEL_BYTES_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Sets the largest model file this process loads (the global `--max-model-bytes`
+/// option): every later load, in the CLI and in the desktop app, honours it.
+pub fn set_max_model_bytes(limit: u64) {
+    MODEL_BYTES_LIMIT.store(limit, Ordering::Relaxed);
+}
 /// Deepest nesting accepted in a model file.
 pub const MODEL_RECURSION_LIMIT: usize = 64;
 
@@ -44,8 +61,10 @@ pub enum LoadError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The file is larger than [`MAX_MODEL_BYTES`].
-    #[error("{path}: file is {size} bytes; the limit is {limit} bytes (MAX_MODEL_BYTES)")]
+    /// The file is larger than the model size limit ([`max_model_bytes`]).
+    #[error(
+        "{path}: file is {size} bytes; the limit is {limit} bytes (--max-model-bytes, default MAX_MODEL_BYTES = {MAX_MODEL_BYTES})"
+    )]
     TooLarge {
         /// The file.
         path: String,
@@ -183,18 +202,19 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         source,
     };
     let meta = fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_MODEL_BYTES {
+    let limit = max_model_bytes();
+    if meta.len() > limit {
         return Err(LoadError::TooLarge {
             path: name,
             size: meta.len(),
-            limit: MAX_MODEL_BYTES,
+            limit,
         });
     }
     // The size can grow after the check, and devices report none: read one byte past the
     // limit to tell.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     fs::File::open(path)
-        .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(io)?;
     load_bytes(&name, &bytes)
 }
@@ -212,11 +232,12 @@ pub fn load_bytes_ron_only(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError
 }
 
 fn load_bytes_with(name: &str, bytes: &[u8], fast_path: bool) -> Result<Loaded, LoadError> {
-    if bytes.len() as u64 > MAX_MODEL_BYTES {
+    let limit = max_model_bytes();
+    if bytes.len() as u64 > limit {
         return Err(LoadError::TooLarge {
             path: name.to_owned(),
             size: bytes.len() as u64,
-            limit: MAX_MODEL_BYTES,
+            limit,
         });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -528,7 +549,7 @@ pub fn save(path: &Path, model: &Model, opts: &SaveOptions) -> Result<Stamp, Sav
 /// A target that is not a regular file (a device such as `/dev/null`, a FIFO, a socket,
 /// `/dev/stdout`, or `-` for standard output) is written in place and never renamed over
 /// (see [`output`]). The existing file is never read in full: the conflict check hashes
-/// at most [`MAX_MODEL_BYTES`] of it (a larger file was not the one opened), and the
+/// at most [`max_model_bytes`] of it (a larger file was not the one opened), and the
 /// `.bak` is a hard link to it (a copy where links are not supported).
 pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Stamp, SaveError> {
     let name = path.display().to_string();
@@ -553,8 +574,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &SaveOptions) -> Result<Sta
         Err(e) => return Err(io(e)),
     };
     if let (Some(meta), Some(expected), false) = (&existing, &opts.expected, opts.force) {
-        let same = meta.len() <= MAX_MODEL_BYTES
-            && stamp_of_file(&target, MAX_MODEL_BYTES).map_err(io)? == *expected;
+        let limit = max_model_bytes();
+        let same = meta.len() <= limit && stamp_of_file(&target, limit).map_err(io)? == *expected;
         if !same {
             return Err(SaveError::Conflict { path: name });
         }

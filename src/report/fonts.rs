@@ -4,11 +4,11 @@
 //! Characters it lacks (Chinese, Japanese, Korean …) fall back to Droid Sans Fallback,
 //! which is parsed and embedded only when a report needs it. Every glyph keeps its id
 //! when a font is embedded; only the outlines of unused glyphs are dropped
-//! ([`strip_unused_glyphs`]), so a report carries tens of kilobytes of font instead of
+//! ([`subset`]), so a report carries tens of kilobytes of font instead of
 //! megabytes.
 
 use printpdf::ParsedFont;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -266,174 +266,16 @@ pub fn clean_char(c: char) -> char {
     if c == '\t' || c.is_control() { ' ' } else { c }
 }
 
-/// A copy of a TrueType font where every glyph not in `keep` (nor a component of a kept
-/// composite glyph, nor glyph 0) has an empty outline. Glyph ids, metrics and the cmap
-/// are unchanged, so text encoded against the full font stays valid. Layout tables that
-/// a PDF reader never uses (GSUB, GPOS, kern, …) are dropped. Returns `None` when the
-/// font is not a plain TrueType (`glyf`) font; the caller then embeds it whole.
-pub fn strip_unused_glyphs(font: &[u8], keep: &BTreeSet<u16>) -> Option<Vec<u8>> {
-    let num_tables = usize::from(be16(font, 4)?);
-    let mut tables: BTreeMap<[u8; 4], &[u8]> = BTreeMap::new();
-    for i in 0..num_tables {
-        let rec = 12 + 16 * i;
-        let tag: [u8; 4] = font.get(rec..rec + 4)?.try_into().ok()?;
-        let off = be32(font, rec + 8)? as usize;
-        let len = be32(font, rec + 12)? as usize;
-        tables.insert(tag, font.get(off..off.checked_add(len)?)?);
-    }
-    let head = *tables.get(b"head")?;
-    let maxp = *tables.get(b"maxp")?;
-    let loca = *tables.get(b"loca")?;
-    let glyf = *tables.get(b"glyf")?;
-    let num_glyphs = usize::from(be16(maxp, 4)?);
-    let long = be16(head, 50)? == 1;
-    let offset = |g: usize| -> Option<usize> {
-        if long {
-            be32(loca, 4 * g).map(|v| v as usize)
-        } else {
-            be16(loca, 2 * g).map(|v| 2 * usize::from(v))
-        }
-    };
-    let glyph = |g: usize| -> Option<&[u8]> {
-        let (a, b) = (offset(g)?, offset(g + 1)?);
-        if b < a {
-            return None;
-        }
-        glyf.get(a..b)
-    };
-    // Close the set over composite glyph components.
-    let mut wanted: BTreeSet<u16> = keep
-        .iter()
-        .copied()
-        .filter(|&g| usize::from(g) < num_glyphs)
-        .collect();
-    wanted.insert(0);
-    let mut stack: Vec<u16> = wanted.iter().copied().collect();
-    while let Some(g) = stack.pop() {
-        let data = glyph(usize::from(g))?;
-        if data.len() < 10 || (be16(data, 0)? as i16) >= 0 {
-            continue;
-        }
-        let mut p = 10;
-        loop {
-            let flags = be16(data, p)?;
-            let comp = be16(data, p + 2)?;
-            if usize::from(comp) < num_glyphs && wanted.insert(comp) {
-                stack.push(comp);
-            }
-            p += 4 + if flags & 0x0001 != 0 { 4 } else { 2 };
-            p += if flags & 0x0008 != 0 {
-                2
-            } else if flags & 0x0040 != 0 {
-                4
-            } else if flags & 0x0080 != 0 {
-                8
-            } else {
-                0
-            };
-            if flags & 0x0020 == 0 {
-                break;
-            }
-        }
-    }
-    let mut new_glyf: Vec<u8> = Vec::new();
-    let mut new_loca: Vec<u8> = Vec::with_capacity(4 * (num_glyphs + 1));
-    for g in 0..num_glyphs {
-        new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
-        if wanted.contains(&(g as u16)) {
-            new_glyf.extend_from_slice(glyph(g)?);
-            while !new_glyf.len().is_multiple_of(4) {
-                new_glyf.push(0);
-            }
-        }
-    }
-    new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
-    let mut new_head = head.to_vec();
-    new_head.get_mut(8..12)?.copy_from_slice(&[0; 4]); // checkSumAdjustment
-    new_head
-        .get_mut(50..52)?
-        .copy_from_slice(&1u16.to_be_bytes()); // long loca
-    // post format 3: no glyph names.
-    let mut post = tables
-        .get(b"post")
-        .map(|p| p.get(..32).unwrap_or(p).to_vec())
-        .unwrap_or_default();
-    if post.len() == 32 {
-        post[..4].copy_from_slice(&0x0003_0000u32.to_be_bytes());
-    }
-    let mut out_tables: BTreeMap<[u8; 4], Vec<u8>> = BTreeMap::new();
-    for (tag, data) in &tables {
-        let keep_table = matches!(
-            tag,
-            b"cmap"
-                | b"cvt "
-                | b"fpgm"
-                | b"hhea"
-                | b"hmtx"
-                | b"maxp"
-                | b"name"
-                | b"OS/2"
-                | b"prep"
-                | b"gasp"
-        );
-        if keep_table {
-            out_tables.insert(*tag, data.to_vec());
-        }
-    }
-    out_tables.insert(*b"head", new_head);
-    out_tables.insert(*b"loca", new_loca);
-    out_tables.insert(*b"glyf", new_glyf);
-    if post.len() == 32 {
-        out_tables.insert(*b"post", post);
-    }
-    Some(write_sfnt(&out_tables))
-}
-
-fn write_sfnt(tables: &BTreeMap<[u8; 4], Vec<u8>>) -> Vec<u8> {
-    let n = tables.len() as u16;
-    let mut pow = 1u16;
-    let mut log = 0u16;
-    while pow * 2 <= n {
-        pow *= 2;
-        log += 1;
-    }
-    let mut out = Vec::new();
-    out.extend_from_slice(&0x0001_0000u32.to_be_bytes());
-    out.extend_from_slice(&n.to_be_bytes());
-    out.extend_from_slice(&(pow * 16).to_be_bytes());
-    out.extend_from_slice(&log.to_be_bytes());
-    out.extend_from_slice(&(n * 16 - pow * 16).to_be_bytes());
-    let mut offset = 12 + 16 * tables.len();
-    let mut body = Vec::new();
-    for (tag, data) in tables {
-        let sum = checksum(data);
-        out.extend_from_slice(tag);
-        out.extend_from_slice(&sum.to_be_bytes());
-        out.extend_from_slice(&(offset as u32).to_be_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        body.extend_from_slice(data);
-        let pad = (4 - data.len() % 4) % 4;
-        body.extend(std::iter::repeat_n(0u8, pad));
-        offset += data.len() + pad;
-    }
-    out.extend_from_slice(&body);
-    out
-}
-
-fn checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |acc, c| {
-        let mut b = [0u8; 4];
-        b[..c.len()].copy_from_slice(c);
-        acc.wrapping_add(u32::from_be_bytes(b))
-    })
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+/// A copy of a font for embedding: every glyph not in `keep` (nor a component of a kept
+/// composite glyph, nor glyph 0) loses its outline, and the tables a PDF reader never uses
+/// (layout, naming, the character map) are dropped. Glyph ids and metrics are unchanged,
+/// so text encoded against the full font stays valid. Done by the `subsetter` crate's
+/// PDF profile (its 0.1 line, which keeps glyph ids; 0.2 renumbers them, which printpdf's
+/// text encoding could not follow). `None` when the font cannot be subset; the caller
+/// then embeds it whole.
+pub fn subset(font: &[u8], keep: &BTreeSet<u16>) -> Option<Vec<u8>> {
+    let glyphs: Vec<u16> = keep.iter().copied().collect();
+    subsetter::subset(font, 0, subsetter::Profile::pdf(&glyphs)).ok()
 }
 
 /// The raw bytes of a face as shipped.
@@ -470,14 +312,36 @@ mod tests {
         assert!(f.wrap(&long, 10.0, false, 50.0).len() > 3);
     }
 
+    /// The subset keeps the glyphs asked for under their ids and drops the rest: one
+    /// glyph of DejaVu Sans is a few kilobytes, and a report's whole Latin text a small
+    /// part of the font.
     #[test]
-    fn stripped_font_still_parses_with_same_ids() {
+    fn a_subset_keeps_the_glyphs_it_is_asked_for() {
         let f = Fonts::load().unwrap();
-        let gid = f.regular.lookup_glyph_index('A' as u32).unwrap();
-        let keep: BTreeSet<u16> = [gid].into_iter().collect();
-        let small = strip_unused_glyphs(REGULAR_TTF, &keep).unwrap();
-        assert!(small.len() < REGULAR_TTF.len() / 2);
-        let p = ParsedFont::from_bytes(&small, 0, &mut Vec::new()).unwrap();
-        assert_eq!(p.lookup_glyph_index('A' as u32), Some(gid));
+        let gids: BTreeSet<u16> = "Ab"
+            .chars()
+            .map(|c| f.regular.lookup_glyph_index(c as u32).unwrap())
+            .collect();
+        let small = subset(REGULAR_TTF, &gids).unwrap();
+        assert!(small.len() < REGULAR_TTF.len() / 10, "{}", small.len());
+        let text: BTreeSet<u16> = "The quick brown fox jumps over the lazy dog 0123456789"
+            .chars()
+            .map(|c| f.regular.lookup_glyph_index(c as u32).unwrap())
+            .collect();
+        let bigger = subset(REGULAR_TTF, &text).unwrap();
+        assert!(bigger.len() > small.len());
+        // Same glyph count (ids unchanged): maxp.numGlyphs at offset 4 of `maxp`.
+        let num_glyphs = |font: &[u8]| {
+            let n = usize::from(u16::from_be_bytes([font[4], font[5]]));
+            (0..n)
+                .map(|i| 12 + 16 * i)
+                .find(|&r| &font[r..r + 4] == b"maxp")
+                .map(|r| {
+                    let off = u32::from_be_bytes(font[r + 8..r + 12].try_into().unwrap()) as usize;
+                    u16::from_be_bytes([font[off + 4], font[off + 5]])
+                })
+        };
+        assert_eq!(num_glyphs(&small), num_glyphs(REGULAR_TTF));
+        assert!(num_glyphs(REGULAR_TTF).unwrap_or(0) > 5_000);
     }
 }

@@ -11,6 +11,7 @@ pub mod attack;
 pub mod data;
 pub mod fonts;
 pub mod html;
+pub mod jsonl;
 pub mod keys;
 pub mod markdown;
 pub mod pdf;
@@ -255,6 +256,18 @@ pub struct ThreatView {
 
 /// Renders the view of one threat.
 pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
+    threat_view_triaged(model, cat, t, t.triage(model))
+}
+
+/// [`threat_view`] with the threat's triage record already found (`None` when it has
+/// none): writers that walk the threats and the triage map side by side, both in id
+/// order, look each record up once instead of searching the map per threat.
+pub fn threat_view_triaged(
+    model: &Model,
+    cat: &Catalog,
+    t: &Threat,
+    tr: Option<&crate::model::Triage>,
+) -> ThreatView {
     let found = Found::of(model, &t.subject);
     let subject = subject_view_of(model, &t.subject, &found);
     let names = Names::of(model, &t.subject, &found);
@@ -289,9 +302,8 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
                 )
             }
         };
-    let tr = t.triage(model);
-    let sev = t.severity(model);
-    let stat = t.status(model);
+    let sev = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
+    let stat = tr.map(|x| x.status).unwrap_or_default();
     let field =
         |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
     ThreatView {
@@ -316,6 +328,92 @@ pub fn threat_view(model: &Model, cat: &Catalog, t: &Threat) -> ThreatView {
         date: field(|x| &x.date),
         on_attack_path: false,
         attack_paths: Vec::new(),
+    }
+}
+
+/// The triage records of a model read beside a run of threats in id order: each
+/// [`TriageWalk::of`] moves forward through the map instead of searching it, so a
+/// writer's cost per threat does not grow with the model (and the records are read in
+/// memory order).
+pub struct TriageWalk<'m> {
+    model: &'m Model,
+    rest: std::iter::Peekable<
+        std::collections::btree_map::Range<'m, crate::model::ThreatId, crate::model::Triage>,
+    >,
+    /// Where the walk started: records before it were never looked at.
+    start: crate::model::ThreatId,
+    /// The last record stepped over: it and those before it lie behind the walk.
+    behind: Option<&'m crate::model::ThreatId>,
+}
+
+impl<'m> TriageWalk<'m> {
+    /// A walk from the first record at or after `first`.
+    pub fn from(model: &'m Model, first: &crate::model::ThreatId) -> TriageWalk<'m> {
+        TriageWalk {
+            model,
+            rest: model.triage.range(first.clone()..).peekable(),
+            start: first.clone(),
+            behind: None,
+        }
+    }
+
+    /// The record of threat `id`. Ids in ascending order cost a step each; an id out of
+    /// order is still answered right (the walk restarts there).
+    pub fn of(&mut self, id: &crate::model::ThreatId) -> Option<&'m crate::model::Triage> {
+        if *id < self.start || self.behind.is_some_and(|b| id <= b) {
+            *self = TriageWalk::from(self.model, id);
+        }
+        while let Some((k, _)) = self.rest.peek() {
+            if *k < id {
+                self.behind = Some(*k);
+                self.rest.next();
+            } else {
+                break;
+            }
+        }
+        match self.rest.peek() {
+            Some((k, v)) if *k == id => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod triage_walk_tests {
+    use super::*;
+    use crate::model::{Status, ThreatId, Triage};
+
+    /// In any order of questions the walk answers what a lookup in the map answers.
+    #[test]
+    fn the_walk_answers_like_the_map_in_any_order() {
+        let mut m = Model::default();
+        for id in ["b", "d", "e", "h"] {
+            m.triage.insert(
+                ThreatId::from(id),
+                Triage {
+                    threat: ThreatId::from(id),
+                    status: Status::Mitigated,
+                    ..Default::default()
+                },
+            );
+        }
+        let orders: [&[&str]; 4] = [
+            &["a", "b", "c", "d", "e", "f", "h", "z"],
+            &["d", "b", "h", "a", "e", "e", "c"],
+            &["c", "a", "b"],
+            &["h", "d", "d", "b"],
+        ];
+        for order in orders {
+            let mut w = TriageWalk::from(&m, &ThreatId::from(order[0]));
+            for id in order {
+                let id = ThreatId::from(*id);
+                assert_eq!(
+                    w.of(&id).map(|t| &t.threat),
+                    m.triage.get(&id).map(|t| &t.threat),
+                    "{order:?} at {id}"
+                );
+            }
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod persist;
 mod reliability;
 mod report;
 mod report_facts;
+mod report_jsonl;
 mod report_layers;
 mod report_review;
 mod rules;

@@ -984,3 +984,55 @@ mod merge_props {
         }
     }
 }
+
+#[test]
+fn network_policies_are_enforced_only_when_the_input_runs_an_enforcing_cni() {
+    let policy = "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: deny, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+    let cni = |image: &str| {
+        format!(
+            "{policy}---\nkind: DaemonSet\napiVersion: apps/v1\nmetadata: {{name: cni, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers:\n      - {{name: agent, image: '{image}'}}\n"
+        )
+    };
+    let t11 = |i: &Imported| {
+        analyze(&i.model, catalog())
+            .threats
+            .iter()
+            .any(|t| t.id.as_str() == "K8S-T-11@element:shop.netpol.deny")
+    };
+    // No CNI in the input: enforcement is unknown and the threat stands.
+    let bare = k8s(policy);
+    assert_eq!(
+        bare.model.elements["shop.netpol.deny"]
+            .props
+            .get("enforced"),
+        None
+    );
+    assert!(t11(&bare));
+    // Calico (registry with a port, tag and digest) and Cilium enforce policies.
+    for image in [
+        "registry.local:5000/calico/node:v3.27.0@sha256:0123",
+        "quay.io/cilium/cilium:v1.15.1",
+    ] {
+        let i = k8s(&cni(image));
+        assert_eq!(
+            prop(&i, "shop.netpol.deny", "enforced"),
+            &Value::Bool(true),
+            "{image}"
+        );
+        let from = &i.model.elements["shop.netpol.deny"].provenance["enforced"];
+        assert!(
+            from.contains("DaemonSet cni") && from.contains(image),
+            "{from}"
+        );
+        assert!(!t11(&i), "{image}");
+    }
+    // Flannel alone does not enforce NetworkPolicy.
+    let flannel = k8s(&cni("docker.io/flannel/flannel:v0.24.2"));
+    assert_eq!(
+        flannel.model.elements["shop.netpol.deny"]
+            .props
+            .get("enforced"),
+        None
+    );
+    assert!(t11(&flannel));
+}

@@ -1476,7 +1476,7 @@ fn license_ok(allowed: &[String], expr: &str) -> bool {
             id = format!("{id} WITH {}", t.get(*i + 1).copied().unwrap_or(""));
             *i += 2;
         }
-        a.iter().any(|l| *l == id)
+        a.contains(&id)
     }
     let mut i = 0;
     or(allowed, &tokens, &mut i) && i == tokens.len()

@@ -10,7 +10,10 @@ use eframe::egui::{
     Align2, Color32, CornerRadius, FontId, Mesh, Painter, Pos2, Rect, Shape, Stroke, StrokeKind,
     Vec2,
     emath::TSTransform,
-    epaint::{PathStroke, QuadraticBezierShape, tessellator::Path},
+    epaint::{
+        PathStroke, QuadraticBezierShape,
+        tessellator::{Path, Tessellator},
+    },
     layers::ShapeIdx,
     text::LayoutJob,
 };
@@ -24,6 +27,11 @@ pub const NAME_MIN_ZOOM: f32 = 0.3;
 /// on them): elements and flows are painted in bulk as a few meshes, the same shapes and
 /// colours with fewer vertices, so a whole large model stays cheap to draw.
 pub const OVERVIEW_MAX_ZOOM: f32 = 0.2;
+/// Below this zoom (a whole model of thousands of elements fitted into the window, each
+/// a few points wide) the overview is coarser still: elements are plain rectangles,
+/// flows straight lines without arrowheads, severity dots small diamonds, and the
+/// canvas keeps the bulk meshes while nothing they show changes (`canvas::far`).
+pub const FAR_MAX_ZOOM: f32 = 0.05;
 /// Text is drawn at least this large (in screen points) while its zoomed size is within
 /// reach, so names stay legible at the zoom a whole diagram fits in.
 pub const MIN_TEXT_PX: f32 = 9.5;
@@ -210,11 +218,46 @@ impl Draw<'_> {
         }
     }
 
-    /// A trust boundary's body: tinted fill and dashed outline in the warning colour.
-    pub fn boundary(&self, bb: &BoundaryBox, em: Emphasis) {
+    /// Trust boundaries' bodies (tinted fill, dashed outline in the warning colour), in
+    /// order, as one mesh: the very triangles egui would make of each fill and dash, so
+    /// the picture is the same, without a shape per dash. Returns the mesh painted.
+    pub fn boundaries<'b>(
+        &self,
+        items: impl Iterator<Item = (&'b BoundaryBox, Emphasis)>,
+    ) -> Option<Arc<Mesh>> {
+        let ctx = self.painter.ctx();
+        let mut tess = Tessellator::new(
+            ctx.pixels_per_point(),
+            ctx.tessellation_options(|o| *o),
+            [1, 1],
+            Vec::new(),
+        );
+        tess.set_clip_rect(self.painter.clip_rect());
+        let mut mesh = self.meshes.take();
+        let mut shapes = Vec::new();
+        for (bb, em) in items {
+            shapes.clear();
+            self.boundary_shapes(bb, em, &mut shapes);
+            for s in shapes.drain(..) {
+                tess.tessellate_shape(s, &mut mesh);
+            }
+        }
+        if mesh.is_empty() {
+            return None;
+        }
+        let mesh = self.meshes.give(mesh);
+        self.painter.add(Shape::Mesh(mesh.clone()));
+        Some(mesh)
+    }
+
+    /// The shapes of one boundary's body.
+    fn boundary_shapes(&self, bb: &BoundaryBox, em: Emphasis, out: &mut Vec<Shape>) {
         let rect = self.r(bb.rect);
-        self.painter
-            .rect_filled(rect, CornerRadius::ZERO, self.pal.boundary_tint(bb.depth));
+        out.push(Shape::rect_filled(
+            rect,
+            CornerRadius::ZERO,
+            self.pal.boundary_tint(bb.depth),
+        ));
         let colour = if em.selected || em.highlighted {
             self.pal.selection
         } else {
@@ -227,7 +270,7 @@ impl Draw<'_> {
         } else {
             1.6
         };
-        let pts = vec![
+        let pts = [
             rect.left_top(),
             rect.right_top(),
             rect.right_bottom(),
@@ -235,12 +278,7 @@ impl Draw<'_> {
             rect.left_top(),
         ];
         let dash = (8.0 * self.zoom()).clamp(4.0, 14.0);
-        self.painter.extend(Shape::dashed_line(
-            &pts,
-            Stroke::new(width, colour),
-            dash,
-            dash * 0.6,
-        ));
+        Shape::dashed_line_many(&pts, Stroke::new(width, colour), dash, dash * 0.6, out);
     }
 
     /// A boundary's title tab with its name and kind, drawn after the flows so lines
@@ -320,37 +358,50 @@ impl Draw<'_> {
         }
     }
 
-    /// Flow lines. In the overview, plain ones are painted as one mesh and emphasised
-    /// ones on top of it; otherwise each is painted by [`Self::flow_line`].
-    pub fn flow_lines<'c>(&self, flows: impl Iterator<Item = (&'c FlowCurve, Emphasis)>) {
+    /// Flow lines (with their index in the layout). In the overview, plain ones are
+    /// painted as one mesh and emphasised ones on top of it; otherwise each is painted by
+    /// [`Self::flow_line`]. Below [`FAR_MAX_ZOOM`] the mesh has straight lines without
+    /// arrowheads. Returns the mesh and the flows painted on their own.
+    pub fn flow_lines<'c>(
+        &self,
+        flows: impl Iterator<Item = (usize, &'c FlowCurve, Emphasis)>,
+    ) -> Bulk {
+        let mut bulk = Bulk::default();
         if self.zoom() >= OVERVIEW_MAX_ZOOM {
-            for (fc, em) in flows {
+            for (i, fc, em) in flows {
                 self.flow_line(fc, em);
+                bulk.singles.push(i);
             }
-            return;
+            return bulk;
         }
+        let far = self.zoom() < FAR_MAX_ZOOM;
         let mut batch = Batch::new(self.painter, &self.meshes);
         let mut emphasised = Vec::new();
-        for (fc, em) in flows {
+        for (i, fc, em) in flows {
             if em.selected || em.hovered || em.highlighted {
-                emphasised.push((fc, em));
+                emphasised.push((i, fc, em));
+                continue;
+            }
+            if far {
+                let stroke = Stroke::new(1.0, self.flow_colour(em));
+                batch.polyline(&[self.s(fc.points[0]), self.s(fc.points[2])], stroke);
                 continue;
             }
             let (stroke, curve, head) = self.flow_geometry(fc, em);
             batch.curve(curve, stroke);
             batch.convex(&head, stroke.color);
         }
-        batch.finish(self.painter, &self.meshes);
-        for (fc, em) in emphasised {
+        bulk.mesh = batch.finish(self.painter, &self.meshes);
+        for (i, fc, em) in emphasised {
             self.flow_line(fc, em);
+            bulk.singles.push(i);
         }
+        bulk
     }
 
-    /// A flow's stroke, its line in screen space (a quadratic curve, or a straight
-    /// segment when its control point is degenerate) and its arrowhead triangle.
-    fn flow_geometry(&self, curve: &FlowCurve, em: Emphasis) -> (Stroke, FlowPath, [Pos2; 3]) {
-        let z = self.zoom();
-        let colour = if em.selected || em.highlighted {
+    /// A flow's colour for its emphasis.
+    fn flow_colour(&self, em: Emphasis) -> Color32 {
+        if em.selected || em.highlighted {
             self.pal.selection
         } else if em.hovered {
             self.pal.hover
@@ -358,7 +409,14 @@ impl Draw<'_> {
             self.pal.flow.gamma_multiply(0.2)
         } else {
             self.pal.flow
-        };
+        }
+    }
+
+    /// A flow's stroke, its line in screen space (a quadratic curve, or a straight
+    /// segment when its control point is degenerate) and its arrowhead triangle.
+    fn flow_geometry(&self, curve: &FlowCurve, em: Emphasis) -> (Stroke, FlowPath, [Pos2; 3]) {
+        let z = self.zoom();
+        let colour = self.flow_colour(em);
         let width = (1.4 * z.sqrt()).clamp(1.0, 2.5)
             + if em.selected || em.highlighted {
                 1.2
@@ -422,7 +480,9 @@ impl Draw<'_> {
         (self.zoom() < OVERVIEW_MAX_ZOOM).then(|| Overview {
             d: self,
             batch: Batch::new(self.painter, &self.meshes),
+            far: self.zoom() < FAR_MAX_ZOOM,
             dots: Vec::new(),
+            far_dots: Batch::new(self.painter, &self.meshes),
             dots_at: self.painter.add(Shape::Noop),
         })
     }
@@ -957,10 +1017,14 @@ impl Batch {
         self.points = pts;
     }
 
-    fn finish(self, painter: &Painter, pool: &MeshPool) {
-        if !self.mesh.is_empty() {
-            painter.set(self.at, Shape::Mesh(pool.give(self.mesh)));
+    /// Puts the mesh in its place in the paint order; returns it (if not empty).
+    fn finish(self, painter: &Painter, pool: &MeshPool) -> Option<Arc<Mesh>> {
+        if self.mesh.is_empty() {
+            return None;
         }
+        let mesh = pool.give(self.mesh);
+        painter.set(self.at, Shape::Mesh(mesh.clone()));
+        Some(mesh)
     }
 }
 
@@ -1015,8 +1079,21 @@ fn rounded_rect_points(rect: Rect, r: f32, out: &mut Vec<Pos2>) {
 pub struct Overview<'d, 'p> {
     d: &'d Draw<'p>,
     batch: Batch,
+    /// Below [`FAR_MAX_ZOOM`]: plain rectangles, and the dots in a mesh of their own.
+    far: bool,
     dots: Vec<Shape>,
+    far_dots: Batch,
     dots_at: ShapeIdx,
+}
+
+/// What a bulk painting call put in one mesh, and what it painted on its own (indices
+/// in the layout), so the canvas can paint the same again from a cache.
+#[derive(Debug, Default)]
+pub struct Bulk {
+    /// The mesh, if anything went into it.
+    pub mesh: Option<Arc<Mesh>>,
+    /// Items painted one by one (emphasised, or of an unknown kind).
+    pub singles: Vec<usize>,
 }
 
 impl Overview<'_, '_> {
@@ -1034,6 +1111,26 @@ impl Overview<'_, '_> {
         let fill = d.pal.element_fill(eb.base);
         let ink = d.pal.ink;
         let w = (1.3 * z.sqrt()).clamp(1.0, 2.2);
+        if self.far {
+            // A few points wide: an outlined rectangle whatever the shape.
+            self.batch.rounded_rect(rect.expand(w / 2.0), 0.0, ink);
+            self.batch.rounded_rect(rect.shrink(w / 2.0), 0.0, fill);
+            if let Some(b) = badge {
+                let fill = theme::severity_color(b.worst, d.pal.dark);
+                let c = rect.right_top();
+                let diamond = |r: f32| {
+                    [
+                        c - Vec2::new(0.0, r),
+                        c + Vec2::new(r, 0.0),
+                        c + Vec2::new(0.0, r),
+                        c - Vec2::new(r, 0.0),
+                    ]
+                };
+                self.far_dots.convex(&diamond(4.0), d.pal.canvas);
+                self.far_dots.convex(&diamond(3.0), fill);
+            }
+            return true;
+        }
         match base {
             BaseShape::Process => {
                 let r = (rect.height() / 2.0).min(255.0).floor();
@@ -1075,13 +1172,16 @@ impl Overview<'_, '_> {
         true
     }
 
-    /// Puts the batched elements and their dots in place.
-    pub fn finish(self) {
+    /// Puts the batched elements and their dots in place. Returns the elements' mesh
+    /// and, below [`FAR_MAX_ZOOM`], the dots' mesh.
+    pub fn finish(self) -> (Option<Arc<Mesh>>, Option<Arc<Mesh>>) {
         let painter = self.d.painter;
-        self.batch.finish(painter, &self.d.meshes);
+        let elements = self.batch.finish(painter, &self.d.meshes);
         if !self.dots.is_empty() {
             painter.set(self.dots_at, Shape::Vec(self.dots));
         }
+        let dots = self.far_dots.finish(painter, &self.d.meshes);
+        (elements, dots)
     }
 }
 

@@ -8,6 +8,7 @@
 //! `layout.rs` (geometry, hit testing) and `draw.rs` (shapes) are pure of input.
 
 pub mod draw;
+mod far;
 mod gestures;
 pub mod layout;
 pub mod ops;
@@ -85,12 +86,14 @@ pub struct CanvasState {
     meshes: Vec<Arc<egui::Mesh>>,
     /// Whether relations are shown, and where their labels were drawn.
     pub relations: relations::RelationsState,
+    /// The far view's meshes of the last frame, painted again while nothing changes.
+    far: Option<far::FarCache>,
 }
 
 /// What identifies the model state a [`Derived`] was built from: the document's
 /// generation (see `Document::generation`) and the catalog (its address: the app keeps one
 /// catalog for its lifetime).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DerivedKey {
     /// `Document::generation()`.
     pub generation: (u64, u64),
@@ -162,6 +165,7 @@ impl Default for CanvasState {
             derived: None,
             meshes: Vec::new(),
             relations: relations::RelationsState::default(),
+            far: None,
         }
     }
 }
@@ -370,6 +374,7 @@ pub fn canvas_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::ReadCtx;
     use crate::gui::document::Document;
     use crate::model::{Boundary, BoundaryKind, Element, Flow, Props};
 
@@ -512,6 +517,87 @@ mod tests {
         if let Subject::Flow(f) = &t.subject {
             assert!(h.flows.contains(f));
         }
+    }
+
+    /// Runs one frame of the canvas alone in a 900 × 600 window.
+    fn frame(
+        ctx: &egui::Context,
+        doc: &Document,
+        cat: &Catalog,
+        st: &mut CanvasState,
+        sel: &mut Selection,
+    ) {
+        let input = egui::RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(900.0, 600.0))),
+            ..Default::default()
+        };
+        let mut out = ctx.run_ui(input, |ui| {
+            let scene = Scene {
+                doc: ReadCtx {
+                    model: &doc.model,
+                    analysis: &doc.analysis,
+                    catalog: cat,
+                },
+                key: DerivedKey::new(doc.generation(), cat),
+                focus: None,
+            };
+            canvas_ui(ui, &scene, sel, st, &mut Vec::new(), &mut Vec::new());
+        });
+        out.textures_delta.clear();
+    }
+
+    #[test]
+    fn the_far_view_paints_its_meshes_again_until_something_they_show_changes() {
+        let cat = Catalog::builtin();
+        let mut doc = Document::new(model(), None, None, &cat);
+        let ctx = egui::Context::default();
+        let mut st = CanvasState::default();
+        let mut sel = Selection::default();
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        assert!(st.far.is_none(), "fitted, the small model is not far");
+        st.view.zoom = 0.03;
+        let elements = |st: &CanvasState| {
+            st.far
+                .as_ref()
+                .and_then(|c| c.elements.mesh.clone())
+                .unwrap_or_else(|| panic!("the far view has an element mesh"))
+        };
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        let first = elements(&st);
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        assert!(
+            Arc::ptr_eq(&first, &elements(&st)),
+            "an idle frame reuses it"
+        );
+
+        sel.elements.insert("a".into());
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        let selected = elements(&st);
+        assert!(!Arc::ptr_eq(&first, &selected), "a selection rebuilds it");
+        assert_eq!(
+            st.far.as_ref().map(|c| c.elements.singles.clone()),
+            Some(vec![0]),
+            "the selected element is painted on its own"
+        );
+
+        doc.apply(
+            vec![Edit::MoveElement("b".into(), (420.0, 260.0))],
+            None,
+            &cat,
+        )
+        .expect("move");
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        assert!(
+            !Arc::ptr_eq(&selected, &elements(&st)),
+            "an edit rebuilds it"
+        );
+
+        st.view.zoom = 0.1;
+        frame(&ctx, &doc, &cat, &mut st, &mut sel);
+        assert!(
+            st.far.is_none(),
+            "nothing is cached nearer than the far view"
+        );
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! what it remembers for the next frame's hit testing (label plates, title tabs) and its
 //! mesh memory.
 
-use super::draw::{self, Badge, Draw, Emphasis};
+use super::draw::{self, Badge, Bulk, Draw, Emphasis};
+use super::far::{self, FarCache};
 use super::gestures::{Frame, Gesture};
 use super::layout::{self, BoundaryBox, ElementBox, FlowCurve, Layout, Preview};
 use super::{CanvasState, Derived, GRID, PaletteDrag, Scene, Tool, flow_label, relations};
 use crate::gui::selection::{Item, Selection};
 use crate::model::{BoundaryId, ElementId, FlowId};
-use eframe::egui::{self, Rect, Vec2, emath::TSTransform};
+use eframe::egui::{self, Mesh, Rect, Shape, Vec2, emath::TSTransform};
+use std::sync::Arc;
 
 /// Paints the canvas for this frame.
 pub(super) fn paint(
@@ -57,33 +59,67 @@ pub(super) fn paint(
     };
     let em = Emphases::new(scene, selection, state);
     let cull = visible.expand(40.0 / state.view.zoom.max(0.01));
+    let far_key = far::key(
+        scene,
+        selection,
+        state,
+        rect,
+        (ui.ctx().pixels_per_point(), pal.dark),
+    );
+    let cached = far::take(state, far_key);
+    let mut fresh = far_key.filter(|_| cached.is_none()).map(FarCache::new);
 
-    for bb in &shown.boundaries {
-        if model.boundaries.contains_key(&bb.id) && cull.intersects(with_tab(bb)) {
-            d.boundary(bb, em.boundary(&bb.id));
+    match &cached {
+        Some(c) => add_mesh(&painter, &c.boundaries),
+        None => {
+            let m = d.boundaries(
+                shown
+                    .boundaries
+                    .iter()
+                    .filter(|bb| model.boundaries.contains_key(&bb.id))
+                    .filter(|bb| cull.intersects(with_tab(bb)))
+                    .map(|bb| (bb, em.boundary(&bb.id))),
+            );
+            if let Some(f) = fresh.as_mut() {
+                f.boundaries = m;
+            }
         }
     }
-    let visible_flows: Vec<(usize, &FlowCurve)> = shown
-        .flows
-        .iter()
-        .enumerate()
-        .filter(|(_, fc)| cull.intersects(fc.bounds()))
-        .collect();
-    d.flow_lines(visible_flows.iter().map(|&(_, fc)| (fc, em.flow(&fc.id))));
-    let element_rects = || {
-        shown
-            .elements
-            .iter()
-            .filter(|eb| cull.intersects(eb.rect))
-            .map(|eb| screen_from_diagram * eb.rect)
-    };
-    let labels = flow_labels(&d, scene, &visible_flows, &em, &badges, element_rects());
-    let mut occupied: Vec<Rect> = labels
-        .iter()
-        .map(|(_, r)| screen_from_diagram * *r)
-        .collect();
-    occupied.extend(element_rects());
-    state.flow_labels = labels;
+    let mut labels = Vec::new();
+    match &cached {
+        Some(c) => {
+            add_mesh(&painter, &c.flows.mesh);
+            for fc in c.flows.singles.iter().filter_map(|&i| shown.flows.get(i)) {
+                d.flow_line(fc, em.flow(&fc.id));
+            }
+        }
+        None => {
+            let visible_flows: Vec<(usize, &FlowCurve)> = shown
+                .flows
+                .iter()
+                .enumerate()
+                .filter(|(_, fc)| cull.intersects(fc.bounds()))
+                .collect();
+            let bulk = d.flow_lines(
+                visible_flows
+                    .iter()
+                    .map(|&(i, fc)| (i, fc, em.flow(&fc.id))),
+            );
+            if let Some(f) = fresh.as_mut() {
+                f.flows = bulk;
+            }
+            if state.view.zoom >= draw::FLOW_LABEL_MIN_ZOOM {
+                let occupied = element_rects(shown, cull, screen_from_diagram);
+                labels = flow_labels(&d, scene, &visible_flows, &em, &badges, occupied);
+            }
+        }
+    }
+    // What relation labels must not cover; only worked out when there are relations.
+    let mut occupied = Vec::new();
+    if state.relations.show && !model.relations.is_empty() {
+        occupied.extend(labels.iter().map(|(_, r)| screen_from_diagram * *r));
+        occupied.extend(element_rects(shown, cull, screen_from_diagram));
+    }
     relations::paint(
         &d,
         scene,
@@ -92,6 +128,7 @@ pub(super) fn paint(
         &mut state.relations,
         (cull, occupied),
     );
+    state.flow_labels = labels;
     // Titles on top of the lines, outermost first.
     for bb in &shown.boundaries {
         let Some(b) = model.boundaries.get(&bb.id) else {
@@ -105,7 +142,23 @@ pub(super) fn paint(
             .boundary_tabs
             .insert(bb.id.clone(), diagram_from_screen * tab);
     }
-    elements(&d, scene, shown, cull, &em, &badges);
+    match &cached {
+        Some(c) => {
+            add_mesh(&painter, &c.elements.mesh);
+            add_mesh(&painter, &c.dots);
+            for &i in &c.elements.singles {
+                element(&d, scene, shown, i, &em, &badges);
+            }
+        }
+        None => {
+            let (bulk, dots) = elements(&d, scene, shown, cull, &em, &badges);
+            if let Some(f) = fresh.as_mut() {
+                f.elements = bulk;
+                f.dots = dots;
+            }
+        }
+    }
+    state.far = cached.or(fresh);
     if let Some(f) = scene.focus {
         for eb in shown.elements.iter().filter(|eb| cull.intersects(eb.rect)) {
             if em.element(&eb.id).dimmed {
@@ -229,14 +282,13 @@ fn flow_labels(
     visible_flows: &[(usize, &FlowCurve)],
     em: &Emphases<'_>,
     badges: &Badges<'_>,
-    occupied: impl Iterator<Item = Rect>,
+    mut occupied: Vec<Rect>,
 ) -> Vec<(FlowId, Rect)> {
     let mut labels = Vec::new();
     if d.screen_from_diagram.scaling < draw::FLOW_LABEL_MIN_ZOOM {
         return labels;
     }
     let diagram_from_screen = d.screen_from_diagram.inverse();
-    let mut occupied: Vec<Rect> = occupied.collect();
     let mut order: Vec<(usize, &FlowCurve, Emphasis)> = visible_flows
         .iter()
         .map(|&(i, fc)| (i, fc, em.flow(&fc.id)))
@@ -256,7 +308,8 @@ fn flow_labels(
 }
 
 /// The elements: in bulk at overview zoom, one by one otherwise (and for emphasised
-/// ones, which the overview leaves out).
+/// ones, which the overview leaves out). Returns the bulk (mesh and the elements painted
+/// on their own) and the dots' mesh of the far view.
 fn elements(
     d: &Draw<'_>,
     scene: &Scene<'_>,
@@ -264,30 +317,68 @@ fn elements(
     cull: Rect,
     em: &Emphases<'_>,
     badges: &Badges<'_>,
-) {
+) -> (Bulk, Option<Arc<Mesh>>) {
     let mut overview = d.overview();
+    let mut singles = Vec::new();
     for (i, eb) in shown.elements.iter().enumerate() {
         if !cull.intersects(eb.rect) {
             continue;
         }
-        let emphasis = em.element(&eb.id);
-        let badge = badges.element(i, eb);
         if let Some(o) = overview.as_mut()
-            && o.element(eb, badge, emphasis)
+            && o.element(eb, badges.element(i, eb), em.element(&eb.id))
         {
             continue;
         }
-        let Some(e) = scene.doc.model.elements.get(&eb.id) else {
-            continue;
-        };
-        let st = scene.doc.catalog.stencil(&e.kind);
-        let icon = st.map_or("?", |s| s.stencil.icon.as_str());
-        let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
-        d.element(eb, e, icon, kind_name, badge, emphasis);
+        element(d, scene, shown, i, em, badges);
+        singles.push(i);
     }
-    if let Some(o) = overview {
-        o.finish();
+    let (mesh, dots) = overview.map(|o| o.finish()).unwrap_or_default();
+    (Bulk { mesh, singles }, dots)
+}
+
+/// One element, drawn on its own.
+fn element(
+    d: &Draw<'_>,
+    scene: &Scene<'_>,
+    shown: &Layout,
+    i: usize,
+    em: &Emphases<'_>,
+    badges: &Badges<'_>,
+) {
+    let Some(eb) = shown.elements.get(i) else {
+        return;
+    };
+    let Some(e) = scene.doc.model.elements.get(&eb.id) else {
+        return;
+    };
+    let st = scene.doc.catalog.stencil(&e.kind);
+    let icon = st.map_or("?", |s| s.stencil.icon.as_str());
+    let kind_name = st.map_or(e.kind.as_str(), |s| s.stencil.name.as_str());
+    d.element(
+        eb,
+        e,
+        icon,
+        kind_name,
+        badges.element(i, eb),
+        em.element(&eb.id),
+    );
+}
+
+/// Paints a cached mesh again.
+fn add_mesh(painter: &egui::Painter, mesh: &Option<Arc<Mesh>>) {
+    if let Some(m) = mesh {
+        painter.add(Shape::Mesh(m.clone()));
     }
+}
+
+/// The screen rectangles of the elements in `cull` (what labels must not cover).
+fn element_rects(shown: &Layout, cull: Rect, screen_from_diagram: TSTransform) -> Vec<Rect> {
+    shown
+        .elements
+        .iter()
+        .filter(|eb| cull.intersects(eb.rect))
+        .map(|eb| screen_from_diagram * eb.rect)
+        .collect()
 }
 
 /// Ghosts of the gesture in progress, of the stencil the place tool would put down, and

@@ -630,7 +630,7 @@ fn assemble(
             continue;
         };
         let mut embedded = parsed.clone();
-        if let Some(small) = fonts::strip_unused_glyphs(fonts::face_bytes(*face), gids) {
+        if let Some(small) = fonts::subset(fonts::face_bytes(*face), gids) {
             embedded.original_bytes = small;
         }
         pdf.resources

@@ -1,0 +1,179 @@
+//! `threats --format jsonl`: the threats for machines that read every one (CI gates,
+//! dashboards). One JSON object a line, no indentation, and what is the same for every
+//! threat of a rule written once:
+//!
+//! - line 1, the header: `{"format":"palisade-threats","version":1,"threats":N,
+//!   "rules":{RULE_ID:{title,category,severity,likelihood,template,mitigations,
+//!   references}}}`, the rules that fired, in id order;
+//! - then one line per threat, in id order: `id`, `rule` (a key of `rules`, or
+//!   `manual`), `category`, `severity` (effective), `status`, `subject`, `description`
+//!   (placeholders filled), and only when they say something: `rule_severity` (when the
+//!   reviewer changed the severity), `why`, the triage fields (`justification`, `owner`,
+//!   `ticket`, `reviewed_by`, `date`), `attack_paths`; a manual threat also carries its
+//!   own `title` and `mitigations`.
+//!
+//! The values are those of `--format json` (same keys for enums, same texts), so a reader
+//! can rebuild every field of the pretty JSON from the header and the line.
+
+use super::{Found, Names, SubjectView, TriageWalk, fill, keys, subject_view_of};
+use crate::analysis::{Origin, Threat};
+use crate::model::{Likelihood, Model, Severity, Status, Stride};
+use crate::rules::Catalog;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// What the header says about one rule.
+#[derive(Serialize)]
+struct RuleEntry<'a> {
+    title: &'a str,
+    #[serde(serialize_with = "keys::key")]
+    category: Stride,
+    #[serde(serialize_with = "keys::key")]
+    severity: Severity,
+    #[serde(serialize_with = "keys::key")]
+    likelihood: Likelihood,
+    template: &'a str,
+    mitigations: &'a [String],
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    format: &'static str,
+    version: u32,
+    threats: usize,
+    rules: BTreeMap<&'a str, RuleEntry<'a>>,
+}
+
+fn is_empty(s: &&str) -> bool {
+    s.is_empty()
+}
+
+/// One threat's line.
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a str,
+    rule: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(serialize_with = "keys::key")]
+    category: Stride,
+    #[serde(serialize_with = "keys::key")]
+    severity: Severity,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "keys::key_or_empty"
+    )]
+    rule_severity: Option<Severity>,
+    #[serde(serialize_with = "keys::key")]
+    status: Status,
+    subject: SubjectView,
+    description: String,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    why: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mitigations: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "is_empty")]
+    justification: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    owner: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    ticket: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    reviewed_by: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    date: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attack_paths: Vec<&'a str>,
+}
+
+/// Writes the threats as JSON Lines (see the module documentation), with the attack
+/// paths of `paths` on the threats whose subject lies on one.
+pub fn write<W: Write>(
+    mut out: W,
+    model: &Model,
+    cat: &Catalog,
+    threats: &[Threat],
+    paths: Option<&crate::analysis::paths::Paths>,
+) -> std::io::Result<()> {
+    let mut rules = BTreeMap::new();
+    for t in threats {
+        if let Origin::Rule(ri) = t.origin {
+            let Some(lr) = cat.rules.get(ri) else {
+                continue;
+            };
+            let r = &lr.rule;
+            rules.entry(r.id.as_str()).or_insert_with(|| RuleEntry {
+                title: &r.title,
+                category: r.category,
+                severity: r.severity,
+                likelihood: r.likelihood,
+                template: cat.templates.get(lr.template).map_or("", |x| x.id.as_str()),
+                mitigations: &r.mitigations,
+                references: &r.references,
+            });
+        }
+    }
+    let header = Header {
+        format: "palisade-threats",
+        version: 1,
+        threats: threats.len(),
+        rules,
+    };
+    serde_json::to_writer(&mut out, &header).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    let mut triage = threats.first().map(|t| TriageWalk::from(model, &t.id));
+    for t in threats {
+        let tr = triage.as_mut().and_then(|w| w.of(&t.id));
+        let found = Found::of(model, &t.subject);
+        let subject = subject_view_of(model, &t.subject, &found);
+        let (rule, title, description, mitigations) = match &t.origin {
+            Origin::Rule(ri) => match cat.rules.get(*ri) {
+                Some(lr) => {
+                    let names = Names::of(model, &t.subject, &found);
+                    (
+                        lr.rule.id.as_str(),
+                        None,
+                        fill(&lr.rule.description, &names),
+                        None,
+                    )
+                }
+                None => ("", None, String::new(), None),
+            },
+            Origin::Manual => {
+                let m = model.manual_threats.get(&t.id);
+                (
+                    "manual",
+                    Some(m.map_or("", |m| m.title.as_str())),
+                    m.map(|m| m.description.clone()).unwrap_or_default(),
+                    Some(m.map_or(&[][..], |m| m.mitigations.as_slice())),
+                )
+            }
+        };
+        let severity = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
+        let field = |f: fn(&crate::model::Triage) -> &str| tr.map_or("", f);
+        let line = Line {
+            id: t.id.as_str(),
+            rule,
+            title,
+            category: t.category,
+            severity,
+            rule_severity: (severity != t.rule_severity).then_some(t.rule_severity),
+            status: tr.map(|x| x.status).unwrap_or_default(),
+            subject,
+            description,
+            why: &t.why,
+            mitigations,
+            justification: field(|x| &x.justification),
+            owner: field(|x| &x.owner),
+            ticket: field(|x| &x.ticket),
+            reviewed_by: field(|x| &x.reviewed_by),
+            date: field(|x| &x.date),
+            attack_paths: paths.map(|p| p.of_threat(t)).unwrap_or_default(),
+        };
+        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
