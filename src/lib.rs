@@ -18,6 +18,7 @@ pub mod report;
 pub mod rules;
 #[cfg(test)]
 mod test_rng;
+pub mod triage_import;
 
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -10,7 +10,8 @@ use std::fmt::Write;
 /// One line of a diff: `+` added, `-` removed, `~` changed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Change {
-    /// Section: `element`, `flow`, `boundary`, `relation`, `threat`, `triage`, `metadata`.
+    /// Section: `element`, `flow`, `boundary`, `relation`, `control`, `threat`, `triage`,
+    /// `metadata`.
     pub section: &'static str,
     /// `+`, `-` or `~`.
     pub sign: char,
@@ -153,6 +154,7 @@ pub fn diff(old: &Model, new: &Model, cat: &Catalog) -> Vec<Change> {
     for id in to.difference(&tn) {
         push("threat", '-', format!("closed {id}"));
     }
+    super::controls::diff_into(old, new, &ao.threats, &an.threats, &term, &mut push);
     let orphan_old: BTreeSet<_> = ao.orphans.iter().collect();
     for o in &an.orphans {
         if !orphan_old.contains(o) {

@@ -50,6 +50,8 @@ fn touches<'e>(edit: &'e Edit, out: &mut Vec<Touch<'e>>) -> Option<()> {
         Edit::SetFlowProp(id, _, _) => out.push(Touch::Flow(id.as_str())),
         Edit::MoveElement(id, _) => out.push(Touch::Moved(id.as_str())),
         Edit::SetTriage(..) => out.push(Touch::Nothing),
+        // Controls change statuses and diagnostics, never which threats exist.
+        Edit::PutControl(..) | Edit::RemoveControl(..) => out.push(Touch::Nothing),
         Edit::Batch(v) => {
             for e in v {
                 touches(e, out)?;
@@ -244,14 +246,26 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
         threats.dedup_by(|a, b| a.id == b.id);
     }
     let orphans = super::orphans_of(model, &threats);
-    let diagnostics = validate::revalidate(
-        prev.diagnostics,
-        model,
-        cat,
-        &ix,
-        &orphans,
-        &validation_touches(&ix, &touched),
-    );
+    // Controls' and CVSS diagnostics depend on the whole model and its threats: when
+    // the model has any (or had any before the edit), they are made again with a full
+    // validation, as `analyze` makes them.
+    let cvss = super::risk::diagnostics(model);
+    let diagnostics = if model.controls.is_empty()
+        && cvss.is_empty()
+        && !prev.diagnostics.iter().any(super::is_control_or_cvss)
+    {
+        validate::revalidate(
+            prev.diagnostics,
+            model,
+            cat,
+            &ix,
+            &orphans,
+            &validation_touches(&ix, &touched),
+        )
+    } else {
+        let all = validate::validate(model, cat, &ix, &orphans);
+        super::with_controls_and_cvss(model, cat, &threats, all, cvss)
+    };
     Analysis {
         threats,
         orphans,

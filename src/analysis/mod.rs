@@ -1,11 +1,13 @@
 //! Derived state: crossings, threats with their *why*, orphaned triage and diagnostics,
 //! all recomputed from the model and the catalog; nothing here is ever saved.
 
+pub mod controls;
 pub mod diff;
 pub mod eval;
 pub mod incremental;
 pub mod index;
 pub mod paths;
+pub mod risk;
 pub mod validate;
 
 pub use incremental::reanalyze;
@@ -159,9 +161,15 @@ impl Threat {
     pub fn triage<'m>(&self, model: &'m Model) -> Option<&'m Triage> {
         model.triage.get(&self.id)
     }
-    /// Status after triage (Open when untriaged).
+    /// Status after triage (Open when untriaged); an untriaged (or Open) threat whose
+    /// controls are all Implemented or Verified counts as Mitigated
+    /// ([`controls::decision`] says which controls decided it).
     pub fn status(&self, model: &Model) -> Status {
-        self.triage(model).map(|t| t.status).unwrap_or_default()
+        let own = self.triage(model).map(|t| t.status).unwrap_or_default();
+        if own == Status::Open && controls::decision(model, self.id.as_str()).is_some() {
+            return Status::Mitigated;
+        }
+        own
     }
     /// Severity after the reviewer's override.
     pub fn severity(&self, model: &Model) -> Severity {
@@ -227,11 +235,42 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     finish(model, cat, &ix, threats)
 }
 
+/// The validation `diagnostics` with the controls' and the CVSS vectors' (`cvss`)
+/// diagnostics added, in the validation's order (level, then message).
+pub(crate) fn with_controls_and_cvss(
+    model: &Model,
+    cat: &Catalog,
+    threats: &[Threat],
+    mut diagnostics: Vec<crate::diag::Diagnostic>,
+    cvss: Vec<crate::diag::Diagnostic>,
+) -> Vec<crate::diag::Diagnostic> {
+    if !model.controls.is_empty() || !cvss.is_empty() {
+        diagnostics.extend(cvss);
+        diagnostics.extend(controls::diagnostics(model, cat, threats));
+        diagnostics.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then_with(|| a.message.cmp(&b.message))
+        });
+    }
+    diagnostics
+}
+
+/// Whether a diagnostic is one of the controls' or the CVSS vectors' (made from the
+/// whole model, so never kept across an edit).
+pub(crate) fn is_control_or_cvss(d: &crate::diag::Diagnostic) -> bool {
+    d.code.starts_with("control")
+        || d.code == "bad-cvss"
+        || (d.code == "bad-id" && d.message.starts_with("control:"))
+}
+
 /// The analysis of `model` with its threats (sorted by id): orphaned triage, validation
 /// and a fresh generation. Shared by [`analyze`] and [`reanalyze`].
 fn finish(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, threats: Vec<Threat>) -> Analysis {
     let orphans = orphans_of(model, &threats);
     let diagnostics = validate::validate(model, cat, ix, &orphans);
+    let diagnostics =
+        with_controls_and_cvss(model, cat, &threats, diagnostics, risk::diagnostics(model));
     Analysis {
         threats,
         orphans,

@@ -134,6 +134,20 @@ pub fn run_export(
         );
     }
     persist::write_atomic(output, &bytes, &persist::SaveOptions::default())?;
+    if matches!(
+        to,
+        ExportFormat::Csv | ExportFormat::GithubIssues | ExportFormat::JiraCsv
+    ) {
+        eprintln!(
+            "wrote {} ({}, {} bytes: {} open threats of {})",
+            output.display(),
+            to.label(),
+            bytes.len(),
+            export::tracker::open_threats(&model, &a).len(),
+            a.threats.len()
+        );
+        return Ok(());
+    }
     eprintln!(
         "wrote {} ({}, {} bytes: {} elements, {} flows, {} boundaries, {} threats)",
         output.display(),

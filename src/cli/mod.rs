@@ -182,11 +182,33 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Triage from outside: read back an edited `export --to csv` file.
+    Triage {
+        /// `import`.
+        #[command(subcommand)]
+        action: TriageCmd,
+    },
     /// List or show templates.
     Templates {
         /// `list` or `show`.
         #[command(subcommand)]
         action: TemplatesCmd,
+    },
+}
+
+/// `triage` actions.
+#[derive(Subcommand, Debug)]
+pub enum TriageCmd {
+    /// Read owner, ticket and status columns of a threats CSV back into the model, as
+    /// triage edits; prints each change. Unknown ids or columns refuse the whole file.
+    Import {
+        /// The CSV (the layout of `export --to csv`, any subset of its columns with `id`).
+        csv: PathBuf,
+        /// Model file, rewritten in place (the previous version kept as .bak).
+        file: PathBuf,
+        /// Print the changes without writing the model.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -386,6 +408,14 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
         } => {
             let (model, cat, a) = analysed(&file, templates)?;
             let errors = print_model_errors(&file, &a);
+            // A control claimed as in place but not drawn (or orphaned) is said here too.
+            for d in a
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Warning && d.code.starts_with("control-"))
+            {
+                warn(&format!("{}: {d}", file.display()));
+            }
             if cat.has_errors() {
                 bail!("templates failed to load (see above); the check would be incomplete");
             }
@@ -592,6 +622,64 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             force,
         } => {
             interop::run_export(to, &file, &output, force, templates)?;
+            Ok(Outcome::Ok)
+        }
+        Cmd::Triage {
+            action: TriageCmd::Import { csv, file, dry_run },
+        } => {
+            let loaded = persist::load(&file)?;
+            let mut model = loaded.model;
+            let cat = load_catalog(templates);
+            let a = analysis::analyze(&model, &cat);
+            let bytes =
+                persist::read_file_limited(&csv, crate::triage_import::MAX_CSV_BYTES as u64)
+                    .with_context(|| format!("{}", csv.display()))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let off = e.utf8_error().valid_up_to();
+                let (head, _) = e.as_bytes().split_at(off);
+                let p = crate::diag::offset_to_pos(&String::from_utf8_lossy(head), off);
+                anyhow::anyhow!(
+                    "{}:{}:{}: the file is not UTF-8",
+                    csv.display(),
+                    p.line,
+                    p.col
+                )
+            })?;
+            let plan = crate::triage_import::plan(&csv.display().to_string(), &text, &model, &a)?;
+            for c in &plan.changes {
+                out.line(&format!(
+                    "{}: {} {:?} -> {:?}",
+                    c.threat, c.field, c.old, c.new
+                ))?;
+            }
+            let changed: std::collections::BTreeSet<_> =
+                plan.changes.iter().map(|c| &c.threat).collect();
+            out.line(&format!(
+                "{}: {} changes to {} threats{}",
+                csv.display(),
+                plan.changes.len(),
+                changed.len(),
+                if dry_run && plan.edit.is_some() {
+                    " (dry run: the model is unchanged)"
+                } else {
+                    ""
+                }
+            ))?;
+            if let Some(edit) = plan.edit
+                && !dry_run
+            {
+                edit.apply(&mut model)
+                    .with_context(|| format!("{}: cannot apply the import", file.display()))?;
+                persist::save(
+                    &file,
+                    &model,
+                    &persist::SaveOptions {
+                        expected: Some(loaded.stamp),
+                        force: false,
+                        backup: true,
+                    },
+                )?;
+            }
             Ok(Outcome::Ok)
         }
         Cmd::Templates { action } => {

@@ -6,6 +6,7 @@
 
 mod otm;
 mod tdragon;
+pub mod tracker;
 
 use crate::analysis::Analysis;
 use crate::model::Model;
@@ -21,6 +22,12 @@ pub enum ExportFormat {
     Otm,
     /// OWASP Threat Dragon v2 JSON.
     ThreatDragon,
+    /// Open threats as CSV (one row each, stable ids; read back by `triage import`).
+    Csv,
+    /// Open threats as a JSON array of GitHub issue bodies (Markdown, labels).
+    GithubIssues,
+    /// Open threats in Jira's CSV import columns.
+    JiraCsv,
 }
 
 impl ExportFormat {
@@ -29,6 +36,9 @@ impl ExportFormat {
         match self {
             ExportFormat::Otm => "otm",
             ExportFormat::ThreatDragon => "threat-dragon",
+            ExportFormat::Csv => "csv",
+            ExportFormat::GithubIssues => "github-issues",
+            ExportFormat::JiraCsv => "jira-csv",
         }
     }
     /// A human name for menus.
@@ -36,6 +46,9 @@ impl ExportFormat {
         match self {
             ExportFormat::Otm => "Open Threat Model (OTM)",
             ExportFormat::ThreatDragon => "Threat Dragon v2",
+            ExportFormat::Csv => "threats CSV",
+            ExportFormat::GithubIssues => "GitHub issues JSON",
+            ExportFormat::JiraCsv => "Jira CSV",
         }
     }
     /// The usual file extension.
@@ -43,6 +56,8 @@ impl ExportFormat {
         match self {
             ExportFormat::Otm => "otm.json",
             ExportFormat::ThreatDragon => "json",
+            ExportFormat::Csv | ExportFormat::JiraCsv => "csv",
+            ExportFormat::GithubIssues => "issues.json",
         }
     }
 }
@@ -91,6 +106,22 @@ pub fn export(
         ExportFormat::ThreatDragon => {
             let doc = tdragon::document(model, catalog, analysis);
             Ok(pretty(&doc, "Threat Dragon")?.into_bytes())
+        }
+        ExportFormat::Csv => {
+            tracker::csv(model, catalog, analysis).map_err(|message| ExportError::Encode {
+                format: "CSV",
+                message,
+            })
+        }
+        ExportFormat::JiraCsv => {
+            tracker::jira_csv(model, catalog, analysis).map_err(|message| ExportError::Encode {
+                format: "Jira CSV",
+                message,
+            })
+        }
+        ExportFormat::GithubIssues => {
+            let doc = tracker::github_issues(model, catalog, analysis);
+            Ok(pretty(&doc, "GitHub issues")?.into_bytes())
         }
     }
 }

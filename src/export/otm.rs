@@ -83,6 +83,7 @@ pub(crate) fn triage_json(t: &Triage) -> J {
         "date": t.date,
         "kept_as_history": t.kept_as_history,
         "subject_name": t.subject_name,
+        "cvss": t.cvss,
     })
 }
 

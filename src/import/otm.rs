@@ -249,6 +249,7 @@ fn triage_from(v: &J, id: &ThreatId) -> Triage {
             .get("kept_as_history")
             .and_then(J::as_bool)
             .unwrap_or(false),
+        cvss: s("cvss"),
     }
 }
 

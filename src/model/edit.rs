@@ -2,8 +2,8 @@
 //! [`Edit`]s; each application returns the inverse edit, which is what undo replays.
 
 use super::{
-    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, Metadata, Model,
-    Relation, RelationId, ThreatId, Triage, Value,
+    Boundary, BoundaryId, Control, ControlId, Element, ElementId, Flow, FlowId, ManualThreat,
+    Metadata, Model, Relation, RelationId, ThreatId, Triage, Value,
 };
 
 /// One change to a model.
@@ -51,6 +51,12 @@ pub enum Edit {
     RemoveManualThreat(ThreatId),
     /// Replaces the metadata.
     SetMetadata(Metadata),
+    /// Adds or replaces a control, as given (callers sort its lists with
+    /// [`Control::normalise`], so that undo restores exactly what was there).
+    /// Attaching or detaching threats is a `PutControl` with the new list.
+    PutControl(Control),
+    /// Removes a control.
+    RemoveControl(ControlId),
     /// Several edits applied in order as one undo step.
     Batch(Vec<Edit>),
 }
@@ -348,6 +354,21 @@ impl Edit {
                 PutManualThreat(m)
             }
             SetMetadata(m) => SetMetadata(std::mem::replace(&mut model.metadata, m)),
+            PutControl(c) => {
+                super::check_id(c.id.as_str()).map_err(EditError::InvalidId)?;
+                let id = c.id.clone();
+                match model.controls.insert(id.clone(), c) {
+                    Some(old) => PutControl(old),
+                    None => RemoveControl(id),
+                }
+            }
+            RemoveControl(id) => {
+                let c = model
+                    .controls
+                    .remove(&id)
+                    .ok_or_else(|| EditError::Missing("control", id.0.clone()))?;
+                PutControl(c)
+            }
             Batch(edits) => {
                 let mut undo: Vec<Edit> = Vec::with_capacity(edits.len());
                 for e in edits {

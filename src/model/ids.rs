@@ -64,6 +64,12 @@ string_id!(
     ThreatId
 );
 
+string_id!(
+    /// Identifies a control (a mitigation as an object: owner, ticket, status) within one
+    /// model.
+    ControlId
+);
+
 /// Checks that an id is usable: non-empty, at most [`MAX_ID_LEN`] bytes, and made of
 /// characters that keep threat ids readable and unambiguous.
 pub fn check_id(id: &str) -> Result<(), String> {

@@ -3,14 +3,16 @@
 //! Threats, crossings and diagnostics are recomputed from this state and never stored
 //! as truth; only triage (the reviewer's decisions) is kept here, keyed by threat id.
 
+mod controls;
 mod edit;
 mod ids;
 pub(crate) mod serde_util;
 mod value;
 
+pub use controls::{Control, ControlStatus, PropChange, RuleCover};
 pub use edit::{Edit, EditError};
 pub use ids::{
-    BoundaryId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
+    BoundaryId, ControlId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
 };
 
 /// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
@@ -66,6 +68,14 @@ pub struct Model {
     /// The reviewer's decisions, keyed by threat id (generated or manual).
     #[serde(with = "serde_util::id_list", default)]
     pub triage: BTreeMap<ThreatId, Triage>,
+    /// Mitigations as objects (owner, ticket, status), in id order; written only when
+    /// there is one, so files without controls stay as they were.
+    #[serde(
+        with = "serde_util::id_list",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub controls: BTreeMap<ControlId, Control>,
 }
 
 /// Document metadata shown on the report cover.
@@ -93,6 +103,35 @@ pub struct Metadata {
     /// The format of [`Metadata::sources`] (`k8s` or `compose`); empty when not imported.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub source_format: String,
+    /// The likelihood × impact matrix reports and the summary use (5×5 unless set).
+    #[serde(skip_serializing_if = "RiskScale::is_default")]
+    pub risk_matrix: RiskScale,
+}
+
+/// The size of the risk matrix: likelihood × impact levels.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum RiskScale {
+    /// Five likelihood levels by five impact levels.
+    #[default]
+    Five,
+    /// Three by three.
+    Three,
+}
+
+impl RiskScale {
+    /// Whether this is the default (5×5), which the file leaves out.
+    pub fn is_default(&self) -> bool {
+        *self == RiskScale::Five
+    }
+    /// Levels per axis (5 or 3).
+    pub fn levels(self) -> u8 {
+        match self {
+            RiskScale::Five => 5,
+            RiskScale::Three => 3,
+        }
+    }
 }
 
 /// The kind of a trust boundary.
@@ -599,6 +638,11 @@ pub struct Triage {
     /// orphaned record still says what it was about after the item is deleted.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subject_name: String,
+    /// A CVSS 3.1 base vector (`CVSS:3.1/AV:N/AC:L/...`) scored by the reviewer, for a
+    /// manual threat or as an override of the rule's likelihood and impact; empty when
+    /// the rule's mapping applies.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cvss: String,
 }
 
 /// What a manual threat is about.
@@ -678,6 +722,7 @@ impl Model {
                 && !self.boundaries.contains_key(cand.as_str())
                 && !self.relations.contains_key(cand.as_str())
                 && !self.manual_threats.contains_key(cand.as_str())
+                && !self.controls.contains_key(cand.as_str())
             {
                 return cand;
             }

@@ -2,8 +2,8 @@
 //! order and a repeated id or property name is an error, not a silent overwrite.
 
 use super::{
-    Boundary, BoundaryId, Element, ElementId, Flow, FlowId, ManualThreat, Relation, RelationId,
-    ThreatId, Triage, Value,
+    Boundary, BoundaryId, Control, ControlId, Element, ElementId, Flow, FlowId, ManualThreat,
+    Relation, RelationId, ThreatId, Triage, Value,
 };
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -49,6 +49,12 @@ impl Keyed for Triage {
     type Key = ThreatId;
     fn key(&self) -> &ThreatId {
         &self.threat
+    }
+}
+impl Keyed for Control {
+    type Key = ControlId;
+    fn key(&self) -> &ControlId {
+        &self.id
     }
 }
 impl Keyed for ManualThreat {

@@ -760,8 +760,9 @@ impl<'de, 'd, 'a: 'de> de::VariantAccess<'de> for Enum<'d, 'a> {
 mod tests {
     use super::parse;
     use crate::model::{
-        Boundary, BoundaryId, BoundaryKind, Element, ElementId, Flow, FlowId, ManualThreat,
-        Metadata, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage, Value,
+        Boundary, BoundaryId, BoundaryKind, Control, ControlId, ControlStatus, Element, ElementId,
+        Flow, FlowId, ManualThreat, Metadata, Model, PropChange, RuleCover, Severity, Status,
+        Stride, SubjectRef, ThreatId, Triage, Value,
     };
     use crate::persist::{ron_options, to_text};
     use proptest::prelude::*;
@@ -1390,6 +1391,34 @@ mod tests {
                     mitigations,
                 }
             });
+        let control = (
+            (text(), text(), text(), text(), text()),
+            0..ControlStatus::ALL.len(),
+            proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec((text(), proptest::collection::vec(text(), 0..2)), 0..2),
+            proptest::collection::vec((text(), text(), value()), 0..2),
+        )
+            .prop_map(
+                |((id, title, owner, ticket, due), st, threats, rules, realised)| Control {
+                    id: ControlId::new(id),
+                    description: format!("{title}\n{owner}"),
+                    title,
+                    owner,
+                    ticket,
+                    status: ControlStatus::ALL[st],
+                    due,
+                    threats: threats.into_iter().map(ThreatId::new).collect(),
+                    rules: rules
+                        .into_iter()
+                        .map(|(rule, subjects)| RuleCover { rule, subjects })
+                        .collect(),
+                    realised_by: realised
+                        .into_iter()
+                        .map(|(item, prop, value)| PropChange { item, prop, value })
+                        .collect(),
+                    kept_as_history: Vec::new(),
+                },
+            );
         let triage = (
             text(),
             0..Status::ALL.len(),
@@ -1399,6 +1428,7 @@ mod tests {
         )
             .prop_map(
                 |(threat, st, sev, (justification, owner, date), kept)| Triage {
+                    cvss: date.chars().rev().collect(),
                     threat: ThreatId::new(threat),
                     status: Status::ALL[st],
                     severity: sev.map(|s| Severity::ALL[s]),
@@ -1416,8 +1446,10 @@ mod tests {
             proptest::collection::vec(flow, 0..3),
             proptest::collection::vec(manual, 0..3),
             proptest::collection::vec(triage, 0..3),
+            proptest::collection::vec(control, 0..3),
         )
-            .prop_map(|(metadata, bs, es, fs, ms, ts)| Model {
+            .prop_map(|(metadata, bs, es, fs, ms, ts, cs)| Model {
+                controls: cs.into_iter().map(|c| (c.id.clone(), c)).collect(),
                 relations: Default::default(),
                 version: crate::model::FORMAT_VERSION,
                 metadata,

@@ -282,6 +282,11 @@ pub fn merge_triage(key: &ThreatId, recs: Vec<(String, Triage)>) -> Triage {
             .map(|(_, t)| t.subject_name.clone())
             .find(|n| !n.is_empty())
             .unwrap_or_default(),
+        cvss: recs
+            .iter()
+            .map(|(_, t)| t.cvss.clone())
+            .find(|n| !n.is_empty())
+            .unwrap_or_default(),
     }
 }
 

@@ -40,6 +40,10 @@ pub struct ReportData {
     /// `on_attack_path` instead.
     #[serde(skip)]
     pub attack_paths: crate::analysis::paths::Paths,
+    /// Controls, their owners and the risk matrix before and after them; `None` (and
+    /// no section) when the model has no controls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controls: Option<super::controls::ControlsSection>,
 }
 
 /// Attack paths a report draws (the shortest; the rest are counted).
@@ -568,6 +572,7 @@ pub fn build(input: &Input<'_>, date: &str) -> ReportData {
         diagnostics,
         rules,
         attack_paths,
+        controls: super::controls::build(model, cat, input.analysis, date),
     }
 }
 

@@ -137,6 +137,26 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::Rep
     table(&mut o, &table::orphaned_triage(data));
     o.push_str("<h3>Model diagnostics</h3>\n");
     table(&mut o, &table::diagnostics(data));
+    if let Some(cs) = &data.controls {
+        use super::controls as c;
+        let _ = writeln!(
+            o,
+            "<h2 id=\"controls\">5 Controls and risk</h2>\n<p>{}</p>\n<h3>Control status</h3>",
+            escape(&c::intro(cs))
+        );
+        table(&mut o, &c::status_table(cs));
+        o.push_str("<h3>Controls by owner</h3>\n");
+        table(&mut o, &c::owner_table(cs));
+        let _ = writeln!(o, "<h3>Overdue as of {}</h3>", escape(&cs.as_of));
+        table(&mut o, &c::overdue_table(cs));
+        if let Some(m) = &cs.matrices {
+            o.push_str("<h3>Risk before controls</h3>\n");
+            table(&mut o, &c::matrix_table(&m.initial));
+            o.push_str("<h3>Residual risk after controls</h3>\n");
+            table(&mut o, &c::matrix_table(&m.residual));
+            let _ = writeln!(o, "<p>{}</p>", escape(&c::matrix_summary(m)));
+        }
+    }
     o.push_str("<h2 id=\"rules\">Appendix A: Rules evaluated</h2>\n");
     table(&mut o, &table::rules(data));
     let _ = writeln!(

@@ -92,6 +92,23 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> String {
     table(&mut o, &table::orphaned_triage(data));
     o.push_str("\n### Model diagnostics\n\n");
     table(&mut o, &table::diagnostics(data));
+    if let Some(cs) = &data.controls {
+        use super::controls as c;
+        let _ = writeln!(o, "\n## 5 Controls and risk\n\n{}\n", inline(&c::intro(cs)));
+        o.push_str("### Control status\n\n");
+        table(&mut o, &c::status_table(cs));
+        o.push_str("\n### Controls by owner\n\n");
+        table(&mut o, &c::owner_table(cs));
+        let _ = writeln!(o, "\n### Overdue as of {}\n", inline(&cs.as_of));
+        table(&mut o, &c::overdue_table(cs));
+        if let Some(m) = &cs.matrices {
+            o.push_str("\n### Risk before controls\n\n");
+            table(&mut o, &c::matrix_table(&m.initial));
+            o.push_str("\n### Residual risk after controls\n\n");
+            table(&mut o, &c::matrix_table(&m.residual));
+            let _ = writeln!(o, "\n{}", inline(&c::matrix_summary(m)));
+        }
+    }
     o.push_str("\n## Appendix A: Rules evaluated\n\n");
     table(&mut o, &table::rules(data));
     o

@@ -8,6 +8,7 @@
 //! argument enums onto [`Format`] and [`Paper`], so no front end's crate is needed here.
 
 pub mod attack;
+pub mod controls;
 pub mod data;
 pub mod fonts;
 pub mod html;
@@ -317,7 +318,14 @@ pub fn threat_view_triaged(
         status: stat,
         subject,
         description,
-        why: t.why.clone(),
+        why: {
+            // A threat that its controls mitigate says which controls decided it.
+            let mut why = t.why.clone();
+            if let Some(d) = crate::analysis::controls::decision(model, t.id.as_str()) {
+                why.push(d.why());
+            }
+            why
+        },
         mitigations,
         references,
         template,

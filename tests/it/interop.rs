@@ -1324,6 +1324,7 @@ fn build(s: &Shape) -> Model {
                 reviewed_by: "rev".into(),
                 date: "2026-12-01".into(),
                 kept_as_history: false,
+                cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into(),
             },
         );
     }

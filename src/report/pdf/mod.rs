@@ -65,6 +65,7 @@ pub fn render(data: &ReportData, input: &Input<'_>, epoch: i64) -> Result<Render
     facts::add(&mut doc, data);
     threats(&mut doc, data);
     other(&mut doc, data);
+    controls(&mut doc, data);
     appendix(&mut doc, data, input);
     let (mut pages, bookmarks) = doc.finish();
     let n = pages.len();
@@ -497,6 +498,29 @@ pub fn used_templates(data: &ReportData, input: &Input<'_>) -> BTreeSet<String> 
         }
     }
     used
+}
+
+/// Section 5, only when the model has controls.
+fn controls(doc: &mut Doc<'_>, data: &ReportData) {
+    use super::controls as c;
+    let Some(cs) = &data.controls else {
+        return;
+    };
+    doc.heading(1, "5 Controls and risk");
+    doc.para(&c::intro(cs), BODY, false, style::MUTED, 0.0);
+    doc.heading(2, "Control status");
+    doc.render_table(&c::status_table(cs));
+    doc.heading(2, "Controls by owner");
+    doc.render_table(&c::owner_table(cs));
+    doc.heading(2, &format!("Overdue as of {}", cs.as_of));
+    doc.render_table(&c::overdue_table(cs));
+    if let Some(m) = &cs.matrices {
+        doc.heading(2, "Risk before controls");
+        doc.render_table(&c::matrix_table(&m.initial));
+        doc.heading(2, "Residual risk after controls");
+        doc.render_table(&c::matrix_table(&m.residual));
+        doc.para(&c::matrix_summary(m), BODY, false, style::MUTED, 0.0);
+    }
 }
 
 fn appendix(doc: &mut Doc<'_>, data: &ReportData, input: &Input<'_>) {
