@@ -121,7 +121,8 @@ pub fn write<W: Write>(
         threats: threats.len(),
         rules,
     };
-    serde_json::to_writer(&mut out, &header).map_err(std::io::Error::other)?;
+    // `From` keeps the kind of a write error (a closed pipe stays `BrokenPipe`).
+    serde_json::to_writer(&mut out, &header).map_err(std::io::Error::from)?;
     out.write_all(b"\n")?;
     let mut triage = threats.first().map(|t| TriageWalk::from(model, &t.id));
     for t in threats {
@@ -172,7 +173,7 @@ pub fn write<W: Write>(
             date: field(|x| &x.date),
             attack_paths: paths.map(|p| p.of_threat(t)).unwrap_or_default(),
         };
-        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from)?;
         out.write_all(b"\n")?;
     }
     out.flush()

@@ -345,6 +345,7 @@ fn printing_commands(dir: &Path) -> Vec<Vec<String>> {
         s(&["threats", KUBERNETES]),
         s(&["threats", KUBERNETES, "--format", "json"]),
         s(&["threats", KUBERNETES, "--format", "markdown"]),
+        s(&["threats", KUBERNETES, "--format", "jsonl"]),
         s(&["check", KUBERNETES, "--fail-on", "low"]),
         s(&["validate", KUBERNETES]),
         s(&["diff", HARDENED, KUBERNETES]),
