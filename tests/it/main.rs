@@ -4,8 +4,11 @@
 mod cli;
 mod common;
 mod conditions;
+mod controls;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_controls;
 #[cfg(feature = "gui")]
 mod gui_relations;
 #[cfg(feature = "gui")]
