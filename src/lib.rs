@@ -16,9 +16,9 @@ pub mod model;
 pub mod persist;
 pub mod report;
 pub mod rules;
-pub mod triage_import;
 #[cfg(test)]
 mod test_rng;
+pub mod triage_import;
 
 #[cfg(feature = "gui")]
 pub mod gui;

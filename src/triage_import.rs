@@ -117,7 +117,10 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
     }
     let at = |c: &str| cols.iter().position(|x| *x == Some(c));
     let Some(id_col) = at("id") else {
-        return Err(err(skip, "no `id` column; it names the threat of each row".into()));
+        return Err(err(
+            skip,
+            "no `id` column; it names the threat of each row".into(),
+        ));
     };
     let (owner_col, ticket_col, status_col) = (at("owner"), at("ticket"), at("status"));
     if owner_col.is_none() && ticket_col.is_none() && status_col.is_none() {

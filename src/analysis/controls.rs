@@ -14,7 +14,11 @@ pub fn naming<'m>(model: &'m Model, threat: &str) -> Vec<&'m Control> {
     if model.controls.is_empty() {
         return Vec::new();
     }
-    model.controls.values().filter(|c| c.names(threat)).collect()
+    model
+        .controls
+        .values()
+        .filter(|c| c.names(threat))
+        .collect()
 }
 
 /// Why a threat counts as mitigated by its controls.
@@ -124,10 +128,7 @@ pub fn unrealised(model: &Model, cat: &Catalog, c: &Control) -> Vec<String> {
     let mut out = Vec::new();
     for ch in &c.realised_by {
         match effective(model, cat, &ch.item, &ch.prop) {
-            None => out.push(format!(
-                "`{}` is not in the model",
-                truncate(&ch.item, 60)
-            )),
+            None => out.push(format!("`{}` is not in the model", truncate(&ch.item, 60))),
             Some(v) if v.as_ref() == Some(&ch.value) => {}
             Some(v) => out.push(format!(
                 "`{}` on `{}` is {}, not {}",
@@ -383,7 +384,11 @@ mod tests {
             .expect("attach");
         assert_eq!(status_of(&m, &cat, T), Status::Mitigated);
         let d = decision(&m, T).expect("decided by controls");
-        assert!(d.why().contains("`C1`") && d.why().contains("Implemented"), "{}", d.why());
+        assert!(
+            d.why().contains("`C1`") && d.why().contains("Implemented"),
+            "{}",
+            d.why()
+        );
         // A second control not yet delivered keeps it open.
         Edit::PutControl(control("C2", ControlStatus::InProgress, &[T]))
             .apply(&mut m)
@@ -398,7 +403,10 @@ mod tests {
             .expect("reject");
         assert_eq!(status_of(&m, &cat, T), Status::Mitigated);
         let why = decision(&m, T).expect("decided").why();
-        assert!(why.contains("`C1`") && why.contains("`C2`") && !why.contains("`C3`"), "{why}");
+        assert!(
+            why.contains("`C1`") && why.contains("`C2`") && !why.contains("`C3`"),
+            "{why}"
+        );
         // The threat's own triage wins.
         Edit::SetTriage(
             ThreatId::new(T),
@@ -457,7 +465,11 @@ mod tests {
         assert_eq!(m, with_one);
         undo_add.apply(&mut m).expect("undo add");
         assert_eq!(m, m0);
-        assert!(Edit::RemoveControl(ControlId::new("nope")).apply(&mut m).is_err());
+        assert!(
+            Edit::RemoveControl(ControlId::new("nope"))
+                .apply(&mut m)
+                .is_err()
+        );
         assert!(
             Edit::PutControl(control("bad id", ControlStatus::Planned, &[]))
                 .apply(&mut m)
@@ -468,9 +480,13 @@ mod tests {
     #[test]
     fn links_to_threats_that_disappear_are_orphaned_and_can_be_kept_as_history() {
         let (mut m, cat) = example();
-        Edit::PutControl(control("C1", ControlStatus::Planned, &[T, "GONE-X-01@element:x"]))
-            .apply(&mut m)
-            .expect("put");
+        Edit::PutControl(control(
+            "C1",
+            ControlStatus::Planned,
+            &[T, "GONE-X-01@element:x"],
+        ))
+        .apply(&mut m)
+        .expect("put");
         let a = analyze(&m, &cat);
         let orphaned: Vec<_> = a
             .diagnostics
@@ -503,7 +519,11 @@ mod tests {
     fn a_control_in_place_whose_model_change_is_not_drawn_is_reported() {
         let (mut m, cat) = example();
         let dockerd_tls = m.elements["dockerd"].props.get("tls_verify").cloned();
-        assert_ne!(dockerd_tls, Some(Value::Bool(true)), "the example's daemon lacks TLS");
+        assert_ne!(
+            dockerd_tls,
+            Some(Value::Bool(true)),
+            "the example's daemon lacks TLS"
+        );
         let mut c = control("C1", ControlStatus::Implemented, &[]);
         c.realised_by = vec![PropChange {
             item: "dockerd".into(),
@@ -555,14 +575,24 @@ mod tests {
             .apply(&mut new)
             .expect("put");
         let text = crate::analysis::diff::render(&crate::analysis::diff::diff(&old, &new, &cat));
-        assert!(text.contains("+ control  C1: control C1 (Verified)"), "{text}");
-        assert!(text.contains(&format!("~ threat   {T}: Open -> Mitigated (controls)")), "{text}");
+        assert!(
+            text.contains("+ control  C1: control C1 (Verified)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("~ threat   {T}: Open -> Mitigated (controls)")),
+            "{text}"
+        );
         let mut newer = new.clone();
         Edit::PutControl(control("C1", ControlStatus::Rejected, &[U]))
             .apply(&mut newer)
             .expect("put");
         let text = crate::analysis::diff::render(&crate::analysis::diff::diff(&new, &newer, &cat));
-        for want in ["C1: Verified -> Rejected", &format!("C1: attached {U}"), &format!("C1: detached {T}")] {
+        for want in [
+            "C1: Verified -> Rejected",
+            &format!("C1: attached {U}"),
+            &format!("C1: detached {T}"),
+        ] {
             assert!(text.contains(want), "{want} missing:\n{text}");
         }
     }

@@ -441,7 +441,10 @@ mod tests {
             "CVSS:2.0/AV:N",
             "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
         ] {
-            assert!(matches!(parse_cvss(v), Err(CvssError::Invalid { .. })), "{v}");
+            assert!(
+                matches!(parse_cvss(v), Err(CvssError::Invalid { .. })),
+                "{v}"
+            );
         }
         assert_eq!(
             parse_cvss("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"),
@@ -459,18 +462,45 @@ mod tests {
             likelihood: likelihood_level(l, five),
             impact: impact_level(s, five),
         };
-        assert_eq!(cell(Likelihood::High, Severity::Critical).level(five), Level::Critical);
-        assert_eq!(cell(Likelihood::Medium, Severity::Critical).level(five), Level::High);
-        assert_eq!(cell(Likelihood::Medium, Severity::Medium).level(five), Level::Medium);
+        assert_eq!(
+            cell(Likelihood::High, Severity::Critical).level(five),
+            Level::Critical
+        );
+        assert_eq!(
+            cell(Likelihood::Medium, Severity::Critical).level(five),
+            Level::High
+        );
+        assert_eq!(
+            cell(Likelihood::Medium, Severity::Medium).level(five),
+            Level::Medium
+        );
         assert_eq!(cell(Likelihood::Low, Severity::Low).level(five), Level::Low);
         let three = RiskScale::Three;
         assert_eq!(impact_level(Severity::Critical, three), 3);
         assert_eq!(likelihood_level(Likelihood::Low, three), 1);
         let c = parse_cvss("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").expect("parses");
-        assert_eq!(c.cell(five), Cell { likelihood: 5, impact: 5 });
-        assert_eq!(c.cell(three), Cell { likelihood: 3, impact: 3 });
+        assert_eq!(
+            c.cell(five),
+            Cell {
+                likelihood: 5,
+                impact: 5
+            }
+        );
+        assert_eq!(
+            c.cell(three),
+            Cell {
+                likelihood: 3,
+                impact: 3
+            }
+        );
         let c = parse_cvss("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N").expect("parses");
-        assert_eq!(c.cell(five), Cell { likelihood: 1, impact: 2 });
+        assert_eq!(
+            c.cell(five),
+            Cell {
+                likelihood: 1,
+                impact: 2
+            }
+        );
     }
 
     #[test]
@@ -514,7 +544,10 @@ mod tests {
         let done = risk_of(&m, &cat, a.threat(id).expect("threat"));
         assert_eq!(done.residual.map(|c| c.likelihood), Some(1));
         let mx = matrices(&m, &cat, &a);
-        assert_eq!(mx.initial.total(), mx.residual.total() + transferred(&m, &a));
+        assert_eq!(
+            mx.initial.total(),
+            mx.residual.total() + transferred(&m, &a)
+        );
         // A CVSS vector on the triage record overrides the mapping.
         Edit::SetTriage(
             ThreatId::new(id),
@@ -528,7 +561,13 @@ mod tests {
         let a = analyze(&m, &cat);
         let r = risk_of(&m, &cat, a.threat(id).expect("threat"));
         assert!(matches!(r.source, Source::Cvss(ref c) if c.base == 9.8));
-        assert_eq!(r.initial, Cell { likelihood: 5, impact: 5 });
+        assert_eq!(
+            r.initial,
+            Cell {
+                likelihood: 5,
+                impact: 5
+            }
+        );
         // A bad vector is a diagnostic, and the mapping applies.
         Edit::SetTriage(
             ThreatId::new(id),
@@ -541,7 +580,10 @@ mod tests {
         .expect("triage");
         let a = analyze(&m, &cat);
         assert!(a.diagnostics.iter().any(|d| d.code == "bad-cvss"));
-        assert_eq!(risk_of(&m, &cat, a.threat(id).expect("threat")).source, Source::Mapping);
+        assert_eq!(
+            risk_of(&m, &cat, a.threat(id).expect("threat")).source,
+            Source::Mapping
+        );
     }
 
     fn transferred(m: &Model, a: &Analysis) -> usize {

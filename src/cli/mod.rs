@@ -609,13 +609,17 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             let bytes =
                 persist::read_file_limited(&csv, crate::triage_import::MAX_CSV_BYTES as u64)
                     .with_context(|| format!("{}", csv.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|e| {
-                    let off = e.utf8_error().valid_up_to();
-                    let (head, _) = e.as_bytes().split_at(off);
-                    let p = crate::diag::offset_to_pos(&String::from_utf8_lossy(head), off);
-                    anyhow::anyhow!("{}:{}:{}: the file is not UTF-8", csv.display(), p.line, p.col)
-                })?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let off = e.utf8_error().valid_up_to();
+                let (head, _) = e.as_bytes().split_at(off);
+                let p = crate::diag::offset_to_pos(&String::from_utf8_lossy(head), off);
+                anyhow::anyhow!(
+                    "{}:{}:{}: the file is not UTF-8",
+                    csv.display(),
+                    p.line,
+                    p.col
+                )
+            })?;
             let plan = crate::triage_import::plan(&csv.display().to_string(), &text, &model, &a)?;
             for c in &plan.changes {
                 out.line(&format!(

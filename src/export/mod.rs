@@ -107,12 +107,12 @@ pub fn export(
             let doc = tdragon::document(model, catalog, analysis);
             Ok(pretty(&doc, "Threat Dragon")?.into_bytes())
         }
-        ExportFormat::Csv => tracker::csv(model, catalog, analysis).map_err(|message| {
-            ExportError::Encode {
+        ExportFormat::Csv => {
+            tracker::csv(model, catalog, analysis).map_err(|message| ExportError::Encode {
                 format: "CSV",
                 message,
-            }
-        }),
+            })
+        }
         ExportFormat::JiraCsv => {
             tracker::jira_csv(model, catalog, analysis).map_err(|message| ExportError::Encode {
                 format: "Jira CSV",

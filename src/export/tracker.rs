@@ -53,7 +53,12 @@ pub fn safe_cell(s: &str) -> String {
 /// The text of a cell written by [`safe_cell`] (the leading `'` it added removed).
 pub fn unsafe_cell(s: &str) -> &str {
     match s.strip_prefix('\'') {
-        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => {
+        Some(rest)
+            if matches!(
+                rest.chars().next(),
+                Some('=' | '+' | '-' | '@' | '\t' | '\r')
+            ) =>
+        {
             rest
         }
         _ => s,
@@ -72,7 +77,10 @@ fn subject_label(v: &ThreatView) -> String {
     if v.subject.id.is_empty() {
         v.subject.name.clone()
     } else {
-        format!("{} ({} {})", v.subject.name, v.subject.kind_of_subject, v.subject.id)
+        format!(
+            "{} ({} {})",
+            v.subject.name, v.subject.kind_of_subject, v.subject.id
+        )
     }
 }
 
@@ -208,8 +216,7 @@ pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::
         body.push('\n');
         // The comment only for ids that cannot end it early (a valid id never can).
         if !v.id.contains("--")
-            && v
-                .id
+            && v.id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.:@/".contains(c))
         {

@@ -80,7 +80,9 @@ impl ControlStatus {
                 .collect()
         };
         let want = norm(s);
-        ControlStatus::ALL.into_iter().find(|c| norm(c.key()) == want)
+        ControlStatus::ALL
+            .into_iter()
+            .find(|c| norm(c.key()) == want)
     }
 }
 

@@ -9,11 +9,10 @@ mod ids;
 pub(crate) mod serde_util;
 mod value;
 
-pub use edit::{Edit, EditError};
 pub use controls::{Control, ControlStatus, PropChange, RuleCover};
+pub use edit::{Edit, EditError};
 pub use ids::{
-    BoundaryId, ControlId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id,
-    truncate,
+    BoundaryId, ControlId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
 };
 
 /// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most

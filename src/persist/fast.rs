@@ -760,9 +760,9 @@ impl<'de, 'd, 'a: 'de> de::VariantAccess<'de> for Enum<'d, 'a> {
 mod tests {
     use super::parse;
     use crate::model::{
-        Boundary, BoundaryId, BoundaryKind, Control, ControlId, ControlStatus, Element,
-        ElementId, Flow, FlowId, ManualThreat, Metadata, Model, PropChange, RuleCover, Severity,
-        Status, Stride, SubjectRef, ThreatId, Triage, Value,
+        Boundary, BoundaryId, BoundaryKind, Control, ControlId, ControlStatus, Element, ElementId,
+        Flow, FlowId, ManualThreat, Metadata, Model, PropChange, RuleCover, Severity, Status,
+        Stride, SubjectRef, ThreatId, Triage, Value,
     };
     use crate::persist::{ron_options, to_text};
     use proptest::prelude::*;
@@ -1398,8 +1398,8 @@ mod tests {
             proptest::collection::vec((text(), proptest::collection::vec(text(), 0..2)), 0..2),
             proptest::collection::vec((text(), text(), value()), 0..2),
         )
-            .prop_map(|((id, title, owner, ticket, due), st, threats, rules, realised)| {
-                Control {
+            .prop_map(
+                |((id, title, owner, ticket, due), st, threats, rules, realised)| Control {
                     id: ControlId::new(id),
                     description: format!("{title}\n{owner}"),
                     title,
@@ -1417,8 +1417,8 @@ mod tests {
                         .map(|(item, prop, value)| PropChange { item, prop, value })
                         .collect(),
                     kept_as_history: Vec::new(),
-                }
-            });
+                },
+            );
         let triage = (
             text(),
             0..Status::ALL.len(),

@@ -56,11 +56,17 @@ fn the_example_has_controls_that_decide_threats_and_one_not_drawn() {
 fn files_without_controls_are_written_as_before_and_controls_one_field_a_line() {
     let m = load("examples/docker-attack-surface.ron");
     let text = persist::to_text(&m).expect("text");
-    assert!(!text.contains("\n    controls:"), "no controls field when there are none");
+    assert!(
+        !text.contains("\n    controls:"),
+        "no controls field when there are none"
+    );
     assert!(!text.contains("risk_matrix:") && !text.contains("cvss:"));
     let m = load(EXAMPLE);
     let text = persist::to_text(&m).expect("text");
-    assert!(text.contains("            status: Implemented,\n"), "one line per field");
+    assert!(
+        text.contains("            status: Implemented,\n"),
+        "one line per field"
+    );
     let back = persist::load_bytes("x.ron", text.as_bytes()).expect("loads");
     assert_eq!(back.model, m);
 }
@@ -142,7 +148,14 @@ fn each_exporter_writes_its_checked_columns() {
     // Same input, same bytes.
     assert_eq!(
         export(&m, catalog(), &a, ExportFormat::Csv, false).expect("csv"),
-        export(&m, catalog(), &analyze(&m, catalog()), ExportFormat::Csv, false).expect("csv")
+        export(
+            &m,
+            catalog(),
+            &analyze(&m, catalog()),
+            ExportFormat::Csv,
+            false
+        )
+        .expect("csv")
     );
 }
 
@@ -182,7 +195,10 @@ fn formula_injection_is_neutralised_on_export() {
         for row in &r {
             for cell in row {
                 assert!(
-                    !matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')),
+                    !matches!(
+                        cell.chars().next(),
+                        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+                    ),
                     "{fmt:?}: cell {cell:?} would run as a formula"
                 );
                 if cell.starts_with("'=cmd") || cell.starts_with("'@SUM") {
@@ -190,7 +206,10 @@ fn formula_injection_is_neutralised_on_export() {
                 }
             }
         }
-        assert!(seen >= 1, "{fmt:?}: the hostile titles are exported, quoted");
+        assert!(
+            seen >= 1,
+            "{fmt:?}: the hostile titles are exported, quoted"
+        );
     }
     assert_eq!(tracker::safe_cell("=1"), "'=1");
     assert_eq!(tracker::unsafe_cell("'=1"), "=1");
@@ -212,7 +231,8 @@ fn the_csv_round_trip_reads_owner_ticket_and_status_back_as_edits() {
     r[i][3] = "Accepted risk".into();
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in &r {
-        w.write_record(row.iter().map(|c| tracker::safe_cell(c))).expect("write");
+        w.write_record(row.iter().map(|c| tracker::safe_cell(c)))
+            .expect("write");
     }
     let edited = String::from_utf8(w.into_inner().expect("bytes")).expect("utf8");
     let p = plan("t.csv", &edited, &m, &a).expect("plan");
@@ -232,10 +252,22 @@ fn the_csv_round_trip_reads_owner_ticket_and_status_back_as_edits() {
     let before = m.clone();
     let undo = p.edit.expect("an edit").apply(&mut m).expect("applies");
     let t = &m.triage["DOCKER-E-01@element:web-api"];
-    assert_eq!((t.owner.as_str(), t.ticket.as_str()), ("=cmd|' /C calc'!A0", "SHOP-400"));
+    assert_eq!(
+        (t.owner.as_str(), t.ticket.as_str()),
+        ("=cmd|' /C calc'!A0", "SHOP-400")
+    );
     assert_eq!(t.status, Status::AcceptedRisk);
     // The re-export leaves it out (no longer open) and the undo is exact.
-    let again = rows(&export(&m, catalog(), &analyze(&m, catalog()), ExportFormat::Csv, false).expect("csv"));
+    let again = rows(
+        &export(
+            &m,
+            catalog(),
+            &analyze(&m, catalog()),
+            ExportFormat::Csv,
+            false,
+        )
+        .expect("csv"),
+    );
     assert!(!again.iter().any(|x| x[0] == "DOCKER-E-01@element:web-api"));
     undo.apply(&mut m).expect("undo");
     assert_eq!(m, before);
@@ -248,10 +280,19 @@ fn the_csv_round_trip_reads_owner_ticket_and_status_back_as_edits() {
 fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() {
     let (m, a) = analysed(EXAMPLE);
     let cases = [
-        ("id,owner,colour\nX,y,z\n", "t.csv:1:10: unknown column `colour`"),
+        (
+            "id,owner,colour\nX,y,z\n",
+            "t.csv:1:10: unknown column `colour`",
+        ),
         ("owner,ticket\na,b\n", "t.csv:1:1: no `id` column"),
-        ("id,title\nX,y\n", "t.csv:1:1: none of the columns owner, ticket, status"),
-        ("id,owner,owner\n", "t.csv:1:10: column `owner` is given twice"),
+        (
+            "id,title\nX,y\n",
+            "t.csv:1:1: none of the columns owner, ticket, status",
+        ),
+        (
+            "id,owner,owner\n",
+            "t.csv:1:10: column `owner` is given twice",
+        ),
         (
             "id,owner\nDOCKER-E-01@element:web-api,a\nNOPE@element:x,b\n",
             "t.csv:3:1: `NOPE@element:x` is no threat of the model",
@@ -260,7 +301,10 @@ fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() 
             "id,ticket,status\nDOCKER-E-01@element:web-api,T-1,\"done\"\n",
             "t.csv:2:33: `done` is not a status",
         ),
-        ("id,owner\nDOCKER-E-01@element:web-api\n", "t.csv:2:1: the row has 1 fields; the header has 2"),
+        (
+            "id,owner\nDOCKER-E-01@element:web-api\n",
+            "t.csv:2:1: the row has 1 fields; the header has 2",
+        ),
         (
             "id,owner\nDOCKER-E-01@element:web-api,a\nDOCKER-E-01@element:web-api,b\n",
             "t.csv:3:1: threat `DOCKER-E-01@element:web-api` is given twice",
@@ -269,6 +313,9 @@ fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() 
     ];
     for (text, want) in cases {
         let err = plan("t.csv", text, &m, &a).expect_err(want).to_string();
-        assert!(err.starts_with(want), "{text:?}: got {err:?}, want {want:?}");
+        assert!(
+            err.starts_with(want),
+            "{text:?}: got {err:?}, want {want:?}"
+        );
     }
 }

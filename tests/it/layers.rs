@@ -22,8 +22,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("import", 5),
     ("export", 6),
     ("triage_import", 7),
-    ("cli", 7),
-    ("gui", 8),
+    ("cli", 8),
+    ("gui", 9),
 ];
 
 fn layer(m: &str) -> Option<u8> {

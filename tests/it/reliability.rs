@@ -979,7 +979,14 @@ mod triage_props {
                 let reported = a.diagnostics.iter().any(|d| {
                     d.code == "orphaned-control-link" && d.message.contains(&format!("`{t}`"))
                 });
-                prop_assert!(live != reported, "control `{}` link `{}`: live {} reported {}", c.id, t, live, reported);
+                prop_assert!(
+                    live != reported,
+                    "control `{}` link `{}`: live {} reported {}",
+                    c.id,
+                    t,
+                    live,
+                    reported
+                );
             }
         }
         // Controls only change statuses: a mitigated-by-controls threat has no other triage.
@@ -1540,7 +1547,7 @@ fn license_ok(allowed: &[String], expr: &str) -> bool {
             id = format!("{id} WITH {}", t.get(*i + 1).copied().unwrap_or(""));
             *i += 2;
         }
-        a.iter().any(|l| *l == id)
+        a.contains(&id)
     }
     let mut i = 0;
     or(allowed, &tokens, &mut i) && i == tokens.len()

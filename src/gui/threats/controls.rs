@@ -101,7 +101,9 @@ pub fn mitigations_ui(
             ui.label(format!("• {m}"));
             if ui
                 .small_button("Create control…")
-                .on_hover_text("A control from this mitigation, attached to the open threats of this rule")
+                .on_hover_text(
+                    "A control from this mitigation, attached to the open threats of this rule",
+                )
                 .clicked()
             {
                 pending = Some(Pending {
@@ -117,35 +119,45 @@ pub fn mitigations_ui(
     }
     let mut close = false;
     if let Some(p) = pending.as_mut() {
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.label(RichText::new(format!("New control: {}", p.mitigation)).strong());
-            ui.label("Attach to these threats");
-            for (id, on) in &mut p.threats {
-                ui.checkbox(on, id.as_str());
-            }
-            ui.horizontal(|ui| {
-                let chosen: Vec<ThreatId> = p
-                    .threats
-                    .iter()
-                    .filter(|(_, on)| *on)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                if ui
-                    .add_enabled(!chosen.is_empty(), egui::Button::new("Create control"))
-                    .clicked()
-                {
-                    edits.push(Edit::PutControl(control_from_mitigation(
-                        model,
-                        &p.mitigation,
-                        &chosen,
-                    )));
-                    close = true;
-                }
-                if ui.button("Cancel").clicked() {
-                    close = true;
-                }
+        // A dialog, so the list is always in view whatever the detail pane shows.
+        let modal =
+            egui::Modal::new(egui::Id::unique("palisade.controls.confirm")).show(ui.ctx(), |ui| {
+                ui.set_max_width(560.0);
+                ui.label(RichText::new(format!("New control: {}", p.mitigation)).strong());
+                ui.label("Attach to these threats");
+                egui::ScrollArea::vertical()
+                    .max_height(320.0)
+                    .show(ui, |ui| {
+                        for (id, on) in &mut p.threats {
+                            ui.checkbox(on, id.as_str());
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    let chosen: Vec<ThreatId> = p
+                        .threats
+                        .iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    if ui
+                        .add_enabled(!chosen.is_empty(), egui::Button::new("Create control"))
+                        .clicked()
+                    {
+                        edits.push(Edit::PutControl(control_from_mitigation(
+                            model,
+                            &p.mitigation,
+                            &chosen,
+                        )));
+                        close = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
             });
-        });
+        if modal.should_close() {
+            close = true;
+        }
     }
     if close {
         pending = None;
@@ -250,11 +262,7 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
             }
             ui.end_row();
         });
-    let live = a
-        .threats
-        .iter()
-        .filter(|t| c.names(t.id.as_str()))
-        .count();
+    let live = a.threats.iter().filter(|t| c.names(t.id.as_str())).count();
     let orphaned = controls::orphaned_links(c, &a.threats);
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("Addresses {live} threats"));
@@ -264,7 +272,8 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
                     .color(ui.visuals().warn_fg_color),
             );
             if ui.small_button("Keep as history").clicked() {
-                n.kept_as_history.extend(orphaned.iter().map(|t| ThreatId::new(*t)));
+                n.kept_as_history
+                    .extend(orphaned.iter().map(|t| ThreatId::new(*t)));
             }
             if ui.small_button("Detach orphaned").clicked() {
                 n.threats.retain(|t| !orphaned.contains(&t.as_str()));
@@ -301,11 +310,20 @@ pub fn heat_map_ui(ui: &mut egui::Ui, title: &str, m: &Matrix) {
                 };
                 let x = rect.left() + 2.0 + cell * f32::from(i - 1);
                 let y = rect.top() + 2.0 + cell * f32::from(m.scale.levels() - l);
-                let r = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell - 2.0, cell - 2.0));
+                let r =
+                    egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell - 2.0, cell - 2.0));
                 let sev = c.level(m.scale).severity();
                 let count = m.at(c);
                 let fill = theme::severity_color(sev, dark);
-                p.rect_filled(r, 3.0, if count == 0 { fill.gamma_multiply(0.25) } else { fill });
+                p.rect_filled(
+                    r,
+                    3.0,
+                    if count == 0 {
+                        fill.gamma_multiply(0.25)
+                    } else {
+                        fill
+                    },
+                );
                 let text = if count == 0 {
                     theme::severity_letter(sev).to_string()
                 } else {

@@ -814,7 +814,10 @@ mod tests {
             Span::Code("id".into()),
         ];
         let c = Cell::of(&titled, Tone::Plain);
-        assert_eq!((c.text.as_str(), c.bold, c.muted), ("Title\nid", false, false));
+        assert_eq!(
+            (c.text.as_str(), c.bold, c.muted),
+            ("Title\nid", false, false)
+        );
         let c = Cell::of(&[Span::Strong("7".into())], Tone::Muted);
         assert!(c.bold && !c.muted);
         let c = Cell::of(&[Span::Code("R-1".into())], Tone::Strong);
