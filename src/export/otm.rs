@@ -383,6 +383,24 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             .collect();
         a.insert("relations".into(), J::Array(rels));
     }
+    // Controls and the risk scale likewise (serde's own shape of the model's types).
+    if let Some(a) = project
+        .get_mut("attributes")
+        .and_then(|a| a.get_mut("palisade"))
+        .and_then(J::as_object_mut)
+    {
+        if !model.controls.is_empty() {
+            let cs: Vec<&crate::model::Control> = model.controls.values().collect();
+            if let Ok(v) = serde_json::to_value(cs) {
+                a.insert("controls".into(), v);
+            }
+        }
+        if !md.risk_matrix.is_default()
+            && let Ok(v) = serde_json::to_value(md.risk_matrix)
+        {
+            a.insert("risk_matrix".into(), v);
+        }
+    }
     if !model_threats.is_empty()
         && let Some(a) = project
             .get_mut("attributes")

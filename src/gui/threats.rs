@@ -5,6 +5,7 @@
 //! Everything here reads `&Model` and pushes [`Edit`]s; text fields commit one edit when
 //! they lose focus, so one text edit is one undo step.
 
+pub mod controls;
 mod detail;
 mod lists;
 pub mod rows;

@@ -741,6 +741,32 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
         }
     }
 
+    // Controls and the risk scale, which only Palisade writes.
+    if let Some(p) = pal(&doc.project.attributes) {
+        if let Some(v) = p.get("controls") {
+            match serde_json::from_value::<Vec<crate::model::Control>>(v.clone()) {
+                Ok(cs) => {
+                    for c in cs {
+                        if crate::model::check_id(c.id.as_str()).is_ok() {
+                            b.model.controls.entry(c.id.clone()).or_insert(c);
+                        }
+                    }
+                }
+                Err(e) => b.diag(
+                    L::Warning,
+                    "bad-controls",
+                    format!("Palisade controls in the project attributes are left out: {e}"),
+                ),
+            }
+        }
+        if let Some(r) = p
+            .get("risk_matrix")
+            .and_then(|v| serde_json::from_value::<crate::model::RiskScale>(v.clone()).ok())
+        {
+            b.model.metadata.risk_matrix = r;
+        }
+    }
+
     // Threats: definitions by id; instances make manual threats (or triage only for
     // threats Palisade's rules make).
     let defs: BTreeMap<&str, &Threat> = doc

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod conditions;
+mod controls;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]

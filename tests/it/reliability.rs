@@ -758,6 +758,13 @@ mod triage_props {
         Triage(u16, u8),
         /// Remove the n-th triage record explicitly.
         Untriage(u16),
+        /// Put control `i` with a status, attached to the n-th live threat (or an
+        /// invented id) and, when set, covering the rule of that threat.
+        PutControl(u8, u8, u16, bool),
+        /// Detach every threat from control `i` (a `PutControl` with an empty list).
+        DetachControl(u8),
+        /// Remove control `i`.
+        RemoveControl(u8),
         /// Several of the above as one undo step.
         Batch(Vec<Op>),
         Undo,
@@ -794,6 +801,9 @@ mod triage_props {
             1 => (0..4u8, proptest::option::of(0..4u8)).prop_map(|(i, p)| Op::Reparent(i, p)),
             4 => (any::<u16>(), 0..6u8).prop_map(|(n, s)| Op::Triage(n, s)),
             1 => any::<u16>().prop_map(Op::Untriage),
+            2 => (0..3u8, 0..6u8, any::<u16>(), any::<bool>()).prop_map(|(i, s, n, r)| Op::PutControl(i, s, n, r)),
+            1 => (0..3u8).prop_map(Op::DetachControl),
+            1 => (0..3u8).prop_map(Op::RemoveControl),
             2 => Just(Op::Undo),
             1 => Just(Op::Redo),
         ]
@@ -895,6 +905,44 @@ mod triage_props {
                 let k = keys.get(*n as usize % keys.len().max(1))?;
                 Edit::SetTriage((*k).clone(), None)
             }
+            Op::PutControl(i, st, n, rule) => {
+                let id = if live.is_empty() {
+                    ThreatId::new(format!("INVENTED-{n}@model"))
+                } else {
+                    live[*n as usize % live.len()].clone()
+                };
+                let mut threats = m
+                    .controls
+                    .get(format!("c{i}").as_str())
+                    .map(|c| c.threats.clone())
+                    .unwrap_or_default();
+                threats.push(id.clone());
+                let mut c = palisade::model::Control {
+                    id: palisade::model::ControlId::new(format!("c{i}")),
+                    title: format!("Control {i}"),
+                    status: palisade::model::ControlStatus::ALL[*st as usize],
+                    threats,
+                    rules: if *rule {
+                        vec![palisade::model::RuleCover {
+                            rule: id.as_str().split('@').next().unwrap_or("").to_owned(),
+                            subjects: Vec::new(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..Default::default()
+                };
+                c.normalise();
+                Edit::PutControl(c)
+            }
+            Op::DetachControl(i) => {
+                let mut c = m.controls.get(format!("c{i}").as_str())?.clone();
+                c.threats.clear();
+                Edit::PutControl(c)
+            }
+            Op::RemoveControl(i) => {
+                Edit::RemoveControl(palisade::model::ControlId::new(format!("c{i}")))
+            }
             Op::Batch(ops) => Edit::Batch(ops.iter().filter_map(|o| edit_for(o, m)).collect()),
             Op::Undo | Op::Redo => return None,
         })
@@ -924,6 +972,29 @@ mod triage_props {
             );
         }
         prop_assert!(a.orphans.iter().all(|o| m.triage.contains_key(o)));
+        // A control's link to a threat is live or reported as orphaned, never silent.
+        for c in m.controls.values() {
+            for t in &c.threats {
+                let live = a.threat(t.as_str()).is_some();
+                let reported = a.diagnostics.iter().any(|d| {
+                    d.code == "orphaned-control-link" && d.message.contains(&format!("`{t}`"))
+                });
+                prop_assert!(
+                    live != reported,
+                    "control `{}` link `{}`: live {} reported {}",
+                    c.id,
+                    t,
+                    live,
+                    reported
+                );
+            }
+        }
+        // Controls only change statuses: a mitigated-by-controls threat has no other triage.
+        for t in &a.threats {
+            if palisade::analysis::controls::decision(m, t.id.as_str()).is_some() {
+                prop_assert_eq!(t.status(m), Status::Mitigated);
+            }
+        }
         let text = persist::to_text(m).map_err(TestCaseError::fail)?;
         let back = persist::load_bytes("prop.ron", text.as_bytes())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -174,7 +174,7 @@ pub fn detail_ui(
                 .next()
                 .and_then(|id| analysis.threat(id.as_str()))
             {
-                threat_ui(ui, model, catalog, t, edits, st);
+                threat_ui(ui, model, analysis, catalog, t, edits, st);
             } else {
                 flush(st, edits);
                 ui.label(
@@ -184,6 +184,8 @@ pub fn detail_ui(
             }
             ui.separator();
             manual_ui(ui, model, selection, edits, st);
+            ui.separator();
+            super::controls::controls_panel_ui(ui, model, catalog, analysis, edits);
         });
 }
 
@@ -199,6 +201,7 @@ fn flush(st: &mut DetailState, edits: &mut Vec<Edit>) {
 fn threat_ui(
     ui: &mut egui::Ui,
     model: &Model,
+    analysis: &Analysis,
     catalog: &Catalog,
     t: &crate::analysis::Threat,
     edits: &mut Vec<Edit>,
@@ -308,11 +311,9 @@ fn threat_ui(
     }
     if !v.mitigations.is_empty() {
         ui.add_space(4.0);
-        ui.label(RichText::new("Mitigations").strong());
-        for m in &v.mitigations {
-            ui.label(format!("• {m}"));
-        }
+        super::controls::mitigations_ui(ui, model, analysis, t, &v.mitigations, edits);
     }
+    super::controls::threat_controls_ui(ui, model, t, edits);
     if !v.references.is_empty() {
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {

@@ -1,0 +1,351 @@
+//! Controls in the threats workspace: the controls of the selected threat (status,
+//! detach), "Create control from this mitigation" with the list of threats it will
+//! attach to, and the Controls panel (every control's fields, and the risk heat map
+//! before and after controls). Every change is an `Edit::PutControl` /
+//! `Edit::RemoveControl`, so undo restores it exactly.
+
+use crate::analysis::risk::{self, Matrix};
+use crate::analysis::{Analysis, Threat, controls};
+use crate::gui::theme;
+use crate::model::{Control, ControlId, ControlStatus, Edit, Model, ThreatId};
+use crate::rules::Catalog;
+use eframe::egui::{self, RichText};
+
+/// A "create control" waiting for the reviewer to confirm its threats.
+#[derive(Clone, Debug, Default)]
+struct Pending {
+    /// The threat whose detail asked.
+    from: ThreatId,
+    /// The mitigation text (the control's title).
+    mitigation: String,
+    /// Candidate threats and whether each is ticked.
+    threats: Vec<(ThreatId, bool)>,
+}
+
+fn pending_id() -> egui::Id {
+    egui::Id::unique("palisade.controls.pending")
+}
+
+/// A control id no control uses yet: `CTL-001`, `CTL-002`, ...
+pub fn fresh_control_id(model: &Model) -> ControlId {
+    let mut n = 1usize;
+    loop {
+        let id = format!("CTL-{n:03}");
+        if !model.controls.contains_key(id.as_str()) {
+            return ControlId::new(id);
+        }
+        n += 1;
+    }
+}
+
+/// The open threats of the same rule as `t` (which has this mitigation too, since a
+/// rule's mitigations are the same for all its threats), `t` first.
+pub fn same_mitigation(model: &Model, a: &Analysis, t: &Threat) -> Vec<ThreatId> {
+    let rule = t.id.as_str().split('@').next().unwrap_or("");
+    let mut out = vec![t.id.clone()];
+    if matches!(t.origin, crate::analysis::Origin::Manual) {
+        return out;
+    }
+    out.extend(
+        a.threats
+            .iter()
+            .filter(|x| x.id != t.id)
+            .filter(|x| x.id.as_str().split('@').next() == Some(rule))
+            .filter(|x| x.status(model).is_untriaged())
+            .map(|x| x.id.clone()),
+    );
+    out
+}
+
+/// The control of `mitigation` attached to `threats` (status Proposed).
+pub fn control_from_mitigation(model: &Model, mitigation: &str, threats: &[ThreatId]) -> Control {
+    let mut c = Control {
+        id: fresh_control_id(model),
+        title: mitigation.trim().to_owned(),
+        threats: threats.to_vec(),
+        ..Control::default()
+    };
+    c.normalise();
+    c
+}
+
+fn status_combo(ui: &mut egui::Ui, salt: &str, current: ControlStatus) -> Option<ControlStatus> {
+    let mut s = current;
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(s.label())
+        .show_ui(ui, |ui| {
+            for o in ControlStatus::ALL {
+                ui.selectable_value(&mut s, o, o.label());
+            }
+        });
+    (s != current).then_some(s)
+}
+
+/// The mitigations of a threat, each with "Create control…", and the confirmation
+/// listing the threats the new control attaches to.
+pub fn mitigations_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    a: &Analysis,
+    t: &Threat,
+    mitigations: &[String],
+    edits: &mut Vec<Edit>,
+) {
+    let mut pending: Option<Pending> = ui.data(|d| d.get_temp(pending_id()));
+    if pending.as_ref().is_some_and(|p| p.from != t.id) {
+        pending = None;
+    }
+    ui.label(RichText::new("Mitigations").strong());
+    for m in mitigations {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("• {m}"));
+            if ui
+                .small_button("Create control…")
+                .on_hover_text(
+                    "A control from this mitigation, attached to the open threats of this rule",
+                )
+                .clicked()
+            {
+                pending = Some(Pending {
+                    from: t.id.clone(),
+                    mitigation: m.clone(),
+                    threats: same_mitigation(model, a, t)
+                        .into_iter()
+                        .map(|id| (id, true))
+                        .collect(),
+                });
+            }
+        });
+    }
+    let mut close = false;
+    if let Some(p) = pending.as_mut() {
+        // A dialog, so the list is always in view whatever the detail pane shows.
+        let modal =
+            egui::Modal::new(egui::Id::unique("palisade.controls.confirm")).show(ui.ctx(), |ui| {
+                ui.set_max_width(560.0);
+                ui.label(RichText::new(format!("New control: {}", p.mitigation)).strong());
+                ui.label("Attach to these threats");
+                egui::ScrollArea::vertical()
+                    .max_height(320.0)
+                    .show(ui, |ui| {
+                        for (id, on) in &mut p.threats {
+                            ui.checkbox(on, id.as_str());
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    let chosen: Vec<ThreatId> = p
+                        .threats
+                        .iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    if ui
+                        .add_enabled(!chosen.is_empty(), egui::Button::new("Create control"))
+                        .clicked()
+                    {
+                        edits.push(Edit::PutControl(control_from_mitigation(
+                            model,
+                            &p.mitigation,
+                            &chosen,
+                        )));
+                        close = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if modal.should_close() {
+            close = true;
+        }
+    }
+    if close {
+        pending = None;
+    }
+    ui.data_mut(|d| match pending {
+        Some(p) => {
+            d.insert_temp(pending_id(), p);
+        }
+        None => d.remove::<Pending>(pending_id()),
+    });
+}
+
+/// The controls naming the selected threat: status and Detach.
+pub fn threat_controls_ui(ui: &mut egui::Ui, model: &Model, t: &Threat, edits: &mut Vec<Edit>) {
+    let cs = controls::naming(model, t.id.as_str());
+    if cs.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    ui.label(RichText::new("Controls").strong());
+    for c in cs {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(c.id.as_str()).monospace());
+            ui.label(&c.title);
+            if let Some(s) = status_combo(ui, &format!("control.status.{}", c.id), c.status) {
+                let mut n = c.clone();
+                n.status = s;
+                edits.push(Edit::PutControl(n));
+            }
+            if c.threats.contains(&t.id) {
+                if ui
+                    .small_button(format!("Detach {}", c.id))
+                    .on_hover_text("This control no longer addresses this threat")
+                    .clicked()
+                {
+                    let mut n = c.clone();
+                    n.threats.retain(|x| *x != t.id);
+                    edits.push(Edit::PutControl(n));
+                }
+            } else {
+                ui.label(RichText::new("(by rule)").weak());
+            }
+        });
+    }
+}
+
+/// The Controls panel: every control's fields, its threats, and the heat maps.
+pub fn controls_panel_ui(
+    ui: &mut egui::Ui,
+    model: &Model,
+    cat: &Catalog,
+    a: &Analysis,
+    edits: &mut Vec<Edit>,
+) {
+    let header = format!("Controls ({})", model.controls.len());
+    egui::CollapsingHeader::new(header)
+        .id_salt("palisade.controls.panel")
+        .show(ui, |ui| {
+            if model.controls.is_empty() {
+                ui.label(
+                    RichText::new("No controls yet: create one from a threat's mitigation")
+                        .italics(),
+                );
+            }
+            let m = risk::matrices(model, cat, a);
+            ui.horizontal(|ui| {
+                heat_map_ui(ui, "Risk before controls", &m.initial);
+                ui.add_space(12.0);
+                heat_map_ui(ui, "Residual risk", &m.residual);
+            });
+            ui.add_space(6.0);
+            for c in model.controls.values() {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    control_fields_ui(ui, c, a, edits);
+                });
+            }
+        });
+}
+
+fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut Vec<Edit>) {
+    let mut n = c.clone();
+    egui::Grid::new(("control.fields", c.id.as_str()))
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Id");
+            ui.label(RichText::new(c.id.as_str()).monospace());
+            ui.end_row();
+            for (label, field) in [
+                ("Title", &mut n.title),
+                ("Owner", &mut n.owner),
+                ("Ticket", &mut n.ticket),
+                ("Due", &mut n.due),
+            ] {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(field).desired_width(220.0))
+                    .labelled_by(l.id);
+                ui.end_row();
+            }
+            ui.label("Status");
+            if let Some(s) = status_combo(ui, &format!("panel.status.{}", c.id), c.status) {
+                n.status = s;
+            }
+            ui.end_row();
+        });
+    let live = a.threats.iter().filter(|t| c.names(t.id.as_str())).count();
+    let orphaned = controls::orphaned_links(c, &a.threats);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Addresses {live} threats"));
+        if !orphaned.is_empty() {
+            ui.label(
+                RichText::new(format!("{} orphaned", orphaned.len()))
+                    .color(ui.visuals().warn_fg_color),
+            );
+            if ui.small_button("Keep as history").clicked() {
+                n.kept_as_history
+                    .extend(orphaned.iter().map(|t| ThreatId::new(*t)));
+            }
+            if ui.small_button("Detach orphaned").clicked() {
+                n.threats.retain(|t| !orphaned.contains(&t.as_str()));
+            }
+        }
+        if ui.small_button(format!("Remove {}", c.id)).clicked() {
+            edits.push(Edit::RemoveControl(c.id.clone()));
+        }
+    });
+    if n != *c {
+        n.normalise();
+        edits.push(Edit::PutControl(n));
+    }
+}
+
+/// A likelihood × impact heat map: cells in the severity colours of their level, with
+/// the count and the level's letter (colour is never the only cue).
+pub fn heat_map_ui(ui: &mut egui::Ui, title: &str, m: &Matrix) {
+    let dark = ui.visuals().dark_mode;
+    ui.vertical(|ui| {
+        ui.label(RichText::new(title).strong());
+        let n = usize::from(m.scale.levels());
+        let cell = 30.0;
+        let (rect, _) = ui.allocate_exact_size(
+            egui::vec2(cell * n as f32 + 4.0, cell * n as f32 + 4.0),
+            egui::Sense::hover(),
+        );
+        let p = ui.painter_at(rect);
+        for l in 1..=m.scale.levels() {
+            for i in 1..=m.scale.levels() {
+                let c = risk::Cell {
+                    likelihood: l,
+                    impact: i,
+                };
+                let x = rect.left() + 2.0 + cell * f32::from(i - 1);
+                let y = rect.top() + 2.0 + cell * f32::from(m.scale.levels() - l);
+                let r =
+                    egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell - 2.0, cell - 2.0));
+                let sev = c.level(m.scale).severity();
+                let count = m.at(c);
+                let fill = theme::severity_color(sev, dark);
+                p.rect_filled(
+                    r,
+                    3.0,
+                    if count == 0 {
+                        fill.gamma_multiply(0.25)
+                    } else {
+                        fill
+                    },
+                );
+                let text = if count == 0 {
+                    theme::severity_letter(sev).to_string()
+                } else {
+                    format!("{count}")
+                };
+                p.text(
+                    r.center(),
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(12.0),
+                    theme::severity_text_color(sev, dark),
+                );
+            }
+        }
+        ui.label(RichText::new("likelihood ↑  impact →").weak().small());
+        let b = m.by_level();
+        ui.label(
+            RichText::new(format!(
+                "{} critical · {} high · {} medium · {} low",
+                b[3], b[2], b[1], b[0]
+            ))
+            .small(),
+        );
+    });
+}

@@ -1,0 +1,321 @@
+//! Controls, risk, the tracker exports and the CSV triage round trip, on the bundled
+//! `examples/controls-review.ron`.
+
+use crate::common::{analysed, catalog, load};
+use palisade::analysis::analyze;
+use palisade::export::tracker::{self, CSV_COLUMNS, JIRA_COLUMNS};
+use palisade::export::{ExportFormat, export};
+use palisade::model::{
+    ElementId, ManualThreat, Model, Severity, Status, Stride, SubjectRef, ThreatId,
+};
+use palisade::persist;
+use palisade::triage_import::plan;
+
+const EXAMPLE: &str = "examples/controls-review.ron";
+
+fn rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.expect("valid CSV").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn the_example_has_controls_that_decide_threats_and_one_not_drawn() {
+    let (m, a) = analysed(EXAMPLE);
+    assert_eq!(m.controls.len(), 5);
+    // CTL-001 (Implemented) covers every DOCKER-D-02 threat: they count as mitigated.
+    let d02: Vec<_> = a
+        .threats
+        .iter()
+        .filter(|t| t.id.as_str().starts_with("DOCKER-D-02@"))
+        .collect();
+    assert_eq!(d02.len(), 4);
+    assert!(d02.iter().all(|t| t.status(&m) == Status::Mitigated));
+    // CTL-002 is in progress: its threats stay open.
+    let e01 = a.threat("DOCKER-E-01@element:web-api").expect("threat");
+    assert_eq!(e01.status(&m), Status::Open);
+    // CTL-005 is rejected and decides nothing.
+    let e05 = a.threat("DOCKER-E-05@element:dockerd").expect("threat");
+    assert_eq!(e05.status(&m), Status::Open);
+    let not_drawn: Vec<_> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "control-not-realised")
+        .collect();
+    assert_eq!(not_drawn.len(), 1, "{not_drawn:?}");
+    assert!(not_drawn[0].message.contains("CTL-001"));
+    // The why of a mitigated threat names its control.
+    let v = palisade::report::threat_view(&m, catalog(), d02[0]);
+    assert!(v.why.iter().any(|w| w.contains("`CTL-001`")), "{:?}", v.why);
+}
+
+#[test]
+fn files_without_controls_are_written_as_before_and_controls_one_field_a_line() {
+    let m = load("examples/docker-attack-surface.ron");
+    let text = persist::to_text(&m).expect("text");
+    assert!(
+        !text.contains("\n    controls:"),
+        "no controls field when there are none"
+    );
+    assert!(!text.contains("risk_matrix:") && !text.contains("cvss:"));
+    let m = load(EXAMPLE);
+    let text = persist::to_text(&m).expect("text");
+    assert!(
+        text.contains("            status: Implemented,\n"),
+        "one line per field"
+    );
+    let back = persist::load_bytes("x.ron", text.as_bytes()).expect("loads");
+    assert_eq!(back.model, m);
+}
+
+#[test]
+fn controls_load_through_the_fallback_parser_too() {
+    // A raw string is outside the fast path's subset: ron reads the file.
+    let text = std::fs::read_to_string(crate::common::root().join(EXAMPLE))
+        .expect("example")
+        .replace(
+            "title: \"Rootless Docker daemon\"",
+            "title: r\"Rootless Docker daemon\"",
+        );
+    let m = persist::load_bytes("raw.ron", text.as_bytes())
+        .expect("loads through ron")
+        .model;
+    assert_eq!(m, load(EXAMPLE));
+    // An unknown field in a control is a located error.
+    let bad = text.replace("ticket: \"REG-22\",", "tickets: \"REG-22\",");
+    let err = persist::load_bytes("bad.ron", bad.as_bytes())
+        .expect_err("unknown field")
+        .to_string();
+    assert!(err.contains("bad.ron:") && err.contains("tickets"), "{err}");
+}
+
+#[test]
+fn each_exporter_writes_its_checked_columns() {
+    let (m, a) = analysed(EXAMPLE);
+    let open = tracker::open_threats(&m, &a).len();
+    assert!(open > 0 && open < a.threats.len());
+    let c = rows(&export(&m, catalog(), &a, ExportFormat::Csv, false).expect("csv"));
+    assert_eq!(c[0], CSV_COLUMNS);
+    assert_eq!(c.len(), open + 1);
+    assert!(c.iter().all(|r| r.len() == CSV_COLUMNS.len()));
+    let ids: Vec<&str> = c[1..].iter().map(|r| r[0].as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "rows in threat-id order");
+    let e01 = c
+        .iter()
+        .find(|r| r[0] == "DOCKER-E-01@element:web-api")
+        .expect("open threat exported");
+    assert_eq!(e01[2], "medium");
+    assert_eq!(e01[3], "open");
+    assert_eq!(e01[10], "CTL-002 (In progress)");
+    assert!(
+        !c.iter().any(|r| r[0].starts_with("DOCKER-D-02@")),
+        "mitigated by controls: not exported"
+    );
+    let j = rows(&export(&m, catalog(), &a, ExportFormat::JiraCsv, false).expect("jira"));
+    assert_eq!(j[0], JIRA_COLUMNS);
+    assert_eq!(j.len(), open + 1);
+    for r in &j[1..] {
+        assert_eq!(r[1], "Task");
+        assert!(["Highest", "High", "Medium", "Low"].contains(&r[2].as_str()));
+        assert!(r[3].ends_with(&format!("Palisade threat id: {}", r[8])));
+        assert_eq!(r[4], "threat-model");
+    }
+    let g: serde_json::Value = serde_json::from_slice(
+        &export(&m, catalog(), &a, ExportFormat::GithubIssues, false).expect("gh"),
+    )
+    .expect("JSON");
+    let items = g.as_array().expect("array");
+    assert_eq!(items.len(), open);
+    for it in items {
+        let id = it["palisade_id"].as_str().expect("id");
+        let body = it["body"].as_str().expect("body");
+        assert!(body.contains(&format!("<!-- palisade:threat-id={id} -->")));
+        let labels: Vec<&str> = it["labels"]
+            .as_array()
+            .expect("labels")
+            .iter()
+            .filter_map(|l| l.as_str())
+            .collect();
+        assert_eq!(labels[0], "threat-model");
+        assert!(labels[1].starts_with("stride:") && labels[2].starts_with("severity:"));
+        assert!(!it["title"].as_str().unwrap_or("").is_empty());
+    }
+    // Same input, same bytes.
+    assert_eq!(
+        export(&m, catalog(), &a, ExportFormat::Csv, false).expect("csv"),
+        export(
+            &m,
+            catalog(),
+            &analyze(&m, catalog()),
+            ExportFormat::Csv,
+            false
+        )
+        .expect("csv")
+    );
+}
+
+fn hostile_model() -> Model {
+    let mut m = load(EXAMPLE);
+    for (id, title) in [
+        ("MANUAL-1", "=cmd|' /C calc'!A0"),
+        ("MANUAL-2", "+SUM(1,2)"),
+        ("MANUAL-3", "-2+3"),
+        ("MANUAL-4", "@SUM(A1)"),
+        ("MANUAL-5", "\tTabbed"),
+        ("MANUAL-6", "\rReturn"),
+    ] {
+        m.manual_threats.insert(
+            ThreatId::new(id),
+            ManualThreat {
+                id: ThreatId::new(id),
+                title: title.into(),
+                category: Stride::Tampering,
+                severity: Severity::High,
+                subject: SubjectRef::Element(ElementId::new("dockerd")),
+                description: "=HYPERLINK(\"http://x\")".into(),
+                mitigations: vec!["-rf".into()],
+            },
+        );
+    }
+    m
+}
+
+#[test]
+fn formula_injection_is_neutralised_on_export() {
+    let m = hostile_model();
+    let a = analyze(&m, catalog());
+    for fmt in [ExportFormat::Csv, ExportFormat::JiraCsv] {
+        let r = rows(&export(&m, catalog(), &a, fmt, false).expect("export"));
+        let mut seen = 0;
+        for row in &r {
+            for cell in row {
+                assert!(
+                    !matches!(
+                        cell.chars().next(),
+                        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+                    ),
+                    "{fmt:?}: cell {cell:?} would run as a formula"
+                );
+                if cell.starts_with("'=cmd") || cell.starts_with("'@SUM") {
+                    seen += 1;
+                }
+            }
+        }
+        assert!(
+            seen >= 1,
+            "{fmt:?}: the hostile titles are exported, quoted"
+        );
+    }
+    assert_eq!(tracker::safe_cell("=1"), "'=1");
+    assert_eq!(tracker::unsafe_cell("'=1"), "=1");
+    assert_eq!(tracker::unsafe_cell("'quoted"), "'quoted");
+}
+
+#[test]
+fn the_csv_round_trip_reads_owner_ticket_and_status_back_as_edits() {
+    let (mut m, a) = analysed(EXAMPLE);
+    let bytes = export(&m, catalog(), &a, ExportFormat::Csv, false).expect("csv");
+    let mut r = rows(&bytes);
+    // Edited in a spreadsheet: an owner that looks like a formula, a ticket, a status.
+    let i = r
+        .iter()
+        .position(|x| x[0] == "DOCKER-E-01@element:web-api")
+        .expect("row");
+    r[i][8] = "=cmd|' /C calc'!A0".into();
+    r[i][9] = "SHOP-400".into();
+    r[i][3] = "Accepted risk".into();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in &r {
+        w.write_record(row.iter().map(|c| tracker::safe_cell(c)))
+            .expect("write");
+    }
+    let edited = String::from_utf8(w.into_inner().expect("bytes")).expect("utf8");
+    let p = plan("t.csv", &edited, &m, &a).expect("plan");
+    let fields: Vec<(&str, &str)> = p
+        .changes
+        .iter()
+        .map(|c| (c.field, c.new.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("owner", "=cmd|' /C calc'!A0"),
+            ("ticket", "SHOP-400"),
+            ("status", "accepted_risk")
+        ]
+    );
+    let before = m.clone();
+    let undo = p.edit.expect("an edit").apply(&mut m).expect("applies");
+    let t = &m.triage["DOCKER-E-01@element:web-api"];
+    assert_eq!(
+        (t.owner.as_str(), t.ticket.as_str()),
+        ("=cmd|' /C calc'!A0", "SHOP-400")
+    );
+    assert_eq!(t.status, Status::AcceptedRisk);
+    // The re-export leaves it out (no longer open) and the undo is exact.
+    let again = rows(
+        &export(
+            &m,
+            catalog(),
+            &analyze(&m, catalog()),
+            ExportFormat::Csv,
+            false,
+        )
+        .expect("csv"),
+    );
+    assert!(!again.iter().any(|x| x[0] == "DOCKER-E-01@element:web-api"));
+    undo.apply(&mut m).expect("undo");
+    assert_eq!(m, before);
+    // An unchanged export changes nothing.
+    let same = plan("t.csv", std::str::from_utf8(&bytes).expect("utf8"), &m, &a).expect("plan");
+    assert!(same.changes.is_empty() && same.edit.is_none());
+}
+
+#[test]
+fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() {
+    let (m, a) = analysed(EXAMPLE);
+    let cases = [
+        (
+            "id,owner,colour\nX,y,z\n",
+            "t.csv:1:10: unknown column `colour`",
+        ),
+        ("owner,ticket\na,b\n", "t.csv:1:1: no `id` column"),
+        (
+            "id,title\nX,y\n",
+            "t.csv:1:1: none of the columns owner, ticket, status",
+        ),
+        (
+            "id,owner,owner\n",
+            "t.csv:1:10: column `owner` is given twice",
+        ),
+        (
+            "id,owner\nDOCKER-E-01@element:web-api,a\nNOPE@element:x,b\n",
+            "t.csv:3:1: `NOPE@element:x` is no threat of the model",
+        ),
+        (
+            "id,ticket,status\nDOCKER-E-01@element:web-api,T-1,\"done\"\n",
+            "t.csv:2:33: `done` is not a status",
+        ),
+        (
+            "id,owner\nDOCKER-E-01@element:web-api\n",
+            "t.csv:2:1: the row has 1 fields; the header has 2",
+        ),
+        (
+            "id,owner\nDOCKER-E-01@element:web-api,a\nDOCKER-E-01@element:web-api,b\n",
+            "t.csv:3:1: threat `DOCKER-E-01@element:web-api` is given twice",
+        ),
+        ("", "t.csv:1:1: the file is empty"),
+    ];
+    for (text, want) in cases {
+        let err = plan("t.csv", text, &m, &a).expect_err(want).to_string();
+        assert!(
+            err.starts_with(want),
+            "{text:?}: got {err:?}, want {want:?}"
+        );
+    }
+}
