@@ -108,7 +108,10 @@ fn run() -> Result<(), String> {
             ..Default::default()
         };
         let c0 = support::thread_cpu();
-        let (ui_time, _, out) = time(|| ctx.run_ui(input, |ui| app.ui(ui, &mut frame)));
+        let (ui_time, _, mut out) = time(|| ctx.run_ui(input, |ui| app.ui(ui, &mut frame)));
+        // No renderer takes the font texture updates; dropping them unhandled is a
+        // debug-build panic in epaint.
+        out.textures_delta.clear();
         let shapes = out.shapes.len();
         let (tess_time, _, prims) = time(|| ctx.tessellate(out.shapes, out.pixels_per_point));
         let cpu = support::thread_cpu().saturating_sub(c0);
@@ -228,7 +231,8 @@ fn print_breakdown(
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
         ..Default::default()
     };
-    let out = ctx.run_ui(input, |ui| app.ui(ui, frame));
+    let mut out = ctx.run_ui(input, |ui| app.ui(ui, frame));
+    out.textures_delta.clear();
     let mut by_kind: BTreeMap<&str, (usize, usize, Duration)> = BTreeMap::new();
     for cs in out.shapes {
         let kind = match &cs.shape {

@@ -451,7 +451,8 @@ fn hint(scene: &Scene<'_>, tool: &Tool) -> Option<&'static str> {
 }
 
 /// One labelled node per visible element, so screen readers (and the UI tests) can find
-/// elements by name.
+/// elements by name. Only while an accessibility client reads the tree: a whole large
+/// model at fit zoom would otherwise register thousands of widgets a frame for no one.
 fn accessibility(
     ui: &mut egui::Ui,
     scene: &Scene<'_>,
@@ -460,6 +461,13 @@ fn accessibility(
     frame: &Frame,
     screen_from_diagram: TSTransform,
 ) {
+    let reading = ui
+        .ctx()
+        .accesskit_node_builder(frame.response.id, |_| ())
+        .is_some();
+    if !reading {
+        return;
+    }
     let rect = frame.rect;
     for eb in &shown.elements {
         let r = screen_from_diagram * eb.rect;
