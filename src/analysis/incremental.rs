@@ -550,6 +550,56 @@ mod tests {
         fn reanalyze_equals_analyze_on_models_with_relations(p in enough(300)) {
             relations_case(p);
         }
+
+        /// Control edits (status changes, removals) between property edits: the
+        /// controls' diagnostics and the statuses they decide follow every edit.
+        #[test]
+        fn reanalyze_equals_analyze_with_controls(p in enough(480)) {
+            controls_case(p);
+        }
+    }
+
+    fn controls_case(p: Vec<u32>) {
+        use crate::model::ControlStatus;
+        let mut model = persist::load_bytes(
+            "controls-review.ron",
+            include_str!("../../examples/controls-review.ron").as_bytes(),
+        )
+        .expect("the controls example loads")
+        .model;
+        assert!(!model.controls.is_empty());
+        let cat = Catalog::builtin();
+        let mut rng = Rng::new(p);
+        let mut a = analyze(&model, &cat);
+        let statuses = [
+            ControlStatus::Proposed,
+            ControlStatus::Implemented,
+            ControlStatus::Verified,
+            ControlStatus::Rejected,
+        ];
+        for step in 0..60 {
+            let ids: Vec<_> = model.controls.keys().cloned().collect();
+            let edit = if step % 3 == 0 && !ids.is_empty() {
+                let id = &ids[rng.below(ids.len())];
+                if step % 9 == 0 {
+                    Edit::RemoveControl(id.clone())
+                } else {
+                    let mut c = model.controls[id].clone();
+                    c.status = statuses[rng.below(statuses.len())];
+                    Edit::PutControl(c)
+                }
+            } else {
+                random_edit(&model, &cat, &mut rng)
+            };
+            let Ok(_) = edit.clone().apply(&mut model) else {
+                continue;
+            };
+            a = reanalyze(a, &model, &cat, &edit);
+            assert!(
+                same(&a, &analyze(&model, &cat)),
+                "step {step}: {edit:?} gives a different analysis than analyze()"
+            );
+        }
     }
 
     fn relations_case(p: Vec<u32>) {
