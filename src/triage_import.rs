@@ -222,12 +222,7 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
 }
 
 fn parse_status(s: &str) -> Option<Status> {
-    let norm = |t: &str| -> String {
-        t.chars()
-            .filter(|c| !matches!(c, ' ' | '_' | '-'))
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
+    let norm = crate::model::name_key;
     let want = norm(s);
     Status::ALL
         .into_iter()

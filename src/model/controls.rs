@@ -73,16 +73,10 @@ impl ControlStatus {
 
     /// Parses a machine or human name, ignoring case, spaces and `_` / `-`.
     pub fn parse(s: &str) -> Option<ControlStatus> {
-        let norm = |t: &str| -> String {
-            t.chars()
-                .filter(|c| !matches!(c, ' ' | '_' | '-'))
-                .flat_map(char::to_lowercase)
-                .collect()
-        };
-        let want = norm(s);
+        let want = super::name_key(s);
         ControlStatus::ALL
             .into_iter()
-            .find(|c| norm(c.key()) == want)
+            .find(|c| super::name_key(c.key()) == want)
     }
 }
 

@@ -98,6 +98,15 @@ pub fn check_id(id: &str) -> Result<(), String> {
 /// Longest id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 200;
 
+/// A name as a lookup key: lower case, without spaces, `_` or `-`, so `In progress`,
+/// `in_progress` and `IN-PROGRESS` are one key.
+pub fn name_key(t: &str) -> String {
+    t.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Shortens text for messages, on a character boundary.
 pub fn truncate(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {

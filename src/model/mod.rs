@@ -12,7 +12,8 @@ mod value;
 pub use controls::{Control, ControlStatus, PropChange, RuleCover};
 pub use edit::{Edit, EditError};
 pub use ids::{
-    BoundaryId, ControlId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, truncate,
+    BoundaryId, ControlId, ElementId, FlowId, MAX_ID_LEN, RelationId, ThreatId, check_id, name_key,
+    truncate,
 };
 
 /// Deepest nesting of trust boundaries through `parent` links: a flow crosses at most
