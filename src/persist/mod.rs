@@ -437,7 +437,7 @@ fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
         pos,
         message: format!(
             "{what} `{}` is {} bytes long; the limit is {limit} bytes ({limit_name})",
-            crate::model::truncate(id, 24),
+            crate::diag::one_line(&crate::model::truncate(id, 24)),
             id.len()
         ),
     })

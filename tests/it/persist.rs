@@ -895,3 +895,19 @@ fn the_four_version_1_examples_load_through_the_migration_with_their_triage_inta
         }
     }
 }
+
+/// Found by fuzz_cli_input: an over-long id with a newline in it made the load error
+/// span two lines; the id is escaped in the message.
+#[test]
+fn an_over_long_id_with_a_newline_gives_a_one_line_error() {
+    let id = format!("a2,\\n{}", "3".repeat(220));
+    let text = format!(
+        "(version: 2, metadata: (title: \"t\"), elements: [(id: \"{id}\", name: \"x\", kind: \"generic.process\", pos: (0.0, 0.0))])"
+    );
+    let err = match palisade::persist::load_bytes("input.ron", text.as_bytes()) {
+        Ok(_) => panic!("an over-long id loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("MAX_ID_LEN"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
