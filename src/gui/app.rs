@@ -844,27 +844,22 @@ impl PalisadeApp {
                 None => "model.ron".to_owned(),
             },
             DialogPurpose::Export(f) => {
-                let stem = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
-                format!("{stem}-report.{}", files::export_ext(*f).1)
+                format!("{}-report.{}", self.doc_stem(), files::export_ext(*f).1)
             }
             DialogPurpose::Import(_) => String::new(),
-            DialogPurpose::Interchange(f) => {
-                let stem = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned());
-                format!("{stem}.{}", f.extension())
-            }
+            DialogPurpose::Interchange(f) => format!("{}.{}", self.doc_stem(), f.extension()),
         }
+    }
+
+    /// The shown document's file name without `.ron` (its untitled name when unsaved),
+    /// the stem of the names suggested for exports.
+    fn doc_stem(&self) -> String {
+        self.doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.doc.untitled_name.trim_end_matches(".ron").to_owned())
     }
 
     /// Asks for a file: the native dialog where one can be shown, else the built-in one,
