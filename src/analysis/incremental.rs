@@ -22,12 +22,14 @@ use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing, validate};
 use crate::analysis::eval::{Evaluator, FastHasher, RulePlan, Scope};
 use crate::model::{Edit, Model};
 use crate::rules::{Applies, Catalog, Cond};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 /// A set of ids hashed cheaply (the ids are the model's, not an attacker's choice of
 /// hash-flooding keys: a model is size-limited and its ids length-limited).
 type NameSet<'a> = HashSet<&'a str, BuildHasherDefault<FastHasher>>;
+/// A map from such ids.
+type NameMap<'a, V> = HashMap<&'a str, V, BuildHasherDefault<FastHasher>>;
 
 /// What an edit changed, as far as analysis is concerned.
 enum Touch<'e> {
@@ -62,8 +64,11 @@ fn touches<'e>(edit: &'e Edit, out: &mut Vec<Touch<'e>>) -> Option<()> {
     Some(())
 }
 
-/// The deepest nesting of `Peer` and `HasFlow` in any element rule's condition.
-fn reach(cat: &Catalog) -> usize {
+/// For each rule, the deepest nesting of `Peer`, `HasFlow` and `Related` in its
+/// condition and severity steps: how many steps from an edited item an element rule can
+/// read (0 for a rule that reads only its own element; unused for flow and crossing
+/// rules, which read only their flow and its two ends).
+fn rule_depths(cat: &Catalog) -> Vec<usize> {
     fn depth(c: &Cond) -> usize {
         match c {
             Cond::Peer(_, _, inner) | Cond::HasFlow(_, inner) | Cond::Related(_, _, inner) => {
@@ -79,22 +84,38 @@ fn reach(cat: &Catalog) -> usize {
     }
     cat.rules
         .iter()
-        .filter(|r| r.rule.deprecated.is_none() && matches!(r.rule.applies, Applies::Elements(_)))
         .map(|r| {
             let steps = r.rule.severity_steps.iter().map(|st| depth(&st.when));
             steps.fold(depth(&r.rule.condition), usize::max)
         })
+        .collect()
+}
+
+/// The deepest nesting of `Peer`, `HasFlow` and `Related` in any element rule.
+fn reach(cat: &Catalog, depths: &[usize]) -> usize {
+    cat.rules
+        .iter()
+        .zip(depths)
+        .filter(|(r, _)| {
+            r.rule.deprecated.is_none() && matches!(r.rule.applies, Applies::Elements(_))
+        })
+        .map(|(_, &d)| d)
         .max()
         .unwrap_or(0)
 }
 
+/// An element no evaluation within reach of the edit reads.
+const FAR: usize = usize::MAX;
+
 /// Element and flow subjects (by index) whose evaluation can read what was touched, or
 /// `None` when a touched id does not exist (the caller falls back to a full analysis).
+/// For an element, the fewest steps `i` such that it is in `A_i` below ([`FAR`] when in
+/// none): an element rule of depth `d` must be evaluated again on it when `i <= d`.
 fn affected(
     ix: &ModelIndex<'_>,
     touched: &[Touch<'_>],
     k: usize,
-) -> Option<(Vec<bool>, Vec<bool>)> {
+) -> Option<(Vec<usize>, Vec<bool>)> {
     let (ne, nf) = (ix.elems.len(), ix.flows.len());
     let mut flows = vec![false; nf];
     // A_0: the edited elements; F: the ends of the flows whose properties a `HasFlow`
@@ -135,12 +156,13 @@ fn affected(
             Touch::Nothing => {}
         }
     }
+    let mut level: Vec<usize> = seeds.iter().map(|&on| if on { 0 } else { FAR }).collect();
     if !any || k == 0 {
-        return Some((seeds, flows));
+        return Some((level, flows));
     }
-    // A_i = A_0 ∪ F ∪ peers(A_{i-1}), for i = 1..=k.
+    // A_i = A_0 ∪ F ∪ peers(A_{i-1}), for i = 1..=k; each contains the one before.
     let mut cur = seeds.clone();
-    for _ in 0..k {
+    for i in 1..=k {
         let mut next: Vec<bool> = seeds.iter().zip(&near).map(|(a, b)| *a || *b).collect();
         let mut seen = vec![false; ix.bounds.len()];
         for (x, _) in cur.iter().enumerate().filter(|(_, on)| **on) {
@@ -156,12 +178,19 @@ fn affected(
                 }
             }
         }
+        for (l, _) in level
+            .iter_mut()
+            .zip(&next)
+            .filter(|(l, on)| **on && **l == FAR)
+        {
+            *l = i;
+        }
         if next == cur {
             break;
         }
         cur = next;
     }
-    Some((cur, flows))
+    Some((level, flows))
 }
 
 /// Re-analyses `model` after `edit` (or its inverse: both name the same items) was
@@ -177,20 +206,31 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
     if touches(edit, &mut touched).is_none() {
         return analyze(model, cat);
     }
-    let ix = ModelIndex::new(model, cat);
-    let Some((elems, flows)) = affected(&ix, &touched, reach(cat)) else {
+    // The edit left the structure as it was: the previous index's links still hold.
+    let ix = prev
+        .links
+        .0
+        .as_ref()
+        .and_then(|l| ModelIndex::with_links(model, cat, l))
+        .unwrap_or_else(|| ModelIndex::new(model, cat));
+    let depths = rule_depths(cat);
+    let Some((elems, flows)) = affected(&ix, &touched, reach(cat, &depths)) else {
         return analyze(model, cat);
     };
     let mut threats = prev.threats;
-    if elems.contains(&true) || flows.contains(&true) {
+    if elems.iter().any(|&l| l != FAR) || flows.contains(&true) {
         let plan = RulePlan::new(cat);
         let ev = Evaluator::for_few(cat, &ix);
         let mut fresh = Vec::new();
         for (e, el) in ix.elems.iter().enumerate() {
-            let Some(si) = ix.elem_stencil[e].filter(|_| elems[e]) else {
+            let Some(si) = ix.elem_stencil[e].filter(|_| elems[e] != FAR) else {
                 continue;
             };
-            for &ri in &plan.by_stencil[si] {
+            // Only the rules that can read as far as the edit from here.
+            for &ri in plan.by_stencil[si]
+                .iter()
+                .filter(|&&ri| depths[ri] >= elems[e])
+            {
                 fire(
                     &ev,
                     ri,
@@ -220,12 +260,12 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
             }
         }
         // Drop the generated threats of the re-evaluated subjects, keep everything else.
-        let elem_ids: NameSet<'_> = ix
+        let elem_level: NameMap<'_, usize> = ix
             .elems
             .iter()
             .zip(&elems)
-            .filter(|(_, on)| **on)
-            .map(|(e, _)| e.id.as_str())
+            .filter(|(_, l)| **l != FAR)
+            .map(|(e, l)| (e.id.as_str(), *l))
             .collect();
         let flow_ids: NameSet<'_> = ix
             .flows
@@ -234,43 +274,45 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
             .filter(|(_, on)| **on)
             .map(|(f, _)| f.id.as_str())
             .collect();
-        threats.retain(|t| {
-            t.origin == Origin::Manual
-                || match &t.subject {
-                    Subject::Element(e) => !elem_ids.contains(e.as_str()),
-                    Subject::Flow(f) | Subject::Crossing(f, _) => !flow_ids.contains(f.as_str()),
-                    Subject::Boundary(_) | Subject::Model => true,
-                }
+        // A generated threat is stale when its rule was evaluated again on its subject.
+        replace_threats(&mut threats, fresh, |t| {
+            let Origin::Rule(ri) = t.origin else {
+                return false;
+            };
+            match &t.subject {
+                Subject::Element(e) => elem_level
+                    .get(e.as_str())
+                    .is_some_and(|&l| depths.get(ri).is_some_and(|&d| d >= l)),
+                Subject::Flow(f) | Subject::Crossing(f, _) => flow_ids.contains(f.as_str()),
+                Subject::Boundary(_) | Subject::Model => false,
+            }
         });
-        merge_sorted(&mut threats, fresh);
-        threats.dedup_by(|a, b| a.id == b.id);
     }
     let orphans = super::orphans_of(model, &threats);
-    // Controls' and CVSS diagnostics depend on the whole model and its threats: when
-    // the model has any (or had any before the edit), they are made again with a full
-    // validation, as `analyze` makes them.
+    // Validation is redone for the touched items only. The controls' and CVSS
+    // diagnostics depend on the whole model and its threats: they are taken out of the
+    // previous list (what remains is exactly the previous validation, in its order) and
+    // made again, as `analyze` makes them.
     let cvss = super::risk::diagnostics(model);
-    let diagnostics = if model.controls.is_empty()
-        && cvss.is_empty()
-        && !prev.diagnostics.iter().any(super::is_control_or_cvss)
-    {
-        validate::revalidate(
-            prev.diagnostics,
-            model,
-            cat,
-            &ix,
-            &orphans,
-            &validation_touches(&ix, &touched),
-        )
-    } else {
-        let all = validate::validate(model, cat, &ix, &orphans);
-        super::with_controls_and_cvss(model, cat, &threats, all, cvss)
-    };
+    let mut kept = prev.diagnostics;
+    if kept.iter().any(super::is_control_or_cvss) {
+        kept.retain(|d| !super::is_control_or_cvss(d));
+    }
+    let valid = validate::revalidate(
+        kept,
+        model,
+        cat,
+        &ix,
+        &orphans,
+        &validation_touches(&ix, &touched),
+    );
+    let diagnostics = super::with_controls_and_cvss(model, cat, &threats, valid, cvss);
     Analysis {
         threats,
         orphans,
         diagnostics,
         generation: super::next_generation(),
+        links: super::KeptLinks(Some(ix.links().clone())),
     }
 }
 
@@ -294,6 +336,51 @@ fn validation_touches(ix: &ModelIndex<'_>, touched: &[Touch<'_>]) -> validate::T
         v.dedup();
     }
     t
+}
+
+/// Puts `fresh`, the threats of the re-evaluated subjects, in place of the `stale` ones
+/// (the generated threats of those subjects) in `threats` (sorted by id), in the order
+/// and with the duplicates `analyze` would give. Most of the re-evaluated threats come
+/// back unchanged: a fresh threat with the id of a stale one takes its slot, so the
+/// tens of thousands of others move only when a threat appears or goes.
+fn replace_threats(
+    threats: &mut Vec<super::Threat>,
+    mut fresh: Vec<super::Threat>,
+    stale: impl Fn(&super::Threat) -> bool,
+) {
+    // Of fresh threats with one id, `analyze` keeps the first.
+    fresh.sort_by(|a, b| a.id.cmp(&b.id));
+    fresh.dedup_by(|a, b| a.id == b.id);
+    let mut gone = Vec::new();
+    let mut added = Vec::new();
+    let mut fresh = fresh.into_iter().peekable();
+    for i in 0..threats.len() {
+        if !stale(&threats[i]) {
+            continue;
+        }
+        while let Some(f) = fresh.next_if(|f| f.id < threats[i].id) {
+            added.push(f);
+        }
+        match fresh.next_if(|f| f.id == threats[i].id) {
+            Some(f) => threats[i] = f,
+            None => gone.push(i),
+        }
+    }
+    added.extend(fresh);
+    if !gone.is_empty() {
+        let mut next = gone.iter().copied().peekable();
+        let mut i = 0;
+        threats.retain(|_| {
+            let drop = next.next_if_eq(&i).is_some();
+            i += 1;
+            !drop
+        });
+    }
+    if !added.is_empty() {
+        merge_sorted(threats, added);
+        // A new threat before a manual one with its id: the manual one goes.
+        threats.dedup_by(|a, b| a.id == b.id);
+    }
 }
 
 /// Merges `fresh` into `threats` (sorted by id): as in `analyze`, by id, a generated

@@ -4,6 +4,7 @@
 use crate::model::{Boundary, Element, Flow, Model, Relation};
 use crate::rules::Catalog;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A boundary a flow crosses, and in which direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,20 +15,19 @@ pub struct Crossed {
     pub entering: bool,
 }
 
-/// Dense views of a model for fast evaluation.
-pub struct ModelIndex<'m> {
-    /// Elements in id order.
-    pub elems: Vec<&'m Element>,
+/// The part of a [`ModelIndex`] that depends only on the model's structure (ids, kinds,
+/// boundary membership and nesting, flow and relation ends) and the catalog's stencils:
+/// dense indices only, no borrow of the model. An edit that changes only properties,
+/// positions, triage or controls leaves it as it is, so [`super::reanalyze`] takes it
+/// from the previous analysis instead of building it again.
+#[derive(Debug)]
+pub struct Links {
     /// Stencil index of each element, when its kind is known.
     pub elem_stencil: Vec<Option<usize>>,
     /// Boundary chain of each element, innermost first.
     pub elem_chain: Vec<Vec<usize>>,
-    /// Boundaries in id order.
-    pub bounds: Vec<&'m Boundary>,
     /// Every element inside each boundary, at any depth.
     pub bound_members: Vec<Vec<usize>>,
-    /// Flows in id order.
-    pub flows: Vec<&'m Flow>,
     /// Source and target element indices of each flow (None when dangling).
     pub flow_ends: Vec<Option<(usize, usize)>>,
     /// Boundaries each flow crosses: exits innermost first, then entries outermost first.
@@ -36,15 +36,40 @@ pub struct ModelIndex<'m> {
     pub out_flows: Vec<Vec<usize>>,
     /// Flows arriving at each element.
     pub in_flows: Vec<Vec<usize>>,
-    /// Relations in id order.
-    pub rels: Vec<&'m Relation>,
     /// For each element, the relations starting at it: (relation index, target element);
     /// relations with a missing end are left out.
     pub rel_out: Vec<Vec<(usize, usize)>>,
     /// For each element, the relations ending at it: (relation index, source element).
     pub rel_in: Vec<Vec<(usize, usize)>>,
-    elem_pos: HashMap<&'m str, usize>,
+    /// How many relations and catalog stencils there were (with the lengths above, the
+    /// sizes a model must have for these links to be taken for it).
+    rels: usize,
+    stencils: usize,
+}
+
+/// Dense views of a model for fast evaluation. The structural part ([`Links`]) is
+/// shared and reached through `Deref`: `ix.elem_chain[e]`.
+pub struct ModelIndex<'m> {
+    /// Elements in id order.
+    pub elems: Vec<&'m Element>,
+    /// Boundaries in id order.
+    pub bounds: Vec<&'m Boundary>,
+    /// Flows in id order.
+    pub flows: Vec<&'m Flow>,
+    /// Relations in id order.
+    pub rels: Vec<&'m Relation>,
+    links: Arc<Links>,
+    /// Element positions by id; `None` when the links were reused, and an id is then
+    /// found by binary search in `elems` (which is in id order).
+    elem_pos: Option<HashMap<&'m str, usize>>,
     bound_pos: HashMap<&'m str, usize>,
+}
+
+impl std::ops::Deref for ModelIndex<'_> {
+    type Target = Links;
+    fn deref(&self) -> &Links {
+        &self.links
+    }
 }
 
 impl<'m> ModelIndex<'m> {
@@ -59,11 +84,7 @@ impl<'m> ModelIndex<'m> {
             .enumerate()
             .map(|(i, e)| (e.id.as_str(), i))
             .collect();
-        let bound_pos: HashMap<&str, usize> = bounds
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.id.as_str(), i))
-            .collect();
+        let bound_pos = positions(&bounds);
         let bound_parent: Vec<Option<usize>> = bounds
             .iter()
             .map(|b| {
@@ -140,28 +161,66 @@ impl<'m> ModelIndex<'m> {
                 rel_in[t].push((ri, s));
             }
         }
-        ModelIndex {
-            rels,
+        let links = Links {
             rel_out,
             rel_in,
-            elems,
             elem_stencil,
             elem_chain,
-            bounds,
             bound_members,
-            flows,
             flow_ends,
             crossings,
             out_flows,
             in_flows,
-            elem_pos,
+            rels: rels.len(),
+            stencils: catalog.stencils.len(),
+        };
+        ModelIndex {
+            rels,
+            elems,
+            bounds,
+            flows,
+            links: Arc::new(links),
+            elem_pos: Some(elem_pos),
             bound_pos,
         }
     }
 
+    /// The index of `model` over `links`, the links of an index of a model with the same
+    /// structure (the model before a property, position, triage or control edit) and the
+    /// same catalog: only the views of the items are collected again. `None` when the
+    /// model's item counts or the catalog's stencils do not match the links.
+    pub fn with_links(model: &'m Model, catalog: &Catalog, links: &Arc<Links>) -> Option<Self> {
+        let fits = links.elem_chain.len() == model.elements.len()
+            && links.bound_members.len() == model.boundaries.len()
+            && links.flow_ends.len() == model.flows.len()
+            && links.rels == model.relations.len()
+            && links.stencils == catalog.stencils.len();
+        if !fits {
+            return None;
+        }
+        let bounds: Vec<&Boundary> = model.boundaries.values().collect();
+        Some(ModelIndex {
+            elems: model.elements.values().collect(),
+            bound_pos: positions(&bounds),
+            bounds,
+            flows: model.flows.values().collect(),
+            rels: model.relations.values().collect(),
+            links: Arc::clone(links),
+            elem_pos: None,
+        })
+    }
+
+    /// The structural part of this index, to build the next one from.
+    pub fn links(&self) -> &Arc<Links> {
+        &self.links
+    }
+
     /// Index of an element by id.
     pub fn elem(&self, id: &str) -> Option<usize> {
-        self.elem_pos.get(id).copied()
+        match &self.elem_pos {
+            Some(m) => m.get(id).copied(),
+            None => self.elems.binary_search_by(|e| e.id.as_str().cmp(id)).ok(),
+        }
     }
 
     /// Index of a boundary by id.
@@ -176,6 +235,15 @@ impl<'m> ModelIndex<'m> {
             .map(|&b| self.bounds[b].trust)
             .unwrap_or(0)
     }
+}
+
+/// Boundary positions by id.
+fn positions<'m>(bounds: &[&'m Boundary]) -> HashMap<&'m str, usize> {
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect()
 }
 
 /// The boundaries crossed going from one chain to another (both innermost first):

@@ -191,6 +191,23 @@ pub struct Analysis {
     /// A number unique to the run that made this analysis (0 for an empty default):
     /// views derived from it (the editor's threat table) are cached under it.
     pub generation: u64,
+    /// The structural part of the index the analysis was made over, which
+    /// [`reanalyze`] reuses after an edit that leaves the structure as it is.
+    pub(crate) links: KeptLinks,
+}
+
+/// [`index::Links`] kept with an analysis (none in an empty default).
+#[derive(Clone, Default)]
+pub(crate) struct KeptLinks(pub(crate) Option<std::sync::Arc<index::Links>>);
+
+impl std::fmt::Debug for KeptLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "KeptLinks(..)"
+        } else {
+            "KeptLinks(none)"
+        })
+    }
 }
 
 /// A fresh [`Analysis::generation`].
@@ -260,6 +277,7 @@ pub(crate) fn with_controls_and_cvss(
 /// whole model, so never kept across an edit).
 pub(crate) fn is_control_or_cvss(d: &crate::diag::Diagnostic) -> bool {
     d.code.starts_with("control")
+        || d.code == "orphaned-control-link"
         || d.code == "bad-cvss"
         || (d.code == "bad-id" && d.message.starts_with("control:"))
 }
@@ -276,6 +294,7 @@ fn finish(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, threats: Vec<Threat
         orphans,
         diagnostics,
         generation: next_generation(),
+        links: KeptLinks(Some(ix.links().clone())),
     }
 }
 
