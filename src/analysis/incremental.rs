@@ -15,7 +15,10 @@
 //! So with `K` the deepest nesting of `Peer`/`HasFlow` in any element rule, the element
 //! subjects to re-evaluate are those within `K` such steps of the edited item (a
 //! superset: kinds and boundary kinds are not filtered), and the flow subjects are the
-//! edited flow or the flows touching the edited element.
+//! edited flow or the flows touching the edited element. An element rule of depth `d`
+//! (its own nesting) is evaluated again only on the subjects within `d` steps, and only
+//! its threats on them are replaced. The index's structural links are taken from the
+//! previous analysis: the edits scoped here never change them.
 
 use super::index::ModelIndex;
 use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing, validate};
@@ -644,6 +647,69 @@ mod tests {
         fn reanalyze_equals_analyze_with_controls(p in enough(480)) {
             controls_case(p);
         }
+    }
+
+    /// A property edit keeps the structure: the next analysis is made over the same
+    /// links; a structural edit (a removed flow) builds new ones.
+    #[test]
+    fn a_property_edit_reuses_the_index_links() {
+        let cat = Catalog::builtin();
+        let mut model = mixed_model();
+        let a = analyze(&model, &cat);
+        let before = a.links.0.clone().expect("analyze keeps its links");
+        let el = model.elements.keys().next().cloned().expect("an element");
+        let edit = Edit::SetElementProp(el, "validates_input".into(), Some(Value::Bool(true)));
+        let inverse = edit.apply(&mut model).expect("the edit applies");
+        let b = reanalyze(a, &model, &cat, &inverse);
+        let after = b.links.0.clone().expect("reanalyze keeps its links");
+        assert!(std::sync::Arc::ptr_eq(&before, &after));
+        assert!(same(&b, &analyze(&model, &cat)));
+        let f = model.flows.keys().next().cloned().expect("a flow");
+        let inverse = Edit::RemoveFlow(f)
+            .apply(&mut model)
+            .expect("the flow goes");
+        let c = reanalyze(b, &model, &cat, &inverse);
+        let rebuilt = c.links.0.clone().expect("links");
+        assert!(!std::sync::Arc::ptr_eq(&after, &rebuilt));
+        assert_eq!(rebuilt.flow_ends.len(), model.flows.len());
+        assert!(same(&c, &analyze(&model, &cat)));
+    }
+
+    /// Removing every control takes the controls' diagnostics with it, orphaned control
+    /// links included (their code does not start with `control`).
+    #[test]
+    fn removing_the_last_control_drops_its_orphaned_links() {
+        let cat = Catalog::builtin();
+        let mut model = persist::load_bytes(
+            "controls-review.ron",
+            include_str!("../../examples/controls-review.ron").as_bytes(),
+        )
+        .expect("the controls example loads")
+        .model;
+        let id = model.controls.keys().next().cloned().expect("a control");
+        let mut c = model.controls[&id].clone();
+        c.threats.push(ThreatId::new("NOPE@element:gone"));
+        let edit = Edit::PutControl(c);
+        let inverse = edit.apply(&mut model).expect("the control changes");
+        let mut a = reanalyze(analyze(&model, &cat), &model, &cat, &inverse);
+        assert!(
+            a.diagnostics
+                .iter()
+                .any(|d| d.code == "orphaned-control-link")
+        );
+        for id in model.controls.keys().cloned().collect::<Vec<_>>() {
+            let inverse = Edit::RemoveControl(id)
+                .apply(&mut model)
+                .expect("the control goes");
+            a = reanalyze(a, &model, &cat, &inverse);
+        }
+        assert!(model.controls.is_empty());
+        assert!(
+            !a.diagnostics
+                .iter()
+                .any(|d| d.code == "orphaned-control-link")
+        );
+        assert!(same(&a, &analyze(&model, &cat)));
     }
 
     fn controls_case(p: Vec<u32>) {

@@ -132,7 +132,7 @@ pub fn write<W: Write>(
         let (rule, title, description, mitigations) = match &t.origin {
             Origin::Rule(ri) => match cat.rules.get(*ri) {
                 Some(lr) => {
-                    let names = Names::of(model, &t.subject, &found);
+                    let names = Names::of(model, None, &t.subject, &found);
                     (
                         lr.rule.id.as_str(),
                         None,

@@ -125,13 +125,15 @@ fn write_threats_json_chunked<W: std::io::Write>(
     }
     // A chunk rendered as a pretty array is `[\n  {..},\n  {..}\n]`; its elements, between
     // the brackets, are exactly what the whole array holds for them, at the same depth.
+    let items = super::Items::new(model);
+    let items = Some(&items);
     let render = |part: &[crate::analysis::Threat]| -> std::io::Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(part.len() * 1_200);
         // Threats come in id order, so their triage records are met in map order.
         let mut triage = part.first().map(|t| super::TriageWalk::from(model, &t.id));
         let views = part.iter().map(|t| {
             let tr = triage.as_mut().and_then(|w| w.of(&t.id));
-            let mut v = super::threat_view_triaged(model, cat, t, tr);
+            let mut v = super::threat_view_in(model, items, cat, t, tr);
             if let Some(p) = paths {
                 super::mark_paths(&mut v, t, p);
             }
