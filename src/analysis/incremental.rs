@@ -357,15 +357,15 @@ fn replace_threats(
     let mut gone = Vec::new();
     let mut added = Vec::new();
     let mut fresh = fresh.into_iter().peekable();
-    for i in 0..threats.len() {
-        if !stale(&threats[i]) {
+    for (i, t) in threats.iter_mut().enumerate() {
+        if !stale(t) {
             continue;
         }
-        while let Some(f) = fresh.next_if(|f| f.id < threats[i].id) {
+        while let Some(f) = fresh.next_if(|f| f.id < t.id) {
             added.push(f);
         }
-        match fresh.next_if(|f| f.id == threats[i].id) {
-            Some(f) => threats[i] = f,
+        match fresh.next_if(|f| f.id == t.id) {
+            Some(f) => *t = f,
             None => gone.push(i),
         }
     }
