@@ -1271,7 +1271,10 @@ impl PalisadeApp {
         }
     }
 
-    fn threat_merge_key(edits: &[Edit]) -> Option<MergeKey> {
+    fn threat_merge_key(model: &crate::model::Model, edits: &[Edit]) -> Option<MergeKey> {
+        if let [Edit::PutControl(c)] = edits {
+            return super::threats::controls::field_merge_key(model, c);
+        }
         let mut id = None;
         for e in edits {
             match e {
@@ -1420,7 +1423,7 @@ impl eframe::App for PalisadeApp {
         self.apply(canvas_edits, None);
         let merge = inspector.merge.take();
         self.apply(inspector.edits, merge);
-        let key = Self::threat_merge_key(&threat_edits);
+        let key = Self::threat_merge_key(&self.doc.model, &threat_edits);
         self.apply(threat_edits, key);
         for a in actions {
             self.handle(&ctx, a);

@@ -69,7 +69,13 @@ pub fn control_from_mitigation(model: &Model, mitigation: &str, threats: &[Threa
     c
 }
 
-fn status_combo(ui: &mut egui::Ui, salt: &str, current: ControlStatus) -> Option<ControlStatus> {
+/// A status picker; `name` is its accessible name (screen readers, tests).
+fn status_combo(
+    ui: &mut egui::Ui,
+    salt: &str,
+    name: &str,
+    current: ControlStatus,
+) -> Option<ControlStatus> {
     let mut s = current;
     egui::ComboBox::from_id_salt(salt)
         .selected_text(s.label())
@@ -77,8 +83,18 @@ fn status_combo(ui: &mut egui::Ui, salt: &str, current: ControlStatus) -> Option
             for o in ControlStatus::ALL {
                 ui.selectable_value(&mut s, o, o.label());
             }
-        });
+        })
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, name));
     (s != current).then_some(s)
+}
+
+/// A button whose accessible name says which control it acts on, where its visible
+/// text alone ("Keep as history") would be ambiguous.
+fn named_button(ui: &mut egui::Ui, text: &str, name: &str) -> egui::Response {
+    let r = ui.small_button(text);
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    r
 }
 
 /// The mitigations of a threat, each with "Create control…", and the confirmation
@@ -99,8 +115,7 @@ pub fn mitigations_ui(
     for m in mitigations {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("• {m}"));
-            if ui
-                .small_button("Create control…")
+            if named_button(ui, "Create control…", &format!("Create control: {m}"))
                 .on_hover_text(
                     "A control from this mitigation, attached to the open threats of this rule",
                 )
@@ -182,7 +197,9 @@ pub fn threat_controls_ui(ui: &mut egui::Ui, model: &Model, t: &Threat, edits: &
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(c.id.as_str()).monospace());
             ui.label(&c.title);
-            if let Some(s) = status_combo(ui, &format!("control.status.{}", c.id), c.status) {
+            let name = format!("Status of {}", c.id);
+            if let Some(s) = status_combo(ui, &format!("control.status.{}", c.id), &name, c.status)
+            {
                 let mut n = c.clone();
                 n.status = s;
                 edits.push(Edit::PutControl(n));
@@ -251,13 +268,25 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
                 ("Ticket", &mut n.ticket),
                 ("Due", &mut n.due),
             ] {
-                let l = ui.label(label);
-                ui.add(egui::TextEdit::singleline(field).desired_width(220.0))
-                    .labelled_by(l.id);
+                ui.label(label);
+                // Named with the control's id: every control in the panel has a Title.
+                let name = format!("{} {}", c.id, label.to_lowercase());
+                let r = ui.add(
+                    egui::TextEdit::singleline(field)
+                        .id_salt(("control.field", c.id.as_str(), label))
+                        .desired_width(220.0),
+                );
+                let value = field.clone();
+                r.widget_info(|| {
+                    let mut w = egui::WidgetInfo::labeled(egui::Role::TextInput, true, &name);
+                    w.current_text_value = Some(value.clone());
+                    w
+                });
                 ui.end_row();
             }
             ui.label("Status");
-            if let Some(s) = status_combo(ui, &format!("panel.status.{}", c.id), c.status) {
+            let name = format!("{} status", c.id);
+            if let Some(s) = status_combo(ui, &format!("panel.status.{}", c.id), &name, c.status) {
                 n.status = s;
             }
             ui.end_row();
@@ -271,11 +300,13 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
                 RichText::new(format!("{} orphaned", orphaned.len()))
                     .color(ui.visuals().warn_fg_color),
             );
-            if ui.small_button("Keep as history").clicked() {
+            let keep = format!("Keep orphaned links of {} as history", c.id);
+            if named_button(ui, "Keep as history", &keep).clicked() {
                 n.kept_as_history
                     .extend(orphaned.iter().map(|t| ThreatId::new(*t)));
             }
-            if ui.small_button("Detach orphaned").clicked() {
+            let detach = format!("Detach orphaned links of {}", c.id);
+            if named_button(ui, "Detach orphaned", &detach).clicked() {
                 n.threats.retain(|t| !orphaned.contains(&t.as_str()));
             }
         }
@@ -287,6 +318,40 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
         n.normalise();
         edits.push(Edit::PutControl(n));
     }
+}
+
+/// The undo merge key of a control edit that changes one text field of an existing
+/// control (`control:CTL-001:title`): typing a title is one undo step, ended when the
+/// field loses focus, like the inspector's text fields. Any other change (status,
+/// links, a new control) is a step of its own.
+pub fn field_merge_key(model: &Model, new: &Control) -> Option<String> {
+    let old = model.controls.get(new.id.as_str())?;
+    let texts = |c: &Control| {
+        [
+            ("title", c.title.clone()),
+            ("description", c.description.clone()),
+            ("owner", c.owner.clone()),
+            ("ticket", c.ticket.clone()),
+            ("due", c.due.clone()),
+        ]
+    };
+    let changed: Vec<&str> = texts(old)
+        .iter()
+        .zip(texts(new).iter())
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0)
+        .collect();
+    let [field] = changed.as_slice() else {
+        return None;
+    };
+    // Everything but that field is as it was.
+    let mut same = new.clone();
+    same.title.clone_from(&old.title);
+    same.description.clone_from(&old.description);
+    same.owner.clone_from(&old.owner);
+    same.ticket.clone_from(&old.ticket);
+    same.due.clone_from(&old.due);
+    (same == *old).then(|| format!("control:{}:{field}", new.id))
 }
 
 /// A likelihood × impact heat map: cells in the severity colours of their level, with
