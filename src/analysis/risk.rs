@@ -312,8 +312,15 @@ pub struct Matrix {
     pub counts: Vec<Vec<usize>>,
 }
 
+impl Default for Matrix {
+    fn default() -> Matrix {
+        Matrix::new(RiskScale::default())
+    }
+}
+
 impl Matrix {
-    fn new(scale: RiskScale) -> Matrix {
+    /// An empty matrix of `scale`.
+    pub fn new(scale: RiskScale) -> Matrix {
         let n = usize::from(scale.levels());
         Matrix {
             scale,
@@ -358,7 +365,7 @@ impl Matrix {
 }
 
 /// The initial and residual matrices of an analysis.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Matrices {
     /// Before controls.
     pub initial: Matrix,

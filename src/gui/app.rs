@@ -1336,7 +1336,8 @@ impl eframe::App for PalisadeApp {
         let mut threat_edits: Vec<Edit> = Vec::new();
         egui::Panel::bottom("threats")
             .resizable(true)
-            .default_size(290.0)
+            // Room for the summary's risk heat maps above a table of several rows.
+            .default_size(360.0)
             .size_range(THREATS_MIN_HEIGHT..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(

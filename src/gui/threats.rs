@@ -65,6 +65,8 @@ pub struct ThreatsPanel {
     scroll_to: Option<usize>,
     /// The row of the last plain or Ctrl click: Shift+click selects from it.
     anchor: Option<ThreatId>,
+    /// Whether the summary shows the risk heat maps.
+    show_risk: bool,
 }
 
 impl Default for ThreatsPanel {
@@ -83,6 +85,7 @@ impl Default for ThreatsPanel {
             cache: None,
             scroll_to: None,
             anchor: None,
+            show_risk: true,
         }
     }
 }
@@ -143,6 +146,10 @@ pub fn threats_panel_ui(
         ui.separator();
         summary_ui(ui, summary, st, dark);
     });
+    if st.tab == Tab::Threats && st.show_risk {
+        ui.add_space(2.0);
+        controls::risk_summary_ui(ui, &summary.risk);
+    }
     ui.separator();
 
     match st.tab {
@@ -187,6 +194,9 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut ThreatsPanel, dark: bool)
         }
     }
     ui.label(s.triaged_text());
+    ui.separator();
+    ui.toggle_value(&mut st.show_risk, "Risk matrix")
+        .on_hover_text("Show or hide the likelihood × impact heat maps, before and after controls");
     ui.separator();
     for (i, c) in Stride::ALL.iter().enumerate() {
         let active = st.filter.category == Some(*c);

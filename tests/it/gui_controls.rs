@@ -307,3 +307,85 @@ fn typing_a_control_title_is_one_undo_step_per_field() {
         "Rootless Docker daemon"
     );
 }
+
+/// The accessible name of a heat-map cell, as the summary draws it.
+fn cell_label(title: &str, m: &palisade::analysis::risk::Matrix, l: u8, i: u8) -> String {
+    use palisade::analysis::risk::{self, Cell};
+    let c = Cell {
+        likelihood: l,
+        impact: i,
+    };
+    let n = m.at(c);
+    format!(
+        "{title}: {n} {} likelihood {} × impact {} ({} risk)",
+        if n == 1 { "threat," } else { "threats," },
+        risk::likelihood_labels(m.scale)[usize::from(l - 1)],
+        risk::impact_labels(m.scale)[usize::from(i - 1)],
+        c.level(m.scale).key()
+    )
+}
+
+fn heat_maps_shown(h: &Harness<'_, PalisadeApp>) -> Vec<String> {
+    let app = h.state();
+    let m =
+        palisade::analysis::risk::matrices(&app.doc.model, common::catalog(), &app.doc.analysis);
+    let mut missing = Vec::new();
+    for (title, mx) in [
+        ("Risk before controls", &m.initial),
+        ("Residual risk after controls", &m.residual),
+    ] {
+        for l in 1..=mx.scale.levels() {
+            for i in 1..=mx.scale.levels() {
+                let label = cell_label(title, mx, l, i);
+                if h.query_by_label(&label).is_none() {
+                    missing.push(label);
+                }
+            }
+        }
+    }
+    missing
+}
+
+#[test]
+fn the_summary_heat_maps_count_every_cell_and_follow_control_status() {
+    let mut h = harness(common::load(EXAMPLE));
+    h.run_steps(3);
+    assert_eq!(
+        heat_maps_shown(&h),
+        Vec::<String>::new(),
+        "all 50 cells named"
+    );
+    let before = h.state().doc.summary.risk.clone();
+    assert!(before.residual.total() > 0);
+    select_threat(&mut h, E01);
+    pick(&mut h, "Status of CTL-002", "Implemented");
+    let after = h.state().doc.summary.risk.clone();
+    assert_eq!(
+        after.initial, before.initial,
+        "controls do not change the initial risk"
+    );
+    assert_ne!(
+        after.residual, before.residual,
+        "an implemented control lowers the residual risk"
+    );
+    assert_eq!(
+        heat_maps_shown(&h),
+        Vec::<String>::new(),
+        "the cells show the new counts"
+    );
+    // The chip in the summary strip hides and shows them.
+    h.get_by_label("Risk matrix").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Risk before controls:")
+            .next()
+            .is_none()
+    );
+    h.get_by_label("Risk matrix").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Risk before controls:")
+            .next()
+            .is_some()
+    );
+}

@@ -1,14 +1,13 @@
 //! Controls in the threats workspace: the controls of the selected threat (status,
 //! detach), "Create control from this mitigation" with the list of threats it will
-//! attach to, and the Controls panel (every control's fields, and the risk heat map
-//! before and after controls). Every change is an `Edit::PutControl` /
+//! attach to, the Controls panel (every control's fields), and the risk heat maps
+//! before and after controls that the threats summary shows. Every change is an `Edit::PutControl` /
 //! `Edit::RemoveControl`, so undo restores it exactly.
 
 use crate::analysis::risk::{self, Matrix};
 use crate::analysis::{Analysis, Threat, controls};
 use crate::gui::theme;
 use crate::model::{Control, ControlId, ControlStatus, Edit, Model, ThreatId};
-use crate::rules::Catalog;
 use eframe::egui::{self, RichText};
 
 /// A "create control" waiting for the reviewer to confirm its threats.
@@ -221,14 +220,9 @@ pub fn threat_controls_ui(ui: &mut egui::Ui, model: &Model, t: &Threat, edits: &
     }
 }
 
-/// The Controls panel: every control's fields, its threats, and the heat maps.
-pub fn controls_panel_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    cat: &Catalog,
-    a: &Analysis,
-    edits: &mut Vec<Edit>,
-) {
+/// The Controls panel: every control's fields and its threats (the heat maps are in the
+/// summary above the threats table).
+pub fn controls_panel_ui(ui: &mut egui::Ui, model: &Model, a: &Analysis, edits: &mut Vec<Edit>) {
     let header = format!("Controls ({})", model.controls.len());
     egui::CollapsingHeader::new(header)
         .id_salt("palisade.controls.panel")
@@ -239,13 +233,7 @@ pub fn controls_panel_ui(
                         .italics(),
                 );
             }
-            let m = risk::matrices(model, cat, a);
-            ui.horizontal(|ui| {
-                heat_map_ui(ui, "Risk before controls", &m.initial);
-                ui.add_space(12.0);
-                heat_map_ui(ui, "Residual risk", &m.residual);
-            });
-            ui.add_space(6.0);
+
             for c in model.controls.values() {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     control_fields_ui(ui, c, a, edits);
@@ -354,63 +342,142 @@ pub fn field_merge_key(model: &Model, new: &Control) -> Option<String> {
     (same == *old).then(|| format!("control:{}:{field}", new.id))
 }
 
-/// A likelihood × impact heat map: cells in the severity colours of their level, with
-/// the count and the level's letter (colour is never the only cue).
+/// The two heat maps side by side, risk before controls and residual risk after them,
+/// each with its counts per level: the summary above the threats table.
+pub fn risk_summary_ui(ui: &mut egui::Ui, m: &risk::Matrices) {
+    ui.horizontal_top(|ui| {
+        heat_map_ui(ui, "Risk before controls", &m.initial);
+        ui.add_space(24.0);
+        heat_map_ui(ui, "Residual risk after controls", &m.residual);
+    });
+}
+
+/// Size of a heat-map cell.
+const CELL: egui::Vec2 = egui::vec2(58.0, 15.0);
+
+/// A likelihood × impact heat map: likelihood up the side and impact along the bottom,
+/// each level named; cells in the theme's severity colours of their risk level, with
+/// the count (an empty cell shows its level's letter, faint: colour is never the only
+/// cue). Hovering a cell says what it counts; each cell is an accessible node.
 pub fn heat_map_ui(ui: &mut egui::Ui, title: &str, m: &Matrix) {
     let dark = ui.visuals().dark_mode;
+    let n = m.scale.levels();
+    let lik = risk::likelihood_labels(m.scale);
+    let imp = risk::impact_labels(m.scale);
+    let small = egui::FontId::proportional(10.0);
+    let strong = ui.visuals().strong_text_color();
+    let text = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
     ui.vertical(|ui| {
-        ui.label(RichText::new(title).strong());
-        let n = usize::from(m.scale.levels());
-        let cell = 30.0;
+        let b = m.by_level();
+        ui.label(RichText::new(title).strong())
+            .on_hover_text(format!(
+                "{} threats: {} critical, {} high, {} medium, {} low",
+                m.total(),
+                b[3],
+                b[2],
+                b[1],
+                b[0]
+            ));
+        let painter = ui.painter().clone();
+        let side = lik
+            .iter()
+            .map(|l| {
+                painter
+                    .layout_no_wrap((*l).to_owned(), small.clone(), text)
+                    .size()
+                    .x
+            })
+            .fold(0.0f32, f32::max)
+            + 8.0;
+        let cells = egui::vec2(CELL.x * f32::from(n), CELL.y * f32::from(n));
+        let row = 12.0;
         let (rect, _) = ui.allocate_exact_size(
-            egui::vec2(cell * n as f32 + 4.0, cell * n as f32 + 4.0),
+            egui::vec2(side + cells.x, row + cells.y + 2.0 * row),
             egui::Sense::hover(),
         );
-        let p = ui.painter_at(rect);
-        for l in 1..=m.scale.levels() {
-            for i in 1..=m.scale.levels() {
+        let origin = egui::pos2(rect.left() + side, rect.top() + row);
+        painter.text(
+            egui::pos2(origin.x - 6.0, rect.top()),
+            egui::Align2::RIGHT_TOP,
+            "Likelihood ↑",
+            small.clone(),
+            strong,
+        );
+        for l in 1..=n {
+            let y = origin.y + CELL.y * f32::from(n - l);
+            painter.text(
+                egui::pos2(origin.x - 6.0, y + CELL.y / 2.0),
+                egui::Align2::RIGHT_CENTER,
+                lik.get(usize::from(l - 1)).copied().unwrap_or(""),
+                small.clone(),
+                text,
+            );
+            for i in 1..=n {
                 let c = risk::Cell {
                     likelihood: l,
                     impact: i,
                 };
-                let x = rect.left() + 2.0 + cell * f32::from(i - 1);
-                let y = rect.top() + 2.0 + cell * f32::from(m.scale.levels() - l);
-                let r =
-                    egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell - 2.0, cell - 2.0));
-                let sev = c.level(m.scale).severity();
+                let x = origin.x + CELL.x * f32::from(i - 1);
+                let r = egui::Rect::from_min_size(egui::pos2(x, y), CELL).shrink(1.0);
+                let level = c.level(m.scale);
+                let sev = level.severity();
                 let count = m.at(c);
                 let fill = theme::severity_color(sev, dark);
-                p.rect_filled(
+                painter.rect_filled(
                     r,
-                    3.0,
+                    2.0,
                     if count == 0 {
-                        fill.gamma_multiply(0.25)
+                        fill.gamma_multiply(0.22)
                     } else {
                         fill
                     },
                 );
-                let text = if count == 0 {
-                    theme::severity_letter(sev).to_string()
+                let (label, colour) = if count == 0 {
+                    (theme::severity_letter(sev).to_string(), weak)
                 } else {
-                    format!("{count}")
+                    (count.to_string(), theme::severity_text_color(sev, dark))
                 };
-                p.text(
+                painter.text(
                     r.center(),
                     egui::Align2::CENTER_CENTER,
-                    text,
-                    egui::FontId::proportional(12.0),
-                    theme::severity_text_color(sev, dark),
+                    label,
+                    egui::FontId::proportional(11.0),
+                    colour,
                 );
+                let what = format!(
+                    "{title}: {count} {} likelihood {} × impact {} ({} risk)",
+                    if count == 1 { "threat," } else { "threats," },
+                    lik.get(usize::from(l - 1)).copied().unwrap_or(""),
+                    imp.get(usize::from(i - 1)).copied().unwrap_or(""),
+                    level.key()
+                );
+                let resp = ui.interact(
+                    r,
+                    egui::Id::unique(("palisade.heat-map", title, l, i)),
+                    egui::Sense::hover(),
+                );
+                resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Cell, true, &what));
+                resp.on_hover_text(what);
             }
         }
-        ui.label(RichText::new("likelihood ↑  impact →").weak().small());
-        let b = m.by_level();
-        ui.label(
-            RichText::new(format!(
-                "{} critical · {} high · {} medium · {} low",
-                b[3], b[2], b[1], b[0]
-            ))
-            .small(),
+        let bottom = origin.y + cells.y + 1.0;
+        for i in 1..=n {
+            let x = origin.x + CELL.x * (f32::from(i) - 0.5);
+            painter.text(
+                egui::pos2(x, bottom),
+                egui::Align2::CENTER_TOP,
+                imp.get(usize::from(i - 1)).copied().unwrap_or(""),
+                small.clone(),
+                text,
+            );
+        }
+        painter.text(
+            egui::pos2(origin.x + cells.x / 2.0, bottom + row),
+            egui::Align2::CENTER_TOP,
+            "Impact →",
+            small.clone(),
+            strong,
         );
     });
 }

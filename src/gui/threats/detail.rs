@@ -185,7 +185,7 @@ pub fn detail_ui(
             ui.separator();
             manual_ui(ui, model, selection, edits, st);
             ui.separator();
-            super::controls::controls_panel_ui(ui, model, catalog, analysis, edits);
+            super::controls::controls_panel_ui(ui, model, analysis, edits);
         });
 }
 
