@@ -319,3 +319,99 @@ fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() 
         );
     }
 }
+
+fn report_input<'a>(
+    m: &'a Model,
+    a: &'a palisade::analysis::Analysis,
+) -> palisade::report::Input<'a> {
+    palisade::report::Input {
+        model: m,
+        catalog: catalog(),
+        analysis: a,
+        source: b"",
+        source_name: EXAMPLE,
+        source_date_epoch: Some(1_700_000_000),
+        paper: palisade::report::Paper::A4,
+    }
+}
+
+#[test]
+fn the_pdf_draws_both_risk_matrices_side_by_side_with_axis_names_and_counts() {
+    use palisade::analysis::risk;
+    let (m, a) = analysed(EXAMPLE);
+    let inp = report_input(&m, &a);
+    let (date, epoch) = inp.date();
+    let d = palisade::report::data::build(&inp, &date);
+    let r = palisade::report::pdf::render(&d, &inp, epoch).expect("pdf");
+    let page = r
+        .page_text
+        .iter()
+        .find(|p| p.iter().any(|l| l == "Risk before and after controls"))
+        .expect("a page with the matrices");
+    let count = |s: &str| page.iter().filter(|l| *l == s).count();
+    assert_eq!(count("Risk before controls"), 1);
+    assert_eq!(count("Residual risk after controls"), 1);
+    let scale = m.metadata.risk_matrix;
+    for l in risk::likelihood_labels(scale)
+        .iter()
+        .chain(risk::impact_labels(scale))
+        .chain(&["Likelihood", "Impact"])
+    {
+        assert_eq!(count(l), 2, "{l} names an axis of each matrix");
+    }
+    // Every non-empty cell's count is drawn in that grid.
+    let mx = risk::matrices(&m, catalog(), &a);
+    for g in [&mx.initial, &mx.residual] {
+        for row in &g.counts {
+            for n in row.iter().filter(|n| **n > 0) {
+                assert!(count(&n.to_string()) >= 1, "count {n} drawn");
+            }
+        }
+    }
+    assert!(page.iter().any(|l| l.starts_with("Before controls: ")));
+}
+
+#[test]
+fn html_colours_the_risk_cells_and_markdown_keeps_the_tables() {
+    use palisade::analysis::risk::{self, Cell};
+    use palisade::report::{Format, render, style};
+    let (m, a) = analysed(EXAMPLE);
+    let inp = report_input(&m, &a);
+    let html = String::from_utf8(render(&inp, Format::Html).expect("html")).expect("utf-8");
+    assert_eq!(html.matches("<table class=\"risk\">").count(), 2);
+    let mx = risk::matrices(&m, catalog(), &a);
+    let scale = m.metadata.risk_matrix;
+    let lik = risk::likelihood_labels(scale);
+    let imp = risk::impact_labels(scale);
+    for g in [&mx.initial, &mx.residual] {
+        for l in 1..=scale.levels() {
+            for i in 1..=scale.levels() {
+                let c = Cell {
+                    likelihood: l,
+                    impact: i,
+                };
+                let n = g.at(c);
+                if n == 0 {
+                    continue;
+                }
+                let sev = c.level(scale).severity();
+                let cell = format!(
+                    "<td style=\"background:{};color:{}\" title=\"{n} {}, likelihood {} × impact {} ({} risk)\">{n}</td>",
+                    style::severity_color(sev).hex(),
+                    style::severity_text(sev).hex(),
+                    if n == 1 { "threat" } else { "threats" },
+                    lik[usize::from(l - 1)],
+                    imp[usize::from(i - 1)],
+                    c.level(scale).key()
+                );
+                assert!(html.contains(&cell), "{cell}");
+            }
+        }
+    }
+    let md = String::from_utf8(render(&inp, Format::Markdown).expect("md")).expect("utf-8");
+    assert_eq!(
+        md.matches("| Likelihood \\ impact |").count(),
+        2,
+        "Markdown keeps its tables"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod diagram;
 mod facts;
+mod risk;
 pub mod writer;
 
 use super::data::{FactKind, ReportData, SubjectGroup};
@@ -515,10 +516,10 @@ fn controls(doc: &mut Doc<'_>, data: &ReportData) {
     doc.heading(2, &format!("Overdue as of {}", cs.as_of));
     doc.render_table(&c::overdue_table(cs));
     if let Some(m) = &cs.matrices {
-        doc.heading(2, "Risk before controls");
-        doc.render_table(&c::matrix_table(&m.initial));
-        doc.heading(2, "Residual risk after controls");
-        doc.render_table(&c::matrix_table(&m.residual));
+        // The heading stays with its grids.
+        doc.ensure(risk::height(m) + 30.0);
+        doc.heading(2, "Risk before and after controls");
+        risk::matrices(doc, m);
         doc.para(&c::matrix_summary(m), BODY, false, style::MUTED, 0.0);
     }
 }
