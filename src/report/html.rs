@@ -346,6 +346,9 @@ fn threat(o: &mut String, t: &ThreatView) {
         },
     );
     dl("References", escape(or_dash(&t.references.join(", "))));
+    if let Some(c) = t.cvss_line() {
+        dl("CVSS 3.1", escape(&c));
+    }
     dl("Justification", escape(or_dash(&t.justification)));
     dl("Owner", escape(or_dash(&t.owner)));
     dl("Ticket", escape(or_dash(&t.ticket)));

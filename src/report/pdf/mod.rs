@@ -348,6 +348,9 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     }
     fields.push(("Mitigations", or_dash(&t.mitigations.join("; ")).to_owned()));
     fields.push(("References", or_dash(&t.references.join(", ")).to_owned()));
+    if let Some(c) = t.cvss_line() {
+        fields.push(("CVSS 3.1", c));
+    }
     // Accepting a risk, or calling a threat not applicable, is a claim that needs a
     // reason: say plainly when none was given instead of printing a dash.
     let claim = matches!(
