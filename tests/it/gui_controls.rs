@@ -389,3 +389,64 @@ fn the_summary_heat_maps_count_every_cell_and_follow_control_status() {
             .is_some()
     );
 }
+
+#[test]
+fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
+    const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    let mut h = harness(common::load(EXAMPLE));
+    h.run_steps(3);
+    click(&mut h, "Add manual threat to the whole system…");
+    h.get_by_label("New threat title").click();
+    h.run_steps(2);
+    h.get_by_label("New threat title")
+        .type_text("Backups readable by every operator");
+    h.run_steps(2);
+    click(&mut h, "New threat CVSS 3.1");
+    h.get_by_label("New threat CVSS 3.1")
+        .type_text("CVSS:3.1/AV:N/AC:L");
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("lacks the base metric PR")
+            .next()
+            .is_some(),
+        "the form says what is wrong"
+    );
+    click(&mut h, "Add threat");
+    assert!(
+        h.state().doc.model.manual_threats.is_empty(),
+        "an invalid vector is not saved"
+    );
+    click(&mut h, "New threat CVSS 3.1");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("New threat CVSS 3.1").type_text(VECTOR);
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Base 9.8: likelihood Almost certain × impact Severe")
+            .next()
+            .is_some(),
+        "the form shows where the vector puts the threat"
+    );
+    click(&mut h, "Add threat");
+    let m = h
+        .state()
+        .doc
+        .model
+        .manual_threats
+        .values()
+        .next()
+        .expect("the threat was added")
+        .clone();
+    assert_eq!(m.cvss, VECTOR);
+    // It counts in the summary's heat map in the top cell.
+    assert!(h.state().doc.summary.risk.initial.counts[4][4] >= 1);
+    assert_eq!(heat_maps_shown(&h), Vec::<String>::new());
+    // Its detail shows the vector and its score.
+    select_threat(&mut h, m.id.as_str());
+    assert!(
+        h.query_by_label(&format!("CVSS 3.1: {VECTOR} (base 9.8)"))
+            .is_some()
+    );
+    undo(&mut h);
+    assert!(h.state().doc.model.manual_threats.is_empty());
+}

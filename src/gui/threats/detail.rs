@@ -72,6 +72,15 @@ impl Default for ManualDraft {
     }
 }
 
+/// Gives a text field an accessible name of its own.
+fn named(r: egui::Response, name: &str, value: &str) {
+    r.widget_info(|| {
+        let mut w = egui::WidgetInfo::labeled(egui::Role::TextInput, true, name);
+        w.current_text_value = Some(value.to_owned());
+        w
+    });
+}
+
 /// What a CVSS vector being typed gives: its base score and cell, or why it is refused.
 /// Returns whether the text is acceptable (empty or valid).
 fn cvss_check_ui(ui: &mut egui::Ui, text: &str, scale: crate::model::RiskScale) -> bool {
@@ -631,7 +640,14 @@ fn manual_ui(
         .num_columns(2)
         .show(ui, |ui| {
             ui.label("Title");
-            ui.add(egui::TextEdit::singleline(&mut st.manual.title).desired_width(f32::INFINITY));
+            // Named apart from the model's and the edit form's Title fields.
+            named(
+                ui.add(
+                    egui::TextEdit::singleline(&mut st.manual.title).desired_width(f32::INFINITY),
+                ),
+                "New threat title",
+                &st.manual.title,
+            );
             ui.end_row();
             ui.label("Category");
             egui::ComboBox::from_id_salt("manual.new.category")
@@ -658,13 +674,16 @@ fn manual_ui(
                     .desired_width(f32::INFINITY),
             );
             ui.end_row();
-            let l = ui.label("CVSS 3.1");
-            ui.add(
-                egui::TextEdit::singleline(&mut st.manual.cvss)
-                    .hint_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(l.id);
+            ui.label("CVSS 3.1");
+            named(
+                ui.add(
+                    egui::TextEdit::singleline(&mut st.manual.cvss)
+                        .hint_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                        .desired_width(f32::INFINITY),
+                ),
+                "New threat CVSS 3.1",
+                &st.manual.cvss,
+            );
             ui.end_row();
         });
     let cvss_ok = cvss_check_ui(ui, &st.manual.cvss, model.metadata.risk_matrix);
