@@ -172,10 +172,12 @@ mod tests {
     fn fills(ops: &[Op]) -> Vec<(f32, f32, f32)> {
         ops.windows(2)
             .filter_map(|w| match (&w[0], &w[1]) {
-                (Op::SetFillColor { col }, Op::DrawPolygon { .. }) => match col {
-                    printpdf::Color::Rgb(c) => Some((c.r, c.g, c.b)),
-                    _ => None,
-                },
+                (
+                    Op::SetFillColor {
+                        col: printpdf::Color::Rgb(c),
+                    },
+                    Op::DrawPolygon { .. },
+                ) => Some((c.r, c.g, c.b)),
                 _ => None,
             })
             .collect()
