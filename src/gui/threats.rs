@@ -146,14 +146,10 @@ pub fn threats_panel_ui(
         ui.separator();
         summary_ui(ui, summary, st, dark);
     });
-    if st.tab == Tab::Threats && st.show_risk {
-        ui.add_space(2.0);
-        controls::risk_summary_ui(ui, &summary.risk);
-    }
     ui.separator();
 
     match st.tab {
-        Tab::Threats => threats_tab_ui(ui, cx, selection, (edits, actions), st),
+        Tab::Threats => threats_tab_ui(ui, cx, summary, selection, (edits, actions), st),
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
         Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, actions),
         Tab::Paths => super::paths::paths_tab_ui(ui, cx, &mut st.paths, selection, actions),
@@ -219,6 +215,7 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut ThreatsPanel, dark: bool)
 fn threats_tab_ui(
     ui: &mut egui::Ui,
     cx: ReadCtx<'_>,
+    summary: &Summary,
     selection: &mut Selection,
     (edits, actions): (&mut Vec<Edit>, &mut Vec<Action>),
     st: &mut ThreatsPanel,
@@ -260,6 +257,11 @@ fn threats_tab_ui(
         });
 
     egui::CentralPanel::default().show(ui, |ui| {
+        // The summary's heat maps sit above the table, so the detail keeps its height.
+        if st.show_risk {
+            controls::risk_summary_ui(ui, &summary.risk);
+            ui.add_space(4.0);
+        }
         filters_ui(ui, st, follows, model);
         let key = cache_key(model, analysis, st);
         let rows = match &st.cache {
