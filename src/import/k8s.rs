@@ -455,6 +455,63 @@ struct Workload {
     env: Vec<(String, String, String)>,
 }
 
+/// The workloads of each namespace, and of each namespace by pod label, in the order
+/// found: a selector is tested only against the workloads that carry one of its labels
+/// (a Service or policy per workload in one namespace would otherwise test every pair).
+struct LabelIndex<'w> {
+    workloads: &'w [Workload],
+    by_ns: HashMap<&'w str, Vec<usize>>,
+    /// `(namespace, key, value)` -> workloads with that label.
+    by_label: HashMap<(&'w str, &'w str, &'w str), Vec<usize>>,
+}
+
+impl<'w> LabelIndex<'w> {
+    fn new(workloads: &'w [Workload]) -> Self {
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            by_ns.entry(&w.ns).or_default().push(i);
+            for (k, v) in &w.labels {
+                by_label.entry((&w.ns, k, v)).or_default().push(i);
+            }
+        }
+        LabelIndex {
+            workloads,
+            by_ns,
+            by_label,
+        }
+    }
+
+    /// The workloads of `ns` that `sel` selects, in the order found.
+    fn selected<'s>(
+        &'s self,
+        ns: &'s str,
+        sel: &'s Selector,
+    ) -> impl Iterator<Item = &'w Workload> + 's {
+        const NONE: &[usize] = &[];
+        // Every selected workload carries each of the selector's labels, so the
+        // shortest of their lists holds them all.
+        let candidates: &[usize] = if sel.labels.is_empty() {
+            self.by_ns.get(ns).map_or(NONE, Vec::as_slice)
+        } else {
+            sel.labels
+                .iter()
+                .map(|(k, v)| {
+                    self.by_label
+                        .get(&(ns, k.as_str(), v.as_str()))
+                        .map_or(NONE, Vec::as_slice)
+                })
+                .min_by_key(|l| l.len())
+                .unwrap_or(NONE)
+        };
+        let workloads = self.workloads;
+        candidates
+            .iter()
+            .map(move |&i| &workloads[i])
+            .filter(move |w| selects(&w.labels, sel))
+    }
+}
+
 /// A Service found.
 struct Service {
     name: String,
@@ -597,7 +654,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     let mut diags = Vec::new();
     let docs = read_inputs(inputs, &mut diags)?;
     // Objects, with `kind: List` expanded.
-    let mut objs: Vec<Obj> = Vec::new();
+    let mut objs: Vec<Obj> = Vec::with_capacity(docs.len());
     for d in &docs {
         let mut r = Reader {
             doc: d,
@@ -1299,10 +1356,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         }
     }
     // Services: which workloads back each one (workloads indexed by namespace).
-    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-    for w in &workloads {
-        by_ns.entry(w.ns.as_str()).or_default().push(w);
-    }
+    let index = LabelIndex::new(&workloads);
     let backing = |svc: &Service| -> Vec<ElementId> {
         if svc.selector.is_empty() {
             return Vec::new();
@@ -1311,15 +1365,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             labels: svc.selector.clone(),
             exprs: Vec::new(),
         };
-        by_ns
-            .get(svc.ns.as_str())
-            .map(|ws| {
-                ws.iter()
-                    .filter(|w| selects(&w.labels, &sel))
-                    .map(|w| w.id.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+        index
+            .selected(&svc.ns, &sel)
+            .map(|w| w.id.clone())
+            .collect()
     };
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, s) in services.iter().enumerate() {
@@ -1445,8 +1494,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     }
     // NetworkPolicies select workloads.
     for (pid, ns, sel) in &policies {
-        let ws = by_ns.get(ns.as_str()).cloned().unwrap_or_default();
-        for w in ws.iter().filter(|w| selects(&w.labels, sel)) {
+        for w in index.selected(ns, sel) {
             b.relate("k8s.selects", pid, &w.id, Props::new());
         }
     }
