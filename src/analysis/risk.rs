@@ -249,14 +249,26 @@ pub struct Risk {
     pub counted: bool,
 }
 
+/// The CVSS vector in effect for a threat, as written: its triage record's, else (for
+/// a manual threat) the threat's own; `None` when neither is set.
+pub fn cvss_text<'m>(model: &'m Model, t: &Threat) -> Option<&'m str> {
+    t.triage(model)
+        .map(|tr| tr.cvss.trim())
+        .filter(|v| !v.is_empty())
+        .or_else(|| {
+            model
+                .manual_threats
+                .get(&t.id)
+                .map(|m| m.cvss.trim())
+                .filter(|v| !v.is_empty())
+        })
+}
+
 /// The risk of a threat on the model's scale. A CVSS vector that does not parse is
 /// ignored here (the mapping applies) and reported by [`diagnostics`].
 pub fn risk_of(model: &Model, cat: &Catalog, t: &Threat) -> Risk {
     let scale = model.metadata.risk_matrix;
-    let cvss = t
-        .triage(model)
-        .filter(|tr| !tr.cvss.trim().is_empty())
-        .and_then(|tr| parse_cvss(&tr.cvss).ok());
+    let cvss = cvss_text(model, t).and_then(|v| parse_cvss(v).ok());
     let (initial, source) = match cvss {
         Some(c) => (c.cell(scale), Source::Cvss(c)),
         None => {
@@ -312,8 +324,15 @@ pub struct Matrix {
     pub counts: Vec<Vec<usize>>,
 }
 
+impl Default for Matrix {
+    fn default() -> Matrix {
+        Matrix::new(RiskScale::default())
+    }
+}
+
 impl Matrix {
-    fn new(scale: RiskScale) -> Matrix {
+    /// An empty matrix of `scale`.
+    pub fn new(scale: RiskScale) -> Matrix {
         let n = usize::from(scale.levels());
         Matrix {
             scale,
@@ -358,7 +377,7 @@ impl Matrix {
 }
 
 /// The initial and residual matrices of an analysis.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Matrices {
     /// Before controls.
     pub initial: Matrix,
@@ -386,25 +405,48 @@ pub fn matrices(model: &Model, cat: &Catalog, a: &Analysis) -> Matrices {
     m
 }
 
-/// Triage records whose CVSS vector does not parse, as diagnostics.
+/// Triage records and manual threats whose CVSS vector does not parse, as diagnostics
+/// (triage records first, each list in id order).
 pub fn diagnostics(model: &Model) -> Vec<crate::diag::Diagnostic> {
-    model
+    let bad = |what: String, vector: &str, fallback: &str| {
+        parse_cvss(vector).err().map(|e| {
+            crate::diag::Diagnostic::new(
+                crate::diag::Level::Warning,
+                "bad-cvss",
+                format!("{what}: {e}; {fallback}"),
+            )
+        })
+    };
+    let triage = model
         .triage
         .values()
         .filter(|t| !t.cvss.trim().is_empty())
         .filter_map(|t| {
-            parse_cvss(&t.cvss).err().map(|e| {
-                crate::diag::Diagnostic::new(
-                    crate::diag::Level::Warning,
-                    "bad-cvss",
-                    format!(
-                        "triage of `{}`: {e}; the rule's likelihood and severity apply",
-                        crate::model::truncate(t.threat.as_str(), 120)
-                    ),
-                )
-            })
-        })
-        .collect()
+            bad(
+                format!(
+                    "triage of `{}`",
+                    crate::model::truncate(t.threat.as_str(), 120)
+                ),
+                &t.cvss,
+                "the rule's likelihood and severity apply",
+            )
+        });
+    let manual = model
+        .manual_threats
+        .values()
+        .filter(|m| !m.cvss.trim().is_empty())
+        .filter_map(|m| {
+            bad(
+                format!(
+                    "manual threat `{}`",
+                    crate::model::truncate(m.id.as_str(), 120)
+                ),
+                &m.cvss,
+                "its severity and a medium likelihood apply",
+            )
+            .map(|d| d.about(m.subject.clone()))
+        });
+    triage.chain(manual).collect()
 }
 
 #[cfg(test)]

@@ -208,6 +208,9 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
                     pal.insert("mitigations".into(), json!(mt.mitigations));
                     pal.insert("title".into(), J::String(mt.title.clone()));
                     pal.insert("description".into(), J::String(mt.description.clone()));
+                    if !mt.cvss.trim().is_empty() {
+                        pal.insert("cvss".into(), J::String(mt.cvss.trim().to_owned()));
+                    }
                 }
             }
         }

@@ -151,6 +151,9 @@ pub fn jira_csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, S
                 desc.push_str(&format!("* {m}\n"));
             }
         }
+        if let Some(c) = v.cvss_line() {
+            desc.push_str(&format!("\nCVSS 3.1: {c}\n"));
+        }
         desc.push('\n');
         desc.push_str(&id_marker(&v.id));
         rows.push(vec![
@@ -185,6 +188,9 @@ pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::
         ));
         body.push_str(&md_inline(&v.description));
         body.push_str("\n\n");
+        if let Some(c) = v.cvss_line() {
+            body.push_str(&format!("CVSS 3.1: {}\n\n", md_inline(&c)));
+        }
         if !t.why.is_empty() {
             body.push_str("### Why\n\n");
             for w in &t.why {

@@ -1271,7 +1271,10 @@ impl PalisadeApp {
         }
     }
 
-    fn threat_merge_key(edits: &[Edit]) -> Option<MergeKey> {
+    fn threat_merge_key(model: &crate::model::Model, edits: &[Edit]) -> Option<MergeKey> {
+        if let [Edit::PutControl(c)] = edits {
+            return super::threats::controls::field_merge_key(model, c);
+        }
         let mut id = None;
         for e in edits {
             match e {
@@ -1333,7 +1336,8 @@ impl eframe::App for PalisadeApp {
         let mut threat_edits: Vec<Edit> = Vec::new();
         egui::Panel::bottom("threats")
             .resizable(true)
-            .default_size(290.0)
+            // Room for the summary's risk heat maps above a table of several rows.
+            .default_size(360.0)
             .size_range(THREATS_MIN_HEIGHT..=700.0)
             .show(ui, |ui| {
                 super::threats::threats_panel_ui(
@@ -1420,7 +1424,7 @@ impl eframe::App for PalisadeApp {
         self.apply(canvas_edits, None);
         let merge = inspector.merge.take();
         self.apply(inspector.edits, merge);
-        let key = Self::threat_merge_key(&threat_edits);
+        let key = Self::threat_merge_key(&self.doc.model, &threat_edits);
         self.apply(threat_edits, key);
         for a in actions {
             self.handle(&ctx, a);

@@ -52,7 +52,7 @@ impl Document {
         catalog: &Catalog,
     ) -> Document {
         let analysis = analyze(&model, catalog);
-        let summary = Summary::of(&model, &analysis);
+        let summary = Summary::of(&model, catalog, &analysis);
         Document {
             model,
             path,
@@ -134,13 +134,13 @@ impl Document {
     /// Re-analyses after the catalog or the model changed.
     pub fn reanalyze(&mut self, catalog: &Catalog) {
         let analysis = analyze(&self.model, catalog);
-        self.set_analysis(analysis);
+        self.set_analysis(analysis, catalog);
     }
 
     /// Installs a new analysis: its summary, and a selection without vanished items.
-    fn set_analysis(&mut self, analysis: Analysis) {
+    fn set_analysis(&mut self, analysis: Analysis, catalog: &Catalog) {
         self.analysis = analysis;
-        self.summary = Summary::of(&self.model, &self.analysis);
+        self.summary = Summary::of(&self.model, catalog, &self.analysis);
         self.selection.prune(&self.model, &self.analysis);
     }
 
@@ -151,7 +151,7 @@ impl Document {
         self.revision += 1;
         let prev = std::mem::take(&mut self.analysis);
         let analysis = reanalyze(prev, &self.model, catalog, edit);
-        self.set_analysis(analysis);
+        self.set_analysis(analysis, catalog);
     }
 
     fn changed_all(&mut self, catalog: &Catalog) {
@@ -216,7 +216,7 @@ mod tests {
         let mut d = Document::new(model, None, None, &cat);
         let check = |d: &Document, what: &str| {
             let full = analyze(&d.model, &cat);
-            assert_eq!(d.summary, Summary::of(&d.model, &full), "{what}");
+            assert_eq!(d.summary, Summary::of(&d.model, &cat, &full), "{what}");
             assert_eq!(d.analysis.threats, full.threats, "{what}");
             assert_eq!(d.analysis.orphans, full.orphans, "{what}");
             assert_eq!(

@@ -65,6 +65,8 @@ pub struct ThreatsPanel {
     scroll_to: Option<usize>,
     /// The row of the last plain or Ctrl click: Shift+click selects from it.
     anchor: Option<ThreatId>,
+    /// Whether the summary shows the risk heat maps.
+    show_risk: bool,
 }
 
 impl Default for ThreatsPanel {
@@ -83,6 +85,7 @@ impl Default for ThreatsPanel {
             cache: None,
             scroll_to: None,
             anchor: None,
+            show_risk: true,
         }
     }
 }
@@ -146,7 +149,7 @@ pub fn threats_panel_ui(
     ui.separator();
 
     match st.tab {
-        Tab::Threats => threats_tab_ui(ui, cx, selection, (edits, actions), st),
+        Tab::Threats => threats_tab_ui(ui, cx, summary, selection, (edits, actions), st),
         Tab::Orphans => lists::orphans_ui(ui, model, analysis, catalog, edits, &mut st.lists),
         Tab::Diagnostics => lists::diagnostics_ui(ui, analysis, actions),
         Tab::Paths => super::paths::paths_tab_ui(ui, cx, &mut st.paths, selection, actions),
@@ -188,6 +191,9 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut ThreatsPanel, dark: bool)
     }
     ui.label(s.triaged_text());
     ui.separator();
+    ui.toggle_value(&mut st.show_risk, "Risk matrix")
+        .on_hover_text("Show or hide the likelihood × impact heat maps, before and after controls");
+    ui.separator();
     for (i, c) in Stride::ALL.iter().enumerate() {
         let active = st.filter.category == Some(*c);
         if ui
@@ -209,6 +215,7 @@ fn summary_ui(ui: &mut egui::Ui, s: &Summary, st: &mut ThreatsPanel, dark: bool)
 fn threats_tab_ui(
     ui: &mut egui::Ui,
     cx: ReadCtx<'_>,
+    summary: &Summary,
     selection: &mut Selection,
     (edits, actions): (&mut Vec<Edit>, &mut Vec<Action>),
     st: &mut ThreatsPanel,
@@ -250,6 +257,11 @@ fn threats_tab_ui(
         });
 
     egui::CentralPanel::default().show(ui, |ui| {
+        // The summary's heat maps sit above the table, so the detail keeps its height.
+        if st.show_risk {
+            controls::risk_summary_ui(ui, &summary.risk);
+            ui.add_space(4.0);
+        }
         filters_ui(ui, st, follows, model);
         let key = cache_key(model, analysis, st);
         let rows = match &st.cache {

@@ -219,6 +219,7 @@ impl Builder {
                 subject: t.subject,
                 description,
                 mitigations,
+                cvss: String::new(),
             },
         );
         self.model.triage.insert(

@@ -679,6 +679,10 @@ pub struct ManualThreat {
     /// Suggested controls.
     #[serde(default)]
     pub mitigations: Vec<String>,
+    /// Optional CVSS 3.1 base vector (`CVSS:3.1/AV:N/AC:L/...`); when set and valid it
+    /// places the threat in the risk matrix (a triage record's vector overrides it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cvss: String,
 }
 
 impl Model {

@@ -1389,6 +1389,7 @@ mod tests {
                     subject,
                     description,
                     mitigations,
+                    cvss: String::new(),
                 }
             });
         let control = (

@@ -32,6 +32,14 @@ code{font-size:.92em;background:#f3f4f6;padding:0 .2em;border-radius:3px;word-br
 .threat dd{margin:0}
 .diagram{border:1px solid #c9cdd3;padding:.5em;background:#fff}
 .facts td:first-child{width:13em;color:#5f6670;font-weight:bold}
+table.risk{display:inline-table;width:auto;border-collapse:separate;border-spacing:2px;margin:.4em 2.5em 1em 0;vertical-align:top}
+table.risk caption{text-align:left;font-weight:bold;padding-bottom:.3em}
+table.risk th{background:none;border:0;font-weight:normal;font-size:.8em;white-space:nowrap;vertical-align:middle;padding:0 .4em}
+table.risk th[scope=row]{text-align:right}
+table.risk th[scope=col]{text-align:center}
+table.risk th.axis{font-weight:bold}
+table.risk td{border:0;border-radius:3px;width:62px;min-width:62px;padding:0;height:26px;line-height:26px;text-align:center;vertical-align:middle;font-weight:bold;font-size:.9em}
+table.risk td.none{font-weight:normal;font-size:.75em}
 ";
 
 fn sev_chip(s: Severity) -> String {
@@ -41,6 +49,64 @@ fn sev_chip(s: Severity) -> String {
         style::severity_text(s).hex(),
         s.label()
     )
+}
+
+/// A risk matrix as a coloured grid: likelihood rows (most likely first), impact
+/// columns, each cell in the colour of its level (faint when empty, then showing the
+/// level's letter) with its count, and a title saying what the cell counts.
+fn risk_grid(o: &mut String, title: &str, m: &crate::analysis::risk::Matrix) {
+    use crate::analysis::risk::{self, Cell};
+    let lik = risk::likelihood_labels(m.scale);
+    let imp = risk::impact_labels(m.scale);
+    let n = m.scale.levels();
+    let _ = writeln!(
+        o,
+        "<table class=\"risk\">\n<caption>{}</caption>\n<tr><th class=\"axis\" scope=\"col\">Likelihood ↓ impact →</th>{}</tr>",
+        escape(title),
+        imp.iter()
+            .map(|l| format!("<th scope=\"col\">{}</th>", escape(l)))
+            .collect::<String>()
+    );
+    for l in (1..=n).rev() {
+        let name = lik.get(usize::from(l - 1)).copied().unwrap_or("");
+        let _ = write!(o, "<tr><th scope=\"row\">{}</th>", escape(name));
+        for i in 1..=n {
+            let c = Cell {
+                likelihood: l,
+                impact: i,
+            };
+            let level = c.level(m.scale);
+            let sev = level.severity();
+            let count = m.at(c);
+            let what = format!(
+                "{count} {}, likelihood {} × impact {} ({} risk)",
+                if count == 1 { "threat" } else { "threats" },
+                name,
+                imp.get(usize::from(i - 1)).copied().unwrap_or(""),
+                level.key()
+            );
+            if count == 0 {
+                let _ = write!(
+                    o,
+                    "<td class=\"none\" style=\"background:{};color:{}\" title=\"{}\">{}</td>",
+                    style::tint(style::severity_color(sev), 0.8).hex(),
+                    style::MUTED.hex(),
+                    escape(&what),
+                    style::severity_letter(sev)
+                );
+            } else {
+                let _ = write!(
+                    o,
+                    "<td style=\"background:{};color:{}\" title=\"{}\">{count}</td>",
+                    style::severity_color(sev).hex(),
+                    style::severity_text(sev).hex(),
+                    escape(&what)
+                );
+            }
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n");
 }
 
 /// Renders the HTML report.
@@ -150,10 +216,10 @@ pub fn render(data: &ReportData, input: &Input<'_>) -> Result<String, super::Rep
         let _ = writeln!(o, "<h3>Overdue as of {}</h3>", escape(&cs.as_of));
         table(&mut o, &c::overdue_table(cs));
         if let Some(m) = &cs.matrices {
-            o.push_str("<h3>Risk before controls</h3>\n");
-            table(&mut o, &c::matrix_table(&m.initial));
-            o.push_str("<h3>Residual risk after controls</h3>\n");
-            table(&mut o, &c::matrix_table(&m.residual));
+            o.push_str("<h3>Risk before and after controls</h3>\n<div class=\"risk-pair\">\n");
+            risk_grid(&mut o, "Risk before controls", &m.initial);
+            risk_grid(&mut o, "Residual risk after controls", &m.residual);
+            o.push_str("</div>\n");
             let _ = writeln!(o, "<p>{}</p>", escape(&c::matrix_summary(m)));
         }
     }
@@ -280,6 +346,9 @@ fn threat(o: &mut String, t: &ThreatView) {
         },
     );
     dl("References", escape(or_dash(&t.references.join(", "))));
+    if let Some(c) = t.cvss_line() {
+        dl("CVSS 3.1", escape(&c));
+    }
     dl("Justification", escape(or_dash(&t.justification)));
     dl("Owner", escape(or_dash(&t.owner)));
     dl("Ticket", escape(or_dash(&t.ticket)));

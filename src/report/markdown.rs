@@ -198,6 +198,9 @@ fn threat(o: &mut String, t: &ThreatView) {
             refs.join(", ")
         }
     );
+    if let Some(c) = t.cvss_line() {
+        let _ = writeln!(o, "- **CVSS 3.1:** {}", inline(&c));
+    }
     let _ = writeln!(
         o,
         "- **Justification:** {}",

@@ -246,6 +246,13 @@ pub struct ThreatView {
     pub reviewed_by: String,
     /// Triage date.
     pub date: String,
+    /// The CVSS 3.1 vector in effect (the triage record's, else a manual threat's own),
+    /// as written; empty when there is none (and then not written).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cvss: String,
+    /// Its base score, when the vector is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_base: Option<f64>,
     /// Whether the threat's subject lies on an attack path (written only when true, so
     /// output without attack paths is unchanged).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -253,6 +260,20 @@ pub struct ThreatView {
     /// Ids of the attack paths its subject lies on (written only when there are some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attack_paths: Vec<String>,
+}
+
+impl ThreatView {
+    /// The CVSS line of the threat's details (`CVSS:3.1/AV:N/... (base 9.8)`), or
+    /// `None` when it has no vector.
+    pub fn cvss_line(&self) -> Option<String> {
+        if self.cvss.is_empty() {
+            return None;
+        }
+        Some(match self.cvss_base {
+            Some(b) => format!("{} (base {b:.1})", self.cvss),
+            None => format!("{} (not a valid CVSS 3.1 vector: ignored)", self.cvss),
+        })
+    }
 }
 
 /// Renders the view of one threat.
@@ -307,6 +328,19 @@ pub fn threat_view_triaged(
     let stat = tr.map(|x| x.status).unwrap_or_default();
     let field =
         |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
+    // The record passed in is the threat's (writers walk them side by side).
+    let cvss = tr
+        .map(|x| x.cvss.trim())
+        .filter(|v| !v.is_empty())
+        .or_else(|| {
+            model
+                .manual_threats
+                .get(&t.id)
+                .map(|m| m.cvss.trim())
+                .filter(|v| !v.is_empty())
+        })
+        .unwrap_or_default()
+        .to_owned();
     ThreatView {
         id: t.id.0.clone(),
         rule_id,
@@ -334,6 +368,11 @@ pub fn threat_view_triaged(
         ticket: field(|x| &x.ticket),
         reviewed_by: field(|x| &x.reviewed_by),
         date: field(|x| &x.date),
+        cvss: cvss.clone(),
+        cvss_base: crate::analysis::risk::parse_cvss(&cvss)
+            .ok()
+            .filter(|_| !cvss.is_empty())
+            .map(|c| c.base),
         on_attack_path: false,
         attack_paths: Vec::new(),
     }

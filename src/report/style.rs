@@ -77,6 +77,17 @@ pub fn severity_color(s: Severity) -> Rgb {
     }
 }
 
+/// `c` mixed with white: `t` 0 keeps it, 1 is white (faint fills of empty cells).
+pub fn tint(c: Rgb, t: f64) -> Rgb {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |v: u8| {
+        (f64::from(v) + (255.0 - f64::from(v)) * t)
+            .round()
+            .clamp(0.0, 255.0) as u8
+    };
+    Rgb(mix(c.0), mix(c.1), mix(c.2))
+}
+
 /// Text colour that reads on [`severity_color`].
 pub fn severity_text(s: Severity) -> Rgb {
     match s {

@@ -179,6 +179,7 @@ fn hostile_model() -> Model {
                 subject: SubjectRef::Element(ElementId::new("dockerd")),
                 description: "=HYPERLINK(\"http://x\")".into(),
                 mitigations: vec!["-rf".into()],
+                cvss: String::new(),
             },
         );
     }
@@ -318,4 +319,257 @@ fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() 
             "{text:?}: got {err:?}, want {want:?}"
         );
     }
+}
+
+fn report_input<'a>(
+    m: &'a Model,
+    a: &'a palisade::analysis::Analysis,
+) -> palisade::report::Input<'a> {
+    palisade::report::Input {
+        model: m,
+        catalog: catalog(),
+        analysis: a,
+        source: b"",
+        source_name: EXAMPLE,
+        source_date_epoch: Some(1_700_000_000),
+        paper: palisade::report::Paper::A4,
+    }
+}
+
+#[test]
+fn the_pdf_draws_both_risk_matrices_side_by_side_with_axis_names_and_counts() {
+    use palisade::analysis::risk;
+    let (m, a) = analysed(EXAMPLE);
+    let inp = report_input(&m, &a);
+    let (date, epoch) = inp.date();
+    let d = palisade::report::data::build(&inp, &date);
+    let r = palisade::report::pdf::render(&d, &inp, epoch).expect("pdf");
+    let page = r
+        .page_text
+        .iter()
+        .find(|p| p.iter().any(|l| l == "Risk before and after controls"))
+        .expect("a page with the matrices");
+    let count = |s: &str| page.iter().filter(|l| *l == s).count();
+    assert_eq!(count("Risk before controls"), 1);
+    assert_eq!(count("Residual risk after controls"), 1);
+    let scale = m.metadata.risk_matrix;
+    for l in risk::likelihood_labels(scale)
+        .iter()
+        .chain(risk::impact_labels(scale))
+        .chain(&["Likelihood", "Impact"])
+    {
+        assert_eq!(count(l), 2, "{l} names an axis of each matrix");
+    }
+    // Every non-empty cell's count is drawn in that grid.
+    let mx = risk::matrices(&m, catalog(), &a);
+    for g in [&mx.initial, &mx.residual] {
+        for row in &g.counts {
+            for n in row.iter().filter(|n| **n > 0) {
+                assert!(count(&n.to_string()) >= 1, "count {n} drawn");
+            }
+        }
+    }
+    assert!(page.iter().any(|l| l.starts_with("Before controls: ")));
+}
+
+#[test]
+fn html_colours_the_risk_cells_and_markdown_keeps_the_tables() {
+    use palisade::analysis::risk::{self, Cell};
+    use palisade::report::{Format, render, style};
+    let (m, a) = analysed(EXAMPLE);
+    let inp = report_input(&m, &a);
+    let html = String::from_utf8(render(&inp, Format::Html).expect("html")).expect("utf-8");
+    assert_eq!(html.matches("<table class=\"risk\">").count(), 2);
+    let mx = risk::matrices(&m, catalog(), &a);
+    let scale = m.metadata.risk_matrix;
+    let lik = risk::likelihood_labels(scale);
+    let imp = risk::impact_labels(scale);
+    for g in [&mx.initial, &mx.residual] {
+        for l in 1..=scale.levels() {
+            for i in 1..=scale.levels() {
+                let c = Cell {
+                    likelihood: l,
+                    impact: i,
+                };
+                let n = g.at(c);
+                if n == 0 {
+                    continue;
+                }
+                let sev = c.level(scale).severity();
+                let cell = format!(
+                    "<td style=\"background:{};color:{}\" title=\"{n} {}, likelihood {} × impact {} ({} risk)\">{n}</td>",
+                    style::severity_color(sev).hex(),
+                    style::severity_text(sev).hex(),
+                    if n == 1 { "threat" } else { "threats" },
+                    lik[usize::from(l - 1)],
+                    imp[usize::from(i - 1)],
+                    c.level(scale).key()
+                );
+                assert!(html.contains(&cell), "{cell}");
+            }
+        }
+    }
+    let md = String::from_utf8(render(&inp, Format::Markdown).expect("md")).expect("utf-8");
+    assert_eq!(
+        md.matches("| Likelihood \\ impact |").count(),
+        2,
+        "Markdown keeps its tables"
+    );
+}
+
+const CRITICAL_VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+
+/// The example with a manual threat on dockerd carrying `cvss`.
+fn with_manual_cvss(cvss: &str) -> Model {
+    let mut m = load(EXAMPLE);
+    let id = ThreatId::new("MANUAL-001");
+    m.manual_threats.insert(
+        id.clone(),
+        ManualThreat {
+            id,
+            title: "Operator laptop stolen with a daemon client certificate".into(),
+            category: Stride::Spoofing,
+            severity: Severity::Low,
+            subject: SubjectRef::Element(ElementId::new("dockerd")),
+            description: "A stolen certificate drives the daemon.".into(),
+            mitigations: Vec::new(),
+            cvss: cvss.into(),
+        },
+    );
+    m
+}
+
+#[test]
+fn a_manual_threats_cvss_vector_is_saved_placed_in_the_matrix_and_overridden_by_triage() {
+    use palisade::analysis::risk::{self, Source};
+    let m = with_manual_cvss(CRITICAL_VECTOR);
+    // Saved one line, read back by both parsers.
+    let text = persist::to_text(&m).expect("text");
+    assert!(
+        text.contains(&format!("cvss: \"{CRITICAL_VECTOR}\"")),
+        "{text}"
+    );
+    let back = persist::load_bytes("x.ron", text.as_bytes()).expect("loads");
+    assert_eq!(back.model, m);
+    let back = persist::load_bytes_ron_only("x.ron", text.as_bytes()).expect("loads");
+    assert_eq!(back.model, m);
+    let a = analyze(&m, catalog());
+    let t = a.threat("MANUAL-001").expect("manual threat");
+    let r = risk::risk_of(&m, catalog(), t);
+    // Base 9.8 and exploitability 3.9: the top cell, whatever the Low severity says.
+    assert!(matches!(&r.source, Source::Cvss(c) if (c.base - 9.8).abs() < 1e-9));
+    assert_eq!((r.initial.likelihood, r.initial.impact), (5, 5));
+    assert!(!a.diagnostics.iter().any(|d| d.code == "bad-cvss"));
+    // A triage record's vector overrides the threat's own.
+    let mut m2 = m.clone();
+    palisade::model::Edit::SetTriage(
+        ThreatId::new("MANUAL-001"),
+        Some(palisade::model::Triage {
+            threat: ThreatId::new("MANUAL-001"),
+            cvss: "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N".into(),
+            ..Default::default()
+        }),
+    )
+    .apply(&mut m2)
+    .expect("edit");
+    let a2 = analyze(&m2, catalog());
+    let r2 = risk::risk_of(&m2, catalog(), a2.threat("MANUAL-001").expect("threat"));
+    assert!(matches!(&r2.source, Source::Cvss(c) if c.base < 2.0));
+}
+
+#[test]
+fn an_invalid_manual_cvss_vector_is_a_diagnostic_on_its_subject_and_the_mapping_applies() {
+    use palisade::analysis::risk::{self, Source};
+    let m = with_manual_cvss("CVSS:3.1/AV:N/AC:L");
+    let a = analyze(&m, catalog());
+    let d: Vec<_> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "bad-cvss")
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("manual threat `MANUAL-001`"),
+        "{}",
+        d[0].message
+    );
+    assert!(
+        d[0].message.contains("lacks the base metric PR"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(
+        d[0].subject,
+        Some(SubjectRef::Element(ElementId::new("dockerd")))
+    );
+    let r = risk::risk_of(&m, catalog(), a.threat("MANUAL-001").expect("threat"));
+    assert_eq!(r.source, Source::Mapping);
+    // The incremental analysis of the edit that set it says the same.
+    let base = load(EXAMPLE);
+    let prev = analyze(&base, catalog());
+    let mut edited = base.clone();
+    let edit = palisade::model::Edit::PutManualThreat(
+        m.manual_threats[&ThreatId::new("MANUAL-001")].clone(),
+    );
+    // (The GUI passes the inverse of what it applied, as here.)
+    let inverse = edit.apply(&mut edited).expect("edit");
+    let inc = palisade::analysis::reanalyze(prev, &edited, catalog(), &inverse);
+    assert!(inc.diagnostics.iter().any(|d| d.code == "bad-cvss"));
+}
+
+#[test]
+fn the_cvss_vector_is_shown_in_every_report_and_the_exports() {
+    use palisade::report::{Format, render};
+    let m = with_manual_cvss(CRITICAL_VECTOR);
+    let a = analyze(&m, catalog());
+    let inp = report_input(&m, &a);
+    let line = format!("{CRITICAL_VECTOR} (base 9.8)");
+    let md = String::from_utf8(render(&inp, Format::Markdown).expect("md")).expect("utf-8");
+    assert!(md.contains(&format!("- **CVSS 3.1:** {line}")), "markdown");
+    let html = String::from_utf8(render(&inp, Format::Html).expect("html")).expect("utf-8");
+    assert!(
+        html.contains(&format!("<dt>CVSS 3.1</dt><dd>{line}</dd>")),
+        "html"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(&inp, Format::Json).expect("json")).expect("JSON");
+    let text = json.to_string();
+    assert!(
+        text.contains(&format!("\"cvss\":\"{CRITICAL_VECTOR}\"")),
+        "json"
+    );
+    assert!(text.contains("\"cvss_base\":9.8"), "json score");
+    let (date, epoch) = inp.date();
+    let d = palisade::report::data::build(&inp, &date);
+    let pdf = palisade::report::pdf::render(&d, &inp, epoch).expect("pdf");
+    assert!(
+        pdf.page_text.iter().flatten().any(|l| l.contains(&line)),
+        "pdf"
+    );
+    // Threats without a vector write nothing new.
+    let plain = String::from_utf8(
+        render(
+            &report_input(&load(EXAMPLE), &analyze(&load(EXAMPLE), catalog())),
+            Format::Json,
+        )
+        .expect("json"),
+    )
+    .expect("utf-8");
+    assert!(!plain.contains("cvss"));
+    let otm = String::from_utf8(export(&m, catalog(), &a, ExportFormat::Otm, false).expect("otm"))
+        .expect("utf-8");
+    assert!(
+        otm.contains(&format!("\"cvss\": \"{CRITICAL_VECTOR}\""))
+            || otm.contains(&format!("\"cvss\":\"{CRITICAL_VECTOR}\"")),
+        "otm"
+    );
+    let gh = String::from_utf8(
+        export(&m, catalog(), &a, ExportFormat::GithubIssues, false).expect("gh"),
+    )
+    .expect("utf-8");
+    assert!(gh.contains("CVSS 3.1: "), "github issues");
+    let jira =
+        String::from_utf8(export(&m, catalog(), &a, ExportFormat::JiraCsv, false).expect("jira"))
+            .expect("utf-8");
+    assert!(jira.contains(&format!("CVSS 3.1: {line}")), "jira");
 }

@@ -1288,6 +1288,7 @@ fn build(s: &Shape) -> Model {
                 subject,
                 description: text.clone(),
                 mitigations: vec![text.clone(), "Second control".into()],
+                cvss: String::new(),
             },
         );
         if *triaged {

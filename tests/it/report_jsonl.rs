@@ -156,6 +156,7 @@ fn jsonl_keeps_triage_and_manual_threats() {
             subject: palisade::model::SubjectRef::Model,
             description: "By hand".into(),
             mitigations: vec!["Do it".into()],
+            cvss: String::new(),
         },
     );
     let a = analyze(&m, cat);

@@ -375,7 +375,7 @@ impl Draw<'_> {
             return bulk;
         }
         let far = self.zoom() < FAR_MAX_ZOOM;
-        let mut batch = Batch::new(self.painter, &self.meshes);
+        let mut batch = Batch::new(self.painter, &self.meshes, !far);
         let mut emphasised = Vec::new();
         for (i, fc, em) in flows {
             if em.selected || em.hovered || em.highlighted {
@@ -477,12 +477,13 @@ impl Draw<'_> {
     /// Starts the overview painting of elements (see [`OVERVIEW_MAX_ZOOM`]); `None` when
     /// zoomed in far enough to draw elements one by one.
     pub fn overview(&self) -> Option<Overview<'_, '_>> {
+        let far = self.zoom() < FAR_MAX_ZOOM;
         (self.zoom() < OVERVIEW_MAX_ZOOM).then(|| Overview {
             d: self,
-            batch: Batch::new(self.painter, &self.meshes),
-            far: self.zoom() < FAR_MAX_ZOOM,
+            batch: Batch::new(self.painter, &self.meshes, !far),
+            far,
             dots: Vec::new(),
-            far_dots: Batch::new(self.painter, &self.meshes),
+            far_dots: Batch::new(self.painter, &self.meshes, false),
             dots_at: self.painter.add(Shape::Noop),
         })
     }
@@ -940,8 +941,8 @@ enum FlowPath {
 }
 
 /// Many simple shapes tessellated into one mesh while painting, with egui's own
-/// anti-aliasing (feathering), so thousands of them cost one shape. The mesh is put
-/// where [`Batch::new`] was called in the paint order.
+/// anti-aliasing (feathering) unless told otherwise, so thousands of them cost one
+/// shape. The mesh is put where [`Batch::new`] was called in the paint order.
 struct Batch {
     mesh: Mesh,
     path: Path,
@@ -951,11 +952,15 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(painter: &Painter, pool: &MeshPool) -> Batch {
+    /// A batch at the current place in the paint order. Without `antialias` the shapes
+    /// get no feathering: a filled quad is 4 vertices instead of 8 and a thin line 4
+    /// instead of 6, which is what the far view (shapes a few pixels wide, where the
+    /// soft edge is not seen) wants for its hundreds of thousands of vertices.
+    fn new(painter: &Painter, pool: &MeshPool, antialias: bool) -> Batch {
         let ctx = painter.ctx();
         let (feather, px) =
             ctx.tessellation_options(|o| (o.feathering, o.feathering_size_in_pixels));
-        let feathering = if feather {
+        let feathering = if feather && antialias {
             px / ctx.pixels_per_point().max(0.01)
         } else {
             0.0

@@ -1,14 +1,13 @@
 //! Controls in the threats workspace: the controls of the selected threat (status,
 //! detach), "Create control from this mitigation" with the list of threats it will
-//! attach to, and the Controls panel (every control's fields, and the risk heat map
-//! before and after controls). Every change is an `Edit::PutControl` /
+//! attach to, the Controls panel (every control's fields), and the risk heat maps
+//! before and after controls that the threats summary shows. Every change is an `Edit::PutControl` /
 //! `Edit::RemoveControl`, so undo restores it exactly.
 
 use crate::analysis::risk::{self, Matrix};
 use crate::analysis::{Analysis, Threat, controls};
 use crate::gui::theme;
 use crate::model::{Control, ControlId, ControlStatus, Edit, Model, ThreatId};
-use crate::rules::Catalog;
 use eframe::egui::{self, RichText};
 
 /// A "create control" waiting for the reviewer to confirm its threats.
@@ -69,7 +68,13 @@ pub fn control_from_mitigation(model: &Model, mitigation: &str, threats: &[Threa
     c
 }
 
-fn status_combo(ui: &mut egui::Ui, salt: &str, current: ControlStatus) -> Option<ControlStatus> {
+/// A status picker; `name` is its accessible name (screen readers, tests).
+fn status_combo(
+    ui: &mut egui::Ui,
+    salt: &str,
+    name: &str,
+    current: ControlStatus,
+) -> Option<ControlStatus> {
     let mut s = current;
     egui::ComboBox::from_id_salt(salt)
         .selected_text(s.label())
@@ -77,8 +82,18 @@ fn status_combo(ui: &mut egui::Ui, salt: &str, current: ControlStatus) -> Option
             for o in ControlStatus::ALL {
                 ui.selectable_value(&mut s, o, o.label());
             }
-        });
+        })
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, name));
     (s != current).then_some(s)
+}
+
+/// A button whose accessible name says which control it acts on, where its visible
+/// text alone ("Keep as history") would be ambiguous.
+fn named_button(ui: &mut egui::Ui, text: &str, name: &str) -> egui::Response {
+    let r = ui.small_button(text);
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    r
 }
 
 /// The mitigations of a threat, each with "Create control…", and the confirmation
@@ -99,8 +114,7 @@ pub fn mitigations_ui(
     for m in mitigations {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("• {m}"));
-            if ui
-                .small_button("Create control…")
+            if named_button(ui, "Create control…", &format!("Create control: {m}"))
                 .on_hover_text(
                     "A control from this mitigation, attached to the open threats of this rule",
                 )
@@ -182,7 +196,9 @@ pub fn threat_controls_ui(ui: &mut egui::Ui, model: &Model, t: &Threat, edits: &
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(c.id.as_str()).monospace());
             ui.label(&c.title);
-            if let Some(s) = status_combo(ui, &format!("control.status.{}", c.id), c.status) {
+            let name = format!("Status of {}", c.id);
+            if let Some(s) = status_combo(ui, &format!("control.status.{}", c.id), &name, c.status)
+            {
                 let mut n = c.clone();
                 n.status = s;
                 edits.push(Edit::PutControl(n));
@@ -204,14 +220,9 @@ pub fn threat_controls_ui(ui: &mut egui::Ui, model: &Model, t: &Threat, edits: &
     }
 }
 
-/// The Controls panel: every control's fields, its threats, and the heat maps.
-pub fn controls_panel_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    cat: &Catalog,
-    a: &Analysis,
-    edits: &mut Vec<Edit>,
-) {
+/// The Controls panel: every control's fields and its threats (the heat maps are in the
+/// summary above the threats table).
+pub fn controls_panel_ui(ui: &mut egui::Ui, model: &Model, a: &Analysis, edits: &mut Vec<Edit>) {
     let header = format!("Controls ({})", model.controls.len());
     egui::CollapsingHeader::new(header)
         .id_salt("palisade.controls.panel")
@@ -222,13 +233,7 @@ pub fn controls_panel_ui(
                         .italics(),
                 );
             }
-            let m = risk::matrices(model, cat, a);
-            ui.horizontal(|ui| {
-                heat_map_ui(ui, "Risk before controls", &m.initial);
-                ui.add_space(12.0);
-                heat_map_ui(ui, "Residual risk", &m.residual);
-            });
-            ui.add_space(6.0);
+
             for c in model.controls.values() {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     control_fields_ui(ui, c, a, edits);
@@ -251,13 +256,25 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
                 ("Ticket", &mut n.ticket),
                 ("Due", &mut n.due),
             ] {
-                let l = ui.label(label);
-                ui.add(egui::TextEdit::singleline(field).desired_width(220.0))
-                    .labelled_by(l.id);
+                ui.label(label);
+                // Named with the control's id: every control in the panel has a Title.
+                let name = format!("{} {}", c.id, label.to_lowercase());
+                let r = ui.add(
+                    egui::TextEdit::singleline(field)
+                        .id_salt(("control.field", c.id.as_str(), label))
+                        .desired_width(220.0),
+                );
+                let value = field.clone();
+                r.widget_info(|| {
+                    let mut w = egui::WidgetInfo::labeled(egui::Role::TextInput, true, &name);
+                    w.current_text_value = Some(value.clone());
+                    w
+                });
                 ui.end_row();
             }
             ui.label("Status");
-            if let Some(s) = status_combo(ui, &format!("panel.status.{}", c.id), c.status) {
+            let name = format!("{} status", c.id);
+            if let Some(s) = status_combo(ui, &format!("panel.status.{}", c.id), &name, c.status) {
                 n.status = s;
             }
             ui.end_row();
@@ -271,11 +288,13 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
                 RichText::new(format!("{} orphaned", orphaned.len()))
                     .color(ui.visuals().warn_fg_color),
             );
-            if ui.small_button("Keep as history").clicked() {
+            let keep = format!("Keep orphaned links of {} as history", c.id);
+            if named_button(ui, "Keep as history", &keep).clicked() {
                 n.kept_as_history
                     .extend(orphaned.iter().map(|t| ThreatId::new(*t)));
             }
-            if ui.small_button("Detach orphaned").clicked() {
+            let detach = format!("Detach orphaned links of {}", c.id);
+            if named_button(ui, "Detach orphaned", &detach).clicked() {
                 n.threats.retain(|t| !orphaned.contains(&t.as_str()));
             }
         }
@@ -289,63 +308,176 @@ fn control_fields_ui(ui: &mut egui::Ui, c: &Control, a: &Analysis, edits: &mut V
     }
 }
 
-/// A likelihood × impact heat map: cells in the severity colours of their level, with
-/// the count and the level's letter (colour is never the only cue).
+/// The undo merge key of a control edit that changes one text field of an existing
+/// control (`control:CTL-001:title`): typing a title is one undo step, ended when the
+/// field loses focus, like the inspector's text fields. Any other change (status,
+/// links, a new control) is a step of its own.
+pub fn field_merge_key(model: &Model, new: &Control) -> Option<String> {
+    let old = model.controls.get(new.id.as_str())?;
+    let texts = |c: &Control| {
+        [
+            ("title", c.title.clone()),
+            ("description", c.description.clone()),
+            ("owner", c.owner.clone()),
+            ("ticket", c.ticket.clone()),
+            ("due", c.due.clone()),
+        ]
+    };
+    let changed: Vec<&str> = texts(old)
+        .iter()
+        .zip(texts(new).iter())
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0)
+        .collect();
+    let [field] = changed.as_slice() else {
+        return None;
+    };
+    // Everything but that field is as it was.
+    let mut same = new.clone();
+    same.title.clone_from(&old.title);
+    same.description.clone_from(&old.description);
+    same.owner.clone_from(&old.owner);
+    same.ticket.clone_from(&old.ticket);
+    same.due.clone_from(&old.due);
+    (same == *old).then(|| format!("control:{}:{field}", new.id))
+}
+
+/// The two heat maps side by side, risk before controls and residual risk after them,
+/// each with its counts per level: the summary above the threats table.
+pub fn risk_summary_ui(ui: &mut egui::Ui, m: &risk::Matrices) {
+    ui.horizontal_top(|ui| {
+        heat_map_ui(ui, "Risk before controls", &m.initial);
+        ui.add_space(24.0);
+        heat_map_ui(ui, "Residual risk after controls", &m.residual);
+    });
+}
+
+/// Size of a heat-map cell.
+const CELL: egui::Vec2 = egui::vec2(58.0, 15.0);
+
+/// A likelihood × impact heat map: likelihood up the side and impact along the bottom,
+/// each level named; cells in the theme's severity colours of their risk level, with
+/// the count (an empty cell shows its level's letter, faint: colour is never the only
+/// cue). Hovering a cell says what it counts; each cell is an accessible node.
 pub fn heat_map_ui(ui: &mut egui::Ui, title: &str, m: &Matrix) {
     let dark = ui.visuals().dark_mode;
+    let n = m.scale.levels();
+    let lik = risk::likelihood_labels(m.scale);
+    let imp = risk::impact_labels(m.scale);
+    let small = egui::FontId::proportional(10.0);
+    let strong = ui.visuals().strong_text_color();
+    let text = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
     ui.vertical(|ui| {
-        ui.label(RichText::new(title).strong());
-        let n = usize::from(m.scale.levels());
-        let cell = 30.0;
+        let b = m.by_level();
+        ui.label(RichText::new(title).strong())
+            .on_hover_text(format!(
+                "{} threats: {} critical, {} high, {} medium, {} low",
+                m.total(),
+                b[3],
+                b[2],
+                b[1],
+                b[0]
+            ));
+        let painter = ui.painter().clone();
+        let side = lik
+            .iter()
+            .map(|l| {
+                painter
+                    .layout_no_wrap((*l).to_owned(), small.clone(), text)
+                    .size()
+                    .x
+            })
+            .fold(0.0f32, f32::max)
+            + 8.0;
+        let cells = egui::vec2(CELL.x * f32::from(n), CELL.y * f32::from(n));
+        let row = 12.0;
         let (rect, _) = ui.allocate_exact_size(
-            egui::vec2(cell * n as f32 + 4.0, cell * n as f32 + 4.0),
+            egui::vec2(side + cells.x, row + cells.y + 2.0 * row),
             egui::Sense::hover(),
         );
-        let p = ui.painter_at(rect);
-        for l in 1..=m.scale.levels() {
-            for i in 1..=m.scale.levels() {
+        let origin = egui::pos2(rect.left() + side, rect.top() + row);
+        painter.text(
+            egui::pos2(origin.x - 6.0, rect.top()),
+            egui::Align2::RIGHT_TOP,
+            "Likelihood ↑",
+            small.clone(),
+            strong,
+        );
+        for l in 1..=n {
+            let y = origin.y + CELL.y * f32::from(n - l);
+            painter.text(
+                egui::pos2(origin.x - 6.0, y + CELL.y / 2.0),
+                egui::Align2::RIGHT_CENTER,
+                lik.get(usize::from(l - 1)).copied().unwrap_or(""),
+                small.clone(),
+                text,
+            );
+            for i in 1..=n {
                 let c = risk::Cell {
                     likelihood: l,
                     impact: i,
                 };
-                let x = rect.left() + 2.0 + cell * f32::from(i - 1);
-                let y = rect.top() + 2.0 + cell * f32::from(m.scale.levels() - l);
-                let r =
-                    egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell - 2.0, cell - 2.0));
-                let sev = c.level(m.scale).severity();
+                let x = origin.x + CELL.x * f32::from(i - 1);
+                let r = egui::Rect::from_min_size(egui::pos2(x, y), CELL).shrink(1.0);
+                let level = c.level(m.scale);
+                let sev = level.severity();
                 let count = m.at(c);
                 let fill = theme::severity_color(sev, dark);
-                p.rect_filled(
+                painter.rect_filled(
                     r,
-                    3.0,
+                    2.0,
                     if count == 0 {
-                        fill.gamma_multiply(0.25)
+                        fill.gamma_multiply(0.22)
                     } else {
                         fill
                     },
                 );
-                let text = if count == 0 {
-                    theme::severity_letter(sev).to_string()
+                let (label, colour) = if count == 0 {
+                    (theme::severity_letter(sev).to_string(), weak)
                 } else {
-                    format!("{count}")
+                    (count.to_string(), theme::severity_text_color(sev, dark))
                 };
-                p.text(
+                painter.text(
                     r.center(),
                     egui::Align2::CENTER_CENTER,
-                    text,
-                    egui::FontId::proportional(12.0),
-                    theme::severity_text_color(sev, dark),
+                    label,
+                    egui::FontId::proportional(11.0),
+                    colour,
                 );
+                let what = format!(
+                    "{title}: {count} {} likelihood {} × impact {} ({} risk)",
+                    if count == 1 { "threat," } else { "threats," },
+                    lik.get(usize::from(l - 1)).copied().unwrap_or(""),
+                    imp.get(usize::from(i - 1)).copied().unwrap_or(""),
+                    level.key()
+                );
+                let resp = ui.interact(
+                    r,
+                    egui::Id::unique(("palisade.heat-map", title, l, i)),
+                    egui::Sense::hover(),
+                );
+                resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Cell, true, &what));
+                resp.on_hover_text(what);
             }
         }
-        ui.label(RichText::new("likelihood ↑  impact →").weak().small());
-        let b = m.by_level();
-        ui.label(
-            RichText::new(format!(
-                "{} critical · {} high · {} medium · {} low",
-                b[3], b[2], b[1], b[0]
-            ))
-            .small(),
+        let bottom = origin.y + cells.y + 1.0;
+        for i in 1..=n {
+            let x = origin.x + CELL.x * (f32::from(i) - 0.5);
+            painter.text(
+                egui::pos2(x, bottom),
+                egui::Align2::CENTER_TOP,
+                imp.get(usize::from(i - 1)).copied().unwrap_or(""),
+                small.clone(),
+                text,
+            );
+        }
+        painter.text(
+            egui::pos2(origin.x + cells.x / 2.0, bottom + row),
+            egui::Align2::CENTER_TOP,
+            "Impact →",
+            small.clone(),
+            strong,
         );
     });
 }

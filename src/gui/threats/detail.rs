@@ -57,6 +57,7 @@ struct ManualDraft {
     category: Stride,
     severity: Severity,
     description: String,
+    cvss: String,
 }
 
 impl Default for ManualDraft {
@@ -66,6 +67,49 @@ impl Default for ManualDraft {
             category: Stride::Spoofing,
             severity: Severity::Medium,
             description: String::new(),
+            cvss: String::new(),
+        }
+    }
+}
+
+/// Gives a text field an accessible name of its own.
+fn named(r: egui::Response, name: &str, value: &str) {
+    r.widget_info(|| {
+        let mut w = egui::WidgetInfo::labeled(egui::Role::TextInput, true, name);
+        w.current_text_value = Some(value.to_owned());
+        w
+    });
+}
+
+/// What a CVSS vector being typed gives: its base score and cell, or why it is refused.
+/// Returns whether the text is acceptable (empty or valid).
+fn cvss_check_ui(ui: &mut egui::Ui, text: &str, scale: crate::model::RiskScale) -> bool {
+    use crate::analysis::risk;
+    if text.trim().is_empty() {
+        ui.label(RichText::new("Optional: places the threat in the risk matrix").weak());
+        return true;
+    }
+    match risk::parse_cvss(text) {
+        Ok(c) => {
+            let cell = c.cell(scale);
+            let name = |labels: &[&str], n: u8| {
+                labels
+                    .get(usize::from(n.saturating_sub(1)))
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            ui.label(format!(
+                "Base {:.1}: likelihood {} × impact {}",
+                c.base,
+                name(risk::likelihood_labels(scale), cell.likelihood),
+                name(risk::impact_labels(scale), cell.impact)
+            ));
+            true
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
+            false
         }
     }
 }
@@ -185,7 +229,7 @@ pub fn detail_ui(
             ui.separator();
             manual_ui(ui, model, selection, edits, st);
             ui.separator();
-            super::controls::controls_panel_ui(ui, model, catalog, analysis, edits);
+            super::controls::controls_panel_ui(ui, model, analysis, edits);
         });
 }
 
@@ -284,6 +328,9 @@ fn threat_ui(
         "Subject: {} ({})",
         v.subject.name, v.subject.kind_of_subject
     ));
+    if let Some(c) = v.cvss_line() {
+        ui.label(RichText::new(format!("CVSS 3.1: {c}")).monospace().small());
+    }
     ui.add_space(4.0);
     ui.label(&v.description);
     // The reference document's item the rule was written from (kept apart from the
@@ -425,6 +472,19 @@ fn threat_ui(
                             .desired_width(f32::INFINITY),
                     )
                     .lost_focus();
+                ui.end_row();
+                let l = ui.label("CVSS 3.1");
+                commit |= ui
+                    .add(
+                        egui::TextEdit::singleline(&mut m.cvss)
+                            .hint_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(l.id)
+                    .lost_focus();
+                ui.end_row();
+                ui.label("");
+                cvss_check_ui(ui, &m.cvss, model.metadata.risk_matrix);
                 ui.end_row();
             });
         if commit && Some(&*m) != manual {
@@ -580,7 +640,14 @@ fn manual_ui(
         .num_columns(2)
         .show(ui, |ui| {
             ui.label("Title");
-            ui.add(egui::TextEdit::singleline(&mut st.manual.title).desired_width(f32::INFINITY));
+            // Named apart from the model's and the edit form's Title fields.
+            named(
+                ui.add(
+                    egui::TextEdit::singleline(&mut st.manual.title).desired_width(f32::INFINITY),
+                ),
+                "New threat title",
+                &st.manual.title,
+            );
             ui.end_row();
             ui.label("Category");
             egui::ComboBox::from_id_salt("manual.new.category")
@@ -607,9 +674,21 @@ fn manual_ui(
                     .desired_width(f32::INFINITY),
             );
             ui.end_row();
+            ui.label("CVSS 3.1");
+            named(
+                ui.add(
+                    egui::TextEdit::singleline(&mut st.manual.cvss)
+                        .hint_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                        .desired_width(f32::INFINITY),
+                ),
+                "New threat CVSS 3.1",
+                &st.manual.cvss,
+            );
+            ui.end_row();
         });
+    let cvss_ok = cvss_check_ui(ui, &st.manual.cvss, model.metadata.risk_matrix);
     ui.horizontal(|ui| {
-        let ok = !st.manual.title.trim().is_empty();
+        let ok = !st.manual.title.trim().is_empty() && cvss_ok;
         if ui
             .add_enabled(ok, egui::Button::new("Add threat"))
             .clicked()
@@ -623,6 +702,7 @@ fn manual_ui(
                 subject: subject.clone(),
                 description: st.manual.description.trim().to_owned(),
                 mitigations: Vec::new(),
+                cvss: st.manual.cvss.trim().to_owned(),
             }));
             st.manual = ManualDraft::default();
             st.adding_manual = false;

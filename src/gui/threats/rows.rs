@@ -301,13 +301,16 @@ pub struct Summary {
     pub by_category: [usize; 6],
     /// Decided threats.
     pub triaged: usize,
+    /// The risk matrices before and after controls, for the summary's heat maps.
+    pub risk: crate::analysis::risk::Matrices,
 }
 
 impl Summary {
     /// Counts an analysis.
-    pub fn of(model: &Model, a: &Analysis) -> Summary {
+    pub fn of(model: &Model, cat: &Catalog, a: &Analysis) -> Summary {
         let mut s = Summary {
             total: a.threats.len(),
+            risk: crate::analysis::risk::matrices(model, cat, a),
             ..Summary::default()
         };
         for t in &a.threats {
@@ -517,7 +520,10 @@ mod tests {
     fn summary_counts() {
         let (m, cat) = fixture();
         let a = analyze(&m, &cat);
-        let s = Summary::of(&m, &a);
+        let s = Summary::of(&m, &cat, &a);
+        // No threat is triaged Not applicable here: every one is in the matrix.
+        assert!(m.triage.is_empty());
+        assert_eq!(s.risk.initial.total(), s.total);
         assert_eq!(s.total, a.threats.len());
         assert_eq!(s.by_category.iter().sum::<usize>(), s.total);
         assert_eq!(

@@ -4,6 +4,7 @@
 
 pub mod diagram;
 mod facts;
+mod risk;
 pub mod writer;
 
 use super::data::{FactKind, ReportData, SubjectGroup};
@@ -347,6 +348,9 @@ fn threat(doc: &mut Doc<'_>, t: &ThreatView) {
     }
     fields.push(("Mitigations", or_dash(&t.mitigations.join("; ")).to_owned()));
     fields.push(("References", or_dash(&t.references.join(", ")).to_owned()));
+    if let Some(c) = t.cvss_line() {
+        fields.push(("CVSS 3.1", c));
+    }
     // Accepting a risk, or calling a threat not applicable, is a claim that needs a
     // reason: say plainly when none was given instead of printing a dash.
     let claim = matches!(
@@ -515,10 +519,10 @@ fn controls(doc: &mut Doc<'_>, data: &ReportData) {
     doc.heading(2, &format!("Overdue as of {}", cs.as_of));
     doc.render_table(&c::overdue_table(cs));
     if let Some(m) = &cs.matrices {
-        doc.heading(2, "Risk before controls");
-        doc.render_table(&c::matrix_table(&m.initial));
-        doc.heading(2, "Residual risk after controls");
-        doc.render_table(&c::matrix_table(&m.residual));
+        // The heading stays with its grids.
+        doc.ensure(risk::height(m) + 30.0);
+        doc.heading(2, "Risk before and after controls");
+        risk::matrices(doc, m);
         doc.para(&c::matrix_summary(m), BODY, false, style::MUTED, 0.0);
     }
 }
