@@ -10,14 +10,14 @@
 //! Ingresses and environment variables that name a Service become flows. Every derived
 //! property records its file, document and YAML path in [`Element::provenance`].
 
-use super::yaml::{self, Doc, Reader, get, scalar};
+use super::node::{Node as Y, get, scalar};
+use super::yaml::{self, Doc, Reader, Tree};
 use super::{ImportError, Imported};
 use crate::diag::{Diagnostic, Level};
 use crate::model::{
     Boundary, BoundaryId, BoundaryKind, Element, ElementId, Flow, FlowId, Model, Props, Relation,
     RelationId, Value,
 };
-use serde_norway::Value as Y;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Id of the cluster boundary.
@@ -71,7 +71,7 @@ fn workload_kind(kind: &str) -> Option<(&'static str, &'static str, &'static str
 
 /// One Kubernetes object found in the input.
 struct Obj<'d, 'a> {
-    doc: &'d Doc<'a>,
+    doc: &'d Doc<'a, Y>,
     v: &'d Y,
     /// Path prefix of the object inside its document (`items[3].` in a List).
     prefix: String,
@@ -86,7 +86,7 @@ impl Obj<'_, '_> {
         format!("{}{}", self.prefix, path)
     }
     fn at(&self, path: &str) -> String {
-        self.doc.at(&self.p(path))
+        self.doc.at_parts(&[&self.prefix, path])
     }
 }
 
@@ -423,7 +423,7 @@ impl Selector {
     }
 }
 
-fn read_selector(r: &mut Reader, v: &Y, key: &str, path: &str) -> Option<Selector> {
+fn read_selector(r: &mut Reader<'_, '_, Y>, v: &Y, key: &str, path: &str) -> Option<Selector> {
     let m = r.map(v, key, path)?;
     let mut s = Selector {
         labels: r.string_map(m, "matchLabels", &format!("{path}.matchLabels")),
@@ -455,6 +455,63 @@ struct Workload {
     env: Vec<(String, String, String)>,
 }
 
+/// The workloads of each namespace, and of each namespace by pod label, in the order
+/// found: a selector is tested only against the workloads that carry one of its labels
+/// (a Service or policy per workload in one namespace would otherwise test every pair).
+struct LabelIndex<'w> {
+    workloads: &'w [Workload],
+    by_ns: HashMap<&'w str, Vec<usize>>,
+    /// `(namespace, key, value)` -> workloads with that label.
+    by_label: HashMap<(&'w str, &'w str, &'w str), Vec<usize>>,
+}
+
+impl<'w> LabelIndex<'w> {
+    fn new(workloads: &'w [Workload]) -> Self {
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            by_ns.entry(&w.ns).or_default().push(i);
+            for (k, v) in &w.labels {
+                by_label.entry((&w.ns, k, v)).or_default().push(i);
+            }
+        }
+        LabelIndex {
+            workloads,
+            by_ns,
+            by_label,
+        }
+    }
+
+    /// The workloads of `ns` that `sel` selects, in the order found.
+    fn selected<'s>(
+        &'s self,
+        ns: &'s str,
+        sel: &'s Selector,
+    ) -> impl Iterator<Item = &'w Workload> + 's {
+        const NONE: &[usize] = &[];
+        // Every selected workload carries each of the selector's labels, so the
+        // shortest of their lists holds them all.
+        let candidates: &[usize] = if sel.labels.is_empty() {
+            self.by_ns.get(ns).map_or(NONE, Vec::as_slice)
+        } else {
+            sel.labels
+                .iter()
+                .map(|(k, v)| {
+                    self.by_label
+                        .get(&(ns, k.as_str(), v.as_str()))
+                        .map_or(NONE, Vec::as_slice)
+                })
+                .min_by_key(|l| l.len())
+                .unwrap_or(NONE)
+        };
+        let workloads = self.workloads;
+        candidates
+            .iter()
+            .map(move |&i| &workloads[i])
+            .filter(move |w| selects(&w.labels, sel))
+    }
+}
+
 /// A Service found.
 struct Service {
     name: String,
@@ -480,7 +537,7 @@ struct Perms {
     wildcard: bool,
 }
 
-fn perms_of_rules(r: &mut Reader, o: &Obj) -> (Perms, Vec<String>) {
+fn perms_of_rules(r: &mut Reader<'_, '_, Y>, o: &Obj) -> (Perms, Vec<String>) {
     let mut p = Perms::default();
     let mut why = Vec::new();
     const POD_MAKERS: &[&str] = &[
@@ -577,7 +634,7 @@ fn builtin_perms(name: &str) -> Option<Perms> {
 fn read_inputs<'a>(
     inputs: &'a [(String, Vec<u8>)],
     diags: &mut Vec<Diagnostic>,
-) -> Result<Vec<Doc<'a>>, ImportError> {
+) -> Result<Vec<Doc<'a, Y>>, ImportError> {
     let mut total = 0u64;
     let mut budget = yaml::MAX_DOCUMENTS;
     let mut docs = Vec::new();
@@ -597,7 +654,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     let mut diags = Vec::new();
     let docs = read_inputs(inputs, &mut diags)?;
     // Objects, with `kind: List` expanded.
-    let mut objs: Vec<Obj> = Vec::new();
+    let mut objs: Vec<Obj> = Vec::with_capacity(docs.len());
     for d in &docs {
         let mut r = Reader {
             doc: d,
@@ -1299,10 +1356,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         }
     }
     // Services: which workloads back each one (workloads indexed by namespace).
-    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-    for w in &workloads {
-        by_ns.entry(w.ns.as_str()).or_default().push(w);
-    }
+    let index = LabelIndex::new(&workloads);
     let backing = |svc: &Service| -> Vec<ElementId> {
         if svc.selector.is_empty() {
             return Vec::new();
@@ -1311,15 +1365,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
             labels: svc.selector.clone(),
             exprs: Vec::new(),
         };
-        by_ns
-            .get(svc.ns.as_str())
-            .map(|ws| {
-                ws.iter()
-                    .filter(|w| selects(&w.labels, &sel))
-                    .map(|w| w.id.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+        index
+            .selected(&svc.ns, &sel)
+            .map(|w| w.id.clone())
+            .collect()
     };
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, s) in services.iter().enumerate() {
@@ -1334,8 +1383,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         Option<String>,
         String,
     )> = Vec::new();
-    for s in &services {
-        let targets = backing(s);
+    // Each Service's backing workloads, found once (env references and Ingresses ask
+    // again for the same Services).
+    let backed: Vec<Vec<ElementId>> = services.iter().map(backing).collect();
+    for (s, targets) in services.iter().zip(&backed) {
         if targets.is_empty() && !s.selector.is_empty() {
             diags.push(
                 Diagnostic::new(
@@ -1353,7 +1404,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                 .cloned()
                 .map(|(p, n)| (Some(p), Some(n)))
                 .unwrap_or((None, None));
-            for t in &targets {
+            for t in targets {
                 let name = match port {
                     Some(p) => format!("{} {}:{}", s.ty, s.name, crate::model::format_number(p)),
                     None => format!("{} {}", s.ty, s.name),
@@ -1383,14 +1434,14 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     .find(|p| Some(p.0) == port)
                     .or(s.ports.first())
                     .map(|p| p.1.clone());
-                for t in backing(s) {
+                for t in &backed[i] {
                     let name = match port {
                         Some(p) => format!("{}:{}", s.name, crate::model::format_number(p)),
                         None => s.name.clone(),
                     };
                     service_flows.push((
                         w.id.clone(),
-                        t,
+                        t.clone(),
                         name,
                         port,
                         proto.clone(),
@@ -1418,10 +1469,10 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
         let s = &services[i];
         let port = s.ports.first().map(|p| p.0);
         let proto = s.ports.first().map(|p| p.1.clone());
-        for t in backing(s) {
+        for t in &backed[i] {
             service_flows.push((
                 iid.clone(),
-                t,
+                t.clone(),
                 match port {
                     Some(p) => format!("{}:{}", s.name, crate::model::format_number(p)),
                     None => s.name.clone(),
@@ -1443,8 +1494,7 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
     }
     // NetworkPolicies select workloads.
     for (pid, ns, sel) in &policies {
-        let ws = by_ns.get(ns.as_str()).cloned().unwrap_or_default();
-        for w in ws.iter().filter(|w| selects(&w.labels, sel)) {
+        for w in index.selected(ns, sel) {
             b.relate("k8s.selects", pid, &w.id, Props::new());
         }
     }
@@ -1536,8 +1586,8 @@ fn title(inputs: &[(String, Vec<u8>)]) -> String {
 /// Adds one object of a document (or of a List's items) when it has a kind and a name.
 fn push_obj<'d, 'a>(
     objs: &mut Vec<Obj<'d, 'a>>,
-    r: &mut Reader,
-    d: &'d Doc<'a>,
+    r: &mut Reader<'_, '_, Y>,
+    d: &'d Doc<'a, Y>,
     v: &'d Y,
     prefix: String,
 ) {
@@ -1549,7 +1599,7 @@ fn push_obj<'d, 'a>(
             format!(
                 "document {} is {}, not a Kubernetes object; skipped",
                 d.index,
-                yaml::type_name(v)
+                v.type_name()
             ),
         ));
         return;
@@ -1594,7 +1644,7 @@ fn push_obj<'d, 'a>(
 }
 
 /// The Service an Ingress backend names (`service.name`, or v1beta1 `serviceName`).
-fn backend_service(r: &mut Reader, bk: &Y, path: &str) -> Option<String> {
+fn backend_service(r: &mut Reader<'_, '_, Y>, bk: &Y, path: &str) -> Option<String> {
     if let Some(s) = r.map(bk, "service", &format!("{path}.service")) {
         return r.str(s, "name", &format!("{path}.service.name"));
     }
@@ -1674,7 +1724,7 @@ fn profile_type(t: &str) -> Option<&'static str> {
 /// pod labels and the environment variables of its containers.
 #[allow(clippy::type_complexity)]
 fn pod_spec(
-    r: &mut Reader,
+    r: &mut Reader<'_, '_, Y>,
     o: &Obj,
     spec_path: &str,
     e: &mut Elem,
@@ -1740,7 +1790,7 @@ fn pod_spec(
         &o.p(&format!("{meta_path}.annotations")),
     );
     let sp = |k: &str| o.p(&format!("{spec_path}.{k}"));
-    let at = |k: &str| o.at(&format!("{spec_path}.{k}"));
+    let at = |k: &str| o.doc.at_parts(&[&o.prefix, spec_path, ".", k]);
     let unset = |k: &str| format!("{} (not set: Kubernetes default)", at(k));
 
     // Pod-level fields.
@@ -1852,8 +1902,8 @@ fn pod_spec(
                 .map(c, "securityContext", &format!("{cp}.securityContext"))
                 .unwrap_or(&NULL);
             let scp = format!("{cp}.securityContext");
-            let here = |k: &str| o.doc.at(&format!("{scp}.{k}"));
-            let pod_here = |k: &str| o.doc.at(&format!("{psc_path}.{k}"));
+            let here = |k: &str| o.doc.at_parts(&[&scp, ".", k]);
+            let pod_here = |k: &str| o.doc.at_parts(&[&psc_path, ".", k]);
             let privileged = r.bool(sc, "privileged", &format!("{scp}.privileged"));
             let ape = r.bool(
                 sc,
@@ -1885,10 +1935,11 @@ fn pod_spec(
             };
             let add = norm(r.strings(caps, "add", &format!("{scp}.capabilities.add")));
             let drop = norm(r.strings(caps, "drop", &format!("{scp}.capabilities.drop")));
-            let profile = |r: &mut Reader, m: &Y, base: &str, key: &str| -> Option<String> {
-                let p = r.map(m, key, &format!("{base}.{key}"))?;
-                r.str(p, "type", &format!("{base}.{key}.type"))
-            };
+            let profile =
+                |r: &mut Reader<'_, '_, Y>, m: &Y, base: &str, key: &str| -> Option<String> {
+                    let p = r.map(m, key, &format!("{base}.{key}"))?;
+                    r.str(p, "type", &format!("{base}.{key}.type"))
+                };
             let seccomp = match profile(r, sc, &scp, "seccompProfile") {
                 Some(t) => Some((t, here("seccompProfile.type"))),
                 None => match profile(r, psc, &psc_path, "seccompProfile") {
@@ -2010,7 +2061,7 @@ fn pod_spec(
             format!("{} {} has no containers", o.kind, o.name),
         ));
     }
-    let cat = |c: &Ctr, k: &str| o.doc.at(&format!("{}.{k}", c.path));
+    let cat = |c: &Ctr, k: &str| o.doc.at_parts(&[&c.path, ".", k]);
     let missing = |c: &Ctr, k: &str| format!("{} ({k} not set)", o.doc.at(&c.path));
 
     // privileged: any container.

@@ -10,6 +10,7 @@ pub mod compose;
 pub mod k8s;
 mod kinds;
 pub mod layout;
+mod node;
 mod notes;
 mod otm;
 pub mod sync;

@@ -36,8 +36,83 @@ pub fn input_text<'a>(
     super::utf8(name, bytes)
 }
 
+/// A parsed YAML value as the readers below see it: `serde_norway::Value` (Compose) or
+/// the compact [`super::node::Node`] (Kubernetes).
+pub(crate) trait Tree: Sized + Send {
+    /// Parses one document and applies its merge keys (`false`: one did not apply).
+    fn parse(text: &str) -> Result<(Self, bool), serde_norway::Error>;
+    /// The value at a string key of a mapping, through a tag.
+    fn get(&self, key: &str) -> Option<&Self>;
+    /// A scalar as text (strings, numbers and booleans).
+    fn scalar(&self) -> Option<String>;
+    /// The value's type name, for messages.
+    fn type_name(&self) -> &'static str;
+    /// Whether the value is null.
+    fn is_null(&self) -> bool;
+    /// The mapping itself, or a tagged mapping's mapping.
+    fn as_map(&self) -> Option<&Self>;
+    /// The items of a (not tagged) list.
+    fn as_seq(&self) -> Option<&[Self]>;
+    /// A (not tagged) boolean.
+    fn as_bool(&self) -> Option<bool>;
+    /// A (not tagged) string.
+    fn as_text(&self) -> Option<&str>;
+    /// Calls `f` with each entry of a mapping, in order.
+    fn each_entry(&self, f: &mut dyn FnMut(&Self, &Self));
+}
+
+impl Tree for Value {
+    fn parse(text: &str) -> Result<(Self, bool), serde_norway::Error> {
+        parse_one(text)
+    }
+    fn get(&self, key: &str) -> Option<&Self> {
+        get(self, key)
+    }
+    fn scalar(&self) -> Option<String> {
+        scalar(self)
+    }
+    fn type_name(&self) -> &'static str {
+        type_name(self)
+    }
+    fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    fn as_map(&self) -> Option<&Self> {
+        match self {
+            m @ Value::Mapping(_) => Some(m),
+            Value::Tagged(t) if matches!(t.value, Value::Mapping(_)) => Some(&t.value),
+            _ => None,
+        }
+    }
+    fn as_seq(&self) -> Option<&[Self]> {
+        match self {
+            Value::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn each_entry(&self, f: &mut dyn FnMut(&Self, &Self)) {
+        if let Value::Mapping(m) = self {
+            for (k, v) in m {
+                f(k, v);
+            }
+        }
+    }
+}
+
 /// One parsed document of a file.
-pub(crate) struct Doc<'a> {
+pub(crate) struct Doc<'a, V = Value> {
     /// File name as given (used in messages and provenance).
     pub file: &'a str,
     /// 1-based document number in the file, counting documents with content.
@@ -47,17 +122,31 @@ pub(crate) struct Doc<'a> {
     /// The document's text.
     pub text: &'a str,
     /// The parsed value (merge keys `<<` applied).
-    pub value: Value,
+    pub value: V,
 }
 
-impl Doc<'_> {
+impl<V> Doc<'_, V> {
     /// Provenance text for a path in this document.
     pub fn at(&self, path: &str) -> String {
-        if path.is_empty() {
-            format!("{} doc {}", self.file, self.index)
-        } else {
-            format!("{} doc {}, {}", self.file, self.index, path)
+        self.at_parts(&[path])
+    }
+
+    /// Provenance text for the path the pieces make when joined (one allocation: the
+    /// importer makes one of these for every property it sets).
+    pub fn at_parts(&self, parts: &[&str]) -> String {
+        use std::fmt::Write;
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut s = String::with_capacity(self.file.len() + 16 + len);
+        s.push_str(self.file);
+        // Writing to a String cannot fail.
+        let _ = write!(s, " doc {}", self.index);
+        if len > 0 {
+            s.push_str(", ");
+            for p in parts {
+                s.push_str(p);
+            }
         }
+        s
     }
 
     /// Where a dotted path's last key is in the file (best effort: the keys are searched
@@ -105,12 +194,12 @@ fn has_content(chunk: &str) -> bool {
 /// Splits `text` into documents and parses each. A document that does not parse is an
 /// error diagnostic at its line and column; `budget` counts documents against
 /// [`MAX_DOCUMENTS`] across files.
-pub(crate) fn documents<'a>(
+pub(crate) fn documents<'a, V: Tree>(
     file: &'a str,
     text: &'a str,
     budget: &mut usize,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<Doc<'a>> {
+) -> Vec<Doc<'a, V>> {
     let mut chunks: Vec<(usize, usize, usize)> = Vec::new(); // (start byte, end byte, line)
     let mut start = 0usize;
     let mut start_line = 1usize;
@@ -153,7 +242,7 @@ pub(crate) fn documents<'a>(
     }
     // Each document parses on its own, so a large input is parsed on two threads; the
     // results are put back in document order, so the output does not depend on it.
-    let parsed = parse_all(&todo);
+    let parsed = parse_all::<V>(&todo);
     let mut out = Vec::with_capacity(todo.len());
     for (&(index, line, chunk), result) in todo.iter().zip(parsed) {
         match result {
@@ -211,10 +300,10 @@ pub(crate) fn documents<'a>(
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// A parsed document and whether its `<<` merge keys applied.
-type Parsed = Result<(Value, bool), serde_norway::Error>;
+type Parsed<V> = Result<(V, bool), serde_norway::Error>;
 
 /// Parses one document and applies its merge keys.
-fn parse_one(text: &str) -> Parsed {
+fn parse_one(text: &str) -> Parsed<Value> {
     let mut value = serde_norway::from_str::<Value>(text)?;
     let merged = value.apply_merge().is_ok();
     Ok((value, merged))
@@ -222,9 +311,9 @@ fn parse_one(text: &str) -> Parsed {
 
 /// Parses the documents in order, on two threads when the input is large and the
 /// machine has a second core (halves of about the same size in bytes).
-fn parse_all(todo: &[(usize, usize, &str)]) -> Vec<Parsed> {
-    let run = |part: &[(usize, usize, &str)]| -> Vec<Parsed> {
-        part.iter().map(|(_, _, t)| parse_one(t)).collect()
+fn parse_all<V: Tree>(todo: &[(usize, usize, &str)]) -> Vec<Parsed<V>> {
+    let run = |part: &[(usize, usize, &str)]| -> Vec<Parsed<V>> {
+        part.iter().map(|(_, _, t)| V::parse(t)).collect()
     };
     let total: usize = todo.iter().map(|(_, _, t)| t.len()).sum();
     if total < PARALLEL_MIN_BYTES || todo.len() < 2 || !crate::analysis::two_cores() {
@@ -287,85 +376,96 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
 
 /// Typed reads of one document that report a wrong type as a located warning (the
 /// field is then treated as absent), so a bad field never stops the import.
-pub(crate) struct Reader<'d, 'a> {
+pub(crate) struct Reader<'d, 'a, V = Value> {
     /// The document read.
-    pub doc: &'d Doc<'a>,
+    pub doc: &'d Doc<'a, V>,
     /// Where wrong types are reported.
     pub diags: &'d mut Vec<Diagnostic>,
 }
 
-impl Reader<'_, '_> {
-    fn wrong(&mut self, path: &str, want: &str, v: &Value) {
+impl<V: Tree> Reader<'_, '_, V> {
+    fn wrong(&mut self, path: &str, want: &str, v: &V) {
         let d = self.doc.diag(
             Level::Warning,
             "wrong-type",
             path,
             format!(
                 "{path}: expected {want}, found {}; the field is ignored",
-                type_name(v)
+                v.type_name()
             ),
         );
         self.diags.push(d);
     }
 
     /// A mapping field (absent or null: `None`).
-    pub fn map<'v>(&mut self, v: &'v Value, key: &str, path: &str) -> Option<&'v Value> {
-        match get(v, key)? {
-            Value::Null => None,
-            m @ Value::Mapping(_) => Some(m),
-            Value::Tagged(t) if matches!(t.value, Value::Mapping(_)) => Some(&t.value),
-            other => {
-                self.wrong(path, "a mapping", other);
+    pub fn map<'v>(&mut self, v: &'v V, key: &str, path: &str) -> Option<&'v V> {
+        let f = v.get(key)?;
+        if f.is_null() {
+            return None;
+        }
+        match f.as_map() {
+            Some(m) => Some(m),
+            None => {
+                self.wrong(path, "a mapping", f);
                 None
             }
         }
     }
 
     /// A list field (absent or null: empty).
-    pub fn seq<'v>(&mut self, v: &'v Value, key: &str, path: &str) -> &'v [Value] {
-        match get(v, key) {
-            None | Some(Value::Null) => &[],
-            Some(Value::Sequence(s)) => s,
-            Some(other) => {
-                self.wrong(path, "a list", other);
-                &[]
-            }
-        }
-    }
-
-    /// A string field; numbers and booleans are read as their text.
-    pub fn str(&mut self, v: &Value, key: &str, path: &str) -> Option<String> {
-        match get(v, key)? {
-            Value::Null => None,
-            other => match scalar(other) {
-                Some(s) => Some(s),
+    pub fn seq<'v>(&mut self, v: &'v V, key: &str, path: &str) -> &'v [V] {
+        match v.get(key) {
+            None => &[],
+            Some(f) if f.is_null() => &[],
+            Some(f) => match f.as_seq() {
+                Some(s) => s,
                 None => {
-                    self.wrong(path, "a string", other);
-                    None
+                    self.wrong(path, "a list", f);
+                    &[]
                 }
             },
         }
     }
 
+    /// A string field; numbers and booleans are read as their text.
+    pub fn str(&mut self, v: &V, key: &str, path: &str) -> Option<String> {
+        let f = v.get(key)?;
+        if f.is_null() {
+            return None;
+        }
+        match f.scalar() {
+            Some(s) => Some(s),
+            None => {
+                self.wrong(path, "a string", f);
+                None
+            }
+        }
+    }
+
     /// A boolean field (`true` / `false`; the strings "true" / "false" are accepted).
-    pub fn bool(&mut self, v: &Value, key: &str, path: &str) -> Option<bool> {
-        match get(v, key)? {
-            Value::Null => None,
-            Value::Bool(b) => Some(*b),
-            Value::String(s) if s == "true" || s == "false" => Some(s == "true"),
-            other => {
-                self.wrong(path, "true or false", other);
+    pub fn bool(&mut self, v: &V, key: &str, path: &str) -> Option<bool> {
+        let f = v.get(key)?;
+        if f.is_null() {
+            return None;
+        }
+        if let Some(b) = f.as_bool() {
+            return Some(b);
+        }
+        match f.as_text() {
+            Some(s) if s == "true" || s == "false" => Some(s == "true"),
+            _ => {
+                self.wrong(path, "true or false", f);
                 None
             }
         }
     }
 
     /// A list of strings (scalars read as text; other items are reported and skipped).
-    pub fn strings(&mut self, v: &Value, key: &str, path: &str) -> Vec<String> {
+    pub fn strings(&mut self, v: &V, key: &str, path: &str) -> Vec<String> {
         let items = self.seq(v, key, path);
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
-            match scalar(it) {
+            match it.scalar() {
                 Some(s) => out.push(s),
                 None => self.wrong(&format!("{path}[{i}]"), "a string", it),
             }
@@ -376,17 +476,17 @@ impl Reader<'_, '_> {
     /// String keys and scalar values of a mapping field (labels, selectors).
     pub fn string_map(
         &mut self,
-        v: &Value,
+        v: &V,
         key: &str,
         path: &str,
     ) -> std::collections::BTreeMap<String, String> {
         let mut out = std::collections::BTreeMap::new();
-        if let Some(Value::Mapping(m)) = self.map(v, key, path) {
-            for (k, val) in m {
-                if let (Some(k), Some(val)) = (scalar(k), scalar(val)) {
+        if let Some(m) = self.map(v, key, path) {
+            m.each_entry(&mut |k, val| {
+                if let (Some(k), Some(val)) = (k.scalar(), val.scalar()) {
                     out.insert(k, val);
                 }
-            }
+            });
         }
         out
     }
@@ -399,7 +499,7 @@ mod tests {
     fn docs(text: &str) -> (Vec<(usize, usize)>, Vec<Diagnostic>) {
         let mut d = Vec::new();
         let mut budget = MAX_DOCUMENTS;
-        let v = documents("f.yaml", text, &mut budget, &mut d);
+        let v = documents::<Value>("f.yaml", text, &mut budget, &mut d);
         (v.iter().map(|x| (x.index, x.line)).collect(), d)
     }
 
@@ -426,7 +526,7 @@ mod tests {
         assert!(text.len() > PARALLEL_MIN_BYTES);
         let mut d = Vec::new();
         let mut budget = MAX_DOCUMENTS;
-        let docs = documents("f.yaml", &text, &mut budget, &mut d);
+        let docs = documents::<Value>("f.yaml", &text, &mut budget, &mut d);
         assert_eq!(docs.len(), n - 1);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].code, "yaml-syntax");

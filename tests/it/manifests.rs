@@ -1036,3 +1036,65 @@ fn network_policies_are_enforced_only_when_the_input_runs_an_enforcing_cni() {
     );
     assert!(t11(&flannel));
 }
+
+#[test]
+fn selectors_pick_workloads_by_every_label_and_expression_in_their_own_namespace() {
+    // Two namespaces with the same labels; selectors with several labels and with
+    // expressions only.
+    let mut text = String::new();
+    for ns in ["a", "b"] {
+        for (name, app, tier) in [
+            ("w1", "shop", "web"),
+            ("w2", "shop", "db"),
+            ("w3", "blog", "web"),
+        ] {
+            text.push_str(&format!(
+                "---\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  template:\n    metadata:\n      labels: {{app: {app}, tier: {tier}}}\n    spec:\n      containers: [{{name: c, image: x:1}}]\n"
+            ));
+        }
+    }
+    text.push_str("---\nkind: Service\nmetadata: {name: shop-web, namespace: a}\nspec:\n  selector: {app: shop, tier: web}\n  ports: [{port: 80}]\n");
+    text.push_str("---\nkind: Service\nmetadata: {name: web, namespace: b}\nspec:\n  selector: {tier: web}\n  ports: [{port: 80}]\n");
+    text.push_str("---\nkind: Service\nmetadata: {name: none, namespace: a}\nspec:\n  selector: {app: shop, tier: cache}\n  ports: [{port: 80}]\n");
+    text.push_str("---\nkind: Deployment\nmetadata: {name: client, namespace: a}\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          image: x:1\n          env:\n            - {name: A, value: 'shop-web:80'}\n            - {name: B, value: 'web.b:80'}\n            - {name: C, value: 'none:80'}\n");
+    text.push_str("---\nkind: NetworkPolicy\nmetadata: {name: not-blog, namespace: a}\nspec:\n  podSelector:\n    matchExpressions: [{key: app, operator: NotIn, values: [blog]}]\n");
+    text.push_str("---\nkind: NetworkPolicy\nmetadata: {name: shop-db, namespace: b}\nspec:\n  podSelector:\n    matchLabels: {app: shop}\n    matchExpressions: [{key: tier, operator: In, values: [db]}]\n");
+    let i = k8s(&text);
+    let mut flows: Vec<(String, String)> = i
+        .model
+        .flows
+        .values()
+        .map(|f| (f.source.to_string(), f.target.to_string()))
+        .collect();
+    flows.sort();
+    assert_eq!(
+        flows,
+        vec![
+            ("a.deploy.client".to_owned(), "a.deploy.w1".to_owned()),
+            ("a.deploy.client".to_owned(), "b.deploy.w1".to_owned()),
+            ("a.deploy.client".to_owned(), "b.deploy.w3".to_owned()),
+        ]
+    );
+    let mut selected: Vec<(String, String)> = i
+        .model
+        .relations
+        .values()
+        .filter(|r| r.kind == "k8s.selects")
+        .map(|r| (r.source.to_string(), r.target.to_string()))
+        .collect();
+    selected.sort();
+    assert_eq!(
+        selected,
+        vec![
+            ("a.netpol.not-blog".to_owned(), "a.deploy.client".to_owned()),
+            ("a.netpol.not-blog".to_owned(), "a.deploy.w1".to_owned()),
+            ("a.netpol.not-blog".to_owned(), "a.deploy.w2".to_owned()),
+            ("b.netpol.shop-db".to_owned(), "b.deploy.w2".to_owned()),
+        ]
+    );
+    assert!(
+        i.diagnostics
+            .iter()
+            .any(|d| d.code == "service-without-workload" && d.message.contains("none"))
+    );
+}
