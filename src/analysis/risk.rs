@@ -252,7 +252,16 @@ pub struct Risk {
 /// The CVSS vector in effect for a threat, as written: its triage record's, else (for
 /// a manual threat) the threat's own; `None` when neither is set.
 pub fn cvss_text<'m>(model: &'m Model, t: &Threat) -> Option<&'m str> {
-    t.triage(model)
+    cvss_with(t.triage(model), model, t)
+}
+
+/// [`cvss_text`] for a caller that already holds the threat's triage record.
+pub fn cvss_with<'m>(
+    triage: Option<&'m crate::model::Triage>,
+    model: &'m Model,
+    t: &Threat,
+) -> Option<&'m str> {
+    triage
         .map(|tr| tr.cvss.trim())
         .filter(|v| !v.is_empty())
         .or_else(|| {

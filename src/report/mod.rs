@@ -374,16 +374,7 @@ pub(crate) fn threat_view_in<'m>(
     let field =
         |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
     // The record passed in is the threat's (writers walk them side by side).
-    let cvss = tr
-        .map(|x| x.cvss.trim())
-        .filter(|v| !v.is_empty())
-        .or_else(|| {
-            model
-                .manual_threats
-                .get(&t.id)
-                .map(|m| m.cvss.trim())
-                .filter(|v| !v.is_empty())
-        })
+    let cvss = crate::analysis::risk::cvss_with(tr, model, t)
         .unwrap_or_default()
         .to_owned();
     ThreatView {

@@ -13,17 +13,7 @@ use palisade::rules::Catalog;
 use crate::common;
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
-    Harness::builder()
-        .with_size(Vec2::new(1400.0, 900.0))
-        // The threats workspace uses a few symbols the default test fonts lack.
-        .allow_missing_glyphs()
-        // The threats workspace (another panel) is checked by its own tests; this file
-        // checks the editor's widgets in `every_editor_widget_has_an_accessible_name`.
-        .with_accessibility_check(false)
-        .build_eframe(move |cc| {
-            palisade::gui::theme::install_fonts(&cc.egui_ctx);
-            PalisadeApp::new_for_test(model, Catalog::builtin())
-        })
+    crate::gui_common::harness(model, Catalog::builtin(), Vec2::new(1400.0, 900.0))
 }
 
 /// Where a diagram point is on screen.

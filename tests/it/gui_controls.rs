@@ -18,14 +18,7 @@ const EXAMPLE: &str = "examples/controls-review.ron";
 const E01: &str = "DOCKER-E-01@element:web-api";
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
-    Harness::builder()
-        .with_size(Vec2::new(1600.0, 1200.0))
-        .allow_missing_glyphs()
-        .with_accessibility_check(false)
-        .build_eframe(move |cc| {
-            palisade::gui::theme::install_fonts(&cc.egui_ctx);
-            PalisadeApp::new_for_test(model, Catalog::builtin())
-        })
+    crate::gui_common::harness(model, Catalog::builtin(), Vec2::new(1600.0, 1200.0))
 }
 
 fn search(h: &mut Harness<'_, PalisadeApp>, text: &str) {

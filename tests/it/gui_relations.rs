@@ -19,14 +19,7 @@ fn harness(model: Model) -> Harness<'static, PalisadeApp> {
 }
 
 fn harness_with(model: Model, cat: Catalog) -> Harness<'static, PalisadeApp> {
-    Harness::builder()
-        .with_size(Vec2::new(1400.0, 900.0))
-        .allow_missing_glyphs()
-        .with_accessibility_check(false)
-        .build_eframe(move |cc| {
-            palisade::gui::theme::install_fonts(&cc.egui_ctx);
-            PalisadeApp::new_for_test(model, cat)
-        })
+    crate::gui_common::harness(model, cat, Vec2::new(1400.0, 900.0))
 }
 
 /// A namespace with a deployment, its service account and a secret, a Unix-socket-less

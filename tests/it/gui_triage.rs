@@ -13,14 +13,7 @@ use palisade::rules::Catalog;
 use crate::common;
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
-    Harness::builder()
-        .with_size(Vec2::new(1500.0, 1000.0))
-        .allow_missing_glyphs()
-        .with_accessibility_check(false)
-        .build_eframe(move |cc| {
-            palisade::gui::theme::install_fonts(&cc.egui_ctx);
-            PalisadeApp::new_for_test(model, Catalog::builtin())
-        })
+    crate::gui_common::harness(model, Catalog::builtin(), Vec2::new(1500.0, 1000.0))
 }
 
 fn open_model() -> Model {

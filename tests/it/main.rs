@@ -8,6 +8,8 @@ mod controls;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
+mod gui_common;
+#[cfg(feature = "gui")]
 mod gui_controls;
 #[cfg(feature = "gui")]
 mod gui_relations;
