@@ -708,11 +708,36 @@ fn assemble(
             }
         }
     }
-    lo.compress();
+    compress_streams(&mut lo);
     let mut bytes = Vec::new();
     lo.save_to(&mut bytes)
         .map_err(|e| format!("cannot write the PDF: {e}"))?;
     Ok((bytes, used.contains_key(&Face::Fallback)))
+}
+
+/// Deflates every stream that has no filter yet, as `lopdf::Document::compress` does but
+/// at level 3 instead of its best (9): a 2,175-threat report is 1.10× the size
+/// (3.05 MB against 2.78 MB) and written in 0.90 s of CPU instead of 1.16 s, where
+/// level 9 spent most of its time in the compressor (BENCHMARKS.md). A stream that would
+/// not get smaller stays as it is.
+fn compress_streams(doc: &mut lopdf::Document) {
+    use std::io::Write;
+    for object in doc.objects.values_mut() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
+        let Ok(packed) = enc.write_all(&stream.content).and_then(|()| enc.finish()) else {
+            continue;
+        };
+        if packed.len() + 19 < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(packed);
+        }
+    }
 }
 
 /// The attack paths after the summary: each path drawn small (only its elements, one
