@@ -12,6 +12,7 @@ use palisade::model::{Control, ControlId, ControlStatus, Edit, Model, Status, Th
 use palisade::rules::Catalog;
 
 use crate::common;
+use crate::gui_common::select_threat;
 
 const EXAMPLE: &str = "examples/controls-review.ron";
 /// Named by CTL-002 (In progress), so open.
@@ -19,26 +20,6 @@ const E01: &str = "DOCKER-E-01@element:web-api";
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
     crate::gui_common::harness(model, Catalog::builtin(), Vec2::new(1600.0, 1200.0))
-}
-
-fn search(h: &mut Harness<'_, PalisadeApp>, text: &str) {
-    h.get_by_label("Find").click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.key_press(egui::Key::Backspace);
-    h.get_by_label("Find").type_text(text);
-    h.run_steps(3);
-}
-
-fn select_threat(h: &mut Harness<'_, PalisadeApp>, id: &str) {
-    search(h, id);
-    h.get_by_label(id).click();
-    h.run_steps(3);
-    assert!(
-        h.state().doc.selection.threats.contains(&ThreatId::new(id)),
-        "row click selects {id}"
-    );
 }
 
 /// Scrolls a widget into view, then clicks it.

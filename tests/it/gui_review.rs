@@ -11,6 +11,7 @@ use palisade::model::Model;
 use palisade::rules::Catalog;
 
 use crate::common;
+use crate::gui_common::search;
 
 fn harness_sized(model: Model, size: Vec2) -> Harness<'static, PalisadeApp> {
     crate::gui_common::harness(model, Catalog::builtin(), size)
@@ -150,17 +151,6 @@ fn export_through_the_built_in_dialog_writes_the_report() {
 }
 
 use palisade::model::{BoundaryId, ElementId, FlowId, Status, ThreatId, Triage};
-
-/// Narrows the threats table with its search box.
-fn search(h: &mut Harness<'_, PalisadeApp>, text: &str) {
-    h.get_by_label("Find").click();
-    h.run_steps(1);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.key_press(egui::Key::Backspace);
-    h.get_by_label("Find").type_text(text);
-    h.run_steps(3);
-}
 
 fn label_rect(h: &Harness<'_, PalisadeApp>, label: &str) -> egui::Rect {
     match h.query_all_by_label(label).next() {

@@ -11,6 +11,7 @@ use palisade::model::{ElementId, Model, Status, ThreatId};
 use palisade::rules::Catalog;
 
 use crate::common;
+use crate::gui_common::{search, select_threat};
 
 fn harness(model: Model) -> Harness<'static, PalisadeApp> {
     crate::gui_common::harness(model, Catalog::builtin(), Vec2::new(1500.0, 1000.0))
@@ -18,18 +19,6 @@ fn harness(model: Model) -> Harness<'static, PalisadeApp> {
 
 fn open_model() -> Model {
     common::load("tests/rules/models/generic-open.ron")
-}
-
-/// Types into the threats search box, replacing what is there.
-fn search(h: &mut Harness<'_, PalisadeApp>, text: &str) {
-    let sel = egui::Modifiers::COMMAND;
-    h.get_by_label("Find").click();
-    h.run_steps(1);
-    h.key_press_modifiers(sel, egui::Key::A);
-    h.run_steps(1);
-    h.key_press(egui::Key::Backspace);
-    h.get_by_label("Find").type_text(text);
-    h.run_steps(3);
 }
 
 fn shown(h: &Harness<'_, PalisadeApp>, id: &str) -> bool {
@@ -46,17 +35,6 @@ fn status(h: &Harness<'_, PalisadeApp>, id: &str) -> Option<Status> {
 }
 
 const S02: &str = "GEN-S-02@element:api";
-
-/// Selects a threat by clicking its row, after narrowing the table to it.
-fn select_threat(h: &mut Harness<'_, PalisadeApp>, id: &str) {
-    search(h, id);
-    h.get_by_label(id).click();
-    h.run_steps(3);
-    assert!(
-        h.state().doc.selection.threats.contains(&ThreatId::new(id)),
-        "row click selects {id}"
-    );
-}
 
 fn set_status(h: &mut Harness<'_, PalisadeApp>, combo: &str, to: &str) {
     h.get_by_label(combo).scroll_to_me();
