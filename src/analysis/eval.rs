@@ -70,6 +70,35 @@ pub fn names_uid0(value: &str) -> bool {
     !user.is_empty() && user.bytes().all(|b| b == b'0')
 }
 
+/// A number as decimal text on the stack, so a fact that names one is still built in
+/// one allocation of its exact length.
+pub(crate) struct Num {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Num {
+    /// `n` in decimal.
+    pub(crate) fn new(n: u64) -> Self {
+        let mut buf = [0u8; 20];
+        let mut start = buf.len();
+        let mut n = n;
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Num { buf, start }
+    }
+    /// The digits.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or_default()
+    }
+}
+
 /// Evaluates conditions; `facts` is `None` on the fast path.
 pub struct Evaluator<'a, 'm> {
     /// The loaded templates.
@@ -398,6 +427,24 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
+    /// The pieces of `KIND `NAME`` (or ``flow `NAME` ``) for the common items, so a fact
+    /// can be allocated at its exact length; `None` for a relation (see
+    /// [`Evaluator::write_item_label`]).
+    fn label_parts(&self, item: &Item) -> Option<[&'a str; 3]>
+    where
+        'm: 'a,
+    {
+        match *item {
+            Item::Elem(e) => {
+                let el: &'a crate::model::Element = self.ix.elems[e];
+                Some([el.kind.as_str(), " `", el.name.as_str()])
+            }
+            Item::Flow(f) => Some(["flow `", self.ix.flows[f].name.as_str(), ""]),
+            Item::Bound(b) => Some(["boundary `", self.ix.bounds[b].name.as_str(), ""]),
+            Item::Rel(_) => None,
+        }
+    }
+
     /// Appends `KIND `NAME`` (or ``flow `NAME` ``) to `out`.
     fn write_item_label(&self, out: &mut String, item: &Item) {
         match *item {
@@ -520,16 +567,18 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 true
             }
             Cond::Any(v) => {
-                let base = facts.len();
-                for c in v {
-                    let start = facts.len();
-                    if self.explain(c, s, facts) {
-                        // True: the first satisfied alternative is the reason.
-                        facts.drain(base..start);
-                        return true;
+                // True: the first satisfied alternative is the reason, and only its facts
+                // are kept, so the alternatives before it are only tested, not explained.
+                // False: every alternative's facts are the reason.
+                match v.iter().find(|c| self.fast(c, s)) {
+                    Some(c) => self.explain(c, s, facts),
+                    None => {
+                        for c in v {
+                            self.explain(c, s, facts);
+                        }
+                        false
                     }
                 }
-                false
             }
             Cond::Not(c) => !self.explain(c, s, facts),
             _ => self.leaf(c, s, Some(facts)),
@@ -581,9 +630,9 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let fact = facts.as_ref().map(|_| {
                         let el = ix.elems[e];
                         if r {
-                            format!("`{}` is a {k}", el.name)
+                            ["`", &el.name, "` is a ", k].concat()
                         } else {
-                            format!("`{}` is a {}, not a {k}", el.name, el.kind)
+                            ["`", &el.name, "` is a ", &el.kind, ", not a ", k].concat()
                         }
                     });
                     (r, fact)
@@ -594,17 +643,24 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 Some(e) => {
                     let hit = ix.elem_chain[e].iter().find(|&&b| ix.bounds[b].kind == *bk);
                     let fact = facts.as_ref().map(|_| match hit {
-                        Some(&b) => format!(
-                            "`{}` is inside boundary `{}` ({})",
-                            ix.elems[e].name,
-                            ix.bounds[b].name,
-                            bk.label()
-                        ),
-                        None => format!(
-                            "`{}` is not inside any {} boundary",
-                            ix.elems[e].name,
-                            bk.label()
-                        ),
+                        Some(&b) => [
+                            "`",
+                            &ix.elems[e].name,
+                            "` is inside boundary `",
+                            &ix.bounds[b].name,
+                            "` (",
+                            bk.label(),
+                            ")",
+                        ]
+                        .concat(),
+                        None => [
+                            "`",
+                            &ix.elems[e].name,
+                            "` is not inside any ",
+                            bk.label(),
+                            " boundary",
+                        ]
+                        .concat(),
                     });
                     (hit.is_some(), fact)
                 }
@@ -639,13 +695,20 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let fact = facts.as_ref().map(|_| match hit {
                         Some(x) => {
                             let b = ix.bounds[x.boundary];
-                            format!(
-                                "flow `{}` crosses boundary `{}` (kind {}, {})",
-                                ix.flows[f].name,
-                                b.name,
+                            [
+                                "flow `",
+                                &ix.flows[f].name,
+                                "` crosses boundary `",
+                                &b.name,
+                                "` (kind ",
                                 b.kind.label(),
-                                if x.entering { "entering" } else { "leaving" }
-                            )
+                                if x.entering {
+                                    ", entering)"
+                                } else {
+                                    ", leaving)"
+                                },
+                            ]
+                            .concat()
                         }
                         None => match want {
                             Some(k) => format!(
@@ -666,10 +729,18 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 Some((a, b)) => {
                     let (ta, tb) = (ix.trust(a), ix.trust(b));
                     let fact = facts.as_ref().map(|_| {
-                        format!(
-                            "trust rises from {ta} at `{}` to {tb} at `{}`",
-                            ix.elems[a].name, ix.elems[b].name
-                        )
+                        [
+                            "trust rises from ",
+                            Num::new(ta.into()).as_str(),
+                            " at `",
+                            &ix.elems[a].name,
+                            "` to ",
+                            Num::new(tb.into()).as_str(),
+                            " at `",
+                            &ix.elems[b].name,
+                            "`",
+                        ]
+                        .concat()
                     });
                     (ta < tb, fact)
                 }
@@ -681,7 +752,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     (
                         b.kind == *k,
                         facts.as_ref().map(|_| {
-                            format!("boundary `{}` is of kind {}", b.name, b.kind.label())
+                            ["boundary `", &b.name, "` is of kind ", b.kind.label()].concat()
                         }),
                     )
                 }
@@ -691,11 +762,16 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
                     let fact = facts.as_ref().map(|_| {
-                        format!(
-                            "the flow {} boundary `{}`",
-                            if x.entering { "enters" } else { "leaves" },
-                            b.name
-                        )
+                        [
+                            if x.entering {
+                                "the flow enters boundary `"
+                            } else {
+                                "the flow leaves boundary `"
+                            },
+                            &b.name,
+                            "`",
+                        ]
+                        .concat()
                     });
                     (x.entering, fact)
                 }
@@ -706,9 +782,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let b = ix.bounds[x.boundary];
                     (
                         b.trust >= *n,
-                        facts
-                            .as_ref()
-                            .map(|_| format!("boundary `{}` has trust level {}", b.name, b.trust)),
+                        facts.as_ref().map(|_| {
+                            [
+                                "boundary `",
+                                &b.name,
+                                "` has trust level ",
+                                Num::new(b.trust.into()).as_str(),
+                            ]
+                            .concat()
+                        }),
                     )
                 }
                 None => (false, None),
@@ -850,12 +932,18 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             );
                         }
                         (Some(b), Some(f)) => {
-                            f.push(format!(
-                                "`{}` is in {} `{}`",
-                                ix.elems[e].name,
-                                bk.label(),
-                                ix.bounds[b].name
-                            ));
+                            f.push(
+                                [
+                                    "`",
+                                    &ix.elems[e].name,
+                                    "` is in ",
+                                    bk.label(),
+                                    " `",
+                                    &ix.bounds[b].name,
+                                    "`",
+                                ]
+                                .concat(),
+                            );
                             return self.explain(
                                 inner,
                                 &Scope {
@@ -892,12 +980,18 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     });
                     match (hit, facts) {
                         (Some(b), Some(f)) => {
-                            f.push(format!(
-                                "`{}` is inside boundary `{}` ({})",
-                                ix.elems[e].name,
-                                ix.bounds[b].name,
-                                ix.bounds[b].kind.label()
-                            ));
+                            f.push(
+                                [
+                                    "`",
+                                    &ix.elems[e].name,
+                                    "` is inside boundary `",
+                                    &ix.bounds[b].name,
+                                    "` (",
+                                    ix.bounds[b].kind.label(),
+                                    ")",
+                                ]
+                                .concat(),
+                            );
                             return self.explain(
                                 inner,
                                 &Scope {
@@ -927,13 +1021,22 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     match (hit, facts) {
                         (Some(x), Some(out)) => {
                             let b = ix.bounds[x.boundary];
-                            out.push(format!(
-                                "flow `{}` {} boundary `{}` ({})",
-                                ix.flows[f].name,
-                                if x.entering { "enters" } else { "leaves" },
-                                b.name,
-                                b.kind.label()
-                            ));
+                            out.push(
+                                [
+                                    "flow `",
+                                    &ix.flows[f].name,
+                                    if x.entering {
+                                        "` enters boundary `"
+                                    } else {
+                                        "` leaves boundary `"
+                                    },
+                                    &b.name,
+                                    "` (",
+                                    b.kind.label(),
+                                    ")",
+                                ]
+                                .concat(),
+                            );
                             return self.explain(inner, &at(x), out);
                         }
                         (None, Some(out)) => {
@@ -957,13 +1060,16 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     };
                     let fact = facts.as_ref().map(|_| {
                         if ch.is_network() {
-                            format!("flow `{}` travels over the network", ix.flows[f].name)
+                            ["flow `", &ix.flows[f].name, "` travels over the network"].concat()
                         } else {
-                            format!(
-                                "flow `{}` stays on the host (channel: {})",
-                                ix.flows[f].name,
-                                ch.label()
-                            )
+                            [
+                                "flow `",
+                                &ix.flows[f].name,
+                                "` stays on the host (channel: ",
+                                ch.label(),
+                                ")",
+                            ]
+                            .concat()
                         }
                     });
                     (r, fact)
@@ -1044,37 +1150,40 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     where
         'm: 'a,
     {
-        match item {
-            Some(it) => {
-                // Built with plain appends into one allocation: this runs for most facts
-                // of most threats. Same text as `format!("{label}: {p} = {}", v.display())`.
-                let mut out = String::with_capacity(64);
-                self.write_item_label(&mut out, &it);
-                match self.value(&it, p) {
-                    Some(v) => {
-                        out.push_str(": ");
-                        out.push_str(p);
-                        out.push_str(" = ");
-                        match v {
-                            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-                            other => out.push_str(&other.display()),
-                        }
-                    }
-                    None => {
-                        out.push_str(" has no property ");
-                        out.push_str(p);
-                    }
-                }
-                // Where an imported value came from (file, document, YAML path).
-                if let Item::Elem(e) = it
-                    && let Some(from) = self.ix.elems[e].provenance.get(p)
-                {
-                    out.push_str(" — from ");
-                    out.push_str(from);
-                }
-                out
+        let Some(it) = item else {
+            return ["no item for property ", p].concat();
+        };
+        // This runs for most facts of most threats: each is one allocation of its exact
+        // length. Same text as `format!("{label}: {p} = {}{from}", v.display())`.
+        // Where an imported value came from (file, document, YAML path).
+        let from = match it {
+            Item::Elem(e) => self.ix.elems[e].provenance.get(p).map(String::as_str),
+            _ => None,
+        };
+        let (from_sep, from) = match from {
+            Some(f) => (" — from ", f),
+            None => ("", ""),
+        };
+        let value = self.value(&it, p);
+        let shown;
+        let (sep, open, v, close) = match value {
+            Some(Value::Text(t)) => (": ", " = \"", t.as_str(), "\""),
+            Some(Value::Bool(b)) => (": ", " = ", if *b { "true" } else { "false" }, ""),
+            Some(other) => {
+                shown = other.display();
+                (": ", " = ", shown.as_str(), "")
             }
-            None => format!("no item for property {p}"),
+            None => (" has no property ", "", "", ""),
+        };
+        match self.label_parts(&it) {
+            Some([l0, l1, l2]) => {
+                [l0, l1, l2, "`", sep, p, open, v, close, from_sep, from].concat()
+            }
+            None => {
+                let mut out = String::new();
+                self.write_item_label(&mut out, &it);
+                [out.as_str(), sep, p, open, v, close, from_sep, from].concat()
+            }
         }
     }
 

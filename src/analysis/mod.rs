@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use incremental::reanalyze;
 
-use crate::analysis::eval::{Evaluator, RulePlan, Scope};
+use crate::analysis::eval::{Evaluator, Num, RulePlan, Scope};
 use crate::diag::Diagnostic;
 use crate::model::{
     BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
@@ -235,7 +235,13 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     let on_path = cat
         .uses_on_attack_path
         .then(|| paths::on_path(model, cat, &ix));
-    let mut threats = evaluate_with(&ix, cat, &plan, on_path.as_ref());
+    let mut threats = evaluate_reserving(
+        &ix,
+        cat,
+        &plan,
+        on_path.as_ref(),
+        model.manual_threats.len(),
+    );
     for m in model.manual_threats.values() {
         threats.push(Threat {
             id: m.id.clone(),
@@ -247,8 +253,12 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
             crossed: Vec::new(),
         });
     }
-    threats.sort_by(|a, b| a.id.cmp(&b.id));
-    threats.dedup_by(|a, b| a.id == b.id);
+    // Rules run in id order (see `evaluate`): the list is usually sorted and free of
+    // repeats already, which one pass confirms.
+    if !threats.is_sorted_by(|a, b| a.id < b.id) {
+        threats.sort_by(|a, b| a.id.cmp(&b.id));
+        threats.dedup_by(|a, b| a.id == b.id);
+    }
     finish(model, cat, &ix, threats)
 }
 
@@ -341,10 +351,19 @@ pub fn evaluate_with(
     plan: &RulePlan,
     on_path: Option<&paths::OnPath>,
 ) -> Vec<Threat> {
+    evaluate_reserving(ix, cat, plan, on_path, 0)
+}
+
+/// [`evaluate_with`] into a list with room for `extra` more threats (the model's manual
+/// threats, added after).
+fn evaluate_reserving(
+    ix: &ModelIndex<'_>,
+    cat: &Catalog,
+    plan: &RulePlan,
+    on_path: Option<&paths::OnPath>,
+    extra: usize,
+) -> Vec<Threat> {
     let ev = Evaluator::new(cat, ix).with_paths(on_path);
-    let fire = |ri: usize, scope: Scope, subject: &dyn Fn() -> Subject, out: &mut Vec<Threat>| {
-        fire(&ev, ri, scope, subject, out)
-    };
     // Which stencils each element rule applies to.
     let mut elem_rule_stencils: Vec<Vec<bool>> = vec![Vec::new(); cat.rules.len()];
     for (si, rules) in plan.by_stencil.iter().enumerate() {
@@ -403,25 +422,24 @@ pub fn evaluate_with(
             _ => None,
         }
     };
-    let run = |part: &[(String, usize, Pass)]| -> Vec<Threat> {
-        let mut out = Vec::new();
-        for (_, ri, pass) in part {
-            let ri = *ri;
+    // Phase one tests every (rule, subject) pair; phase two builds the threat and its why
+    // for each hit, into a list allocated once at its final length.
+    let hits_of = |part: &[(String, usize, Pass)]| -> Vec<(u32, u32)> {
+        let mut hits = Vec::new();
+        for (k, (_, ri, pass)) in part.iter().enumerate() {
+            let cond = &cat.rules[*ri].rule.condition;
+            let k = k as u32;
             match pass {
                 Pass::Elements => {
                     let mut one = |e: usize| {
-                        let el = ix.elems[e];
-                        fire(
-                            ri,
-                            Scope::element(e),
-                            &|| Subject::Element(el.id.clone()),
-                            &mut out,
-                        );
+                        if ev.eval(cond, &Scope::element(e), None) {
+                            hits.push((k, e as u32));
+                        }
                     };
-                    match only_stencil(ri) {
+                    match only_stencil(*ri) {
                         Some(si) => stencil_elems[si].iter().for_each(|&e| one(e)),
                         None => {
-                            let applies = &elem_rule_stencils[ri];
+                            let applies = &elem_rule_stencils[*ri];
                             for e in 0..ix.elems.len() {
                                 if ix.elem_stencil[e].is_some_and(|si| applies[si]) {
                                     one(e);
@@ -431,29 +449,54 @@ pub fn evaluate_with(
                     }
                 }
                 Pass::Flow => {
-                    for (f, fl) in ix.flows.iter().enumerate() {
-                        if ix.flow_ends[f].is_some() {
-                            fire(
-                                ri,
-                                Scope::flow(f),
-                                &|| Subject::Flow(fl.id.clone()),
-                                &mut out,
-                            );
+                    for f in 0..ix.flows.len() {
+                        if ix.flow_ends[f].is_some() && ev.eval(cond, &Scope::flow(f), None) {
+                            hits.push((k, f as u32));
                         }
                     }
                 }
                 Pass::Crossing => {
-                    for (f, fl) in ix.flows.iter().enumerate() {
-                        if ix.flow_ends[f].is_none() || ix.crossings[f].is_empty() {
-                            continue;
+                    for f in 0..ix.flows.len() {
+                        if ix.flow_ends[f].is_some()
+                            && ix.crossings[f]
+                                .iter()
+                                .any(|x| ev.eval(cond, &Scope::crossing(f, *x), None))
+                        {
+                            hits.push((k, f as u32));
                         }
-                        fire_crossing(&ev, ri, f, &|| Subject::Flow(fl.id.clone()), &mut out);
                     }
                 }
             }
         }
-        out
+        hits
     };
+    let threats_of =
+        |part: &[(String, usize, Pass)], hits: &[(u32, u32)], out: &mut Vec<Threat>| {
+            let mut why = Vec::new();
+            for &(k, i) in hits {
+                let (_, ri, pass) = &part[k as usize];
+                let i = i as usize;
+                match pass {
+                    Pass::Elements => out.push(threat(
+                        &ev,
+                        *ri,
+                        Scope::element(i),
+                        Subject::Element(ix.elems[i].id.clone()),
+                        &mut why,
+                    )),
+                    Pass::Flow => out.push(threat(
+                        &ev,
+                        *ri,
+                        Scope::flow(i),
+                        Subject::Flow(ix.flows[i].id.clone()),
+                        &mut why,
+                    )),
+                    Pass::Crossing => {
+                        fire_crossing(&ev, *ri, i, &|| Subject::Flow(ix.flows[i].id.clone()), out)
+                    }
+                }
+            }
+        };
     // Large models: the rules are split into two runs of about equal work, evaluated on
     // two threads; the runs are consecutive in id order, so their concatenation is too.
     let cost = |(_, ri, pass): &(String, usize, Pass)| -> usize {
@@ -468,7 +511,10 @@ pub fn evaluate_with(
     };
     let total: usize = order.iter().map(cost).sum();
     if total < PARALLEL_MIN_WORK || !two_cores() {
-        return run(&order);
+        let hits = hits_of(&order);
+        let mut out = Vec::with_capacity(hits.len() + extra);
+        threats_of(&order, &hits, &mut out);
+        return out;
     }
     let mut acc = 0;
     let mid = order
@@ -479,13 +525,27 @@ pub fn evaluate_with(
         })
         .map_or(order.len(), |i| i + 1);
     let (first, second) = order.split_at(mid);
+    // The second run tells the first how many threats it will add, so the first
+    // allocates the whole list once and the second's threats are moved in without a
+    // reallocation.
+    let (count_tx, count_rx) = std::sync::mpsc::channel::<usize>();
     let (mut out, rest) = std::thread::scope(|s| {
-        let other = s.spawn(|| run(second));
-        let mine = run(first);
+        let other = s.spawn(move || {
+            let hits = hits_of(second);
+            // The receiver is gone only if the first run panicked.
+            let _ = count_tx.send(hits.len());
+            let mut out = Vec::with_capacity(hits.len());
+            threats_of(second, &hits, &mut out);
+            out
+        });
+        let hits = hits_of(first);
+        let theirs = count_rx.recv().unwrap_or(0);
+        let mut mine = Vec::with_capacity(hits.len() + theirs + extra);
+        threats_of(first, &hits, &mut mine);
         (mine, other.join())
     });
     match rest {
-        Ok(rest) => out.extend(rest),
+        Ok(mut rest) => out.append(&mut rest),
         Err(panic) => std::panic::resume_unwind(panic),
     }
     out
@@ -510,33 +570,42 @@ fn fire(
     subject: &dyn Fn() -> Subject,
     out: &mut Vec<Threat>,
 ) {
+    if ev.eval(&ev.cat.rules[ri].rule.condition, &scope, None) {
+        out.push(threat(ev, ri, scope, subject(), &mut Vec::new()));
+    }
+}
+
+/// The threat of rule `ri` in `scope`, where its condition holds, with its why;
+/// `scratch` (left empty) holds the facts while they are collected, so the why is
+/// allocated once at its length.
+fn threat(
+    ev: &Evaluator<'_, '_>,
+    ri: usize,
+    scope: Scope,
+    subject: Subject,
+    scratch: &mut Vec<String>,
+) -> Threat {
     let rule = &ev.cat.rules[ri].rule;
-    if ev.eval(&rule.condition, &scope, None) {
-        let mut why = Vec::new();
-        ev.eval(&rule.condition, &scope, Some(&mut why));
-        let severity = stepped_severity(ev, ri, &[scope], &mut why);
-        if let Some(f) = scope.flow {
-            // A flow an importer inferred (from depends_on, an environment variable naming
-            // a service, ...) says so, since nobody drew it.
-            if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source")
-                && note.starts_with("inferred")
-            {
-                why.push(format!(
-                    "the flow is {}",
-                    note.lines().next().unwrap_or(note)
-                ));
-            }
+    scratch.clear();
+    ev.eval(&rule.condition, &scope, Some(scratch));
+    let severity = stepped_severity(ev, ri, &[scope], scratch);
+    if let Some(f) = scope.flow {
+        // A flow an importer inferred (from depends_on, an environment variable naming
+        // a service, ...) says so, since nobody drew it.
+        if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source")
+            && note.starts_with("inferred")
+        {
+            scratch.push(["the flow is ", note.lines().next().unwrap_or(note)].concat());
         }
-        let subject = subject();
-        out.push(Threat {
-            id: threat_id(&rule.id, &subject),
-            origin: Origin::Rule(ri),
-            subject,
-            category: rule.category,
-            rule_severity: severity,
-            why,
-            crossed: Vec::new(),
-        });
+    }
+    Threat {
+        id: threat_id(&rule.id, &subject),
+        origin: Origin::Rule(ri),
+        subject,
+        category: rule.category,
+        rule_severity: severity,
+        why: scratch.drain(..).collect(),
+        crossed: Vec::new(),
     }
 }
 
@@ -560,32 +629,49 @@ fn fire_crossing(
     if hits.is_empty() {
         return;
     }
-    let mut list = String::new();
-    for sc in &hits {
-        if let Some(x) = sc.crossed {
-            let b = ix.bounds[x.boundary];
-            if !list.is_empty() {
-                list.push_str(", ");
-            }
-            list.push_str(&format!(
-                "`{}` ({}, trust {}, {})",
-                b.name,
-                b.kind.label(),
-                b.trust,
-                if x.entering { "entering" } else { "leaving" }
-            ));
-        }
-    }
-    let mut why = vec![format!(
-        "flow `{}` crosses {} {}: {list}",
-        ix.flows[f].name,
-        hits.len(),
+    // `flow `NAME` crosses N boundaries where this applies: `B` (kind, trust T, entering), ...`
+    // in one allocation of its exact length.
+    let trust: Vec<Num> = hits
+        .iter()
+        .filter_map(|sc| sc.crossed)
+        .map(|x| Num::new(ix.bounds[x.boundary].trust.into()))
+        .collect();
+    let count = Num::new(hits.len() as u64);
+    let mut parts: Vec<&str> = Vec::with_capacity(6 + 8 * hits.len());
+    parts.extend([
+        "flow `",
+        ix.flows[f].name.as_str(),
+        "` crosses ",
+        count.as_str(),
         if hits.len() == 1 {
-            "boundary where this applies"
+            " boundary where this applies: "
         } else {
-            "boundaries where this applies"
-        }
-    )];
+            " boundaries where this applies: "
+        },
+    ]);
+    for (k, (x, t)) in hits
+        .iter()
+        .filter_map(|sc| sc.crossed)
+        .zip(&trust)
+        .enumerate()
+    {
+        let b = ix.bounds[x.boundary];
+        parts.extend([
+            if k == 0 { "`" } else { ", `" },
+            b.name.as_str(),
+            "` (",
+            b.kind.label(),
+            ", trust ",
+            t.as_str(),
+            if x.entering {
+                ", entering)"
+            } else {
+                ", leaving)"
+            },
+        ]);
+    }
+    let mut why = vec![parts.concat()];
+    drop(parts);
     let mut facts = Vec::new();
     for sc in &hits {
         ev.eval(&rule.condition, sc, Some(&mut facts));
@@ -635,12 +721,21 @@ fn stepped_severity(
     if let Some((si, k)) = best {
         let mut facts = Vec::new();
         ev.eval(&rule.severity_steps[si].when, &scopes[k], Some(&mut facts));
-        why.push(format!(
-            "severity raised from {} to {}: {}",
+        let mut parts: Vec<&str> = Vec::with_capacity(5 + 2 * facts.len());
+        parts.extend([
+            "severity raised from ",
             rule.severity.label(),
+            " to ",
             sev.label(),
-            facts.join("; ")
-        ));
+            ": ",
+        ]);
+        for (n, f) in facts.iter().enumerate() {
+            if n > 0 {
+                parts.push("; ");
+            }
+            parts.push(f);
+        }
+        why.push(parts.concat());
     }
     sev
 }
