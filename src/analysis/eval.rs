@@ -550,37 +550,66 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     where
         'm: 'a,
     {
-        // Facts are collected in place: `base` marks where this condition's facts start,
-        // and the facts of parts that turn out not to be the reason are cut out again.
+        self.explain_known(c, s, facts, None)
+    }
+
+    /// [`Evaluator::eval`] with facts of a condition already known to hold in `s`
+    /// (found by the fast pass), which then is not tested again.
+    pub fn explain_true(&self, c: &Cond, s: &Scope, facts: &mut Vec<String>) -> bool
+    where
+        'm: 'a,
+    {
+        self.explain_known(c, s, facts, Some(true))
+    }
+
+    /// Records why `c` is what it is in `s`; `known` is its value when the caller already
+    /// knows it. Only the facts that are the reason are made: a true `All` explains every
+    /// part, a false one its first failing part; a true `Any` its first satisfied
+    /// alternative, a false one every alternative. Parts whose facts would be dropped are
+    /// only tested.
+    fn explain_known(
+        &self,
+        c: &Cond,
+        s: &Scope,
+        facts: &mut Vec<String>,
+        known: Option<bool>,
+    ) -> bool
+    where
+        'm: 'a,
+    {
         match c {
             Cond::Always => true,
             Cond::All(v) => {
-                let base = facts.len();
-                for c in v {
-                    let start = facts.len();
-                    if !self.explain(c, s, facts) {
-                        // False: the first failing part is the reason.
-                        facts.drain(base..start);
-                        return false;
-                    }
-                }
-                true
-            }
-            Cond::Any(v) => {
-                // True: the first satisfied alternative is the reason, and only its facts
-                // are kept, so the alternatives before it are only tested, not explained.
-                // False: every alternative's facts are the reason.
-                match v.iter().find(|c| self.fast(c, s)) {
-                    Some(c) => self.explain(c, s, facts),
+                let failing = match known {
+                    Some(true) => None,
+                    _ => v.iter().find(|c| !self.fast(c, s)),
+                };
+                match failing {
+                    Some(c) => self.explain_known(c, s, facts, Some(false)),
                     None => {
                         for c in v {
-                            self.explain(c, s, facts);
+                            self.explain_known(c, s, facts, Some(true));
+                        }
+                        true
+                    }
+                }
+            }
+            Cond::Any(v) => {
+                let holding = match known {
+                    Some(false) => None,
+                    _ => v.iter().find(|c| self.fast(c, s)),
+                };
+                match holding {
+                    Some(c) => self.explain_known(c, s, facts, Some(true)),
+                    None => {
+                        for c in v {
+                            self.explain_known(c, s, facts, Some(false));
                         }
                         false
                     }
                 }
             }
-            Cond::Not(c) => !self.explain(c, s, facts),
+            Cond::Not(c) => !self.explain_known(c, s, facts, known.map(|k| !k)),
             _ => self.leaf(c, s, Some(facts)),
         }
     }
@@ -816,7 +845,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                         kind,
                                         ix.elems[p].name
                                     ));
-                                    self.explain(inner, &Scope::element(p), f);
+                                    self.explain_true(inner, &Scope::element(p), f);
                                     return true;
                                 }
                                 (None, Some(f)) => {
@@ -856,7 +885,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         .find(|&f| self.fast(inner, &Scope::flow(f)));
                     match (found, facts) {
                         (Some(f), Some(out)) => {
-                            self.explain(inner, &Scope::flow(f), out);
+                            self.explain_true(inner, &Scope::flow(f), out);
                             return true;
                         }
                         (None, Some(out)) => {
@@ -992,7 +1021,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 ]
                                 .concat(),
                             );
-                            return self.explain(
+                            return self.explain_true(
                                 inner,
                                 &Scope {
                                     bound: Some(b),
@@ -1037,7 +1066,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 ]
                                 .concat(),
                             );
-                            return self.explain(inner, &at(x), out);
+                            return self.explain_true(inner, &at(x), out);
                         }
                         (None, Some(out)) => {
                             out.push(format!(
@@ -1103,7 +1132,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 "`{}` {verb} `{}`",
                                 ix.elems[a].name, ix.elems[b].name
                             ));
-                            return self.explain(inner, &at(ri, far), out);
+                            return self.explain_true(inner, &at(ri, far), out);
                         }
                         (None, Some(out)) => {
                             out.push(format!(

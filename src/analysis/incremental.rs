@@ -21,7 +21,7 @@
 //! previous analysis: the edits scoped here never change them.
 
 use super::index::ModelIndex;
-use super::{Analysis, Origin, Subject, analyze, fire, fire_crossing, validate};
+use super::{Analysis, Origin, Scratch, Subject, analyze, fire, fire_crossing, validate};
 use crate::analysis::eval::{Evaluator, FastHasher, RulePlan, Scope};
 use crate::model::{Edit, Model};
 use crate::rules::{Applies, Catalog, Cond};
@@ -225,6 +225,7 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
         let plan = RulePlan::new(cat);
         let ev = Evaluator::for_few(cat, &ix);
         let mut fresh = Vec::new();
+        let mut scratch = Scratch::default();
         for (e, el) in ix.elems.iter().enumerate() {
             let Some(si) = ix.elem_stencil[e].filter(|_| elems[e] != FAR) else {
                 continue;
@@ -258,7 +259,14 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
             }
             if !ix.crossings[f].is_empty() {
                 for &ri in &plan.crossing {
-                    fire_crossing(&ev, ri, f, &|| Subject::Flow(fl.id.clone()), &mut fresh);
+                    fire_crossing(
+                        &ev,
+                        ri,
+                        f,
+                        &|| Subject::Flow(fl.id.clone()),
+                        &mut fresh,
+                        &mut scratch,
+                    );
                 }
             }
         }

@@ -13,9 +13,11 @@ pub mod validate;
 pub use incremental::reanalyze;
 
 use crate::analysis::eval::{Evaluator, Num, RulePlan, Scope};
+use crate::analysis::index::Crossed;
 use crate::diag::Diagnostic;
 use crate::model::{
-    BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId, Triage,
+    Boundary, BoundaryId, ElementId, FlowId, Model, Severity, Status, Stride, SubjectRef, ThreatId,
+    Triage,
 };
 use crate::rules::Catalog;
 use index::ModelIndex;
@@ -472,7 +474,7 @@ fn evaluate_reserving(
     };
     let threats_of =
         |part: &[(String, usize, Pass)], hits: &[(u32, u32)], out: &mut Vec<Threat>| {
-            let mut why = Vec::new();
+            let mut scratch = Scratch::default();
             for &(k, i) in hits {
                 let (_, ri, pass) = &part[k as usize];
                 let i = i as usize;
@@ -482,18 +484,23 @@ fn evaluate_reserving(
                         *ri,
                         Scope::element(i),
                         Subject::Element(ix.elems[i].id.clone()),
-                        &mut why,
+                        &mut scratch,
                     )),
                     Pass::Flow => out.push(threat(
                         &ev,
                         *ri,
                         Scope::flow(i),
                         Subject::Flow(ix.flows[i].id.clone()),
-                        &mut why,
+                        &mut scratch,
                     )),
-                    Pass::Crossing => {
-                        fire_crossing(&ev, *ri, i, &|| Subject::Flow(ix.flows[i].id.clone()), out)
-                    }
+                    Pass::Crossing => fire_crossing(
+                        &ev,
+                        *ri,
+                        i,
+                        &|| Subject::Flow(ix.flows[i].id.clone()),
+                        out,
+                        &mut scratch,
+                    ),
                 }
             }
         };
@@ -571,31 +578,30 @@ fn fire(
     out: &mut Vec<Threat>,
 ) {
     if ev.eval(&ev.cat.rules[ri].rule.condition, &scope, None) {
-        out.push(threat(ev, ri, scope, subject(), &mut Vec::new()));
+        out.push(threat(ev, ri, scope, subject(), &mut Scratch::default()));
     }
 }
 
-/// The threat of rule `ri` in `scope`, where its condition holds, with its why;
-/// `scratch` (left empty) holds the facts while they are collected, so the why is
-/// allocated once at its length.
+/// The threat of rule `ri` in `scope`, where its condition holds, with its why.
 fn threat(
     ev: &Evaluator<'_, '_>,
     ri: usize,
     scope: Scope,
     subject: Subject,
-    scratch: &mut Vec<String>,
+    scratch: &mut Scratch,
 ) -> Threat {
     let rule = &ev.cat.rules[ri].rule;
-    scratch.clear();
-    ev.eval(&rule.condition, &scope, Some(scratch));
-    let severity = stepped_severity(ev, ri, &[scope], scratch);
+    let Scratch { why, facts, .. } = scratch;
+    why.clear();
+    ev.explain_true(&rule.condition, &scope, why);
+    let severity = stepped_severity(ev, ri, &[scope], why, facts);
     if let Some(f) = scope.flow {
         // A flow an importer inferred (from depends_on, an environment variable naming
         // a service, ...) says so, since nobody drew it.
         if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source")
             && note.starts_with("inferred")
         {
-            scratch.push(["the flow is ", note.lines().next().unwrap_or(note)].concat());
+            why.push(["the flow is ", note.lines().next().unwrap_or(note)].concat());
         }
     }
     Threat {
@@ -604,9 +610,18 @@ fn threat(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why: scratch.drain(..).collect(),
+        why: why.drain(..).collect(),
         crossed: Vec::new(),
     }
+}
+
+/// Buffers reused from one threat to the next while facts are collected, so each
+/// threat's why is allocated once at its final length.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    why: Vec<String>,
+    facts: Vec<String>,
+    scopes: Vec<Scope>,
 }
 
 /// Evaluates crossing rule `ri` on flow `f` at each boundary it crosses (in path order:
@@ -618,27 +633,26 @@ fn fire_crossing(
     f: usize,
     subject: &dyn Fn() -> Subject,
     out: &mut Vec<Threat>,
+    scratch: &mut Scratch,
 ) {
     let (cat, ix) = (ev.cat, ev.ix);
     let rule = &cat.rules[ri].rule;
-    let hits: Vec<Scope> = ix.crossings[f]
-        .iter()
-        .map(|x| Scope::crossing(f, *x))
-        .filter(|sc| ev.eval(&rule.condition, sc, None))
-        .collect();
+    let Scratch { why, facts, scopes } = scratch;
+    scopes.clear();
+    scopes.extend(
+        ix.crossings[f]
+            .iter()
+            .map(|x| Scope::crossing(f, *x))
+            .filter(|sc| ev.eval(&rule.condition, sc, None)),
+    );
+    let hits: &[Scope] = scopes;
     if hits.is_empty() {
         return;
     }
-    // `flow `NAME` crosses N boundaries where this applies: `B` (kind, trust T, entering), ...`
-    // in one allocation of its exact length.
-    let trust: Vec<Num> = hits
-        .iter()
-        .filter_map(|sc| sc.crossed)
-        .map(|x| Num::new(ix.bounds[x.boundary].trust.into()))
-        .collect();
+    // `flow `NAME` crosses N boundaries where this applies: `B` (kind, trust T,
+    // entering), ...`, in one allocation of its exact length.
     let count = Num::new(hits.len() as u64);
-    let mut parts: Vec<&str> = Vec::with_capacity(6 + 8 * hits.len());
-    parts.extend([
+    let head = [
         "flow `",
         ix.flows[f].name.as_str(),
         "` crosses ",
@@ -648,40 +662,53 @@ fn fire_crossing(
         } else {
             " boundaries where this applies: "
         },
-    ]);
-    for (k, (x, t)) in hits
-        .iter()
-        .filter_map(|sc| sc.crossed)
-        .zip(&trust)
-        .enumerate()
-    {
-        let b = ix.bounds[x.boundary];
-        parts.extend([
-            if k == 0 { "`" } else { ", `" },
+    ];
+    fn listed<'t>(b: &'t Boundary, x: Crossed, first: bool, trust: &'t Num) -> [&'t str; 7] {
+        [
+            if first { "`" } else { ", `" },
             b.name.as_str(),
             "` (",
             b.kind.label(),
             ", trust ",
-            t.as_str(),
+            trust.as_str(),
             if x.entering {
                 ", entering)"
             } else {
                 ", leaving)"
             },
-        ]);
+        ]
     }
-    let mut why = vec![parts.concat()];
-    drop(parts);
-    let mut facts = Vec::new();
-    for sc in &hits {
-        ev.eval(&rule.condition, sc, Some(&mut facts));
+    let crossed = || hits.iter().filter_map(|sc| sc.crossed);
+    let mut len: usize = head.iter().map(|p| p.len()).sum();
+    for (k, x) in crossed().enumerate() {
+        let b = ix.bounds[x.boundary];
+        let t = Num::new(b.trust.into());
+        len += listed(b, x, k == 0, &t)
+            .iter()
+            .map(|p| p.len())
+            .sum::<usize>();
+    }
+    let mut first = String::with_capacity(len);
+    head.iter().for_each(|p| first.push_str(p));
+    for (k, x) in crossed().enumerate() {
+        let b = ix.bounds[x.boundary];
+        let t = Num::new(b.trust.into());
+        listed(b, x, k == 0, &t)
+            .iter()
+            .for_each(|p| first.push_str(p));
+    }
+    why.clear();
+    why.push(first);
+    for sc in hits {
+        facts.clear();
+        ev.explain_true(&rule.condition, sc, facts);
         for fact in facts.drain(..) {
             if !why.contains(&fact) {
                 why.push(fact);
             }
         }
     }
-    let severity = stepped_severity(ev, ri, &hits, &mut why);
+    let severity = stepped_severity(ev, ri, hits, why, facts);
     let subject = subject();
     out.push(Threat {
         id: threat_id(&rule.id, &subject),
@@ -689,22 +716,21 @@ fn fire_crossing(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why,
-        crossed: hits
-            .iter()
-            .filter_map(|sc| sc.crossed)
+        why: why.drain(..).collect(),
+        crossed: crossed()
             .map(|x| ix.bounds[x.boundary].id.clone())
             .collect(),
     });
 }
 
 /// The rule's severity raised by the highest of its severity steps that holds in one of
-/// `scopes`; the why says which step raised it.
+/// `scopes`; the why says which step raised it (`facts` is a buffer, left empty).
 fn stepped_severity(
     ev: &Evaluator<'_, '_>,
     ri: usize,
     scopes: &[Scope],
     why: &mut Vec<String>,
+    facts: &mut Vec<String>,
 ) -> Severity {
     let rule = &ev.cat.rules[ri].rule;
     let mut sev = rule.severity;
@@ -719,23 +745,27 @@ fn stepped_severity(
         }
     }
     if let Some((si, k)) = best {
-        let mut facts = Vec::new();
-        ev.eval(&rule.severity_steps[si].when, &scopes[k], Some(&mut facts));
-        let mut parts: Vec<&str> = Vec::with_capacity(5 + 2 * facts.len());
-        parts.extend([
+        facts.clear();
+        ev.explain_true(&rule.severity_steps[si].when, &scopes[k], facts);
+        let head = [
             "severity raised from ",
             rule.severity.label(),
             " to ",
             sev.label(),
             ": ",
-        ]);
-        for (n, f) in facts.iter().enumerate() {
+        ];
+        let len = head.iter().map(|p| p.len()).sum::<usize>()
+            + facts.iter().map(|f| f.len()).sum::<usize>()
+            + 2 * facts.len().saturating_sub(1);
+        let mut line = String::with_capacity(len);
+        head.iter().for_each(|p| line.push_str(p));
+        for (n, f) in facts.drain(..).enumerate() {
             if n > 0 {
-                parts.push("; ");
+                line.push_str("; ");
             }
-            parts.push(f);
+            line.push_str(&f);
         }
-        why.push(parts.concat());
+        why.push(line);
     }
     sev
 }
