@@ -176,11 +176,15 @@ impl<'a> PropTable<'a> {
         }
         let mut by_ptr = HashMap::default();
         for lr in &cat.rules {
-            collect_prop_names(&lr.rule.condition, &mut |name: &'a str| {
-                if let Some(&id) = by_name.get(name) {
-                    by_ptr.insert((name.as_ptr() as usize, name.len()), id);
-                }
-            });
+            let conds = std::iter::once(&lr.rule.condition)
+                .chain(lr.rule.severity_steps.iter().map(|s| &s.when));
+            for c in conds {
+                collect_prop_names(c, &mut |name: &'a str| {
+                    if let Some(&id) = by_name.get(name) {
+                        by_ptr.insert((name.as_ptr() as usize, name.len()), id);
+                    }
+                });
+            }
         }
         let mut elem_off = Vec::with_capacity(ix.elems.len() + 1);
         let mut elem_vals = Vec::new();

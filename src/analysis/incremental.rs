@@ -21,7 +21,7 @@
 //! previous analysis: the edits scoped here never change them.
 
 use super::index::ModelIndex;
-use super::{Analysis, Origin, Scratch, Subject, analyze, fire, fire_crossing, validate};
+use super::{Analysis, Origin, Scratch, Subject, analyze, crossing_threat, fire, validate};
 use crate::analysis::eval::{Evaluator, FastHasher, RulePlan, Scope};
 use crate::model::{Edit, Model};
 use crate::rules::{Applies, Catalog, Cond};
@@ -259,14 +259,8 @@ pub fn reanalyze(prev: Analysis, model: &Model, cat: &Catalog, edit: &Edit) -> A
             }
             if !ix.crossings[f].is_empty() {
                 for &ri in &plan.crossing {
-                    fire_crossing(
-                        &ev,
-                        ri,
-                        f,
-                        &|| Subject::Flow(fl.id.clone()),
-                        &mut fresh,
-                        &mut scratch,
-                    );
+                    let subject = || Subject::Flow(fl.id.clone());
+                    fresh.extend(crossing_threat(&ev, ri, f, &subject, &mut scratch));
                 }
             }
         }

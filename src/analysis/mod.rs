@@ -426,45 +426,72 @@ fn evaluate_reserving(
     };
     // Phase one tests every (rule, subject) pair; phase two builds the threat and its why
     // for each hit, into a list allocated once at its final length.
-    let hits_of = |part: &[(String, usize, Pass)]| -> Vec<(u32, u32)> {
-        let mut hits = Vec::new();
-        for (k, (_, ri, pass)) in part.iter().enumerate() {
-            let cond = &cat.rules[*ri].rule.condition;
-            let k = k as u32;
-            match pass {
-                Pass::Elements => {
-                    let mut one = |e: usize| {
-                        if ev.eval(cond, &Scope::element(e), None) {
-                            hits.push((k, e as u32));
+    //
+    // Phase one visits the subjects in blocks and tests every rule of the run on one
+    // block before the next, so the block's values stay in cache from rule to rule
+    // (rule by rule over the whole model would read every table from memory again for
+    // each rule, which grows worse than linearly with the model). Each rule's hits still
+    // come out in subject order.
+    let hits_of = |part: &[(String, usize, Pass)]| -> Vec<Vec<u32>> {
+        let mut hits: Vec<Vec<u32>> = vec![Vec::new(); part.len()];
+        let single: Vec<Option<usize>> = part.iter().map(|(_, ri, _)| only_stencil(*ri)).collect();
+        // For a rule of one stencil: how far into that stencil's elements it has got.
+        let mut cursor = vec![0usize; part.len()];
+        for start in (0..ix.elems.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(ix.elems.len());
+            for (k, (_, ri, pass)) in part.iter().enumerate() {
+                if !matches!(pass, Pass::Elements) {
+                    continue;
+                }
+                let cond = &cat.rules[*ri].rule.condition;
+                let hit = &mut hits[k];
+                match single[k] {
+                    Some(si) => {
+                        let list = &stencil_elems[si];
+                        let at = &mut cursor[k];
+                        while let Some(&e) = list.get(*at).filter(|&&e| e < end) {
+                            if ev.eval(cond, &Scope::element(e), None) {
+                                hit.push(e as u32);
+                            }
+                            *at += 1;
                         }
-                    };
-                    match only_stencil(*ri) {
-                        Some(si) => stencil_elems[si].iter().for_each(|&e| one(e)),
-                        None => {
-                            let applies = &elem_rule_stencils[*ri];
-                            for e in 0..ix.elems.len() {
-                                if ix.elem_stencil[e].is_some_and(|si| applies[si]) {
-                                    one(e);
-                                }
+                    }
+                    None => {
+                        let applies = &elem_rule_stencils[*ri];
+                        for e in start..end {
+                            if ix.elem_stencil[e].is_some_and(|si| applies[si])
+                                && ev.eval(cond, &Scope::element(e), None)
+                            {
+                                hit.push(e as u32);
                             }
                         }
                     }
                 }
-                Pass::Flow => {
-                    for f in 0..ix.flows.len() {
-                        if ix.flow_ends[f].is_some() && ev.eval(cond, &Scope::flow(f), None) {
-                            hits.push((k, f as u32));
+            }
+        }
+        for start in (0..ix.flows.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(ix.flows.len());
+            for (k, (_, ri, pass)) in part.iter().enumerate() {
+                let cond = &cat.rules[*ri].rule.condition;
+                let hit = &mut hits[k];
+                match pass {
+                    Pass::Elements => {}
+                    Pass::Flow => {
+                        for f in start..end {
+                            if ix.flow_ends[f].is_some() && ev.eval(cond, &Scope::flow(f), None) {
+                                hit.push(f as u32);
+                            }
                         }
                     }
-                }
-                Pass::Crossing => {
-                    for f in 0..ix.flows.len() {
-                        if ix.flow_ends[f].is_some()
-                            && ix.crossings[f]
-                                .iter()
-                                .any(|x| ev.eval(cond, &Scope::crossing(f, *x), None))
-                        {
-                            hits.push((k, f as u32));
+                    Pass::Crossing => {
+                        for f in start..end {
+                            if ix.flow_ends[f].is_some()
+                                && ix.crossings[f]
+                                    .iter()
+                                    .any(|x| ev.eval(cond, &Scope::crossing(f, *x), None))
+                            {
+                                hit.push(f as u32);
+                            }
                         }
                     }
                 }
@@ -472,38 +499,46 @@ fn evaluate_reserving(
         }
         hits
     };
-    let threats_of =
-        |part: &[(String, usize, Pass)], hits: &[(u32, u32)], out: &mut Vec<Threat>| {
-            let mut scratch = Scratch::default();
-            for &(k, i) in hits {
-                let (_, ri, pass) = &part[k as usize];
+    let count = |hits: &[Vec<u32>]| hits.iter().map(Vec::len).sum::<usize>();
+    // Fills `out` (one slot per hit, in order); false when a slot was left empty.
+    let threats_of = |part: &[(String, usize, Pass)], hits: &[Vec<u32>], out: &mut [Threat]| {
+        let mut scratch = Scratch::default();
+        let mut slots = out.iter_mut();
+        let mut full = true;
+        for ((_, ri, pass), list) in part.iter().zip(hits) {
+            for (&i, slot) in list.iter().zip(slots.by_ref()) {
                 let i = i as usize;
                 match pass {
-                    Pass::Elements => out.push(threat(
-                        &ev,
-                        *ri,
-                        Scope::element(i),
-                        Subject::Element(ix.elems[i].id.clone()),
-                        &mut scratch,
-                    )),
-                    Pass::Flow => out.push(threat(
-                        &ev,
-                        *ri,
-                        Scope::flow(i),
-                        Subject::Flow(ix.flows[i].id.clone()),
-                        &mut scratch,
-                    )),
-                    Pass::Crossing => fire_crossing(
-                        &ev,
-                        *ri,
-                        i,
-                        &|| Subject::Flow(ix.flows[i].id.clone()),
-                        out,
-                        &mut scratch,
-                    ),
+                    Pass::Elements => {
+                        *slot = threat(
+                            &ev,
+                            *ri,
+                            Scope::element(i),
+                            Subject::Element(ix.elems[i].id.clone()),
+                            &mut scratch,
+                        )
+                    }
+                    Pass::Flow => {
+                        *slot = threat(
+                            &ev,
+                            *ri,
+                            Scope::flow(i),
+                            Subject::Flow(ix.flows[i].id.clone()),
+                            &mut scratch,
+                        )
+                    }
+                    Pass::Crossing => {
+                        let subject = || Subject::Flow(ix.flows[i].id.clone());
+                        match crossing_threat(&ev, *ri, i, &subject, &mut scratch) {
+                            Some(t) => *slot = t,
+                            None => full = false,
+                        }
+                    }
                 }
             }
-        };
+        }
+        full
+    };
     // Large models: the rules are split into two runs of about equal work, evaluated on
     // two threads; the runs are consecutive in id order, so their concatenation is too.
     let cost = |(_, ri, pass): &(String, usize, Pass)| -> usize {
@@ -519,9 +554,9 @@ fn evaluate_reserving(
     let total: usize = order.iter().map(cost).sum();
     if total < PARALLEL_MIN_WORK || !two_cores() {
         let hits = hits_of(&order);
-        let mut out = Vec::with_capacity(hits.len() + extra);
-        threats_of(&order, &hits, &mut out);
-        return out;
+        let mut out = slots(count(&hits), extra);
+        let full = threats_of(&order, &hits, &mut out);
+        return filled(out, full);
     }
     let mut acc = 0;
     let mid = order
@@ -532,31 +567,54 @@ fn evaluate_reserving(
         })
         .map_or(order.len(), |i| i + 1);
     let (first, second) = order.split_at(mid);
-    // The second run tells the first how many threats it will add, so the first
-    // allocates the whole list once and the second's threats are moved in without a
-    // reallocation.
-    let (count_tx, count_rx) = std::sync::mpsc::channel::<usize>();
-    let (mut out, rest) = std::thread::scope(|s| {
-        let other = s.spawn(move || {
-            let hits = hits_of(second);
-            // The receiver is gone only if the first run panicked.
-            let _ = count_tx.send(hits.len());
-            let mut out = Vec::with_capacity(hits.len());
-            threats_of(second, &hits, &mut out);
-            out
-        });
-        let hits = hits_of(first);
-        let theirs = count_rx.recv().unwrap_or(0);
-        let mut mine = Vec::with_capacity(hits.len() + theirs + extra);
-        threats_of(first, &hits, &mut mine);
-        (mine, other.join())
+    // The list is allocated once, at its final length; each run writes its threats into
+    // its own part of it, so none is moved after it is made.
+    let (mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| hits_of(second));
+        (hits_of(first), other.join())
     });
-    match rest {
-        Ok(mut rest) => out.append(&mut rest),
+    let theirs = match theirs {
+        Ok(h) => h,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let mut out = slots(count(&mine) + count(&theirs), extra);
+    let (left, right) = out.split_at_mut(count(&mine));
+    let (full_left, full_right) = std::thread::scope(|s| {
+        let other = s.spawn(|| threats_of(second, &theirs, right));
+        (threats_of(first, &mine, left), other.join())
+    });
+    match full_right {
+        Ok(full_right) => filled(out, full_left && full_right),
         Err(panic) => std::panic::resume_unwind(panic),
     }
-    out
 }
+
+/// `n` empty threats to be overwritten, with room for `extra` more.
+fn slots(n: usize, extra: usize) -> Vec<Threat> {
+    let mut v = Vec::with_capacity(n + extra);
+    v.resize_with(n, || Threat {
+        id: ThreatId(String::new()),
+        origin: Origin::Manual,
+        subject: Subject::Model,
+        category: Stride::Spoofing,
+        rule_severity: Severity::Low,
+        why: Vec::new(),
+        crossed: Vec::new(),
+    });
+    v
+}
+
+/// The threats of [`slots`] after they were written, without any slot left empty.
+fn filled(mut v: Vec<Threat>, full: bool) -> Vec<Threat> {
+    if !full {
+        v.retain(|t| !t.id.as_str().is_empty());
+    }
+    v
+}
+
+/// Subjects (elements or flows) per block of the test pass of [`evaluate`]: a few hundred
+/// subjects' values stay in the core's caches.
+const BLOCK: usize = 256;
 
 /// Rule evaluations (rule × subject) below which [`evaluate`] stays on one thread: a
 /// thread costs tens of microseconds, a model of 1,000 elements evaluates in a few
@@ -626,15 +684,14 @@ pub(crate) struct Scratch {
 
 /// Evaluates crossing rule `ri` on flow `f` at each boundary it crosses (in path order:
 /// exits innermost first, then entries outermost first) and, when it holds at one or
-/// more, appends one threat for the flow whose why names every such boundary.
-fn fire_crossing(
+/// more, gives one threat for the flow whose why names every such boundary.
+fn crossing_threat(
     ev: &Evaluator<'_, '_>,
     ri: usize,
     f: usize,
     subject: &dyn Fn() -> Subject,
-    out: &mut Vec<Threat>,
     scratch: &mut Scratch,
-) {
+) -> Option<Threat> {
     let (cat, ix) = (ev.cat, ev.ix);
     let rule = &cat.rules[ri].rule;
     let Scratch { why, facts, scopes } = scratch;
@@ -647,7 +704,7 @@ fn fire_crossing(
     );
     let hits: &[Scope] = scopes;
     if hits.is_empty() {
-        return;
+        return None;
     }
     // `flow `NAME` crosses N boundaries where this applies: `B` (kind, trust T,
     // entering), ...`, in one allocation of its exact length.
@@ -710,7 +767,7 @@ fn fire_crossing(
     }
     let severity = stepped_severity(ev, ri, hits, why, facts);
     let subject = subject();
-    out.push(Threat {
+    Some(Threat {
         id: threat_id(&rule.id, &subject),
         origin: Origin::Rule(ri),
         subject,
@@ -720,7 +777,7 @@ fn fire_crossing(
         crossed: crossed()
             .map(|x| ix.bounds[x.boundary].id.clone())
             .collect(),
-    });
+    })
 }
 
 /// The rule's severity raised by the highest of its severity steps that holds in one of
