@@ -668,9 +668,17 @@ fn threat(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why: why.drain(..).collect(),
+        why: take_exact(why),
         crossed: Vec::new(),
     }
+}
+
+/// The buffer's strings moved into a list of exactly their number; the buffer keeps its
+/// capacity for the next threat.
+fn take_exact(buf: &mut Vec<String>) -> Vec<String> {
+    let mut v = Vec::with_capacity(buf.len());
+    v.append(buf);
+    v
 }
 
 /// Buffers reused from one threat to the next while facts are collected, so each
@@ -773,7 +781,7 @@ fn crossing_threat(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why: why.drain(..).collect(),
+        why: take_exact(why),
         crossed: crossed()
             .map(|x| ix.bounds[x.boundary].id.clone())
             .collect(),
