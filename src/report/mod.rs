@@ -12,6 +12,7 @@ pub mod controls;
 pub mod data;
 pub mod fonts;
 pub mod html;
+pub mod json_stream;
 pub mod jsonl;
 pub mod keys;
 pub mod markdown;
@@ -627,9 +628,17 @@ pub const CUT_NOTE: &str = "… (cut at MAX_DESCRIPTION_BYTES)";
 /// [`CUT_NOTE`]), so a template with a placeholder repeated a million times costs no more.
 fn fill(text: &str, n: &Names) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_BYTES));
+    fill_into(&mut out, text, n);
+    out
+}
+
+/// [`fill`] into `out`, which it clears first: a writer of many threats fills every
+/// description into one buffer.
+fn fill_into(out: &mut String, text: &str, n: &Names) {
+    out.clear();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
-        push_capped(&mut out, &rest[..open]);
+        push_capped(out, &rest[..open]);
         let after = &rest[open..];
         let hit = [
             ("{element}", n.element),
@@ -642,11 +651,11 @@ fn fill(text: &str, n: &Names) -> String {
         .find(|(pat, _)| after.starts_with(pat));
         match hit {
             Some((pat, val)) => {
-                push_capped(&mut out, val);
+                push_capped(out, val);
                 rest = &after[pat.len()..];
             }
             None => {
-                push_capped(&mut out, "{");
+                push_capped(out, "{");
                 rest = &after[1..];
             }
         }
@@ -655,7 +664,7 @@ fn fill(text: &str, n: &Names) -> String {
         }
     }
     if out.len() <= MAX_DESCRIPTION_BYTES {
-        push_capped(&mut out, rest);
+        push_capped(out, rest);
     }
     if out.len() > MAX_DESCRIPTION_BYTES {
         let mut cut = MAX_DESCRIPTION_BYTES;
@@ -665,7 +674,6 @@ fn fill(text: &str, n: &Names) -> String {
         out.truncate(cut);
         out.push_str(CUT_NOTE);
     }
-    out
 }
 
 /// Appends at most one byte past [`MAX_DESCRIPTION_BYTES`] worth of `s` (the caller
