@@ -20,7 +20,7 @@ use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
 use crate::rules::template::{Cond, Dir, Reach, Role};
 use crate::rules::{Catalog, Pivot};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 /// Which elements and flows lie on an attack path, by index of the [`ModelIndex`]; what
 /// [`Cond::OnAttackPath`] reads.
@@ -137,10 +137,11 @@ pub struct Paths {
     pub left_out: usize,
     /// Edges of the attack graph.
     pub edges: usize,
-    /// For each element on a path, the indices of its paths.
-    on_elem: BTreeMap<ElementId, Vec<usize>>,
+    /// For each element on a path, the indices of its paths (hashed: every threat of a
+    /// large model is looked up here, and only looked up).
+    on_elem: HashMap<ElementId, Vec<usize>>,
     /// For each flow ridden by a path, the indices of its paths.
-    on_flow: BTreeMap<FlowId, Vec<usize>>,
+    on_flow: HashMap<FlowId, Vec<usize>>,
 }
 
 impl Paths {

@@ -127,9 +127,7 @@ impl RuleText {
         key(&mut tail, false, D, "template");
         push_str(
             &mut tail,
-            cat.templates
-                .get(lr.template)
-                .map_or("", |x| x.id.as_str()),
+            cat.templates.get(lr.template).map_or("", |x| x.id.as_str()),
         );
         Some(RuleText {
             head,
@@ -253,7 +251,9 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
                 }
                 None => push_str(out, ""),
             },
-            (Origin::Manual, m) => push_str(out, m.flatten().map_or("", |m| m.description.as_str())),
+            (Origin::Manual, m) => {
+                push_str(out, m.flatten().map_or("", |m| m.description.as_str()))
+            }
         }
         key(out, false, D, "why");
         // A threat that its controls mitigate says which controls decided it.
@@ -271,9 +271,10 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
                     None => empty_tail(out, &[]),
                 }
             }
-            (Origin::Manual, m) => {
-                empty_tail(out, m.flatten().map_or(&[][..], |m| m.mitigations.as_slice()))
-            }
+            (Origin::Manual, m) => empty_tail(
+                out,
+                m.flatten().map_or(&[][..], |m| m.mitigations.as_slice()),
+            ),
         }
         let field = |f: fn(&crate::model::Triage) -> &str| tr.map_or("", f);
         key(out, false, D, "justification");

@@ -96,13 +96,8 @@ pub fn write_threats_json_with_paths<W: std::io::Write>(
     threats: &[crate::analysis::Threat],
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
-    let two = crate::analysis::two_cores();
-    let chunk = if two && threats.len() >= PARALLEL_JSON_MIN {
-        JSON_CHUNK
-    } else {
-        threats.len().max(1)
-    };
-    write_threats_json_chunked(out, model, cat, threats, chunk, paths)
+    let two = crate::analysis::two_cores() && threats.len() >= PARALLEL_JSON_MIN;
+    write_threats_json_chunked(out, model, cat, threats, JSON_CHUNK, two, paths)
 }
 
 /// Threats below which [`write_threats_json`] stays on one thread.
@@ -110,17 +105,19 @@ const PARALLEL_JSON_MIN: usize = 4_096;
 /// Threats a chunk: ~600 KB of JSON.
 const JSON_CHUNK: usize = 512;
 
-/// [`write_threats_json`] with chunks of `chunk` threats; more than one chunk renders
-/// every second chunk on a helper thread. Each thread writes its chunks with one
-/// [`super::json_stream::ThreatWriter`] into buffers that go round between the threads
-/// (the helper gets each back once its text is written out), so neither threads nor
-/// chunks allocate per threat.
+/// [`write_threats_json`] in chunks of `chunk` threats, each written out before the next
+/// is rendered; with `two` and more than one chunk, every second chunk is rendered on a
+/// helper thread. Each thread writes its chunks with one
+/// [`super::json_stream::ThreatWriter`] into buffers that are used again (the helper
+/// gets each of its own back once its text is written out), so memory stays a few
+/// chunks whatever the model, and no threat allocates.
 fn write_threats_json_chunked<W: std::io::Write>(
     mut out: W,
     model: &crate::model::Model,
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
     chunk: usize,
+    two: bool,
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
     use super::json_stream::ThreatWriter;
@@ -133,10 +130,16 @@ fn write_threats_json_chunked<W: std::io::Write>(
     let parts: Vec<&[crate::analysis::Threat]> = threats.chunks(chunk.max(1)).collect();
     out.write_all(b"[\n")?;
     let mut mine = ThreatWriter::new(model, &items, cat, paths);
-    let mut buf = Vec::with_capacity(parts[0].len().min(JSON_CHUNK) * 1_400);
-    if parts.len() == 1 {
-        mine.write(&mut buf, parts[0]);
-        out.write_all(&buf)?;
+    let mut buf = Vec::with_capacity(parts[0].len() * 1_400);
+    if parts.len() == 1 || !two {
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n")?;
+            }
+            buf.clear();
+            mine.write(&mut buf, p);
+            out.write_all(&buf)?;
+        }
     } else {
         std::thread::scope(|s| -> std::io::Result<()> {
             // The helper renders the odd chunks; at most two wait in the channel, and the
@@ -247,10 +250,18 @@ mod tests {
             let a = analyze(&model, &cat);
             let want = json(&crate::report::threat_views(&model, &cat, &a));
             for chunk in [1, 2, 3, 7, 64, 100_000] {
-                let mut got = Vec::new();
-                write_threats_json_chunked(&mut got, &model, &cat, &a.threats, chunk, None)
+                for two in [false, true] {
+                    let mut got = Vec::new();
+                    write_threats_json_chunked(
+                        &mut got, &model, &cat, &a.threats, chunk, two, None,
+                    )
                     .unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(String::from_utf8_lossy(&got), want, "{name}, chunk {chunk}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        want,
+                        "{name}, chunk {chunk}, two threads {two}"
+                    );
+                }
             }
             let mut got = Vec::new();
             write_threats_json(&mut got, &model, &cat, &a.threats)
@@ -286,12 +297,22 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let a = analyze(&model, &cat);
         for budget in [0, 10, 5_000, 50_000] {
-            let r = write_threats_json_chunked(Fails(budget), &model, &cat, &a.threats, 3, None);
-            assert!(r.is_err(), "budget {budget}");
+            for two in [false, true] {
+                let r = write_threats_json_chunked(
+                    Fails(budget),
+                    &model,
+                    &cat,
+                    &a.threats,
+                    3,
+                    two,
+                    None,
+                );
+                assert!(r.is_err(), "budget {budget}, two threads {two}");
+            }
         }
         let empty: [crate::analysis::Threat; 0] = [];
         let mut got = Vec::new();
-        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, None)
+        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, true, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, b"[]\n");
         assert_eq!(json(&[]), "[]\n");

@@ -95,7 +95,9 @@ fn replicated(m: &Model, copies: usize) -> Model {
             let mut e = e.clone();
             e.id = ElementId::from(sfx(e.id.as_str()).as_str());
             e.name = format!("{} #{k}", e.name);
-            e.boundary = e.boundary.map(|b| BoundaryId::from(sfx(b.as_str()).as_str()));
+            e.boundary = e
+                .boundary
+                .map(|b| BoundaryId::from(sfx(b.as_str()).as_str()));
             out.elements.insert(e.id.clone(), e);
         }
         for f in m.flows.values() {
@@ -184,7 +186,11 @@ fn the_streamed_json_of_a_large_triaged_model_is_serde_jsons() {
                 severity: Severity::High,
                 subject,
                 description: "By \"hand\"\r\n".into(),
-                mitigations: if i == 0 { Vec::new() } else { vec!["Do it".into()] },
+                mitigations: if i == 0 {
+                    Vec::new()
+                } else {
+                    vec!["Do it".into()]
+                },
                 cvss: if i == 1 { VALID.into() } else { String::new() },
             },
         );
