@@ -4,7 +4,8 @@
 //! What every threat of a rule repeats (rule id, title, mitigations, references,
 //! template) is escaped once per rule and copied; the description is filled into one
 //! reused buffer; every other text is escaped from where it lies in the model or the
-//! analysis. A threat costs no allocation of its own.
+//! analysis. A threat allocates nothing of its own (but the line saying which controls
+//! decided it, when they did).
 //!
 //! [`ThreatView`]: super::ThreatView
 
@@ -33,68 +34,87 @@ const ESCAPE: [u8; 256] = {
     t
 };
 
+/// Whether any of the eight bytes of `w` needs an escape: a control character (below
+/// 0x20), a quote or a backslash. Exact for the word as a whole (no byte is missed, and a byte that
+/// needs none never makes it true on its own).
+#[inline]
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (below_space | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))) != 0
+}
+
 /// Appends `s` as a JSON string, quotes included, escaped as `serde_json` escapes it.
 pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let e = ESCAPE[b as usize];
-        if e == 0 {
-            continue;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs an escape (most text).
+        if let Some(w) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            if !needs_escape(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
         }
-        out.extend_from_slice(&bytes[start..i]);
-        if e == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', e]);
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            let b = bytes[i];
+            let e = ESCAPE[b as usize];
+            if e != 0 {
+                out.extend_from_slice(&bytes[start..i]);
+                if e == b'u' {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(b >> 4) as usize],
+                        HEX[(b & 0xf) as usize],
+                    ]);
+                } else {
+                    out.extend_from_slice(&[b'\\', e]);
+                }
+                start = i + 1;
+            }
+            i += 1;
         }
-        start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
-/// Appends `,\n` (unless first), the indentation of depth `depth` and `"key": `.
-fn key(out: &mut Vec<u8>, first: bool, depth: usize, name: &str) {
-    out.extend_from_slice(if first { b"\n" } else { b",\n" });
-    indent(out, depth);
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\": ");
+/// Appends `,\n`, the indentation of a threat's field and `"name": `.
+macro_rules! field {
+    ($out:expr, $name:literal) => {
+        $out.extend_from_slice(concat!(",\n    \"", $name, "\": ").as_bytes())
+    };
 }
 
-fn indent(out: &mut Vec<u8>, depth: usize) {
-    const SPACES: &[u8; 16] = b"                ";
-    out.extend_from_slice(&SPACES[..(2 * depth).min(SPACES.len())]);
+/// Appends `,\n`, the indentation of a subject's field and `"name": `.
+macro_rules! subfield {
+    ($out:expr, $name:literal) => {
+        $out.extend_from_slice(concat!(",\n      \"", $name, "\": ").as_bytes())
+    };
 }
 
-/// Appends an array of strings whose opening bracket sits at depth `depth - 1` (its
-/// items at `depth`): `[]` when empty, as `serde_json` writes it.
-fn push_list<'s>(out: &mut Vec<u8>, depth: usize, items: impl IntoIterator<Item = &'s str>) {
+/// Appends an array of strings as the value of a threat's field: `[]` when empty, else
+/// one item a line, as `serde_json` writes it.
+fn push_list<'s>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'s str>) {
     let mut any = false;
     for s in items {
-        out.extend_from_slice(if any { b",\n" } else { b"[\n" });
-        indent(out, depth);
+        out.extend_from_slice(if any { b",\n      " } else { b"[\n      " });
         push_str(out, s);
         any = true;
     }
-    if any {
-        out.push(b'\n');
-        indent(out, depth - 1);
-        out.push(b']');
-    } else {
-        out.extend_from_slice(b"[]");
-    }
+    out.extend_from_slice(if any { b"\n    ]" } else { b"[]" });
 }
 
 /// A rule's texts as they appear in each of its threats, escaped once.
@@ -107,24 +127,21 @@ struct RuleText {
     tail: Vec<u8>,
 }
 
-/// Field depth inside a threat object (the array is at depth 0, the object at 1).
-const D: usize = 2;
-
 impl RuleText {
     fn of(cat: &Catalog, ri: usize) -> Option<RuleText> {
         let lr = cat.rules.get(ri)?;
         let r = &lr.rule;
         let mut head = Vec::new();
-        key(&mut head, false, D, "rule_id");
+        field!(head, "rule_id");
         push_str(&mut head, &r.id);
-        key(&mut head, false, D, "title");
+        field!(head, "title");
         push_str(&mut head, &r.title);
         let mut tail = Vec::new();
-        key(&mut tail, false, D, "mitigations");
-        push_list(&mut tail, D + 1, r.mitigations.iter().map(String::as_str));
-        key(&mut tail, false, D, "references");
-        push_list(&mut tail, D + 1, r.references.iter().map(String::as_str));
-        key(&mut tail, false, D, "template");
+        field!(tail, "mitigations");
+        push_list(&mut tail, r.mitigations.iter().map(String::as_str));
+        field!(tail, "references");
+        push_list(&mut tail, r.references.iter().map(String::as_str));
+        field!(tail, "template");
         push_str(
             &mut tail,
             cat.templates.get(lr.template).map_or("", |x| x.id.as_str()),
@@ -195,9 +212,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
     fn threat(&mut self, out: &mut Vec<u8>, t: &'m Threat, tr: Option<&'m crate::model::Triage>) {
         let model = self.model;
         let found = Found::of_in(model, Some(self.items), &t.subject);
-        indent(out, 1);
-        out.push(b'{');
-        key(out, true, D, "id");
+        out.extend_from_slice(b"  {\n    \"id\": ");
         push_str(out, t.id.as_str());
         let manual = match &t.origin {
             Origin::Rule(_) => None,
@@ -219,28 +234,28 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
                 }
             }
             (Origin::Manual, m) => {
-                key(out, false, D, "rule_id");
+                field!(out, "rule_id");
                 push_str(out, "manual");
-                key(out, false, D, "title");
+                field!(out, "title");
                 push_str(out, m.flatten().map_or("", |m| m.title.as_str()));
                 Likelihood::Medium
             }
         };
         let sev = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
         let stat: Status = tr.map(|x| x.status).unwrap_or_default();
-        key(out, false, D, "category");
+        field!(out, "category");
         push_str(out, t.category.key());
-        key(out, false, D, "severity");
+        field!(out, "severity");
         push_str(out, Severity::key(sev));
-        key(out, false, D, "rule_severity");
+        field!(out, "rule_severity");
         push_str(out, Severity::key(t.rule_severity));
-        key(out, false, D, "likelihood");
+        field!(out, "likelihood");
         push_str(out, likelihood.key());
-        key(out, false, D, "status");
+        field!(out, "status");
         push_str(out, stat.key());
-        key(out, false, D, "subject");
+        field!(out, "subject");
         subject(out, model, &t.subject, &found);
-        key(out, false, D, "description");
+        field!(out, "description");
         match (&t.origin, manual) {
             (Origin::Rule(ri), _) => match self.cat.rules.get(*ri) {
                 Some(lr) => {
@@ -255,12 +270,11 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
                 push_str(out, m.flatten().map_or("", |m| m.description.as_str()))
             }
         }
-        key(out, false, D, "why");
+        field!(out, "why");
         // A threat that its controls mitigate says which controls decided it.
         let decided = crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why());
         push_list(
             out,
-            D + 1,
             t.why.iter().map(String::as_str).chain(decided.as_deref()),
         );
         match (&t.origin, manual) {
@@ -277,23 +291,23 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
             ),
         }
         let field = |f: fn(&crate::model::Triage) -> &str| tr.map_or("", f);
-        key(out, false, D, "justification");
+        field!(out, "justification");
         push_str(out, field(|x| &x.justification));
-        key(out, false, D, "owner");
+        field!(out, "owner");
         push_str(out, field(|x| &x.owner));
-        key(out, false, D, "ticket");
+        field!(out, "ticket");
         push_str(out, field(|x| &x.ticket));
-        key(out, false, D, "reviewed_by");
+        field!(out, "reviewed_by");
         push_str(out, field(|x| &x.reviewed_by));
-        key(out, false, D, "date");
+        field!(out, "date");
         push_str(out, field(|x| &x.date));
         // The record passed in is the threat's (writers walk them side by side).
         let cvss = crate::analysis::risk::cvss_with(tr, model, t).unwrap_or_default();
         if !cvss.is_empty() {
-            key(out, false, D, "cvss");
+            field!(out, "cvss");
             push_str(out, cvss);
             if let Ok(c) = crate::analysis::risk::parse_cvss(cvss) {
-                key(out, false, D, "cvss_base");
+                field!(out, "cvss_base");
                 // Numbers as serde_json writes them (`null` for one that is not finite).
                 if serde_json::to_writer(&mut *out, &c.base).is_err() {
                     out.extend_from_slice(b"null");
@@ -303,39 +317,36 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
         if let Some(p) = self.paths {
             let on = p.indices_of_threat(t);
             if !on.is_empty() {
-                key(out, false, D, "on_attack_path");
+                field!(out, "on_attack_path");
                 out.extend_from_slice(b"true");
-                key(out, false, D, "attack_paths");
-                push_list(out, D + 1, on.iter().map(|&i| p.paths[i].id.as_str()));
+                field!(out, "attack_paths");
+                push_list(out, on.iter().map(|&i| p.paths[i].id.as_str()));
             }
         }
-        out.push(b'\n');
-        indent(out, 1);
-        out.push(b'}');
+        out.extend_from_slice(b"\n  }");
     }
 }
 
 /// `rule_id` and `title` of a threat whose rule is not in the catalog.
 fn empty_head(out: &mut Vec<u8>) {
-    key(out, false, D, "rule_id");
+    field!(out, "rule_id");
     push_str(out, "");
-    key(out, false, D, "title");
+    field!(out, "title");
     push_str(out, "");
 }
 
 /// `mitigations`, empty `references` and `template` of a threat without a rule.
 fn empty_tail(out: &mut Vec<u8>, mitigations: &[String]) {
-    key(out, false, D, "mitigations");
-    push_list(out, D + 1, mitigations.iter().map(String::as_str));
-    key(out, false, D, "references");
+    field!(out, "mitigations");
+    push_list(out, mitigations.iter().map(String::as_str));
+    field!(out, "references");
     out.extend_from_slice(b"[]");
-    key(out, false, D, "template");
+    field!(out, "template");
     push_str(out, "");
 }
 
 /// The subject object, as [`super::SubjectView`] is written inside a threat.
 fn subject(out: &mut Vec<u8>, model: &Model, s: &Subject, found: &Found<'_>) {
-    const S: usize = D + 1;
     let (kind, name, boundary): (&str, &str, Option<&str>) = match s {
         Subject::Element(e) => match found.element {
             Some(el) => (&el.kind, &el.name, None),
@@ -357,22 +368,19 @@ fn subject(out: &mut Vec<u8>, model: &Model, s: &Subject, found: &Found<'_>) {
         ),
         Subject::Model => ("model", &model.metadata.title, None),
     };
-    out.push(b'{');
-    key(out, true, S, "type");
+    out.extend_from_slice(b"{\n      \"type\": ");
     push_str(out, s.type_key());
-    key(out, false, S, "id");
+    subfield!(out, "id");
     push_str(out, s.primary_id());
-    key(out, false, S, "kind");
+    subfield!(out, "kind");
     push_str(out, kind);
-    key(out, false, S, "name");
+    subfield!(out, "name");
     push_str(out, name);
     if let Some(b) = boundary {
-        key(out, false, S, "boundary");
+        subfield!(out, "boundary");
         push_str(out, b);
     }
-    out.push(b'\n');
-    indent(out, D);
-    out.push(b'}');
+    out.extend_from_slice(b"\n    }");
 }
 
 #[cfg(test)]
@@ -405,5 +413,31 @@ mod tests {
         let mut got = Vec::new();
         push_str(&mut got, "");
         assert_eq!(got, b"\"\"");
+    }
+
+    /// An escape is found wherever it falls in the eight-byte words the scan reads, next
+    /// to bytes just above and below the ones that need escaping.
+    #[test]
+    fn escapes_are_found_at_every_offset() {
+        for special in [
+            '"', '\\', '\n', '\u{0}', '\u{1f}', ' ', '!', '#', '[', ']', 'é', '\u{7f}',
+        ] {
+            for len in 0..24 {
+                for at in 0..=len {
+                    let mut s: String = "x".repeat(len);
+                    s.insert(at, special);
+                    for filler in ["", "ü", "\u{1f600}"] {
+                        let s = format!("{filler}{s}{filler}");
+                        let mut got = Vec::new();
+                        push_str(&mut got, &s);
+                        assert_eq!(
+                            String::from_utf8_lossy(&got),
+                            serde_json::to_string(&s).unwrap_or_default(),
+                            "{s:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
