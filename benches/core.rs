@@ -488,6 +488,20 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             ));
         }
         {
+            // The attack paths `threats --format json` marks threats with (default query).
+            let (m, c) = (model.clone(), cat.clone());
+            let a = analysis::analyze(&m, &c);
+            cases.push(case(
+                format!("attack paths (default query) N={n}"),
+                None,
+                move || {
+                    analysis::paths::find(&m, &c, &a, &analysis::paths::Query::default())
+                        .map(|p| p.paths.len())
+                        .unwrap_or(0)
+                },
+            ));
+        }
+        {
             // What the editor does after an inspector edit: reuse the previous analysis.
             let (mut m, c) = (model.clone(), cat.clone());
             let target = edit_target(&m);
@@ -567,6 +581,24 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                     let mut sink = CountingSink(0);
                     let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
                     text::write_threats_json(out, &m, &c, &a.threats).expect("write");
+                    sink.0
+                },
+            ));
+        }
+        {
+            // `threats --format json` after analysis, as the CLI runs it: the attack paths,
+            // then every threat marked with its paths, streamed.
+            let (m, c, a) = (model.clone(), cat.clone(), a.clone());
+            cases.push(case(
+                format!("threats -> JSON streamed with attack paths N={n}"),
+                None,
+                move || {
+                    let p = analysis::paths::find(&m, &c, &a, &analysis::paths::Query::default())
+                        .expect("paths");
+                    let mut sink = CountingSink(0);
+                    let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
+                    text::write_threats_json_with_paths(out, &m, &c, &a.threats, Some(&p))
+                        .expect("write");
                     sink.0
                 },
             ));

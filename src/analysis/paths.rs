@@ -20,7 +20,7 @@ use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
 use crate::rules::template::{Cond, Dir, Reach, Role};
 use crate::rules::{Catalog, Pivot};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 /// Which elements and flows lie on an attack path, by index of the [`ModelIndex`]; what
 /// [`Cond::OnAttackPath`] reads.
@@ -137,23 +137,30 @@ pub struct Paths {
     pub left_out: usize,
     /// Edges of the attack graph.
     pub edges: usize,
-    /// For each element on a path, the indices of its paths.
-    on_elem: BTreeMap<ElementId, Vec<usize>>,
+    /// For each element on a path, the indices of its paths (hashed: every threat of a
+    /// large model is looked up here, and only looked up).
+    on_elem: HashMap<ElementId, Vec<usize>>,
     /// For each flow ridden by a path, the indices of its paths.
-    on_flow: BTreeMap<FlowId, Vec<usize>>,
+    on_flow: HashMap<FlowId, Vec<usize>>,
 }
 
 impl Paths {
     /// Ids of the paths a threat lies on: its subject element is on the path, or its
     /// subject flow is ridden by it. Empty when none.
     pub fn of_threat(&self, t: &Threat) -> Vec<&str> {
-        let idx = match &t.subject {
-            Subject::Element(e) => self.on_elem.get(e),
-            Subject::Flow(f) | Subject::Crossing(f, _) => self.on_flow.get(f),
-            _ => None,
-        };
-        idx.map(|v| v.iter().map(|&i| self.paths[i].id.as_str()).collect())
-            .unwrap_or_default()
+        self.indices_of_threat(t)
+            .iter()
+            .map(|&i| self.paths[i].id.as_str())
+            .collect()
+    }
+    /// Indices (into [`Paths::paths`]) of the paths a threat lies on, as
+    /// [`Paths::of_threat`] names them.
+    pub fn indices_of_threat(&self, t: &Threat) -> &[usize] {
+        match &t.subject {
+            Subject::Element(e) => self.of_element(e),
+            Subject::Flow(f) | Subject::Crossing(f, _) => self.of_flow(f),
+            _ => &[],
+        }
     }
     /// Indices of the paths an element is on.
     pub fn of_element(&self, e: &ElementId) -> &[usize] {
@@ -212,14 +219,22 @@ struct Graph<'a, 'm> {
     in_edges: std::sync::OnceLock<Vec<Vec<usize>>>,
 }
 
-/// Finds attack paths. Triage of the threats on each step comes from `analysis`.
+/// Finds attack paths. Triage of the threats on each step comes from `analysis`, which
+/// must be the analysis of `model` with `cat`: the structural part of the index it was
+/// made over ([`Analysis::links`]) is reused instead of built again (a model whose item
+/// counts do not match it gets a fresh index).
 pub fn find(
     model: &Model,
     cat: &Catalog,
     analysis: &Analysis,
     q: &Query,
 ) -> Result<Paths, PathsError> {
-    let ix = ModelIndex::new(model, cat);
+    let ix = analysis
+        .links
+        .0
+        .as_ref()
+        .and_then(|l| ModelIndex::with_links(model, cat, l))
+        .unwrap_or_else(|| ModelIndex::new(model, cat));
     let g = Graph::new(model, cat, &ix);
     let pos = |id: &ElementId| ix.elems.binary_search_by(|e| e.id.cmp(id)).ok();
     let from = match &q.from {

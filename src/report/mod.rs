@@ -12,6 +12,7 @@ pub mod controls;
 pub mod data;
 pub mod fonts;
 pub mod html;
+pub mod json_stream;
 pub mod jsonl;
 pub mod keys;
 pub mod markdown;
@@ -293,25 +294,60 @@ pub fn threat_view_triaged(
     threat_view_in(model, None, cat, t, tr)
 }
 
-/// The elements and flows of a model by id, hashed: what a writer of many threats looks
-/// their subjects up in. A B-tree lookup costs more the larger the model (a cache miss at
-/// each of its levels); a hash lookup does not, so the cost per threat stays flat.
+/// The elements, flows and boundaries of a model by id, hashed: what a writer of many
+/// threats looks their subjects up in. A B-tree lookup costs more the larger the model (a
+/// cache miss at each of its levels); a hash lookup does not, so the cost per threat
+/// stays flat. The names a description reads beside the subject (an element's boundary,
+/// a flow's ends) are looked up once per item here, not once per threat.
 pub(crate) struct Items<'m> {
-    elements: std::collections::HashMap<&'m str, &'m crate::model::Element>,
-    flows: std::collections::HashMap<&'m str, &'m crate::model::Flow>,
+    /// Each element with the name of its boundary (`""` when it has none or it is missing).
+    elements: std::collections::HashMap<&'m str, (&'m crate::model::Element, &'m str)>,
+    /// Each flow with the names of its source and target (their ids when missing).
+    flows: std::collections::HashMap<&'m str, (&'m crate::model::Flow, &'m str, &'m str)>,
+    /// Each boundary's name.
+    boundaries: std::collections::HashMap<&'m str, &'m str>,
 }
 
 impl<'m> Items<'m> {
-    /// Every element and flow of `model`.
+    /// Every element, flow and boundary of `model`.
     pub(crate) fn new(model: &'m Model) -> Items<'m> {
+        let boundaries: std::collections::HashMap<&str, &str> = model
+            .boundaries
+            .values()
+            .map(|b| (b.id.as_str(), b.name.as_str()))
+            .collect();
+        let elements: std::collections::HashMap<&str, (&crate::model::Element, &str)> = model
+            .elements
+            .values()
+            .map(|e| {
+                let b = e
+                    .boundary
+                    .as_ref()
+                    .and_then(|b| boundaries.get(b.as_str()).copied())
+                    .unwrap_or_default();
+                (e.id.as_str(), (e, b))
+            })
+            .collect();
+        let name = |id: &'m crate::model::ElementId| {
+            elements
+                .get(id.as_str())
+                .map_or(id.as_str(), |(e, _)| e.name.as_str())
+        };
+        let flows = model
+            .flows
+            .values()
+            .map(|f| (f.id.as_str(), (f, name(&f.source), name(&f.target))))
+            .collect();
         Items {
-            elements: model
-                .elements
-                .values()
-                .map(|e| (e.id.as_str(), e))
-                .collect(),
-            flows: model.flows.values().map(|f| (f.id.as_str(), f)).collect(),
+            elements,
+            flows,
+            boundaries,
         }
+    }
+
+    /// A boundary's name.
+    fn boundary(&self, id: &crate::model::BoundaryId) -> Option<&'m str> {
+        self.boundaries.get(id.as_str()).copied()
     }
 }
 
@@ -322,7 +358,7 @@ fn element_in<'m>(
     id: &crate::model::ElementId,
 ) -> Option<&'m crate::model::Element> {
     match items {
-        Some(i) => i.elements.get(id.as_str()).copied(),
+        Some(i) => i.elements.get(id.as_str()).map(|(e, _)| *e),
         None => model.elements.get(id),
     }
 }
@@ -516,10 +552,13 @@ pub fn mark_paths(view: &mut ThreatView, t: &Threat, paths: &crate::analysis::pa
     view.attack_paths = ids.into_iter().map(str::to_owned).collect();
 }
 
-/// The model items a subject names, looked up once.
+/// The model items a subject names, looked up once, with the names around them when
+/// they were found through [`Items`].
 struct Found<'m> {
     element: Option<&'m crate::model::Element>,
     flow: Option<&'m crate::model::Flow>,
+    /// The element's boundary name, or the flow's source and target names.
+    around: Option<(&'m str, &'m str)>,
 }
 
 impl<'m> Found<'m> {
@@ -528,22 +567,39 @@ impl<'m> Found<'m> {
     }
 
     fn of_in(model: &'m Model, items: Option<&Items<'m>>, s: &Subject) -> Self {
-        match s {
-            Subject::Element(e) => Found {
-                element: element_in(model, items, e),
-                flow: None,
-            },
-            Subject::Flow(f) | Subject::Crossing(f, _) => Found {
-                element: None,
-                flow: match items {
-                    Some(i) => i.flows.get(f.as_str()).copied(),
-                    None => model.flows.get(f),
+        let none = Found {
+            element: None,
+            flow: None,
+            around: None,
+        };
+        match (s, items) {
+            (Subject::Element(e), Some(i)) => match i.elements.get(e.as_str()) {
+                Some(&(el, b)) => Found {
+                    element: Some(el),
+                    around: Some((b, "")),
+                    ..none
                 },
+                None => none,
             },
-            _ => Found {
-                element: None,
-                flow: None,
+            (Subject::Flow(f) | Subject::Crossing(f, _), Some(i)) => {
+                match i.flows.get(f.as_str()) {
+                    Some(&(fl, a, b)) => Found {
+                        flow: Some(fl),
+                        around: Some((a, b)),
+                        ..none
+                    },
+                    None => none,
+                }
+            }
+            (Subject::Element(e), None) => Found {
+                element: model.elements.get(e),
+                ..none
             },
+            (Subject::Flow(f) | Subject::Crossing(f, _), None) => Found {
+                flow: model.flows.get(f),
+                ..none
+            },
+            _ => none,
         }
     }
 }
@@ -575,37 +631,33 @@ impl<'m> Names<'m> {
                 .map(|e| e.name.as_str())
                 .unwrap_or(id.as_str())
         };
+        let bname = |b: &crate::model::BoundaryId| match items {
+            Some(i) => i.boundary(b),
+            None => model.boundaries.get(b).map(|b| b.name.as_str()),
+        };
         match s {
             Subject::Element(e) => {
                 n.element = found.element.map(|x| x.name.as_str()).unwrap_or(e.as_str());
-                if let Some(b) = found.element.and_then(|e| e.boundary.as_ref()) {
-                    n.boundary = model
-                        .boundaries
-                        .get(b)
-                        .map(|b| b.name.as_str())
-                        .unwrap_or_default();
+                if let Some((b, _)) = found.around {
+                    n.boundary = b;
+                } else if let Some(b) = found.element.and_then(|e| e.boundary.as_ref()) {
+                    n.boundary = bname(b).unwrap_or_default();
                 }
             }
             Subject::Flow(_) | Subject::Crossing(_, _) => {
                 if let Some(fl) = found.flow {
                     n.flow = &fl.name;
-                    n.source = ename(&fl.source);
-                    n.target = ename(&fl.target);
+                    (n.source, n.target) = match found.around {
+                        Some(ends) => ends,
+                        None => (ename(&fl.source), ename(&fl.target)),
+                    };
                 }
                 if let Subject::Crossing(_, b) = s {
-                    n.boundary = model
-                        .boundaries
-                        .get(b)
-                        .map(|b| b.name.as_str())
-                        .unwrap_or(b.as_str());
+                    n.boundary = bname(b).unwrap_or(b.as_str());
                 }
             }
             Subject::Boundary(b) => {
-                n.boundary = model
-                    .boundaries
-                    .get(b)
-                    .map(|b| b.name.as_str())
-                    .unwrap_or_default();
+                n.boundary = bname(b).unwrap_or_default();
             }
             Subject::Model => {}
         }
@@ -627,9 +679,17 @@ pub const CUT_NOTE: &str = "… (cut at MAX_DESCRIPTION_BYTES)";
 /// [`CUT_NOTE`]), so a template with a placeholder repeated a million times costs no more.
 fn fill(text: &str, n: &Names) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_BYTES));
+    fill_into(&mut out, text, n);
+    out
+}
+
+/// [`fill`] into `out`, which it clears first: a writer of many threats fills every
+/// description into one buffer.
+fn fill_into(out: &mut String, text: &str, n: &Names) {
+    out.clear();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
-        push_capped(&mut out, &rest[..open]);
+        push_capped(out, &rest[..open]);
         let after = &rest[open..];
         let hit = [
             ("{element}", n.element),
@@ -642,11 +702,11 @@ fn fill(text: &str, n: &Names) -> String {
         .find(|(pat, _)| after.starts_with(pat));
         match hit {
             Some((pat, val)) => {
-                push_capped(&mut out, val);
+                push_capped(out, val);
                 rest = &after[pat.len()..];
             }
             None => {
-                push_capped(&mut out, "{");
+                push_capped(out, "{");
                 rest = &after[1..];
             }
         }
@@ -655,7 +715,7 @@ fn fill(text: &str, n: &Names) -> String {
         }
     }
     if out.len() <= MAX_DESCRIPTION_BYTES {
-        push_capped(&mut out, rest);
+        push_capped(out, rest);
     }
     if out.len() > MAX_DESCRIPTION_BYTES {
         let mut cut = MAX_DESCRIPTION_BYTES;
@@ -665,7 +725,6 @@ fn fill(text: &str, n: &Names) -> String {
         out.truncate(cut);
         out.push_str(CUT_NOTE);
     }
-    out
 }
 
 /// Appends at most one byte past [`MAX_DESCRIPTION_BYTES`] worth of `s` (the caller

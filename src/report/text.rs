@@ -96,13 +96,8 @@ pub fn write_threats_json_with_paths<W: std::io::Write>(
     threats: &[crate::analysis::Threat],
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
-    let two = crate::analysis::two_cores();
-    let chunk = if two && threats.len() >= PARALLEL_JSON_MIN {
-        JSON_CHUNK
-    } else {
-        threats.len().max(1)
-    };
-    write_threats_json_chunked(out, model, cat, threats, chunk, paths)
+    let two = crate::analysis::two_cores() && threats.len() >= PARALLEL_JSON_MIN;
+    write_threats_json_chunked(out, model, cat, threats, JSON_CHUNK, two, paths)
 }
 
 /// Threats below which [`write_threats_json`] stays on one thread.
@@ -110,77 +105,79 @@ const PARALLEL_JSON_MIN: usize = 4_096;
 /// Threats a chunk: ~600 KB of JSON.
 const JSON_CHUNK: usize = 512;
 
-/// [`write_threats_json`] with chunks of `chunk` threats; more than one chunk renders
-/// every second chunk on a helper thread.
+/// [`write_threats_json`] in chunks of `chunk` threats, each written out before the next
+/// is rendered; with `two` and more than one chunk, every second chunk is rendered on a
+/// helper thread. Each thread writes its chunks with one
+/// [`super::json_stream::ThreatWriter`] into buffers that are used again (the helper
+/// gets each of its own back once its text is written out), so memory stays a few
+/// chunks whatever the model, and no threat allocates.
 fn write_threats_json_chunked<W: std::io::Write>(
     mut out: W,
     model: &crate::model::Model,
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
     chunk: usize,
+    two: bool,
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
+    use super::json_stream::ThreatWriter;
     if threats.is_empty() {
         return out.write_all(b"[]\n");
     }
-    // A chunk rendered as a pretty array is `[\n  {..},\n  {..}\n]`; its elements, between
-    // the brackets, are exactly what the whole array holds for them, at the same depth.
+    // The array is `[\n  {..},\n  {..}\n]`: each chunk is its objects joined by `,\n`,
+    // and the chunks are joined the same way.
     let items = super::Items::new(model);
-    let items = Some(&items);
-    let render = |part: &[crate::analysis::Threat]| -> std::io::Result<Vec<u8>> {
-        let mut buf = Vec::with_capacity(part.len() * 1_200);
-        // Threats come in id order, so their triage records are met in map order.
-        let mut triage = part.first().map(|t| super::TriageWalk::from(model, &t.id));
-        let views = part.iter().map(|t| {
-            let tr = triage.as_mut().and_then(|w| w.of(&t.id));
-            let mut v = super::threat_view_in(model, items, cat, t, tr);
-            if let Some(p) = paths {
-                super::mark_paths(&mut v, t, p);
-            }
-            v
-        });
-        serde_json::to_writer_pretty(&mut buf, &IterSeq(std::cell::Cell::new(Some(views))))
-            .map_err(std::io::Error::other)?;
-        Ok(buf)
-    };
-    fn inner(buf: &[u8]) -> &[u8] {
-        let body = buf.strip_prefix(b"[\n").unwrap_or(buf);
-        body.strip_suffix(b"\n]").unwrap_or(body)
-    }
     let parts: Vec<&[crate::analysis::Threat]> = threats.chunks(chunk.max(1)).collect();
     out.write_all(b"[\n")?;
-    let write_part = |i: usize, text: &[u8], out: &mut W| -> std::io::Result<()> {
-        if i > 0 {
-            out.write_all(b",\n")?;
+    let mut mine = ThreatWriter::new(model, &items, cat, paths);
+    let mut buf = Vec::with_capacity(parts[0].len() * 1_400);
+    if parts.len() == 1 || !two {
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n")?;
+            }
+            buf.clear();
+            mine.write(&mut buf, p);
+            out.write_all(&buf)?;
         }
-        out.write_all(text)
-    };
-    if parts.len() == 1 {
-        write_part(0, inner(&render(parts[0])?), &mut out)?;
     } else {
         std::thread::scope(|s| -> std::io::Result<()> {
-            // The helper renders the odd chunks; at most two wait in the channel.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+            // The helper renders the odd chunks; at most two wait in the channel, and the
+            // buffers written out come back to it through `spare`.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let (spare_tx, spare) = std::sync::mpsc::channel::<Vec<u8>>();
             let odd: Vec<&[crate::analysis::Threat]> =
                 parts.iter().skip(1).step_by(2).copied().collect();
+            let items = &items;
             s.spawn(move || {
+                let mut w = ThreatWriter::new(model, items, cat, paths);
                 for p in odd {
-                    let r = render(p);
-                    let failed = r.is_err();
-                    if tx.send(r).is_err() || failed {
+                    let mut b = spare
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(p.len() * 1_400));
+                    b.clear();
+                    w.write(&mut b, p);
+                    if tx.send(b).is_err() {
                         return;
                     }
                 }
             });
             for (i, p) in parts.iter().enumerate() {
-                let buf = if i % 2 == 0 {
-                    render(p)?
+                if i > 0 {
+                    out.write_all(b",\n")?;
+                }
+                if i % 2 == 0 {
+                    buf.clear();
+                    mine.write(&mut buf, p);
+                    out.write_all(&buf)?;
                 } else {
-                    rx.recv().map_err(|_| {
+                    let b = rx.recv().map_err(|_| {
                         std::io::Error::other("the JSON rendering thread stopped early")
-                    })??
-                };
-                write_part(i, inner(&buf), &mut out)?;
+                    })?;
+                    out.write_all(&b)?;
+                    // The helper may have finished: then the buffer is only dropped.
+                    let _ = spare_tx.send(b);
+                }
             }
             Ok(())
         })?;
@@ -253,10 +250,18 @@ mod tests {
             let a = analyze(&model, &cat);
             let want = json(&crate::report::threat_views(&model, &cat, &a));
             for chunk in [1, 2, 3, 7, 64, 100_000] {
-                let mut got = Vec::new();
-                write_threats_json_chunked(&mut got, &model, &cat, &a.threats, chunk, None)
+                for two in [false, true] {
+                    let mut got = Vec::new();
+                    write_threats_json_chunked(
+                        &mut got, &model, &cat, &a.threats, chunk, two, None,
+                    )
                     .unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(String::from_utf8_lossy(&got), want, "{name}, chunk {chunk}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        want,
+                        "{name}, chunk {chunk}, two threads {two}"
+                    );
+                }
             }
             let mut got = Vec::new();
             write_threats_json(&mut got, &model, &cat, &a.threats)
@@ -292,12 +297,22 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let a = analyze(&model, &cat);
         for budget in [0, 10, 5_000, 50_000] {
-            let r = write_threats_json_chunked(Fails(budget), &model, &cat, &a.threats, 3, None);
-            assert!(r.is_err(), "budget {budget}");
+            for two in [false, true] {
+                let r = write_threats_json_chunked(
+                    Fails(budget),
+                    &model,
+                    &cat,
+                    &a.threats,
+                    3,
+                    two,
+                    None,
+                );
+                assert!(r.is_err(), "budget {budget}, two threads {two}");
+            }
         }
         let empty: [crate::analysis::Threat; 0] = [];
         let mut got = Vec::new();
-        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, None)
+        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, true, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, b"[]\n");
         assert_eq!(json(&[]), "[]\n");

@@ -30,4 +30,5 @@ mod report_facts;
 mod report_jsonl;
 mod report_layers;
 mod report_review;
+mod report_stream;
 mod rules;
