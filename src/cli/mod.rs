@@ -248,23 +248,51 @@ pub fn warn(line: &str) {
 
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
-    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
-    let cat = Catalog::with_user_sources(user, diags);
-    for d in &cat.diagnostics {
-        warn(&d.to_string());
-    }
+    let cat = build_catalog(dir);
+    print_catalog_problems(&cat);
     cat
 }
 
-/// Loads a model file, with the file name in any error.
+/// The built-in templates and those of `dir`, without printing anything.
+fn build_catalog(dir: Option<&Path>) -> Catalog {
+    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
+    Catalog::with_user_sources(user, diags)
+}
+
+fn print_catalog_problems(cat: &Catalog) {
+    for d in &cat.diagnostics {
+        warn(&d.to_string());
+    }
+}
+
+/// Loads a model file, with the file name in any error. A command that reads the model
+/// never saves it back here, so the file is not fingerprinted.
 pub fn load_model(path: &Path) -> Result<Model> {
-    let loaded = persist::load(path)?;
+    let loaded = persist::load_unstamped(path)?;
     Ok(loaded.model)
 }
 
+/// The model and the catalog (its problems printed), as [`load_model`] then
+/// [`load_catalog`] give them: the catalog is built on a second thread while the model
+/// is read, and its problems are printed only once the model has loaded.
+fn model_and_catalog(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog)> {
+    let (model, cat) = std::thread::scope(|s| {
+        let builder = std::thread::Builder::new().spawn_scoped(s, || build_catalog(templates));
+        let model = load_model(file);
+        // Without a thread (or should it fail), it is built here.
+        let cat = match builder.map(|h| h.join()) {
+            Ok(Ok(cat)) => cat,
+            _ => build_catalog(templates),
+        };
+        (model, cat)
+    });
+    let model = model?;
+    print_catalog_problems(&cat);
+    Ok((model, cat))
+}
+
 fn analysed(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog, Analysis)> {
-    let model = load_model(file)?;
-    let cat = load_catalog(templates);
+    let (model, cat) = model_and_catalog(file, templates)?;
     let a = analysis::analyze(&model, &cat);
     Ok((model, cat, a))
 }
@@ -487,8 +515,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             })
         }
         Cmd::Validate { file } => {
-            let model = load_model(&file)?;
-            let cat = load_catalog(templates);
+            let (model, cat) = model_and_catalog(&file, templates)?;
             let a = analysis::analyze(&model, &cat);
             let mut errors = 0;
             for d in &a.diagnostics {
@@ -537,7 +564,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             // Refused before any work: the report never replaces its model.
             check_report_target(&file, &output, force)?;
             let source = read_input(&file)?;
-            let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
+            let model = persist::load_bytes_unstamped(&file.display().to_string(), &source)?.model;
             let cat = load_catalog(templates);
             let a = analysis::analyze(&model, &cat);
             print_model_errors(&file, &a);
