@@ -907,6 +907,50 @@ mod tests {
     }
 
     #[test]
+    fn properties_out_of_name_order_load_and_repeated_names_are_refused() {
+        let props = |entries: &[&str]| {
+            let body: Vec<String> = entries.iter().map(|k| format!("\"{k}\": 1")).collect();
+            with_prop_map(&body.join(", "))
+        };
+        for names in [
+            &["a", "b", "c"][..],
+            &["b", "a", "c"],
+            &["a", "c", "b"],
+            &["c", "b", "a"],
+            &["a"],
+            &[],
+        ] {
+            let m = fast_ok(&props(names));
+            let mut want: Vec<&str> = names.to_vec();
+            want.sort();
+            let got: Vec<&str> = (m.elements.values().next())
+                .map(|e| e.props.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(got, want);
+        }
+        for names in [
+            &["a", "a"][..],
+            &["a", "b", "a"],
+            &["b", "a", "b"],
+            &["c", "a", "b", "a"],
+        ] {
+            let text = props(names);
+            fast_rejects(&text);
+            let e = ron(&text).err().map(|e| e.code.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains("is given twice")),
+                "{names:?}: {e:?}"
+            );
+        }
+    }
+
+    fn with_prop_map(body: &str) -> String {
+        with_element(&format!(
+            "(id: \"a\", name: \"A\", kind: \"k\", pos: (1.0, 2.0), props: {{{body}}})"
+        ))
+    }
+
+    #[test]
     fn strings_over_their_limit_are_left_to_the_scan_and_the_rest_load_here() {
         use crate::persist::limits::{MAX_NAME_BYTES, MAX_STRING_BYTES};
         let n = |len: usize| "n".repeat(len);
