@@ -1,5 +1,5 @@
-//! `palisade triage import threats.csv MODEL`: owner, ticket and status columns edited
-//! in a spreadsheet come back as triage [`Edit`]s. The CSV is the layout of
+//! `palisade triage import threats.csv MODEL`: owner, ticket, status and CVSS columns
+//! edited in a spreadsheet come back as triage [`Edit`]s. The CSV is the layout of
 //! `palisade export --to csv` (any subset of its columns, `id` required); an unknown
 //! column, an unknown threat id, a repeated id or a status that is not one is refused
 //! with file:line:column, and then nothing is changed.
@@ -30,7 +30,7 @@ pub struct ImportError {
 pub struct Change {
     /// The threat.
     pub threat: ThreatId,
-    /// `owner`, `ticket` or `status`.
+    /// `owner`, `ticket`, `status` or `cvss`.
     pub field: &'static str,
     /// The value before.
     pub old: String,
@@ -122,11 +122,12 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
             "no `id` column; it names the threat of each row".into(),
         ));
     };
-    let (owner_col, ticket_col, status_col) = (at("owner"), at("ticket"), at("status"));
-    if owner_col.is_none() && ticket_col.is_none() && status_col.is_none() {
+    let (owner_col, ticket_col, status_col, cvss_col) =
+        (at("owner"), at("ticket"), at("status"), at("cvss"));
+    if owner_col.is_none() && ticket_col.is_none() && status_col.is_none() && cvss_col.is_none() {
         return Err(err(
             skip,
-            "none of the columns owner, ticket, status: nothing to import".into(),
+            "none of the columns owner, ticket, status, cvss: nothing to import".into(),
         ));
     }
     let mut changes = Vec::new();
@@ -208,6 +209,29 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
                     new: status.key().to_owned(),
                 });
                 new.status = status;
+            }
+        }
+        if let Some(k) = cvss_col {
+            // The cell was exported with the vector in effect (the triage record's, else
+            // a manual threat's own); a different one goes into the triage record, an
+            // emptied one clears the record's (a manual threat's own vector then applies).
+            let v = unsafe_cell(rec.get(k).unwrap_or("").trim());
+            let shown = crate::analysis::risk::cvss_with(old.as_ref(), model, threat).unwrap_or("");
+            if v != shown {
+                if !v.is_empty()
+                    && let Err(e) = crate::analysis::risk::parse_cvss(v)
+                {
+                    return Err(err(here(k), e.to_string()));
+                }
+                if new.cvss.trim() != v {
+                    row_changes.push(Change {
+                        threat: threat.id.clone(),
+                        field: "cvss",
+                        old: shown.to_owned(),
+                        new: v.to_owned(),
+                    });
+                    new.cvss = v.to_owned();
+                }
             }
         }
         if !row_changes.is_empty() {

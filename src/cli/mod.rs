@@ -199,7 +199,7 @@ pub enum Cmd {
 /// `triage` actions.
 #[derive(Subcommand, Debug)]
 pub enum TriageCmd {
-    /// Read owner, ticket and status columns of a threats CSV back into the model, as
+    /// Read owner, ticket, status and CVSS columns of a threats CSV back into the model, as
     /// triage edits; prints each change. Unknown ids or columns refuse the whole file.
     Import {
         /// The CSV (the layout of `export --to csv`, any subset of its columns with `id`).

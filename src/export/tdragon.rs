@@ -100,7 +100,7 @@ pub(crate) fn document(model: &Model, catalog: &Catalog, analysis: &Analysis) ->
             "modelType": "STRIDE",
             "status": td_status(status),
             "severity": td_severity(sev),
-            "score": "",
+            "score": v.cvss,
             "description": description,
             "mitigation": v.mitigations.join("\n"),
         }));

@@ -13,7 +13,9 @@ use crate::report::{ThreatView, threat_view};
 use crate::rules::Catalog;
 
 /// The columns of `--to csv`, in order; `palisade triage import` reads this layout back.
-pub const CSV_COLUMNS: [&str; 11] = [
+/// `cvss` is the CVSS 3.1 vector in effect (the triage record's, else a manual threat's
+/// own), empty when there is none.
+pub const CSV_COLUMNS: [&str; 12] = [
     "id",
     "title",
     "severity",
@@ -25,6 +27,7 @@ pub const CSV_COLUMNS: [&str; 11] = [
     "owner",
     "ticket",
     "controls",
+    "cvss",
 ];
 
 /// The columns of `--to jira-csv`, as Jira's CSV importer maps them (a repeated
@@ -120,6 +123,7 @@ pub fn csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, String
             v.owner.clone(),
             v.ticket.clone(),
             control_list(model, t),
+            v.cvss.clone(),
         ]);
     }
     write_rows(&rows)

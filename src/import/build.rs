@@ -219,7 +219,7 @@ impl Builder {
                 subject: t.subject,
                 description,
                 mitigations,
-                cvss: String::new(),
+                cvss: t.cvss.trim().to_owned(),
             },
         );
         self.model.triage.insert(
@@ -255,6 +255,8 @@ pub(crate) struct SourceThreat {
     pub status: Status,
     pub justification: String,
     pub owner: String,
+    /// A CVSS 3.x vector the source gives for the threat (empty when none).
+    pub cvss: String,
     /// Texts are kept exactly (a file Palisade wrote), not tidied.
     pub raw: bool,
 }

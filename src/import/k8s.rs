@@ -1196,6 +1196,9 @@ pub fn import_k8s(inputs: &[(String, Vec<u8>)]) -> Result<Imported, ImportError>
                     all_pods && types.iter().any(|t| t == "Egress"),
                     o.at("spec.policyTypes"),
                 );
+                if types.iter().any(|t| t == "Ingress") {
+                    e.bool("isolates_ingress", true, o.at("spec.policyTypes"));
+                }
                 let pid = b.add_element(e.e, o.at("kind"));
                 if let Some(bd) = b.model.boundaries.get_mut(&bid) {
                     if deny_in || (all_pods && types.iter().any(|t| t == "Ingress")) {

@@ -1066,6 +1066,11 @@ fn carry(
         status,
         justification: String::new(),
         owner: String::new(),
+        cvss: p
+            .and_then(|p| p.get("cvss"))
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         raw: p.is_some(),
     })?;
     match triage {

@@ -709,8 +709,18 @@ fn add_threats(
             }
             Status::Open
         });
+        // A score that is a CVSS 3.x vector becomes the threat's vector; any other
+        // score is kept in the description with the other fields Palisade has no place for.
+        let mut cvss = String::new();
         for (k, v) in &t.rest {
             if k == "modelType" && v.as_str() == Some("STRIDE") {
+                continue;
+            }
+            if k == "score"
+                && let Some(s) = v.as_str()
+                && crate::analysis::risk::parse_cvss(s).is_ok()
+            {
+                cvss = s.trim().to_owned();
                 continue;
             }
             match v {
@@ -738,6 +748,7 @@ fn add_threats(
                 String::new()
             },
             owner: String::new(),
+            cvss,
             raw: false,
         })?;
     }

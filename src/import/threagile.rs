@@ -772,6 +772,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 status,
                 justification,
                 owner: String::new(),
+                cvss: String::new(),
                 raw: false,
             })?;
             if let Some(t) = b.model.triage.get_mut(&id) {
@@ -834,6 +835,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
             status,
             justification,
             owner: String::new(),
+            cvss: String::new(),
             raw: false,
         })?;
         if let Some(tr) = b.model.triage.get_mut(&id) {

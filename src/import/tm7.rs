@@ -627,6 +627,7 @@ pub(super) fn import(path: &str, bytes: &[u8]) -> Result<Imported, ImportError> 
                 status,
                 justification,
                 owner: own("ChangedBy"),
+                cvss: String::new(),
                 raw: false,
             })?;
         }

@@ -278,6 +278,74 @@ fn the_csv_round_trip_reads_owner_ticket_and_status_back_as_edits() {
 }
 
 #[test]
+fn the_csv_carries_the_cvss_vector_in_effect_and_reads_a_changed_one_back_into_triage() {
+    let (mut m, a) = analysed(EXAMPLE);
+    let bytes = export(&m, catalog(), &a, ExportFormat::Csv, false).expect("csv");
+    let r = rows(&bytes);
+    let col = r[0]
+        .iter()
+        .position(|c| c == "cvss")
+        .expect("a cvss column");
+    assert_eq!(col, r[0].len() - 1, "cvss is the last column: {:?}", r[0]);
+    let id = "DOCKER-E-01@element:web-api";
+    let row = r.iter().position(|x| x[0] == id).expect("row");
+    assert_eq!(r[row][col], "", "no vector before");
+    let csv_of = |rows: &[Vec<String>]| {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            w.write_record(row.iter().map(|c| tracker::safe_cell(c)))
+                .expect("write");
+        }
+        String::from_utf8(w.into_inner().expect("bytes")).expect("utf8")
+    };
+    // A vector typed into the cell becomes the threat's triage vector.
+    let mut edited = r.clone();
+    edited[row][col] = format!(" {CRITICAL_VECTOR} ");
+    let p = plan("t.csv", &csv_of(&edited), &m, &a).expect("plan");
+    let fields: Vec<_> = p
+        .changes
+        .iter()
+        .map(|c| (c.threat.as_str(), c.field, c.new.as_str()))
+        .collect();
+    assert_eq!(fields, [(id, "cvss", CRITICAL_VECTOR)]);
+    p.edit.expect("an edit").apply(&mut m).expect("applies");
+    assert_eq!(m.triage[id].cvss, CRITICAL_VECTOR);
+    // Exported again, the cell shows it, and reading that export back changes nothing.
+    let a2 = analyze(&m, catalog());
+    let again = export(&m, catalog(), &a2, ExportFormat::Csv, false).expect("csv");
+    let r2 = rows(&again);
+    let row2 = r2.iter().position(|x| x[0] == id).expect("row");
+    assert_eq!(r2[row2][col], CRITICAL_VECTOR);
+    let same = plan("t.csv", std::str::from_utf8(&again).expect("utf8"), &m, &a2).expect("plan");
+    assert!(same.changes.is_empty(), "{:?}", same.changes);
+    // An emptied cell clears it.
+    let mut cleared = r2.clone();
+    cleared[row2][col].clear();
+    let p = plan("t.csv", &csv_of(&cleared), &m, &a2).expect("plan");
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(
+        (p.changes[0].old.as_str(), p.changes[0].new.as_str()),
+        (CRITICAL_VECTOR, "")
+    );
+    p.edit.expect("an edit").apply(&mut m).expect("applies");
+    assert_eq!(m.triage[id].cvss, "");
+    // A vector that is not one refuses the file at its cell, naming what is missing.
+    let err = plan(
+        "t.csv",
+        &format!("id,cvss\n{id},CVSS:3.1/AV:N/AC:L\n"),
+        &m,
+        &a2,
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        err.starts_with(&format!("t.csv:2:{}: ", id.len() + 2))
+            && err.contains("lacks the base metric PR"),
+        "{err}"
+    );
+}
+
+#[test]
 fn wrong_columns_unknown_ids_and_bad_statuses_are_refused_with_their_position() {
     let (m, a) = analysed(EXAMPLE);
     let cases = [

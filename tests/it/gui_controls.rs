@@ -424,3 +424,58 @@ fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
     undo(&mut h);
     assert!(h.state().doc.model.manual_threats.is_empty());
 }
+
+#[test]
+fn a_rule_threats_triage_takes_a_cvss_vector_only_when_it_is_valid() {
+    const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    let mut h = harness(common::load(EXAMPLE));
+    h.run_steps(3);
+    let cvss_of = |h: &Harness<'_, PalisadeApp>| {
+        h.state()
+            .doc
+            .model
+            .triage
+            .get(E01)
+            .map(|t| t.cvss.clone())
+            .unwrap_or_default()
+    };
+    let cell_count = |h: &Harness<'_, PalisadeApp>| h.state().doc.summary.risk.initial.counts[4][4];
+    let top_before = cell_count(&h);
+    select_threat(&mut h, E01);
+    click(&mut h, "CVSS 3.1");
+    h.get_by_label("CVSS 3.1").type_text("CVSS:3.1/AV:N/AC:L");
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("lacks the base metric PR")
+            .next()
+            .is_some(),
+        "the form says what is wrong"
+    );
+    // Leaving the field does not save a vector that is not one.
+    h.key_press(egui::Key::Tab);
+    h.run_steps(3);
+    assert_eq!(cvss_of(&h), "", "an invalid vector is not saved");
+    click(&mut h, "CVSS 3.1");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("CVSS 3.1").type_text(VECTOR);
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Base 9.8: likelihood Almost certain × impact Severe")
+            .next()
+            .is_some(),
+        "the form shows where the vector puts the threat"
+    );
+    h.key_press(egui::Key::Tab);
+    h.run_steps(3);
+    assert_eq!(cvss_of(&h), VECTOR);
+    // The threat moves into the top cell of the heat map and its detail shows the score.
+    assert_eq!(cell_count(&h), top_before + 1);
+    assert!(
+        h.query_by_label(&format!("CVSS 3.1: {VECTOR} (base 9.8)"))
+            .is_some()
+    );
+    undo(&mut h);
+    assert_eq!(cvss_of(&h), "");
+    assert_eq!(cell_count(&h), top_before);
+}

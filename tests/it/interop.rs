@@ -1505,3 +1505,92 @@ fn bad_input_on_the_command_line_is_one_located_line_and_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no Kubernetes object found"));
 }
+
+#[test]
+fn cvss_vectors_survive_otm_and_threat_dragon_round_trips() {
+    const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    const LOW: &str = "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N";
+    let mut m = palisade::persist::load(&root().join("examples/controls-review.ron"))
+        .expect("example")
+        .model;
+    let manual = palisade::model::ThreatId::new("MANUAL-CVSS");
+    m.manual_threats.insert(
+        manual.clone(),
+        ManualThreat {
+            id: manual.clone(),
+            title: "Backups readable by every operator".into(),
+            category: Stride::InformationDisclosure,
+            severity: Severity::Low,
+            subject: SubjectRef::Element("web-api".into()),
+            description: "The nightly dump sits on a share every operator can read.".into(),
+            mitigations: Vec::new(),
+            cvss: VECTOR.into(),
+        },
+    );
+    let rule = palisade::model::ThreatId::new("DOCKER-E-01@element:web-api");
+    let mut tr = m.triage.get(&rule).cloned().unwrap_or_default();
+    tr.threat = rule.clone();
+    tr.cvss = LOW.into();
+    m.triage.insert(rule.clone(), tr);
+    let a = analyze(&m, catalog());
+    // OTM: both vectors come back exactly, with the rest of the model.
+    let bytes = export::export(&m, catalog(), &a, ExportFormat::Otm, false).expect("otm");
+    let back = import::import(Some(Format::Otm), &[("x.otm".into(), bytes)])
+        .expect("import")
+        .model;
+    assert_eq!(back.manual_threats[&manual].cvss, VECTOR);
+    assert_eq!(back.triage[&rule].cvss, LOW);
+    let mut want = m.clone();
+    want.version = back.version;
+    assert_eq!(back, want);
+    // Threat Dragon: the vector is the threat's score, and a score that is a vector comes
+    // back as the carried-over threat's vector.
+    let bytes = export::export(&m, catalog(), &a, ExportFormat::ThreatDragon, false).expect("td");
+    let doc: J = serde_json::from_slice(&bytes).expect("json");
+    let scores: BTreeMap<String, String> = td_cells(&doc)
+        .iter()
+        .flat_map(|c| c["data"]["threats"].as_array().cloned().unwrap_or_default())
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap_or("").to_owned(),
+                t["score"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(scores.get(rule.as_str()).map(String::as_str), Some(LOW));
+    let td = import::import(Some(Format::ThreatDragon), &[("x.json".into(), bytes)])
+        .expect("import")
+        .model;
+    let carried: Vec<&str> = td
+        .manual_threats
+        .values()
+        .map(|t| t.cvss.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    // Both vectors come back: the manual threat's, and the rule threat's triage vector on
+    // the threat it becomes.
+    assert_eq!(carried.len(), 2, "{carried:?}");
+    assert!(
+        carried.contains(&LOW) && carried.contains(&VECTOR),
+        "{carried:?}"
+    );
+    // A score that is not a vector stays in the description, as every unmapped field.
+    let text = String::from_utf8(
+        export::export(&m, catalog(), &a, ExportFormat::ThreatDragon, false).expect("td"),
+    )
+    .expect("utf8")
+    .replace(&format!("\"score\": \"{LOW}\""), "\"score\": \"8.1 high\"");
+    let td = import::import(
+        Some(Format::ThreatDragon),
+        &[("x.json".into(), text.into_bytes())],
+    )
+    .expect("import")
+    .model;
+    assert!(td.manual_threats.values().all(|t| t.cvss != LOW));
+    assert!(
+        td.manual_threats
+            .values()
+            .any(|t| t.description.contains("score: 8.1 high")),
+        "the score is kept in the description"
+    );
+}

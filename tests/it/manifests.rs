@@ -1098,3 +1098,57 @@ fn selectors_pick_workloads_by_every_label_and_expression_in_their_own_namespace
             .any(|d| d.code == "service-without-workload" && d.message.contains("none"))
     );
 }
+
+#[test]
+fn a_workload_an_enforced_ingress_policy_selects_is_not_called_reachable_from_every_pod() {
+    // No namespace-wide default deny: one allow-list policy selects `api` for ingress, an
+    // egress-only policy selects `worker`, nothing selects `cache`; Calico enforces.
+    let deploy = |name: &str| {
+        format!(
+            "kind: Deployment\napiVersion: apps/v1\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      - {{name: main, image: 'registry.local/{name}:1.0'}}\n"
+        )
+    };
+    let text = [
+        deploy("api"),
+        deploy("worker"),
+        deploy("cache"),
+        "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: api-from-web, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n".to_owned(),
+        "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: worker-egress, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: worker}}\n  policyTypes: [Egress]\n  egress: []\n".to_owned(),
+        "kind: DaemonSet\napiVersion: apps/v1\nmetadata: {name: calico-node, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: agent, image: 'quay.io/calico/node:v3.27.0'}\n".to_owned(),
+    ]
+    .join("---\n");
+    let i = k8s(&text);
+    assert_eq!(
+        prop(&i, "shop.netpol.api-from-web", "isolates_ingress"),
+        &Value::Bool(true)
+    );
+    assert_eq!(
+        i.model.elements["shop.netpol.worker-egress"]
+            .props
+            .get("isolates_ingress"),
+        None,
+        "an egress-only policy leaves ingress open"
+    );
+    let e25: Vec<String> = analyze(&i.model, catalog())
+        .threats
+        .iter()
+        .filter(|t| t.id.as_str().starts_with("K8S-E-25@element:shop."))
+        .map(|t| t.id.to_string())
+        .collect();
+    assert_eq!(
+        e25,
+        [
+            "K8S-E-25@element:shop.deploy.cache",
+            "K8S-E-25@element:shop.deploy.worker"
+        ],
+        "only the workloads no enforced policy selects for ingress"
+    );
+    // Without an enforcing CNI in the input the policy may not apply: the threat stands.
+    let unenforced = k8s(&text.replace("quay.io/calico/node", "docker.io/flannel/flannel"));
+    assert!(
+        analyze(&unenforced.model, catalog())
+            .threats
+            .iter()
+            .any(|t| t.id.as_str() == "K8S-E-25@element:shop.deploy.api")
+    );
+}

@@ -21,6 +21,9 @@ struct Draft {
     ticket: String,
     reviewed_by: String,
     date: String,
+    /// The triage record's CVSS 3.1 vector (for a manual threat, it overrides the
+    /// threat's own).
+    cvss: String,
     manual: Option<ManualThreat>,
 }
 
@@ -34,11 +37,13 @@ impl Draft {
             ticket: current.ticket.clone(),
             reviewed_by: current.reviewed_by.clone(),
             date: current.date.clone(),
+            cvss: current.cvss.clone(),
             manual: manual.cloned(),
         }
     }
 
-    /// The triage record with the buffers applied, if it differs from the snapshot.
+    /// The triage record with the buffers applied, if it differs from the snapshot (an
+    /// invalid CVSS vector left out).
     fn pending(&self) -> Option<Triage> {
         let mut t = self.snapshot.clone();
         t.justification = self.justification.clone();
@@ -46,6 +51,11 @@ impl Draft {
         t.ticket = self.ticket.clone();
         t.reviewed_by = self.reviewed_by.clone();
         t.date = self.date.clone();
+        // A vector being typed that is not one yet is not saved (the form shows why).
+        let cvss = self.cvss.trim();
+        if cvss.is_empty() || crate::analysis::risk::parse_cvss(cvss).is_ok() {
+            t.cvss = cvss.to_owned();
+        }
         (t != self.snapshot).then_some(t)
     }
 }
@@ -85,8 +95,14 @@ fn named(r: egui::Response, name: &str, value: &str) {
 /// Returns whether the text is acceptable (empty or valid).
 fn cvss_check_ui(ui: &mut egui::Ui, text: &str, scale: crate::model::RiskScale) -> bool {
     use crate::analysis::risk;
+    // Wrapped even in a grid (whose labels extend), so a long reason does not widen
+    // the panel.
+    let say = |ui: &mut egui::Ui, text: RichText| ui.add(egui::Label::new(text).wrap());
     if text.trim().is_empty() {
-        ui.label(RichText::new("Optional: places the threat in the risk matrix").weak());
+        say(
+            ui,
+            RichText::new("Optional: places the threat in the risk matrix").weak(),
+        );
         return true;
     }
     match risk::parse_cvss(text) {
@@ -99,16 +115,20 @@ fn cvss_check_ui(ui: &mut egui::Ui, text: &str, scale: crate::model::RiskScale) 
                     .unwrap_or("")
                     .to_owned()
             };
-            ui.label(format!(
-                "Base {:.1}: likelihood {} × impact {}",
-                c.base,
-                name(risk::likelihood_labels(scale), cell.likelihood),
-                name(risk::impact_labels(scale), cell.impact)
-            ));
+            say(
+                ui,
+                RichText::new(format!(
+                    "Base {:.1}: likelihood {} × impact {}",
+                    c.base,
+                    name(risk::likelihood_labels(scale), cell.likelihood),
+                    name(risk::impact_labels(scale), cell.impact)
+                )),
+            );
             true
         }
         Err(e) => {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
+            let warn = ui.visuals().warn_fg_color;
+            say(ui, RichText::new(format!("⚠ {e}")).color(warn));
             false
         }
     }
@@ -389,6 +409,9 @@ fn threat_ui(
             ),
         );
     }
+    // A fixed field width: a long value (a CVSS vector) scrolls inside its field instead
+    // of widening the grid, and with it the whole detail panel.
+    let field_w = (ui.available_width() - 100.0).max(120.0);
     egui::Grid::new("palisade.triage.form")
         .num_columns(2)
         .spacing([8.0, 4.0])
@@ -404,9 +427,11 @@ fn threat_ui(
                 let te = if multi {
                     egui::TextEdit::multiline(buf)
                         .desired_rows(2)
-                        .desired_width(f32::INFINITY)
+                        .desired_width(field_w)
                 } else {
-                    egui::TextEdit::singleline(buf).desired_width(f32::INFINITY)
+                    egui::TextEdit::singleline(buf)
+                        .clip_text(true)
+                        .desired_width(field_w)
                 };
                 let r = ui.add(te).labelled_by(l.id);
                 commit |= r.lost_focus();
@@ -427,6 +452,32 @@ fn threat_ui(
                     commit = true;
                 }
             });
+            ui.end_row();
+            let is_manual = d.manual.is_some();
+            let l = ui.label(if is_manual {
+                "CVSS override"
+            } else {
+                "CVSS 3.1"
+            });
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut d.cvss)
+                        .hint_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                        .clip_text(true)
+                        .desired_width(field_w),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(if is_manual {
+                    "A CVSS 3.1 vector that replaces the manual threat's own in the risk matrix"
+                } else {
+                    "A CVSS 3.1 vector: places the threat in the risk matrix by its base score"
+                });
+            commit |= r.lost_focus();
+            ui.end_row();
+            ui.label("");
+            // An invalid vector stays in the field with its reason and is not saved
+            // (`pending` leaves it out).
+            cvss_check_ui(ui, &d.cvss, model.metadata.risk_matrix);
             ui.end_row();
             if commit && let Some(rec) = d.pending() {
                 d.snapshot = rec.clone();
