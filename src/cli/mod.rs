@@ -273,22 +273,31 @@ pub fn load_model(path: &Path) -> Result<Model> {
 }
 
 /// The model and the catalog (its problems printed), as [`load_model`] then
-/// [`load_catalog`] give them: the catalog is built on a second thread while the model
-/// is read, and its problems are printed only once the model has loaded.
+/// [`load_catalog`] give them (see [`with_catalog`]).
 fn model_and_catalog(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog)> {
-    let (model, cat) = std::thread::scope(|s| {
+    with_catalog(templates, || load_model(file))
+}
+
+/// What `read` gives (reading the model), then the catalog with its problems printed,
+/// as if `read` then [`load_catalog`] ran: the catalog is built on a second thread
+/// while `read` runs, and its problems are printed only once `read` has succeeded.
+fn with_catalog<T>(
+    templates: Option<&Path>,
+    read: impl FnOnce() -> Result<T>,
+) -> Result<(T, Catalog)> {
+    let (read, cat) = std::thread::scope(|s| {
         let builder = std::thread::Builder::new().spawn_scoped(s, || build_catalog(templates));
-        let model = load_model(file);
+        let read = read();
         // Without a thread (or should it fail), it is built here.
         let cat = match builder.map(|h| h.join()) {
             Ok(Ok(cat)) => cat,
             _ => build_catalog(templates),
         };
-        (model, cat)
+        (read, cat)
     });
-    let model = model?;
+    let read = read?;
     print_catalog_problems(&cat);
-    Ok((model, cat))
+    Ok((read, cat))
 }
 
 fn analysed(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog, Analysis)> {
@@ -563,9 +572,12 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             };
             // Refused before any work: the report never replaces its model.
             check_report_target(&file, &output, force)?;
-            let source = read_input(&file)?;
-            let model = persist::load_bytes_unstamped(&file.display().to_string(), &source)?.model;
-            let cat = load_catalog(templates);
+            let ((source, model), cat) = with_catalog(templates, || {
+                let source = read_input(&file)?;
+                let model =
+                    persist::load_bytes_unstamped(&file.display().to_string(), &source)?.model;
+                Ok((source, model))
+            })?;
             let a = analysis::analyze(&model, &cat);
             print_model_errors(&file, &a);
             let source_name = file.display().to_string();
