@@ -248,23 +248,60 @@ pub fn warn(line: &str) {
 
 /// Loads the catalog and prints its problems to stderr.
 pub fn load_catalog(dir: Option<&Path>) -> Catalog {
-    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
-    let cat = Catalog::with_user_sources(user, diags);
-    for d in &cat.diagnostics {
-        warn(&d.to_string());
-    }
+    let cat = build_catalog(dir);
+    print_catalog_problems(&cat);
     cat
 }
 
-/// Loads a model file, with the file name in any error.
+/// The built-in templates and those of `dir`, without printing anything.
+fn build_catalog(dir: Option<&Path>) -> Catalog {
+    let (user, diags) = dir.map(persist::read_template_dir).unwrap_or_default();
+    Catalog::with_user_sources(user, diags)
+}
+
+fn print_catalog_problems(cat: &Catalog) {
+    for d in &cat.diagnostics {
+        warn(&d.to_string());
+    }
+}
+
+/// Loads a model file, with the file name in any error. A command that reads the model
+/// never saves it back here, so the file is not fingerprinted.
 pub fn load_model(path: &Path) -> Result<Model> {
-    let loaded = persist::load(path)?;
+    let loaded = persist::load_unstamped(path)?;
     Ok(loaded.model)
 }
 
+/// The model and the catalog (its problems printed), as [`load_model`] then
+/// [`load_catalog`] give them (see [`with_catalog`]).
+fn model_and_catalog(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog)> {
+    with_catalog(templates, || load_model(file))
+}
+
+/// What `read` gives (reading the model), then the catalog with its problems printed,
+/// as if `read` then [`load_catalog`] ran: the catalog is built on a second thread
+/// while `read` runs, and its problems are printed only once `read` has succeeded.
+fn with_catalog<T>(
+    templates: Option<&Path>,
+    read: impl FnOnce() -> Result<T>,
+) -> Result<(T, Catalog)> {
+    let (read, cat) = std::thread::scope(|s| {
+        let builder = std::thread::Builder::new().spawn_scoped(s, || build_catalog(templates));
+        let read = read();
+        // Without a thread (or should it fail), it is built here.
+        let cat = match builder.map(|h| h.join()) {
+            Ok(Ok(cat)) => cat,
+            _ => build_catalog(templates),
+        };
+        (read, cat)
+    });
+    let read = read?;
+    print_catalog_problems(&cat);
+    Ok((read, cat))
+}
+
 fn analysed(file: &Path, templates: Option<&Path>) -> Result<(Model, Catalog, Analysis)> {
-    let model = load_model(file)?;
-    let cat = load_catalog(templates);
+    let (model, cat) = model_and_catalog(file, templates)?;
     let a = analysis::analyze(&model, &cat);
     Ok((model, cat, a))
 }
@@ -487,8 +524,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             })
         }
         Cmd::Validate { file } => {
-            let model = load_model(&file)?;
-            let cat = load_catalog(templates);
+            let (model, cat) = model_and_catalog(&file, templates)?;
             let a = analysis::analyze(&model, &cat);
             let mut errors = 0;
             for d in &a.diagnostics {
@@ -536,9 +572,12 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             };
             // Refused before any work: the report never replaces its model.
             check_report_target(&file, &output, force)?;
-            let source = read_input(&file)?;
-            let model = persist::load_bytes(&file.display().to_string(), &source)?.model;
-            let cat = load_catalog(templates);
+            let ((source, model), cat) = with_catalog(templates, || {
+                let source = read_input(&file)?;
+                let model =
+                    persist::load_bytes_unstamped(&file.display().to_string(), &source)?.model;
+                Ok((source, model))
+            })?;
             let a = analysis::analyze(&model, &cat);
             print_model_errors(&file, &a);
             let source_name = file.display().to_string();

@@ -13,7 +13,13 @@
 //! parses the same text with `ron`, which gives the real result or the real message.
 //! When it accepts a text, it gives the model `ron` gives: each rule below follows what
 //! `ron` 0.12 does for the same input, and the tests compare the two.
+//!
+//! It also checks the length of every string literal as it reads it, as
+//! [`long_string`](super::limits::long_string) would on the same text: a literal over its
+//! limit is a [`Reject`] too (the caller's scan then finds and reports it), so a text this
+//! parser accepts needs no second pass over its bytes for that limit.
 
+use super::limits::{MAX_NAME_BYTES, MAX_STRING_BYTES, NAME_FIELDS};
 use crate::model::Model;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -61,6 +67,7 @@ pub(super) fn parse(text: &str) -> Res<Model> {
         s: text,
         i: 0,
         depth: 0,
+        name_at: usize::MAX,
     };
     de.ws()?;
     let model = Model::deserialize(&mut de)?;
@@ -76,6 +83,9 @@ struct De<'a> {
     s: &'a str,
     i: usize,
     depth: usize,
+    /// Where the value of the last name field (`name:`, `title:`, `kind:`) starts: a
+    /// string literal opening exactly here is a name, limited to [`MAX_NAME_BYTES`].
+    name_at: usize,
 }
 
 /// Whether a byte may follow a number or an identifier: whitespace, punctuation that
@@ -259,6 +269,7 @@ impl<'a> De<'a> {
 
     /// A string `"..."`, borrowed when it has no escape. Raw strings are not read here.
     fn string(&mut self) -> Res<Str<'a>> {
+        let quote = self.i;
         self.expect(b'"')?;
         let start = self.i;
         let b = self.b;
@@ -277,6 +288,7 @@ impl<'a> De<'a> {
             match b.get(i) {
                 None => return Err(Reject::Syntax(i)),
                 Some(b'"') => {
+                    self.check_len(quote, i - start)?;
                     let s = self.s.get(start..i).ok_or(Reject::Syntax(start))?;
                     self.i = i + 1;
                     return Ok(Str::Borrowed(s));
@@ -342,6 +354,7 @@ impl<'a> De<'a> {
                 match b.get(i) {
                     None => return Err(Reject::Syntax(i)),
                     Some(b'"') => {
+                        self.check_len(quote, i - start)?;
                         out.push_str(self.s.get(run..i).ok_or(Reject::Syntax(run))?);
                         self.i = i + 1;
                         return Ok(Str::Owned(out));
@@ -354,6 +367,17 @@ impl<'a> De<'a> {
                 }
             }
         }
+    }
+
+    /// The limit on the literal opening at `quote` whose text (as written, between the
+    /// quotes) is `len` bytes long: [`MAX_NAME_BYTES`] for the value of a name field,
+    /// [`MAX_STRING_BYTES`] for any other. Over it, the text is left to the caller.
+    #[inline]
+    fn check_len(&self, quote: usize, len: usize) -> Res<()> {
+        if len > MAX_NAME_BYTES && (len > MAX_STRING_BYTES || quote == self.name_at) {
+            return Err(Reject::Syntax(quote));
+        }
+        Ok(())
     }
 
     /// The extent of a decimal number `-?D+(.D+)?([eE][+-]?D+)?` starting here, and
@@ -650,6 +674,8 @@ struct Items<'d, 'a> {
     de: &'d mut De<'a>,
     end: u8,
     had_comma: bool,
+    /// Whether the last key read is a name field (see [`De::name_at`]).
+    name_key: bool,
 }
 
 impl<'d, 'a> Items<'d, 'a> {
@@ -658,6 +684,7 @@ impl<'d, 'a> Items<'d, 'a> {
             de,
             end,
             had_comma: true,
+            name_key: false,
         }
     }
 
@@ -695,13 +722,18 @@ impl<'de, 'a: 'de> MapAccess<'de> for Items<'_, 'a> {
         }
         // Struct field names come through `deserialize_identifier`, map keys (strings)
         // through `deserialize_string`.
-        seed.deserialize(&mut *self.de).map(Some)
+        let start = self.de.i;
+        let key = seed.deserialize(&mut *self.de)?;
+        // A name field is an identifier key (a quoted map key never is).
+        self.name_key = (self.de.b.get(start..self.de.i)).is_some_and(|k| NAME_FIELDS.contains(&k));
+        Ok(Some(key))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Res<V::Value> {
         self.de.ws()?;
         self.de.expect(b':')?;
         self.de.ws()?;
+        self.de.name_at = if self.name_key { self.de.i } else { usize::MAX };
         let value = seed.deserialize(&mut *self.de)?;
         self.had_comma = self.de.comma()?;
         Ok(value)
@@ -764,7 +796,7 @@ mod tests {
         Flow, FlowId, ManualThreat, Metadata, Model, PropChange, RuleCover, Severity, Status,
         Stride, SubjectRef, ThreatId, Triage, Value,
     };
-    use crate::persist::{ron_options, to_text};
+    use crate::persist::{long_string, ron_options, to_text};
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use std::path::{Path, PathBuf};
@@ -795,6 +827,8 @@ mod tests {
                     panic!("{what}: the fast path accepts what ron refuses ({e}):\n{text}")
                 });
                 assert_same(&fast, &slow, what);
+                // Nor does it accept a string over its limit (the loader then skips the scan).
+                assert_eq!(long_string(text), None, "{what}: accepted:\n{text}");
                 true
             }
             Err(_) => false,
@@ -855,16 +889,125 @@ mod tests {
             if agree(&text, &name) {
                 accepted += 1;
             }
-            // What ron loads, saved again, the fast path must read.
+            // What ron loads, saved again, the fast path must read, unless a string is over
+            // its limit (the loader reports that from the scan).
             if let Ok(m) = ron(&text)
                 && let Ok(saved) = to_text(&m)
             {
+                if long_string(&saved).is_some() {
+                    fast_rejects(&saved);
+                    continue;
+                }
                 let again = fast_ok(&saved);
                 assert_eq!(to_text(&again).ok(), Some(saved), "{name}");
             }
         }
         // The examples and the rule test models are read on the fast path.
         assert!(accepted >= 8, "only {accepted} files took the fast path");
+    }
+
+    #[test]
+    fn properties_out_of_name_order_load_and_repeated_names_are_refused() {
+        let props = |entries: &[&str]| {
+            let body: Vec<String> = entries.iter().map(|k| format!("\"{k}\": 1")).collect();
+            with_prop_map(&body.join(", "))
+        };
+        for names in [
+            &["a", "b", "c"][..],
+            &["b", "a", "c"],
+            &["a", "c", "b"],
+            &["c", "b", "a"],
+            &["a"],
+            &[],
+        ] {
+            let m = fast_ok(&props(names));
+            let mut want: Vec<&str> = names.to_vec();
+            want.sort();
+            let got: Vec<&str> = (m.elements.values().next())
+                .map(|e| e.props.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(got, want);
+        }
+        for names in [
+            &["a", "a"][..],
+            &["a", "b", "a"],
+            &["b", "a", "b"],
+            &["c", "a", "b", "a"],
+        ] {
+            let text = props(names);
+            fast_rejects(&text);
+            let e = ron(&text).err().map(|e| e.code.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains("is given twice")),
+                "{names:?}: {e:?}"
+            );
+        }
+    }
+
+    fn with_prop_map(body: &str) -> String {
+        with_element(&format!(
+            "(id: \"a\", name: \"A\", kind: \"k\", pos: (1.0, 2.0), props: {{{body}}})"
+        ))
+    }
+
+    #[test]
+    fn strings_over_their_limit_are_left_to_the_scan_and_the_rest_load_here() {
+        use crate::persist::limits::{MAX_NAME_BYTES, MAX_STRING_BYTES};
+        let n = |len: usize| "n".repeat(len);
+        let element = |name: &str, kind: &str, props: &str| {
+            with_element(&format!(
+                "(id: \"a\", name: {name}, kind: {kind}, pos: (0.0, 0.0), props: {{{props}}})"
+            ))
+        };
+        let q = |s: &str| format!("\"{s}\"");
+        let at_name = q(&n(MAX_NAME_BYTES));
+        let over_name = q(&n(MAX_NAME_BYTES + 1));
+        let at_string = q(&n(MAX_STRING_BYTES));
+        let over_string = q(&n(MAX_STRING_BYTES + 1));
+        // An escape counts as written: `\n` is two bytes of text.
+        let escaped_over_name = q(&format!("{}\\n", n(MAX_NAME_BYTES - 1)));
+        let accepted = [
+            element(&at_name, "\"k\"", ""),
+            element("\"A\"", &at_name, ""),
+            // Names are limited only as the value right after `name:` / `title:` / `kind:`.
+            element("\"A\"", "\"k\"", &format!("\"p\": {over_name}")),
+            element("\"A\"", "\"k\"", &format!("{over_name}: 1")),
+            element("\"A\"", "\"k\"", &format!("\"p\": {at_string}")),
+            format!("(version: 1, metadata: (description: {over_name}))"),
+            format!("(version: 1, metadata: (reviewers: [{over_name}]))"),
+            format!("(version: 1, metadata: (title: /* {over_string} */ {at_name}))"),
+            format!("// {over_string}\n(version: 1, metadata: ())"),
+        ];
+        for text in &accepted {
+            let m = fast_ok(text);
+            assert!(crate::persist::load_bytes("t.ron", text.as_bytes()).is_ok());
+            drop(m);
+        }
+        let rejected = [
+            element(&over_name, "\"k\"", ""),
+            element(&escaped_over_name, "\"k\"", ""),
+            element("\"A\"", &over_name, ""),
+            element("\"A\"", "\"k\"", &format!("\"p\": {over_string}")),
+            element("\"A\"", "\"k\"", &format!("{over_string}: 1")),
+            format!("(version: 1, metadata: (title: {over_name}))"),
+            format!("(version: 1, metadata: (title : /* c */ {over_name}))"),
+            format!("(version: 1, metadata: (description: {over_string}))"),
+            format!("(version: 1, metadata: (reviewers: [{over_string}]))"),
+        ];
+        for text in &rejected {
+            fast_rejects(text);
+            // The loader reports it as the scan alone does, at the literal.
+            let fast = crate::persist::load_bytes("t.ron", text.as_bytes());
+            let slow = crate::persist::load_bytes_ron_only("t.ron", text.as_bytes());
+            let (Err(fast), Err(slow)) = (fast, slow) else {
+                panic!("{}: loaded", &text[..60]);
+            };
+            assert_eq!(fast.to_string(), slow.to_string());
+            assert!(
+                fast.to_string().contains("bytes long; the limit is"),
+                "{fast}"
+            );
+        }
     }
 
     #[test]

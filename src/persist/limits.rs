@@ -42,7 +42,7 @@ pub struct LongString {
 }
 
 /// Fields whose strings are names (limited to [`MAX_NAME_BYTES`]).
-const NAME_FIELDS: &[&[u8]] = &[b"name", b"title", b"kind"];
+pub(super) const NAME_FIELDS: &[&[u8]] = &[b"name", b"title", b"kind"];
 
 /// Finds the first string literal in a RON text longer than its limit, in one pass.
 /// Comments and character literals are skipped; a literal's length counts the bytes of
@@ -173,6 +173,15 @@ pub fn structure(m: &Model) -> Option<(String, Option<String>)> {
             cur = p;
         }
         chains.insert(b.id.as_str(), chain);
+    }
+    // A flow crosses at most the boundaries of both its ends' chains: when even that many
+    // for every flow stays within the limit, no flow needs to be looked at.
+    let deepest = chains.values().map(Vec::len).max().unwrap_or(0);
+    if (m.flows.len())
+        .checked_mul(2 * deepest)
+        .is_some_and(|most| most <= MAX_CROSSINGS)
+    {
+        return None;
     }
     let empty: Vec<&str> = Vec::new();
     let chain_of = |e: &crate::model::ElementId| -> &Vec<&str> {

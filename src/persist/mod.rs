@@ -196,6 +196,42 @@ pub fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 
 /// Loads a model file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let (name, bytes) = read_model(path)?;
+    load_bytes(&name, &bytes)
+}
+
+/// Loads a model file without its fingerprint, for a reader that never saves it back
+/// (a report, a check): the same model, version and notes as [`load`], and the same
+/// errors, without hashing the bytes.
+pub fn load_unstamped(path: &Path) -> Result<Unstamped, LoadError> {
+    let (name, bytes) = read_model(path)?;
+    load_bytes_unstamped(&name, &bytes)
+}
+
+/// [`load_bytes`] without the fingerprint (see [`load_unstamped`]).
+pub fn load_bytes_unstamped(name: &str, bytes: &[u8]) -> Result<Unstamped, LoadError> {
+    let text = model_text(name, bytes)?;
+    let (model, file_version, migration_notes) = parse_text(name, text, true)?;
+    Ok(Unstamped {
+        model,
+        file_version,
+        migration_notes,
+    })
+}
+
+/// A model loaded by [`load_unstamped`].
+#[derive(Debug)]
+pub struct Unstamped {
+    /// The model (migrated to the current version).
+    pub model: Model,
+    /// The version the file was written in (older than current when migrated).
+    pub file_version: u64,
+    /// What the migration from an older version changed that the user should know.
+    pub migration_notes: Vec<String>,
+}
+
+/// The file's name (for messages) and its bytes, within the model size limit.
+fn read_model(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
     let name = path.display().to_string();
     let io = |source: std::io::Error| LoadError::Io {
         path: name.clone(),
@@ -216,7 +252,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     fs::File::open(path)
         .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(io)?;
-    load_bytes(&name, &bytes)
+    Ok((name, bytes))
 }
 
 /// Parses model bytes; `name` is used in messages.
@@ -232,25 +268,7 @@ pub fn load_bytes_ron_only(name: &str, bytes: &[u8]) -> Result<Loaded, LoadError
 }
 
 fn load_bytes_with(name: &str, bytes: &[u8], fast_path: bool) -> Result<Loaded, LoadError> {
-    let limit = max_model_bytes();
-    if bytes.len() as u64 > limit {
-        return Err(LoadError::TooLarge {
-            path: name.to_owned(),
-            size: bytes.len() as u64,
-            limit,
-        });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
-        let p = offset_to_pos(good, good.len());
-        LoadError::NotUtf8 {
-            path: name.to_owned(),
-            line: p.line,
-            col: p.col,
-        }
-    })?;
-    // A byte order mark is accepted and ignored (editors on some systems write one).
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = model_text(name, bytes)?;
     // A large file is hashed on another thread while it is parsed.
     let (stamp, result) = if bytes.len() >= PARALLEL_HASH_BYTES {
         std::thread::scope(|s| {
@@ -273,6 +291,29 @@ fn load_bytes_with(name: &str, bytes: &[u8], fast_path: bool) -> Result<Loaded, 
         file_version,
         migration_notes,
     })
+}
+
+/// The text of model bytes: within the size limit, UTF-8, without a byte order mark.
+fn model_text<'b>(name: &str, bytes: &'b [u8]) -> Result<&'b str, LoadError> {
+    let limit = max_model_bytes();
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::TooLarge {
+            path: name.to_owned(),
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+        let p = offset_to_pos(good, good.len());
+        LoadError::NotUtf8 {
+            path: name.to_owned(),
+            line: p.line,
+            col: p.col,
+        }
+    })?;
+    // A byte order mark is accepted and ignored (editors on some systems write one).
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 /// Brings a model parsed from an older file version to the current one (what loading
@@ -314,7 +355,7 @@ fn parse_text(
         Some(header::Version::Plain(0)) => {
             let mut model = migrate::from_v0(text).map_err(|e| syntax(name, &e))?;
             let notes = migrate::v1_to_v2(&mut model);
-            check_limits(name, text, &model)?;
+            check_limits(name, text, &model, Strings::Scan)?;
             Ok((model, 0, notes))
         }
         _ => {
@@ -324,6 +365,11 @@ fn parse_text(
                 fast::parse(text).ok()
             } else {
                 None
+            };
+            // The fast path checks each string's length as it reads it.
+            let strings = match fast {
+                Some(_) => Strings::Checked,
+                None => Strings::Scan,
             };
             let parsed = match fast {
                 Some(model) => Ok(model),
@@ -351,7 +397,7 @@ fn parse_text(
             let found = model.version;
             let notes = upgrade(&mut model);
             model.version = FORMAT_VERSION;
-            check_limits(name, text, &model)?;
+            check_limits(name, text, &model, strings)?;
             Ok((model, u64::from(found), notes))
         }
     }
@@ -361,12 +407,22 @@ fn parse_text(
 /// two item ids.
 pub const MAX_THREAT_ID_LEN: usize = 1024;
 
+/// Whether the length of every string literal of a text is still to be checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strings {
+    /// Scan the text ([`limits::long_string`]).
+    Scan,
+    /// Already checked while parsing: the fast path accepts no text with a literal over
+    /// its limit (it leaves such a text to `ron`, and the scan then reports it).
+    Checked,
+}
+
 /// Checks what parsing alone does not: every id, and every reference to one, is at most
 /// [`MAX_ID_LEN`] bytes (triage keys [`MAX_THREAT_ID_LEN`]); then every string of the
 /// text is within [`MAX_NAME_BYTES`] / [`MAX_STRING_BYTES`], and the model within
 /// [`MAX_ITEMS`] and [`MAX_BOUNDARY_DEPTH`]. The editor never makes a
 /// longer one, and the limit keeps every message, threat id and report line short.
-fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
+fn check_limits(name: &str, text: &str, m: &Model, strings: Strings) -> Result<(), LoadError> {
     use std::iter::once;
     // Every id and reference in file order, checked lazily.
     fn subject(s: &SubjectRef) -> Option<&str> {
@@ -399,7 +455,11 @@ fn check_limits(name: &str, text: &str, m: &Model) -> Result<(), LoadError> {
         }))
         .chain((m.triage.keys()).map(|k| ("triage threat id", k.as_str(), MAX_THREAT_ID_LEN)));
     let Some((what, id, limit)) = ids.find(|(_, id, limit)| id.len() > *limit) else {
-        if let Some(long) = limits::long_string(text) {
+        let long = match strings {
+            Strings::Scan => limits::long_string(text),
+            Strings::Checked => None,
+        };
+        if let Some(long) = long {
             let p = offset_to_pos(text, long.offset);
             let what = match &long.field {
                 Some(f) => format!("`{f}`"),

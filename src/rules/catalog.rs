@@ -206,7 +206,8 @@ impl Catalog {
             }
             for schema in &t.boundary_properties {
                 for p in &schema.properties {
-                    let at = tix.locate(&["boundary_properties", &format!("\"{}\"", p.name)]);
+                    // Located only for a problem: the text index is built on first use.
+                    let at = || tix.locate(&["boundary_properties", &format!("\"{}\"", p.name)]);
                     let dup = cat
                         .boundary_props(schema.kind)
                         .iter()
@@ -226,7 +227,7 @@ impl Catalog {
                     match problem {
                         Some((code, msg)) => cat
                             .diagnostics
-                            .push(Diagnostic::new(Level::Error, code, msg).at(&file, at)),
+                            .push(Diagnostic::new(Level::Error, code, msg).at(&file, at())),
                         None => cat.add_boundary_prop(schema.kind, p.clone()),
                     }
                 }
@@ -266,11 +267,11 @@ impl Catalog {
             let tix = TextIndex::new(text);
             let file = cat.templates[*ti].file.clone();
             for rk in &t.relations {
-                let at = tix.locate(&["relations", &format!("\"{}\"", rk.kind)]);
+                let at = || tix.locate(&["relations", &format!("\"{}\"", rk.kind)]);
                 match cat.check_relation_kind(rk) {
                     Ok(()) => cat.relation_kinds.push(rk.clone()),
                     Err(msg) => cat.diagnostics.push(
-                        Diagnostic::new(Level::Error, "bad-relation-kind", msg).at(&file, at),
+                        Diagnostic::new(Level::Error, "bad-relation-kind", msg).at(&file, at()),
                     ),
                 }
             }
