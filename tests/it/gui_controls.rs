@@ -42,6 +42,21 @@ fn undo(h: &mut Harness<'_, PalisadeApp>) {
     h.run_steps(3);
 }
 
+/// Clicks a text field and selects what it holds, so typing replaces it.
+fn select_field(h: &mut Harness<'_, PalisadeApp>, label: &str) {
+    click(h, label);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+}
+
+/// Whether some widget's label contains `text`.
+fn says(h: &Harness<'_, PalisadeApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// A vector in the top cell of the 5 × 5 matrix (base 9.8).
+const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+
 fn control<'a>(h: &'a Harness<'_, PalisadeApp>, id: &str) -> Option<&'a Control> {
     h.state().doc.model.controls.get(id)
 }
@@ -248,14 +263,10 @@ fn typing_a_control_title_is_one_undo_step_per_field() {
     h.run_steps(3);
     open_controls_panel(&mut h);
     let steps = h.state().doc.history.undo_len();
-    click(&mut h, "CTL-005 title");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
+    select_field(&mut h, "CTL-005 title");
     type_keys(&mut h, "CTL-005 title", "Rootless dockerd");
     // Then the owner: a new field is a new step.
-    click(&mut h, "CTL-005 owner");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
+    select_field(&mut h, "CTL-005 owner");
     type_keys(&mut h, "CTL-005 owner", "SRE");
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
@@ -350,23 +361,14 @@ fn the_summary_heat_maps_count_every_cell_and_follow_control_status() {
     // The chip in the summary strip hides and shows them.
     h.get_by_label("Risk matrix").click();
     h.run_steps(3);
-    assert!(
-        h.query_all_by_label_contains("Risk before controls:")
-            .next()
-            .is_none()
-    );
+    assert!(!says(&h, "Risk before controls:"));
     h.get_by_label("Risk matrix").click();
     h.run_steps(3);
-    assert!(
-        h.query_all_by_label_contains("Risk before controls:")
-            .next()
-            .is_some()
-    );
+    assert!(says(&h, "Risk before controls:"));
 }
 
 #[test]
 fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
-    const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
     let mut h = harness(common::load(EXAMPLE));
     h.run_steps(3);
     click(&mut h, "Add manual threat to the whole system…");
@@ -380,9 +382,7 @@ fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
         .type_text("CVSS:3.1/AV:N/AC:L");
     h.run_steps(3);
     assert!(
-        h.query_all_by_label_contains("lacks the base metric PR")
-            .next()
-            .is_some(),
+        says(&h, "lacks the base metric PR"),
         "the form says what is wrong"
     );
     click(&mut h, "Add threat");
@@ -390,15 +390,11 @@ fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
         h.state().doc.model.manual_threats.is_empty(),
         "an invalid vector is not saved"
     );
-    click(&mut h, "New threat CVSS 3.1");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
+    select_field(&mut h, "New threat CVSS 3.1");
     h.get_by_label("New threat CVSS 3.1").type_text(VECTOR);
     h.run_steps(3);
     assert!(
-        h.query_all_by_label_contains("Base 9.8: likelihood Almost certain × impact Severe")
-            .next()
-            .is_some(),
+        says(&h, "Base 9.8: likelihood Almost certain × impact Severe"),
         "the form shows where the vector puts the threat"
     );
     click(&mut h, "Add threat");
@@ -427,7 +423,6 @@ fn a_manual_threat_takes_a_cvss_vector_only_when_it_is_valid() {
 
 #[test]
 fn a_rule_threats_triage_takes_a_cvss_vector_only_when_it_is_valid() {
-    const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
     let mut h = harness(common::load(EXAMPLE));
     h.run_steps(3);
     let cvss_of = |h: &Harness<'_, PalisadeApp>| {
@@ -446,24 +441,18 @@ fn a_rule_threats_triage_takes_a_cvss_vector_only_when_it_is_valid() {
     h.get_by_label("CVSS 3.1").type_text("CVSS:3.1/AV:N/AC:L");
     h.run_steps(3);
     assert!(
-        h.query_all_by_label_contains("lacks the base metric PR")
-            .next()
-            .is_some(),
+        says(&h, "lacks the base metric PR"),
         "the form says what is wrong"
     );
     // Leaving the field does not save a vector that is not one.
     h.key_press(egui::Key::Tab);
     h.run_steps(3);
     assert_eq!(cvss_of(&h), "", "an invalid vector is not saved");
-    click(&mut h, "CVSS 3.1");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
+    select_field(&mut h, "CVSS 3.1");
     h.get_by_label("CVSS 3.1").type_text(VECTOR);
     h.run_steps(3);
     assert!(
-        h.query_all_by_label_contains("Base 9.8: likelihood Almost certain × impact Severe")
-            .next()
-            .is_some(),
+        says(&h, "Base 9.8: likelihood Almost certain × impact Severe"),
         "the form shows where the vector puts the threat"
     );
     h.key_press(egui::Key::Tab);
