@@ -11,6 +11,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The bundled example models (`examples/*.ron`), in name order.
+pub fn examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    v.sort();
+    v
+}
+
 /// The built-in catalog, loaded once; it must load without diagnostics.
 pub fn catalog() -> &'static Catalog {
     static CAT: OnceLock<Catalog> = OnceLock::new();

@@ -2,7 +2,7 @@
 //! files match another converter's OTM; hostile files give one located error; exports
 //! are valid against the published schemas; Palisade → OTM → Palisade keeps everything.
 
-use crate::common::{catalog, root};
+use crate::common::{catalog, examples, root};
 use palisade::analysis::analyze;
 use palisade::diag::Level;
 use palisade::export::{self, ExportFormat};
@@ -1015,16 +1015,6 @@ fn schema_errors(schema: &J, v: &J) -> Vec<String> {
     let mut errs = Vec::new();
     check(schema, schema, v, "$", &mut errs);
     errs
-}
-
-fn examples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .expect("examples")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

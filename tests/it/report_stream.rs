@@ -56,12 +56,7 @@ fn same(got: &str, want: &str, what: &str) {
 #[test]
 fn the_streamed_json_of_every_example_is_serde_jsons() {
     let cat = catalog();
-    let mut names: Vec<_> = std::fs::read_dir(root().join("examples"))
-        .expect("examples")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-        .collect();
-    names.sort();
+    let names = crate::common::examples();
     assert!(names.len() >= 5, "{names:?}");
     let mut with_paths = 0;
     for path in names {
