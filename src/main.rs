@@ -27,7 +27,10 @@ fn main() -> ExitCode {
             "{}: a model file and a subcommand cannot both be given; put the file after the subcommand",
             file.display()
         )),
-        (Some(cmd), None) => cli::run(cmd, args.templates.as_deref()),
+        (Some(cmd), None) => {
+            cli::process_ends_after_run();
+            cli::run(cmd, args.templates.as_deref())
+        }
         (None, file) => run_gui(file, args.templates),
     };
     match result {
