@@ -9,8 +9,10 @@ pub mod index;
 pub mod paths;
 pub mod risk;
 pub mod validate;
+pub mod why;
 
 pub use incremental::reanalyze;
+pub use why::Why;
 
 use crate::analysis::eval::{Evaluator, Num, RulePlan, Scope};
 use crate::analysis::index::Crossed;
@@ -152,7 +154,7 @@ pub struct Threat {
     /// Severity from the rule (or the manual threat), before any triage override.
     pub rule_severity: Severity,
     /// Facts that made the rule's condition true.
-    pub why: Vec<String>,
+    pub why: Why,
     /// For a crossing rule's threat: the boundaries the flow crosses where the rule held,
     /// in path order (exits innermost first, then entries). Empty for other threats.
     pub crossed: Vec<BoundaryId>,
@@ -251,7 +253,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
             subject: Subject::from_ref(&m.subject),
             category: m.category,
             rule_severity: m.severity,
-            why: vec!["written by the reviewer".to_owned()],
+            why: Why::from_facts(&["written by the reviewer"]),
             crossed: Vec::new(),
         });
     }
@@ -598,7 +600,7 @@ fn slots(n: usize, extra: usize) -> Vec<Threat> {
         subject: Subject::Model,
         category: Stride::Spoofing,
         rule_severity: Severity::Low,
-        why: Vec::new(),
+        why: Why::new(),
         crossed: Vec::new(),
     });
     v
@@ -673,16 +675,16 @@ fn threat(
     }
 }
 
-/// The buffer's strings moved into a list of exactly their number; the buffer keeps its
-/// capacity for the next threat.
-fn take_exact(buf: &mut Vec<String>) -> Vec<String> {
-    let mut v = Vec::with_capacity(buf.len());
-    v.append(buf);
-    v
+/// The buffer's facts as a [`Why`] (one allocation); the buffer is left empty, with its
+/// capacity kept for the next threat.
+fn take_exact(buf: &mut Vec<String>) -> Why {
+    let why = Why::from_facts(buf);
+    buf.clear();
+    why
 }
 
 /// Buffers reused from one threat to the next while facts are collected, so each
-/// threat's why is allocated once at its final length.
+/// threat's why is allocated once, at its final length.
 #[derive(Default)]
 pub(crate) struct Scratch {
     why: Vec<String>,

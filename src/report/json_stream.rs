@@ -275,7 +275,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
         let decided = crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why());
         push_list(
             out,
-            t.why.iter().map(String::as_str).chain(decided.as_deref()),
+            t.why.iter().chain(decided.as_deref()),
         );
         match (&t.origin, manual) {
             (Origin::Rule(ri), _) => {
