@@ -156,8 +156,9 @@ pub struct Threat {
     /// Facts that made the rule's condition true.
     pub why: Why,
     /// For a crossing rule's threat: the boundaries the flow crosses where the rule held,
-    /// in path order (exits innermost first, then entries). Empty for other threats.
-    pub crossed: Vec<BoundaryId>,
+    /// in path order (exits innermost first, then entries). Empty for other threats (a
+    /// boxed slice: no spare capacity kept, and eight bytes less per threat than a `Vec`).
+    pub crossed: Box<[BoundaryId]>,
 }
 
 impl Threat {
@@ -254,7 +255,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
             category: m.category,
             rule_severity: m.severity,
             why: Why::from_facts(&["written by the reviewer"]),
-            crossed: Vec::new(),
+            crossed: Box::default(),
         });
     }
     // Rules run in id order (see `evaluate`): the list is usually sorted and free of
@@ -601,7 +602,7 @@ fn slots(n: usize, extra: usize) -> Vec<Threat> {
         category: Stride::Spoofing,
         rule_severity: Severity::Low,
         why: Why::new(),
-        crossed: Vec::new(),
+        crossed: Box::default(),
     });
     v
 }
@@ -671,7 +672,7 @@ fn threat(
         category: rule.category,
         rule_severity: severity,
         why: take_exact(why),
-        crossed: Vec::new(),
+        crossed: Box::default(),
     }
 }
 
@@ -854,4 +855,17 @@ fn threat_id(rule: &str, s: &Subject) -> ThreatId {
         id.push_str(p);
     }
     ThreatId(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Threat;
+
+    /// A model of 100,000 nodes has about 650,000 threats: the list's bytes are pages the
+    /// kernel has to hand out on every analysis.
+    #[test]
+    fn a_threat_takes_at_most_128_bytes() {
+        let size = std::mem::size_of::<Threat>();
+        assert!(size <= 128, "a Threat takes {size} bytes");
+    }
 }
