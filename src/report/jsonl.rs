@@ -16,7 +16,7 @@
 //! can rebuild every field of the pretty JSON from the header and the line.
 
 use super::{Found, Names, SubjectView, TriageWalk, fill, keys, subject_view_of};
-use crate::analysis::{Origin, Threat};
+use crate::analysis::{Origin, Threat, Why};
 use crate::model::{Likelihood, Model, Severity, Status, Stride};
 use crate::rules::Catalog;
 use serde::Serialize;
@@ -70,8 +70,8 @@ struct Line<'a> {
     status: Status,
     subject: SubjectView,
     description: String,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    why: &'a [String],
+    #[serde(skip_serializing_if = "Why::is_empty")]
+    why: &'a Why,
     #[serde(skip_serializing_if = "Option::is_none")]
     mitigations: Option<&'a [String]>,
     #[serde(skip_serializing_if = "is_empty")]

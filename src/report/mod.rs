@@ -426,7 +426,7 @@ pub(crate) fn threat_view_in<'m>(
         description,
         why: {
             // A threat that its controls mitigate says which controls decided it.
-            let mut why = t.why.clone();
+            let mut why = t.why.to_vec();
             if let Some(d) = crate::analysis::controls::decision(model, t.id.as_str()) {
                 why.push(d.why());
             }

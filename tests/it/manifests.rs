@@ -680,7 +680,7 @@ fn compose_files_merge_in_order_and_map_security_options() {
         .threats
         .iter()
         .filter(|t| t.id.as_str().contains("flow:svc.web.to.svc.db"))
-        .flat_map(|t| t.why.clone())
+        .flat_map(|t| t.why.iter())
         .collect::<Vec<_>>()
         .join("; ");
     assert!(

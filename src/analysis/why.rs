@@ -1,0 +1,218 @@
+//! A threat's *why*: the facts that made its rule's condition true, in one allocation.
+//!
+//! A large model has hundreds of thousands of threats with three or four facts each;
+//! as a `Vec<String>` every fact was an allocation of its own plus the list's, and
+//! most of the time `analyze` spent on them went to the kernel handing out fresh pages.
+//! Here the facts are one string: each one written as its length in bytes (decimal),
+//! a `:` and the fact. A length prefix rather than a separator, because a fact quotes
+//! names from the model, which may hold any character.
+
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use std::fmt;
+
+/// The facts of a threat's why, in order, in one allocation (see the module docs).
+///
+/// Reads like a list of strings: [`Why::iter`], [`Why::len`], [`Why::first`],
+/// [`Why::get`], `for fact in &why`; it serializes as a list of strings, so every
+/// output reads as it did when the why was a `Vec<String>`.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Why(Box<str>);
+
+impl Why {
+    /// A why without facts.
+    pub fn new() -> Why {
+        Why::default()
+    }
+
+    /// The facts in one allocation of their exact length.
+    pub fn from_facts<S: AsRef<str>>(facts: &[S]) -> Why {
+        let len = facts
+            .iter()
+            .map(|f| {
+                let n = f.as_ref().len();
+                digits(n) + 1 + n
+            })
+            .sum();
+        let mut text = String::with_capacity(len);
+        for f in facts {
+            let f = f.as_ref();
+            push_decimal(&mut text, f.len());
+            text.push(':');
+            text.push_str(f);
+        }
+        Why(text.into_boxed_str())
+    }
+
+    /// The facts, in order.
+    pub fn iter(&self) -> Facts<'_> {
+        Facts(&self.0)
+    }
+
+    /// How many facts there are.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there is no fact.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first fact.
+    pub fn first(&self) -> Option<&str> {
+        self.iter().next()
+    }
+
+    /// The fact at `index`.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.iter().nth(index)
+    }
+
+    /// Whether one of the facts is exactly `fact`.
+    pub fn contains(&self, fact: &str) -> bool {
+        self.iter().any(|f| f == fact)
+    }
+
+    /// The facts joined by `sep` (as `[String]::join`).
+    pub fn join(&self, sep: &str) -> String {
+        let mut out = String::new();
+        for (n, f) in self.iter().enumerate() {
+            if n > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(f);
+        }
+        out
+    }
+
+    /// The facts as a list of strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+/// The number of decimal digits of `n`.
+fn digits(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[at..] {
+        out.push(char::from(b));
+    }
+}
+
+/// The facts of a [`Why`], in order.
+#[derive(Clone, Debug)]
+pub struct Facts<'a>(&'a str);
+
+impl<'a> Iterator for Facts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        // Only `Why::from_facts` writes the text, so each step holds; a text that did
+        // not would end the list rather than panic.
+        let (len, rest) = self.0.split_once(':')?;
+        let (fact, rest) = rest.split_at_checked(len.parse().ok()?)?;
+        self.0 = rest;
+        Some(fact)
+    }
+}
+
+impl<'a> IntoIterator for &'a Why {
+    type Item = &'a str;
+    type IntoIter = Facts<'a>;
+
+    fn into_iter(self) -> Facts<'a> {
+        self.iter()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Why {
+    fn from_iter<I: IntoIterator<Item = S>>(facts: I) -> Why {
+        Why::from_facts(&facts.into_iter().collect::<Vec<S>>())
+    }
+}
+
+/// As a list: `["fact", "fact"]`.
+impl fmt::Debug for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// As a list of strings, as `Vec<String>` serializes.
+impl Serialize for Why {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for f in self {
+            seq.serialize_element(f)?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_the_facts_it_was_made_of() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["", ""],
+            &["one"],
+            &["a: b", "12:34", "::", "é😀\0\n", ""],
+            &["0123456789"; 12],
+        ];
+        for facts in cases {
+            let why = Why::from_facts(facts);
+            assert_eq!(why.iter().collect::<Vec<_>>(), *facts);
+            assert_eq!(why.len(), facts.len());
+            assert_eq!(why.is_empty(), facts.is_empty());
+            assert_eq!(why.first(), facts.first().copied());
+            assert_eq!(why.get(1), facts.get(1).copied());
+            assert_eq!(why.join("; "), facts.join("; "));
+            assert_eq!(why.to_vec(), facts.to_vec());
+            assert_eq!(format!("{why:?}"), format!("{facts:?}"));
+            assert_eq!(
+                serde_json::to_string(&why).ok(),
+                serde_json::to_string(facts).ok()
+            );
+        }
+    }
+
+    #[test]
+    fn long_facts_keep_their_length() {
+        let long = "x".repeat(123_456);
+        let why: Why = [long.as_str(), "tail"].into_iter().collect();
+        assert_eq!(why.to_vec(), vec![long.clone(), "tail".to_owned()]);
+        assert!(why.contains("tail") && !why.contains("tai"));
+    }
+
+    #[test]
+    fn equal_lists_are_equal_whys() {
+        let a = Why::from_facts(&["ab", "c"]);
+        assert_eq!(a, Why::from_facts(&["ab".to_owned(), "c".to_owned()]));
+        assert_ne!(a, Why::from_facts(&["a", "bc"]));
+        assert_eq!(Why::new(), Why::from_facts::<&str>(&[]));
+    }
+}
