@@ -237,9 +237,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     let plan = RulePlan::new(cat);
     // Two phases when a rule asks whether something is on an attack path: the paths
     // depend only on the model and the steps' conditions, never on the threats.
-    let on_path = cat
-        .uses_on_attack_path
-        .then(|| paths::on_path(model, cat, &ix));
+    let on_path = cat.uses_on_attack_path.then(|| paths::on_path(cat, &ix));
     let mut threats = evaluate_reserving(
         &ix,
         cat,

@@ -15,12 +15,13 @@
 
 use super::index::ModelIndex;
 use super::{Analysis, Subject, Threat};
-use crate::analysis::eval::{Evaluator, Scope};
+use crate::analysis::eval::{Evaluator, FastHasher, Scope};
 use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
-use crate::rules::template::{Cond, Dir, Reach, Role};
+use crate::rules::template::{Applies, Cond, Dir, Reach, Role};
 use crate::rules::{Catalog, Pivot};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 /// Which elements and flows lie on an attack path, by index of the [`ModelIndex`]; what
 /// [`Cond::OnAttackPath`] reads.
@@ -209,7 +210,6 @@ struct Graph<'a, 'm> {
     cat: &'a Catalog,
     ix: &'a ModelIndex<'m>,
     ev: Evaluator<'a, 'm>,
-    rels: Vec<&'m crate::model::Relation>,
     edges: Vec<Edge>,
     /// Edges leaving element `e` are `edges[start[e]..start[e + 1]]`.
     start: Vec<usize>,
@@ -235,7 +235,7 @@ pub fn find(
         .as_ref()
         .and_then(|l| ModelIndex::with_links(model, cat, l))
         .unwrap_or_else(|| ModelIndex::new(model, cat));
-    let g = Graph::new(model, cat, &ix);
+    let g = Graph::new(cat, &ix);
     let pos = |id: &ElementId| ix.elems.binary_search_by(|e| e.id.cmp(id)).ok();
     let from = match &q.from {
         Some(id) => Some(pos(id).ok_or_else(|| PathsError::UnknownFrom(id.to_string()))?),
@@ -268,7 +268,29 @@ pub fn find(
         None => g.targets.clone(),
     };
     let raw = g.search(&sources, &targets);
-    let threats = ThreatLinks::new(analysis);
+    let raw_len = raw.len();
+    let kept: Vec<RawPath> = raw.into_iter().take(q.max.unwrap_or(usize::MAX)).collect();
+    let src_nodes: Vec<usize> = sources.iter().map(|(e, _)| *e).collect();
+    let cuts: Vec<Vec<usize>> = kept
+        .iter()
+        .map(|r| {
+            if q.cuts {
+                g.min_cut(&src_nodes, r.target)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    // The threats of the flows that a step rides, and of those alone.
+    let ridden = kept
+        .iter()
+        .flat_map(|r| &r.edges)
+        .chain(cuts.iter().flatten())
+        .filter_map(|&ei| match g.edges[ei].via {
+            Via::Flow { flow, .. } => Some(flow),
+            Via::Pivot { .. } => None,
+        });
+    let threats = ThreatLinks::new(model, cat, analysis, &ix, ridden);
     let mut out = Paths {
         entries: g
             .entries
@@ -281,11 +303,10 @@ pub fn find(
             .map(|(e, w)| (ix.elems[*e].id.clone(), w.clone()))
             .collect(),
         edges: g.edges.len(),
-        left_out: raw.len().saturating_sub(q.max.unwrap_or(usize::MAX)),
+        left_out: raw_len.saturating_sub(q.max.unwrap_or(usize::MAX)),
         ..Paths::default()
     };
-    let src_nodes: Vec<usize> = sources.iter().map(|(e, _)| *e).collect();
-    for r in raw.into_iter().take(q.max.unwrap_or(usize::MAX)) {
+    for (r, cut) in kept.into_iter().zip(cuts) {
         let steps: Vec<Step> = r
             .edges
             .iter()
@@ -294,14 +315,10 @@ pub fn find(
         let weakest = (0..steps.len())
             .min_by_key(|&i| (steps[i].controls, i))
             .unwrap_or(0);
-        let cut = if q.cuts {
-            g.min_cut(&src_nodes, r.target)
-                .into_iter()
-                .map(|ei| g.step(ei, model, &threats))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let cut = cut
+            .into_iter()
+            .map(|ei| g.step(ei, model, &threats))
+            .collect();
         let (entry, target) = (ix.elems[r.entry].id.clone(), ix.elems[r.target].id.clone());
         out.paths.push(AttackPath {
             id: format!("{entry}->{target}"),
@@ -344,8 +361,8 @@ pub fn find(
 /// Which elements and flows of `ix` lie on the default attack paths (every entry point
 /// to every crown jewel): the first phase of an analysis whose rules test
 /// [`Cond::OnAttackPath`].
-pub fn on_path(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>) -> OnPath {
-    let g = Graph::new(model, cat, ix);
+pub fn on_path(cat: &Catalog, ix: &ModelIndex<'_>) -> OnPath {
+    let g = Graph::new(cat, ix);
     let raw = g.search(&g.entries, &g.targets);
     let mut on = OnPath {
         elem: vec![None; ix.elems.len()],
@@ -379,28 +396,31 @@ struct RawPath {
     weight: u32,
 }
 
-/// Relations of each element, both ways: (relation index, far end).
-struct RelIndex {
-    out: Vec<Vec<(usize, usize)>>,
-    inn: Vec<Vec<(usize, usize)>>,
+/// For each stencil of the catalog, whether an element of it is one of `kinds` (as
+/// [`Evaluator::is_a`] tests it): a kind test per element is then one lookup instead of
+/// a comparison of kind names.
+fn kind_mask(cat: &Catalog, kinds: &[String]) -> Vec<bool> {
+    cat.stencils
+        .iter()
+        .map(|st| kinds.iter().any(|k| st.is_a.iter().any(|x| x == k)))
+        .collect()
 }
 
 impl<'a, 'm> Graph<'a, 'm> {
-    fn new(model: &'m Model, cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
-        let ev = Evaluator::new(cat, ix);
+    fn new(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
+        // A few conditions (the steps' and the selectors') on every flow and on the
+        // elements of their kinds: resolving every property of every item up front would
+        // cost more than these evaluations.
+        let ev = Evaluator::for_few(cat, ix);
         let n = ix.elems.len();
-        let pos = |id: &ElementId| ix.elems.binary_search_by(|e| e.id.cmp(id)).ok();
-        let rels: Vec<&crate::model::Relation> = model.relations.values().collect();
-        let mut ri = RelIndex {
-            out: vec![Vec::new(); n],
-            inn: vec![Vec::new(); n],
-        };
-        for (k, r) in rels.iter().enumerate() {
-            if let (Some(a), Some(b)) = (pos(&r.source), pos(&r.target)) {
-                ri.out[a].push((k, b));
-                ri.inn[b].push((k, a));
-            }
+        // Whether element `e` is of a kind in `mask` (made by `kind_mask`).
+        let is = |mask: &[bool], e: usize| ix.elem_stencil[e].is_some_and(|si| mask[si]);
+        let mut present = vec![false; cat.stencils.len()];
+        for si in ix.elem_stencil.iter().flatten() {
+            present[*si] = true;
         }
+        // Whether some element of the model is of a kind in `mask`.
+        let any = |mask: &[bool]| mask.iter().zip(&present).any(|(m, p)| *m && *p);
         let mut edges: Vec<Edge> = Vec::new();
         // Flow steps: the first that holds makes the flow an edge.
         let controls: Vec<Vec<Cond>> = cat
@@ -439,30 +459,30 @@ impl<'a, 'm> Graph<'a, 'm> {
             }
         }
         // Pivot steps.
-        let kind_elems = |kinds: &[String]| -> Vec<usize> {
-            (0..n)
-                .filter(|&e| kinds.iter().any(|k| ev.is_a(e, k)))
-                .collect()
-        };
         for (pi, pv) in cat.pivots.iter().enumerate() {
+            let from = kind_mask(cat, &pv.from);
+            if !any(&from) {
+                continue;
+            }
             let every: Vec<Vec<usize>> = pv
                 .to
                 .iter()
                 .map(|r| match r {
-                    Reach::Every(kinds) => kind_elems(kinds),
+                    Reach::Every(kinds) => {
+                        let mask = kind_mask(cat, kinds);
+                        (0..n).filter(|&e| is(&mask, e)).collect()
+                    }
                     _ => Vec::new(),
                 })
                 .collect();
             let mut target_ok: HashMap<usize, bool> = HashMap::new();
             for e in 0..n {
-                if !pv.from.iter().any(|k| ev.is_a(e, k))
-                    || !ev.eval(&pv.condition, &Scope::element(e), None)
-                {
+                if !is(&from, e) || !ev.eval(&pv.condition, &Scope::element(e), None) {
                     continue;
                 }
                 let mut gained: Vec<(usize, Vec<usize>)> = Vec::new();
                 for (r, every) in pv.to.iter().zip(&every) {
-                    reach(r, e, ix, &ri, &rels, every, &ev, &mut gained);
+                    reach(r, e, ix, every, &ev, &mut gained);
                 }
                 let mut seen: Vec<usize> = Vec::new();
                 for (t, via) in gained {
@@ -496,6 +516,16 @@ impl<'a, 'm> Graph<'a, 'm> {
         for i in 0..n {
             start[i + 1] += start[i];
         }
+        let entry_kinds: Vec<Vec<bool>> = cat
+            .entry_points
+            .iter()
+            .map(|s| kind_mask(cat, &s.kinds))
+            .collect();
+        let jewel_kinds: Vec<Vec<bool>> = cat
+            .crown_jewels
+            .iter()
+            .map(|s| kind_mask(cat, &s.kinds))
+            .collect();
         let mut entries = Vec::new();
         let mut targets = Vec::new();
         for e in 0..n {
@@ -515,11 +545,11 @@ impl<'a, 'm> Graph<'a, 'm> {
             } else {
                 cat.entry_points
                     .iter()
-                    .find(|s| {
-                        s.kinds.iter().any(|k| ev.is_a(e, k))
-                            && ev.eval(&s.condition, &Scope::element(e), None)
+                    .zip(&entry_kinds)
+                    .find(|(s, kinds)| {
+                        is(kinds, e) && ev.eval(&s.condition, &Scope::element(e), None)
                     })
-                    .map(|s| s.why.clone())
+                    .map(|(s, _)| s.why.clone())
             };
             if let Some(w) = entry_why {
                 entries.push((e, w));
@@ -529,11 +559,11 @@ impl<'a, 'm> Graph<'a, 'm> {
             } else {
                 cat.crown_jewels
                     .iter()
-                    .find(|s| {
-                        s.kinds.iter().any(|k| ev.is_a(e, k))
-                            && ev.eval(&s.condition, &Scope::element(e), None)
+                    .zip(&jewel_kinds)
+                    .find(|(s, kinds)| {
+                        is(kinds, e) && ev.eval(&s.condition, &Scope::element(e), None)
                     })
-                    .map(|s| s.why.clone())
+                    .map(|(s, _)| s.why.clone())
             };
             if let Some(w) = target_why {
                 targets.push((e, w));
@@ -543,7 +573,6 @@ impl<'a, 'm> Graph<'a, 'm> {
             cat,
             ix,
             ev,
-            rels,
             edges,
             start,
             entries,
@@ -718,7 +747,7 @@ impl<'a, 'm> Graph<'a, 'm> {
                 ));
                 self.ev
                     .eval(&fs.condition, &Scope::flow(*flow), Some(&mut why));
-                let (open, triaged) = threats.on_flow(&fl.id, model);
+                let (open, triaged) = threats.on_flow(*flow, model);
                 Step {
                     from: ix.elems[a].id.clone(),
                     to: ix.elems[b].id.clone(),
@@ -738,7 +767,7 @@ impl<'a, 'm> Graph<'a, 'm> {
                 self.ev
                     .eval(&pv.condition, &Scope::element(a), Some(&mut why));
                 for &r in rels {
-                    let rel = self.rels[r];
+                    let rel = ix.rels[r];
                     let name = self
                         .cat
                         .relation_kind(&rel.kind)
@@ -787,25 +816,22 @@ impl<'a, 'm> Graph<'a, 'm> {
 }
 
 /// Appends to `out` the elements `r` finds from `e`, each with the relations followed.
-#[allow(clippy::too_many_arguments)]
 fn reach(
     r: &Reach,
     e: usize,
     ix: &ModelIndex<'_>,
-    ri: &RelIndex,
-    rels: &[&crate::model::Relation],
     every: &[usize],
     ev: &Evaluator<'_, '_>,
     out: &mut Vec<(usize, Vec<usize>)>,
 ) {
     let follow = |from: usize, dir: Dir, kind: &str| -> Vec<(usize, usize)> {
         let list = match dir {
-            Dir::Out => &ri.out[from],
-            Dir::In => &ri.inn[from],
+            Dir::Out => &ix.rel_out[from],
+            Dir::In => &ix.rel_in[from],
         };
         list.iter()
             .copied()
-            .filter(|&(k, _)| rels[k].kind == kind)
+            .filter(|&(k, _)| ix.rels[k].kind == kind)
             .map(|(k, far)| (far, k))
             .collect()
     };
@@ -881,18 +907,80 @@ fn reach_fact(
     format!("`{}` reaches `{}`", ix.elems[a].name, ix.elems[b].name)
 }
 
-/// The threats that describe steps: by flow, and by id for pivot rules.
+/// The threats that describe steps: by flow (for the flows a step rides), and by id for
+/// pivot rules.
 struct ThreatLinks<'a> {
     analysis: &'a Analysis,
-    by_flow: HashMap<&'a str, Vec<usize>>,
+    /// For each flow a step rides, the indices (into the analysis's threats, ascending)
+    /// of the threats about it.
+    by_flow: HashMap<usize, Vec<usize>, BuildHasherDefault<FastHasher>>,
 }
 
 impl<'a> ThreatLinks<'a> {
-    fn new(analysis: &'a Analysis) -> Self {
-        let mut by_flow: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, t) in analysis.threats.iter().enumerate() {
-            if let Subject::Flow(f) | Subject::Crossing(f, _) = &t.subject {
-                by_flow.entry(f.as_str()).or_default().push(i);
+    /// The threats of `flows` (indices into `ix.flows`, repeats allowed). A threat about
+    /// flow `F` is a rule's, with id `RULE@flow:F`, or a manual threat about `F`: each is
+    /// found by its id among the threats (sorted by id), so the cost follows the flows
+    /// asked for, not the model's threats.
+    fn new(
+        model: &Model,
+        cat: &Catalog,
+        analysis: &'a Analysis,
+        ix: &ModelIndex<'_>,
+        flows: impl Iterator<Item = usize>,
+    ) -> Self {
+        let threats = &analysis.threats;
+        let mut by_flow: HashMap<usize, Vec<usize>, BuildHasherDefault<FastHasher>> =
+            HashMap::default();
+        let mut flows: Vec<usize> = flows.collect();
+        flows.sort_unstable();
+        flows.dedup();
+        if flows.is_empty() {
+            return ThreatLinks { analysis, by_flow };
+        }
+        // The threats of a flow or crossing rule `R` are those whose ids start with
+        // `R@flow:`, one contiguous run of the sorted threats, sorted by flow id.
+        let runs: Vec<(usize, usize, &[Threat])> = cat
+            .rules
+            .iter()
+            .filter(|r| matches!(r.rule.applies, Applies::Flows | Applies::Crossings))
+            .filter_map(|r| {
+                let prefix = [r.rule.id.as_str(), "@flow:"].concat();
+                let lo = threats.partition_point(|t| t.id.as_str() < prefix.as_str());
+                let len = threats[lo..].partition_point(|t| t.id.as_str().starts_with(&prefix));
+                (len > 0).then(|| (prefix.len(), lo, &threats[lo..lo + len]))
+            })
+            .collect();
+        let mut manual: HashMap<&str, Vec<&str>, BuildHasherDefault<FastHasher>> =
+            HashMap::default();
+        for m in model.manual_threats.values() {
+            if let crate::model::SubjectRef::Flow(f) = &m.subject {
+                manual.entry(f.as_str()).or_default().push(m.id.as_str());
+            }
+        }
+        for f in flows {
+            let id = ix.flows[f].id.as_str();
+            let mut found: Vec<usize> = Vec::new();
+            for &(skip, lo, run) in &runs {
+                let at =
+                    run.binary_search_by(|t| t.id.as_str().get(skip..).unwrap_or_default().cmp(id));
+                if let Ok(k) = at {
+                    found.push(lo + k);
+                }
+            }
+            for mid in manual.get(id).into_iter().flatten() {
+                if let Ok(k) = threats.binary_search_by(|t| t.id.as_str().cmp(mid)) {
+                    found.push(k);
+                }
+            }
+            // Only threats about this flow (a manual threat with a rule's id replaces it).
+            found.retain(|&i| {
+                matches!(&threats[i].subject,
+                    Subject::Flow(x) | Subject::Crossing(x, _) if x.as_str() == id)
+            });
+            found.sort_unstable();
+            found.dedup();
+            if !found.is_empty() {
+                by_flow.insert(f, found);
             }
         }
         ThreatLinks { analysis, by_flow }
@@ -914,12 +1002,10 @@ impl<'a> ThreatLinks<'a> {
         (open, triaged)
     }
 
-    fn on_flow(&self, f: &FlowId, model: &Model) -> (Vec<ThreatId>, bool) {
-        let idx = self
-            .by_flow
-            .get(f.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+    /// The open threats of flow `f` (an index into the model's flows) and whether one is
+    /// decided.
+    fn on_flow(&self, f: usize, model: &Model) -> (Vec<ThreatId>, bool) {
+        let idx = self.by_flow.get(&f).map(Vec::as_slice).unwrap_or(&[]);
         Self::summarize(idx.iter().map(|&i| &self.analysis.threats[i]), model)
     }
 
@@ -1044,7 +1130,7 @@ mod tests {
     fn edges(m: &Model) -> Vec<(String, String, String)> {
         let cat = Catalog::builtin();
         let ix = ModelIndex::new(m, &cat);
-        let g = Graph::new(m, &cat, &ix);
+        let g = Graph::new(&cat, &ix);
         g.edges
             .iter()
             .map(|e| {

@@ -9,7 +9,7 @@
 //!
 //! [`ThreatView`]: super::ThreatView
 
-use super::{Found, Items, Names, TriageWalk, fill_into};
+use super::{Found, Items, Names, TriageWalk, Walk, fill_into};
 use crate::analysis::paths::Paths;
 use crate::analysis::{Origin, Subject, Threat};
 use crate::model::{Likelihood, Model, Severity, Status};
@@ -165,6 +165,8 @@ pub(crate) struct ThreatWriter<'a, 'm> {
     rules: Vec<Option<Option<RuleText>>>,
     /// The description being filled.
     desc: String,
+    /// Where the last subject was found in `items`.
+    walk: Walk,
 }
 
 impl<'a, 'm> ThreatWriter<'a, 'm> {
@@ -181,6 +183,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
             paths,
             rules: Vec::new(),
             desc: String::new(),
+            walk: Walk::default(),
         }
     }
 
@@ -211,7 +214,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
 
     fn threat(&mut self, out: &mut Vec<u8>, t: &'m Threat, tr: Option<&'m crate::model::Triage>) {
         let model = self.model;
-        let found = Found::of_in(model, Some(self.items), &t.subject);
+        let found = Found::of_in(model, Some((self.items, &mut self.walk)), &t.subject);
         out.extend_from_slice(b"  {\n    \"id\": ");
         push_str(out, t.id.as_str());
         let manual = match &t.origin {
@@ -344,7 +347,29 @@ fn empty_tail(out: &mut Vec<u8>, mitigations: &[String]) {
 
 /// The subject object, as [`super::SubjectView`] is written inside a threat.
 fn subject(out: &mut Vec<u8>, model: &Model, s: &Subject, found: &Found<'_>) {
-    let (kind, name, boundary): (&str, &str, Option<&str>) = match s {
+    let (kind, name, boundary) = subject_parts(model, s, found);
+    out.extend_from_slice(b"{\n      \"type\": ");
+    push_str(out, s.type_key());
+    subfield!(out, "id");
+    push_str(out, s.primary_id());
+    subfield!(out, "kind");
+    push_str(out, kind);
+    subfield!(out, "name");
+    push_str(out, name);
+    if let Some(b) = boundary {
+        subfield!(out, "boundary");
+        push_str(out, b);
+    }
+    out.extend_from_slice(b"\n    }");
+}
+
+/// The `kind`, `name` and `boundary` of a subject's [`super::SubjectView`], borrowed.
+pub(super) fn subject_parts<'s>(
+    model: &'s Model,
+    s: &'s Subject,
+    found: &Found<'s>,
+) -> (&'s str, &'s str, Option<&'s str>) {
+    match s {
         Subject::Element(e) => match found.element {
             Some(el) => (&el.kind, &el.name, None),
             None => ("", e.as_str(), None),
@@ -364,20 +389,7 @@ fn subject(out: &mut Vec<u8>, model: &Model, s: &Subject, found: &Found<'_>) {
             None,
         ),
         Subject::Model => ("model", &model.metadata.title, None),
-    };
-    out.extend_from_slice(b"{\n      \"type\": ");
-    push_str(out, s.type_key());
-    subfield!(out, "id");
-    push_str(out, s.primary_id());
-    subfield!(out, "kind");
-    push_str(out, kind);
-    subfield!(out, "name");
-    push_str(out, name);
-    if let Some(b) = boundary {
-        subfield!(out, "boundary");
-        push_str(out, b);
     }
-    out.extend_from_slice(b"\n    }");
 }
 
 #[cfg(test)]

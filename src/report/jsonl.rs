@@ -15,7 +15,8 @@
 //! The values are those of `--format json` (same keys for enums, same texts), so a reader
 //! can rebuild every field of the pretty JSON from the header and the line.
 
-use super::{Found, Names, SubjectView, TriageWalk, fill, keys, subject_view_of};
+use super::json_stream::subject_parts;
+use super::{Found, Items, Names, TriageWalk, Walk, fill_into, keys};
 use crate::analysis::{Origin, Threat, Why};
 use crate::model::{Likelihood, Model, Severity, Status, Stride};
 use crate::rules::Catalog;
@@ -68,8 +69,8 @@ struct Line<'a> {
     rule_severity: Option<Severity>,
     #[serde(serialize_with = "keys::key")]
     status: Status,
-    subject: SubjectView,
-    description: String,
+    subject: SubjectOut<'a>,
+    description: &'a str,
     #[serde(skip_serializing_if = "Why::is_empty")]
     why: &'a Why,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +87,18 @@ struct Line<'a> {
     date: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attack_paths: Vec<&'a str>,
+}
+
+/// A threat's subject as [`super::SubjectView`] writes it, borrowed from the model.
+#[derive(Serialize)]
+struct SubjectOut<'a> {
+    #[serde(rename = "type")]
+    kind_of_subject: &'a str,
+    id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boundary: Option<&'a str>,
 }
 
 /// Writes the threats as JSON Lines (see the module documentation), with the attack
@@ -125,29 +138,37 @@ pub fn write<W: Write>(
     serde_json::to_writer(&mut out, &header).map_err(std::io::Error::from)?;
     out.write_all(b"\n")?;
     let mut triage = threats.first().map(|t| TriageWalk::from(model, &t.id));
+    // Subjects found by walking the items beside the threats, descriptions filled into
+    // one buffer (as the pretty JSON's writer does).
+    let items = Items::new(model);
+    let mut walk = Walk::default();
+    let mut desc = String::new();
     for t in threats {
         let tr = triage.as_mut().and_then(|w| w.of(&t.id));
-        let found = Found::of(model, &t.subject);
-        let subject = subject_view_of(model, &t.subject, &found);
+        let found = Found::of_in(model, Some((&items, &mut walk)), &t.subject);
+        let (kind, name, boundary) = subject_parts(model, &t.subject, &found);
+        let subject = SubjectOut {
+            kind_of_subject: t.subject.type_key(),
+            id: t.subject.primary_id(),
+            kind,
+            name,
+            boundary,
+        };
         let (rule, title, description, mitigations) = match &t.origin {
             Origin::Rule(ri) => match cat.rules.get(*ri) {
                 Some(lr) => {
-                    let names = Names::of(model, None, &t.subject, &found);
-                    (
-                        lr.rule.id.as_str(),
-                        None,
-                        fill(&lr.rule.description, &names),
-                        None,
-                    )
+                    let names = Names::of(model, Some(&items), &t.subject, &found);
+                    fill_into(&mut desc, &lr.rule.description, &names);
+                    (lr.rule.id.as_str(), None, desc.as_str(), None)
                 }
-                None => ("", None, String::new(), None),
+                None => ("", None, "", None),
             },
             Origin::Manual => {
                 let m = model.manual_threats.get(&t.id);
                 (
                     "manual",
                     Some(m.map_or("", |m| m.title.as_str())),
-                    m.map(|m| m.description.clone()).unwrap_or_default(),
+                    m.map_or("", |m| m.description.as_str()),
                     Some(m.map_or(&[][..], |m| m.mitigations.as_slice())),
                 )
             }
