@@ -202,8 +202,10 @@ def main():
             return [pal, "threats", ron, "--format", "json"], os.path.join(work, f"out_pal_{n}.json"), None
         if tool == "palisade-check":
             # Threat generation without the threat list: the counterpart of pytm's resolve
-            # mode. The synthetic model has no critical threat, so this exits 0 and prints
-            # only the one-line summary.
+            # mode. It prints the critical threats (the crossing rules rate unencrypted
+            # flows across a trust boundary critical) and the one-line summary, and exits
+            # 1 because untriaged critical threats exist: that is the gate's answer, not
+            # a failed run.
             return ([pal, "check", ron, "--fail-on", "critical"],
                     os.path.join(work, f"out_palcheck_{n}.txt"), None)
         if tool == "pytm-1.4.0-json":
@@ -258,6 +260,9 @@ def main():
                     except ValueError:
                         pass
                     os.unlink(tfile)
+                if tool == "palisade-check" and rec["returncode"] == 1:
+                    rec["gate"] = "failed: untriaged threats at or above critical"
+                    rec["returncode"] = 0
                 recs.append(rec)
                 raw.write(json.dumps(rec) + "\n")
                 raw.flush()
