@@ -7,6 +7,7 @@
 //! a `:` and the fact. A length prefix rather than a separator, because a fact quotes
 //! names from the model, which may hold any character.
 
+use super::eval::Num;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::fmt;
 
@@ -30,13 +31,13 @@ impl Why {
             .iter()
             .map(|f| {
                 let n = f.as_ref().len();
-                digits(n) + 1 + n
+                Num::new(n as u64).as_str().len() + 1 + n
             })
             .sum();
         let mut text = String::with_capacity(len);
         for f in facts {
             let f = f.as_ref();
-            push_decimal(&mut text, f.len());
+            text.push_str(Num::new(f.len() as u64).as_str());
             text.push(':');
             text.push_str(f);
         }
@@ -88,34 +89,6 @@ impl Why {
     /// The facts as a list of strings.
     pub fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_owned).collect()
-    }
-}
-
-/// The number of decimal digits of `n`.
-fn digits(mut n: usize) -> usize {
-    let mut d = 1;
-    while n >= 10 {
-        n /= 10;
-        d += 1;
-    }
-    d
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, n: usize) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in &buf[at..] {
-        out.push(char::from(b));
     }
 }
 
