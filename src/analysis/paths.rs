@@ -18,7 +18,7 @@ use super::{Analysis, Subject, Threat};
 use crate::analysis::eval::{Evaluator, FastHasher, Scope};
 use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
 use crate::rules::template::{Applies, Cond, Dir, Reach, Role};
-use crate::rules::{Catalog, Pivot};
+use crate::rules::{Catalog, Pivot, Selector};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
@@ -516,16 +516,17 @@ impl<'a, 'm> Graph<'a, 'm> {
         for i in 0..n {
             start[i + 1] += start[i];
         }
-        let entry_kinds: Vec<Vec<bool>> = cat
-            .entry_points
-            .iter()
-            .map(|s| kind_mask(cat, &s.kinds))
-            .collect();
-        let jewel_kinds: Vec<Vec<bool>> = cat
-            .crown_jewels
-            .iter()
-            .map(|s| kind_mask(cat, &s.kinds))
-            .collect();
+        // Each selector with the mask of its kinds.
+        let masked = |sels: &'a [Selector]| -> Vec<(&'a Selector, Vec<bool>)> {
+            sels.iter().map(|s| (s, kind_mask(cat, &s.kinds))).collect()
+        };
+        let (entry_sels, jewel_sels) = (masked(&cat.entry_points), masked(&cat.crown_jewels));
+        // The why of the first selector that picks element `e`.
+        let picked = |sels: &[(&Selector, Vec<bool>)], e: usize| {
+            sels.iter()
+                .find(|(s, kinds)| is(kinds, e) && ev.eval(&s.condition, &Scope::element(e), None))
+                .map(|(s, _)| s.why.clone())
+        };
         let mut entries = Vec::new();
         let mut targets = Vec::new();
         for e in 0..n {
@@ -543,13 +544,7 @@ impl<'a, 'm> Graph<'a, 'm> {
                     ix.bounds[b].trust
                 ))
             } else {
-                cat.entry_points
-                    .iter()
-                    .zip(&entry_kinds)
-                    .find(|(s, kinds)| {
-                        is(kinds, e) && ev.eval(&s.condition, &Scope::element(e), None)
-                    })
-                    .map(|(s, _)| s.why.clone())
+                picked(&entry_sels, e)
             };
             if let Some(w) = entry_why {
                 entries.push((e, w));
@@ -557,13 +552,7 @@ impl<'a, 'm> Graph<'a, 'm> {
             let target_why = if el.crown_jewel {
                 Some("marked as a crown jewel by the reviewer".to_owned())
             } else {
-                cat.crown_jewels
-                    .iter()
-                    .zip(&jewel_kinds)
-                    .find(|(s, kinds)| {
-                        is(kinds, e) && ev.eval(&s.condition, &Scope::element(e), None)
-                    })
-                    .map(|(s, _)| s.why.clone())
+                picked(&jewel_sels, e)
             };
             if let Some(w) = target_why {
                 targets.push((e, w));
