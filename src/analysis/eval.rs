@@ -3,7 +3,8 @@
 
 use super::index::{Crossed, ModelIndex};
 use super::paths::OnPath;
-use crate::model::Value;
+use super::why::WhyBuf;
+use crate::model::{Channel, Value};
 use crate::rules::catalog::Catalog;
 use crate::rules::template::{Applies, Cond, Dir, Role};
 use std::collections::HashMap;
@@ -138,12 +139,44 @@ struct PropTable<'a> {
     stencil_slot: Vec<u32>,
     /// `[id]`: index into [`Catalog::flow_props`], or [`UNDECLARED`].
     flow_slot: Vec<u32>,
-    /// Element `e`'s values set in the model are `elem_vals[elem_off[e]..]`, one per
-    /// property of its stencil (`None`: the stencil default applies).
+    /// Element `e`'s values are `elem_vals[elem_off[e]..]`, one per property of its
+    /// stencil: the value set in the model, else the stencil's default.
     elem_off: Vec<usize>,
-    elem_vals: Vec<Option<&'a Value>>,
-    /// `[flow * flow_props + slot]`: the flow's value, `None` for the default.
-    flow_vals: Vec<Option<&'a Value>>,
+    elem_vals: Vec<&'a Value>,
+    /// `[flow * flow_props + slot]`: the flow's value, else the declared default.
+    flow_vals: Vec<&'a Value>,
+    /// Each flow's channel, read by most flow rules: here it is beside the others
+    /// instead of inside each flow, wherever the model put it.
+    flow_channel: Vec<Channel>,
+    /// Each flow's `note.source` when it says an importer inferred the flow (its first
+    /// line), so a flow threat need not search the flow's properties for it.
+    flow_inferred: Vec<Option<&'a str>>,
+}
+
+/// A `true` and a `false` that every yes/no value in a [`PropTable`] points to: the
+/// rules' commonest test then reads one of two values always in cache instead of the
+/// value where the model keeps it (a cache miss per test on a large model).
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+/// The first line of a flow's `note.source` when an importer inferred the flow (from
+/// `depends_on`, an environment variable naming a service, ...).
+fn inferred(flow: &crate::model::Flow) -> Option<&str> {
+    match flow.props.get("note.source") {
+        Some(Value::Text(note)) if note.starts_with("inferred") => {
+            Some(note.lines().next().unwrap_or(note))
+        }
+        _ => None,
+    }
+}
+
+/// `v`, or the shared [`TRUE`] / [`FALSE`] when it is a yes/no value (equal to `v`).
+fn shared(v: &Value) -> &Value {
+    match v {
+        Value::Bool(true) => &TRUE,
+        Value::Bool(false) => &FALSE,
+        other => other,
+    }
 }
 
 impl<'a> PropTable<'a> {
@@ -194,25 +227,37 @@ impl<'a> PropTable<'a> {
                 continue;
             };
             let base = elem_vals.len();
-            elem_vals.resize(base + cat.stencils[si].stencil.properties.len(), None);
+            elem_vals.extend(
+                cat.stencils[si]
+                    .stencil
+                    .properties
+                    .iter()
+                    .map(|p| shared(&p.default)),
+            );
             for (k, v) in &el.props {
                 if let Some(&id) = by_name.get(k.as_str()) {
                     let slot = stencil_slot[si * names + id as usize];
                     if slot != UNDECLARED {
-                        elem_vals[base + slot as usize] = Some(v);
+                        elem_vals[base + slot as usize] = shared(v);
                     }
                 }
             }
         }
         elem_off.push(elem_vals.len());
         let nfp = cat.flow_props.len();
-        let mut flow_vals = vec![None; ix.flows.len() * nfp];
+        let defaults: Vec<&Value> = cat.flow_props.iter().map(|p| shared(&p.default)).collect();
+        let mut flow_vals = Vec::with_capacity(ix.flows.len() * nfp);
+        for _ in 0..ix.flows.len() {
+            flow_vals.extend_from_slice(&defaults);
+        }
+        let mut flow_inferred = vec![None; ix.flows.len()];
         for (f, fl) in ix.flows.iter().enumerate() {
+            flow_inferred[f] = inferred(fl);
             for (k, v) in &fl.props {
                 if let Some(&id) = by_name.get(k.as_str()) {
                     let slot = flow_slot[id as usize];
                     if slot != UNDECLARED {
-                        flow_vals[f * nfp + slot as usize] = Some(v);
+                        flow_vals[f * nfp + slot as usize] = shared(v);
                     }
                 }
             }
@@ -226,6 +271,8 @@ impl<'a> PropTable<'a> {
             elem_off,
             elem_vals,
             flow_vals,
+            flow_channel: ix.flows.iter().map(|f| f.channel).collect(),
+            flow_inferred,
         }
     }
 
@@ -363,8 +410,6 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
-    /// The value of a property: set on the item, else the declared default; `None` when
-    /// the item's kind does not declare it.
     /// An evaluator for a few subjects of a large model (re-analysis after an edit):
     /// resolving every value up front would cost more than the evaluations.
     pub fn for_few(cat: &'a Catalog, ix: &'a ModelIndex<'m>) -> Self {
@@ -377,6 +422,8 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
+    /// The value of a property: set on the item, else the declared default; `None` when
+    /// the item's kind does not declare it.
     fn value(&self, item: &Item, prop: &str) -> Option<&'a Value>
     where
         'm: 'a,
@@ -414,38 +461,17 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 if slot == UNDECLARED {
                     return None;
                 }
-                let slot = slot as usize;
-                let spec = &self.cat.stencils[si].stencil.properties[slot];
-                Some(t.elem_vals[t.elem_off[e] + slot].unwrap_or(&spec.default))
+                Some(t.elem_vals[t.elem_off[e] + slot as usize])
             }
             Item::Flow(f) => {
                 let slot = t.flow_slot[id];
                 if slot == UNDECLARED {
                     return None;
                 }
-                let slot = slot as usize;
                 let nfp = self.cat.flow_props.len();
-                Some(t.flow_vals[f * nfp + slot].unwrap_or(&self.cat.flow_props[slot].default))
+                Some(t.flow_vals[f * nfp + slot as usize])
             }
             Item::Bound(_) | Item::Rel(_) => None,
-        }
-    }
-
-    /// The pieces of `KIND `NAME`` (or ``flow `NAME` ``) for the common items, so a fact
-    /// can be allocated at its exact length; `None` for a relation (see
-    /// [`Evaluator::write_item_label`]).
-    fn label_parts(&self, item: &Item) -> Option<[&'a str; 3]>
-    where
-        'm: 'a,
-    {
-        match *item {
-            Item::Elem(e) => {
-                let el: &'a crate::model::Element = self.ix.elems[e];
-                Some([el.kind.as_str(), " `", el.name.as_str()])
-            }
-            Item::Flow(f) => Some(["flow `", self.ix.flows[f].name.as_str(), ""]),
-            Item::Bound(b) => Some(["boundary `", self.ix.bounds[b].name.as_str(), ""]),
-            Item::Rel(_) => None,
         }
     }
 
@@ -480,7 +506,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     }
 
     /// Evaluates `c` in `s`. With `facts`, records why the result is what it is.
-    pub fn eval(&self, c: &Cond, s: &Scope, facts: Option<&mut Vec<String>>) -> bool
+    pub fn eval(&self, c: &Cond, s: &Scope, facts: Option<&mut WhyBuf>) -> bool
     where
         'm: 'a,
     {
@@ -550,7 +576,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
-    fn explain(&self, c: &Cond, s: &Scope, facts: &mut Vec<String>) -> bool
+    fn explain(&self, c: &Cond, s: &Scope, facts: &mut WhyBuf) -> bool
     where
         'm: 'a,
     {
@@ -559,7 +585,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     /// [`Evaluator::eval`] with facts of a condition already known to hold in `s`
     /// (found by the fast pass), which then is not tested again.
-    pub fn explain_true(&self, c: &Cond, s: &Scope, facts: &mut Vec<String>) -> bool
+    pub fn explain_true(&self, c: &Cond, s: &Scope, facts: &mut WhyBuf) -> bool
     where
         'm: 'a,
     {
@@ -571,13 +597,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     /// part, a false one its first failing part; a true `Any` its first satisfied
     /// alternative, a false one every alternative. Parts whose facts would be dropped are
     /// only tested.
-    fn explain_known(
-        &self,
-        c: &Cond,
-        s: &Scope,
-        facts: &mut Vec<String>,
-        known: Option<bool>,
-    ) -> bool
+    fn explain_known(&self, c: &Cond, s: &Scope, facts: &mut WhyBuf, known: Option<bool>) -> bool
     where
         'm: 'a,
     {
@@ -618,20 +638,20 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         }
     }
 
-    fn leaf(&self, c: &Cond, s: &Scope, facts: Option<&mut Vec<String>>) -> bool
+    fn leaf(&self, c: &Cond, s: &Scope, facts: Option<&mut WhyBuf>) -> bool
     where
         'm: 'a,
     {
         let ix = self.ix;
-        let (result, fact): (bool, Option<String>) = match c {
+        match c {
             Cond::Is(role, p, want) | Cond::IsNot(role, p, want) => {
                 let negate = matches!(c, Cond::IsNot(..));
-                let (r, item) = self.prop_test(s, *role, p, |v| (v == want) != negate);
-                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+                let tested = self.prop_test(s, *role, p, |v| (v == want) != negate);
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::Below(role, p, n) | Cond::Above(role, p, n) => {
                 let below = matches!(c, Cond::Below(..));
-                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::Number(x) => {
                         if below {
                             x < n
@@ -641,80 +661,83 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     }
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::OneOf(role, p, opts) => {
-                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::Text(t) => opts.iter().any(|o| o == t),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::Empty(role, p) => {
-                let (r, item) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::Text(t) => t.trim().is_empty(),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(item, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::Kind(role, k) => match self.elem_of(s, *role) {
                 Some(e) => {
                     let r = self.is_a(e, k);
-                    let fact = facts.as_ref().map(|_| {
+                    if let Some(f) = facts {
                         let el = ix.elems[e];
                         if r {
-                            ["`", &el.name, "` is a ", k].concat()
+                            f.push_parts(&["`", &el.name, "` is a ", k]);
                         } else {
-                            ["`", &el.name, "` is a ", &el.kind, ", not a ", k].concat()
+                            f.push_parts(&["`", &el.name, "` is a ", &el.kind, ", not a ", k]);
                         }
-                    });
-                    (r, fact)
+                    }
+                    r
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Inside(role, bk) => match self.elem_of(s, *role) {
                 Some(e) => {
                     let hit = ix.elem_chain[e].iter().find(|&&b| ix.bounds[b].kind == *bk);
-                    let fact = facts.as_ref().map(|_| match hit {
-                        Some(&b) => [
-                            "`",
-                            &ix.elems[e].name,
-                            "` is inside boundary `",
-                            &ix.bounds[b].name,
-                            "` (",
-                            bk.label(),
-                            ")",
-                        ]
-                        .concat(),
-                        None => [
-                            "`",
-                            &ix.elems[e].name,
-                            "` is not inside any ",
-                            bk.label(),
-                            " boundary",
-                        ]
-                        .concat(),
-                    });
-                    (hit.is_some(), fact)
+                    if let Some(f) = facts {
+                        match hit {
+                            Some(&b) => f.push_parts(&[
+                                "`",
+                                &ix.elems[e].name,
+                                "` is inside boundary `",
+                                &ix.bounds[b].name,
+                                "` (",
+                                bk.label(),
+                                ")",
+                            ]),
+                            None => f.push_parts(&[
+                                "`",
+                                &ix.elems[e].name,
+                                "` is not inside any ",
+                                bk.label(),
+                                " boundary",
+                            ]),
+                        }
+                    }
+                    hit.is_some()
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Unbounded(role) => match self.elem_of(s, *role) {
                 Some(e) => {
                     let r = ix.elem_chain[e].is_empty();
-                    let fact = facts.as_ref().map(|_| {
-                        if r {
-                            format!("`{}` is outside every trust boundary", ix.elems[e].name)
-                        } else {
-                            format!(
-                                "`{}` is inside boundary `{}`",
-                                ix.elems[e].name, ix.bounds[ix.elem_chain[e][0]].name
-                            )
+                    if let Some(f) = facts {
+                        let name = &ix.elems[e].name;
+                        match ix.elem_chain[e].first() {
+                            None => f.push_parts(&["`", name, "` is outside every trust boundary"]),
+                            Some(&b) => f.push_parts(&[
+                                "`",
+                                name,
+                                "` is inside boundary `",
+                                &ix.bounds[b].name,
+                                "`",
+                            ]),
                         }
-                    });
-                    (r, fact)
+                    }
+                    r
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Crosses | Cond::CrossesKind(_) => match s.flow {
                 Some(f) => {
@@ -725,44 +748,46 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     let hit = ix.crossings[f]
                         .iter()
                         .find(|x| want.is_none_or(|k| ix.bounds[x.boundary].kind == k));
-                    let fact = facts.as_ref().map(|_| match hit {
-                        Some(x) => {
-                            let b = ix.bounds[x.boundary];
-                            [
-                                "flow `",
-                                &ix.flows[f].name,
-                                "` crosses boundary `",
-                                &b.name,
-                                "` (kind ",
-                                b.kind.label(),
-                                if x.entering {
-                                    ", entering)"
-                                } else {
-                                    ", leaving)"
-                                },
-                            ]
-                            .concat()
-                        }
-                        None => match want {
-                            Some(k) => format!(
-                                "flow `{}` crosses no {} boundary",
-                                ix.flows[f].name,
-                                k.label()
-                            ),
-                            None => {
-                                format!("flow `{}` crosses no trust boundary", ix.flows[f].name)
+                    if let Some(out) = facts {
+                        let name = ix.flows[f].name.as_str();
+                        match (hit, want) {
+                            (Some(x), _) => {
+                                let b = ix.bounds[x.boundary];
+                                out.push_parts(&[
+                                    "flow `",
+                                    name,
+                                    "` crosses boundary `",
+                                    &b.name,
+                                    "` (kind ",
+                                    b.kind.label(),
+                                    if x.entering {
+                                        ", entering)"
+                                    } else {
+                                        ", leaving)"
+                                    },
+                                ]);
                             }
-                        },
-                    });
-                    (hit.is_some(), fact)
+                            (None, Some(k)) => out.push_parts(&[
+                                "flow `",
+                                name,
+                                "` crosses no ",
+                                k.label(),
+                                " boundary",
+                            ]),
+                            (None, None) => {
+                                out.push_parts(&["flow `", name, "` crosses no trust boundary"])
+                            }
+                        }
+                    }
+                    hit.is_some()
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::TrustRises => match s.flow.and_then(|f| ix.flow_ends[f]) {
                 Some((a, b)) => {
                     let (ta, tb) = (ix.trust(a), ix.trust(b));
-                    let fact = facts.as_ref().map(|_| {
-                        [
+                    if let Some(f) = facts {
+                        f.push_parts(&[
                             "trust rises from ",
                             Num::new(ta.into()).as_str(),
                             " at `",
@@ -772,30 +797,27 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             " at `",
                             &ix.elems[b].name,
                             "`",
-                        ]
-                        .concat()
-                    });
-                    (ta < tb, fact)
+                        ]);
+                    }
+                    ta < tb
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::BoundaryKind(k) => match s.crossed {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
-                    (
-                        b.kind == *k,
-                        facts.as_ref().map(|_| {
-                            ["boundary `", &b.name, "` is of kind ", b.kind.label()].concat()
-                        }),
-                    )
+                    if let Some(f) = facts {
+                        f.push_parts(&["boundary `", &b.name, "` is of kind ", b.kind.label()]);
+                    }
+                    b.kind == *k
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Entering => match s.crossed {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
-                    let fact = facts.as_ref().map(|_| {
-                        [
+                    if let Some(f) = facts {
+                        f.push_parts(&[
                             if x.entering {
                                 "the flow enters boundary `"
                             } else {
@@ -803,30 +825,26 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             },
                             &b.name,
                             "`",
-                        ]
-                        .concat()
-                    });
-                    (x.entering, fact)
+                        ]);
+                    }
+                    x.entering
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::BoundaryTrustAtLeast(n) => match s.crossed {
                 Some(x) => {
                     let b = ix.bounds[x.boundary];
-                    (
-                        b.trust >= *n,
-                        facts.as_ref().map(|_| {
-                            [
-                                "boundary `",
-                                &b.name,
-                                "` has trust level ",
-                                Num::new(b.trust.into()).as_str(),
-                            ]
-                            .concat()
-                        }),
-                    )
+                    if let Some(f) = facts {
+                        f.push_parts(&[
+                            "boundary `",
+                            &b.name,
+                            "` has trust level ",
+                            Num::new(b.trust.into()).as_str(),
+                        ]);
+                    }
+                    b.trust >= *n
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Peer(bk, kind, inner) => match s.elem {
                 Some(e) => {
@@ -841,41 +859,52 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             let found = if first == Some(e) { second } else { first };
                             match (found, facts) {
                                 (Some(p), Some(f)) => {
-                                    f.push(format!(
-                                        "`{}` shares {} `{}` with {} `{}`",
-                                        ix.elems[e].name,
+                                    f.push_parts(&[
+                                        "`",
+                                        &ix.elems[e].name,
+                                        "` shares ",
                                         bk.label(),
-                                        ix.bounds[b].name,
+                                        " `",
+                                        &ix.bounds[b].name,
+                                        "` with ",
                                         kind,
-                                        ix.elems[p].name
-                                    ));
+                                        " `",
+                                        &ix.elems[p].name,
+                                        "`",
+                                    ]);
                                     self.explain_true(inner, &Scope::element(p), f);
-                                    return true;
+                                    true
                                 }
                                 (None, Some(f)) => {
-                                    f.push(format!(
-                                        "no {kind} in {} `{}` matches",
+                                    f.push_parts(&[
+                                        "no ",
+                                        kind,
+                                        " in ",
                                         bk.label(),
-                                        ix.bounds[b].name
-                                    ));
-                                    return false;
+                                        " `",
+                                        &ix.bounds[b].name,
+                                        "` matches",
+                                    ]);
+                                    false
                                 }
-                                (found, None) => return found.is_some(),
+                                (found, None) => found.is_some(),
                             }
                         }
-                        None => (
-                            false,
-                            facts.as_ref().map(|_| {
-                                format!(
-                                    "`{}` is not inside any {} boundary",
-                                    ix.elems[e].name,
-                                    bk.label()
-                                )
-                            }),
-                        ),
+                        None => {
+                            if let Some(f) = facts {
+                                f.push_parts(&[
+                                    "`",
+                                    &ix.elems[e].name,
+                                    "` is not inside any ",
+                                    bk.label(),
+                                    " boundary",
+                                ]);
+                            }
+                            false
+                        }
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::HasFlow(dir, inner) => match s.elem {
                 Some(e) => {
@@ -890,63 +919,61 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     match (found, facts) {
                         (Some(f), Some(out)) => {
                             self.explain_true(inner, &Scope::flow(f), out);
-                            return true;
+                            true
                         }
                         (None, Some(out)) => {
-                            out.push(format!(
-                                "no {} flow of `{}` matches",
+                            out.push_parts(&[
+                                "no ",
                                 match dir {
                                     Dir::In => "incoming",
                                     Dir::Out => "outgoing",
                                 },
-                                ix.elems[e].name
-                            ));
-                            return false;
+                                " flow of `",
+                                &ix.elems[e].name,
+                                "` matches",
+                            ]);
+                            false
                         }
-                        (found, None) => return found.is_some(),
+                        (found, None) => found.is_some(),
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Contains(role, p, item) => {
-                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::List(l) => l.binary_search(item).is_ok(),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::ContainsAny(role, p, items) => {
-                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::List(l) => items.iter().any(|i| l.binary_search(i).is_ok()),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::SubsetOf(role, p, items) => {
-                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::List(l) => l.iter().all(|x| items.contains(x)),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::ListEmpty(role, p) => {
-                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::List(l) => l.is_empty(),
                     _ => false,
                 });
-                (r, facts.as_ref().map(|_| self.prop_fact(it, p)))
+                self.with_prop_fact(tested, p, "", facts)
             }
             Cond::RunsAsUid0(role, p) => {
-                let (r, it) = self.prop_test(s, *role, p, |v| match v {
+                let tested = self.prop_test(s, *role, p, |v| match v {
                     Value::Text(t) => names_uid0(t),
                     _ => false,
                 });
-                let fact = facts.as_ref().map(|_| {
-                    let mut f = self.prop_fact(it, p);
-                    f.push_str(if r { " (uid 0)" } else { " (not uid 0)" });
-                    f
-                });
-                (r, fact)
+                let suffix = if tested.0 { " (uid 0)" } else { " (not uid 0)" };
+                self.with_prop_fact(tested, p, suffix, facts)
             }
             Cond::Nearest(role, bk, inner) => match self.elem_of(s, *role) {
                 Some(e) => {
@@ -955,50 +982,47 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         .copied()
                         .find(|&b| ix.bounds[b].kind == *bk);
                     match (hit, facts) {
-                        (Some(b), None) => {
-                            return self.fast(
-                                inner,
-                                &Scope {
-                                    bound: Some(b),
-                                    ..*s
-                                },
-                            );
-                        }
+                        (Some(b), None) => self.fast(
+                            inner,
+                            &Scope {
+                                bound: Some(b),
+                                ..*s
+                            },
+                        ),
                         (Some(b), Some(f)) => {
-                            f.push(
-                                [
-                                    "`",
-                                    &ix.elems[e].name,
-                                    "` is in ",
-                                    bk.label(),
-                                    " `",
-                                    &ix.bounds[b].name,
-                                    "`",
-                                ]
-                                .concat(),
-                            );
-                            return self.explain(
+                            f.push_parts(&[
+                                "`",
+                                &ix.elems[e].name,
+                                "` is in ",
+                                bk.label(),
+                                " `",
+                                &ix.bounds[b].name,
+                                "`",
+                            ]);
+                            self.explain(
                                 inner,
                                 &Scope {
                                     bound: Some(b),
                                     ..*s
                                 },
                                 f,
-                            );
+                            )
                         }
                         (None, f) => {
                             if let Some(f) = f {
-                                f.push(format!(
-                                    "`{}` is not inside any {} boundary",
-                                    ix.elems[e].name,
-                                    bk.label()
-                                ));
+                                f.push_parts(&[
+                                    "`",
+                                    &ix.elems[e].name,
+                                    "` is not inside any ",
+                                    bk.label(),
+                                    " boundary",
+                                ]);
                             }
-                            return false;
+                            false
                         }
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::AnyEnclosing(role, inner) => match self.elem_of(s, *role) {
                 Some(e) => {
@@ -1013,35 +1037,32 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     });
                     match (hit, facts) {
                         (Some(b), Some(f)) => {
-                            f.push(
-                                [
-                                    "`",
-                                    &ix.elems[e].name,
-                                    "` is inside boundary `",
-                                    &ix.bounds[b].name,
-                                    "` (",
-                                    ix.bounds[b].kind.label(),
-                                    ")",
-                                ]
-                                .concat(),
-                            );
-                            return self.explain_true(
+                            f.push_parts(&[
+                                "`",
+                                &ix.elems[e].name,
+                                "` is inside boundary `",
+                                &ix.bounds[b].name,
+                                "` (",
+                                ix.bounds[b].kind.label(),
+                                ")",
+                            ]);
+                            self.explain_true(
                                 inner,
                                 &Scope {
                                     bound: Some(b),
                                     ..*s
                                 },
                                 f,
-                            );
+                            )
                         }
                         (None, Some(f)) => {
-                            f.push(format!("no boundary around `{}` matches", ix.elems[e].name));
-                            return false;
+                            f.push_parts(&["no boundary around `", &ix.elems[e].name, "` matches"]);
+                            false
                         }
-                        (hit, None) => return hit.is_some(),
+                        (hit, None) => hit.is_some(),
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::AnyCrossed(inner) => match s.flow {
                 Some(f) => {
@@ -1054,60 +1075,61 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     match (hit, facts) {
                         (Some(x), Some(out)) => {
                             let b = ix.bounds[x.boundary];
-                            out.push(
-                                [
-                                    "flow `",
-                                    &ix.flows[f].name,
-                                    if x.entering {
-                                        "` enters boundary `"
-                                    } else {
-                                        "` leaves boundary `"
-                                    },
-                                    &b.name,
-                                    "` (",
-                                    b.kind.label(),
-                                    ")",
-                                ]
-                                .concat(),
-                            );
-                            return self.explain_true(inner, &at(x), out);
+                            out.push_parts(&[
+                                "flow `",
+                                &ix.flows[f].name,
+                                if x.entering {
+                                    "` enters boundary `"
+                                } else {
+                                    "` leaves boundary `"
+                                },
+                                &b.name,
+                                "` (",
+                                b.kind.label(),
+                                ")",
+                            ]);
+                            self.explain_true(inner, &at(x), out)
                         }
                         (None, Some(out)) => {
-                            out.push(format!(
-                                "no boundary crossed by flow `{}` matches",
-                                ix.flows[f].name
-                            ));
-                            return false;
+                            out.push_parts(&[
+                                "no boundary crossed by flow `",
+                                &ix.flows[f].name,
+                                "` matches",
+                            ]);
+                            false
                         }
-                        (hit, None) => return hit.is_some(),
+                        (hit, None) => hit.is_some(),
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::OverNetwork | Cond::ChannelIn(_) => match s.flow {
                 Some(f) => {
-                    let ch = ix.flows[f].channel;
+                    let ch = match &self.props {
+                        Some(t) => t.flow_channel[f],
+                        None => ix.flows[f].channel,
+                    };
                     let r = match c {
                         Cond::ChannelIn(v) => v.contains(&ch),
                         _ => ch.is_network(),
                     };
-                    let fact = facts.as_ref().map(|_| {
+                    if let Some(out) = facts {
+                        let name = ix.flows[f].name.as_str();
                         if ch.is_network() {
-                            ["flow `", &ix.flows[f].name, "` travels over the network"].concat()
+                            out.push_parts(&["flow `", name, "` travels over the network"]);
                         } else {
-                            [
+                            out.push_parts(&[
                                 "flow `",
-                                &ix.flows[f].name,
+                                name,
                                 "` stays on the host (channel: ",
                                 ch.label(),
                                 ")",
-                            ]
-                            .concat()
+                            ]);
                         }
-                    });
-                    (r, fact)
+                    }
+                    r
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::Related(dir, kind, inner) => match s.elem {
                 Some(e) => {
@@ -1132,23 +1154,31 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 Dir::Out => (e, far),
                                 Dir::In => (far, e),
                             };
-                            out.push(format!(
-                                "`{}` {verb} `{}`",
-                                ix.elems[a].name, ix.elems[b].name
-                            ));
-                            return self.explain_true(inner, &at(ri, far), out);
+                            out.push_parts(&[
+                                "`",
+                                &ix.elems[a].name,
+                                "` ",
+                                verb,
+                                " `",
+                                &ix.elems[b].name,
+                                "`",
+                            ]);
+                            self.explain_true(inner, &at(ri, far), out)
                         }
                         (None, Some(out)) => {
-                            out.push(format!(
-                                "no `{kind}` relation of `{}` leads to a match",
-                                ix.elems[e].name
-                            ));
-                            return false;
+                            out.push_parts(&[
+                                "no `",
+                                kind,
+                                "` relation of `",
+                                &ix.elems[e].name,
+                                "` leads to a match",
+                            ]);
+                            false
                         }
-                        (hit, None) => return hit.is_some(),
+                        (hit, None) => hit.is_some(),
                     }
                 }
-                None => (false, None),
+                None => false,
             },
             Cond::OnAttackPath(role) => {
                 let item = self.item(s, *role);
@@ -1157,38 +1187,55 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     (Some(Item::Flow(f)), Some(p)) => p.flow(*f),
                     _ => None,
                 };
-                let fact = match (facts.is_some(), &item) {
-                    (false, _) | (true, None) => None,
-                    (true, Some(it)) => {
-                        let mut out = String::new();
-                        self.write_item_label(&mut out, it);
+                if let (Some(out), Some(it)) = (facts, &item) {
+                    out.push_with(|text| {
+                        self.write_item_label(text, it);
                         match hit {
-                            Some(path) => out.push_str(&format!(" is on attack path {path}")),
-                            None => out.push_str(" is on no attack path"),
+                            Some(path) => {
+                                text.push_str(" is on attack path ");
+                                text.push_str(path);
+                            }
+                            None => text.push_str(" is on no attack path"),
                         }
-                        Some(out)
-                    }
-                };
-                (hit.is_some(), fact)
+                    });
+                }
+                hit.is_some()
             }
-            Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => (self.fast(c, s), None),
-        };
-        if let (Some(f), Some(fact)) = (facts, fact) {
-            f.push(fact);
+            Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => self.fast(c, s),
+        }
+    }
+
+    /// The result of a property test, with its fact (see [`Evaluator::prop_fact`])
+    /// added to `facts` when they are collected.
+    fn with_prop_fact(
+        &self,
+        (result, item): (bool, Option<Item>),
+        p: &str,
+        suffix: &str,
+        facts: Option<&mut WhyBuf>,
+    ) -> bool
+    where
+        'm: 'a,
+    {
+        if let Some(out) = facts {
+            self.prop_fact(out, item, p, suffix);
         }
         result
     }
 
-    fn prop_fact(&self, item: Option<Item>, p: &str) -> String
+    /// Adds ``KIND `NAME`: p = value`` (and where an imported value came from), then
+    /// `suffix`, as one fact.
+    fn prop_fact(&self, out: &mut WhyBuf, item: Option<Item>, p: &str, suffix: &str)
     where
         'm: 'a,
     {
         let Some(it) = item else {
-            return ["no item for property ", p].concat();
+            out.push_parts(&["no item for property ", p, suffix]);
+            return;
         };
-        // This runs for most facts of most threats: each is one allocation of its exact
-        // length. Same text as `format!("{label}: {p} = {}{from}", v.display())`.
-        // Where an imported value came from (file, document, YAML path).
+        // This runs for most facts of most threats, written in place. Same text as
+        // `format!("{label}: {p} = {}{from}", v.display())`. Where an imported value
+        // came from (file, document, YAML path).
         let from = match it {
             Item::Elem(e) => self.ix.elems[e].provenance.get(p).map(String::as_str),
             _ => None,
@@ -1208,15 +1255,22 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             }
             None => (" has no property ", "", "", ""),
         };
-        match self.label_parts(&it) {
-            Some([l0, l1, l2]) => {
-                [l0, l1, l2, "`", sep, p, open, v, close, from_sep, from].concat()
+        out.push_with(|text| {
+            self.write_item_label(text, &it);
+            for part in [sep, p, open, v, close, from_sep, from, suffix] {
+                text.push_str(part);
             }
-            None => {
-                let mut out = String::new();
-                self.write_item_label(&mut out, &it);
-                [out.as_str(), sep, p, open, v, close, from_sep, from].concat()
-            }
+        });
+    }
+
+    /// How flow `f` was inferred, when an importer inferred it (see [`inferred`]).
+    pub fn inferred_note(&self, f: usize) -> Option<&'a str>
+    where
+        'm: 'a,
+    {
+        match &self.props {
+            Some(t) => t.flow_inferred[f],
+            None => inferred(self.ix.flows[f]),
         }
     }
 

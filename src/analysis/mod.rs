@@ -12,7 +12,7 @@ pub mod validate;
 pub mod why;
 
 pub use incremental::reanalyze;
-pub use why::Why;
+pub use why::{Why, WhyBuf};
 
 use crate::analysis::eval::{Evaluator, Num, RulePlan, Scope};
 use crate::analysis::index::Crossed;
@@ -238,13 +238,30 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
     // Two phases when a rule asks whether something is on an attack path: the paths
     // depend only on the model and the steps' conditions, never on the threats.
     let on_path = cat.uses_on_attack_path.then(|| paths::on_path(cat, &ix));
-    let mut threats = evaluate_reserving(
-        &ix,
-        cat,
-        &plan,
-        on_path.as_ref(),
-        model.manual_threats.len(),
-    );
+    let evaluate = || {
+        evaluate_reserving(
+            &ix,
+            cat,
+            &plan,
+            on_path.as_ref(),
+            model.manual_threats.len(),
+        )
+    };
+    // On a large model the validation, which does not depend on the threats, runs on a
+    // second thread while the rules do (they use two threads only for part of the time).
+    let (mut threats, structure) =
+        if ix.elems.len() + ix.flows.len() >= PARALLEL_MIN_ITEMS && two_cores() {
+            let (threats, structure) = std::thread::scope(|s| {
+                let other = s.spawn(|| validate::structure(model, cat, &ix));
+                (evaluate(), other.join())
+            });
+            match structure {
+                Ok(v) => (threats, v),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        } else {
+            (evaluate(), validate::structure(model, cat, &ix))
+        };
     for m in model.manual_threats.values() {
         threats.push(Threat {
             id: m.id.clone(),
@@ -262,7 +279,7 @@ pub fn analyze(model: &Model, cat: &Catalog) -> Analysis {
         threats.sort_by(|a, b| a.id.cmp(&b.id));
         threats.dedup_by(|a, b| a.id == b.id);
     }
-    finish(model, cat, &ix, threats)
+    finish(model, cat, &ix, threats, structure)
 }
 
 /// The validation `diagnostics` with the controls' and the CVSS vectors' (`cvss`)
@@ -296,10 +313,16 @@ pub(crate) fn is_control_or_cvss(d: &crate::diag::Diagnostic) -> bool {
 }
 
 /// The analysis of `model` with its threats (sorted by id): orphaned triage, validation
-/// and a fresh generation. Shared by [`analyze`] and [`reanalyze`].
-fn finish(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>, threats: Vec<Threat>) -> Analysis {
+/// and a fresh generation; `structure` is [`validate::structure`] of the model.
+fn finish(
+    model: &Model,
+    cat: &Catalog,
+    ix: &ModelIndex<'_>,
+    threats: Vec<Threat>,
+    structure: Vec<crate::diag::Diagnostic>,
+) -> Analysis {
     let orphans = orphans_of(model, &threats);
-    let diagnostics = validate::validate(model, cat, ix, &orphans);
+    let diagnostics = validate::with_orphans(structure, model, &orphans);
     let diagnostics =
         with_controls_and_cvss(model, cat, &threats, diagnostics, risk::diagnostics(model));
     Analysis {
@@ -617,6 +640,9 @@ fn filled(mut v: Vec<Threat>, full: bool) -> Vec<Threat> {
 /// subjects' values stay in the core's caches.
 const BLOCK: usize = 256;
 
+/// Elements and flows below which [`analyze`] validates on the same thread as the rules.
+const PARALLEL_MIN_ITEMS: usize = 5_000;
+
 /// Rule evaluations (rule × subject) below which [`evaluate`] stays on one thread: a
 /// thread costs tens of microseconds, a model of 1,000 elements evaluates in a few
 /// milliseconds.
@@ -657,10 +683,8 @@ fn threat(
     if let Some(f) = scope.flow {
         // A flow an importer inferred (from depends_on, an environment variable naming
         // a service, ...) says so, since nobody drew it.
-        if let Some(crate::model::Value::Text(note)) = ev.ix.flows[f].props.get("note.source")
-            && note.starts_with("inferred")
-        {
-            why.push(["the flow is ", note.lines().next().unwrap_or(note)].concat());
+        if let Some(note) = ev.inferred_note(f) {
+            why.push_parts(&["the flow is ", note]);
         }
     }
     Threat {
@@ -669,25 +693,17 @@ fn threat(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why: take_exact(why),
+        why: why.to_why(),
         crossed: Box::default(),
     }
 }
 
-/// The buffer's facts as a [`Why`] (one allocation); the buffer is left empty, with its
-/// capacity kept for the next threat.
-fn take_exact(buf: &mut Vec<String>) -> Why {
-    let why = Why::from_facts(buf);
-    buf.clear();
-    why
-}
-
 /// Buffers reused from one threat to the next while facts are collected, so each
-/// threat's why is allocated once, at its final length.
+/// threat's why is allocated once, at its final length, and a fact not at all.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    why: Vec<String>,
-    facts: Vec<String>,
+    why: WhyBuf,
+    facts: WhyBuf,
     scopes: Vec<Scope>,
 }
 
@@ -716,7 +732,7 @@ fn crossing_threat(
         return None;
     }
     // `flow `NAME` crosses N boundaries where this applies: `B` (kind, trust T,
-    // entering), ...`, in one allocation of its exact length.
+    // entering), ...`.
     let count = Num::new(hits.len() as u64);
     let head = [
         "flow `",
@@ -745,31 +761,22 @@ fn crossing_threat(
         ]
     }
     let crossed = || hits.iter().filter_map(|sc| sc.crossed);
-    let mut len: usize = head.iter().map(|p| p.len()).sum();
-    for (k, x) in crossed().enumerate() {
-        let b = ix.bounds[x.boundary];
-        let t = Num::new(b.trust.into());
-        len += listed(b, x, k == 0, &t)
-            .iter()
-            .map(|p| p.len())
-            .sum::<usize>();
-    }
-    let mut first = String::with_capacity(len);
-    head.iter().for_each(|p| first.push_str(p));
-    for (k, x) in crossed().enumerate() {
-        let b = ix.bounds[x.boundary];
-        let t = Num::new(b.trust.into());
-        listed(b, x, k == 0, &t)
-            .iter()
-            .for_each(|p| first.push_str(p));
-    }
     why.clear();
-    why.push(first);
+    why.push_with(|first| {
+        head.iter().for_each(|p| first.push_str(p));
+        for (k, x) in crossed().enumerate() {
+            let b = ix.bounds[x.boundary];
+            let t = Num::new(b.trust.into());
+            listed(b, x, k == 0, &t)
+                .iter()
+                .for_each(|p| first.push_str(p));
+        }
+    });
     for sc in hits {
         facts.clear();
         ev.explain_true(&rule.condition, sc, facts);
-        for fact in facts.drain(..) {
-            if !why.contains(&fact) {
+        for fact in facts.iter() {
+            if !why.contains(fact) {
                 why.push(fact);
             }
         }
@@ -782,7 +789,7 @@ fn crossing_threat(
         subject,
         category: rule.category,
         rule_severity: severity,
-        why: take_exact(why),
+        why: why.to_why(),
         crossed: crossed()
             .map(|x| ix.bounds[x.boundary].id.clone())
             .collect(),
@@ -795,8 +802,8 @@ fn stepped_severity(
     ev: &Evaluator<'_, '_>,
     ri: usize,
     scopes: &[Scope],
-    why: &mut Vec<String>,
-    facts: &mut Vec<String>,
+    why: &mut WhyBuf,
+    facts: &mut WhyBuf,
 ) -> Severity {
     let rule = &ev.cat.rules[ri].rule;
     let mut sev = rule.severity;
@@ -820,18 +827,16 @@ fn stepped_severity(
             sev.label(),
             ": ",
         ];
-        let len = head.iter().map(|p| p.len()).sum::<usize>()
-            + facts.iter().map(|f| f.len()).sum::<usize>()
-            + 2 * facts.len().saturating_sub(1);
-        let mut line = String::with_capacity(len);
-        head.iter().for_each(|p| line.push_str(p));
-        for (n, f) in facts.drain(..).enumerate() {
-            if n > 0 {
-                line.push_str("; ");
+        why.push_with(|line| {
+            head.iter().for_each(|p| line.push_str(p));
+            for (n, f) in facts.iter().enumerate() {
+                if n > 0 {
+                    line.push_str("; ");
+                }
+                line.push_str(f);
             }
-            line.push_str(&f);
-        }
-        why.push(line);
+        });
+        facts.clear();
     }
     sev
 }

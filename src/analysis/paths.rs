@@ -14,7 +14,7 @@
 //! target: the fewest steps whose control leaves the target unreachable.
 
 use super::index::ModelIndex;
-use super::{Analysis, Subject, Threat};
+use super::{Analysis, Subject, Threat, WhyBuf};
 use crate::analysis::eval::{Evaluator, FastHasher, Scope};
 use crate::model::{ElementId, FlowId, Model, ThreatId, Value};
 use crate::rules::template::{Applies, Cond, Dir, Reach, Role};
@@ -725,15 +725,20 @@ impl<'a, 'm> Graph<'a, 'm> {
         let ix = self.ix;
         let e = &self.edges[ei];
         let (a, b) = (e.from as usize, e.to as usize);
-        let mut why = Vec::new();
+        let mut why = WhyBuf::new();
         match &e.via {
             Via::Flow { step, flow } => {
                 let fs = &self.cat.flow_steps[*step];
                 let fl = ix.flows[*flow];
-                why.push(format!(
-                    "flow `{}` runs from `{}` to `{}`",
-                    fl.name, ix.elems[a].name, ix.elems[b].name
-                ));
+                why.push_parts(&[
+                    "flow `",
+                    &fl.name,
+                    "` runs from `",
+                    &ix.elems[a].name,
+                    "` to `",
+                    &ix.elems[b].name,
+                    "`",
+                ]);
                 self.ev
                     .eval(&fs.condition, &Scope::flow(*flow), Some(&mut why));
                 let (open, triaged) = threats.on_flow(*flow, model);
@@ -743,7 +748,7 @@ impl<'a, 'm> Graph<'a, 'm> {
                     step: fs.id.clone(),
                     title: fs.title.clone(),
                     flow: Some(fl.id.clone()),
-                    why,
+                    why: why.to_vec(),
                     control: fs.control.clone(),
                     controls: e.weight,
                     references: fs.references.clone(),
@@ -769,14 +774,14 @@ impl<'a, 'm> Graph<'a, 'm> {
                             .map(|x| x.name.clone())
                             .unwrap_or_else(|| id.to_string())
                     };
-                    why.push(format!(
+                    why.push_fmt(format_args!(
                         "`{}` {name} `{}`",
                         label(&rel.source),
                         label(&rel.target)
                     ));
                 }
                 if rels.is_empty() {
-                    why.push(reach_fact(pv, a, b, ix, &self.ev));
+                    why.push(&reach_fact(pv, a, b, ix, &self.ev));
                 }
                 if pv.target_condition != Cond::Always {
                     self.ev
@@ -792,7 +797,7 @@ impl<'a, 'm> Graph<'a, 'm> {
                     step: pv.id.clone(),
                     title: pv.title.clone(),
                     flow: None,
-                    why,
+                    why: why.to_vec(),
                     control: pv.control.clone(),
                     controls: 0,
                     references: pv.references.clone(),

@@ -15,6 +15,12 @@ pub fn validate(
     ix: &ModelIndex<'_>,
     orphans: &[ThreatId],
 ) -> Vec<Diagnostic> {
+    with_orphans(structure(model, cat, ix), model, orphans)
+}
+
+/// The diagnostics of [`validate`] that do not depend on the threats: everything but
+/// the orphaned triage (so they can be found while the rules run), unsorted.
+pub(crate) fn structure(model: &Model, cat: &Catalog, ix: &ModelIndex<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for ei in 0..ix.elems.len() {
         element_diags(&mut out, cat, ix, ei);
@@ -258,6 +264,16 @@ pub fn validate(
             ));
         }
     }
+    out
+}
+
+/// [`structure`]'s diagnostics with the orphaned triage's, in [`validate`]'s order (a
+/// stable sort: equal diagnostics keep the order they were made in).
+pub(crate) fn with_orphans(
+    mut out: Vec<Diagnostic>,
+    model: &Model,
+    orphans: &[ThreatId],
+) -> Vec<Diagnostic> {
     orphan_diags(&mut out, model, orphans);
     out.sort_by(order);
     out

@@ -92,6 +92,102 @@ impl Why {
     }
 }
 
+/// Facts being collected for a why, already in the [`Why`]'s form (each its length, a
+/// `:` and the text). Reused from one threat to the next, so a fact is written once, in
+/// place, and costs no allocation of its own; [`WhyBuf::to_why`] is one copy.
+#[derive(Clone, Debug, Default)]
+pub struct WhyBuf {
+    text: String,
+    count: usize,
+}
+
+impl WhyBuf {
+    /// An empty buffer.
+    pub fn new() -> WhyBuf {
+        WhyBuf::default()
+    }
+
+    /// Forgets every fact, keeping the capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.count = 0;
+    }
+
+    /// How many facts there are.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there is no fact.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Adds the fact `fact`.
+    pub fn push(&mut self, fact: &str) {
+        self.push_parts(&[fact]);
+    }
+
+    /// Adds one fact made of `parts`, in order.
+    pub fn push_parts(&mut self, parts: &[&str]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        self.text.push_str(Num::new(len as u64).as_str());
+        self.text.push(':');
+        for p in parts {
+            self.text.push_str(p);
+        }
+        self.count += 1;
+    }
+
+    /// Adds one fact written by `write`, which appends it to the string it is given
+    /// (and must not change what is already there).
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        self.prefix_from(start);
+    }
+
+    /// Adds one fact from format arguments (`format_args!`), without a `String` of its own.
+    pub fn push_fmt(&mut self, args: fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        let start = self.text.len();
+        // Writing into a `String` cannot fail.
+        let _ = self.text.write_fmt(args);
+        self.prefix_from(start);
+    }
+
+    /// Puts the length prefix before the fact just written from byte `start` on.
+    fn prefix_from(&mut self, start: usize) {
+        let start = start.min(self.text.len());
+        let len = Num::new((self.text.len() - start) as u64);
+        if self.text.is_char_boundary(start) {
+            self.text.insert(start, ':');
+            self.text.insert_str(start, len.as_str());
+        }
+        self.count += 1;
+    }
+
+    /// The facts, in order.
+    pub fn iter(&self) -> Facts<'_> {
+        Facts(&self.text)
+    }
+
+    /// Whether one of the facts is exactly `fact`.
+    pub fn contains(&self, fact: &str) -> bool {
+        self.iter().any(|f| f == fact)
+    }
+
+    /// The facts as a [`Why`], in one allocation of its exact length.
+    pub fn to_why(&self) -> Why {
+        Why(Box::from(self.text.as_str()))
+    }
+
+    /// The facts as a list of strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
 /// The facts of a [`Why`], in order.
 #[derive(Clone, Debug)]
 pub struct Facts<'a>(&'a str);
@@ -171,6 +267,41 @@ mod tests {
                 serde_json::to_string(facts).ok()
             );
         }
+    }
+
+    #[test]
+    fn a_buffer_gives_the_why_of_its_facts() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["", ""],
+            &["a: b", "12:34", "::", "é😀\0\n", ""],
+            &["0123456789"; 12],
+        ];
+        let mut buf = WhyBuf::new();
+        for facts in cases {
+            buf.clear();
+            for (n, f) in facts.iter().enumerate() {
+                match n % 3 {
+                    0 => buf.push(f),
+                    1 => buf.push_with(|s| s.push_str(f)),
+                    _ => buf.push_fmt(format_args!("{f}")),
+                }
+            }
+            assert_eq!(buf.len(), facts.len());
+            assert_eq!(buf.is_empty(), facts.is_empty());
+            assert_eq!(buf.iter().collect::<Vec<_>>(), *facts);
+            assert_eq!(buf.to_why(), Why::from_facts(facts));
+            assert_eq!(buf.to_vec(), facts.to_vec());
+            for f in *facts {
+                assert!(buf.contains(f));
+            }
+        }
+        buf.clear();
+        buf.push_parts(&["ab", "", "c"]);
+        buf.push("abc");
+        assert_eq!(buf.to_vec(), ["abc", "abc"]);
+        assert!(!buf.contains("ab"));
     }
 
     #[test]
