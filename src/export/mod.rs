@@ -4,13 +4,18 @@
 //!
 //! Output is deterministic: objects are written with sorted keys and lists in id order.
 
+#[cfg(test)]
+mod legacy;
 mod otm;
 mod tdragon;
+#[cfg(test)]
+mod tests;
 pub mod tracker;
 
 use crate::analysis::Analysis;
-use crate::model::Model;
+use crate::model::{Model, Props, Value};
 use crate::rules::Catalog;
+use serde::{Serialize, Serializer};
 use std::path::Path;
 
 pub use otm::OTM_VERSION;
@@ -126,19 +131,66 @@ pub fn export(
     }
 }
 
-fn pretty(v: &serde_json::Value, format: &'static str) -> Result<String, ExportError> {
-    let mut s = serde_json::to_string_pretty(v).map_err(|e| ExportError::Encode {
+/// `v` as pretty JSON with a final newline.
+fn pretty<T: Serialize + ?Sized>(v: &T, format: &'static str) -> Result<String, ExportError> {
+    let mut out = Vec::new();
+    serde_json::to_writer_pretty(&mut out, v).map_err(|e| ExportError::Encode {
         format,
         message: e.to_string(),
     })?;
-    s.push('\n');
-    Ok(s)
+    out.push(b'\n');
+    // serde_json writes only UTF-8.
+    String::from_utf8(out).map_err(|e| ExportError::Encode {
+        format,
+        message: e.to_string(),
+    })
 }
 
-/// A finite number as JSON (non-finite coordinates become 0, which validation of the
+/// A finite number as written (non-finite coordinates become 0, which validation of the
 /// model reports anyway).
-pub(crate) fn num(x: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(if x.is_finite() { x } else { 0.0 })
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::Null)
+pub(crate) fn fin(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+/// A width and height, as `{"height": .., "width": ..}`.
+#[derive(Serialize)]
+pub(crate) struct Shape {
+    /// Height.
+    height: f64,
+    /// Width.
+    width: f64,
+}
+
+impl Shape {
+    /// `width` × `height`, non-finite values written as 0.
+    pub(crate) fn of(width: f64, height: f64) -> Shape {
+        Shape {
+            height: fin(height),
+            width: fin(width),
+        }
+    }
+}
+
+/// Properties as a JSON object: booleans, numbers (non-finite ones as 0), texts and
+/// lists of texts, keys in the map's (byte) order.
+pub(crate) struct PropsOut<'a>(pub(crate) &'a Props);
+
+impl Serialize for PropsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, PropValue(v))))
+    }
+}
+
+/// One property value of [`PropsOut`].
+struct PropValue<'a>(&'a Value);
+
+impl Serialize for PropValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => s.serialize_f64(fin(*n)),
+            Value::Text(t) => s.serialize_str(t),
+            Value::List(v) => s.collect_seq(v),
+        }
+    }
 }
