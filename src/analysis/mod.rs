@@ -525,42 +525,69 @@ fn evaluate_reserving(
     };
     let count = |hits: &[Vec<u32>]| hits.iter().map(Vec::len).sum::<usize>();
     // Fills `out` (one slot per hit, in order); false when a slot was left empty.
+    //
+    // Phase two makes the threats in the same block order: every rule's hits among a
+    // block's subjects before the next block, each threat written into its rule's part of
+    // the list (so the list is still in rule, then subject, order). A block's names and
+    // values are then read from the cache by every rule that fired on it, instead of from
+    // memory once per rule.
     let threats_of = |part: &[(String, usize, Pass)], hits: &[Vec<u32>], out: &mut [Threat]| {
         let mut scratch = Scratch::default();
-        let mut slots = out.iter_mut();
         let mut full = true;
-        for ((_, ri, pass), list) in part.iter().zip(hits) {
-            for (&i, slot) in list.iter().zip(slots.by_ref()) {
-                let i = i as usize;
-                match pass {
-                    Pass::Elements => {
-                        *slot = threat(
-                            &ev,
-                            *ri,
-                            Scope::element(i),
-                            Subject::Element(ix.elems[i].id.clone()),
-                            &mut scratch,
-                        )
+        // Where each rule's threats start in `out`, and how many are made.
+        let mut base = Vec::with_capacity(hits.len());
+        let mut at = 0;
+        for h in hits {
+            base.push(at);
+            at += h.len();
+        }
+        let mut done = vec![0usize; hits.len()];
+        let mut blocks = |count: usize, elements: bool| {
+            for start in (0..count).step_by(BLOCK) {
+                let end = start + BLOCK;
+                for (k, ((_, ri, pass), list)) in part.iter().zip(hits).enumerate() {
+                    if matches!(pass, Pass::Elements) != elements {
+                        continue;
                     }
-                    Pass::Flow => {
-                        *slot = threat(
-                            &ev,
-                            *ri,
-                            Scope::flow(i),
-                            Subject::Flow(ix.flows[i].id.clone()),
-                            &mut scratch,
-                        )
-                    }
-                    Pass::Crossing => {
-                        let subject = || Subject::Flow(ix.flows[i].id.clone());
-                        match crossing_threat(&ev, *ri, i, &subject, &mut scratch) {
-                            Some(t) => *slot = t,
-                            None => full = false,
+                    while let Some(&i) = list.get(done[k]).filter(|&&i| (i as usize) < end) {
+                        let Some(slot) = out.get_mut(base[k] + done[k]) else {
+                            break;
+                        };
+                        done[k] += 1;
+                        let i = i as usize;
+                        match pass {
+                            Pass::Elements => {
+                                *slot = threat(
+                                    &ev,
+                                    *ri,
+                                    Scope::element(i),
+                                    Subject::Element(ix.elems[i].id.clone()),
+                                    &mut scratch,
+                                )
+                            }
+                            Pass::Flow => {
+                                *slot = threat(
+                                    &ev,
+                                    *ri,
+                                    Scope::flow(i),
+                                    Subject::Flow(ix.flows[i].id.clone()),
+                                    &mut scratch,
+                                )
+                            }
+                            Pass::Crossing => {
+                                let subject = || Subject::Flow(ix.flows[i].id.clone());
+                                match crossing_threat(&ev, *ri, i, &subject, &mut scratch) {
+                                    Some(t) => *slot = t,
+                                    None => full = false,
+                                }
+                            }
                         }
                     }
                 }
             }
-        }
+        };
+        blocks(ix.elems.len(), true);
+        blocks(ix.flows.len(), false);
         full
     };
     // Large models: the rules are split into two runs of about equal work, evaluated on

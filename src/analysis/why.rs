@@ -98,7 +98,9 @@ impl Why {
 #[derive(Clone, Debug, Default)]
 pub struct WhyBuf {
     text: String,
-    count: usize,
+    /// Where each fact's text lies in `text` (after its prefix), so reading them back
+    /// parses no prefix.
+    spans: Vec<(usize, usize)>,
 }
 
 impl WhyBuf {
@@ -110,17 +112,17 @@ impl WhyBuf {
     /// Forgets every fact, keeping the capacity.
     pub fn clear(&mut self) {
         self.text.clear();
-        self.count = 0;
+        self.spans.clear();
     }
 
     /// How many facts there are.
     pub fn len(&self) -> usize {
-        self.count
+        self.spans.len()
     }
 
     /// Whether there is no fact.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.spans.is_empty()
     }
 
     /// Adds the fact `fact`.
@@ -133,10 +135,11 @@ impl WhyBuf {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         self.text.push_str(Num::new(len as u64).as_str());
         self.text.push(':');
+        let start = self.text.len();
         for p in parts {
             self.text.push_str(p);
         }
-        self.count += 1;
+        self.spans.push((start, self.text.len()));
     }
 
     /// Adds one fact written by `write`, which appends it to the string it is given
@@ -160,16 +163,20 @@ impl WhyBuf {
     fn prefix_from(&mut self, start: usize) {
         let start = start.min(self.text.len());
         let len = Num::new((self.text.len() - start) as u64);
+        let mut at = start;
         if self.text.is_char_boundary(start) {
             self.text.insert(start, ':');
             self.text.insert_str(start, len.as_str());
+            at += len.as_str().len() + 1;
         }
-        self.count += 1;
+        self.spans.push((at, self.text.len()));
     }
 
     /// The facts, in order.
-    pub fn iter(&self) -> Facts<'_> {
-        Facts(&self.text)
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans
+            .iter()
+            .map(|&(a, b)| self.text.get(a..b).unwrap_or_default())
     }
 
     /// Whether one of the facts is exactly `fact`.
