@@ -370,16 +370,12 @@ pub(super) fn subject_parts<'s>(
     found: &Found<'s>,
 ) -> (&'s str, &'s str, Option<&'s str>) {
     match s {
-        Subject::Element(e) => match found.element {
-            Some(el) => (&el.kind, &el.name, None),
+        Subject::Element(e) => match found.element() {
+            Some((kind, name)) => (kind, name, None),
             None => ("", e.as_str(), None),
         },
-        Subject::Flow(f) => ("flow", found.flow.map_or(f.as_str(), |x| &x.name), None),
-        Subject::Crossing(f, b) => (
-            "flow",
-            found.flow.map_or(f.as_str(), |x| &x.name),
-            Some(b.as_str()),
-        ),
+        Subject::Flow(f) => ("flow", found.flow().unwrap_or(f.as_str()), None),
+        Subject::Crossing(f, b) => ("flow", found.flow().unwrap_or(f.as_str()), Some(b.as_str())),
         Subject::Boundary(b) => (
             "boundary",
             model

@@ -294,21 +294,95 @@ pub fn threat_view_triaged(
     threat_view_in(model, None, cat, t, tr)
 }
 
-/// The elements and flows of a model in id order, each with the names a description
-/// reads beside it (an element's boundary, a flow's ends), looked up once per item: what
-/// a writer of many threats finds their subjects in. Threats come in id order
-/// (`RULE@subject`), so within one rule's threats the subjects ascend: a [`Walk`] finds
-/// each one by stepping forward from the last, reading the items in memory order. A
-/// lookup in a map costs more the larger the model (a cache miss at each level of a
-/// B-tree, or on the bucket and key of a table larger than the cache); a step does not,
-/// so the cost per threat stays flat.
+/// The texts of a model's elements and flows that the writers of many threats read, in id
+/// order and copied one after another into one buffer per kind of item: for an element
+/// its id, kind, name and the name of its boundary, for a flow its id, name and the names
+/// of its source and target. Threats come in id order (`RULE@subject`), so within one
+/// rule's threats the subjects ascend: a [`Walk`] finds each one by stepping forward from
+/// the last, and every step reads the next bytes of the buffer. Reading the model itself
+/// instead costs more the larger it is: a lookup in a map misses the cache at each level
+/// of a B-tree, and even a walk in id order jumps from an element's record to its strings,
+/// scattered among its properties, a few cache lines an item and each rule again; past
+/// the size of the cache every one of those is a read from memory. The buffers are a
+/// fraction of the model (a few dozen bytes an item), so from one rule to the next they
+/// stay in the cache much longer, and the cost per threat stays flat.
 pub(crate) struct Items<'m> {
-    /// Each element with the name of its boundary (`""` when it has none or it is missing).
-    elements: Vec<(&'m crate::model::Element, &'m str)>,
-    /// Each flow with the names of its source and target (their ids when missing).
-    flows: Vec<(&'m crate::model::Flow, &'m str, &'m str)>,
+    /// Each element's id, kind, name and boundary name (`""` when it has none or it is
+    /// missing).
+    elements: Texts,
+    /// Each flow's id, name and the names of its source and target (their ids when
+    /// missing).
+    flows: Texts,
     /// Each boundary's name.
     boundaries: std::collections::HashMap<&'m str, &'m str>,
+}
+
+/// Items of an id and three texts each, the ids in one buffer and the other texts in
+/// another: a search by id reads only the ids (a few bytes an item, so they stay in the
+/// cache), and only the item found has its texts read. Item `i`'s id lies between the
+/// cuts `i` and `i + 1` of `ids`, its text `j` between the cuts `3 * i + j` and
+/// `3 * i + j + 1` of `texts` (an item ends where the next begins).
+struct Texts {
+    /// Every id, one after another.
+    ids: String,
+    /// Where each id starts, and at the end where the last one ends.
+    id_cuts: Vec<usize>,
+    /// Every other text, one after another.
+    texts: String,
+    /// Where each of those starts, and at the end where the last one ends.
+    text_cuts: Vec<usize>,
+}
+
+impl Texts {
+    /// Room for `n` items whose texts take about `bytes` bytes each.
+    fn with_capacity(n: usize, bytes: usize) -> Texts {
+        let (mut id_cuts, mut text_cuts) =
+            (Vec::with_capacity(n + 1), Vec::with_capacity(3 * n + 1));
+        id_cuts.push(0);
+        text_cuts.push(0);
+        Texts {
+            ids: String::with_capacity(n.saturating_mul(8)),
+            id_cuts,
+            texts: String::with_capacity(n.saturating_mul(bytes)),
+            text_cuts,
+        }
+    }
+
+    /// Appends an item.
+    fn push(&mut self, id: &str, texts: [&str; 3]) {
+        self.ids.push_str(id);
+        self.id_cuts.push(self.ids.len());
+        for t in texts {
+            self.texts.push_str(t);
+            self.text_cuts.push(self.texts.len());
+        }
+    }
+
+    /// How many items there are.
+    fn len(&self) -> usize {
+        self.id_cuts.len().saturating_sub(1)
+    }
+
+    /// The id of item `i` (`""` past the end).
+    #[inline]
+    fn id(&self, i: usize) -> &str {
+        cut(&self.ids, &self.id_cuts, i)
+    }
+
+    /// The three texts of item `i`.
+    fn texts(&self, i: usize) -> [&str; 3] {
+        let t = |j| cut(&self.texts, &self.text_cuts, 3 * i + j);
+        [t(0), t(1), t(2)]
+    }
+}
+
+/// The `k`th of the texts of `all` that `cuts` separate (`""` past the end).
+#[inline]
+fn cut<'t>(all: &'t str, cuts: &[usize], k: usize) -> &'t str {
+    match (cuts.get(k), cuts.get(k + 1)) {
+        (Some(&a), Some(&b)) => all.get(a..b).unwrap_or_default(),
+        _ => "",
+    }
 }
 
 /// Where a writer's last lookups in [`Items`] landed (one walk per thread).
@@ -318,27 +392,34 @@ pub(crate) struct Walk {
     flow: usize,
 }
 
-/// The position of `id` in `v` (in ascending order of `key`), searched forward from
-/// `*at` by doubling steps when `id` is not before it, else from the start; `*at` moves
-/// to where the search ended. The same answer as a lookup by id in a map.
-fn seek<T>(v: &[T], at: &mut usize, id: &str, key: impl Fn(&T) -> &str) -> Option<usize> {
-    let mut lo = match v.get(*at) {
-        Some(x) if key(x) <= id => *at,
-        _ => 0,
-    };
-    // key(v[lo]) <= id here unless lo is 0; past `hi` every key is greater than `id`.
+/// The position of `id` among the `len` keys `key(0)..key(len)` (in ascending order),
+/// searched forward from `*at` by doubling steps when `id` is not before it, else from the
+/// start; `*at` moves to where the search ended. The same answer as a lookup by id in a
+/// map.
+fn seek<'k>(len: usize, at: &mut usize, id: &str, key: impl Fn(usize) -> &'k str) -> Option<usize> {
+    let mut lo = if *at < len && key(*at) <= id { *at } else { 0 };
+    // key(lo) <= id here unless lo is 0; past `hi` every key is greater than `id`.
     let (mut hi, mut step) = (lo + 1, 1);
-    while hi < v.len() && key(&v[hi]) <= id {
+    while hi < len && key(hi) <= id {
         lo = hi;
         step *= 2;
         hi = lo + step;
     }
-    let hi = hi.min(v.len());
-    let k = lo + v[lo..hi].partition_point(|x| key(x) < id);
-    if k < v.len() {
-        *at = k;
+    let hi = hi.min(len);
+    // The first key in lo..hi not below `id`.
+    let (mut a, mut b) = (lo, hi);
+    while a < b {
+        let mid = a + (b - a) / 2;
+        if key(mid) < id {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
     }
-    (k < hi && key(&v[k]) == id).then_some(k)
+    if a < len {
+        *at = a;
+    }
+    (a < hi && key(a) == id).then_some(a)
 }
 
 impl<'m> Items<'m> {
@@ -349,32 +430,29 @@ impl<'m> Items<'m> {
             .values()
             .map(|b| (b.id.as_str(), b.name.as_str()))
             .collect();
-        let elements: Vec<(&crate::model::Element, &str)> = model
-            .elements
-            .values()
-            .map(|e| {
-                let b = e
-                    .boundary
-                    .as_ref()
-                    .and_then(|b| boundaries.get(b.as_str()).copied())
-                    .unwrap_or_default();
-                (e, b)
-            })
-            .collect();
-        // Flow ends are in no order: found through a table made for that and dropped.
-        let names: std::collections::HashMap<&str, &str> = model
-            .elements
-            .values()
-            .map(|e| (e.id.as_str(), e.name.as_str()))
+        let mut elements = Texts::with_capacity(model.elements.len(), 40);
+        for e in model.elements.values() {
+            let b = e
+                .boundary
+                .as_ref()
+                .and_then(|b| boundaries.get(b.as_str()).copied())
+                .unwrap_or_default();
+            elements.push(e.id.as_str(), [&e.kind, &e.name, b]);
+        }
+        // Flow ends are in no order: found through a table made for that and dropped,
+        // whose keys and names are read from the buffer just written rather than from
+        // the model.
+        let names: std::collections::HashMap<&str, &str> = (0..elements.len())
+            .map(|i| (elements.id(i), elements.texts(i)[1]))
             .collect();
         let name = |id: &'m crate::model::ElementId| {
             names.get(id.as_str()).copied().unwrap_or(id.as_str())
         };
-        let flows = model
-            .flows
-            .values()
-            .map(|f| (f, name(&f.source), name(&f.target)))
-            .collect();
+        let mut flows = Texts::with_capacity(model.flows.len(), 64);
+        for f in model.flows.values() {
+            flows.push(f.id.as_str(), [&f.name, name(&f.source), name(&f.target)]);
+        }
+        drop(names);
         Items {
             elements,
             flows,
@@ -382,35 +460,21 @@ impl<'m> Items<'m> {
         }
     }
 
-    /// The element with that id and its boundary's name, found from `walk`.
-    fn element(&self, walk: &mut Walk, id: &str) -> Option<(&'m crate::model::Element, &'m str)> {
-        seek(&self.elements, &mut walk.element, id, |x| x.0.id.as_str()).map(|k| self.elements[k])
+    /// The kind, name and boundary name of the element with that id, found from `walk`.
+    fn element(&self, walk: &mut Walk, id: &str) -> Option<[&str; 3]> {
+        let e = &self.elements;
+        seek(e.len(), &mut walk.element, id, |i| e.id(i)).map(|i| e.texts(i))
     }
 
-    /// The flow with that id and its ends' names, found from `walk`.
-    fn flow(
-        &self,
-        walk: &mut Walk,
-        id: &str,
-    ) -> Option<(&'m crate::model::Flow, &'m str, &'m str)> {
-        seek(&self.flows, &mut walk.flow, id, |x| x.0.id.as_str()).map(|k| self.flows[k])
+    /// The name and the ends' names of the flow with that id, found from `walk`.
+    fn flow(&self, walk: &mut Walk, id: &str) -> Option<[&str; 3]> {
+        let f = &self.flows;
+        seek(f.len(), &mut walk.flow, id, |i| f.id(i)).map(|i| f.texts(i))
     }
 
     /// A boundary's name.
     fn boundary(&self, id: &crate::model::BoundaryId) -> Option<&'m str> {
         self.boundaries.get(id.as_str()).copied()
-    }
-}
-
-/// The element with that id, through `items` when given.
-fn element_in<'m>(
-    model: &'m Model,
-    items: Option<&Items<'m>>,
-    id: &crate::model::ElementId,
-) -> Option<&'m crate::model::Element> {
-    match items {
-        Some(i) => i.element(&mut Walk::default(), id.as_str()).map(|(e, _)| e),
-        None => model.elements.get(id),
     }
 }
 
@@ -550,6 +614,110 @@ impl<'m> TriageWalk<'m> {
 }
 
 #[cfg(test)]
+mod items_tests {
+    use super::*;
+    use crate::model::{BoundaryId, ElementId, FlowId};
+
+    /// The names a description reads and the subject a view shows, as one comparable value.
+    fn seen(m: &Model, items: Option<&Items<'_>>, s: &Subject, found: &Found<'_>) -> String {
+        let n = Names::of(m, items, s, found);
+        let (kind, name, boundary) = json_stream::subject_parts(m, s, found);
+        format!(
+            "{:?}",
+            (
+                [n.element, n.source, n.target, n.flow, n.boundary],
+                (kind, name, boundary),
+                subject_view_of(m, s, found),
+            )
+        )
+    }
+
+    /// Every subject found through [`Items`], asked in any order, gives the names and the
+    /// subject that looking it up in the model gives: elements with, without and with a
+    /// missing boundary, flows with missing ends, crossings, boundaries, the model, and
+    /// ids the model does not have, with names that need escaping.
+    #[test]
+    fn items_answer_like_the_model_in_any_order() {
+        let path = format!(
+            "{}/examples/kubernetes-cluster.ron",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut m = crate::persist::load(Path::new(&path))
+            .map(|l| l.model)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (Some(e0), Some(f0)) = (
+            m.elements.values().next().cloned(),
+            m.flows.values().next().cloned(),
+        ) else {
+            panic!("the example has elements and flows");
+        };
+        for (id, name, boundary) in [
+            (
+                "zz-lost",
+                "in a \"lost\" boundary\n",
+                Some("no-such-boundary"),
+            ),
+            ("zz-free", "é ✓ \u{1}", None),
+            ("a-first", "", e0.boundary.as_ref().map(|b| b.as_str())),
+        ] {
+            let mut e = e0.clone();
+            e.id = ElementId::from(id);
+            e.name = name.into();
+            e.boundary = boundary.map(BoundaryId::from);
+            m.elements.insert(e.id.clone(), e);
+        }
+        for (id, source, target) in [
+            ("zz-dangling", "no-such-source", "zz-free"),
+            ("a-flow", "zz-lost", "no-such-target"),
+        ] {
+            let mut f = f0.clone();
+            f.id = FlowId::from(id);
+            f.source = ElementId::from(source);
+            f.target = ElementId::from(target);
+            m.flows.insert(f.id.clone(), f);
+        }
+        let b0 = m.boundaries.keys().next().cloned().unwrap_or_default();
+        let mut subjects: Vec<Subject> = m.elements.keys().cloned().map(Subject::Element).collect();
+        subjects.extend(m.flows.keys().cloned().map(Subject::Flow));
+        subjects.extend(
+            m.flows
+                .keys()
+                .map(|f| Subject::Crossing(f.clone(), b0.clone())),
+        );
+        subjects.extend([
+            Subject::Element("no-such-element".into()),
+            Subject::Element("".into()),
+            Subject::Flow("no-such-flow".into()),
+            Subject::Crossing("no-such-flow".into(), "no-such-boundary".into()),
+            Subject::Boundary(b0.clone()),
+            Subject::Boundary("no-such-boundary".into()),
+            Subject::Model,
+        ]);
+        let items = Items::new(&m);
+        let forward = subjects.clone();
+        let mut backward = subjects.clone();
+        backward.reverse();
+        let mut sorted = subjects.clone();
+        sorted.sort();
+        let shuffled: Vec<Subject> = (0..subjects.len())
+            .map(|i| subjects[(i * 7 + 3) % subjects.len()].clone())
+            .collect();
+        for order in [forward, backward, sorted, shuffled] {
+            let mut walk = Walk::default();
+            for s in &order {
+                let via_items = Found::of_in(&m, Some((&items, &mut walk)), s);
+                let via_model = Found::of(&m, s);
+                assert_eq!(
+                    seen(&m, Some(&items), s, &via_items),
+                    seen(&m, None, s, &via_model),
+                    "{s:?}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod triage_walk_tests {
     use super::*;
     use crate::model::{Status, ThreatId, Triage};
@@ -569,14 +737,13 @@ mod triage_walk_tests {
             let mut at = 0;
             for id in order {
                 assert_eq!(
-                    seek(&keys, &mut at, id, |k| k),
+                    seek(keys.len(), &mut at, id, |i| keys[i]),
                     keys.iter().position(|k| k == id),
                     "{order:?} at {id}"
                 );
             }
         }
-        let none: [&str; 0] = [];
-        assert_eq!(seek(&none, &mut 0, "a", |k| k), None);
+        assert_eq!(seek(0, &mut 0, "a", |_| ""), None);
     }
 
     /// In any order of questions the walk answers what a lookup in the map answers.
@@ -629,73 +796,77 @@ pub fn mark_paths(view: &mut ThreatView, t: &Threat, paths: &crate::analysis::pa
     view.attack_paths = ids.into_iter().map(str::to_owned).collect();
 }
 
-/// The model items a subject names, looked up once, with the names around them when
-/// they were found through [`Items`].
-struct Found<'m> {
-    element: Option<&'m crate::model::Element>,
-    flow: Option<&'m crate::model::Flow>,
-    /// The element's boundary name, or the flow's source and target names.
-    around: Option<(&'m str, &'m str)>,
+/// The item a subject names, looked up once: in the model, or as its texts in [`Items`]
+/// (with the names around it).
+enum Found<'s> {
+    /// No element or flow: not found, or a subject of another kind.
+    Nothing,
+    /// An element of the model.
+    Element(&'s crate::model::Element),
+    /// A flow of the model.
+    Flow(&'s crate::model::Flow),
+    /// An element's kind, name and boundary name, from [`Items`].
+    ElementTexts([&'s str; 3]),
+    /// A flow's name and its source's and target's names, from [`Items`].
+    FlowTexts([&'s str; 3]),
 }
 
-impl<'m> Found<'m> {
-    fn of(model: &'m Model, s: &Subject) -> Self {
+impl<'s> Found<'s> {
+    fn of(model: &'s Model, s: &Subject) -> Self {
         Found::of_in(model, None, s)
     }
 
-    fn of_in(model: &'m Model, items: Option<(&Items<'m>, &mut Walk)>, s: &Subject) -> Self {
-        let none = Found {
-            element: None,
-            flow: None,
-            around: None,
-        };
-        match (s, items) {
-            (Subject::Element(e), Some((i, w))) => match i.element(w, e.as_str()) {
-                Some((el, b)) => Found {
-                    element: Some(el),
-                    around: Some((b, "")),
-                    ..none
-                },
-                None => none,
-            },
-            (Subject::Flow(f) | Subject::Crossing(f, _), Some((i, w))) => {
-                match i.flow(w, f.as_str()) {
-                    Some((fl, a, b)) => Found {
-                        flow: Some(fl),
-                        around: Some((a, b)),
-                        ..none
-                    },
-                    None => none,
-                }
+    fn of_in(model: &'s Model, items: Option<(&'s Items<'_>, &mut Walk)>, s: &Subject) -> Self {
+        let found = match (s, items) {
+            (Subject::Element(e), Some((i, w))) => {
+                i.element(w, e.as_str()).map(Found::ElementTexts)
             }
-            (Subject::Element(e), None) => Found {
-                element: model.elements.get(e),
-                ..none
-            },
-            (Subject::Flow(f) | Subject::Crossing(f, _), None) => Found {
-                flow: model.flows.get(f),
-                ..none
-            },
-            _ => none,
+            (Subject::Flow(f) | Subject::Crossing(f, _), Some((i, w))) => {
+                i.flow(w, f.as_str()).map(Found::FlowTexts)
+            }
+            (Subject::Element(e), None) => model.elements.get(e).map(Found::Element),
+            (Subject::Flow(f) | Subject::Crossing(f, _), None) => {
+                model.flows.get(f).map(Found::Flow)
+            }
+            _ => None,
+        };
+        found.unwrap_or(Found::Nothing)
+    }
+
+    /// A found element's kind and name.
+    fn element(&self) -> Option<(&'s str, &'s str)> {
+        match self {
+            Found::Element(e) => Some((&e.kind, &e.name)),
+            Found::ElementTexts([kind, name, _]) => Some((kind, name)),
+            _ => None,
+        }
+    }
+
+    /// A found flow's name.
+    fn flow(&self) -> Option<&'s str> {
+        match self {
+            Found::Flow(f) => Some(&f.name),
+            Found::FlowTexts([name, _, _]) => Some(name),
+            _ => None,
         }
     }
 }
 
-struct Names<'m> {
-    element: &'m str,
-    source: &'m str,
-    target: &'m str,
-    flow: &'m str,
-    boundary: &'m str,
+struct Names<'s> {
+    element: &'s str,
+    source: &'s str,
+    target: &'s str,
+    flow: &'s str,
+    boundary: &'s str,
 }
 
-impl<'m> Names<'m> {
+impl<'s> Names<'s> {
     fn of(
-        model: &'m Model,
-        items: Option<&Items<'m>>,
-        s: &'m Subject,
-        found: &Found<'m>,
-    ) -> Names<'m> {
+        model: &'s Model,
+        items: Option<&'s Items<'_>>,
+        s: &'s Subject,
+        found: &Found<'s>,
+    ) -> Names<'s> {
         let mut n = Names {
             element: "",
             source: "",
@@ -703,8 +874,10 @@ impl<'m> Names<'m> {
             flow: "",
             boundary: "",
         };
-        let ename = |id: &'m crate::model::ElementId| {
-            element_in(model, items, id)
+        let ename = |id: &'s crate::model::ElementId| {
+            model
+                .elements
+                .get(id)
                 .map(|e| e.name.as_str())
                 .unwrap_or(id.as_str())
         };
@@ -713,21 +886,29 @@ impl<'m> Names<'m> {
             None => model.boundaries.get(b).map(|b| b.name.as_str()),
         };
         match s {
-            Subject::Element(e) => {
-                n.element = found.element.map(|x| x.name.as_str()).unwrap_or(e.as_str());
-                if let Some((b, _)) = found.around {
-                    n.boundary = b;
-                } else if let Some(b) = found.element.and_then(|e| e.boundary.as_ref()) {
-                    n.boundary = bname(b).unwrap_or_default();
+            Subject::Element(e) => match found {
+                Found::ElementTexts([_, name, boundary]) => {
+                    n.element = name;
+                    n.boundary = boundary;
                 }
-            }
+                Found::Element(el) => {
+                    n.element = &el.name;
+                    if let Some(b) = &el.boundary {
+                        n.boundary = bname(b).unwrap_or_default();
+                    }
+                }
+                _ => n.element = e.as_str(),
+            },
             Subject::Flow(_) | Subject::Crossing(_, _) => {
-                if let Some(fl) = found.flow {
-                    n.flow = &fl.name;
-                    (n.source, n.target) = match found.around {
-                        Some(ends) => ends,
-                        None => (ename(&fl.source), ename(&fl.target)),
-                    };
+                match found {
+                    Found::FlowTexts([name, source, target]) => {
+                        (n.flow, n.source, n.target) = (name, source, target);
+                    }
+                    Found::Flow(fl) => {
+                        n.flow = &fl.name;
+                        (n.source, n.target) = (ename(&fl.source), ename(&fl.target));
+                    }
+                    _ => {}
                 }
                 if let Subject::Crossing(_, b) = s {
                     n.boundary = bname(b).unwrap_or(b.as_str());
@@ -830,24 +1011,18 @@ pub fn subject_view(model: &Model, s: &Subject) -> SubjectView {
 
 fn subject_view_of(model: &Model, s: &Subject, found: &Found<'_>) -> SubjectView {
     let (kind, name, boundary) = match s {
-        Subject::Element(e) => match found.element {
-            Some(el) => (el.kind.clone(), el.name.clone(), None),
+        Subject::Element(e) => match found.element() {
+            Some((kind, name)) => (kind.to_owned(), name.to_owned(), None),
             None => (String::new(), e.0.clone(), None),
         },
         Subject::Flow(f) => (
             "flow".to_owned(),
-            found
-                .flow
-                .map(|x| x.name.clone())
-                .unwrap_or_else(|| f.0.clone()),
+            found.flow().unwrap_or(f.as_str()).to_owned(),
             None,
         ),
         Subject::Crossing(f, b) => (
             "flow".to_owned(),
-            found
-                .flow
-                .map(|x| x.name.clone())
-                .unwrap_or_else(|| f.0.clone()),
+            found.flow().unwrap_or(f.as_str()).to_owned(),
             Some(b.0.clone()),
         ),
         Subject::Boundary(b) => (
