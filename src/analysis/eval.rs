@@ -4,7 +4,7 @@
 use super::index::{Crossed, ModelIndex};
 use super::paths::OnPath;
 use super::why::WhyBuf;
-use crate::model::{Channel, Value};
+use crate::model::{BoundaryKind, Channel, Value};
 use crate::rules::catalog::Catalog;
 use crate::rules::template::{Applies, Cond, Dir, Role};
 use std::collections::HashMap;
@@ -694,25 +694,12 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             },
             Cond::Inside(role, bk) => match self.elem_of(s, *role) {
                 Some(e) => {
-                    let hit = ix.elem_chain[e].iter().find(|&&b| ix.bounds[b].kind == *bk);
+                    let hit = self.nearest_of_kind(e, *bk);
                     if let Some(f) = facts {
                         match hit {
-                            Some(&b) => f.push_parts(&[
-                                "`",
-                                &ix.elems[e].name,
-                                "` is inside boundary `",
-                                &ix.bounds[b].name,
-                                "` (",
-                                bk.label(),
-                                ")",
-                            ]),
-                            None => f.push_parts(&[
-                                "`",
-                                &ix.elems[e].name,
-                                "` is not inside any ",
-                                bk.label(),
-                                " boundary",
-                            ]),
+                            // `b` is of kind `bk`.
+                            Some(b) => self.inside(f, e, b),
+                            None => self.outside_every(f, e, *bk),
                         }
                     }
                     hit.is_some()
@@ -848,10 +835,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             },
             Cond::Peer(bk, kind, inner) => match s.elem {
                 Some(e) => {
-                    let scope_b = ix.elem_chain[e]
-                        .iter()
-                        .copied()
-                        .find(|&b| ix.bounds[b].kind == *bk);
+                    let scope_b = self.nearest_of_kind(e, *bk);
                     match scope_b {
                         Some(b) => {
                             // The first matching member other than `e`.
@@ -892,13 +876,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         }
                         None => {
                             if let Some(f) = facts {
-                                f.push_parts(&[
-                                    "`",
-                                    &ix.elems[e].name,
-                                    "` is not inside any ",
-                                    bk.label(),
-                                    " boundary",
-                                ]);
+                                self.outside_every(f, e, *bk);
                             }
                             false
                         }
@@ -977,10 +955,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             }
             Cond::Nearest(role, bk, inner) => match self.elem_of(s, *role) {
                 Some(e) => {
-                    let hit = ix.elem_chain[e]
-                        .iter()
-                        .copied()
-                        .find(|&b| ix.bounds[b].kind == *bk);
+                    let hit = self.nearest_of_kind(e, *bk);
                     match (hit, facts) {
                         (Some(b), None) => self.fast(
                             inner,
@@ -1010,13 +985,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         }
                         (None, f) => {
                             if let Some(f) = f {
-                                f.push_parts(&[
-                                    "`",
-                                    &ix.elems[e].name,
-                                    "` is not inside any ",
-                                    bk.label(),
-                                    " boundary",
-                                ]);
+                                self.outside_every(f, e, *bk);
                             }
                             false
                         }
@@ -1037,15 +1006,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     });
                     match (hit, facts) {
                         (Some(b), Some(f)) => {
-                            f.push_parts(&[
-                                "`",
-                                &ix.elems[e].name,
-                                "` is inside boundary `",
-                                &ix.bounds[b].name,
-                                "` (",
-                                ix.bounds[b].kind.label(),
-                                ")",
-                            ]);
+                            self.inside(f, e, b);
                             self.explain_true(
                                 inner,
                                 &Scope {
@@ -1203,6 +1164,46 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             }
             Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => self.fast(c, s),
         }
+    }
+
+    /// The innermost boundary of kind `bk` around element `e`.
+    fn nearest_of_kind(&self, e: usize, bk: BoundaryKind) -> Option<usize> {
+        let ix = self.ix;
+        ix.elem_chain[e]
+            .iter()
+            .copied()
+            .find(|&b| ix.bounds[b].kind == bk)
+    }
+
+    /// Adds ``"`NAME` is inside boundary `B` (KIND)"`` for element `e` and boundary `b`.
+    fn inside(&self, out: &mut WhyBuf, e: usize, b: usize)
+    where
+        'm: 'a,
+    {
+        let bd = self.ix.bounds[b];
+        out.push_parts(&[
+            "`",
+            &self.ix.elems[e].name,
+            "` is inside boundary `",
+            &bd.name,
+            "` (",
+            bd.kind.label(),
+            ")",
+        ]);
+    }
+
+    /// Adds ``"`NAME` is not inside any KIND boundary"`` for element `e`.
+    fn outside_every(&self, out: &mut WhyBuf, e: usize, bk: BoundaryKind)
+    where
+        'm: 'a,
+    {
+        out.push_parts(&[
+            "`",
+            &self.ix.elems[e].name,
+            "` is not inside any ",
+            bk.label(),
+            " boundary",
+        ]);
     }
 
     /// The result of a property test, with its fact (see [`Evaluator::prop_fact`])

@@ -27,21 +27,11 @@ impl Why {
 
     /// The facts in one allocation of their exact length.
     pub fn from_facts<S: AsRef<str>>(facts: &[S]) -> Why {
-        let len = facts
-            .iter()
-            .map(|f| {
-                let n = f.as_ref().len();
-                Num::new(n as u64).as_str().len() + 1 + n
-            })
-            .sum();
-        let mut text = String::with_capacity(len);
+        let mut buf = WhyBuf::new();
         for f in facts {
-            let f = f.as_ref();
-            text.push_str(Num::new(f.len() as u64).as_str());
-            text.push(':');
-            text.push_str(f);
+            buf.push(f.as_ref());
         }
-        Why(text.into_boxed_str())
+        buf.to_why()
     }
 
     /// The facts, in order.
@@ -299,6 +289,7 @@ mod tests {
             assert_eq!(buf.is_empty(), facts.is_empty());
             assert_eq!(buf.iter().collect::<Vec<_>>(), *facts);
             assert_eq!(buf.to_why(), Why::from_facts(facts));
+            assert_eq!(buf.to_why().iter().collect::<Vec<_>>(), *facts);
             assert_eq!(buf.to_vec(), facts.to_vec());
             for f in *facts {
                 assert!(buf.contains(f));
