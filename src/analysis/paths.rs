@@ -140,9 +140,9 @@ pub struct Paths {
     pub edges: usize,
     /// For each element on a path, the indices of its paths (hashed: every threat of a
     /// large model is looked up here, and only looked up).
-    on_elem: HashMap<ElementId, Vec<usize>>,
+    on_elem: foldhash::HashMap<ElementId, Vec<usize>>,
     /// For each flow ridden by a path, the indices of its paths.
-    on_flow: HashMap<FlowId, Vec<usize>>,
+    on_flow: foldhash::HashMap<FlowId, Vec<usize>>,
 }
 
 impl Paths {

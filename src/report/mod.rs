@@ -314,7 +314,7 @@ pub(crate) struct Items<'m> {
     /// missing).
     flows: Texts,
     /// Each boundary's name.
-    boundaries: std::collections::HashMap<&'m str, &'m str>,
+    boundaries: foldhash::HashMap<&'m str, &'m str>,
 }
 
 /// Items of an id and three texts each, the ids in one buffer and the other texts in
@@ -425,7 +425,7 @@ fn seek<'k>(len: usize, at: &mut usize, id: &str, key: impl Fn(usize) -> &'k str
 impl<'m> Items<'m> {
     /// Every element, flow and boundary of `model`.
     pub(crate) fn new(model: &'m Model) -> Items<'m> {
-        let boundaries: std::collections::HashMap<&str, &str> = model
+        let boundaries: foldhash::HashMap<&str, &str> = model
             .boundaries
             .values()
             .map(|b| (b.id.as_str(), b.name.as_str()))
@@ -442,7 +442,7 @@ impl<'m> Items<'m> {
         // Flow ends are in no order: found through a table made for that and dropped,
         // whose keys and names are read from the buffer just written rather than from
         // the model.
-        let names: std::collections::HashMap<&str, &str> = (0..elements.len())
+        let names: foldhash::HashMap<&str, &str> = (0..elements.len())
             .map(|i| (elements.id(i), elements.texts(i)[1]))
             .collect();
         let name = |id: &'m crate::model::ElementId| {

@@ -13,6 +13,12 @@ use palisade::report::{data, pdf};
 const EPOCH: i64 = 1_700_000_000;
 
 fn pdf_text(m: &palisade::model::Model) -> (usize, String) {
+    let pages = page_texts(m);
+    (pages.len(), pages.join(" "))
+}
+
+/// Each page's text, its lines joined without the breaks.
+fn page_texts(m: &palisade::model::Model) -> Vec<String> {
     let a = analyze(m, catalog());
     let inp = Input {
         model: m,
@@ -27,17 +33,61 @@ fn pdf_text(m: &palisade::model::Model) -> (usize, String) {
     let d = data::build(&inp, &date);
     match pdf::render(&d, &inp, epoch) {
         // Lines are drawn one by one: join them without the breaks.
-        Ok(r) => (
-            r.pages,
-            r.page_text
-                .iter()
-                .flatten()
-                .flat_map(|s| s.split_whitespace())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Ok(r) => r
+            .page_text
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .flat_map(|s| s.split_whitespace())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect(),
         Err(e) => panic!("{e}"),
     }
+}
+
+/// The cover of every example is one page, its reproducibility note at the foot, even
+/// when the model's description runs to twenty lines (the hardened examples): the
+/// summary starts page 2, and no page holds only the tail of the cover. A description
+/// too long for any cover flows on, and the note still follows the statistics.
+#[test]
+fn the_cover_is_one_page_whatever_the_description() {
+    let note_end = "always give the same threats and the same report.";
+    let mut seen = 0;
+    for entry in std::fs::read_dir("examples").unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().and_then(|e| e.to_str()) != Some("ron") {
+            continue;
+        }
+        let (m, _) = analysed(&path.to_string_lossy());
+        let pages = page_texts(&m);
+        assert!(pages.len() > 2, "{}", path.display());
+        assert!(
+            pages[0].contains(note_end),
+            "{}: {}",
+            path.display(),
+            pages[0]
+        );
+        assert!(
+            pages[1].contains("1 Summary") && !pages[1].contains(note_end),
+            "{}: page 2 is {}",
+            path.display(),
+            pages[1]
+        );
+        seen += 1;
+    }
+    assert!(seen >= 5, "{seen} examples");
+    let (mut m, _) = analysed("examples/kubernetes-hardened.ron");
+    m.metadata.description = "A line of the description that goes on. ".repeat(400);
+    let pages = page_texts(&m);
+    let stats_at = pages.iter().position(|p| p.contains("trust boundaries ·"));
+    let note_at = pages.iter().position(|p| p.contains(note_end));
+    let summary_at = pages.iter().position(|p| p.contains("1 Summary"));
+    assert!(
+        matches!((stats_at, note_at, summary_at), (Some(s), Some(n), Some(u)) if s > 0 && n == s && u == n + 1),
+        "stats on {stats_at:?}, note on {note_at:?}, summary on {summary_at:?}"
+    );
 }
 
 #[test]

@@ -132,7 +132,24 @@ fn cover(doc: &mut Doc<'_>, data: &ReportData) {
     let w = doc.width();
     doc.page
         .fill_rect(0.0, 0.0, doc.page.w, 10.0, 0.0, style::ACCENT);
-    doc.y = 150.0;
+    let lw = 118.0;
+    let templates: Vec<String> = c
+        .templates
+        .iter()
+        .map(|t| format!("{} {} ({}, {} rules)", t.id, t.version, t.name, t.rules))
+        .collect();
+    let s = &data.summary;
+    let stats = format!(
+        "{} elements · {} flows · {} trust boundaries · {} threats, {} untriaged · {} orphaned triage records · {} diagnostics",
+        c.elements, c.flows, c.boundaries, s.total, s.untriaged, s.orphaned, s.diagnostics
+    );
+    let note = "Threats are derived from the model by the rules of the templates listed above; the same model file \
+                (identified by its SHA-256) and templates always give the same threats and the same report.";
+    // The cover starts well down the page, but high enough that everything above the
+    // note still fits on it (a long description would otherwise push the statistics
+    // onto a second, near-empty page); only a cover too long for any page flows on.
+    let body = cover_height(doc, data, &templates, &stats, lw);
+    doc.y = (doc.bottom() - NOTE_ROOM - body).clamp(MARGIN + 12.0, 150.0);
     doc.page.text(
         fonts,
         MARGIN,
@@ -156,7 +173,6 @@ fn cover(doc: &mut Doc<'_>, data: &ReportData) {
         doc.para(&c.description, 10.5, false, style::TEXT, 0.0);
         doc.y += 10.0;
     }
-    let lw = 118.0;
     for f in c.facts() {
         match f.kind {
             FactKind::Identity => {
@@ -164,29 +180,46 @@ fn cover(doc: &mut Doc<'_>, data: &ReportData) {
                 doc.field(f.label, &value, lw, 0.0);
             }
             // With names and rule counts, one a line.
-            FactKind::Templates => {
-                let templates: Vec<String> = c
-                    .templates
-                    .iter()
-                    .map(|t| format!("{} {} ({}, {} rules)", t.id, t.version, t.name, t.rules))
-                    .collect();
-                doc.bullets(f.label, &templates, lw, 0.0);
-            }
+            FactKind::Templates => doc.bullets(f.label, &templates, lw, 0.0),
             // In the statistics line below.
             FactKind::Size => {}
         }
     }
     doc.y += 12.0;
-    let s = &data.summary;
-    let stats = format!(
-        "{} elements · {} flows · {} trust boundaries · {} threats, {} untriaged · {} orphaned triage records · {} diagnostics",
-        c.elements, c.flows, c.boundaries, s.total, s.untriaged, s.orphaned, s.diagnostics
-    );
     doc.para(&stats, 9.5, true, style::TEXT, 0.0);
-    let note = "Threats are derived from the model by the rules of the templates listed above; the same model file \
-                (identified by its SHA-256) and templates always give the same threats and the same report.";
-    doc.y = doc.y.max(doc.bottom() - 40.0);
+    doc.y = doc.y.max(doc.bottom() - NOTE_ROOM);
     doc.para(note, 8.0, false, style::MUTED, 0.0);
+}
+
+/// Room kept at the foot of the cover for the reproducibility note.
+const NOTE_ROOM: f64 = 40.0;
+
+/// The height of the cover from the kicker above the title to the end of the statistics
+/// line, laid out as [`cover`] lays it out.
+fn cover_height(
+    doc: &Doc<'_>,
+    data: &ReportData,
+    templates: &[String],
+    stats: &str,
+    lw: f64,
+) -> f64 {
+    let c = &data.cover;
+    let w = doc.width();
+    let mut h = 14.0 + doc.fonts.wrap(&c.title, 26.0, true, w).len() as f64 * 32.0 + 20.0;
+    if !c.description.trim().is_empty() {
+        h += doc.para_height(&c.description, 10.5, false, 0.0) + 10.0;
+    }
+    for f in c.facts() {
+        h += match f.kind {
+            FactKind::Identity => {
+                let value: String = f.value.iter().map(table::Span::line_text).collect();
+                doc.field_height(&value, lw, 0.0)
+            }
+            FactKind::Templates => doc.bullets_height(templates, lw, 0.0),
+            FactKind::Size => 0.0,
+        };
+    }
+    h + 12.0 + doc.para_height(stats, 9.5, true, 0.0)
 }
 
 fn summary(doc: &mut Doc<'_>, data: &ReportData) {

@@ -16,6 +16,8 @@ pub const MARGIN: f64 = 48.0;
 pub const FOOTER: f64 = 26.0;
 /// Body text size.
 pub const BODY: f64 = 9.0;
+/// Width of the bullet column of [`Doc::bullets`].
+const BULLET_W: f64 = 9.0;
 
 /// One finished or in-progress page.
 pub struct Page {
@@ -533,6 +535,16 @@ impl<'f> Doc<'f> {
         n as f64 * BODY * 1.3
     }
 
+    /// The height [`Doc::bullets`] would take.
+    pub fn bullets_height(&self, items: &[String], label_w: f64, indent: f64) -> f64 {
+        let max = self.width() - indent - label_w - BULLET_W;
+        let n: usize = items
+            .iter()
+            .map(|i| self.fonts.wrap(i, BODY, false, max).len())
+            .sum();
+        n as f64 * BODY * 1.35
+    }
+
     /// A label in a left column and a wrapped value beside it; lines break across pages.
     pub fn field(&mut self, label: &str, value: &str, label_w: f64, indent: f64) {
         let size = BODY;
@@ -570,7 +582,7 @@ impl<'f> Doc<'f> {
     pub fn bullets(&mut self, label: &str, items: &[String], label_w: f64, indent: f64) {
         let size = BODY;
         let lh = size * 1.35;
-        let bullet_w = 9.0;
+        let bullet_w = BULLET_W;
         for (i, item) in items.iter().enumerate() {
             let lines = self.fonts.wrap(
                 item,
