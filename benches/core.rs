@@ -6,6 +6,7 @@
 //! cargo bench --no-default-features --bench core                 # all cases, 15 runs
 //! cargo bench --no-default-features --bench core -- --runs 31 --only analyze
 //! cargo bench --no-default-features --bench core -- --json out.json
+//! cargo bench --no-default-features --bench core -- --scaling --sizes 10000,100000 --only JSON
 //! cargo bench --no-default-features --bench core -- prepare 1000 10000   # write the models
 //! cargo bench --no-default-features --bench core -- convert IN.json OUT.ron
 //! ```
@@ -67,6 +68,9 @@ struct Opts {
     json: Option<PathBuf>,
     /// Run the given sizes in this process (set for the per-size child processes).
     child: bool,
+    /// Run every size in this one process, each case at every size back to back in a
+    /// round, and print how each case's cost grows from one size to the next.
+    scaling: bool,
 }
 
 fn main() {
@@ -95,6 +99,7 @@ fn parse_opts(args: &mut [String]) -> Result<Opts, String> {
         only: Vec::new(),
         json: None,
         child: false,
+        scaling: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -111,6 +116,7 @@ fn parse_opts(args: &mut [String]) -> Result<Opts, String> {
             "--only" => o.only.push(val()?),
             "--json" => o.json = Some(PathBuf::from(val()?)),
             "--child" => o.child = true,
+            "--scaling" => o.scaling = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -277,7 +283,7 @@ fn toggle_edit(target: &ElementId, on: bool) -> Edit {
 /// left behind by the 10,000-element cases does not slow down the small ones, and prints
 /// one table.
 fn bench(o: &Opts) -> Result<(), String> {
-    if o.child {
+    if o.child || o.scaling {
         return bench_in_process(o);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -581,7 +587,7 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                 move || {
                     let mut sink = CountingSink(0);
                     let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
-                    text::write_threats_json(out, &m, &c, &a.threats).expect("write");
+                    text::write_threats_json(out, &m, &c, &a).expect("write");
                     sink.0
                 },
             ));
@@ -598,8 +604,7 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                         .expect("paths");
                     let mut sink = CountingSink(0);
                     let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
-                    text::write_threats_json_with_paths(out, &m, &c, &a.threats, Some(&p))
-                        .expect("write");
+                    text::write_threats_json_with_paths(out, &m, &c, &a, Some(&p)).expect("write");
                     sink.0
                 },
             ));
@@ -624,7 +629,7 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
                     // As `palisade threats --format json` does it (src/cli).
                     let mut sink = CountingSink(0);
                     let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
-                    text::write_threats_json(out, &m, &c, &a.threats).expect("write");
+                    text::write_threats_json(out, &m, &c, &a).expect("write");
                     sink.0
                 },
             ));
@@ -661,6 +666,14 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
     }
 
     cases.retain(|c| o.only.is_empty() || o.only.iter().any(|f| c.name.contains(f.as_str())));
+    if o.scaling {
+        // The same case at every size back to back, smallest first: a run's neighbour at
+        // the next size meets the same machine.
+        cases.sort_by_key(|c| {
+            let (key, n) = sized(&c.name);
+            (key.to_owned(), n)
+        });
+    }
     println!(
         "palisade core benchmarks: {} runs per case, interleaved, after 1 warm-up round",
         o.runs
@@ -718,6 +731,9 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             "result": c.last,
         }));
     }
+    if o.scaling {
+        print_scaling(&cases);
+    }
     let rss = support::peak_rss_mb();
     if let Some(r) = rss {
         println!("\npeak RSS of this benchmark process (all cases, all sizes loaded): {r:.0} MB");
@@ -729,6 +745,70 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(())
+}
+
+/// A case's name without its trailing ` N=<size>`, and the size (0 when it has none).
+fn sized(name: &str) -> (&str, usize) {
+    match name.rsplit_once(" N=") {
+        Some((key, n)) => match n.parse() {
+            Ok(n) => (key, n),
+            Err(_) => (name, 0),
+        },
+        None => (name, 0),
+    }
+}
+
+/// How each case's cost grows between consecutive sizes: the exponent `b` of
+/// `cost ∝ N^b` from the CPU medians, from the CPU minima (the runs the machine slowed
+/// least), and from the median of the rounds' own ratios (each run against the run of
+/// the same round at the next size, which ran just before it), and the same from wall
+/// time.
+fn print_scaling(cases: &[Case]) {
+    println!(
+        "\n| case | sizes | CPU median ms | exponent: medians | minima | paired rounds | wall: medians | paired rounds |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let secs = |d: &Duration| d.as_secs_f64();
+    let exponent = |small: f64, large: f64, ratio: f64| {
+        if small > 0.0 && large > 0.0 && ratio > 1.0 {
+            format!("{:.2}", (large / small).ln() / ratio.ln())
+        } else {
+            "-".to_owned()
+        }
+    };
+    let paired = |a: &[Duration], b: &[Duration]| {
+        let mut r: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .filter(|(x, _)| secs(x) > 0.0)
+            .map(|(x, y)| secs(y) / secs(x))
+            .collect();
+        r.sort_by(f64::total_cmp);
+        match r.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => r[n / 2],
+            n => (r[n / 2 - 1] + r[n / 2]) / 2.0,
+        }
+    };
+    for pair in cases.windows(2) {
+        let [a, b] = pair else { continue };
+        let ((ka, na), (kb, nb)) = (sized(&a.name), sized(&b.name));
+        if ka != kb || na == 0 || nb <= na {
+            continue;
+        }
+        let ratio = nb as f64 / na as f64;
+        let min = |c: &Case| c.cpu.iter().min().map(secs).unwrap_or(0.0);
+        println!(
+            "| {ka} | {na} → {nb} | {} / {} | {} | {} | {} | {} | {} |",
+            ms(median(&a.cpu)),
+            ms(median(&b.cpu)),
+            exponent(secs(&median(&a.cpu)), secs(&median(&b.cpu)), ratio),
+            exponent(min(a), min(b), ratio),
+            exponent(1.0, paired(&a.cpu, &b.cpu), ratio),
+            exponent(secs(&median(&a.times)), secs(&median(&b.times)), ratio),
+            exponent(1.0, paired(&a.times, &b.times), ratio),
+        );
+    }
 }
 
 fn pdf_case(

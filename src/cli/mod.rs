@@ -405,21 +405,15 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 // large model's threats never sit in memory as views or as one JSON text.
                 let paths =
                     analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
-                text::write_threats_json_with_paths(
-                    out.writer(),
-                    &model,
-                    &cat,
-                    &a.threats,
-                    Some(&paths),
-                )
-                .map_err(StdoutError)?;
+                text::write_threats_json_with_paths(out.writer(), &model, &cat, &a, Some(&paths))
+                    .map_err(StdoutError)?;
                 done_with((model, a, paths));
                 return Ok(Outcome::Ok);
             }
             if format == ThreatFormat::Jsonl {
                 let paths =
                     analysis::paths::find(&model, &cat, &a, &analysis::paths::Query::default())?;
-                report::jsonl::write(out.writer(), &model, &cat, &a.threats, Some(&paths))
+                report::jsonl::write(out.writer(), &model, &cat, &a, Some(&paths))
                     .map_err(StdoutError)?;
                 done_with((model, a, paths));
                 return Ok(Outcome::Ok);

@@ -107,9 +107,10 @@ pub fn write<W: Write>(
     mut out: W,
     model: &Model,
     cat: &Catalog,
-    threats: &[Threat],
+    a: &crate::analysis::Analysis,
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
+    let threats: &[Threat] = &a.threats;
     let mut rules = BTreeMap::new();
     for t in threats {
         if let Origin::Rule(ri) = t.origin {
@@ -140,7 +141,7 @@ pub fn write<W: Write>(
     let mut triage = threats.first().map(|t| TriageWalk::from(model, &t.id));
     // Subjects found by walking the items beside the threats, descriptions filled into
     // one buffer (as the pretty JSON's writer does).
-    let items = Items::new(model);
+    let items = Items::new(model, a.links.0.as_deref());
     let mut walk = Walk::default();
     let mut desc = String::new();
     for t in threats {

@@ -376,6 +376,13 @@ impl Texts {
     }
 }
 
+/// Each element's name by id, read from the elements' buffer.
+fn by_id(elements: &Texts) -> foldhash::HashMap<&str, &str> {
+    (0..elements.len())
+        .map(|i| (elements.id(i), elements.texts(i)[1]))
+        .collect()
+}
+
 /// The `k`th of the texts of `all` that `cuts` separate (`""` past the end).
 #[inline]
 fn cut<'t>(all: &'t str, cuts: &[usize], k: usize) -> &'t str {
@@ -423,8 +430,12 @@ fn seek<'k>(len: usize, at: &mut usize, id: &str, key: impl Fn(usize) -> &'k str
 }
 
 impl<'m> Items<'m> {
-    /// Every element, flow and boundary of `model`.
-    pub(crate) fn new(model: &'m Model) -> Items<'m> {
+    /// Every element, flow and boundary of `model`; `links`, when they are the model's
+    /// (an analysis of it keeps them), give each flow's ends by position.
+    pub(crate) fn new(
+        model: &'m Model,
+        links: Option<&crate::analysis::index::Links>,
+    ) -> Items<'m> {
         let boundaries: foldhash::HashMap<&str, &str> = model
             .boundaries
             .values()
@@ -439,20 +450,46 @@ impl<'m> Items<'m> {
                 .unwrap_or_default();
             elements.push(e.id.as_str(), [&e.kind, &e.name, b]);
         }
-        // Flow ends are in no order: found through a table made for that and dropped,
-        // whose keys and names are read from the buffer just written rather than from
-        // the model.
-        let names: foldhash::HashMap<&str, &str> = (0..elements.len())
-            .map(|i| (elements.id(i), elements.texts(i)[1]))
-            .collect();
-        let name = |id: &'m crate::model::ElementId| {
-            names.get(id.as_str()).copied().unwrap_or(id.as_str())
-        };
         let mut flows = Texts::with_capacity(model.flows.len(), 64);
-        for f in model.flows.values() {
-            flows.push(f.id.as_str(), [&f.name, name(&f.source), name(&f.target)]);
+        // Flow ends are in no order. The model's links hold each flow's ends as
+        // positions in id order, which are the positions in `elements`; without them
+        // (or for a dangling end, which they do not hold) the ends are found through a
+        // table made for that and dropped, whose keys and names are read from the
+        // buffer just written rather than from the model.
+        let ends = links
+            .filter(|l| {
+                l.flow_ends.len() == model.flows.len()
+                    && l.elem_stencil.len() == model.elements.len()
+            })
+            .map(|l| &l.flow_ends);
+        match ends {
+            Some(ends) => {
+                let name = |i: usize| elements.texts(i)[1];
+                let mut names: Option<foldhash::HashMap<&str, &str>> = None;
+                for (f, end) in model.flows.values().zip(ends) {
+                    let (s, t) = match end {
+                        Some((s, t)) => (name(*s), name(*t)),
+                        None => {
+                            let names = names.get_or_insert_with(|| by_id(&elements));
+                            let name = |id: &'m crate::model::ElementId| {
+                                names.get(id.as_str()).copied().unwrap_or(id.as_str())
+                            };
+                            (name(&f.source), name(&f.target))
+                        }
+                    };
+                    flows.push(f.id.as_str(), [&f.name, s, t]);
+                }
+            }
+            None => {
+                let names = by_id(&elements);
+                let name = |id: &'m crate::model::ElementId| {
+                    names.get(id.as_str()).copied().unwrap_or(id.as_str())
+                };
+                for f in model.flows.values() {
+                    flows.push(f.id.as_str(), [&f.name, name(&f.source), name(&f.target)]);
+                }
+            }
         }
-        drop(names);
         Items {
             elements,
             flows,
@@ -693,7 +730,10 @@ mod items_tests {
             Subject::Boundary("no-such-boundary".into()),
             Subject::Model,
         ]);
-        let items = Items::new(&m);
+        // With the analysis's links (flow ends by position) and without them.
+        let a = crate::analysis::analyze(&m, &crate::rules::Catalog::builtin());
+        assert!(a.links.0.is_some(), "an analysis keeps its links");
+        let (plain, linked) = (Items::new(&m, None), Items::new(&m, a.links.0.as_deref()));
         let forward = subjects.clone();
         let mut backward = subjects.clone();
         backward.reverse();
@@ -703,15 +743,17 @@ mod items_tests {
             .map(|i| subjects[(i * 7 + 3) % subjects.len()].clone())
             .collect();
         for order in [forward, backward, sorted, shuffled] {
-            let mut walk = Walk::default();
-            for s in &order {
-                let via_items = Found::of_in(&m, Some((&items, &mut walk)), s);
-                let via_model = Found::of(&m, s);
-                assert_eq!(
-                    seen(&m, Some(&items), s, &via_items),
-                    seen(&m, None, s, &via_model),
-                    "{s:?}"
-                );
+            for items in [&plain, &linked] {
+                let mut walk = Walk::default();
+                for s in &order {
+                    let via_items = Found::of_in(&m, Some((items, &mut walk)), s);
+                    let via_model = Found::of(&m, s);
+                    assert_eq!(
+                        seen(&m, Some(items), s, &via_items),
+                        seen(&m, None, s, &via_model),
+                        "{s:?}"
+                    );
+                }
             }
         }
     }

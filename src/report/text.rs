@@ -82,9 +82,9 @@ pub fn write_threats_json<W: std::io::Write>(
     out: W,
     model: &crate::model::Model,
     cat: &crate::rules::Catalog,
-    threats: &[crate::analysis::Threat],
+    a: &crate::analysis::Analysis,
 ) -> std::io::Result<()> {
-    write_threats_json_with_paths(out, model, cat, threats, None)
+    write_threats_json_with_paths(out, model, cat, a, None)
 }
 
 /// [`write_threats_json`], each threat marked with the attack paths of `paths` its
@@ -93,11 +93,12 @@ pub fn write_threats_json_with_paths<W: std::io::Write>(
     out: W,
     model: &crate::model::Model,
     cat: &crate::rules::Catalog,
-    threats: &[crate::analysis::Threat],
+    a: &crate::analysis::Analysis,
     paths: Option<&crate::analysis::paths::Paths>,
 ) -> std::io::Result<()> {
-    let two = crate::analysis::two_cores() && threats.len() >= PARALLEL_JSON_MIN;
-    write_threats_json_chunked(out, model, cat, threats, JSON_CHUNK, two, paths)
+    let two = crate::analysis::two_cores() && a.threats.len() >= PARALLEL_JSON_MIN;
+    let links = a.links.0.as_deref();
+    write_threats_json_chunked(out, model, cat, &a.threats, links, JSON_CHUNK, two, paths)
 }
 
 /// Threats below which [`write_threats_json`] stays on one thread.
@@ -110,12 +111,15 @@ const JSON_CHUNK: usize = 512;
 /// helper thread. Each thread writes its chunks with one
 /// [`super::json_stream::ThreatWriter`] into buffers that are used again (the helper
 /// gets each of its own back once its text is written out), so memory stays a few
-/// chunks whatever the model, and no threat allocates.
+/// chunks whatever the model, and no threat allocates. `links`, the analysed model's,
+/// give the flows' ends without a lookup by id (the same bytes without them).
+#[allow(clippy::too_many_arguments)]
 fn write_threats_json_chunked<W: std::io::Write>(
     mut out: W,
     model: &crate::model::Model,
     cat: &crate::rules::Catalog,
     threats: &[crate::analysis::Threat],
+    links: Option<&crate::analysis::index::Links>,
     chunk: usize,
     two: bool,
     paths: Option<&crate::analysis::paths::Paths>,
@@ -126,7 +130,7 @@ fn write_threats_json_chunked<W: std::io::Write>(
     }
     // The array is `[\n  {..},\n  {..}\n]`: each chunk is its objects joined by `,\n`,
     // and the chunks are joined the same way.
-    let items = super::Items::new(model);
+    let items = super::Items::new(model, links);
     let parts: Vec<&[crate::analysis::Threat]> = threats.chunks(chunk.max(1)).collect();
     out.write_all(b"[\n")?;
     let mut mine = ThreatWriter::new(model, &items, cat, paths);
@@ -251,21 +255,23 @@ mod tests {
             let want = json(&crate::report::threat_views(&model, &cat, &a));
             for chunk in [1, 2, 3, 7, 64, 100_000] {
                 for two in [false, true] {
-                    let mut got = Vec::new();
-                    write_threats_json_chunked(
-                        &mut got, &model, &cat, &a.threats, chunk, two, None,
-                    )
-                    .unwrap_or_else(|e| panic!("{e}"));
-                    assert_eq!(
-                        String::from_utf8_lossy(&got),
-                        want,
-                        "{name}, chunk {chunk}, two threads {two}"
-                    );
+                    for links in [None, a.links.0.as_deref()] {
+                        let mut got = Vec::new();
+                        write_threats_json_chunked(
+                            &mut got, &model, &cat, &a.threats, links, chunk, two, None,
+                        )
+                        .unwrap_or_else(|e| panic!("{e}"));
+                        assert_eq!(
+                            String::from_utf8_lossy(&got),
+                            want,
+                            "{name}, chunk {chunk}, two threads {two}, links {}",
+                            links.is_some()
+                        );
+                    }
                 }
             }
             let mut got = Vec::new();
-            write_threats_json(&mut got, &model, &cat, &a.threats)
-                .unwrap_or_else(|e| panic!("{e}"));
+            write_threats_json(&mut got, &model, &cat, &a).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(String::from_utf8_lossy(&got), want, "{name}");
         }
     }
@@ -303,6 +309,7 @@ mod tests {
                     &model,
                     &cat,
                     &a.threats,
+                    a.links.0.as_deref(),
                     3,
                     two,
                     None,
@@ -312,7 +319,7 @@ mod tests {
         }
         let empty: [crate::analysis::Threat; 0] = [];
         let mut got = Vec::new();
-        write_threats_json_chunked(&mut got, &model, &cat, &empty, 3, true, None)
+        write_threats_json_chunked(&mut got, &model, &cat, &empty, None, 3, true, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, b"[]\n");
         assert_eq!(json(&[]), "[]\n");

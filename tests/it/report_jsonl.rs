@@ -93,11 +93,10 @@ fn jsonl_carries_every_field_of_the_json() {
         let a = analyze(&m, cat);
         let p = paths::find(&m, cat, &a, &paths::Query::default()).expect("paths");
         let mut json = Vec::new();
-        text::write_threats_json_with_paths(&mut json, &m, cat, &a.threats, Some(&p))
-            .expect("json");
+        text::write_threats_json_with_paths(&mut json, &m, cat, &a, Some(&p)).expect("json");
         let want: Value = serde_json::from_slice(&json).expect("json parses");
         let mut out = Vec::new();
-        jsonl::write(&mut out, &m, cat, &a.threats, Some(&p)).expect("jsonl");
+        jsonl::write(&mut out, &m, cat, &a, Some(&p)).expect("jsonl");
         let text = String::from_utf8(out).expect("UTF-8");
         let mut lines = text.lines();
         let header: Value = serde_json::from_str(lines.next().expect("header")).expect("header");
@@ -161,7 +160,7 @@ fn jsonl_keeps_triage_and_manual_threats() {
     );
     let a = analyze(&m, cat);
     let mut out = Vec::new();
-    jsonl::write(&mut out, &m, cat, &a.threats, None).expect("jsonl");
+    jsonl::write(&mut out, &m, cat, &a, None).expect("jsonl");
     let text = String::from_utf8(out).expect("UTF-8");
     let lines: Vec<Value> = text
         .lines()

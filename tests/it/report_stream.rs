@@ -31,7 +31,7 @@ fn want(m: &Model, a: &Analysis, p: &paths::Paths) -> String {
 
 fn streamed(m: &Model, a: &Analysis, p: Option<&paths::Paths>) -> String {
     let mut out = Vec::new();
-    text::write_threats_json_with_paths(&mut out, m, catalog(), &a.threats, p).expect("write");
+    text::write_threats_json_with_paths(&mut out, m, catalog(), a, p).expect("write");
     String::from_utf8(out).expect("UTF-8")
 }
 
