@@ -593,6 +593,23 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             ));
         }
         {
+            // The same with 500 controls, each naming ten threats spread over the list and
+            // every fifth also a rule on three subjects (a reviewer's catalogue of
+            // controls): a threat's status and why must not cost a look at every control.
+            let (m, c) = (with_controls(&model, &a, 500), cat.clone());
+            let a = analysis::analyze(&m, &c);
+            cases.push(case(
+                format!("threats -> JSON streamed, 500 controls N={n}"),
+                None,
+                move || {
+                    let mut sink = CountingSink(0);
+                    let out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
+                    text::write_threats_json(out, &m, &c, &a).expect("write");
+                    sink.0
+                },
+            ));
+        }
+        {
             // `threats --format json` after analysis, as the CLI runs it: the attack paths,
             // then every threat marked with its paths, streamed.
             let (m, c, a) = (model.clone(), cat.clone(), a.clone());
@@ -745,6 +762,55 @@ fn bench_in_process(o: &Opts) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(())
+}
+
+/// `model` with `n` controls, each naming ten of the threats of `a` spread over the list,
+/// every fifth also covering a rule on up to three subjects; statuses cycle through
+/// Implemented, Verified, Planned and In progress (the same model every run).
+fn with_controls(model: &Model, a: &analysis::Analysis, n: usize) -> Model {
+    use palisade::model::{Control, ControlId, ControlStatus, RuleCover, ThreatId};
+    let mut m = model.clone();
+    let ids: Vec<&str> = a.threats.iter().map(|t| t.id.as_str()).collect();
+    if ids.is_empty() {
+        return m;
+    }
+    let statuses = [
+        ControlStatus::Implemented,
+        ControlStatus::Verified,
+        ControlStatus::Planned,
+        ControlStatus::InProgress,
+    ];
+    for i in 0..n {
+        let pick = |k: usize| ids[(i * 7_919 + k * 104_729) % ids.len()];
+        let mut threats: Vec<ThreatId> = (0..10).map(|k| ThreatId::new(pick(k))).collect();
+        let mut rules = Vec::new();
+        if i % 5 == 0 {
+            let mut subjects = Vec::new();
+            let mut rule = "";
+            for k in 0..3 {
+                if let Some((r, s)) = pick(10 + k).split_once('@') {
+                    rule = r;
+                    subjects.push(s.to_owned());
+                }
+            }
+            rules.push(RuleCover {
+                rule: rule.to_owned(),
+                subjects,
+            });
+        }
+        threats.sort();
+        threats.dedup();
+        let c = Control {
+            id: ControlId::new(format!("CTL-{i:04}")),
+            title: format!("Control {i}"),
+            status: statuses[i % statuses.len()],
+            threats,
+            rules,
+            ..Control::default()
+        };
+        m.controls.insert(c.id.clone(), c);
+    }
+    m
 }
 
 /// A case's name without its trailing ` N=<size>`, and the size (0 when it has none).

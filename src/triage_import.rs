@@ -133,6 +133,7 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
     let mut changes = Vec::new();
     let mut edits = Vec::new();
     let mut rows_seen: BTreeSet<String> = BTreeSet::new();
+    let naming = crate::analysis::controls::Naming::new(model);
     for rec in records {
         let rec = rec.map_err(|e| csv_err(file, text, skip, &e))?;
         let start = rec.position().map_or(0, |p| p.byte() as usize);
@@ -200,7 +201,7 @@ pub fn plan(file: &str, text: &str, model: &Model, a: &Analysis) -> Result<Plan,
             })?;
             // The status shown (controls included) is what the row was exported with;
             // only a different one is the reviewer's decision.
-            let shown = threat.status(model);
+            let shown = threat.status_by(model, &naming);
             if status != shown {
                 row_changes.push(Change {
                     threat: threat.id.clone(),

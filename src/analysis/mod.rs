@@ -176,6 +176,15 @@ impl Threat {
         }
         own
     }
+    /// [`Threat::status`], with the controls found through `naming` (made once for a
+    /// pass over many threats; `naming` must be of `model`).
+    pub fn status_by(&self, model: &Model, naming: &controls::Naming<'_>) -> Status {
+        let own = self.triage(model).map(|t| t.status).unwrap_or_default();
+        if own == Status::Open && naming.decision(self.id.as_str()).is_some() {
+            return Status::Mitigated;
+        }
+        own
+    }
     /// Severity after the reviewer's override.
     pub fn severity(&self, model: &Model) -> Severity {
         self.triage(model)

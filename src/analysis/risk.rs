@@ -276,6 +276,11 @@ pub fn cvss_with<'m>(
 /// The risk of a threat on the model's scale. A CVSS vector that does not parse is
 /// ignored here (the mapping applies) and reported by [`diagnostics`].
 pub fn risk_of(model: &Model, cat: &Catalog, t: &Threat) -> Risk {
+    risk_by(model, cat, t, &controls::Naming::new(model))
+}
+
+/// [`risk_of`], with the controls found through `naming` (made once for many threats).
+pub fn risk_by(model: &Model, cat: &Catalog, t: &Threat, naming: &controls::Naming<'_>) -> Risk {
     let scale = model.metadata.risk_matrix;
     let cvss = cvss_text(model, t).and_then(|v| parse_cvss(v).ok());
     let (initial, source) = match cvss {
@@ -297,7 +302,7 @@ pub fn risk_of(model: &Model, cat: &Catalog, t: &Threat) -> Risk {
             )
         }
     };
-    let status = t.status(model);
+    let status = t.status_by(model, naming);
     let residual = match status {
         Status::NotApplicable | Status::Transferred => None,
         Status::Mitigated => Some(Cell {
@@ -305,7 +310,8 @@ pub fn risk_of(model: &Model, cat: &Catalog, t: &Threat) -> Risk {
             ..initial
         }),
         _ => {
-            let done = controls::naming(model, t.id.as_str())
+            let done = naming
+                .naming(t.id.as_str())
                 .iter()
                 .filter(|c| c.status.is_done())
                 .count();
@@ -401,8 +407,9 @@ pub fn matrices(model: &Model, cat: &Catalog, a: &Analysis) -> Matrices {
         initial: Matrix::new(scale),
         residual: Matrix::new(scale),
     };
+    let naming = controls::Naming::new(model);
     for t in &a.threats {
-        let r = risk_of(model, cat, t);
+        let r = risk_by(model, cat, t, &naming);
         if !r.counted {
             continue;
         }

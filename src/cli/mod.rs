@@ -473,10 +473,11 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
             }
             // Status and severity come from the threat and its triage; only the failing
             // threats are rendered (for their titles).
+            let naming = analysis::controls::Naming::new(&model);
             let untriaged: Vec<_> = a
                 .threats
                 .iter()
-                .filter(|t| t.status(&model).is_untriaged())
+                .filter(|t| t.status_by(&model, &naming).is_untriaged())
                 .collect();
             let mut failing = 0usize;
             for t in untriaged.iter().filter(|t| t.severity(&model) >= fail_on) {
@@ -487,7 +488,7 @@ fn run_to(cmd: Cmd, templates: Option<&Path>, out: &mut Out) -> Result<Outcome> 
                 let line = format!(
                     "{}\t{}\t{}\t{}",
                     t.severity(&model).key(),
-                    t.status(&model).key(),
+                    t.status_by(&model, &naming).key(),
                     crate::escape::terminal(&t.id.0),
                     crate::escape::terminal(&title)
                 );

@@ -136,10 +136,11 @@ pub(crate) fn otm_document(model: &Model, catalog: &Catalog, analysis: &Analysis
             .or_insert_with(|| format!("mitigation-{n}"))
             .clone()
     };
+    let viewer = report::Viewer::new(model, catalog, analysis);
     for t in &analysis.threats {
-        let v = report::threat_view(model, catalog, t);
+        let v = viewer.view(t);
         let triage = t.triage(model);
-        let status = t.status(model);
+        let status = viewer.status(t);
         let mitigations: Vec<J> = v
             .mitigations
             .iter()
@@ -412,9 +413,10 @@ pub(crate) fn tdragon_document(model: &Model, catalog: &Catalog, analysis: &Anal
     let mut on: BTreeMap<String, Vec<J>> = BTreeMap::new();
     let mut open_on: BTreeMap<String, bool> = BTreeMap::new();
     let mut system: Vec<String> = Vec::new();
+    let viewer = report::Viewer::new(model, catalog, analysis);
     for (n, t) in analysis.threats.iter().enumerate() {
-        let v = report::threat_view(model, catalog, t);
-        let status = t.status(model);
+        let v = viewer.view(t);
+        let status = viewer.status(t);
         let sev = t.severity(model);
         let key = match &t.subject {
             Subject::Element(e) => format!("e:{e}"),

@@ -601,10 +601,11 @@ fn threats<'a>(
     let mut instances: HashMap<Key<'a>, Vec<Instance<'a>>> = HashMap::new();
     let mut numbering = Numbering::default();
     let mut threats: Vec<Threat<'a>> = Vec::with_capacity(analysis.threats.len());
+    let viewer = report::Viewer::new(model, catalog, analysis);
     for t in &analysis.threats {
-        let v = report::threat_view(model, catalog, t);
+        let v = viewer.view(t);
         let triage = t.triage(model);
-        let status = t.status(model);
+        let status = viewer.status(t);
         let state = if status == Status::Mitigated {
             "implemented"
         } else {

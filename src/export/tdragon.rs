@@ -442,9 +442,10 @@ fn threats<'a>(
 ) -> (HashMap<Key<'a>, OnCell<'a>>, Vec<String>) {
     let mut on: HashMap<Key<'a>, OnCell<'a>> = HashMap::new();
     let mut system: Vec<String> = Vec::new();
+    let viewer = report::Viewer::new(model, catalog, analysis);
     for (n, t) in analysis.threats.iter().enumerate() {
-        let v = report::threat_view(model, catalog, t);
-        let status = t.status(model);
+        let v = viewer.view(t);
+        let status = viewer.status(t);
         let sev = t.severity(model);
         let key = match &t.subject {
             Subject::Element(e) => Key::Element(e.as_str()),

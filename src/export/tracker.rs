@@ -9,7 +9,7 @@
 
 use crate::analysis::{Analysis, Threat, controls};
 use crate::model::{Model, Severity};
-use crate::report::{ThreatView, threat_view};
+use crate::report::ThreatView;
 use crate::rules::Catalog;
 
 /// The columns of `--to csv`, in order; `palisade triage import` reads this layout back.
@@ -70,9 +70,10 @@ pub fn unsafe_cell(s: &str) -> &str {
 
 /// The threats that go out: open after triage and controls, in id order.
 pub fn open_threats<'a>(model: &Model, a: &'a Analysis) -> Vec<&'a Threat> {
+    let naming = crate::analysis::controls::Naming::new(model);
     a.threats
         .iter()
-        .filter(|t| t.status(model).is_untriaged())
+        .filter(|t| t.status_by(model, &naming).is_untriaged())
         .collect()
 }
 
@@ -87,8 +88,9 @@ fn subject_label(v: &ThreatView) -> String {
     }
 }
 
-fn control_list(model: &Model, t: &Threat) -> String {
-    controls::naming(model, t.id.as_str())
+fn control_list(naming: &controls::Naming<'_>, t: &Threat) -> String {
+    naming
+        .naming(t.id.as_str())
         .iter()
         .map(|c| format!("{} ({})", c.id, c.status.label()))
         .collect::<Vec<_>>()
@@ -109,8 +111,9 @@ fn write_rows(rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
 /// `--to csv`: the header [`CSV_COLUMNS`], then one row per open threat.
 pub fn csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, String> {
     let mut rows = vec![CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
+    let viewer = crate::report::Viewer::new(model, cat, a);
     for t in open_threats(model, a) {
-        let v = threat_view(model, cat, t);
+        let v = viewer.view(t);
         rows.push(vec![
             v.id.clone(),
             v.title.clone(),
@@ -122,7 +125,7 @@ pub fn csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, String
             v.mitigations.join("; "),
             v.owner.clone(),
             v.ticket.clone(),
-            control_list(model, t),
+            control_list(viewer.controls(), t),
             v.cvss.clone(),
         ]);
     }
@@ -146,8 +149,9 @@ pub fn id_marker(id: &str) -> String {
 /// `--to jira-csv`: [`JIRA_COLUMNS`], one row per open threat (issue type Task).
 pub fn jira_csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, String> {
     let mut rows = vec![JIRA_COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
+    let viewer = crate::report::Viewer::new(model, cat, a);
     for t in open_threats(model, a) {
-        let v = threat_view(model, cat, t);
+        let v = viewer.view(t);
         let mut desc = format!("{}\n\nSubject: {}\n", v.description, subject_label(&v));
         if !v.mitigations.is_empty() {
             desc.push_str("\nMitigations:\n");
@@ -181,8 +185,9 @@ pub fn jira_csv(model: &Model, cat: &Catalog, a: &Analysis) -> Result<Vec<u8>, S
 pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::Value {
     use crate::escape::{md_code, md_inline};
     let mut out = Vec::new();
+    let viewer = crate::report::Viewer::new(model, cat, a);
     for t in open_threats(model, a) {
-        let v = threat_view(model, cat, t);
+        let v = viewer.view(t);
         let mut body = String::new();
         body.push_str(&format!(
             "**{}** · {} · {}\n\n",
@@ -209,7 +214,7 @@ pub fn github_issues(model: &Model, cat: &Catalog, a: &Analysis) -> serde_json::
             }
             body.push('\n');
         }
-        let cs = controls::naming(model, t.id.as_str());
+        let cs = viewer.controls().naming(t.id.as_str());
         if !cs.is_empty() {
             body.push_str("### Controls\n\n");
             for c in cs {

@@ -275,7 +275,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
         }
         field!(out, "why");
         // A threat that its controls mitigate says which controls decided it.
-        let decided = crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why());
+        let decided = self.items.decided(t.id.as_str());
         push_list(out, t.why.iter().chain(decided.as_deref()));
         match (&t.origin, manual) {
             (Origin::Rule(ri), _) => {

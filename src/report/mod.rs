@@ -315,6 +315,8 @@ pub(crate) struct Items<'m> {
     flows: Texts,
     /// Each boundary's name.
     boundaries: foldhash::HashMap<&'m str, &'m str>,
+    /// The controls, by the threats they name.
+    controls: crate::analysis::controls::Naming<'m>,
 }
 
 /// Items of an id and three texts each, the ids in one buffer and the other texts in
@@ -494,6 +496,7 @@ impl<'m> Items<'m> {
             elements,
             flows,
             boundaries,
+            controls: crate::analysis::controls::Naming::new(model),
         }
     }
 
@@ -512,6 +515,12 @@ impl<'m> Items<'m> {
     /// A boundary's name.
     fn boundary(&self, id: &crate::model::BoundaryId) -> Option<&'m str> {
         self.boundaries.get(id.as_str()).copied()
+    }
+
+    /// The line a threat's why ends with when its controls mitigate it
+    /// ([`crate::analysis::controls::decision`]).
+    pub(crate) fn decided(&self, threat: &str) -> Option<String> {
+        self.controls.decision(threat).map(|d| d.why())
     }
 }
 
@@ -580,9 +589,11 @@ pub(crate) fn threat_view_in<'m>(
         why: {
             // A threat that its controls mitigate says which controls decided it.
             let mut why = t.why.to_vec();
-            if let Some(d) = crate::analysis::controls::decision(model, t.id.as_str()) {
-                why.push(d.why());
-            }
+            let decided = match items {
+                Some(i) => i.decided(t.id.as_str()),
+                None => crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why()),
+            };
+            why.extend(decided);
             why
         },
         mitigations,
@@ -1087,11 +1098,59 @@ fn subject_view_of(model: &Model, s: &Subject, found: &Found<'_>) -> SubjectView
     }
 }
 
+/// Views of one analysis's threats made one after another, with their subjects and
+/// controls looked up in tables made once: the views of [`threat_view`], and the
+/// statuses of [`Threat::status`], at a cost per threat that does not grow with the
+/// model or its controls.
+pub struct Viewer<'m> {
+    model: &'m Model,
+    cat: &'m Catalog,
+    items: Items<'m>,
+}
+
+impl<'m> Viewer<'m> {
+    /// A viewer of the threats of `a`, an analysis of `model`.
+    pub fn new(model: &'m Model, cat: &'m Catalog, a: &Analysis) -> Viewer<'m> {
+        Viewer {
+            model,
+            cat,
+            items: Items::new(model, a.links.0.as_deref()),
+        }
+    }
+
+    /// [`threat_view`] of `t`.
+    pub fn view(&self, t: &Threat) -> ThreatView {
+        threat_view_in(
+            self.model,
+            Some(&self.items),
+            self.cat,
+            t,
+            t.triage(self.model),
+        )
+    }
+
+    /// [`Threat::status`] of `t`.
+    pub fn status(&self, t: &Threat) -> Status {
+        t.status_by(self.model, &self.items.controls)
+    }
+
+    /// The controls, by the threats they name.
+    pub fn controls(&self) -> &crate::analysis::controls::Naming<'m> {
+        &self.items.controls
+    }
+}
+
 /// Every threat of an analysis, rendered, in id order.
 pub fn threat_views(model: &Model, cat: &Catalog, a: &Analysis) -> Vec<ThreatView> {
+    // Subjects and controls looked up in tables made once (the same views).
+    let items = Items::new(model, a.links.0.as_deref());
+    let mut triage = a.threats.first().map(|t| TriageWalk::from(model, &t.id));
     a.threats
         .iter()
-        .map(|t| threat_view(model, cat, t))
+        .map(|t| {
+            let tr = triage.as_mut().and_then(|w| w.of(&t.id));
+            threat_view_in(model, Some(&items), cat, t, tr)
+        })
         .collect()
 }
 

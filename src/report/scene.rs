@@ -161,9 +161,10 @@ pub fn badges(
 ) -> (BTreeMap<ElementId, Badge>, BTreeMap<FlowId, Badge>) {
     let mut el: BTreeMap<ElementId, Badge> = BTreeMap::new();
     let mut fl: BTreeMap<FlowId, Badge> = BTreeMap::new();
+    let naming = crate::analysis::controls::Naming::new(model);
     for t in &analysis.threats {
         let sev = t.severity(model);
-        let open = t.status(model).is_untriaged();
+        let open = t.status_by(model, &naming).is_untriaged();
         match &t.subject {
             Subject::Element(e) => el.entry(e.clone()).or_default().add(sev, open),
             Subject::Flow(f) | Subject::Crossing(f, _) => {

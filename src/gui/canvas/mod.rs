@@ -289,8 +289,9 @@ pub fn badges(
 ) -> (BTreeMap<ElementId, Badge>, BTreeMap<FlowId, Badge>) {
     let mut els: BTreeMap<ElementId, Badge> = BTreeMap::new();
     let mut flows: BTreeMap<FlowId, Badge> = BTreeMap::new();
+    let naming = crate::analysis::controls::Naming::new(model);
     for t in &analysis.threats {
-        if !t.status(model).is_untriaged() {
+        if !t.status_by(model, &naming).is_untriaged() {
             continue;
         }
         let sev = t.severity(model);

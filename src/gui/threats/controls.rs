@@ -45,12 +45,13 @@ pub fn same_mitigation(model: &Model, a: &Analysis, t: &Threat) -> Vec<ThreatId>
     if matches!(t.origin, crate::analysis::Origin::Manual) {
         return out;
     }
+    let naming = crate::analysis::controls::Naming::new(model);
     out.extend(
         a.threats
             .iter()
             .filter(|x| x.id != t.id)
             .filter(|x| x.id.as_str().split('@').next() == Some(rule))
-            .filter(|x| x.status(model).is_untriaged())
+            .filter(|x| x.status_by(model, &naming).is_untriaged())
             .map(|x| x.id.clone()),
     );
     out

@@ -200,14 +200,21 @@ pub fn rows(
 ) -> Vec<Row> {
     let needle = f.text.trim().to_lowercase();
     let by_subject = !f.elements.is_empty() || !f.flows.is_empty() || !f.boundaries.is_empty();
+    // Statuses are read once a threat, the controls found by id (not by asking each).
+    let naming = crate::analysis::controls::Naming::new(model);
+    let status: Vec<Status> = analysis
+        .threats
+        .iter()
+        .map(|t| t.status_by(model, &naming))
+        .collect();
     let mut idx: Vec<usize> = analysis
         .threats
         .iter()
         .enumerate()
-        .filter(|(_, t)| {
+        .filter(|(i, t)| {
             f.category.is_none_or(|c| t.category == c)
                 && f.min_severity.is_none_or(|s| t.severity(model) >= s)
-                && f.status.accepts(t.status(model))
+                && f.status.accepts(status[*i])
                 && (!by_subject
                     || about(t, &f.elements, &f.flows)
                     || about_boundaries(t, &f.boundaries, model))
@@ -231,7 +238,7 @@ pub fn rows(
                 subject_name(&x.subject, model).cmp(&subject_name(&y.subject, model))
             }
             SortBy::Severity => x.severity(model).cmp(&y.severity(model)),
-            SortBy::Status => x.status(model).cmp(&y.status(model)),
+            SortBy::Status => status[a].cmp(&status[b]),
         };
         let ord = if ascending { ord } else { ord.reverse() };
         ord.then_with(|| x.id.cmp(&y.id))
@@ -313,11 +320,12 @@ impl Summary {
             risk: crate::analysis::risk::matrices(model, cat, a),
             ..Summary::default()
         };
+        let naming = crate::analysis::controls::Naming::new(model);
         for t in &a.threats {
             if let Some(i) = Stride::ALL.iter().position(|c| *c == t.category) {
                 s.by_category[i] += 1;
             }
-            if t.status(model).is_untriaged() {
+            if t.status_by(model, &naming).is_untriaged() {
                 let i = Severity::ALL
                     .iter()
                     .position(|x| *x == t.severity(model))
