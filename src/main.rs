@@ -22,6 +22,9 @@ fn main() -> ExitCode {
     if let Some(limit) = args.max_model_bytes {
         palisade::persist::set_max_model_bytes(limit);
     }
+    if let Some(limit) = args.max_import_bytes {
+        palisade::import::set_max_import_bytes(limit);
+    }
     let result = match (args.cmd, args.file) {
         (Some(_), Some(file)) => Err(anyhow::anyhow!(
             "{}: a model file and a subcommand cannot both be given; put the file after the subcommand",

@@ -34,13 +34,14 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     for p in paths {
         if p.as_os_str() == "-" {
             let mut buf = Vec::new();
+            let limit = import::max_import_bytes();
             std::io::stdin()
-                .take(import::MAX_IMPORT_BYTES + 1)
+                .take(limit.saturating_add(1))
                 .read_to_end(&mut buf)
                 .context("standard input: cannot read")?;
-            if buf.len() as u64 > import::MAX_IMPORT_BYTES {
+            if buf.len() as u64 > limit {
                 bail!(
-                    "standard input: larger than {} bytes (MAX_IMPORT_BYTES); refused",
+                    "standard input: larger than {limit} bytes (--max-import-bytes, default MAX_IMPORT_BYTES = {}); refused",
                     import::MAX_IMPORT_BYTES
                 );
             }

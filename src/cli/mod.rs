@@ -32,6 +32,11 @@ pub struct Args {
     /// serves within about 2 GB of memory). Global: before or after the subcommand.
     #[arg(long, global = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_model_bytes: Option<u64>,
+    /// Largest file to import (another tool's model, manifests), in bytes (default
+    /// 33554432, 32 MiB; a large model's own OTM or Threat Dragon export needs more).
+    /// Global: before or after the subcommand.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_import_bytes: Option<u64>,
     /// What to do; without one, the desktop app opens.
     #[command(subcommand)]
     pub cmd: Option<Cmd>,

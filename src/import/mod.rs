@@ -28,10 +28,28 @@ use crate::model::Model;
 use std::fmt;
 use std::path::Path;
 
-/// Largest source file accepted, in bytes. Real Threat Dragon, OTM and Threagile models
-/// are well under a megabyte and `.tm7` files a few megabytes; anything past this is
-/// refused before it is parsed, so memory stays bounded.
+/// Largest source file accepted by default, in bytes (`--max-import-bytes` changes it for
+/// a run, see [`set_max_import_bytes`]). Real Threat Dragon, OTM and Threagile models are
+/// well under a megabyte and `.tm7` files a few megabytes; anything past the limit is
+/// refused before it is parsed, so memory stays bounded. A large model's own export is
+/// bigger (an OTM file of N = 10,000 with its 65,189 threats is 97 MB) and needs the
+/// option to come back.
 pub const MAX_IMPORT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The import size limit of this process; [`MAX_IMPORT_BYTES`] unless set.
+static IMPORT_BYTES_LIMIT: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(MAX_IMPORT_BYTES);
+
+/// The largest source file this process imports, in bytes.
+pub fn max_import_bytes() -> u64 {
+    IMPORT_BYTES_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the largest source file this process imports (the global `--max-import-bytes`
+/// option): every later import, in the CLI and in the desktop app, honours it.
+pub fn set_max_import_bytes(limit: u64) {
+    IMPORT_BYTES_LIMIT.store(limit, std::sync::atomic::Ordering::Relaxed);
+}
 /// Most elements, flows, boundaries or threats taken from one source file.
 pub const MAX_IMPORT_ITEMS: usize = 100_000;
 /// Deepest element nesting accepted in an XML (`.tm7`) file.
@@ -134,7 +152,9 @@ pub enum ImportError {
         source: std::io::Error,
     },
     /// The file is larger than [`MAX_IMPORT_BYTES`].
-    #[error("{path}: file is larger than {limit} bytes (MAX_IMPORT_BYTES); refused")]
+    #[error(
+        "{path}: file is larger than {limit} bytes (--max-import-bytes, default MAX_IMPORT_BYTES = {MAX_IMPORT_BYTES}); refused"
+    )]
     TooLarge {
         /// The file.
         path: String,
@@ -203,17 +223,15 @@ impl ImportError {
     }
 }
 
-/// Reads a source file within [`MAX_IMPORT_BYTES`].
+/// Reads a source file within [`max_import_bytes`].
 pub fn read_source(path: &Path) -> Result<Vec<u8>, ImportError> {
     let name = path.display().to_string();
-    crate::persist::read_file_limited(path, MAX_IMPORT_BYTES).map_err(|source| {
+    let limit = max_import_bytes();
+    crate::persist::read_file_limited(path, limit).map_err(|source| {
         if source.kind() == std::io::ErrorKind::Other
             && source.to_string().contains("larger than the limit")
         {
-            ImportError::TooLarge {
-                path: name,
-                limit: MAX_IMPORT_BYTES,
-            }
+            ImportError::TooLarge { path: name, limit }
         } else {
             ImportError::Io { path: name, source }
         }
@@ -306,11 +324,12 @@ pub fn import(
     format: Option<Format>,
     files: &[(String, Vec<u8>)],
 ) -> Result<Imported, ImportError> {
+    let limit = max_import_bytes();
     for (name, bytes) in files {
-        if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        if bytes.len() as u64 > limit {
             return Err(ImportError::TooLarge {
                 path: name.clone(),
-                limit: MAX_IMPORT_BYTES,
+                limit,
             });
         }
     }

@@ -26,12 +26,16 @@ pub fn input_text<'a>(
         path: name.to_owned(),
         limit,
     };
-    if bytes.len() as u64 > super::MAX_IMPORT_BYTES {
-        return Err(too_large(super::MAX_IMPORT_BYTES));
+    let limit = super::max_import_bytes();
+    if bytes.len() as u64 > limit {
+        return Err(too_large(limit));
     }
+    // All the documents together: at least the default, and never below one file's
+    // limit.
+    let all = MAX_TOTAL_BYTES.max(limit);
     *total += bytes.len() as u64;
-    if *total > MAX_TOTAL_BYTES {
-        return Err(too_large(MAX_TOTAL_BYTES));
+    if *total > all {
+        return Err(too_large(all));
     }
     super::utf8(name, bytes)
 }

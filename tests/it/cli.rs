@@ -302,3 +302,61 @@ fn text_table_aligns_wide_and_combining_characters() {
     }
     assert!(table.contains("数据库@element:服务器"), "{table}");
 }
+
+/// The import size limit is the process's: a model's own export larger than the limit is
+/// refused with the option named, and comes back with the limit raised (`--max-import-bytes`
+/// before or after the subcommand), the same model either way; manifests on standard
+/// input honour it too.
+#[test]
+fn max_import_bytes_refuses_a_larger_export_and_admits_it_when_raised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let otm = dir.path().join("model.otm.json");
+    let (otm_s, back_s) = (
+        otm.to_string_lossy().into_owned(),
+        dir.path().join("back.ron").to_string_lossy().into_owned(),
+    );
+    let o = palisade(&["export", OPEN, "--to", "otm", "-o", &otm_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let size = std::fs::metadata(&otm).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 1_000, "an export of {size} bytes");
+    let small = (size - 1).to_string();
+    let o = palisade(&["--max-import-bytes", &small, "import", &otm_s, "-o", &back_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("model.otm.json"), "{err}");
+    assert!(err.contains(&format!("larger than {small} bytes")), "{err}");
+    assert!(err.contains("--max-import-bytes"), "{err}");
+    assert!(!std::path::Path::new(&back_s).exists(), "nothing written");
+    let enough = size.to_string();
+    let o = palisade(&["import", &otm_s, "-o", &back_s, "--max-import-bytes", &enough]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let a = palisade(&["threats", OPEN, "--format", "json"]);
+    let b = palisade(&["threats", &back_s, "--format", "json"]);
+    let count = |o: &Output| {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .ok()
+            .and_then(|v| v.as_array().map(Vec::len))
+    };
+    assert!(count(&b).is_some_and(|n| n > 0), "{}", text(&b.stderr));
+    assert_eq!(count(&a), count(&b), "the imported model has the same threats");
+    // Standard input (manifests): refused past the limit, naming the option.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["--max-import-bytes", "10", "import", "--from", "k8s", "-", "-o"])
+        .arg(dir.path().join("k.ron"))
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        // The process may stop reading at the limit: a closed pipe here is expected.
+        let _ = stdin.write_all(b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: big\n");
+    }
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("standard input: larger than 10 bytes"), "{err}");
+    assert!(err.contains("--max-import-bytes"), "{err}");
+}
