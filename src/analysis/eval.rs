@@ -1168,11 +1168,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     /// The innermost boundary of kind `bk` around element `e`.
     fn nearest_of_kind(&self, e: usize, bk: BoundaryKind) -> Option<usize> {
-        let ix = self.ix;
-        ix.elem_chain[e]
-            .iter()
-            .copied()
-            .find(|&b| ix.bounds[b].kind == bk)
+        self.ix.nearest_of_kind(e, bk)
     }
 
     /// Adds ``"`NAME` is inside boundary `B` (KIND)"`` for element `e` and boundary `b`.

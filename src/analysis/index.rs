@@ -1,7 +1,7 @@
 //! A read-only index over one model: dense indices, boundary chains, crossings and
 //! adjacency, built once per evaluation. Indices never leave the analysis and rules code.
 
-use crate::model::{Boundary, Element, Flow, Model, Relation};
+use crate::model::{Boundary, BoundaryKind, Element, Flow, Model, Relation};
 use crate::rules::Catalog;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +26,16 @@ pub struct Links {
     pub elem_stencil: Vec<Option<usize>>,
     /// Boundary chain of each element, innermost first.
     pub elem_chain: Vec<Vec<usize>>,
+    /// The innermost boundary of each element ([`NONE`] outside all): the head of its
+    /// chain, in one dense array.
+    elem_inner: Vec<u32>,
+    /// For each boundary, the first boundary of each kind (in [`BoundaryKind::ALL`]
+    /// order) on the chain that starts at it ([`NONE`] when there is none): with
+    /// `elem_inner`, the innermost boundary of a kind around an element in two reads
+    /// instead of a walk up its chain.
+    bound_nearest: Vec<[u32; BoundaryKind::ALL.len()]>,
+    /// Each boundary's trust level.
+    bound_trust: Vec<u8>,
     /// Every element inside each boundary, at any depth.
     pub bound_members: Vec<Vec<usize>>,
     /// Source and target element indices of each flow (None when dangling).
@@ -117,6 +127,14 @@ impl<'m> ModelIndex<'m> {
                 )
             })
             .collect();
+        let elem_inner = elem_chain.iter().map(|c| dense(c.first())).collect();
+        let bound_nearest = (0..bounds.len())
+            .map(|b| {
+                let chain = chain_from(Some(b));
+                BoundaryKind::ALL.map(|k| dense(chain.iter().find(|&&c| bounds[c].kind == k)))
+            })
+            .collect();
+        let bound_trust = bounds.iter().map(|b| b.trust).collect();
         let mut bound_members = vec![Vec::new(); bounds.len()];
         for (i, chain) in elem_chain.iter().enumerate() {
             for &b in chain {
@@ -166,6 +184,9 @@ impl<'m> ModelIndex<'m> {
             rel_in,
             elem_stencil,
             elem_chain,
+            elem_inner,
+            bound_nearest,
+            bound_trust,
             bound_members,
             flow_ends,
             crossings,
@@ -230,11 +251,29 @@ impl<'m> ModelIndex<'m> {
 
     /// Trust level of an element: that of its innermost boundary, 0 outside all.
     pub fn trust(&self, e: usize) -> u8 {
-        self.elem_chain[e]
-            .first()
-            .map(|&b| self.bounds[b].trust)
+        self.elem_inner
+            .get(e)
+            .and_then(|&b| self.bound_trust.get(b as usize))
+            .copied()
             .unwrap_or(0)
     }
+
+    /// The innermost boundary of kind `k` around element `e` (the first of that kind on
+    /// its chain).
+    pub fn nearest_of_kind(&self, e: usize, k: BoundaryKind) -> Option<usize> {
+        let inner = *self.elem_inner.get(e)?;
+        let at = self.bound_nearest.get(inner as usize)?[k as usize];
+        (at != NONE).then_some(at as usize)
+    }
+}
+
+/// No boundary, in the dense arrays of [`Links`].
+const NONE: u32 = u32::MAX;
+
+/// A boundary position in a dense array ([`NONE`] for none; positions past `u32` are
+/// not reached: a model holds far fewer boundaries than that).
+fn dense(b: Option<&usize>) -> u32 {
+    b.and_then(|&b| u32::try_from(b).ok()).unwrap_or(NONE)
 }
 
 /// Boundary positions by id.
@@ -273,6 +312,47 @@ mod tests {
 
     fn ids(v: &[Crossed]) -> Vec<(usize, bool)> {
         v.iter().map(|c| (c.boundary, c.entering)).collect()
+    }
+
+    /// The dense tables answer as a walk up each element's chain does, on every example
+    /// and on a model whose boundary chain is a cycle or reaches a missing parent.
+    #[test]
+    fn nearest_and_trust_answer_as_the_chain_does() {
+        let cat = Catalog::builtin();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        let mut models: Vec<Model> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| crate::persist::load(&e.path()).ok())
+            .map(|l| l.model)
+            .collect();
+        assert!(models.len() >= 5, "the examples load");
+        let mut odd = models[0].clone();
+        let ids: Vec<_> = odd.boundaries.keys().cloned().collect();
+        if let [a, b, c, ..] = ids.as_slice() {
+            let set = |m: &mut Model, id: &crate::model::BoundaryId, p: &str| {
+                if let Some(x) = m.boundaries.get_mut(id) {
+                    x.parent = Some(p.into());
+                }
+            };
+            set(&mut odd, a, b.as_str());
+            set(&mut odd, b, a.as_str());
+            set(&mut odd, c, "no-such-boundary");
+        }
+        models.push(odd);
+        for m in &models {
+            let ix = ModelIndex::new(m, &cat);
+            for e in 0..ix.elems.len() {
+                let chain = &ix.elem_chain[e];
+                for k in BoundaryKind::ALL {
+                    let walked = chain.iter().copied().find(|&b| ix.bounds[b].kind == k);
+                    assert_eq!(ix.nearest_of_kind(e, k), walked, "{} {k:?}", ix.elems[e].id);
+                }
+                let trust = chain.first().map_or(0, |&b| ix.bounds[b].trust);
+                assert_eq!(ix.trust(e), trust, "{}", ix.elems[e].id);
+            }
+        }
     }
 
     #[test]

@@ -320,7 +320,14 @@ fn max_import_bytes_refuses_a_larger_export_and_admits_it_when_raised() {
     let size = std::fs::metadata(&otm).map(|m| m.len()).unwrap_or(0);
     assert!(size > 1_000, "an export of {size} bytes");
     let small = (size - 1).to_string();
-    let o = palisade(&["--max-import-bytes", &small, "import", &otm_s, "-o", &back_s]);
+    let o = palisade(&[
+        "--max-import-bytes",
+        &small,
+        "import",
+        &otm_s,
+        "-o",
+        &back_s,
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(err.contains("model.otm.json"), "{err}");
@@ -328,7 +335,14 @@ fn max_import_bytes_refuses_a_larger_export_and_admits_it_when_raised() {
     assert!(err.contains("--max-import-bytes"), "{err}");
     assert!(!std::path::Path::new(&back_s).exists(), "nothing written");
     let enough = size.to_string();
-    let o = palisade(&["import", &otm_s, "-o", &back_s, "--max-import-bytes", &enough]);
+    let o = palisade(&[
+        "import",
+        &otm_s,
+        "-o",
+        &back_s,
+        "--max-import-bytes",
+        &enough,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let a = palisade(&["threats", OPEN, "--format", "json"]);
     let b = palisade(&["threats", &back_s, "--format", "json"]);
@@ -338,10 +352,22 @@ fn max_import_bytes_refuses_a_larger_export_and_admits_it_when_raised() {
             .and_then(|v| v.as_array().map(Vec::len))
     };
     assert!(count(&b).is_some_and(|n| n > 0), "{}", text(&b.stderr));
-    assert_eq!(count(&a), count(&b), "the imported model has the same threats");
+    assert_eq!(
+        count(&a),
+        count(&b),
+        "the imported model has the same threats"
+    );
     // Standard input (manifests): refused past the limit, naming the option.
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["--max-import-bytes", "10", "import", "--from", "k8s", "-", "-o"])
+        .args([
+            "--max-import-bytes",
+            "10",
+            "import",
+            "--from",
+            "k8s",
+            "-",
+            "-o",
+        ])
         .arg(dir.path().join("k.ron"))
         .current_dir(root())
         .stdin(std::process::Stdio::piped())
@@ -357,6 +383,9 @@ fn max_import_bytes_refuses_a_larger_export_and_admits_it_when_raised() {
     let o = child.wait_with_output().expect("wait");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    assert!(err.contains("standard input: larger than 10 bytes"), "{err}");
+    assert!(
+        err.contains("standard input: larger than 10 bytes"),
+        "{err}"
+    );
     assert!(err.contains("--max-import-bytes"), "{err}");
 }
