@@ -245,7 +245,10 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
             }
         };
         let sev = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
-        let stat: Status = tr.map(|x| x.status).unwrap_or_default();
+        // A threat that its controls mitigate says which controls decided it, and counts
+        // as mitigated unless its own triage says otherwise.
+        let decided = self.items.decided(t.id.as_str());
+        let stat: Status = super::effective_status(tr, decided.is_some());
         field!(out, "category");
         push_str(out, t.category.key());
         field!(out, "severity");
@@ -274,8 +277,6 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
             }
         }
         field!(out, "why");
-        // A threat that its controls mitigate says which controls decided it.
-        let decided = self.items.decided(t.id.as_str());
         push_list(out, t.why.iter().chain(decided.as_deref()));
         match (&t.origin, manual) {
             (Origin::Rule(ri), _) => {

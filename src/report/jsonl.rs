@@ -71,8 +71,8 @@ struct Line<'a> {
     status: Status,
     subject: SubjectOut<'a>,
     description: &'a str,
-    #[serde(skip_serializing_if = "Why::is_empty")]
-    why: &'a Why,
+    #[serde(skip_serializing_if = "WhyOut::is_empty")]
+    why: WhyOut<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mitigations: Option<&'a [String]>,
     #[serde(skip_serializing_if = "is_empty")]
@@ -99,6 +99,21 @@ struct SubjectOut<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     boundary: Option<&'a str>,
+}
+
+/// A threat's why, with the line of the controls that decided it at the end.
+struct WhyOut<'a>(&'a Why, Option<String>);
+
+impl WhyOut<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty() && self.1.is_none()
+    }
+}
+
+impl Serialize for WhyOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().chain(self.1.as_deref()))
+    }
 }
 
 /// Writes the threats as JSON Lines (see the module documentation), with the attack
@@ -175,6 +190,10 @@ pub fn write<W: Write>(
             }
         };
         let severity = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
+        // A threat that its controls mitigate says which controls decided it, and counts
+        // as mitigated unless its own triage says otherwise (as in the pretty JSON).
+        let decided = items.decided(t.id.as_str());
+        let status = super::effective_status(tr, decided.is_some());
         let field = |f: fn(&crate::model::Triage) -> &str| tr.map_or("", f);
         let line = Line {
             id: t.id.as_str(),
@@ -183,10 +202,10 @@ pub fn write<W: Write>(
             category: t.category,
             severity,
             rule_severity: (severity != t.rule_severity).then_some(t.rule_severity),
-            status: tr.map(|x| x.status).unwrap_or_default(),
+            status,
             subject,
             description,
-            why: &t.why,
+            why: WhyOut(&t.why, decided),
             mitigations,
             justification: field(|x| &x.justification),
             owner: field(|x| &x.owner),

@@ -524,6 +524,15 @@ impl<'m> Items<'m> {
     }
 }
 
+/// The status a threat shows: its triage's, or Mitigated when it is untriaged (or Open)
+/// and its controls decided it ([`Threat::status`]).
+pub(crate) fn effective_status(tr: Option<&crate::model::Triage>, decided: bool) -> Status {
+    match tr.map(|x| x.status).unwrap_or_default() {
+        Status::Open if decided => Status::Mitigated,
+        own => own,
+    }
+}
+
 /// [`threat_view_triaged`], looking subjects up in `items` when given (the same view).
 pub(crate) fn threat_view_in<'m>(
     model: &'m Model,
@@ -568,7 +577,13 @@ pub(crate) fn threat_view_in<'m>(
             }
         };
     let sev = tr.and_then(|x| x.severity).unwrap_or(t.rule_severity);
-    let stat = tr.map(|x| x.status).unwrap_or_default();
+    // A threat that its controls mitigate says which controls decided it (at the end of
+    // its why), and counts as mitigated unless its own triage says otherwise.
+    let decided = match items {
+        Some(i) => i.decided(t.id.as_str()),
+        None => crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why()),
+    };
+    let stat = effective_status(tr, decided.is_some());
     let field =
         |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
     // The record passed in is the threat's (writers walk them side by side).
@@ -587,12 +602,7 @@ pub(crate) fn threat_view_in<'m>(
         subject,
         description,
         why: {
-            // A threat that its controls mitigate says which controls decided it.
             let mut why = t.why.to_vec();
-            let decided = match items {
-                Some(i) => i.decided(t.id.as_str()),
-                None => crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why()),
-            };
             why.extend(decided);
             why
         },

@@ -641,3 +641,86 @@ fn the_cvss_vector_is_shown_in_every_report_and_the_exports() {
             .expect("utf-8");
     assert!(jira.contains(&format!("CVSS 3.1: {line}")), "jira");
 }
+
+/// A threat its controls mitigate shows as Mitigated everywhere a status is shown: the
+/// pretty JSON, JSON Lines, the report's counts and `check` agree with
+/// `Threat::status` (which the editor shows), and each says which control decided it.
+#[test]
+fn every_output_shows_the_status_the_controls_decided() {
+    let (m, a) = analysed(EXAMPLE);
+    let cat = catalog();
+    let decided: Vec<&str> = a
+        .threats
+        .iter()
+        .filter(|t| {
+            t.status(&m) == Status::Mitigated
+                && t.triage(&m).is_none_or(|x| x.status == Status::Open)
+        })
+        .map(|t| t.id.as_str())
+        .collect();
+    assert!(decided.len() >= 4, "controls decide threats: {decided:?}");
+    let want: Vec<(String, Status)> = a
+        .threats
+        .iter()
+        .map(|t| (t.id.as_str().to_owned(), t.status(&m)))
+        .collect();
+    // The pretty JSON, streamed.
+    let mut json = Vec::new();
+    palisade::report::text::write_threats_json(&mut json, &m, cat, &a).expect("json");
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let key = |s: Status| s.key().to_owned();
+    let got: Vec<(String, String)> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+            (s("id"), s("status"))
+        })
+        .collect();
+    let want_keys: Vec<(String, String)> =
+        want.iter().map(|(id, s)| (id.clone(), key(*s))).collect();
+    assert_eq!(got, want_keys, "pretty JSON");
+    // JSON Lines.
+    let mut lines = Vec::new();
+    palisade::report::jsonl::write(&mut lines, &m, cat, &a, None).expect("jsonl");
+    let text = String::from_utf8(lines).expect("UTF-8");
+    let got: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let t: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+            (s("id"), s("status"))
+        })
+        .collect();
+    assert_eq!(got, want_keys, "JSON Lines");
+    for id in &decided {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("\"id\":\"{id}\"")))
+            .unwrap_or_default();
+        assert!(line.contains("mitigated by"), "{id}: {line}");
+    }
+    // The views (reports) and their counts.
+    let views = palisade::report::threat_views(&m, cat, &a);
+    assert!(
+        views
+            .iter()
+            .zip(&want)
+            .all(|(v, (id, s))| v.id == *id && v.status == *s)
+    );
+    let open = want.iter().filter(|(_, s)| s.is_untriaged()).count();
+    assert_eq!(
+        views.iter().filter(|v| v.status.is_untriaged()).count(),
+        open
+    );
+    // `check` counts the same untriaged threats.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["check", EXAMPLE])
+        .current_dir(crate::common::root())
+        .output()
+        .expect("run palisade");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains(&format!("{open} untriaged,")), "{out}");
+}
