@@ -170,20 +170,16 @@ impl Threat {
     /// controls are all Implemented or Verified counts as Mitigated
     /// ([`controls::decision`] says which controls decided it).
     pub fn status(&self, model: &Model) -> Status {
-        let own = self.triage(model).map(|t| t.status).unwrap_or_default();
-        if own == Status::Open && controls::decision(model, self.id.as_str()).is_some() {
-            return Status::Mitigated;
-        }
-        own
+        shown_status(self.triage(model), || {
+            controls::decision(model, self.id.as_str()).is_some()
+        })
     }
     /// [`Threat::status`], with the controls found through `naming` (made once for a
     /// pass over many threats; `naming` must be of `model`).
     pub fn status_by(&self, model: &Model, naming: &controls::Naming<'_>) -> Status {
-        let own = self.triage(model).map(|t| t.status).unwrap_or_default();
-        if own == Status::Open && naming.decision(self.id.as_str()).is_some() {
-            return Status::Mitigated;
-        }
-        own
+        shown_status(self.triage(model), || {
+            naming.decision(self.id.as_str()).is_some()
+        })
     }
     /// Severity after the reviewer's override.
     pub fn severity(&self, model: &Model) -> Severity {
@@ -237,6 +233,16 @@ impl Analysis {
             .binary_search_by(|t| t.id.as_str().cmp(id))
             .ok()
             .map(|i| &self.threats[i])
+    }
+}
+
+/// The status a threat shows, from its triage record `tr`: the record's (Open when there
+/// is none), or Mitigated when that is Open and `decided` (asked only then) says its
+/// controls are all in place ([`Threat::status`]).
+pub(crate) fn shown_status(tr: Option<&Triage>, decided: impl FnOnce() -> bool) -> Status {
+    match tr.map(|t| t.status).unwrap_or_default() {
+        Status::Open if decided() => Status::Mitigated,
+        own => own,
     }
 }
 

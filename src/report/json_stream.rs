@@ -248,7 +248,7 @@ impl<'a, 'm> ThreatWriter<'a, 'm> {
         // A threat that its controls mitigate says which controls decided it, and counts
         // as mitigated unless its own triage says otherwise.
         let decided = self.items.decided(t.id.as_str());
-        let stat: Status = super::effective_status(tr, decided.is_some());
+        let stat: Status = crate::analysis::shown_status(tr, || decided.is_some());
         field!(out, "category");
         push_str(out, t.category.key());
         field!(out, "severity");

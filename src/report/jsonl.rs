@@ -193,7 +193,7 @@ pub fn write<W: Write>(
         // A threat that its controls mitigate says which controls decided it, and counts
         // as mitigated unless its own triage says otherwise (as in the pretty JSON).
         let decided = items.decided(t.id.as_str());
-        let status = super::effective_status(tr, decided.is_some());
+        let status = crate::analysis::shown_status(tr, || decided.is_some());
         let field = |f: fn(&crate::model::Triage) -> &str| tr.map_or("", f);
         let line = Line {
             id: t.id.as_str(),

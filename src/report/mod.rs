@@ -463,34 +463,20 @@ impl<'m> Items<'m> {
                 l.flow_ends.len() == model.flows.len()
                     && l.elem_stencil.len() == model.elements.len()
             })
-            .map(|l| &l.flow_ends);
-        match ends {
-            Some(ends) => {
-                let name = |i: usize| elements.texts(i)[1];
-                let mut names: Option<foldhash::HashMap<&str, &str>> = None;
-                for (f, end) in model.flows.values().zip(ends) {
-                    let (s, t) = match end {
-                        Some((s, t)) => (name(*s), name(*t)),
-                        None => {
-                            let names = names.get_or_insert_with(|| by_id(&elements));
-                            let name = |id: &'m crate::model::ElementId| {
-                                names.get(id.as_str()).copied().unwrap_or(id.as_str())
-                            };
-                            (name(&f.source), name(&f.target))
-                        }
+            .map(|l| l.flow_ends.as_slice());
+        let mut names: Option<foldhash::HashMap<&str, &str>> = None;
+        for (i, f) in model.flows.values().enumerate() {
+            let (s, t) = match ends.and_then(|e| e.get(i).copied().flatten()) {
+                Some((s, t)) => (elements.texts(s)[1], elements.texts(t)[1]),
+                None => {
+                    let names = names.get_or_insert_with(|| by_id(&elements));
+                    let name = |id: &'m crate::model::ElementId| {
+                        names.get(id.as_str()).copied().unwrap_or(id.as_str())
                     };
-                    flows.push(f.id.as_str(), [&f.name, s, t]);
+                    (name(&f.source), name(&f.target))
                 }
-            }
-            None => {
-                let names = by_id(&elements);
-                let name = |id: &'m crate::model::ElementId| {
-                    names.get(id.as_str()).copied().unwrap_or(id.as_str())
-                };
-                for f in model.flows.values() {
-                    flows.push(f.id.as_str(), [&f.name, name(&f.source), name(&f.target)]);
-                }
-            }
+            };
+            flows.push(f.id.as_str(), [&f.name, s, t]);
         }
         Items {
             elements,
@@ -521,15 +507,6 @@ impl<'m> Items<'m> {
     /// ([`crate::analysis::controls::decision`]).
     pub(crate) fn decided(&self, threat: &str) -> Option<String> {
         self.controls.decision(threat).map(|d| d.why())
-    }
-}
-
-/// The status a threat shows: its triage's, or Mitigated when it is untriaged (or Open)
-/// and its controls decided it ([`Threat::status`]).
-pub(crate) fn effective_status(tr: Option<&crate::model::Triage>, decided: bool) -> Status {
-    match tr.map(|x| x.status).unwrap_or_default() {
-        Status::Open if decided => Status::Mitigated,
-        own => own,
     }
 }
 
@@ -583,7 +560,7 @@ pub(crate) fn threat_view_in<'m>(
         Some(i) => i.decided(t.id.as_str()),
         None => crate::analysis::controls::decision(model, t.id.as_str()).map(|d| d.why()),
     };
-    let stat = effective_status(tr, decided.is_some());
+    let stat = crate::analysis::shown_status(tr, || decided.is_some());
     let field =
         |f: fn(&crate::model::Triage) -> &String| tr.map(|x| f(x).clone()).unwrap_or_default();
     // The record passed in is the threat's (writers walk them side by side).
